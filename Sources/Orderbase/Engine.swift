@@ -1,0 +1,308 @@
+import OrderbaseStore
+
+/// Engine options (`orderbase_engine_open`'s options JSON). Every limit is a
+/// named option with a documented default (docs/options.md).
+public struct EngineOptions: Sendable {
+    public enum Durability: String, Sendable { case sync, relaxed }
+    public var durability = Durability.sync
+    public var maxOpenTenants = 64
+    public var background = true
+    public var maxRequestBytes = 1 << 20
+    public var blockCacheBytes = 32 << 20
+    public var limits = OrderLimits()
+
+    public init() {}
+
+    public static func parse(_ json: JSON?) throws(OrderbaseError) -> EngineOptions {
+        var o = EngineOptions()
+        guard let json, json != .null else { return o }
+        var f = try Fields(json, path: "options")
+        if let d = try f.oneOf("durability", ["sync", "relaxed"]) { o.durability = Durability(rawValue: d)! }
+        o.maxOpenTenants = Int(try f.int("max_open_tenants", in: 1...4096) ?? 64)
+        o.background = try f.bool("background") ?? true
+        o.maxRequestBytes = Int(try f.int("max_request_bytes", in: 1024...(64 << 20)) ?? (1 << 20))
+        o.limits.maxLineItems = Int(try f.int("max_line_items", in: 1...10_000) ?? 500)
+        o.limits.maxMetadataBytes = Int(try f.int("max_metadata_bytes", in: 2...(1 << 20)) ?? 16_384)
+        o.blockCacheBytes = Int(try f.int("block_cache_bytes", in: (1 << 20)...(4 << 30)) ?? (32 << 20))
+        try f.finish()
+        return o
+    }
+}
+
+/// The process-wide registry of open tenant databases, keyed by the tenant
+/// directory's device and inode: LevelDB's in-process lock is keyed by path
+/// string, so `root//t`, `root/./t` or a second engine on the same root must
+/// share one handle rather than open the database twice (DESIGN §4).
+final class TenantRegistry: @unchecked Sendable {
+    static let shared = TenantRegistry()
+    private let lock = Mutex()
+    private var open: [FileID: (core: TenantCore, refs: Int)] = [:]
+
+    func acquire(_ key: FileID, _ make: () throws(OrderbaseError) -> TenantCore) throws(OrderbaseError) -> TenantCore {
+        try lock.withLock { () throws(OrderbaseError) -> TenantCore in
+            if let e = open[key] {
+                open[key] = (e.core, e.refs + 1)
+                return e.core
+            }
+            let core = try make()
+            open[key] = (core, 1)
+            return core
+        }
+    }
+
+    /// Drops one reference; the database closes with the last one.
+    func release(_ key: FileID) {
+        let last: TenantCore? = lock.withLock {
+            guard let e = open[key] else { return nil }
+            if e.refs <= 1 {
+                open[key] = nil
+                return e.core
+            }
+            open[key] = (e.core, e.refs - 1)
+            return nil
+        }
+        _ = last  // released outside the lock: closing LevelDB can take a moment
+    }
+
+    func references(_ key: FileID) -> Int { lock.withLock { open[key]?.refs ?? 0 } }
+}
+
+/// An engine on one root directory. Thread-safe.
+///
+/// ```swift
+/// let engine = try Engine(root: "/var/lib/shop")
+/// try engine.createTenant("acme", settings: nil)
+/// let acme = try engine.openTenant("acme")
+/// let order = try acme.core.createOrder(try JSON.parse(#"{"line_items":[...]}"#))
+/// ```
+public final class Engine: @unchecked Sendable {
+    public let options: EngineOptions
+    public let directory: TenantDirectory
+    let clock: any EngineClock
+    private let lock = Mutex()
+    /// Idle-tenant LRU: tenant id -> (registry key, core, last use tick).
+    private var cache: [String: (key: FileID, core: TenantCore, tick: UInt64)] = [:]
+    private var tick: UInt64 = 0
+    private var handles: [ObjectIdentifier: Tenant] = [:]
+    private var closed = false
+
+    public init(root: String, options: EngineOptions = EngineOptions(), clock: any EngineClock = SystemClock()) throws(OrderbaseError) {
+        self.options = options
+        self.clock = clock
+        directory = try store { () throws(StoreError) in try TenantDirectory(root: root) }
+    }
+
+    var dbOptions: DatabaseOptions {
+        var d = DatabaseOptions()
+        d.blockCacheBytes = options.blockCacheBytes
+        return d
+    }
+
+    private func checkOpen() throws(OrderbaseError) {
+        if closed { throw OrderbaseError(.misuse, "engine is closed") }
+    }
+
+    private func validID(_ id: String, field: String = "id") throws(OrderbaseError) {
+        guard TenantDirectory.isValidTenantID(id) else {
+            throw OrderbaseError.invalid("tenant id must match ^[a-z0-9][a-z0-9_-]{0,62}$", field: field)
+        }
+    }
+
+    // MARK: tenants
+
+    @discardableResult
+    public func createTenant(_ id: String, settings json: JSON?) throws(OrderbaseError) -> TenantSettings {
+        try lock.withLock { () throws(OrderbaseError) in try checkOpen() }
+        try validID(id)
+        var settings = try TenantSettings.read(json)
+        settings.createdAt = clock.nowMilliseconds()
+        do {
+            try directory.createTenantDirectories(id)
+        } catch {
+            if error.kind == .busy { throw OrderbaseError(.alreadyExists, "tenant \(id) already exists", field: "id") }
+            throw OrderbaseError(error)
+        }
+        do {
+            try TenantCore.initialize(dbPath: try store { () throws(StoreError) in try directory.dbPath(id) }, settings: settings, dbOptions: dbOptions)
+        } catch {
+            try? directory.removeTenant(id)
+            throw error
+        }
+        return settings
+    }
+
+    /// The shared core of a tenant, from the LRU or opened now.
+    func core(_ id: String) throws(OrderbaseError) -> (FileID, TenantCore) {
+        try validID(id)
+        return try lock.withLock { () throws(OrderbaseError) -> (FileID, TenantCore) in
+            try checkOpen()
+            tick += 1
+            if let e = cache[id] {
+                cache[id] = (e.key, e.core, tick)
+                return (e.key, e.core)
+            }
+            guard let key = try store({ () throws(StoreError) in try directory.identity(ofTenant: id) }) else {
+                throw OrderbaseError(.notFound, "no tenant \(id)", field: "id")
+            }
+            let path = try store { () throws(StoreError) in try directory.dbPath(id) }
+            let core = try TenantRegistry.shared.acquire(key) { () throws(OrderbaseError) in
+                try TenantCore(id: id, dbPath: path, sync: options.durability == .sync, dbOptions: dbOptions,
+                               clock: clock, limits: options.limits)
+            }
+            cache[id] = (key, core, tick)
+            evictLocked()
+            return (key, core)
+        }
+    }
+
+    private func evictLocked() {
+        while cache.count > options.maxOpenTenants, let victim = cache.min(by: { $0.value.tick < $1.value.tick }) {
+            cache[victim.key] = nil
+            TenantRegistry.shared.release(victim.value.key)
+        }
+    }
+
+    /// Opens a handle on a tenant; close it with `Tenant.close()`.
+    public func openTenant(_ id: String) throws(OrderbaseError) -> Tenant {
+        let (key, core) = try core(id)
+        // The handle holds its own registry reference, so LRU eviction never
+        // closes a database under an open handle.
+        _ = try TenantRegistry.shared.acquire(key) { () throws(OrderbaseError) in core }
+        let t = Tenant(engine: self, key: key, core: core)
+        let stillOpen = lock.withLock { () -> Bool in
+            if closed { return false }
+            handles[ObjectIdentifier(t)] = t
+            return true
+        }
+        if !stillOpen {
+            TenantRegistry.shared.release(key)
+            throw OrderbaseError(.misuse, "engine is closed")
+        }
+        return t
+    }
+
+    func forget(_ t: Tenant) { lock.withLock { handles[ObjectIdentifier(t)] = nil } }
+
+    public func listTenants(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
+        let after = try f.string("starting_after", maxBytes: 64)
+        try f.finish()
+        try lock.withLock { () throws(OrderbaseError) in try checkOpen() }
+        var ids = try store { () throws(StoreError) in try directory.listTenants() }
+        if let after { ids = ids.filter { $0 > after } }
+        let hasMore = ids.count > limit
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("data"); w.beginArray()
+        for id in ids.prefix(limit) {
+            w.beginObject(); w.key("id"); w.string(id); w.endObject()
+        }
+        w.endArray()
+        w.key("has_more"); w.bool(hasMore)
+        w.endObject()
+        return w.bytes
+    }
+
+    public func getTenant(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        let (_, core) = try core(id)
+        return Self.tenantJSON(id, core.settings)
+    }
+
+    public func createTenant(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        let settings = f.raw("settings")
+        try f.finish()
+        return Self.tenantJSON(id, try createTenant(id, settings: settings))
+    }
+
+    static func tenantJSON(_ id: String, _ s: TenantSettings) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("id"); w.string(id)
+        w.key("settings"); s.write(&w)
+        w.endObject()
+        return w.bytes
+    }
+
+    /// Deletes a tenant and all its data. Refused with `busy` while a handle is
+    /// open on it in this process, or another process holds its database.
+    public func deleteTenant(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        try validID(id)
+        try lock.withLock { () throws(OrderbaseError) in
+            try checkOpen()
+            guard let key = try store({ () throws(StoreError) in try directory.identity(ofTenant: id) }) else {
+                throw OrderbaseError(.notFound, "no tenant \(id)", field: "id")
+            }
+            let ours = cache[id] != nil ? 1 : 0
+            if TenantRegistry.shared.references(key) > ours {
+                throw OrderbaseError(.busy, "tenant \(id) is open; close its handles first")
+            }
+            if let e = cache.removeValue(forKey: id) { TenantRegistry.shared.release(e.key) }
+            // Prove no other process holds it: opening takes LevelDB's LOCK.
+            let path = try store { () throws(StoreError) in try directory.dbPath(id) }
+            _ = try store { () throws(StoreError) in try Database(path: path, options: dbOptions, createIfMissing: false) }
+            try store { () throws(StoreError) in try directory.removeTenant(id) }
+        }
+        return Array("{\"id\":\"\(id)\",\"deleted\":true}".utf8)
+    }
+
+    /// Closes every handle and database this engine opened. Idempotent.
+    public func close() {
+        let (open, cached) = lock.withLock { () -> ([Tenant], [(key: FileID, core: TenantCore, tick: UInt64)]) in
+            if closed { return ([], []) }
+            closed = true
+            let h = Array(handles.values)
+            handles.removeAll()
+            let c = Array(cache.values)
+            cache.removeAll()
+            return (h, c)
+        }
+        for t in open { t.close() }
+        for e in cached { TenantRegistry.shared.release(e.key) }
+    }
+
+    public var isClosed: Bool { lock.withLock { closed } }
+}
+
+/// A handle on one tenant. Thread-safe; `close()` is idempotent and a closed
+/// handle answers `misuse`.
+public final class Tenant: @unchecked Sendable {
+    public let engine: Engine
+    let key: FileID
+    private let lock = Mutex()
+    private var _core: TenantCore?
+
+    init(engine: Engine, key: FileID, core: TenantCore) {
+        self.engine = engine
+        self.key = key
+        self._core = core
+    }
+
+    public var id: String? { lock.withLock { _core?.id } }
+
+    /// The tenant's domain core, or `misuse` once closed.
+    public func core() throws(OrderbaseError) -> TenantCore {
+        guard let c = lock.withLock({ _core }) else { throw OrderbaseError(.misuse, "tenant handle is closed") }
+        return c
+    }
+
+    public func close() {
+        let had = lock.withLock { () -> Bool in
+            let had = _core != nil
+            _core = nil
+            return had
+        }
+        if had {
+            TenantRegistry.shared.release(key)
+            engine.forget(self)
+        }
+    }
+}

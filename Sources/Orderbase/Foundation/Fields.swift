@@ -1,0 +1,126 @@
+/// Reads a request object field by field with types, ranges and paths, and
+/// rejects fields nobody read (`finish()`): an unknown field is an error, never
+/// silently ignored. `null` reads as absent.
+public struct Fields {
+    public let object: [String: JSON]
+    public let path: String
+    private var used: Set<String> = []
+
+    public init(_ json: JSON, path: String = "") throws(OrderbaseError) {
+        guard case .object(let o) = json else {
+            throw OrderbaseError.invalid("expected a JSON object, got \(json.typeName)", field: path.isEmpty ? nil : path)
+        }
+        object = o
+        self.path = path
+    }
+
+    public func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    public func has(_ key: String) -> Bool { object[key] != nil }
+    /// Present and explicitly `null` (for updates: clear the field).
+    public func isNull(_ key: String) -> Bool { object[key] == .null }
+
+    public mutating func raw(_ key: String) -> JSON? {
+        used.insert(key)
+        if let v = object[key], v != .null { return v }
+        return nil
+    }
+
+    public mutating func string(_ key: String, maxBytes: Int = 1024, required: Bool = false, allowEmpty: Bool = true) throws(OrderbaseError) -> String? {
+        guard let v = raw(key) else {
+            if required { throw OrderbaseError.invalid("\(fieldPath(key)) is required", field: fieldPath(key)) }
+            return nil
+        }
+        guard case .string(let s) = v else {
+            throw OrderbaseError.invalid("\(fieldPath(key)) must be a string, got \(v.typeName)", field: fieldPath(key))
+        }
+        if s.utf8.count > maxBytes {
+            throw OrderbaseError.invalid("\(fieldPath(key)) is longer than \(maxBytes) bytes", field: fieldPath(key))
+        }
+        if !allowEmpty && s.isEmpty { throw OrderbaseError.invalid("\(fieldPath(key)) must not be empty", field: fieldPath(key)) }
+        return s
+    }
+
+    public mutating func int(_ key: String, in range: ClosedRange<Int64>, required: Bool = false) throws(OrderbaseError) -> Int64? {
+        guard let v = raw(key) else {
+            if required { throw OrderbaseError.invalid("\(fieldPath(key)) is required", field: fieldPath(key)) }
+            return nil
+        }
+        guard case .int(let n) = v else {
+            throw OrderbaseError.invalid("\(fieldPath(key)) must be an integer, got \(v.typeName)", field: fieldPath(key))
+        }
+        guard range.contains(n) else {
+            throw OrderbaseError.invalid("\(fieldPath(key)) must be between \(range.lowerBound) and \(range.upperBound)", field: fieldPath(key))
+        }
+        return n
+    }
+
+    public mutating func bool(_ key: String) throws(OrderbaseError) -> Bool? {
+        guard let v = raw(key) else { return nil }
+        guard case .bool(let b) = v else {
+            throw OrderbaseError.invalid("\(fieldPath(key)) must be a boolean, got \(v.typeName)", field: fieldPath(key))
+        }
+        return b
+    }
+
+    public mutating func oneOf(_ key: String, _ allowed: [String], required: Bool = false) throws(OrderbaseError) -> String? {
+        guard let s = try string(key, maxBytes: 64, required: required) else { return nil }
+        guard allowed.contains(s) else {
+            throw OrderbaseError(.invalidArgument, "\(fieldPath(key)) must be one of \(allowed.joined(separator: ", "))",
+                                 field: fieldPath(key), details: .object(["allowed": .array(allowed.map { .string($0) })]))
+        }
+        return s
+    }
+
+    public mutating func object(_ key: String) throws(OrderbaseError) -> Fields? {
+        guard let v = raw(key) else { return nil }
+        return try Fields(v, path: fieldPath(key))
+    }
+
+    public mutating func array(_ key: String, maxCount: Int, required: Bool = false) throws(OrderbaseError) -> [JSON]? {
+        guard let v = raw(key) else {
+            if required { throw OrderbaseError.invalid("\(fieldPath(key)) is required", field: fieldPath(key)) }
+            return nil
+        }
+        guard case .array(let a) = v else {
+            throw OrderbaseError.invalid("\(fieldPath(key)) must be an array, got \(v.typeName)", field: fieldPath(key))
+        }
+        if a.count > maxCount {
+            throw OrderbaseError(.limitExceeded, "\(fieldPath(key)) has more than \(maxCount) entries", field: fieldPath(key))
+        }
+        return a
+    }
+
+    /// An array of objects, each read by `body` with its indexed path.
+    public mutating func objects<T>(_ key: String, maxCount: Int, required: Bool = false,
+                                    _ body: (inout Fields) throws(OrderbaseError) -> T) throws(OrderbaseError) -> [T]? {
+        guard let a = try array(key, maxCount: maxCount, required: required) else { return nil }
+        var out: [T] = []
+        out.reserveCapacity(a.count)
+        for (n, e) in a.enumerated() {
+            var f = try Fields(e, path: "\(fieldPath(key))[\(n)]")
+            out.append(try body(&f))
+            try f.finish()
+        }
+        return out
+    }
+
+    /// A timestamp in RFC 3339 form, as epoch milliseconds.
+    public mutating func timestamp(_ key: String) throws(OrderbaseError) -> Int64? {
+        guard let s = try string(key, maxBytes: 64) else { return nil }
+        guard let ms = Timestamp.parse(s) else {
+            throw OrderbaseError.invalid("\(fieldPath(key)) must be an RFC 3339 timestamp like 2026-11-25T10:00:00.000Z", field: fieldPath(key))
+        }
+        return ms
+    }
+
+    /// Fails on any field that was not read.
+    public func finish() throws(OrderbaseError) {
+        if object.count == used.count { return }
+        let unknown = object.keys.filter { !used.contains($0) }.sorted()
+        if let first = unknown.first {
+            throw OrderbaseError(.invalidArgument, "unknown field \(fieldPath(first))", field: fieldPath(first),
+                                 details: .object(["unknown_fields": .array(unknown.map { .string(fieldPath($0)) })]))
+        }
+    }
+}

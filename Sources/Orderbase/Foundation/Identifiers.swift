@@ -1,0 +1,81 @@
+import COrderbaseShims
+import OrderbaseStore
+
+typealias NSLockLite = OrderbaseStore.Mutex
+
+/// Prefixed, time-sortable ids: `ord_` + a 26-character ULID (48-bit millisecond
+/// time + 80 random bits, Crockford base32). Within one millisecond the random
+/// part is incremented, so ids from one generator are strictly increasing and
+/// byte order is creation order.
+public final class IDGenerator: @unchecked Sendable {
+    private let lock = NSLockLite()
+    private var lastMs: Int64 = -1
+    private var lastRandom: (hi: UInt16, lo: UInt64) = (0, 0)
+    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+
+    public init() {}
+
+    public func make(_ prefix: String, at ms: Int64) -> String {
+        let (hi, lo, t) = lock.withLock { () -> (UInt16, UInt64, Int64) in
+            if ms <= lastMs {
+                // Same (or earlier: clock stepped back) millisecond: keep order.
+                let (l, o) = lastRandom.lo.addingReportingOverflow(1)
+                lastRandom = (o ? lastRandom.hi &+ 1 : lastRandom.hi, l)
+            } else {
+                var r = [UInt8](repeating: 0, count: 10)
+                _ = ob_random_bytes(&r, 10)
+                // Leave headroom in the top bit so increments never wrap in practice.
+                let hi = (UInt16(r[0]) << 8 | UInt16(r[1])) & 0x7FFF
+                var lo: UInt64 = 0
+                for k in 2..<10 { lo = lo << 8 | UInt64(r[k]) }
+                lastRandom = (hi, lo)
+                lastMs = ms
+            }
+            return (lastRandom.hi, lastRandom.lo, lastMs)
+        }
+        return prefix + Self.encode(time: UInt64(max(0, t)), hi: hi, lo: lo)
+    }
+
+    static func encode(time: UInt64, hi: UInt16, lo: UInt64) -> String {
+        // 128 bits: 48 time | 16 hi | 64 lo, written as 26 base32 digits (130 bits, top 2 zero).
+        var out = [UInt8](repeating: 0, count: 26)
+        let high: UInt64 = (time << 16) | UInt64(hi)  // top 64 bits
+        let low: UInt64 = lo
+        for k in 0..<26 {
+            let shift = 125 - 5 * k  // bit position of this digit's lowest bit within 130 bits
+            var v: UInt64 = 0
+            for bit in 0..<5 {
+                let pos = shift + bit
+                let b: UInt64
+                if pos >= 128 { b = 0 } else if pos >= 64 { b = (high >> UInt64(pos - 64)) & 1 } else { b = (low >> UInt64(pos)) & 1 }
+                v |= b << UInt64(bit)
+            }
+            out[k] = alphabet[Int(v)]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The smallest id a generator could make at `ms` (for created_at range scans).
+    public static func lowerBound(_ prefix: String, ms: Int64) -> String {
+        prefix + encode(time: UInt64(max(0, ms)), hi: 0, lo: 0)
+    }
+}
+
+enum Crypto {
+    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        bytes.withUnsafeBytes { b in ob_sha256(b.baseAddress, b.count, &out) }
+        return out
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

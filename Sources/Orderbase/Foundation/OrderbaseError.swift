@@ -1,0 +1,90 @@
+import OrderbaseStore
+
+/// Stable error codes. Raw values are the C ABI return codes (include/orderbase.h);
+/// names are the `error.code` strings of the JSON error object (docs/errors.md).
+public enum ErrorCode: Int32, Sendable, CaseIterable {
+    case invalidArgument = -1
+    case notFound = -2
+    case alreadyExists = -3
+    case versionConflict = -4
+    case invalidTransition = -5
+    case idempotencyMismatch = -6
+    case busy = -7
+    case ioError = -8
+    case corruption = -9
+    case misuse = -10
+    case limitExceeded = -11
+    case `internal` = -12
+    case invalidState = -13
+
+    public var name: String {
+        switch self {
+        case .invalidArgument: "invalid_argument"
+        case .notFound: "not_found"
+        case .alreadyExists: "already_exists"
+        case .versionConflict: "version_conflict"
+        case .invalidTransition: "invalid_transition"
+        case .idempotencyMismatch: "idempotency_mismatch"
+        case .busy: "busy"
+        case .ioError: "io_error"
+        case .corruption: "corruption"
+        case .misuse: "misuse"
+        case .limitExceeded: "limit_exceeded"
+        case .internal: "internal"
+        case .invalidState: "invalid_state"
+        }
+    }
+}
+
+/// An error as a value: code, message, the offending field path and details.
+public struct OrderbaseError: Error, Sendable, CustomStringConvertible {
+    public let code: ErrorCode
+    public let message: String
+    public let field: String?
+    public let details: JSON?
+
+    public init(_ code: ErrorCode, _ message: String, field: String? = nil, details: JSON? = nil) {
+        self.code = code
+        self.message = message
+        self.field = field
+        self.details = details
+    }
+
+    public static func invalid(_ message: String, field: String? = nil) -> OrderbaseError {
+        OrderbaseError(.invalidArgument, message, field: field)
+    }
+
+    public var description: String { "\(code.name): \(message)" + (field.map { " (\($0))" } ?? "") }
+
+    /// `{"error":{"code":...,"message":...,"field":...,"details":...}}`
+    public var json: [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("error")
+        w.beginObject()
+        w.key("code"); w.string(code.name)
+        w.key("message"); w.string(message)
+        if let field { w.key("field"); w.string(field) }
+        if let details { w.key("details"); w.value(details) }
+        w.endObject()
+        w.endObject()
+        return w.bytes
+    }
+
+    public init(_ e: StoreError) {
+        switch e.kind {
+        case .io: self.init(.ioError, e.message)
+        case .corruption: self.init(.corruption, e.message)
+        case .busy: self.init(.busy, e.message)
+        case .notFound: self.init(.notFound, e.message)
+        case .invalidPath: self.init(.invalidArgument, e.message)
+        case .failedState: self.init(.ioError, e.message)
+        }
+    }
+}
+
+/// Runs `body`, turning store failures into `OrderbaseError`s.
+@inline(__always)
+func store<T>(_ body: () throws(StoreError) -> T) throws(OrderbaseError) -> T {
+    do { return try body() } catch { throw OrderbaseError(error) }
+}

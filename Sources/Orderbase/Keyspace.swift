@@ -1,0 +1,59 @@
+import OrderbaseStore
+
+/// Every key a tenant database holds. One byte of prefix, then components in
+/// the order-preserving encoding of `KeyBuilder` (docs/keyspace.md mirrors this).
+enum Keyspace {
+    static let meta: UInt8 = UInt8(ascii: "M")        // M name                     -> value
+    static let order: UInt8 = UInt8(ascii: "O")       // O id                       -> order JSON
+    static let number: UInt8 = UInt8(ascii: "N")      // N number                   -> id
+    static let index: UInt8 = UInt8(ascii: "I")       // I field value id           -> empty
+    static let updated: UInt8 = UInt8(ascii: "U")     // U updated_ms(u64) id       -> empty
+    static let audit: UInt8 = UInt8(ascii: "A")       // A seq(u64)                 -> sha256(32) + entry JSON
+    static let orderAudit: UInt8 = UInt8(ascii: "a")  // a order_id seq(u64)        -> empty
+    static let event: UInt8 = UInt8(ascii: "E")       // E seq(u64)                 -> event JSON
+    static let idempotency: UInt8 = UInt8(ascii: "K") // K key                      -> sha256(32) fingerprint + first response JSON
+
+    /// Secondary index fields (`I` keys), in the order `orders.list` prefers them.
+    static let indexedFields = ["customer", "status", "fulfillment_status", "financial_status", "channel"]
+
+    static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
+    static func orderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(order); k.string(id); return k.bytes }
+    static func numberKey(_ n: String) -> [UInt8] { var k = KeyBuilder(number); k.string(n); return k.bytes }
+    static func indexPrefix(_ field: String, _ value: String) -> [UInt8] {
+        var k = KeyBuilder(index); k.string(field); k.string(value); return k.bytes
+    }
+    static func indexKey(_ field: String, _ value: String, _ id: String) -> [UInt8] {
+        var k = KeyBuilder(index); k.string(field); k.string(value); k.string(id); return k.bytes
+    }
+    static func updatedKey(_ ms: Int64, _ id: String) -> [UInt8] {
+        var k = KeyBuilder(updated); k.uint64(UInt64(max(0, ms))); k.string(id); return k.bytes
+    }
+    static func auditKey(_ seq: UInt64) -> [UInt8] { var k = KeyBuilder(audit); k.uint64(seq); return k.bytes }
+    static func orderAuditKey(_ id: String, _ seq: UInt64) -> [UInt8] {
+        var k = KeyBuilder(orderAudit); k.string(id); k.uint64(seq); return k.bytes
+    }
+    static func orderAuditPrefix(_ id: String) -> [UInt8] { var k = KeyBuilder(orderAudit); k.string(id); return k.bytes }
+    static func eventKey(_ seq: UInt64) -> [UInt8] { var k = KeyBuilder(event); k.uint64(seq); return k.bytes }
+    static func idempotencyKey(_ key: String) -> [UInt8] { var k = KeyBuilder(idempotency); k.string(key); return k.bytes }
+
+    /// The component appended to a prefix for an id (to build range bounds).
+    static func idComponent(_ id: String) -> [UInt8] { var k = KeyBuilder(0); k.string(id); return Array(k.bytes.dropFirst()) }
+
+    /// Secondary index keys of an order (all `I` keys plus its `U` key).
+    static func indexKeys(of o: Order) -> Set<[UInt8]> {
+        var s: Set<[UInt8]> = [
+            indexKey("status", o.status, o.id),
+            indexKey("financial_status", o.financialStatus, o.id),
+            indexKey("fulfillment_status", o.fulfillmentStatus, o.id),
+            indexKey("channel", o.channel, o.id),
+            updatedKey(o.updatedAt, o.id),
+        ]
+        if let c = o.customerID { s.insert(indexKey("customer", c, o.id)) }
+        return s
+    }
+
+    // Meta names.
+    static let metaSchema = "schema_version"
+    static let metaSettings = "settings"
+    static let metaCounters = "counters"
+}

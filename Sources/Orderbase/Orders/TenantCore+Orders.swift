@@ -1,0 +1,386 @@
+import OrderbaseStore
+
+/// The order methods. Each takes the request object and returns response JSON.
+extension TenantCore {
+    // MARK: orders.create
+
+    public func createOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        let ctx = try RequestContext.read(&f)
+        let idemKey = try f.string("idempotency_key", maxBytes: 255, allowEmpty: false)
+        let channel = try f.oneOf("channel", OrderStatus.channels) ?? "online"
+        var sourceName: String?, sourceExternal: String?
+        if var s = try f.object("source") {
+            sourceName = try s.string("name", maxBytes: 255, required: true, allowEmpty: false)
+            sourceExternal = try s.string("external_id", maxBytes: 255)
+            try s.finish()
+        }
+        let currency = try readCurrency(&f) ?? settings.defaultCurrency
+        var order = Order(id: "", number: "", version: 1, currency: currency, createdAt: 0, updatedAt: 0, placedAt: 0)
+        order.channel = channel
+        order.sourceName = sourceName
+        order.sourceExternalID = sourceExternal
+        order.financialStatus = try f.oneOf("financial_status", OrderStatus.financial) ?? "pending"
+        order.fulfillmentStatus = try f.oneOf("fulfillment_status", OrderStatus.fulfillment) ?? "unfulfilled"
+        try readEditable(&f, into: &order, isCreate: true)
+        let placedAt = try f.timestamp("placed_at")
+        try f.finish()
+        for n in order.lineItems.indices where order.lineItems[n].id != nil {
+            throw OrderbaseError.invalid("line item ids are assigned by the engine", field: "line_items[\(n)].id")
+        }
+        try order.computeTotals()
+        let fingerprint = idemKey.map { _ in Self.fingerprint(request) }
+
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            if let idemKey, let fingerprint {
+                if let stored = try wc.read(Keyspace.idempotencyKey(idemKey)) {
+                    guard stored.count >= 32, Array(stored[0..<32]) == fingerprint else {
+                        throw OrderbaseError(.idempotencyMismatch,
+                                             "idempotency_key \(idemKey) was used with a different request", field: "idempotency_key")
+                    }
+                    return Array(stored[32...])
+                }
+            }
+            let now = wc.now
+            order.id = ids.make("ord_", at: now)
+            order.number = settings.orderNumberPrefix + String(wc.counters.nextNumber)
+            wc.counters.nextNumber += 1
+            for n in order.lineItems.indices { order.lineItems[n].id = ids.make("li_", at: now) }
+            order.createdAt = now
+            order.updatedAt = now
+            order.placedAt = placedAt ?? now
+            let rendered = order.render()
+            wc.put(Keyspace.orderKey(order.id), rendered.bytes)
+            wc.put(Keyspace.numberKey(order.number), Array(order.id.utf8))
+            for k in Keyspace.indexKeys(of: order) { wc.put(k, []) }
+            wc.record(type: "order.created", orderID: order.id, changes: FieldChange.diff(nil, rendered), reason: nil, order: rendered)
+            if let idemKey, let fingerprint { wc.put(Keyspace.idempotencyKey(idemKey), fingerprint + rendered.bytes) }
+            return rendered.bytes
+        }
+    }
+
+    /// The request without its per-attempt fields, canonically serialized and hashed.
+    static func fingerprint(_ request: JSON) -> [UInt8] {
+        guard case .object(var o) = request else { return Crypto.sha256(request.bytes) }
+        for k in ["idempotency_key", "request_id", "actor"] { o[k] = nil }
+        return Crypto.sha256(JSON.object(o).bytes)
+    }
+
+    private func readCurrency(_ f: inout Fields) throws(OrderbaseError) -> String? {
+        guard let c = try f.string("currency", maxBytes: 3) else { return nil }
+        guard Currency.exponent(c) != nil else {
+            throw OrderbaseError.invalid("currency must be an ISO 4217 code like \"GBP\"", field: "currency")
+        }
+        return c
+    }
+
+    /// Reads the fields a caller may set on create and change on update.
+    /// On update, only present fields change; `null` clears an optional one.
+    private func readEditable(_ f: inout Fields, into o: inout Order, isCreate: Bool) throws(OrderbaseError) {
+        if f.isNull("customer") { _ = f.raw("customer"); o.customer = nil }
+        else if var c = try f.object("customer") { o.customer = try Customer.read(&c); try c.finish() }
+        if f.isNull("billing_address") { _ = f.raw("billing_address"); o.billingAddress = nil }
+        else if var a = try f.object("billing_address") { o.billingAddress = try Address.read(&a); try a.finish() }
+        if f.isNull("shipping_address") { _ = f.raw("shipping_address"); o.shippingAddress = nil }
+        else if var a = try f.object("shipping_address") { o.shippingAddress = try Address.read(&a); try a.finish() }
+        if f.isNull("note") { _ = f.raw("note"); o.note = nil }
+        else if let n = try f.string("note", maxBytes: 5000) { o.note = n }
+        if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }
+        else if let m = f.raw("metadata") {
+            guard case .object = m else { throw OrderbaseError.invalid("metadata must be an object, got \(m.typeName)", field: "metadata") }
+            let size = m.bytes.count
+            guard size <= limits.maxMetadataBytes else {
+                throw OrderbaseError(.limitExceeded, "metadata is \(size) bytes; the limit is \(limits.maxMetadataBytes)", field: "metadata")
+            }
+            o.metadata = m
+        }
+        let limits = self.limits
+        if let items = try f.objects("line_items", maxCount: limits.maxLineItems, required: isCreate,
+                                     { (g: inout Fields) throws(OrderbaseError) in try LineItem.read(&g, limits: limits) }) {
+            guard !items.isEmpty else { throw OrderbaseError.invalid("an order needs at least one line item", field: "line_items") }
+            o.lineItems = items
+        }
+        if let s = try f.objects("shipping_lines", maxCount: limits.maxShippingLines,
+                                 { (g: inout Fields) throws(OrderbaseError) in try ShippingLine.read(&g, limits: limits) }) {
+            o.shippingLines = s
+        }
+        if let d = try f.objects("discounts", maxCount: limits.maxDiscounts,
+                                 { (g: inout Fields) throws(OrderbaseError) in try Discount.read(&g) }) {
+            o.discounts = d
+        }
+    }
+
+    // MARK: orders.get
+
+    public func getOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        let id = try f.string("id", maxBytes: 64)
+        let number = try f.string("number", maxBytes: 64)
+        try f.finish()
+        let snap = database.snapshot()
+        switch (id, number) {
+        case (let id?, nil):
+            return try loadRecord(id, snapshot: snap)
+        case (nil, let number?):
+            guard let idBytes = try store({ () throws(StoreError) in try database.get(Keyspace.numberKey(number), snapshot: snap) }) else {
+                throw OrderbaseError(.notFound, "no order numbered \(number)", field: "number")
+            }
+            return try loadRecord(String(decoding: idBytes, as: UTF8.self), snapshot: snap)
+        default:
+            throw OrderbaseError.invalid("give exactly one of id or number", field: id == nil ? "id" : "number")
+        }
+    }
+
+    func loadRecord(_ id: String, snapshot: Snapshot?) throws(OrderbaseError) -> [UInt8] {
+        guard let v = try store({ () throws(StoreError) in try database.get(Keyspace.orderKey(id), snapshot: snapshot) }) else {
+            throw OrderbaseError(.notFound, "no order with id \(id)", field: "id")
+        }
+        return v
+    }
+
+    // MARK: orders.update
+
+    public func updateOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        let ctx = try RequestContext.read(&f)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        let expected = try f.int("expected_version", in: 1...Int64.max)
+        // Validate the whole request before taking the lock; apply it inside.
+        var probe = Order(id: id, number: "", version: 1, currency: "USD", createdAt: 0, updatedAt: 0, placedAt: 0)
+        let editsLines = f.has("line_items")
+        let editsStructure = editsLines || ["customer", "billing_address", "shipping_address", "shipping_lines", "discounts"].contains { f.has($0) }
+        try readEditable(&f, into: &probe, isCreate: false)
+        try f.finish()
+
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            let old = try loadForWrite(id, &wc, expected: expected)
+            if editsStructure && old.isFinal {
+                throw OrderbaseError(.invalidState, "order \(old.number) is \(old.status); only note and metadata can change", field: "status")
+            }
+            if editsLines && old.fulfillmentStatus != "unfulfilled" {
+                throw OrderbaseError(.invalidState, "line items cannot change once fulfillment has started (\(old.fulfillmentStatus))", field: "line_items")
+            }
+            var new = old
+            var g = try Fields(request)
+            _ = try RequestContext.read(&g)
+            _ = g.raw("id"); _ = g.raw("expected_version")
+            try readEditable(&g, into: &new, isCreate: false)
+            if editsLines {
+                let existing = Set(old.lineItems.compactMap(\.id))
+                for n in new.lineItems.indices {
+                    if let lid = new.lineItems[n].id {
+                        guard existing.contains(lid) else {
+                            throw OrderbaseError.invalid("line_items[\(n)].id \(lid) is not a line item of this order", field: "line_items[\(n)].id")
+                        }
+                    } else {
+                        new.lineItems[n].id = ids.make("li_", at: wc.now)
+                    }
+                }
+                let lineIDs = new.lineItems.compactMap(\.id)
+                if Set(lineIDs).count != lineIDs.count { throw OrderbaseError.invalid("a line item id appears twice", field: "line_items") }
+            }
+            try new.computeTotals()
+            return try commitChange(old: old, new: new, type: "order.updated", reason: nil, &wc)
+        }
+    }
+
+    /// Loads an order inside a write (seeing staged writes) and checks the version.
+    private func loadForWrite(_ id: String, _ wc: inout WriteContext, expected: Int64?) throws(OrderbaseError) -> Order {
+        guard let bytes = try wc.read(Keyspace.orderKey(id)) else {
+            throw OrderbaseError(.notFound, "no order with id \(id)", field: "id")
+        }
+        let order = try Order.decode(bytes)
+        if let expected, expected != order.version {
+            throw OrderbaseError(.versionConflict, "order \(order.number) is at version \(order.version), not \(expected)",
+                                 field: "expected_version",
+                                 details: .object(["expected": .int(expected), "actual": .int(order.version)]))
+        }
+        return order
+    }
+
+    /// Writes a changed order with its index changes, event and audit entry.
+    /// No change at all writes nothing and returns the stored order.
+    private func commitChange(old: Order, new: Order, type: String, reason: String?, _ wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] {
+        let before = old.render()
+        var new = new
+        new.version = old.version
+        new.updatedAt = old.updatedAt
+        let changes = FieldChange.diff(before, new.render())
+        if changes.isEmpty { return before.bytes }
+        new.version = old.version + 1
+        new.updatedAt = max(wc.now, old.updatedAt)
+        let after = new.render()
+        wc.put(Keyspace.orderKey(new.id), after.bytes)
+        let oldKeys = Keyspace.indexKeys(of: old), newKeys = Keyspace.indexKeys(of: new)
+        for k in oldKeys.subtracting(newKeys) { wc.delete(k) }
+        for k in newKeys.subtracting(oldKeys) { wc.put(k, []) }
+        wc.record(type: type, orderID: new.id, changes: FieldChange.diff(before, after), reason: reason, order: after)
+        return after.bytes
+    }
+
+    // MARK: orders.transition / orders.cancel
+
+    public func transitionOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        let ctx = try RequestContext.read(&f)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        let to = try f.oneOf("to", OrderStatus.all, required: true)!
+        let reason = try f.string("reason", maxBytes: 500)
+        let expected = try f.int("expected_version", in: 1...Int64.max)
+        try f.finish()
+        return try transition(id: id, to: to, reason: reason, expected: expected, ctx)
+    }
+
+    public func cancelOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        let ctx = try RequestContext.read(&f)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        let reason = try f.string("reason", maxBytes: 500)
+        let expected = try f.int("expected_version", in: 1...Int64.max)
+        try f.finish()
+        return try transition(id: id, to: "cancelled", reason: reason, expected: expected, ctx)
+    }
+
+    private func transition(id: String, to: String, reason: String?, expected: Int64?, _ ctx: RequestContext) throws(OrderbaseError) -> [UInt8] {
+        try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            let old = try loadForWrite(id, &wc, expected: expected)
+            try policy.check(old, to: to)
+            var new = old
+            new.status = to
+            switch to {
+            case "cancelled":
+                new.cancelledAt = wc.now
+                new.closedAt = wc.now
+                new.cancelReason = reason
+            case "completed":
+                new.closedAt = wc.now
+            default:
+                break
+            }
+            return try commitChange(old: old, new: new, type: to == "cancelled" ? "order.cancelled" : "order.status_changed",
+                                    reason: reason, &wc)
+        }
+    }
+
+    // MARK: orders.list
+
+    public func listOrders(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var f = try Fields(request)
+        var filters: [(field: String, value: String)] = []
+        for (key, field, allowed) in [("status", "status", OrderStatus.all), ("financial_status", "financial_status", OrderStatus.financial),
+                                      ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment),
+                                      ("channel", "channel", OrderStatus.channels)] {
+            if let v = try f.oneOf(key, allowed) { filters.append((field, v)) }
+        }
+        if let c = try f.string("customer_id", maxBytes: 255, allowEmpty: false) { filters.append(("customer", c)) }
+        let createdAfter = try f.timestamp("created_after")
+        let createdBefore = try f.timestamp("created_before")
+        let updatedAfter = try f.timestamp("updated_after")
+        let updatedBefore = try f.timestamp("updated_before")
+        let sort = try f.oneOf("sort", ["created_desc", "created_asc", "updated_desc", "updated_asc"]) ?? "created_desc"
+        let limit = Int(try f.int("limit", in: 1...250) ?? 20)
+        let after = try f.string("starting_after", maxBytes: 64, allowEmpty: false)
+        try f.finish()
+
+        let snap = database.snapshot()
+        let reverse = sort.hasSuffix("_desc")
+        var page: [[UInt8]] = []
+        var hasMore = false
+
+        // Filters that the chosen key range does not already guarantee.
+        func matches(_ o: Order) -> Bool {
+            for flt in filters {
+                let v: String?
+                switch flt.field {
+                case "status": v = o.status
+                case "financial_status": v = o.financialStatus
+                case "fulfillment_status": v = o.fulfillmentStatus
+                case "channel": v = o.channel
+                default: v = o.customerID
+                }
+                if v != flt.value { return false }
+            }
+            if let createdAfter, o.createdAt <= createdAfter { return false }
+            if let createdBefore, o.createdAt >= createdBefore { return false }
+            if let updatedAfter, o.updatedAt <= updatedAfter { return false }
+            if let updatedBefore, o.updatedAt >= updatedBefore { return false }
+            return true
+        }
+        let needsDecode = !filters.isEmpty || updatedAfter != nil || updatedBefore != nil || sort.hasPrefix("updated")
+        // Collects one candidate; returns false when the page is full.
+        func take(_ record: [UInt8]) throws(OrderbaseError) -> Bool {
+            if needsDecode {
+                guard matches(try Order.decode(record)) else { return true }
+            }
+            if page.count == limit {
+                hasMore = true
+                return false
+            }
+            page.append(record)
+            return true
+        }
+
+        do {
+            if sort.hasPrefix("updated") {
+                // U index: (updated_ms, id). Lower/upper bounds from updated_after/before and the cursor.
+                var start = [Keyspace.updated], end: [UInt8]? = [Keyspace.updated + 1]
+                if let updatedAfter { start = Keyspace.updatedKey(updatedAfter + 1, "") }
+                if let updatedBefore { end = Keyspace.updatedKey(updatedBefore, "") }
+                if let after {
+                    let cursor = try Order.decode(try loadRecord(after, snapshot: snap))
+                    let key = Keyspace.updatedKey(cursor.updatedAt, cursor.id)
+                    if reverse { end = key } else { start = key + [0] }
+                }
+                try database.scan(from: start, to: end, reverse: reverse, snapshot: snap) { k, _ in
+                    var r = KeyReader(Array(k))
+                    _ = r.uint64()
+                    guard let id = r.string() else { throw OrderbaseError(.corruption, "bad updated-index key") }
+                    guard let rec = try database.get(Keyspace.orderKey(id), snapshot: snap) else {
+                        throw OrderbaseError(.corruption, "updated index names missing order \(id)")
+                    }
+                    return try take(rec)
+                }
+            } else {
+                // Ids are creation-time sortable: created_after/before become id bounds.
+                let indexed = Keyspace.indexedFields.compactMap { name in filters.first { $0.field == name } }.first
+                let prefix = indexed.map { Keyspace.indexPrefix($0.field, $0.value) } ?? [Keyspace.order]
+                var start = prefix, end = prefixUpperBound(prefix)
+                if let createdAfter { start = prefix + Keyspace.idComponent(IDGenerator.lowerBound("ord_", ms: createdAfter + 1)) }
+                if let createdBefore { end = prefix + Keyspace.idComponent(IDGenerator.lowerBound("ord_", ms: createdBefore)) }
+                if let after {
+                    let key = prefix + Keyspace.idComponent(after)
+                    if reverse { end = key } else { start = key + [0] }
+                }
+                try database.scan(from: start, to: end, reverse: reverse, snapshot: snap) { k, v in
+                    if indexed == nil { return try take(Array(v)) }
+                    var r = KeyReader(Array(k))
+                    _ = r.string(); _ = r.string()
+                    guard let id = r.string() else { throw OrderbaseError(.corruption, "bad index key") }
+                    guard let rec = try database.get(Keyspace.orderKey(id), snapshot: snap) else {
+                        throw OrderbaseError(.corruption, "index names missing order \(id)")
+                    }
+                    return try take(rec)
+                }
+            }
+        } catch let e as OrderbaseError {
+            throw e
+        } catch let e as StoreError {
+            throw OrderbaseError(e)
+        } catch {
+            throw OrderbaseError(.internal, "\(error)")
+        }
+        return Self.listResponse(page, hasMore: hasMore)
+    }
+
+    static func listResponse(_ items: [[UInt8]], hasMore: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(items.reduce(32) { $0 + $1.count + 1 })
+        out.append(contentsOf: Array("{\"data\":[".utf8))
+        for (n, item) in items.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: item)
+        }
+        out.append(contentsOf: Array("],\"has_more\":\(hasMore)}".utf8))
+        return out
+    }
+}

@@ -1,0 +1,119 @@
+/// The set of puts and deletes one command writes, in order.
+public struct Mutation: Sendable {
+    public private(set) var ops: [(key: [UInt8], value: [UInt8]?)] = []
+    public private(set) var byteCount = 0
+    public init() { ops.reserveCapacity(16) }
+    public mutating func put(_ key: [UInt8], _ value: [UInt8]) {
+        ops.append((key, value))
+        byteCount += key.count + value.count
+    }
+    public mutating func delete(_ key: [UInt8]) {
+        ops.append((key, nil))
+        byteCount += key.count
+    }
+    public var isEmpty: Bool { ops.isEmpty }
+}
+
+/// Group commit with read-your-pending-writes.
+///
+/// The domain computes a command under its tenant write lock and `stage`s the
+/// resulting mutation: it is queued in lock order and its keys become visible
+/// to `read` (the write path's reads) at once, so the next command can build on
+/// it before it is on disk. The caller then leaves the lock and calls
+/// `waitDurable`: the first waiter becomes the leader, merges every queued
+/// mutation into ONE LevelDB WriteBatch and writes it with one fsync, so
+/// concurrent writers share a sync while sequence order is kept (LevelDB's own
+/// group commit cannot help here: a writer holding the domain lock across a
+/// synced write would serialize every fsync).
+///
+/// If a write fails, the committer enters a failed state: every pending and
+/// later command fails with the error (as LevelDB does with a background
+/// error), because staged commands may have built on the lost one. Reopen the
+/// tenant to recover.
+public final class Committer: @unchecked Sendable {
+    public let database: Database
+    public let sync: Bool
+    private let lock = Mutex()
+    private let cond = Condition()
+    private var queue: [(ticket: UInt64, mutation: Mutation)] = []
+    private var overlay: [[UInt8]: (ticket: UInt64, value: [UInt8]?)] = [:]
+    private var nextTicket: UInt64 = 1
+    private var durable: UInt64 = 0
+    private var leaderActive = false
+    private var failure: StoreError?
+
+    public init(database: Database, sync: Bool) {
+        self.database = database
+        self.sync = sync
+    }
+
+    /// Queues a mutation; returns its ticket for `waitDurable`.
+    public func stage(_ mutation: Mutation) throws(StoreError) -> UInt64 {
+        try lock.withLock { () throws(StoreError) -> UInt64 in
+            if let failure { throw StoreError(.failedState, "tenant database failed earlier (\(failure.message)); reopen it") }
+            let t = nextTicket
+            nextTicket += 1
+            for op in mutation.ops { overlay[op.key] = (t, op.value) }
+            queue.append((t, mutation))
+            return t
+        }
+    }
+
+    /// The newest value of `key` including staged, not yet durable writes.
+    public func read(_ key: [UInt8]) throws(StoreError) -> [UInt8]? {
+        let pending = lock.withLock { overlay[key] }
+        if let pending { return pending.value }
+        return try database.get(key)
+    }
+
+    /// Returns once the mutation with `ticket` is written (and synced in sync mode).
+    public func waitDurable(_ ticket: UInt64) throws(StoreError) {
+        lock.lock()
+        while true {
+            if ticket <= durable {
+                lock.unlock()
+                return
+            }
+            if let failure {
+                lock.unlock()
+                throw failure
+            }
+            if leaderActive {
+                cond.wait(lock)
+                continue
+            }
+            leaderActive = true
+            let group = queue
+            queue.removeAll(keepingCapacity: true)
+            lock.unlock()
+
+            let batch = WriteBatch()
+            for entry in group {
+                for op in entry.mutation.ops {
+                    if let v = op.value { batch.put(op.key, v) } else { batch.delete(op.key) }
+                }
+            }
+            var writeError: StoreError?
+            do { try database.write(batch, sync: sync) } catch { writeError = error }
+
+            lock.lock()
+            leaderActive = false
+            if let writeError {
+                failure = writeError
+            } else if let last = group.last {
+                durable = last.ticket
+                for entry in group {
+                    for op in entry.mutation.ops {
+                        if let o = overlay[op.key], o.ticket <= durable { overlay[op.key] = nil }
+                    }
+                }
+            }
+            cond.broadcast()
+        }
+    }
+
+    /// Stage and wait: the whole write path of one command after computing it.
+    public func commit(_ mutation: Mutation) throws(StoreError) {
+        try waitDurable(try stage(mutation))
+    }
+}

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small pthread mutex. (Synchronization.Mutex is noncopyable and awkward to
+/// store in classes shared across modules; this one is a plain final class.)
+public final class Mutex: @unchecked Sendable {
+    private let m: UnsafeMutablePointer<pthread_mutex_t>
+
+    public init() {
+        m = .allocate(capacity: 1)
+        m.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(m, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(m)
+        m.deallocate()
+    }
+
+    @inline(__always)
+    public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_mutex_lock(m)
+        defer { pthread_mutex_unlock(m) }
+        return try body()
+    }
+
+    public func lock() { pthread_mutex_lock(m) }
+    public func unlock() { pthread_mutex_unlock(m) }
+    var raw: UnsafeMutablePointer<pthread_mutex_t> { m }
+}
+
+/// A condition variable bound to a `Mutex`.
+public final class Condition: @unchecked Sendable {
+    private let c: UnsafeMutablePointer<pthread_cond_t>
+    public init() {
+        c = .allocate(capacity: 1)
+        c.initialize(to: pthread_cond_t())
+        pthread_cond_init(c, nil)
+    }
+    deinit {
+        pthread_cond_destroy(c)
+        c.deallocate()
+    }
+    public func wait(_ mutex: Mutex) { pthread_cond_wait(c, mutex.raw) }
+    public func broadcast() { pthread_cond_broadcast(c) }
+}

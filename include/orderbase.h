@@ -1,0 +1,212 @@
+/*
+ * orderbase.h — the public C interface of liborderbase, an embeddable
+ * order-management engine.
+ *
+ * Model
+ * -----
+ * An *engine* is opened on a directory. Each *tenant* inside it has its own
+ * LevelDB database (<root>/tenants/<id>/db) and file store
+ * (<root>/tenants/<id>/files). Every operation is a named *method* of one
+ * catalogue ("orders.create", "orders.list", ...) taking a JSON request and
+ * producing a JSON response; the same catalogue backs the REST API and the
+ * Python and Ruby bindings. docs/methods.md lists the methods, docs/errors.md
+ * the error codes, docs/keyspace.md the on-disk layout.
+ *
+ * Conventions (modelled on SQLite, libgit2 and LevelDB)
+ * -----------------------------------------------------
+ * - Fallible functions return int: ORDERBASE_OK (0) or a negative
+ *   ORDERBASE_E* code. Codes and their numbers are stable.
+ * - Out-parameters come first and are set to NULL on failure.
+ * - Strings passed in are NUL-terminated UTF-8; invalid UTF-8 is rejected
+ *   with ORDERBASE_EINVALID, never repaired.
+ * - Strings returned through `char **` are owned by the caller and must be
+ *   released with orderbase_free() (and nothing else).
+ * - Every *_close and orderbase_free accept NULL. A handle that was never
+ *   returned by this library, or was already closed, yields ORDERBASE_EMISUSE
+ *   instead of a crash (handles are checked against a process-wide table).
+ * - orderbase_error_last() describes the calling thread's most recent failure.
+ * - Thread safety: every function may be called from any thread. Writes to
+ *   one tenant are serialized inside the library; reads run concurrently.
+ *   Do not fork() while an engine is open.
+ * - No function blocks on another process: a tenant held by another process
+ *   answers ORDERBASE_EBUSY.
+ *
+ * Since 0.1.0 unless stated otherwise.
+ */
+#ifndef ORDERBASE_H
+#define ORDERBASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Version ---------------------------------------------------------- */
+
+#define ORDERBASE_VERSION_MAJOR 0
+#define ORDERBASE_VERSION_MINOR 1
+#define ORDERBASE_VERSION_PATCH 0
+#define ORDERBASE_VERSION_STRING "0.1.0"
+/* major * 10000 + minor * 100 + patch */
+#define ORDERBASE_VERSION_NUMBER 100
+
+/* ---- Error codes (stable; see docs/errors.md) -------------------------- */
+
+#define ORDERBASE_OK                      0  /* success */
+#define ORDERBASE_EINVALID              (-1) /* invalid_argument: bad JSON, wrong type, unknown field, out of range, invalid UTF-8 */
+#define ORDERBASE_ENOTFOUND             (-2) /* not_found: no such tenant, order, method */
+#define ORDERBASE_EEXISTS               (-3) /* already_exists: e.g. tenant id taken */
+#define ORDERBASE_ECONFLICT             (-4) /* version_conflict: expected_version does not match */
+#define ORDERBASE_ETRANSITION           (-5) /* invalid_transition: status change not allowed now */
+#define ORDERBASE_EIDEMPOTENCY          (-6) /* idempotency_mismatch: key reused with another payload */
+#define ORDERBASE_EBUSY                 (-7) /* busy: tenant held by another process, or in use */
+#define ORDERBASE_EIO                   (-8) /* io_error: the filesystem or database failed */
+#define ORDERBASE_ECORRUPT              (-9) /* corruption: stored data is damaged */
+#define ORDERBASE_EMISUSE              (-10) /* misuse: NULL/closed/foreign handle, NULL argument */
+#define ORDERBASE_ELIMIT               (-11) /* limit_exceeded: a configured limit was hit */
+#define ORDERBASE_EINTERNAL            (-12) /* internal: a bug in Orderbase; please report */
+
+/* ---- Opaque handles ---------------------------------------------------- */
+
+typedef struct orderbase_engine orderbase_engine;
+typedef struct orderbase_tenant orderbase_tenant;
+
+/* The calling thread's last error. All pointers are owned by the library and
+ * stay valid until the same thread makes another orderbase_* call that fails
+ * or succeeds with a reset (every fallible call resets it on entry). */
+typedef struct orderbase_error {
+    int code;              /* ORDERBASE_OK or a negative ORDERBASE_E* code */
+    const char *category;  /* stable error name: "ok", "invalid_argument", "not_found", ... */
+    const char *message;   /* human-readable English message */
+    const char *json;      /* {"error":{"code":...,"message":...,"field":...}} or {"error":null} */
+} orderbase_error;
+
+/* ---- Engine ------------------------------------------------------------ */
+
+/**
+ * orderbase_engine_open — open (creating if needed) an engine on a directory.
+ *
+ * @param out           [out] receives the engine handle; NULL on failure.
+ * @param root_dir      [in]  directory to hold all tenants; created if missing.
+ *                            Canonicalized once with realpath().
+ * @param options_json  [in]  NULL or a JSON object. Keys (all optional):
+ *   "durability":        "sync" (default; every acknowledged write is fsynced)
+ *                        or "relaxed" (no fsync; a crash may lose the last writes)
+ *   "max_open_tenants":  idle tenant databases kept open (default 64, 1..4096)
+ *   "background":        start background threads (default true; false = host pumps)
+ *   "max_request_bytes": largest request JSON accepted (default 1048576)
+ *   "max_line_items":    line items per order (default 500, 1..10000)
+ *   "max_metadata_bytes":serialized size of one metadata object (default 16384)
+ *   "block_cache_bytes": LevelDB block cache shared by all tenants (default 33554432)
+ *   Unknown keys are rejected.
+ * @return ORDERBASE_OK, ORDERBASE_EINVALID (bad options or UTF-8),
+ *         ORDERBASE_EIO (directory not creatable), ORDERBASE_EMISUSE (out NULL).
+ * Thread-safety: any thread. Ownership: close with orderbase_engine_close().
+ */
+int orderbase_engine_open(orderbase_engine **out, const char *root_dir, const char *options_json);
+
+/**
+ * orderbase_engine_close — close an engine and every tenant it opened.
+ * Accepts NULL. Closing twice, or using the handle afterwards, is reported as
+ * ORDERBASE_EMISUSE by later calls (never a crash). Tenant handles opened from
+ * it become closed too. Any thread; do not race with calls on the same engine.
+ */
+void orderbase_engine_close(orderbase_engine *engine);
+
+/**
+ * orderbase_engine_call — call an engine-level method ("tenants.create",
+ * "tenants.list", "tenants.get", "tenants.delete").
+ *
+ * @param engine         [in]  an open engine.
+ * @param method         [in]  method name.
+ * @param request_json   [in]  JSON object, or NULL for {}.
+ * @param response_json  [out] on success the response object; on failure the
+ *                             error object {"error":{...}}. Free with orderbase_free().
+ *                             May be NULL if the caller does not want it.
+ * @return ORDERBASE_OK or a negative code (also in orderbase_error_last()).
+ * Thread-safety: any thread, concurrently.
+ */
+int orderbase_engine_call(orderbase_engine *engine, const char *method, const char *request_json, char **response_json);
+
+/* ---- Tenants ----------------------------------------------------------- */
+
+/**
+ * orderbase_tenant_create — create a tenant (its database and file store).
+ *
+ * @param engine         [in] an open engine.
+ * @param tenant_id      [in] matches ^[a-z0-9][a-z0-9_-]{0,62}$ (else ORDERBASE_EINVALID).
+ * @param settings_json  [in] NULL or a JSON object: "name", "order_number_prefix"
+ *                            (default "#"), "order_number_start" (default 1001),
+ *                            "default_currency" (ISO 4217, default "USD").
+ * @return ORDERBASE_OK, ORDERBASE_EEXISTS, ORDERBASE_EINVALID, ORDERBASE_EIO,
+ *         ORDERBASE_EMISUSE. Same as engine method "tenants.create".
+ */
+int orderbase_tenant_create(orderbase_engine *engine, const char *tenant_id, const char *settings_json);
+
+/**
+ * orderbase_tenant_open — open a tenant for calls.
+ *
+ * @param out        [out] receives the tenant handle; NULL on failure.
+ * @param engine     [in]  an open engine.
+ * @param tenant_id  [in]  an existing tenant id.
+ * @return ORDERBASE_OK, ORDERBASE_ENOTFOUND, ORDERBASE_EINVALID (bad id),
+ *         ORDERBASE_EBUSY (another process holds the tenant's database),
+ *         ORDERBASE_EIO, ORDERBASE_ECORRUPT, ORDERBASE_EMISUSE.
+ * Opening the same tenant twice in one process — through any engine, any path
+ * spelling — shares one database handle. Close with orderbase_tenant_close().
+ */
+int orderbase_tenant_open(orderbase_tenant **out, orderbase_engine *engine, const char *tenant_id);
+
+/**
+ * orderbase_tenant_close — release a tenant handle. Accepts NULL; a second
+ * close is harmless (later calls on the handle return ORDERBASE_EMISUSE).
+ */
+void orderbase_tenant_close(orderbase_tenant *tenant);
+
+/**
+ * orderbase_call — call a tenant method ("orders.create", "orders.get", ...;
+ * docs/methods.md lists them with their request and response shapes).
+ *
+ * @param tenant         [in]  an open tenant.
+ * @param method         [in]  method name.
+ * @param request_json   [in]  JSON object, or NULL for {}. At most
+ *                             "max_request_bytes" bytes (else ORDERBASE_ELIMIT).
+ * @param response_json  [out] on success the response JSON; on failure the error
+ *                             object {"error":{"code","message","field","details"}}.
+ *                             Free with orderbase_free(). May be NULL.
+ * @return ORDERBASE_OK or a negative code; a failed call changed nothing.
+ * Thread-safety: any thread, concurrently; writes to one tenant are serialized,
+ * and in "sync" durability OK means the change is on disk.
+ */
+int orderbase_call(orderbase_tenant *tenant, const char *method, const char *request_json, char **response_json);
+
+/* ---- Memory, errors, version ------------------------------------------- */
+
+/** orderbase_free — free a string returned by this library. Accepts NULL. */
+void orderbase_free(void *ptr);
+
+/**
+ * orderbase_error_last — the calling thread's last error (never NULL).
+ * After a successful call, code is ORDERBASE_OK. Owned by the library.
+ */
+const orderbase_error *orderbase_error_last(void);
+
+/**
+ * orderbase_strerror — the stable name of an error code ("not_found", ...);
+ * "unknown" for codes this version does not define. Never NULL; static storage.
+ */
+const char *orderbase_strerror(int code);
+
+/** orderbase_version_string — "MAJOR.MINOR.PATCH" of the loaded library. Static. */
+const char *orderbase_version_string(void);
+
+/** orderbase_version_number — MAJOR*10000 + MINOR*100 + PATCH of the loaded library. */
+int orderbase_version_number(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ORDERBASE_H */
