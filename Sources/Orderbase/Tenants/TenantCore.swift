@@ -46,6 +46,8 @@ struct FieldChange {
         for span in new.spans where !Order.volatileFields.contains(span.field) {
             let after = new.bytes[span.range]
             let before = old?.value(span.field)
+            // On create, an absent field is not a change.
+            if old == nil && after.elementsEqual("null".utf8) { continue }
             if before != after { out.append(FieldChange(field: span.field, before: before, after: after)) }
         }
         return out
