@@ -1,0 +1,84 @@
+# Orderbase — build, run and test.
+#
+#   make run    install missing system packages, build liborderbase.so, run the C quickstart
+#   make test   every test: Swift suites, the C ABI test, the export check, the crash test
+#   make bench  the benchmark program (Benchmarks/README.md)
+#
+# Variables: CRASH_ITERATIONS (default 50), CONFIG (release|debug for the C library, default release).
+
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CONFIG ?= release
+CRASH_ITERATIONS ?= 50
+CC ?= cc
+CFLAGS ?= -O2 -g -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L
+BUILD := build
+LIBDIR := $(BUILD)/lib
+BINDIR := $(BUILD)/bin
+LIB := $(LIBDIR)/liborderbase.so
+DATA := data
+APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config
+LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
+
+.PHONY: all deps lib run test test-swift test-c bench clean
+
+all: lib
+
+# Installs only what is missing (apt-get update runs only then).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@command -v swift >/dev/null || { echo "swift not found: install the Swift 6.3 toolchain (/opt/swift)"; exit 1; }
+
+# liborderbase.so with its SONAME links: liborderbase.so -> .so.0 -> .so.0.1.0
+lib: deps
+	swift build -c $(CONFIG) --product orderbase
+	@mkdir -p $(LIBDIR)
+	@cp -f "$$(swift build -c $(CONFIG) --show-bin-path)/liborderbase.so" $(LIB).0.1.0
+	@ln -sf liborderbase.so.0.1.0 $(LIB).0
+	@ln -sf liborderbase.so.0 $(LIB)
+
+$(BINDIR)/%: Tests/c/%.c include/orderbase.h | lib
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -Iinclude $< $(LINK) -lpthread -o $@
+
+$(BINDIR)/quickstart: Examples/c/quickstart.c include/orderbase.h | lib
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -Iinclude $< $(LINK) -o $@
+
+run: lib $(BINDIR)/quickstart
+	@mkdir -p $(DATA)
+	$(BINDIR)/quickstart $(DATA)/quickstart
+
+C_TESTS := $(BINDIR)/abi_test $(BINDIR)/crash_test $(BINDIR)/crash_child
+
+test-swift: deps
+	swift test
+
+test-c: lib $(C_TESTS) $(BINDIR)/quickstart
+	bash Tests/c/check_exports.sh $(LIB).0.1.0 include/orderbase.h
+	$(BINDIR)/abi_test
+	$(BINDIR)/crash_test $(BINDIR)/crash_child $(CRASH_ITERATIONS)
+	@rm -rf $(BUILD)/quickstart-test && $(BINDIR)/quickstart $(BUILD)/quickstart-test > $(BUILD)/quickstart.out
+	@grep -q '"ok":true' $(BUILD)/quickstart.out && echo "quickstart example: ok"
+
+# Runs every suite even when one fails, then prints one summary line.
+test: deps
+	@passed=0; failed=0; \
+	for t in test-swift test-c; do \
+	  if $(MAKE) --no-print-directory $$t; then passed=$$((passed+1)); else failed=$$((failed+1)); echo "suite $$t FAILED"; fi; \
+	done; \
+	echo "suites: $$passed passed, $$failed failed"; \
+	[ $$failed -eq 0 ]
+
+bench: lib
+	@mkdir -p $(BINDIR)
+	$(CC) -O2 -g -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude Benchmarks/bench.c $(LINK) -lleveldb -lz -lpthread -lm -o $(BINDIR)/bench
+	$(BINDIR)/bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(BUILD) .build

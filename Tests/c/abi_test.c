@@ -1,0 +1,315 @@
+/*
+ * abi_test.c — exercises the whole C ABI of liborderbase.so from C, compiled
+ * against include/orderbase.h: every function, NULL and closed handles,
+ * double close, invalid UTF-8, every error code, two processes on one tenant,
+ * and the same tenant through different path spellings.
+ */
+#include <orderbase.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...) do { \
+    if (cond) { passed++; } else { failed++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+        fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); } } while (0)
+
+/* rc must equal want; the error slot and response must agree with it. */
+static void expect_code(int rc, int want, const char *what, char *response) {
+    CHECK(rc == want, "%s: got %d (%s), want %d (%s): %s", what, rc, orderbase_strerror(rc), want,
+          orderbase_strerror(want), orderbase_error_last()->message);
+    const orderbase_error *e = orderbase_error_last();
+    CHECK(e != NULL && e->code == want, "%s: error_last code %d", what, e ? e->code : 99);
+    CHECK(strcmp(e->category, orderbase_strerror(want)) == 0, "%s: category %s", what, e->category);
+    if (want != ORDERBASE_OK && response) {
+        char needle[64];
+        snprintf(needle, sizeof needle, "\"code\":\"%s\"", orderbase_strerror(want));
+        CHECK(strstr(response, needle) != NULL, "%s: response lacks %s: %s", what, needle, response);
+        CHECK(strstr(e->json, needle) != NULL, "%s: error json lacks %s", what, needle);
+    }
+    orderbase_free(response);
+}
+
+/* Sequenced: the call runs (and sets resp) before its response is checked and freed. */
+#define EXPECT(callexpr, want, what) do { char *r_ = NULL; resp = NULL; int rc_ = (callexpr); r_ = resp; resp = NULL; \
+    expect_code(rc_, want, what, r_); } while (0)
+
+static int call(orderbase_tenant *t, const char *method, const char *req, char **resp) {
+    return orderbase_call(t, method, req, resp);
+}
+
+static void json_str(const char *json, const char *key, char *out, size_t cap) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    out[0] = 0;
+    if (!p) return;
+    p += strlen(pat);
+    size_t n = 0;
+    while (p[n] && p[n] != '"' && n + 1 < cap) { out[n] = p[n]; n++; }
+    out[n] = 0;
+}
+
+static const char *ORDER =
+    "{\"currency\":\"GBP\",\"line_items\":[{\"sku\":\"85123A\",\"title\":\"Heart holder\",\"quantity\":6,\"unit_price\":255}]}";
+
+/* Another process holds the tenant: a second open must answer busy, not block. */
+static void test_two_processes(const char *root) {
+    int ready[2], release[2];
+    if (pipe(ready) != 0 || pipe(release) != 0) { perror("pipe"); exit(2); }
+    pid_t pid = fork();
+    if (pid == 0) {
+        orderbase_engine *e = NULL;
+        orderbase_tenant *t = NULL;
+        char c = 'x';
+        if (orderbase_engine_open(&e, root, NULL) != 0 || orderbase_tenant_open(&t, e, "shared") != 0) c = 'e';
+        if (write(ready[1], &c, 1) != 1) _exit(3);
+        if (read(release[0], &c, 1) < 0) _exit(3);
+        orderbase_tenant_close(t);
+        orderbase_engine_close(e);
+        _exit(0);
+    }
+    char c = 0;
+    CHECK(read(ready[0], &c, 1) == 1 && c == 'x', "child could not open the tenant");
+    orderbase_engine *e = NULL;
+    orderbase_tenant *t = NULL;
+    CHECK(orderbase_engine_open(&e, root, NULL) == 0, "engine_open in parent");
+    int rc = orderbase_tenant_open(&t, e, "shared");
+    expect_code(rc, ORDERBASE_EBUSY, "second process opens a held tenant", NULL);
+    CHECK(t == NULL, "out is NULL on failure");
+    if (write(release[1], "x", 1) != 1) perror("write");
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child exit");
+    /* Once the other process is gone the tenant opens. */
+    CHECK(orderbase_tenant_open(&t, e, "shared") == 0, "open after the holder exits: %s", orderbase_error_last()->message);
+    orderbase_tenant_close(t);
+    orderbase_engine_close(e);
+    close(ready[0]); close(ready[1]); close(release[0]); close(release[1]);
+}
+
+int main(void) {
+    char root[] = "/tmp/orderbase-abi-XXXXXX";
+    if (!mkdtemp(root)) { perror("mkdtemp"); return 2; }
+    char *resp = NULL;
+
+    /* Version. */
+    CHECK(strcmp(orderbase_version_string(), ORDERBASE_VERSION_STRING) == 0, "version string");
+    CHECK(orderbase_version_number() == ORDERBASE_VERSION_NUMBER, "version number");
+
+    /* strerror for every code, and unknown codes. */
+    const char *names[] = {"ok", "invalid_argument", "not_found", "already_exists", "version_conflict",
+                           "invalid_transition", "idempotency_mismatch", "busy", "io_error", "corruption",
+                           "misuse", "limit_exceeded", "internal", "invalid_state"};
+    for (int i = 0; i <= 13; i++) CHECK(strcmp(orderbase_strerror(-i), names[i]) == 0, "strerror(%d)", -i);
+    CHECK(strcmp(orderbase_strerror(-999), "unknown") == 0 && strcmp(orderbase_strerror(5), "unknown") == 0, "strerror unknown");
+    CHECK(orderbase_error_last() != NULL, "error_last never NULL");
+
+    /* Two processes: done first, before this process opens any engine (never fork with engines open). */
+    {
+        orderbase_engine *e = NULL;
+        CHECK(orderbase_engine_open(&e, root, NULL) == 0, "open for shared");
+        CHECK(orderbase_tenant_create(e, "shared", NULL) == 0, "create shared");
+        orderbase_engine_close(e);
+        test_two_processes(root);
+    }
+
+    /* Engine open: misuse and bad options. */
+    orderbase_engine *engine = NULL;
+    expect_code(orderbase_engine_open(NULL, root, NULL), ORDERBASE_EMISUSE, "engine_open out NULL", NULL);
+    expect_code(orderbase_engine_open(&engine, NULL, NULL), ORDERBASE_EMISUSE, "engine_open root NULL", NULL);
+    expect_code(orderbase_engine_open(&engine, root, "{\"durability\":\"fast\"}"), ORDERBASE_EINVALID, "bad durability", NULL);
+    expect_code(orderbase_engine_open(&engine, root, "{\"max_open_tenants\":0}"), ORDERBASE_EINVALID, "out of range option", NULL);
+    expect_code(orderbase_engine_open(&engine, root, "{\"colour\":1}"), ORDERBASE_EINVALID, "unknown option", NULL);
+    expect_code(orderbase_engine_open(&engine, root, "{\"background\":"), ORDERBASE_EINVALID, "malformed options", NULL);
+    expect_code(orderbase_engine_open(&engine, "/tmp/\xff\xfe", NULL), ORDERBASE_EINVALID, "invalid UTF-8 root", NULL);
+    expect_code(orderbase_engine_open(&engine, "/dev/null/orderbase", NULL), ORDERBASE_EIO, "root under a file", NULL);
+    CHECK(engine == NULL, "out stays NULL on failure");
+    expect_code(orderbase_engine_open(&engine, root, "{\"durability\":\"sync\",\"max_request_bytes\":4096,\"max_line_items\":3,\"background\":false}"),
+                ORDERBASE_OK, "engine_open", NULL);
+
+    /* Tenants. */
+    expect_code(orderbase_tenant_create(engine, "acme", "{\"name\":\"Acme\",\"order_number_prefix\":\"A-\",\"order_number_start\":1,\"default_currency\":\"GBP\"}"),
+                ORDERBASE_OK, "tenant_create", NULL);
+    expect_code(orderbase_tenant_create(engine, "acme", NULL), ORDERBASE_EEXISTS, "tenant_create twice", NULL);
+    const char *hostile[] = {"../etc", "Acme", "", "a/b", "-x", ".", "..", "a b", "ten\xc3\xa9", NULL};
+    for (int i = 0; hostile[i]; i++) expect_code(orderbase_tenant_create(engine, hostile[i], NULL), ORDERBASE_EINVALID, hostile[i], NULL);
+    char longid[80];
+    memset(longid, 'a', 64); longid[64] = 0;
+    expect_code(orderbase_tenant_create(engine, longid, NULL), ORDERBASE_EINVALID, "64-char tenant id", NULL);
+    expect_code(orderbase_tenant_create(engine, "t\xff", NULL), ORDERBASE_EINVALID, "invalid UTF-8 tenant id", NULL);
+    expect_code(orderbase_tenant_create(engine, "beta", "{\"default_currency\":\"XXX1\"}"), ORDERBASE_EINVALID, "bad settings", NULL);
+    expect_code(orderbase_tenant_create(NULL, "x", NULL), ORDERBASE_EMISUSE, "tenant_create NULL engine", NULL);
+
+    orderbase_tenant *t = NULL;
+    expect_code(orderbase_tenant_open(&t, engine, "nobody"), ORDERBASE_ENOTFOUND, "open missing tenant", NULL);
+    expect_code(orderbase_tenant_open(&t, engine, "../acme"), ORDERBASE_EINVALID, "open hostile id", NULL);
+    expect_code(orderbase_tenant_open(NULL, engine, "acme"), ORDERBASE_EMISUSE, "tenant_open out NULL", NULL);
+    expect_code(orderbase_tenant_open(&t, engine, "acme"), ORDERBASE_OK, "tenant_open", NULL);
+
+    /* Engine-level methods. */
+    expect_code(orderbase_engine_call(engine, "tenants.list", NULL, &resp), ORDERBASE_OK, "tenants.list", NULL);
+    CHECK(resp && strstr(resp, "\"acme\"") && strstr(resp, "\"shared\""), "tenants.list content: %s", resp);
+    orderbase_free(resp);
+    expect_code(orderbase_engine_call(engine, "tenants.get", "{\"id\":\"acme\"}", &resp), ORDERBASE_OK, "tenants.get", NULL);
+    CHECK(resp && strstr(resp, "\"order_number_prefix\":\"A-\""), "tenants.get settings: %s", resp);
+    orderbase_free(resp);
+    EXPECT(orderbase_engine_call(engine, "orders.create", "{}", &resp), ORDERBASE_EMISUSE, "tenant method at engine level");
+    EXPECT(orderbase_engine_call(engine, "no.such", "{}", &resp), ORDERBASE_ENOTFOUND, "unknown engine method");
+    expect_code(orderbase_engine_call(engine, "methods.list", NULL, &resp), ORDERBASE_OK, "methods.list", NULL);
+    CHECK(resp && strstr(resp, "\"orders.create\""), "methods.list content");
+    orderbase_free(resp);
+    /* A NULL response pointer is allowed. */
+    expect_code(orderbase_engine_call(engine, "tenants.list", NULL, NULL), ORDERBASE_OK, "engine_call NULL response", NULL);
+
+    /* Orders: the happy path. */
+    expect_code(call(t, "orders.create", ORDER, &resp), ORDERBASE_OK, "orders.create", NULL);
+    char id[64] = "", number[32] = "";
+    CHECK(resp != NULL, "create response");
+    json_str(resp, "id", id, sizeof id);
+    json_str(resp, "number", number, sizeof number);
+    CHECK(strncmp(id, "ord_", 4) == 0 && strlen(id) == 30, "order id %s", id);
+    CHECK(strcmp(number, "A-1") == 0, "order number %s", number);
+    CHECK(strstr(resp, "\"total\":1530") != NULL, "total computed: %s", resp);
+    orderbase_free(resp);
+
+    char req[512];
+    snprintf(req, sizeof req, "{\"number\":\"%s\"}", number);
+    expect_code(call(t, "orders.get", req, &resp), ORDERBASE_OK, "get by number", NULL);
+    CHECK(resp && strstr(resp, id), "get by number returns the order");
+    orderbase_free(resp);
+
+    /* Every error code reachable through orderbase_call. */
+    EXPECT(call(t, "orders.create", "{\"line_items\":[", &resp), ORDERBASE_EINVALID, "malformed JSON");
+    EXPECT(call(t, "orders.create", "[1,2]", &resp), ORDERBASE_EINVALID, "non-object request");
+    EXPECT(call(t, "orders.create", "{\"line_items\":[{\"title\":\"x\",\"quantity\":\"6\",\"unit_price\":1}]}", &resp),
+                ORDERBASE_EINVALID, "wrong type");
+    EXPECT(call(t, "orders.create", "{\"colour\":\"red\",\"line_items\":[{\"title\":\"x\",\"quantity\":1,\"unit_price\":1}]}", &resp),
+                ORDERBASE_EINVALID, "unknown field");
+    EXPECT(call(t, "orders.create", "{\"line_items\":[{\"title\":\"x\",\"quantity\":0,\"unit_price\":1}]}", &resp),
+                ORDERBASE_EINVALID, "out of range");
+    EXPECT(call(t, "orders.create", "{\"note\":\"\xc3\x28\",\"line_items\":[{\"title\":\"x\",\"quantity\":1,\"unit_price\":1}]}", &resp),
+                ORDERBASE_EINVALID, "invalid UTF-8 in request");
+    EXPECT(call(t, "orders.cr\xe9" "ate", "{}", &resp), ORDERBASE_EINVALID, "invalid UTF-8 method");
+    EXPECT(call(t, "orders.get", "{\"id\":\"ord_nope\"}", &resp), ORDERBASE_ENOTFOUND, "not_found");
+    EXPECT(call(t, "orders.nope", "{}", &resp), ORDERBASE_ENOTFOUND, "unknown method");
+    snprintf(req, sizeof req, "{\"id\":\"%s\",\"expected_version\":7,\"note\":\"x\"}", id);
+    EXPECT(call(t, "orders.update", req, &resp), ORDERBASE_ECONFLICT, "version_conflict");
+    snprintf(req, sizeof req, "{\"id\":\"%s\",\"to\":\"completed\"}", id);
+    EXPECT(call(t, "orders.transition", req, &resp), ORDERBASE_ETRANSITION, "invalid_transition");
+    expect_code(call(t, "orders.create", "{\"idempotency_key\":\"k1\",\"line_items\":[{\"title\":\"x\",\"quantity\":1,\"unit_price\":1}]}", &resp),
+                ORDERBASE_OK, "idempotent create", NULL);
+    EXPECT(call(t, "orders.create", "{\"idempotency_key\":\"k1\",\"line_items\":[{\"title\":\"x\",\"quantity\":2,\"unit_price\":1}]}", &resp),
+                ORDERBASE_EIDEMPOTENCY, "idempotency_mismatch");
+    EXPECT(call(t, "orders.create", "{\"line_items\":[{\"title\":\"a\",\"quantity\":1,\"unit_price\":1},{\"title\":\"b\",\"quantity\":1,\"unit_price\":1},"
+                                         "{\"title\":\"c\",\"quantity\":1,\"unit_price\":1},{\"title\":\"d\",\"quantity\":1,\"unit_price\":1}]}", &resp),
+                ORDERBASE_ELIMIT, "max_line_items");
+    {
+        size_t n = 5000;
+        char *big = malloc(n + 1);
+        memset(big, ' ', n);
+        big[0] = '{'; big[n - 1] = '}'; big[n] = 0;
+        EXPECT(call(t, "orders.create", big, &resp), ORDERBASE_ELIMIT, "max_request_bytes");
+        free(big);
+    }
+    snprintf(req, sizeof req, "{\"id\":\"%s\",\"reason\":\"test\"}", id);
+    expect_code(call(t, "orders.cancel", req, &resp), ORDERBASE_OK, "cancel", NULL);
+    snprintf(req, sizeof req, "{\"id\":\"%s\",\"line_items\":[{\"title\":\"x\",\"quantity\":1,\"unit_price\":1}]}", id);
+    EXPECT(call(t, "orders.update", req, &resp), ORDERBASE_ESTATE, "invalid_state");
+    EXPECT(orderbase_engine_call(engine, "tenants.delete", "{\"id\":\"acme\"}", &resp), ORDERBASE_EBUSY, "delete an open tenant");
+
+    /* The same tenant through other spellings of the root is the same database. */
+    {
+        char alias1[300], alias2[300];
+        snprintf(alias1, sizeof alias1, "%s//", root);
+        snprintf(alias2, sizeof alias2, "%s/./", root);
+        orderbase_engine *e1 = NULL, *e2 = NULL;
+        orderbase_tenant *t1 = NULL, *t2 = NULL;
+        CHECK(orderbase_engine_open(&e1, alias1, NULL) == 0 && orderbase_engine_open(&e2, alias2, NULL) == 0, "alias engines");
+        CHECK(orderbase_tenant_open(&t1, e1, "acme") == 0, "open via //: %s", orderbase_error_last()->message);
+        CHECK(orderbase_tenant_open(&t2, e2, "acme") == 0, "open via /./: %s", orderbase_error_last()->message);
+        expect_code(call(t1, "orders.create", ORDER, &resp), ORDERBASE_OK, "create via alias", NULL);
+        char id2[64];
+        json_str(resp ? resp : "", "id", id2, sizeof id2);
+        snprintf(req, sizeof req, "{\"id\":\"%s\"}", id2);
+        expect_code(call(t, "orders.get", req, NULL), ORDERBASE_OK, "visible through the first handle", NULL);
+        expect_code(call(t2, "orders.get", req, NULL), ORDERBASE_OK, "visible through the other alias", NULL);
+        orderbase_tenant_close(t1);
+        orderbase_tenant_close(t2);
+        orderbase_engine_close(e1);
+        orderbase_engine_close(e2);
+        /* The first handle still works after the alias handles closed. */
+        expect_code(call(t, "orders.get", req, NULL), ORDERBASE_OK, "original handle after alias close", NULL);
+    }
+
+    /* Corruption: a damaged CURRENT file. */
+    {
+        expect_code(orderbase_tenant_create(engine, "broken", NULL), ORDERBASE_OK, "create broken", NULL);
+        char path[400];
+        snprintf(path, sizeof path, "%s/tenants/broken/db/CURRENT", root);
+        int fd = open(path, O_WRONLY | O_TRUNC);
+        CHECK(fd >= 0 && write(fd, "garbage", 7) == 7, "damage CURRENT");
+        if (fd >= 0) close(fd);
+        orderbase_tenant *b = NULL;
+        expect_code(orderbase_tenant_open(&b, engine, "broken"), ORDERBASE_ECORRUPT, "corrupt database", NULL);
+    }
+
+    /* A symlink in place of a tenant directory is refused, never followed. */
+    {
+        char target[400], link[400];
+        snprintf(target, sizeof target, "%s/tenants/acme", root);
+        snprintf(link, sizeof link, "%s/tenants/sneaky", root);
+        CHECK(symlink(target, link) == 0, "make symlink");
+        orderbase_tenant *s = NULL;
+        expect_code(orderbase_tenant_open(&s, engine, "sneaky"), ORDERBASE_EINVALID, "symlinked tenant", NULL);
+    }
+
+    /* Handles: NULL, closed, foreign, double close. */
+    EXPECT(call(NULL, "orders.list", NULL, &resp), ORDERBASE_EMISUSE, "call NULL tenant");
+    EXPECT(call(t, NULL, NULL, &resp), ORDERBASE_EMISUSE, "call NULL method");
+    EXPECT(call((orderbase_tenant *)(void *)&passed, "orders.list", NULL, &resp), ORDERBASE_EMISUSE, "call foreign pointer");
+    EXPECT(orderbase_engine_call((orderbase_engine *)(void *)t, "tenants.list", NULL, &resp), ORDERBASE_EMISUSE, "tenant used as engine");
+    orderbase_tenant_close(t);
+    EXPECT(call(t, "orders.list", NULL, &resp), ORDERBASE_EMISUSE, "call closed tenant");
+    orderbase_tenant_close(t);      /* double close: harmless */
+    orderbase_tenant_close(NULL);   /* NULL: harmless */
+
+    /* Closing the engine closes handles opened from it. */
+    orderbase_tenant *t3 = NULL;
+    CHECK(orderbase_tenant_open(&t3, engine, "shared") == 0, "open before engine close");
+    orderbase_engine_close(engine);
+    EXPECT(call(t3, "orders.list", NULL, &resp), ORDERBASE_EMISUSE, "tenant after engine close");
+    orderbase_tenant_close(t3);
+    EXPECT(orderbase_engine_call(engine, "tenants.list", NULL, &resp), ORDERBASE_EMISUSE, "closed engine");
+    expect_code(orderbase_tenant_create(engine, "z", NULL), ORDERBASE_EMISUSE, "create on closed engine", NULL);
+    orderbase_engine_close(engine); /* double close */
+    orderbase_engine_close(NULL);
+    orderbase_free(NULL);
+
+    /* Reopen: everything acknowledged is there, then delete a tenant. */
+    CHECK(orderbase_engine_open(&engine, root, NULL) == 0, "reopen");
+    CHECK(orderbase_tenant_open(&t, engine, "acme") == 0, "reopen tenant");
+    snprintf(req, sizeof req, "{\"id\":\"%s\"}", id);
+    expect_code(call(t, "orders.get", req, &resp), ORDERBASE_OK, "order survives reopen", NULL);
+    expect_code(call(t, "integrity.check", NULL, &resp), ORDERBASE_OK, "integrity.check", NULL);
+    orderbase_tenant_close(t);
+    expect_code(orderbase_engine_call(engine, "tenants.delete", "{\"id\":\"shared\"}", &resp), ORDERBASE_OK, "tenants.delete", NULL);
+    expect_code(orderbase_tenant_open(&t, engine, "shared"), ORDERBASE_ENOTFOUND, "deleted tenant is gone", NULL);
+    orderbase_engine_close(engine);
+
+    /* The error slot is per thread and resets on success. */
+    CHECK(orderbase_error_last()->code == ORDERBASE_ENOTFOUND || orderbase_error_last()->code == ORDERBASE_OK, "slot after close");
+
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
+    printf("abi_test: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
