@@ -4,7 +4,7 @@
 set -euo pipefail
 lib=$1 header=$2
 passed=0 failed=0
-declared=$(grep -oE '^[a-z_ *]+[ *]orderbase_[a-z_]+\(' "$header" | grep -oE 'orderbase_[a-z_]+' | sort -u)
+declared=$(grep -oE '^[a-z_ *]+[ *]orderbase_[a-z_]+\(' "$header" | grep -oE 'orderbase_[a-z_]+\($' | tr -d '(' | sort -u)
 # Uppercase nm types are global/weak; lowercase (local) entries are not exports.
 exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[A-Z]$/ {print $3}' | sed 's/@.*//' | sort -u)
 missing=$(comm -23 <(echo "$declared") <(echo "$exported"))
