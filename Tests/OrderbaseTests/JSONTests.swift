@@ -1,0 +1,97 @@
+import Testing
+@testable import Orderbase
+
+@Suite("JSON")
+struct JSONTests {
+    @Test("valid documents parse to exact values", arguments: [
+        (#"{"a":1,"b":[true,false,null],"c":"x"}"#, JSON.object(["a": .int(1), "b": .array([.bool(true), .bool(false), .null]), "c": .string("x")])),
+        ("9223372036854775807", .int(Int64.max)),
+        ("-9223372036854775808", .int(Int64.min)),
+        ("1.5e3", .double(1500)),
+        (#""\u00e9\ud83d\ude00\n""#, .string("é😀\n")),
+        (" [ ] ", .array([])),
+    ])
+    func parses(text: String, expected: JSON) throws {
+        #expect(try JSON.parse(text) == expected)
+    }
+
+    @Test("malformed documents are invalid_argument with a position", arguments: [
+        "{", "[1,]", #"{"a":1,}"#, #"{"a":1,"a":2}"#, "01", "1.", "-", "tru", #""\ud800""#, #""\udc00x""#,
+        "\"tab\there\"", "9223372036854775808", "{} {}", "[1e400]", #"{'a':1}"#, "", "nul",
+    ])
+    func rejects(text: String) {
+        #expect {
+            _ = try JSON.parse(text)
+        } throws: { e in
+            guard let e = e as? OrderbaseError else { return false }
+            return e.code == .invalidArgument && e.message.contains("line") && e.message.contains("column")
+        }
+    }
+
+    @Test("invalid UTF-8 inside a string is rejected, not repaired")
+    func invalidUTF8() {
+        for bytes: [UInt8] in [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
+            #expect(throws: OrderbaseError.self) { _ = try JSON.parse(bytes) }
+        }
+    }
+
+    @Test("nesting deeper than the limit is refused")
+    func depth() {
+        let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
+        #expect(throws: OrderbaseError.self) { _ = try JSON.parse(deep) }
+        let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect((try? JSON.parse(ok)) != nil)
+    }
+
+    @Test("the error names the line and column of the fault")
+    func position() {
+        do {
+            _ = try JSON.parse("{\n  \"a\": tru\n}")
+            Issue.record("parsed")
+        } catch {
+            #expect(error.message.contains("line 2, column 8"))
+        }
+    }
+
+    @Test("writing then parsing gives the same value, with control characters escaped")
+    func roundTrip() throws {
+        let v = JSON.object(["s": .string("quote \" backslash \\ nl \n ctl \u{01} é"), "n": .int(-42), "d": .double(0.25),
+                             "a": .array([.null, .bool(true)]), "o": .object([:])])
+        let text = v.text
+        #expect(!text.contains("\u{01}"))
+        #expect(try JSON.parse(text) == v)
+        #expect(text.hasPrefix(#"{"a":"#), "keys are sorted: canonical form")
+    }
+}
+
+@Suite("Time and ids")
+struct TimeTests {
+    @Test("RFC 3339 round trip with milliseconds")
+    func rfc3339() {
+        for ms: Int64 in [0, 1_795_000_000_123, 951_782_400_000 /* 2000-02-29 */, -1] {
+            #expect(Timestamp.parse(Timestamp.format(ms)) == ms)
+        }
+        #expect(Timestamp.format(1_795_000_000_123) == "2026-11-18T11:06:40.123Z")
+        #expect(Timestamp.parse("2026-11-25T10:00:00+01:00") == Timestamp.parse("2026-11-25T09:00:00Z"))
+        #expect(Timestamp.parse("2026-11-25T10:00:00.5Z") == Timestamp.parse("2026-11-25T10:00:00.500Z"))
+        for bad in ["2026-02-30T00:00:00Z", "2026-11-25 10:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T10:00:00", "yesterday"] {
+            #expect(Timestamp.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("ids are prefixed, 26 base32 characters, and strictly increasing within a millisecond")
+    func ids() {
+        let g = IDGenerator()
+        var last = ""
+        for _ in 0..<1000 {
+            let id = g.make("ord_", at: 1_795_000_000_000)
+            #expect(id.count == 30 && id.hasPrefix("ord_"))
+            #expect(id > last)
+            last = id
+        }
+        let later = g.make("ord_", at: 1_795_000_000_001)
+        #expect(later > last)
+        #expect(IDGenerator.lowerBound("ord_", ms: 1_795_000_000_001) <= later)
+        #expect(IDGenerator.lowerBound("ord_", ms: 1_795_000_000_001) > last)
+    }
+}
