@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import OrderbaseStore
+
+func tempDir() -> String {
+    var template = Array((NSTemporaryDirectory() + "orderbase-store-XXXXXX").utf8CString)
+    return String(cString: mkdtemp(&template)!)
+}
+
+@Suite("Key codec")
+struct KeyCodecTests {
+    @Test("encoded strings sort like the strings, including prefixes and NUL bytes")
+    func stringOrder() {
+        let words = ["", "a", "a\u{0}", "a\u{0}b", "ab", "b", "ord_01", "ord_02", "é"]
+        let keys = words.map { w -> [UInt8] in var k = KeyBuilder(1); k.string(w); k.string("tail"); return k.bytes }
+        #expect(keys.sorted { $0.lexicographicallyPrecedes($1) } == keys)
+        for (w, k) in zip(words, keys) {
+            var r = KeyReader(k)
+            #expect(r.string() == w)
+            #expect(r.string() == "tail")
+        }
+    }
+
+    @Test("encoded integers sort numerically")
+    func intOrder() {
+        let values: [UInt64] = [0, 1, 255, 256, 65535, 1 << 40, UInt64.max]
+        let keys = values.map { v -> [UInt8] in var k = KeyBuilder(2); k.uint64(v); return k.bytes }
+        #expect(keys.sorted { $0.lexicographicallyPrecedes($1) } == keys)
+        var r = KeyReader(keys[5])
+        #expect(r.uint64() == 1 << 40)
+    }
+
+    @Test("prefix upper bounds")
+    func upperBound() {
+        #expect(prefixUpperBound([1, 2]) == [1, 3])
+        #expect(prefixUpperBound([1, 0xFF]) == [2])
+        #expect(prefixUpperBound([0xFF, 0xFF]) == nil)
+    }
+}
+
+@Suite("Database and committer")
+struct DatabaseTests {
+    @Test("scan honours bounds in both directions")
+    func scan() throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try Database(path: dir + "/db", createIfMissing: true)
+        let b = WriteBatch()
+        for i in 0..<10 { b.put([7, UInt8(i)], [UInt8(i)]) }
+        b.put([8], [99])
+        try db.write(b, sync: true)
+        var seen: [UInt8] = []
+        try db.scan(from: [7, 2], to: [7, 5]) { _, v in seen.append(v[0]); return true }
+        #expect(seen == [2, 3, 4])
+        seen = []
+        try db.scan(from: [7, 2], to: [7, 5], reverse: true) { _, v in seen.append(v[0]); return true }
+        #expect(seen == [4, 3, 2])
+        seen = []
+        try db.scan(from: [7], to: nil, reverse: true) { _, v in seen.append(v[0]); return seen.count < 3 }
+        #expect(seen == [99, 9, 8])
+    }
+
+    @Test("a second open of the same database in one process is busy, not a second handle")
+    func lock() throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try Database(path: dir + "/db", createIfMissing: true)
+        #expect { _ = try Database(path: dir + "/db", createIfMissing: false) } throws: { ($0 as? StoreError)?.kind == .busy }
+        _ = db
+    }
+
+    @Test("staged writes are visible to the write path before they are durable, and all land")
+    func committer() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try Database(path: dir + "/db", createIfMissing: true)
+        let c = Committer(database: db, sync: true)
+        var m = Mutation()
+        m.put([1], [1])
+        let t = try c.stage(m)
+        #expect(try c.read([1]) == [1])
+        try c.waitDurable(t)
+        #expect(try db.get([1]) == [1])
+        // Many concurrent committers: every mutation lands exactly once.
+        await withTaskGroup(of: Void.self) { g in
+            for w in 0..<8 {
+                g.addTask {
+                    for i in 0..<50 {
+                        var m = Mutation()
+                        m.put([2, UInt8(w), UInt8(i)], [UInt8(i)])
+                        try! c.commit(m)
+                    }
+                }
+            }
+        }
+        var n = 0
+        try db.scan(from: [2], to: [3]) { _, _ in n += 1; return true }
+        #expect(n == 400)
+    }
+
+    @Test("tenant directories: ids are validated, symlinks refused, deletes remove the tree")
+    func directories() throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let td = try TenantDirectory(root: dir + "/./")
+        #expect(!td.root.contains("/./"))
+        #expect(TenantDirectory.isValidTenantID("shop-1"))
+        #expect(!TenantDirectory.isValidTenantID("../shop"))
+        try td.createTenantDirectories("shop")
+        #expect { try td.createTenantDirectories("shop") } throws: { ($0 as? StoreError)?.kind == .busy }
+        #expect(try td.identity(ofTenant: "shop") != nil)
+        #expect(try td.identity(ofTenant: "none") == nil)
+        try FileManager.default.createSymbolicLink(atPath: td.root + "/tenants/link", withDestinationPath: td.root + "/tenants/shop")
+        #expect { _ = try td.identity(ofTenant: "link") } throws: { ($0 as? StoreError)?.kind == .invalidPath }
+        #expect(try td.listTenants() == ["shop"])
+        try td.removeTenant("shop")
+        #expect(try td.identity(ofTenant: "shop") == nil)
+    }
+}
