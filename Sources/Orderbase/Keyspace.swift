@@ -39,18 +39,21 @@ enum Keyspace {
     /// The component appended to a prefix for an id (to build range bounds).
     static func idComponent(_ id: String) -> [UInt8] { var k = KeyBuilder(0); k.string(id); return Array(k.bytes.dropFirst()) }
 
-    /// Secondary index keys of an order (all `I` keys plus its `U` key).
-    static func indexKeys(of o: Order) -> Set<[UInt8]> {
-        var s: Set<[UInt8]> = [
+    /// Secondary index keys of an order (all `I` keys plus its `U` key), distinct.
+    static func indexKeyList(of o: Order) -> [[UInt8]] {
+        var keys = [
             indexKey("status", o.status, o.id),
             indexKey("financial_status", o.financialStatus, o.id),
             indexKey("fulfillment_status", o.fulfillmentStatus, o.id),
             indexKey("channel", o.channel, o.id),
             updatedKey(o.updatedAt, o.id),
         ]
-        if let c = o.customerID { s.insert(indexKey("customer", c, o.id)) }
-        return s
+        if let c = o.customerID { keys.append(indexKey("customer", c, o.id)) }
+        return keys
     }
+
+    /// The same as a set, for diffing an update's old and new entries.
+    static func indexKeys(of o: Order) -> Set<KeyBytes> { Set(indexKeyList(of: o).map(KeyBytes.init)) }
 
     // Meta names.
     static let metaSchema = "schema_version"

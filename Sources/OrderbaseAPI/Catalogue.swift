@@ -97,7 +97,7 @@ public enum Catalogue {
         if bytes.count > limit {
             throw OrderbaseError(.limitExceeded, "request is \(bytes.count) bytes; max_request_bytes is \(limit)")
         }
-        let json = try JSON.parse(Array(bytes))
+        let json = try JSON.parse(bytes)
         guard case .object = json else { throw OrderbaseError.invalid("the request must be a JSON object, got \(json.typeName)") }
         return json
     }

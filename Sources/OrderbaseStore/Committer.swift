@@ -1,14 +1,26 @@
+/// Bytes as a dictionary key, hashed in one call (Array<UInt8>'s own
+/// `hash(into:)` feeds the hasher one byte at a time).
+public struct KeyBytes: Hashable, Sendable {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
+}
+
 /// The set of puts and deletes one command writes, in order.
 public struct Mutation: Sendable {
-    public private(set) var ops: [(key: [UInt8], value: [UInt8]?)] = []
+    /// `readable`: the write path may read this key back before it is durable,
+    /// so the committer keeps it in its overlay. Keys nobody reads inside a
+    /// command (indexes, events, audit entries) pass `false` and skip the
+    /// overlay's hashing; the default is the safe one.
+    public private(set) var ops: [(key: [UInt8], value: [UInt8]?, readable: Bool)] = []
     public private(set) var byteCount = 0
     public init() { ops.reserveCapacity(16) }
-    public mutating func put(_ key: [UInt8], _ value: [UInt8]) {
-        ops.append((key, value))
+    public mutating func put(_ key: [UInt8], _ value: [UInt8], readable: Bool = true) {
+        ops.append((key, value, readable))
         byteCount += key.count + value.count
     }
-    public mutating func delete(_ key: [UInt8]) {
-        ops.append((key, nil))
+    public mutating func delete(_ key: [UInt8], readable: Bool = true) {
+        ops.append((key, nil, readable))
         byteCount += key.count
     }
     public var isEmpty: Bool { ops.isEmpty }
@@ -36,7 +48,7 @@ public final class Committer: @unchecked Sendable {
     private let lock = Mutex()
     private let cond = Condition()
     private var queue: [(ticket: UInt64, mutation: Mutation)] = []
-    private var overlay: [[UInt8]: (ticket: UInt64, value: [UInt8]?)] = [:]
+    private var overlay: [KeyBytes: (ticket: UInt64, value: [UInt8]?)] = [:]
     private var nextTicket: UInt64 = 1
     private var durable: UInt64 = 0
     private var leaderActive = false
@@ -53,15 +65,16 @@ public final class Committer: @unchecked Sendable {
             if let failure { throw StoreError(.failedState, "tenant database failed earlier (\(failure.message)); reopen it") }
             let t = nextTicket
             nextTicket += 1
-            for op in mutation.ops { overlay[op.key] = (t, op.value) }
+            for op in mutation.ops where op.readable { overlay[KeyBytes(op.key)] = (t, op.value) }
             queue.append((t, mutation))
             return t
         }
     }
 
-    /// The newest value of `key` including staged, not yet durable writes.
+    /// The newest value of `key` including staged, not yet durable writes
+    /// (for keys staged with `readable: true`).
     public func read(_ key: [UInt8]) throws(StoreError) -> [UInt8]? {
-        let pending = lock.withLock { overlay[key] }
+        let pending = lock.withLock { overlay[KeyBytes(key)] }
         if let pending { return pending.value }
         return try database.get(key)
     }
@@ -103,8 +116,9 @@ public final class Committer: @unchecked Sendable {
             } else if let last = group.last {
                 durable = last.ticket
                 for entry in group {
-                    for op in entry.mutation.ops {
-                        if let o = overlay[op.key], o.ticket <= durable { overlay[op.key] = nil }
+                    for op in entry.mutation.ops where op.readable {
+                        let k = KeyBytes(op.key)
+                        if let o = overlay[k], o.ticket <= durable { overlay[k] = nil }
                     }
                 }
             }

@@ -15,9 +15,16 @@ public struct KeyBuilder: Sendable {
 
     @discardableResult
     public mutating func string(_ s: String) -> KeyBuilder {
-        for b in s.utf8 {
-            bytes.append(b)
-            if b == 0 { bytes.append(0xFF) }
+        var s = s
+        s.withUTF8 { u in
+            if !u.contains(0) {
+                bytes.append(contentsOf: u)  // the common case: nothing to escape
+            } else {
+                for b in u {
+                    bytes.append(b)
+                    if b == 0 { bytes.append(0xFF) }
+                }
+            }
         }
         bytes.append(0)
         bytes.append(1)

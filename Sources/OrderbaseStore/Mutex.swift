@@ -5,7 +5,7 @@ import Glibc
 /// A small pthread mutex. (Synchronization.Mutex is noncopyable and awkward to
 /// store in classes shared across modules; this one is a plain final class.)
 public final class Mutex: @unchecked Sendable {
-    private let m: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let m: UnsafeMutablePointer<pthread_mutex_t>
 
     public init() {
         m = .allocate(capacity: 1)
@@ -18,7 +18,7 @@ public final class Mutex: @unchecked Sendable {
         m.deallocate()
     }
 
-    @inline(__always)
+    @inlinable
     public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         pthread_mutex_lock(m)
         defer { pthread_mutex_unlock(m) }

@@ -14,7 +14,7 @@ extension TenantCore {
         let snap = database.snapshot()
         var problems: [String] = []
         func problem(_ p: String) { if problems.count < maxProblems { problems.append(p) } }
-        var expected: Set<[UInt8]> = []
+        var expected: Set<KeyBytes> = []
         var numbers: [String: String] = [:]
         var orders = 0
         var counters = Counters()
@@ -37,7 +37,7 @@ extension TenantCore {
             for prefix in [Keyspace.index, Keyspace.updated] {
                 try database.scan(from: [prefix], to: [prefix + 1], snapshot: snap) { k, _ in
                     let key = Array(k)
-                    if expected.contains(key) { seen += 1 } else { problem("stale index entry \(Crypto.hex(key))") }
+                    if expected.contains(KeyBytes(key)) { seen += 1 } else { problem("stale index entry \(Crypto.hex(key))") }
                     return true
                 }
             }

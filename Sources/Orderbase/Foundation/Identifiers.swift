@@ -11,6 +11,9 @@ public final class IDGenerator: @unchecked Sendable {
     private let lock = NSLockLite()
     private var lastMs: Int64 = -1
     private var lastRandom: (hi: UInt16, lo: UInt64) = (0, 0)
+    /// Random bytes fetched 250 at a time: RAND_bytes per id was a measurable cost.
+    private var pool = [UInt8](repeating: 0, count: 250)
+    private var poolUsed = 250
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     public init() {}
@@ -22,8 +25,12 @@ public final class IDGenerator: @unchecked Sendable {
                 let (l, o) = lastRandom.lo.addingReportingOverflow(1)
                 lastRandom = (o ? lastRandom.hi &+ 1 : lastRandom.hi, l)
             } else {
-                var r = [UInt8](repeating: 0, count: 10)
-                _ = ob_random_bytes(&r, 10)
+                if poolUsed + 10 > pool.count {
+                    _ = ob_random_bytes(&pool, pool.count)
+                    poolUsed = 0
+                }
+                let r = pool[poolUsed..<(poolUsed + 10)].map { $0 }
+                poolUsed += 10
                 // Leave headroom in the top bit so increments never wrap in practice.
                 let hi = (UInt16(r[0]) << 8 | UInt16(r[1])) & 0x7FFF
                 var lo: UInt64 = 0

@@ -45,6 +45,12 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
+    /// Parses straight from a caller's buffer (no copy).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) throws(OrderbaseError) -> JSON {
+        var p = JSONParser(bytes.assumingMemoryBound(to: UInt8.self), maxDepth: maxDepth)
+        return try p.parseDocument()
+    }
+
     public static func parse(_ text: String) throws(OrderbaseError) -> JSON {
         try parse(Array(text.utf8))
     }
@@ -127,7 +133,7 @@ struct JSONParser {
     private mutating func parseObject() throws(OrderbaseError) -> JSON {
         try enter()
         i += 1
-        var out: [String: JSON] = [:]
+        var out = [String: JSON](minimumCapacity: 8)  // most request objects are small: no rehash while filling
         skipSpace()
         if i < b.count && b[i] == UInt8(ascii: "}") {
             i += 1
@@ -347,15 +353,41 @@ public struct JSONWriter {
     public mutating func beginArray() { valueStart(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
     public mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma.removeLast() }
 
-    /// An object key; the next value call writes its value.
-    public mutating func key(_ k: String) {
+    /// A runtime object key (escaped); the next value call writes its value.
+    public mutating func dynamicKey(_ k: String) {
         valueStart()
         writeString(k)
         bytes.append(UInt8(ascii: ":"))
         afterKey = true
     }
 
+    /// A literal key: no escaping needed, appended as-is (the hot path of rendering).
+    @inline(__always)
+    public mutating func key(_ k: StaticString) {
+        valueStart()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    /// An RFC 3339 timestamp string written straight into the buffer.
+    public mutating func timestamp(_ ms: Int64) {
+        valueStart()
+        bytes.append(UInt8(ascii: "\""))
+        Timestamp.write(ms, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     public mutating func string(_ s: String) { valueStart(); writeString(s) }
+    /// A literal string value known to need no escaping.
+    public mutating func literal(_ s: StaticString) {
+        valueStart()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+    }
     public mutating func int(_ v: Int64) { valueStart(); writeInt(v) }
     public mutating func bool(_ v: Bool) { valueStart(); bytes.append(contentsOf: v ? Array("true".utf8) : Array("false".utf8)) }
     public mutating func null() { valueStart(); bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
@@ -366,6 +398,7 @@ public struct JSONWriter {
     /// Pre-serialized JSON (trusted: produced by this writer).
     public mutating func raw(_ json: [UInt8]) { valueStart(); bytes.append(contentsOf: json) }
     public mutating func raw(_ json: UnsafeRawBufferPointer) { valueStart(); bytes.append(contentsOf: json) }
+    public mutating func raw(_ json: ArraySlice<UInt8>) { valueStart(); bytes.append(contentsOf: json) }
 
     public mutating func optionalString(_ s: String?) { if let s { string(s) } else { null() } }
 
@@ -383,7 +416,7 @@ public struct JSONWriter {
         case .object(let o):
             beginObject()
             for k in o.keys.sorted() {
-                key(k)
+                dynamicKey(k)
                 value(o[k]!)
             }
             endObject()
@@ -417,6 +450,11 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { u in
+            // Fast path: most strings need no escaping at all.
+            if !u.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                bytes.append(contentsOf: u)
+                return
+            }
             var runStart = 0
             for k in 0..<u.count {
                 let c = u[k]

@@ -30,16 +30,32 @@ public final class ManualClock: EngineClock, @unchecked Sendable {
 /// RFC 3339 UTC timestamps with milliseconds: `2026-11-25T10:00:00.000Z`.
 public enum Timestamp {
     public static func format(_ ms: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        write(ms, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ` without building intermediate strings.
+    static func write(_ ms: Int64, into out: inout [UInt8]) {
         let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let milli = ms - secs * 1000
         let days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
         let rem = secs - days * 86400
         let (y, m, d) = civil(fromDays: days)
-        func pad(_ v: Int64, _ n: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
+        @inline(__always) func two(_ v: Int64) {
+            out.append(UInt8(truncatingIfNeeded: v / 10) &+ 0x30)
+            out.append(UInt8(truncatingIfNeeded: v % 10) &+ 0x30)
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rem / 3600, 2)):\(pad(rem % 3600 / 60, 2)):\(pad(rem % 60, 2)).\(pad(milli, 3))Z"
+        func digits(_ v: Int64, _ n: Int) {
+            let v = max(0, v)
+            if n == 2 { two(v % 100); return }
+            if n == 3 { out.append(UInt8(truncatingIfNeeded: v / 100 % 10) &+ 0x30); two(v % 100); return }
+            two(v / 100 % 100); two(v % 100)  // n == 4
+        }
+        digits(y, 4); out.append(0x2D); digits(m, 2); out.append(0x2D); digits(d, 2); out.append(0x54)
+        digits(rem / 3600, 2); out.append(0x3A); digits(rem % 3600 / 60, 2); out.append(0x3A); digits(rem % 60, 2)
+        out.append(0x2E); digits(milli, 3); out.append(0x5A)
     }
 
     /// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; returns epoch ms.

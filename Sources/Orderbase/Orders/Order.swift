@@ -42,7 +42,7 @@ public struct Address: Equatable, Sendable {
     func write(_ w: inout JSONWriter) {
         w.beginObject()
         for (k, v) in [("name", name), ("company", company), ("line1", line1), ("line2", line2), ("city", city),
-                       ("region", region), ("postal_code", postalCode), ("country", country), ("phone", phone)] {
+                       ("region", region), ("postal_code", postalCode), ("country", country), ("phone", phone)] as [(StaticString, String?)] {
             if let v { w.key(k); w.string(v) }
         }
         w.endObject()
@@ -66,7 +66,7 @@ public struct Customer: Equatable, Sendable {
 
     func write(_ w: inout JSONWriter) {
         w.beginObject()
-        for (k, v) in [("id", id), ("email", email), ("name", name), ("phone", phone)] {
+        for (k, v) in [("id", id), ("email", email), ("name", name), ("phone", phone)] as [(StaticString, String?)] {
             if let v { w.key(k); w.string(v) }
         }
         w.endObject()
@@ -170,7 +170,7 @@ public struct LineItem: Equatable, Sendable {
         w.key("discounts"); w.beginArray(); for d in discounts { d.write(&w) }; w.endArray()
         w.key("tax_lines"); w.beginArray(); for t in taxLines { t.write(&w) }; w.endArray()
         w.key("properties"); w.beginObject()
-        for k in properties.keys.sorted() { w.key(k); w.string(properties[k]!) }
+        for k in properties.keys.sorted() { w.dynamicKey(k); w.string(properties[k]!) }
         w.endObject()
         w.endObject()
     }
@@ -317,63 +317,76 @@ public struct Order: Equatable, Sendable {
 /// span so audit diffs compare bytes instead of re-rendering.
 struct RenderedOrder {
     let bytes: [UInt8]
-    let spans: [(field: String, range: Range<Int>)]
-
-    func value(_ field: String) -> ArraySlice<UInt8>? {
-        spans.first { $0.field == field }.map { bytes[$0.range] }
-    }
+    /// One span per top-level field, always in the same order (so two
+    /// renderings compare field by field by position).
+    let spans: [(field: StaticString, volatile: Bool, range: Range<Int>)]
 }
 
 extension Order {
-    /// Fields whose changes are not audited on their own (they change on every write).
-    static let volatileFields: Set<String> = ["version", "updated_at"]
-
+    /// Renders the stored/API JSON. Written without closures on purpose: closures
+    /// capturing `self` copied the whole Order (≈60k instructions per create).
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
-        var spans: [(String, Range<Int>)] = []
-        spans.reserveCapacity(32)
+        var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
+        spans.reserveCapacity(28)
+        var start = 0
         w.beginObject()
-        func field(_ name: String, _ body: (inout JSONWriter) -> Void) {
-            w.key(name)
-            let start = w.bytes.count
-            body(&w)
-            spans.append((name, start..<w.bytes.count))
-        }
-        field("id") { $0.string(id) }
-        field("number") { $0.string(number) }
-        field("version") { $0.int(version) }
-        field("status") { $0.string(status) }
-        field("financial_status") { $0.string(financialStatus) }
-        field("fulfillment_status") { $0.string(fulfillmentStatus) }
-        field("channel") { $0.string(channel) }
-        field("source") { w in
-            if let sourceName {
-                w.beginObject()
-                w.key("name"); w.string(sourceName)
-                if let sourceExternalID { w.key("external_id"); w.string(sourceExternalID) }
-                w.endObject()
-            } else { w.null() }
-        }
-        field("currency") { $0.string(currency) }
-        field("customer") { w in if let customer { customer.write(&w) } else { w.null() } }
-        field("billing_address") { w in if let billingAddress { billingAddress.write(&w) } else { w.null() } }
-        field("shipping_address") { w in if let shippingAddress { shippingAddress.write(&w) } else { w.null() } }
-        field("line_items") { w in w.beginArray(); for l in lineItems { l.write(&w) }; w.endArray() }
-        field("shipping_lines") { w in w.beginArray(); for s in shippingLines { s.write(&w) }; w.endArray() }
-        field("discounts") { w in w.beginArray(); for d in discounts { d.write(&w) }; w.endArray() }
-        field("subtotal") { $0.int(subtotal) }
-        field("total_discount") { $0.int(totalDiscount) }
-        field("total_tax") { $0.int(totalTax) }
-        field("total_shipping") { $0.int(totalShipping) }
-        field("total") { $0.int(total) }
-        field("note") { $0.optionalString(note) }
-        field("metadata") { $0.value(metadata) }
-        field("cancel_reason") { $0.optionalString(cancelReason) }
-        field("created_at") { $0.string(Timestamp.format(createdAt)) }
-        field("updated_at") { $0.string(Timestamp.format(updatedAt)) }
-        field("placed_at") { $0.string(Timestamp.format(placedAt)) }
-        field("cancelled_at") { w in if let cancelledAt { w.string(Timestamp.format(cancelledAt)) } else { w.null() } }
-        field("closed_at") { w in if let closedAt { w.string(Timestamp.format(closedAt)) } else { w.null() } }
+        w.key("id"); start = w.bytes.count; w.string(id); spans.append(("id", false, start..<w.bytes.count))
+        w.key("number"); start = w.bytes.count; w.string(number); spans.append(("number", false, start..<w.bytes.count))
+        w.key("version"); start = w.bytes.count; w.int(version); spans.append(("version", true, start..<w.bytes.count))
+        w.key("status"); start = w.bytes.count; w.string(status); spans.append(("status", false, start..<w.bytes.count))
+        w.key("financial_status"); start = w.bytes.count; w.string(financialStatus)
+        spans.append(("financial_status", false, start..<w.bytes.count))
+        w.key("fulfillment_status"); start = w.bytes.count; w.string(fulfillmentStatus)
+        spans.append(("fulfillment_status", false, start..<w.bytes.count))
+        w.key("channel"); start = w.bytes.count; w.string(channel); spans.append(("channel", false, start..<w.bytes.count))
+        w.key("source"); start = w.bytes.count
+        if let sourceName {
+            w.beginObject()
+            w.key("name"); w.string(sourceName)
+            if let sourceExternalID { w.key("external_id"); w.string(sourceExternalID) }
+            w.endObject()
+        } else { w.null() }
+        spans.append(("source", false, start..<w.bytes.count))
+        w.key("currency"); start = w.bytes.count; w.string(currency); spans.append(("currency", false, start..<w.bytes.count))
+        w.key("customer"); start = w.bytes.count
+        if let customer { customer.write(&w) } else { w.null() }
+        spans.append(("customer", false, start..<w.bytes.count))
+        w.key("billing_address"); start = w.bytes.count
+        if let billingAddress { billingAddress.write(&w) } else { w.null() }
+        spans.append(("billing_address", false, start..<w.bytes.count))
+        w.key("shipping_address"); start = w.bytes.count
+        if let shippingAddress { shippingAddress.write(&w) } else { w.null() }
+        spans.append(("shipping_address", false, start..<w.bytes.count))
+        w.key("line_items"); start = w.bytes.count
+        w.beginArray(); for l in lineItems { l.write(&w) }; w.endArray()
+        spans.append(("line_items", false, start..<w.bytes.count))
+        w.key("shipping_lines"); start = w.bytes.count
+        w.beginArray(); for l in shippingLines { l.write(&w) }; w.endArray()
+        spans.append(("shipping_lines", false, start..<w.bytes.count))
+        w.key("discounts"); start = w.bytes.count
+        w.beginArray(); for d in discounts { d.write(&w) }; w.endArray()
+        spans.append(("discounts", false, start..<w.bytes.count))
+        w.key("subtotal"); start = w.bytes.count; w.int(subtotal); spans.append(("subtotal", false, start..<w.bytes.count))
+        w.key("total_discount"); start = w.bytes.count; w.int(totalDiscount)
+        spans.append(("total_discount", false, start..<w.bytes.count))
+        w.key("total_tax"); start = w.bytes.count; w.int(totalTax); spans.append(("total_tax", false, start..<w.bytes.count))
+        w.key("total_shipping"); start = w.bytes.count; w.int(totalShipping)
+        spans.append(("total_shipping", false, start..<w.bytes.count))
+        w.key("total"); start = w.bytes.count; w.int(total); spans.append(("total", false, start..<w.bytes.count))
+        w.key("note"); start = w.bytes.count; w.optionalString(note); spans.append(("note", false, start..<w.bytes.count))
+        w.key("metadata"); start = w.bytes.count; w.value(metadata); spans.append(("metadata", false, start..<w.bytes.count))
+        w.key("cancel_reason"); start = w.bytes.count; w.optionalString(cancelReason)
+        spans.append(("cancel_reason", false, start..<w.bytes.count))
+        w.key("created_at"); start = w.bytes.count; w.timestamp(createdAt); spans.append(("created_at", false, start..<w.bytes.count))
+        w.key("updated_at"); start = w.bytes.count; w.timestamp(updatedAt); spans.append(("updated_at", true, start..<w.bytes.count))
+        w.key("placed_at"); start = w.bytes.count; w.timestamp(placedAt); spans.append(("placed_at", false, start..<w.bytes.count))
+        w.key("cancelled_at"); start = w.bytes.count
+        if let cancelledAt { w.timestamp(cancelledAt) } else { w.null() }
+        spans.append(("cancelled_at", false, start..<w.bytes.count))
+        w.key("closed_at"); start = w.bytes.count
+        if let closedAt { w.timestamp(closedAt) } else { w.null() }
+        spans.append(("closed_at", false, start..<w.bytes.count))
         w.endObject()
         return RenderedOrder(bytes: w.bytes, spans: spans)
     }

@@ -51,8 +51,8 @@ extension TenantCore {
             order.placedAt = placedAt ?? now
             let rendered = order.render()
             wc.put(Keyspace.orderKey(order.id), rendered.bytes)
-            wc.put(Keyspace.numberKey(order.number), Array(order.id.utf8))
-            for k in Keyspace.indexKeys(of: order) { wc.put(k, []) }
+            wc.putUnread(Keyspace.numberKey(order.number), Array(order.id.utf8))
+            for k in Keyspace.indexKeyList(of: order) { wc.putUnread(k, []) }
             wc.record(type: "order.created", orderID: order.id, changes: FieldChange.diff(nil, rendered), reason: nil, order: rendered)
             if let idemKey, let fingerprint { wc.put(Keyspace.idempotencyKey(idemKey), fingerprint + rendered.bytes) }
             return rendered.bytes
@@ -117,11 +117,11 @@ extension TenantCore {
         let id = try f.string("id", maxBytes: 64)
         let number = try f.string("number", maxBytes: 64)
         try f.finish()
-        let snap = database.snapshot()
         switch (id, number) {
         case (let id?, nil):
-            return try loadRecord(id, snapshot: snap)
+            return try loadRecord(id, snapshot: nil)  // one get is atomic: no snapshot needed
         case (nil, let number?):
+            let snap = database.snapshot()
             guard let idBytes = try store({ () throws(StoreError) in try database.get(Keyspace.numberKey(number), snapshot: snap) }) else {
                 throw OrderbaseError(.notFound, "no order numbered \(number)", field: "number")
             }
@@ -212,8 +212,8 @@ extension TenantCore {
         let after = new.render()
         wc.put(Keyspace.orderKey(new.id), after.bytes)
         let oldKeys = Keyspace.indexKeys(of: old), newKeys = Keyspace.indexKeys(of: new)
-        for k in oldKeys.subtracting(newKeys) { wc.delete(k) }
-        for k in newKeys.subtracting(oldKeys) { wc.put(k, []) }
+        for k in oldKeys.subtracting(newKeys) { wc.deleteUnread(k.bytes) }
+        for k in newKeys.subtracting(oldKeys) { wc.putUnread(k.bytes, []) }
         wc.record(type: type, orderID: new.id, changes: FieldChange.diff(before, after), reason: reason, order: after)
         return after.bytes
     }

@@ -36,16 +36,16 @@ struct Counters: Equatable {
 
 /// One field's change: JSON bytes before and after (nil = absent).
 struct FieldChange {
-    let field: String
+    let field: StaticString
     let before: ArraySlice<UInt8>?
     let after: ArraySlice<UInt8>?
 
     /// Every non-volatile field that differs between two renderings.
     static func diff(_ old: RenderedOrder?, _ new: RenderedOrder) -> [FieldChange] {
         var out: [FieldChange] = []
-        for span in new.spans where !Order.volatileFields.contains(span.field) {
+        for (n, span) in new.spans.enumerated() where !span.volatile {
             let after = new.bytes[span.range]
-            let before = old?.value(span.field)
+            let before = old.map { $0.bytes[$0.spans[n].range] }
             // On create, an absent field is not a change.
             if old == nil && after.elementsEqual("null".utf8) { continue }
             if before != after { out.append(FieldChange(field: span.field, before: before, after: after)) }
@@ -57,9 +57,9 @@ struct FieldChange {
         w.beginArray()
         for c in changes {
             w.beginObject()
-            w.key("field"); w.string(c.field)
-            w.key("before"); if let b = c.before { w.raw(Array(b)) } else { w.null() }
-            w.key("after"); if let a = c.after { w.raw(Array(a)) } else { w.null() }
+            w.key("field"); w.literal(c.field)
+            w.key("before"); if let b = c.before { w.raw(b) } else { w.null() }
+            w.key("after"); if let a = c.after { w.raw(a) } else { w.null() }
             w.endObject()
         }
         w.endArray()
@@ -79,38 +79,42 @@ struct WriteContext {
         try store { () throws(StoreError) in try core.committer.read(key) }
     }
 
+    /// A key the write path may read back (order records, idempotency keys).
     mutating func put(_ key: [UInt8], _ value: [UInt8]) { mutation.put(key, value) }
-    mutating func delete(_ key: [UInt8]) { mutation.delete(key) }
+    /// A key no command reads while writing (indexes, numbers, events, audit, counters).
+    mutating func putUnread(_ key: [UInt8], _ value: [UInt8]) { mutation.put(key, value, readable: false) }
+    mutating func deleteUnread(_ key: [UInt8]) { mutation.delete(key, readable: false) }
 
     /// Appends the event and the audit entry for one change of one order.
     mutating func record(type: String, orderID: String, changes: [FieldChange], reason: String?, order: RenderedOrder) {
         counters.eventSeq += 1
         let seq = counters.eventSeq
-        let at = Timestamp.format(now)
 
         var e = JSONWriter(capacity: order.bytes.count + 512)
         e.beginObject()
         e.key("sequence"); e.int(Int64(seq))
         e.key("id"); e.string(core.ids.make("evt_", at: now))
         e.key("type"); e.string(type)
-        e.key("at"); e.string(at)
+        e.key("at"); e.timestamp(now)
         e.key("order_id"); e.string(orderID)
         e.key("actor"); request.actor.write(&e)
         e.key("cause"); e.beginObject()
         e.key("request_id"); e.optionalString(request.requestID)
         e.endObject()
         e.key("reason"); e.optionalString(reason)
-        e.key("changes"); FieldChange.write(changes, &e)
+        // On creation every field changed from nothing: `order` is the whole
+        // after-state, so the event does not repeat it as `changes`.
+        if type != "order.created" { e.key("changes"); FieldChange.write(changes, &e) }
         e.key("order"); e.raw(order.bytes)
         e.endObject()
-        mutation.put(Keyspace.eventKey(seq), e.bytes)
+        mutation.put(Keyspace.eventKey(seq), e.bytes, readable: false)
 
         counters.auditSeq += 1
         let aseq = counters.auditSeq
         var a = JSONWriter(capacity: 512)
         a.beginObject()
         a.key("seq"); a.int(Int64(aseq))
-        a.key("at"); a.string(at)
+        a.key("at"); a.timestamp(now)
         a.key("order_id"); a.string(orderID)
         a.key("actor"); request.actor.write(&a)
         a.key("action"); a.string(type)
@@ -122,8 +126,8 @@ struct WriteContext {
         a.endObject()
         let hash = Crypto.sha256(a.bytes)
         counters.auditHead = Crypto.hex(hash)
-        mutation.put(Keyspace.auditKey(aseq), hash + a.bytes)
-        mutation.put(Keyspace.orderAuditKey(orderID, aseq), [])
+        mutation.put(Keyspace.auditKey(aseq), hash + a.bytes, readable: false)
+        mutation.put(Keyspace.orderAuditKey(orderID, aseq), [], readable: false)
     }
 }
 
@@ -200,7 +204,8 @@ public final class TenantCore: @unchecked Sendable {
             writeLock.unlock()
             return result
         }
-        wc.mutation.put(Keyspace.metaKey(Keyspace.metaCounters), wc.counters.json)
+        // Counters live in memory under the lock; the write path never reads them back.
+        wc.mutation.put(Keyspace.metaKey(Keyspace.metaCounters), wc.counters.json, readable: false)
         let ticket: UInt64
         do {
             ticket = try committer.stage(wc.mutation)

@@ -37,7 +37,7 @@ public struct TenantSettings: Sendable, Equatable {
         w.key("order_number_prefix"); w.string(orderNumberPrefix)
         w.key("order_number_start"); w.int(orderNumberStart)
         w.key("default_currency"); w.string(defaultCurrency)
-        w.key("created_at"); w.string(Timestamp.format(createdAt))
+        w.key("created_at"); w.timestamp(createdAt)
         w.endObject()
     }
 
