@@ -6,9 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
+/* OpenSSL 3 looks the algorithm up on every EVP_sha256() use; fetch it once. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static void fetch_sha256(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
 void ob_sha256(const void *data, size_t len, uint8_t out[32]) {
     unsigned int n = 32;
-    EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+    pthread_once(&sha256_once, fetch_sha256);
+    EVP_Digest(data, len, out, &n, sha256_md ? sha256_md : EVP_sha256(), NULL);
 }
 
 int ob_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t out[32]) {

@@ -79,6 +79,15 @@ struct TimeTests {
         }
     }
 
+    @Test("ULID encoding: known vectors at the edges")
+    func ulidVectors() {
+        #expect(IDGenerator.encode(time: 0, hi: 0, lo: 0) == String(repeating: "0", count: 26))
+        #expect(IDGenerator.encode(time: 0, hi: 0, lo: 1) == String(repeating: "0", count: 25) + "1")
+        #expect(IDGenerator.encode(time: (1 << 48) - 1, hi: 0xFFFF, lo: UInt64.max) == "7" + String(repeating: "Z", count: 25))
+        // The bit just above the low 64 (digit 13 straddles the boundary).
+        #expect(IDGenerator.encode(time: 0, hi: 1, lo: 0) == String(repeating: "0", count: 13) + "G" + String(repeating: "0", count: 12))
+    }
+
     @Test("ids are prefixed, 26 base32 characters, and strictly increasing within a millisecond")
     func ids() {
         let g = IDGenerator()
@@ -93,5 +102,31 @@ struct TimeTests {
         #expect(later > last)
         #expect(IDGenerator.lowerBound("ord_", ms: 1_795_000_000_001) <= later)
         #expect(IDGenerator.lowerBound("ord_", ms: 1_795_000_000_001) > last)
+    }
+}
+
+@Suite("JSON objects")
+struct JSONObjectTests {
+    @Test("duplicate keys are found in narrow and wide objects, and a wide object parses in linear time")
+    func wideObjects() throws {
+        let narrow = "{" + (0..<10).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k3\":1}"
+        #expect(throws: OrderbaseError.self) { _ = try JSON.parse(narrow) }
+        let wideDup = "{" + (0..<100).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k50\":1}"
+        #expect(throws: OrderbaseError.self) { _ = try JSON.parse(wideDup) }
+        // 100k distinct keys: quadratic duplicate checking would take minutes.
+        let huge = "{" + (0..<100_000).map { "\"k\($0)\":0" }.joined(separator: ",") + "}"
+        let v = try JSON.parse(huge)
+        if case .object(let o) = v { #expect(o.count == 100_000) } else { Issue.record("not an object") }
+    }
+
+    @Test("object equality ignores member order; subscripts set and remove")
+    func equality() throws {
+        #expect(try JSON.parse(#"{"a":1,"b":2}"#) == JSON.parse(#"{"b":2,"a":1}"#))
+        #expect(try JSON.parse(#"{"a":1,"b":2}"#) != JSON.parse(#"{"a":1,"b":3}"#))
+        var o: JSONObject = ["a": .int(1)]
+        o["b"] = .int(2)
+        o["a"] = nil
+        #expect(o == ["b": .int(2)])
+        #expect(o.keys == ["b"])
     }
 }

@@ -2,7 +2,7 @@
 /// rejects fields nobody read (`finish()`): an unknown field is an error, never
 /// silently ignored. `null` reads as absent.
 public struct Fields {
-    public let object: [String: JSON]
+    public let object: JSONObject
     public let path: String
     /// Keys read so far. A list, not a Set: request objects are small and
     /// hashing every field name showed up as the top cost of a create.

@@ -44,22 +44,24 @@ public final class IDGenerator: @unchecked Sendable {
     }
 
     static func encode(time: UInt64, hi: UInt16, lo: UInt64) -> String {
-        // 128 bits: 48 time | 16 hi | 64 lo, written as 26 base32 digits (130 bits, top 2 zero).
-        var out = [UInt8](repeating: 0, count: 26)
-        let high: UInt64 = (time << 16) | UInt64(hi)  // top 64 bits
-        let low: UInt64 = lo
-        for k in 0..<26 {
-            let shift = 125 - 5 * k  // bit position of this digit's lowest bit within 130 bits
-            var v: UInt64 = 0
-            for bit in 0..<5 {
-                let pos = shift + bit
-                let b: UInt64
-                if pos >= 128 { b = 0 } else if pos >= 64 { b = (high >> UInt64(pos - 64)) & 1 } else { b = (low >> UInt64(pos)) & 1 }
-                v |= b << UInt64(bit)
+        // 128 bits (48 time | 16 hi | 64 lo) as 26 base32 digits, most significant
+        // first; the first digit carries only the top 3 bits (130 - 128 = 2 spare).
+        let high: UInt64 = (time << 16) | UInt64(hi)
+        return String(unsafeUninitializedCapacity: 26) { out in
+            for k in 0..<26 {
+                let shift = 125 - 5 * k  // position of this digit's lowest bit
+                let v: UInt64
+                if shift >= 64 {
+                    v = high >> UInt64(shift - 64)
+                } else if shift > 59 {
+                    v = (lo >> UInt64(shift)) | (high << UInt64(64 - shift))
+                } else {
+                    v = lo >> UInt64(shift)
+                }
+                out[k] = alphabet[Int(v & 31)]
             }
-            out[k] = alphabet[Int(v)]
+            return 26
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The smallest id a generator could make at `ms` (for created_at range scans).

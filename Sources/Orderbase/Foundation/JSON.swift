@@ -8,7 +8,7 @@ public enum JSON: Sendable, Equatable {
     case double(Double)
     case string(String)
     case array([JSON])
-    case object([String: JSON])
+    case object(JSONObject)
 
     public subscript(key: String) -> JSON? {
         if case .object(let o) = self { return o[key] }
@@ -63,6 +63,50 @@ public enum JSON: Sendable, Equatable {
     }
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// A JSON object's members in document order. Lookups are linear: request and
+/// record objects are small, and filling a hashed dictionary (hash, insert,
+/// rehash on growth) was the largest cost of parsing a request. Equality
+/// ignores member order, as JSON's does.
+public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    public private(set) var members: [(key: String, value: JSON)]
+
+    public init() { members = [] }
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        members = []
+        for (k, v) in elements { self[k] = v }
+    }
+
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+    public var keys: [String] { members.map(\.key) }
+
+    public subscript(key: String) -> JSON? {
+        get {
+            for m in members where m.key == key { return m.value }
+            return nil
+        }
+        set {
+            if let i = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[i].value = newValue } else { members.remove(at: i) }
+            } else if let newValue {
+                members.append((key, newValue))
+            }
+        }
+    }
+
+    /// Appends without a duplicate check (the parser checks).
+    mutating func append(_ key: String, _ value: JSON) { members.append((key, value)) }
+    mutating func reserve(_ n: Int) { members.reserveCapacity(n) }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSON)]> { members.makeIterator() }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        guard a.count == b.count else { return false }
+        for m in a.members where b[m.key] != m.value { return false }
+        return true
+    }
 }
 
 struct JSONParser {
@@ -133,7 +177,11 @@ struct JSONParser {
     private mutating func parseObject() throws(OrderbaseError) -> JSON {
         try enter()
         i += 1
-        var out = [String: JSON](minimumCapacity: 8)  // most request objects are small: no rehash while filling
+        var out = JSONObject()
+        out.reserve(8)
+        // Duplicate keys: a linear check while small, a hash set once wide,
+        // so a hostile object with many keys stays linear-time.
+        var wide: Set<String>? = nil
         skipSpace()
         if i < b.count && b[i] == UInt8(ascii: "}") {
             i += 1
@@ -150,10 +198,18 @@ struct JSONParser {
             i += 1
             skipSpace()
             let v = try parseValue()
-            if out.updateValue(v, forKey: key) != nil {
+            let duplicate: Bool
+            if wide != nil {
+                duplicate = !wide!.insert(key).inserted  // in place: no copy of the set
+            } else {
+                duplicate = out.members.contains { $0.key == key }
+                if out.count >= 16 { wide = Set(out.keys + [key]) }
+            }
+            if duplicate {
                 i = keyStart
                 throw fail("duplicate key \"\(key)\"")
             }
+            out.append(key, v)
             skipSpace()
             guard i < b.count else { throw fail("unexpected end of input") }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -415,9 +471,9 @@ public struct JSONWriter {
             endArray()
         case .object(let o):
             beginObject()
-            for k in o.keys.sorted() {
-                dynamicKey(k)
-                value(o[k]!)
+            for m in o.members.sorted(by: { $0.key < $1.key }) {
+                dynamicKey(m.key)
+                value(m.value)
             }
             endObject()
         }

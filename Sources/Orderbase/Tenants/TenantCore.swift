@@ -47,7 +47,7 @@ struct FieldChange {
             let after = new.bytes[span.range]
             let before = old.map { $0.bytes[$0.spans[n].range] }
             // On create, an absent field is not a change.
-            if old == nil && after.elementsEqual("null".utf8) { continue }
+            if old == nil && after.count == 4 && after.first == UInt8(ascii: "n") { continue }  // `null`
             if before != after { out.append(FieldChange(field: span.field, before: before, after: after)) }
         }
         return out
