@@ -47,7 +47,9 @@ public final class Committer: @unchecked Sendable {
     public let sync: Bool
     private let lock = Mutex()
     private let cond = Condition()
-    private var queue: [(ticket: UInt64, mutation: Mutation)] = []
+    /// Staged mutations in ticket order, each already encoded as a LevelDB batch
+    /// by its own thread, so the leader only concatenates (one memcpy each).
+    private var queue: [(ticket: UInt64, mutation: Mutation, batch: WriteBatch)] = []
     private var overlay: [KeyBytes: (ticket: UInt64, value: [UInt8]?)] = [:]
     private var nextTicket: UInt64 = 1
     private var durable: UInt64 = 0
@@ -61,12 +63,16 @@ public final class Committer: @unchecked Sendable {
 
     /// Queues a mutation; returns its ticket for `waitDurable`.
     public func stage(_ mutation: Mutation) throws(StoreError) -> UInt64 {
-        try lock.withLock { () throws(StoreError) -> UInt64 in
+        let batch = WriteBatch()
+        for op in mutation.ops {
+            if let v = op.value { batch.put(op.key, v) } else { batch.delete(op.key) }
+        }
+        return try lock.withLock { () throws(StoreError) -> UInt64 in
             if let failure { throw StoreError(.failedState, "tenant database failed earlier (\(failure.message)); reopen it") }
             let t = nextTicket
             nextTicket += 1
             for op in mutation.ops where op.readable { overlay[KeyBytes(op.key)] = (t, op.value) }
-            queue.append((t, mutation))
+            queue.append((t, mutation, batch))
             return t
         }
     }
@@ -100,11 +106,12 @@ public final class Committer: @unchecked Sendable {
             queue.removeAll(keepingCapacity: true)
             lock.unlock()
 
-            let batch = WriteBatch()
-            for entry in group {
-                for op in entry.mutation.ops {
-                    if let v = op.value { batch.put(op.key, v) } else { batch.delete(op.key) }
-                }
+            let batch: WriteBatch
+            if group.count == 1 {
+                batch = group[0].batch
+            } else {
+                batch = WriteBatch()
+                for entry in group { batch.append(entry.batch) }
             }
             var writeError: StoreError?
             do { try database.write(batch, sync: sync) } catch { writeError = error }
