@@ -184,7 +184,7 @@ public final class Engine: @unchecked Sendable {
     func forget(_ t: Tenant) { lock.withLock { handles[ObjectIdentifier(t)] = nil } }
 
     public func listTenants(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
+        var (f, _) = try Fields.request(request)
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
         let after = try f.string("starting_after", maxBytes: 64)
         try f.finish()
@@ -205,7 +205,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     public func getTenant(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
+        var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
         let (_, core) = try core(id)
@@ -213,7 +213,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     public func createTenant(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
+        var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         let settings = f.raw("settings")
         try f.finish()
@@ -232,7 +232,7 @@ public final class Engine: @unchecked Sendable {
     /// Deletes a tenant and all its data. Refused with `busy` while a handle is
     /// open on it in this process, or another process holds its database.
     public func deleteTenant(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
+        var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
         try validID(id)

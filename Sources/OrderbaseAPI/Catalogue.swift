@@ -71,7 +71,7 @@ public enum Catalogue {
     public static func method(_ name: String) -> Method? { byName[name] }
 
     static func listMethods(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        try Fields(request).finish()
+        try Fields.request(request).0.finish()
         var w = JSONWriter()
         w.beginObject()
         w.key("data"); w.beginArray()

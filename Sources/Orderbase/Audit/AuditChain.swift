@@ -20,7 +20,7 @@ extension TenantCore {
     // MARK: orders.audit
 
     public func orderAudit(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
+        var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
         let after = try f.int("starting_after", in: 0...Int64.max)
@@ -53,7 +53,7 @@ extension TenantCore {
 
     /// Walks the whole chain in sequence order and reports the first broken link.
     public func verifyAudit(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        let f = try Fields(request)
+        let (f, _) = try Fields.request(request)
         try f.finish()
         let snap = database.snapshot()
         guard let c = try store({ () throws(StoreError) in try database.get(Keyspace.metaKey(Keyspace.metaCounters), snapshot: snap) }) else {
@@ -108,7 +108,7 @@ extension TenantCore {
     // MARK: events.list
 
     public func listEvents(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
+        var (f, _) = try Fields.request(request)
         let after = try f.int("after_sequence", in: 0...Int64.max) ?? 0
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
         var types: [String]?

@@ -8,7 +8,7 @@ extension TenantCore {
     /// numbers resolve, the event log is gap-free up to the counter, and the
     /// audit chain verifies. Like SQLite's `PRAGMA integrity_check`.
     public func checkIntegrity(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
+        var (f, _) = try Fields.request(request)
         let maxProblems = Int(try f.int("max_problems", in: 1...1000) ?? 100)
         try f.finish()
         let snap = database.snapshot()

@@ -236,6 +236,16 @@ public struct RequestContext: Sendable {
     }
 }
 
+extension Fields {
+    /// A method's request object, with the `actor` and `request_id` every
+    /// request may carry already read (and validated).
+    public static func request(_ json: JSON) throws(OrderbaseError) -> (Fields, RequestContext) {
+        var f = try Fields(json)
+        let ctx = try RequestContext.read(&f)
+        return (f, ctx)
+    }
+}
+
 /// An order as stored and as returned by the API.
 public struct Order: Equatable, Sendable {
     public var id: String

@@ -5,8 +5,7 @@ extension TenantCore {
     // MARK: orders.create
 
     public func createOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
-        let ctx = try RequestContext.read(&f)
+        var (f, ctx) = try Fields.request(request)
         let idemKey = try f.string("idempotency_key", maxBytes: 255, allowEmpty: false)
         let channel = try f.oneOf("channel", OrderStatus.channels) ?? "online"
         var sourceName: String?, sourceExternal: String?
@@ -113,7 +112,7 @@ extension TenantCore {
     // MARK: orders.get
 
     public func getOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
+        var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64)
         let number = try f.string("number", maxBytes: 64)
         try f.finish()
@@ -141,8 +140,7 @@ extension TenantCore {
     // MARK: orders.update
 
     public func updateOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
-        let ctx = try RequestContext.read(&f)
+        var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         let expected = try f.int("expected_version", in: 1...Int64.max)
         // Validate the whole request before taking the lock; apply it inside.
@@ -221,8 +219,7 @@ extension TenantCore {
     // MARK: orders.transition / orders.cancel
 
     public func transitionOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
-        let ctx = try RequestContext.read(&f)
+        var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         let to = try f.oneOf("to", OrderStatus.all, required: true)!
         let reason = try f.string("reason", maxBytes: 500)
@@ -232,8 +229,7 @@ extension TenantCore {
     }
 
     public func cancelOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
-        let ctx = try RequestContext.read(&f)
+        var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         let reason = try f.string("reason", maxBytes: 500)
         let expected = try f.int("expected_version", in: 1...Int64.max)
@@ -265,7 +261,7 @@ extension TenantCore {
     // MARK: orders.list
 
     public func listOrders(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var f = try Fields(request)
+        var (f, _) = try Fields.request(request)
         var filters: [(field: String, value: String)] = []
         for (key, field, allowed) in [("status", "status", OrderStatus.all), ("financial_status", "financial_status", OrderStatus.financial),
                                       ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment),
