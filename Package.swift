@@ -26,6 +26,7 @@ let package = Package(
                 "-Xlinker", "-z", "-Xlinker", "nodelete",
             ])]
         ),
+        .executableTarget(name: "codec-bench", dependencies: ["Orderbase"], path: "Benchmarks/CodecBench"),
         .testTarget(name: "OrderbaseStoreTests", dependencies: ["OrderbaseStore"]),
         .testTarget(name: "OrderbaseTests", dependencies: ["Orderbase"]),
         .testTarget(name: "OrderbaseAPITests", dependencies: ["OrderbaseAPI"]),

@@ -279,6 +279,7 @@ public struct Order: Equatable, Sendable {
     public var closedAt: Int64?
 
     public var customerID: String? { customer?.id }
+    public var lineItemCount: Int { lineItems.count }
     public var isFinal: Bool { !OrderStatus.open.contains(status) }
 
     /// Computes tax amounts and every total from the lines, with checked
@@ -446,6 +447,14 @@ extension Order {
             throw OrderbaseError(.corruption, "stored order does not decode: \(error.message)")
         }
     }
+}
+
+extension Order {
+    /// The order's stored/API JSON.
+    public var json: [UInt8] { render().bytes }
+
+    /// An order from its stored/API JSON (`corruption` if it does not decode).
+    public init(json: [UInt8]) throws(OrderbaseError) { self = try Order.decode(json) }
 }
 
 extension OrderLimits {
