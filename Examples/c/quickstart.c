@@ -25,17 +25,21 @@ static char *call(orderbase_tenant *t, const char *method, const char *request) 
     return response;
 }
 
-/* Copies the string value of the first "key":"..." in json into out. Real hosts use a JSON library. */
-static void field(const char *json, const char *key, char *out, size_t cap) {
+/* Copies the value of the first "key": after json into out (strings without
+   their quotes). Enough for this example; real hosts use a JSON library. */
+static const char *field(const char *json, const char *key, char *out, size_t cap) {
     char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
     const char *p = strstr(json, pattern);
     out[0] = 0;
-    if (!p) return;
+    if (!p) return NULL;
     p += strlen(pattern);
+    int quoted = *p == '"';
+    if (quoted) p++;
     size_t n = 0;
-    while (p[n] && p[n] != '"' && n + 1 < cap) { out[n] = p[n]; n++; }
+    while (p[n] && n + 1 < cap && (quoted ? p[n] != '"' : (p[n] != ',' && p[n] != '}'))) { out[n] = p[n]; n++; }
     out[n] = 0;
+    return p + n;
 }
 
 int main(int argc, char **argv) {
@@ -91,13 +95,45 @@ int main(int argc, char **argv) {
     printf("completed -> pending: %s: %s\n", orderbase_strerror(rc), orderbase_error_last()->message);
     orderbase_free(error);
 
+    /* The newest orders first. Money is in minor units: 2211 GBP = £22.11. */
     char *list = call(demo, "orders.list", "{\"limit\":10}");
-    printf("\norders.list:\n%s\n", list);
+    printf("\norders.list (newest first):\n");
+    for (const char *p = strstr(list, "\"number\":"); p; p = strstr(p + 1, "\"number\":")) {
+        char num[32], status[32], channel[32], currency[8], total[32];
+        field(p, "number", num, sizeof num);
+        field(p, "status", status, sizeof status);
+        field(p, "channel", channel, sizeof channel);
+        field(p, "currency", currency, sizeof currency);
+        field(p, "total", total, sizeof total);
+        printf("  %-8s %-10s %-7s %s %s\n", num, status, channel, total, currency);
+    }
     orderbase_free(list);
 
     snprintf(request, sizeof request, "{\"id\":\"%s\"}", id);
+    char *order = call(demo, "orders.get", request);
+    printf("\norders.get %s:\n%s\n", number, order);
+    orderbase_free(order);
+
+    /* Every change is audited with the actor and the fields it changed. */
     char *audit = call(demo, "orders.audit", request);
-    printf("\norders.audit %s:\n%s\n", number, audit);
+    printf("\norders.audit %s:\n", number);
+    for (const char *p = strstr(audit, "\"seq\":"); p; ) {
+        const char *next = strstr(p + 1, "\"seq\":");
+        char seq[16], at[32], action[48], actor[16], reason[64];
+        field(p, "seq", seq, sizeof seq);
+        field(p, "at", at, sizeof at);
+        field(p, "action", action, sizeof action);
+        field(strstr(p, "\"actor\":"), "type", actor, sizeof actor);
+        field(p, "reason", reason, sizeof reason);
+        printf("  #%s %s %-22s by %-6s changed:", seq, at, action, actor);
+        for (const char *c = strstr(p, "\"field\":"); c && (!next || c < next); c = strstr(c + 1, "\"field\":")) {
+            char name[32];
+            field(c, "field", name, sizeof name);
+            printf(" %s", name);
+        }
+        printf("%s%s\n", strcmp(reason, "null") ? "  reason: " : "", strcmp(reason, "null") ? reason : "");
+        p = next;
+    }
     orderbase_free(audit);
 
     char *verify = call(demo, "audit.verify", NULL);
