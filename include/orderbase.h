@@ -96,7 +96,9 @@ typedef struct orderbase_error {
  *   "durability":        "sync" (default; every acknowledged write is fsynced)
  *                        or "relaxed" (no fsync; a crash may lose the last writes)
  *   "max_open_tenants":  idle tenant databases kept open (default 64, 1..4096)
- *   "background":        start background threads (default true; false = host pumps)
+ *   "background":        allow background threads (default true; false = the host
+ *                        drives background work itself). Accepted and validated;
+ *                        0.1.0 has no background work yet (event consumers come later).
  *   "max_request_bytes": largest request JSON accepted (default 1048576)
  *   "max_line_items":    line items per order (default 500, 1..10000)
  *   "max_metadata_bytes":serialized size of one metadata object (default 16384)

@@ -131,14 +131,17 @@ public final class Engine: @unchecked Sendable {
         return settings
     }
 
-    /// The shared core of a tenant, from the LRU or opened now.
-    func core(_ id: String) throws(OrderbaseError) -> (FileID, TenantCore) {
+    /// The shared core of a tenant, from the LRU or opened now. With
+    /// `forHandle`, also takes the registry reference a handle holds, under the
+    /// same lock as the lookup, so no eviction can slip in between.
+    func core(_ id: String, forHandle: Bool = false) throws(OrderbaseError) -> (FileID, TenantCore) {
         try validID(id)
         return try lock.withLock { () throws(OrderbaseError) -> (FileID, TenantCore) in
             try checkOpen()
             tick += 1
             if let e = cache[id] {
                 cache[id] = (e.key, e.core, tick)
+                if forHandle { _ = try TenantRegistry.shared.acquire(e.key) { () throws(OrderbaseError) in e.core } }
                 return (e.key, e.core)
             }
             guard let key = try store({ () throws(StoreError) in try directory.identity(ofTenant: id) }) else {
@@ -150,6 +153,7 @@ public final class Engine: @unchecked Sendable {
                                clock: clock, limits: options.limits)
             }
             cache[id] = (key, core, tick)
+            if forHandle { _ = try TenantRegistry.shared.acquire(key) { () throws(OrderbaseError) in core } }
             evictLocked()
             return (key, core)
         }
@@ -164,10 +168,9 @@ public final class Engine: @unchecked Sendable {
 
     /// Opens a handle on a tenant; close it with `Tenant.close()`.
     public func openTenant(_ id: String) throws(OrderbaseError) -> Tenant {
-        let (key, core) = try core(id)
         // The handle holds its own registry reference, so LRU eviction never
         // closes a database under an open handle.
-        _ = try TenantRegistry.shared.acquire(key) { () throws(OrderbaseError) in core }
+        let (key, core) = try core(id, forHandle: true)
         let t = Tenant(engine: self, key: key, core: core)
         let stillOpen = lock.withLock { () -> Bool in
             if closed { return false }
