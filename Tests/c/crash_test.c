@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
             line[n - 1] = 0;
             if (line[0] == 'C') {
                 if (count == cap) { cap = cap ? cap * 2 : 1024; orders = realloc(orders, cap * sizeof *orders); }
-                snprintf(orders[count].id, sizeof orders[count].id, "%s", line + 2);
+                snprintf(orders[count].id, sizeof orders[count].id, "%.39s", line + 2); /* ids are 30 chars */
                 orders[count++].confirmed = 0;
             } else if (line[0] == 'T') {
                 acked *a = find(line + 2);
