@@ -18,7 +18,7 @@ LIBDIR := $(BUILD)/lib
 BINDIR := $(BUILD)/bin
 LIB := $(LIBDIR)/liborderbase.so
 DATA := data
-APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config
+APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config valgrind
 LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
 
 .PHONY: all deps lib run test test-swift test-c bench clean
@@ -62,6 +62,10 @@ test-swift: deps
 test-c: lib $(C_TESTS) $(BINDIR)/quickstart
 	bash Tests/c/check_exports.sh $(LIB).0.1.0 include/orderbase.h
 	$(BINDIR)/abi_test
+	@if command -v valgrind >/dev/null; then \
+	  valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite $(BINDIR)/abi_test >/dev/null \
+	    && echo "abi_test under valgrind: no memory errors, no definite leaks"; \
+	else echo "valgrind not installed: memcheck run skipped"; fi
 	$(BINDIR)/crash_test $(BINDIR)/crash_child $(CRASH_ITERATIONS)
 	@rm -rf $(BUILD)/quickstart-test && $(BINDIR)/quickstart $(BUILD)/quickstart-test > $(BUILD)/quickstart.out
 	@grep -q '"ok":true' $(BUILD)/quickstart.out && echo "quickstart example: ok"
