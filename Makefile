@@ -21,7 +21,10 @@ DATA := data
 APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config valgrind
 LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
 
-.PHONY: all deps lib run test test-swift test-c bench clean
+.PHONY: all deps lib run test test-swift test-c test-python test-ruby python-wheel bench clean
+
+PYTHON ?= python3
+VENV := $(BUILD)/venv
 
 all: lib
 
@@ -70,10 +73,23 @@ test-c: lib $(C_TESTS) $(BINDIR)/quickstart
 	@rm -rf $(BUILD)/quickstart-test && $(BINDIR)/quickstart $(BUILD)/quickstart-test > $(BUILD)/quickstart.out
 	@grep -q '"ok":true' $(BUILD)/quickstart.out && echo "quickstart example: ok"
 
+# Python: the package installed with pip into a venv, tested with pytest against
+# the library just built (pytest is installed into the venv when missing).
+$(VENV)/.installed: Bindings/python/pyproject.toml $(wildcard Bindings/python/src/orderbase/*.py)
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/python -c "import pytest" 2>/dev/null || $(VENV)/bin/pip install -q "pytest>=7"
+	$(VENV)/bin/pip install -q --force-reinstall --no-deps ./Bindings/python
+	@touch $@
+
+test-python: lib $(VENV)/.installed
+	ORDERBASE_LIBRARY=$(abspath $(LIB)) $(VENV)/bin/python -m pytest -q Bindings/python/tests
+	ORDERBASE_LIBRARY=$(abspath $(LIB)) $(VENV)/bin/python Examples/python/quickstart.py $(BUILD)/quickstart-python > $(BUILD)/quickstart-python.out
+	@grep -q '"ok": true' $(BUILD)/quickstart-python.out && echo "python quickstart: ok"
+
 # Runs every suite even when one fails, then prints one summary line.
 test: deps
 	@passed=0; failed=0; \
-	for t in test-swift test-c; do \
+	for t in test-swift test-c test-python; do \
 	  if $(MAKE) --no-print-directory $$t; then passed=$$((passed+1)); else failed=$$((failed+1)); echo "suite $$t FAILED"; fi; \
 	done; \
 	echo "suites: $$passed passed, $$failed failed"; \

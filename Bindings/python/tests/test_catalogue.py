@@ -1,0 +1,22 @@
+"""Every method of the catalogue has an idiomatic wrapper (and no wrapper is stale)."""
+import orderbase
+
+
+def resolve(root, path):
+    obj = root
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def test_every_catalogue_method_has_a_wrapper(tenant):
+    engine = tenant.engine
+    catalogue = {m["name"]: m["level"] for m in engine.methods.list()}
+    assert catalogue, "methods.list returned nothing"
+    missing = sorted(set(catalogue) - set(orderbase.WRAPPERS))
+    assert not missing, f"catalogue methods without a Python wrapper: {missing}"
+    stale = sorted(set(orderbase.WRAPPERS) - set(catalogue))
+    assert not stale, f"wrappers for methods the library does not have: {stale}"
+    for name, (level, path) in orderbase.WRAPPERS.items():
+        assert level == catalogue[name], name
+        assert callable(resolve(engine if level == "engine" else tenant, path)), name

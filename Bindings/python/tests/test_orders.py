@@ -1,0 +1,131 @@
+import pytest
+
+import orderbase
+from conftest import LINE
+
+
+def test_create_computes_totals_and_numbers(tenant):
+    o = tenant.orders.create(line_items=[dict(LINE, discounts=[{"code": "SPRING", "amount": 100}],
+                                              tax_lines=[{"name": "VAT", "rate": "0.20"}])],
+                             shipping_lines=[{"title": "Standard", "price": 495}])
+    assert (o["subtotal"], o["total_discount"], o["total_tax"], o["total"]) == (1530, 100, 286, 2211)
+    assert o["number"] == "SO-1001" and o["currency"] == "GBP" and o["status"] == "pending"
+    assert tenant.orders.get(number="SO-1001")["id"] == o["id"]
+    assert tenant.call("orders.get", {"id": o["id"]}) == tenant.orders.get(o["id"])
+
+
+def test_lifecycle_update_cancel_and_audit(tenant):
+    o = tenant.orders.create(line_items=[LINE], actor={"type": "user", "id": "u1"})
+    tenant.orders.transition(o["id"], "confirmed", reason="paid")
+    u = tenant.orders.update(o["id"], note="ring the bell", expected_version=2)
+    assert u["version"] == 3 and u["note"] == "ring the bell"
+    c = tenant.orders.cancel(o["id"], reason="customer")
+    assert c["status"] == "cancelled" and c["cancel_reason"] == "customer"
+    actions = [(a["action"], a["actor"]["type"]) for a in tenant.orders.audit(o["id"])]
+    assert actions == [("order.created", "user"), ("order.status_changed", "api"),
+                       ("order.updated", "api"), ("order.cancelled", "api")]
+    assert tenant.audit.verify()["ok"] is True
+    assert tenant.integrity.check()["ok"] is True
+
+
+def test_list_iterates_across_pages(tenant):
+    ids = [tenant.orders.create(line_items=[LINE])["id"] for _ in range(7)]
+    for i in ids[:3]:
+        tenant.orders.transition(i, "confirmed")
+    listed = [o["id"] for o in tenant.orders.list(limit=2, sort="created_asc")]
+    assert listed == ids
+    assert [o["id"] for o in tenant.orders.list(status="confirmed", limit=1)] == list(reversed(ids[:3]))
+    events = list(tenant.events.list(limit=3))
+    assert [e["sequence"] for e in events] == list(range(1, 11))
+    assert len(list(tenant.events.list(types=["order.status_changed"]))) == 3
+
+
+def test_errors_are_exceptions_per_code(tenant):
+    with pytest.raises(orderbase.NotFound) as e:
+        tenant.orders.get("ord_missing")
+    assert e.value.code == "not_found" and e.value.number == -2 and e.value.field == "id"
+    with pytest.raises(orderbase.InvalidArgument) as e:
+        tenant.orders.create(line_items=[dict(LINE, quantity=0)])
+    assert e.value.field == "line_items[0].quantity"
+    with pytest.raises(orderbase.InvalidArgument) as e:
+        tenant.orders.create(line_items=[LINE], colour="red")
+    assert e.value.details["unknown_fields"] == ["colour"]
+    o = tenant.orders.create(line_items=[LINE])
+    with pytest.raises(orderbase.InvalidTransition) as e:
+        tenant.orders.transition(o["id"], "completed")
+    assert e.value.details["allowed"] == ["confirmed", "on_hold", "cancelled"]
+    with pytest.raises(orderbase.VersionConflict) as e:
+        tenant.orders.update(o["id"], note="x", expected_version=9)
+    assert e.value.details == {"expected": 9, "actual": 1}
+    tenant.orders.create(line_items=[LINE], idempotency_key="k1")
+    with pytest.raises(orderbase.IdempotencyMismatch):
+        tenant.orders.create(line_items=[dict(LINE, quantity=2)], idempotency_key="k1")
+    with pytest.raises(orderbase.NotFound):
+        tenant.call("orders.nope")
+    with pytest.raises(orderbase.Error):          # the base class catches them all
+        tenant.orders.get("ord_missing")
+    assert issubclass(orderbase.LimitExceeded, orderbase.Error)
+
+
+def test_idempotent_repeat_returns_the_first_result(tenant):
+    a = tenant.orders.create(line_items=[LINE], idempotency_key="imp", request_id="r1")
+    b = tenant.orders.create(line_items=[LINE], idempotency_key="imp", request_id="r2")
+    assert a == b
+    assert len(list(tenant.orders.list())) == 1
+
+
+def test_unicode_round_trips(tenant):
+    o = tenant.orders.create(line_items=[dict(LINE, title="Crème brûlée ☕ 日本")], note="über 😀")
+    got = tenant.orders.get(o["id"])
+    assert got["line_items"][0]["title"] == "Crème brûlée ☕ 日本" and got["note"] == "über 😀"
+
+
+def test_close_is_idempotent_and_use_after_close_raises(tmp_path):
+    engine = orderbase.Engine(tmp_path / "r")
+    engine.tenants.create("a")
+    t = engine.tenant("a")
+    t.close()
+    t.close()
+    with pytest.raises(orderbase.Misuse):
+        t.orders.list().__next__()
+    engine.close()
+    engine.close()
+    with pytest.raises(orderbase.Misuse):
+        engine.tenants.get("a")
+    with pytest.raises(orderbase.Misuse):
+        engine.tenant("a")
+
+
+def test_engine_close_closes_its_tenants(tmp_path):
+    engine = orderbase.Engine(tmp_path / "r")
+    engine.tenants.create("a")
+    t = engine.tenant("a")
+    engine.close()
+    with pytest.raises(orderbase.Misuse):   # the library refuses a handle whose engine closed
+        t.orders.create(line_items=[LINE])
+    t.close()
+
+
+def test_engine_level_methods_and_options(tmp_path):
+    with pytest.raises(orderbase.InvalidArgument):
+        orderbase.Engine(tmp_path / "x", durability="fast")
+    with pytest.raises(orderbase.InvalidArgument):
+        orderbase.Engine(tmp_path / "x", colour=1)
+    with orderbase.Engine(tmp_path / "x", max_line_items=2) as e:
+        e.tenants.create("a", settings={"name": "A"})
+        e.tenants.create("b")
+        assert [t["id"] for t in e.tenants.list(limit=1)] == ["a", "b"]
+        assert e.tenants.get("a")["settings"]["name"] == "A"
+        with pytest.raises(orderbase.AlreadyExists):
+            e.tenants.create("a")
+        with pytest.raises(orderbase.InvalidArgument):
+            e.tenants.create("../etc")
+        with e.tenant("a") as t, pytest.raises(orderbase.LimitExceeded):
+            t.orders.create(line_items=[LINE, LINE, LINE])
+        e.tenants.delete("b")
+        with pytest.raises(orderbase.NotFound):
+            e.tenant("b")
+
+
+def test_library_version():
+    assert orderbase.library_version() == "0.1.0"
