@@ -86,10 +86,29 @@ test-python: lib $(VENV)/.installed
 	ORDERBASE_LIBRARY=$(abspath $(LIB)) $(VENV)/bin/python Examples/python/quickstart.py $(BUILD)/quickstart-python > $(BUILD)/quickstart-python.out
 	@grep -q '"ok": true' $(BUILD)/quickstart-python.out && echo "python quickstart: ok"
 
+# A wheel that bundles a self-contained liborderbase.so (Swift runtime linked in
+# statically; needs only libleveldb, libcrypto and libstdc++ on the target).
+python-wheel: deps
+	swift build -c release --product orderbase --scratch-path .build-static -Xswiftc -static-stdlib
+	@rm -rf Bindings/python/src/orderbase/lib $(BUILD)/wheels && mkdir -p Bindings/python/src/orderbase/lib
+	cp .build-static/release/liborderbase.so Bindings/python/src/orderbase/lib/liborderbase.so
+	$(PYTHON) -m pip wheel -q --no-deps -w $(BUILD)/wheels ./Bindings/python; rc=$$?; \
+	  rm -rf Bindings/python/src/orderbase/lib Bindings/python/build; exit $$rc
+	@ls $(BUILD)/wheels/*.whl
+
+# The wheel, installed in a fresh venv outside the checkout, loads its own copy.
+test-wheel: python-wheel
+	@d=$$(mktemp -d) && $(PYTHON) -m venv $$d/venv && $$d/venv/bin/pip install -q $(abspath $(BUILD))/wheels/*.whl \
+	  && (cd $$d && env -u ORDERBASE_LIBRARY -u LD_LIBRARY_PATH $$d/venv/bin/python -c \
+	  "import orderbase, sys; p = orderbase.library_path; assert '/site-packages/orderbase/lib/' in p, p; \
+	   e = orderbase.Engine('r'); e.tenants.create('t'); t = e.tenant('t'); \
+	   o = t.orders.create(line_items=[{'title': 'x', 'quantity': 1, 'unit_price': 5}]); assert o['total'] == 5; \
+	   e.close(); print('wheel: loads its bundled library:', p)"); rc=$$?; rm -rf $$d; exit $$rc
+
 # Runs every suite even when one fails, then prints one summary line.
 test: deps
 	@passed=0; failed=0; \
-	for t in test-swift test-c test-python; do \
+	for t in test-swift test-c test-python test-wheel; do \
 	  if $(MAKE) --no-print-directory $$t; then passed=$$((passed+1)); else failed=$$((failed+1)); echo "suite $$t FAILED"; fi; \
 	done; \
 	echo "suites: $$passed passed, $$failed failed"; \
