@@ -18,10 +18,12 @@ LIBDIR := $(BUILD)/lib
 BINDIR := $(BUILD)/bin
 LIB := $(LIBDIR)/liborderbase.so
 DATA := data
-APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config valgrind
+APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config
+# Only for make test: valgrind for the memcheck run, Ruby with ffi and minitest for the gem.
+TEST_APT_PACKAGES := valgrind ruby ruby-ffi ruby-minitest
 LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
 
-.PHONY: all deps lib run test test-swift test-c test-python test-ruby python-wheel bench clean
+.PHONY: all deps test-deps apt-install lib run test test-swift test-c test-python test-wheel test-ruby python-wheel bench clean
 
 PYTHON ?= python3
 VENV := $(BUILD)/venv
@@ -30,12 +32,18 @@ all: lib
 
 # Installs only what is missing (apt-get update runs only then).
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+	@command -v swift >/dev/null || { echo "swift not found: install the Swift 6.3 toolchain (/opt/swift)"; exit 1; }
+
+test-deps: deps
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@command -v swift >/dev/null || { echo "swift not found: install the Swift 6.3 toolchain (/opt/swift)"; exit 1; }
 
 # liborderbase.so with its SONAME links: liborderbase.so -> .so.0 -> .so.0.1.0
 lib: deps
@@ -105,10 +113,22 @@ test-wheel: python-wheel
 	   o = t.orders.create(line_items=[{'title': 'x', 'quantity': 1, 'unit_price': 5}]); assert o['total'] == 5; \
 	   e.close(); print('wheel: loads its bundled library:', p)"); rc=$$?; rm -rf $$d; exit $$rc
 
+# Ruby: minitest against the library just built, the quickstart, and the gem
+# built from its gemspec, installed into a scratch GEM_HOME and loaded from there.
+test-ruby: lib
+	ORDERBASE_LIBRARY=$(abspath $(LIB)) ruby -e 'Dir["Bindings/ruby/test/test_*.rb"].sort.each { |f| require "./#{f}" }'
+	ORDERBASE_LIBRARY=$(abspath $(LIB)) ruby -IBindings/ruby/lib Examples/ruby/quickstart.rb $(BUILD)/quickstart-ruby > $(BUILD)/quickstart-ruby.out
+	@grep -q '"ok":true' $(BUILD)/quickstart-ruby.out && echo "ruby quickstart: ok"
+	@d=$$(mktemp -d) && (cd Bindings/ruby && gem build -q orderbase.gemspec -o $$d/orderbase.gem >/dev/null) \
+	  && GEM_HOME=$$d/gems gem install -q --local --ignore-dependencies $$d/orderbase.gem >/dev/null \
+	  && (cd $$d && GEM_HOME=$$d/gems GEM_PATH=$$d/gems:$$(gem env gempath) ORDERBASE_LIBRARY=$(abspath $(LIB)) \
+	      ruby -e 'require "orderbase"; raise "not the gem" unless $$LOADED_FEATURES.grep(/gems\/orderbase-0.1.0/).any?; \
+	               puts "gem: builds, installs and loads (library #{Orderbase.library_version})"'); rc=$$?; rm -rf $$d; exit $$rc
+
 # Runs every suite even when one fails, then prints one summary line.
-test: deps
+test: test-deps
 	@passed=0; failed=0; \
-	for t in test-swift test-c test-python test-wheel; do \
+	for t in test-swift test-c test-python test-wheel test-ruby; do \
 	  if $(MAKE) --no-print-directory $$t; then passed=$$((passed+1)); else failed=$$((failed+1)); echo "suite $$t FAILED"; fi; \
 	done; \
 	echo "suites: $$passed passed, $$failed failed"; \

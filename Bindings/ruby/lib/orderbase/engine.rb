@@ -1,0 +1,234 @@
+# frozen_string_literal: true
+
+require "json"
+
+module Orderbase
+  # Shared plumbing: JSON in, JSON out, errors raised.
+  module Calls
+    private
+
+    def encode(request)
+      request.nil? ? nil : JSON.generate(request)
+    end
+
+    def finish(rc, out)
+      raw = Native.take_string(out.read_pointer)
+      if rc.zero?
+        return raw ? JSON.parse(raw, symbolize_names: true) : {}
+      end
+      if raw
+        raise Orderbase.error_from(JSON.parse(raw, symbolize_names: true), rc)
+      end
+      last = Native::ErrorStruct.new(Native.orderbase_error_last)
+      raise Orderbase.error_from({ error: { code: last[:category], message: last[:message] } }, rc)
+    end
+
+    def check(rc)
+      return if rc.zero?
+      last = Native::ErrorStruct.new(Native.orderbase_error_last)
+      raise Orderbase.error_from(JSON.parse(last[:json], symbolize_names: true), rc)
+    end
+
+    def merge(request, fields)
+      out = {}
+      (request || {}).each { |k, v| out[k.to_sym] = v }
+      fields.each { |k, v| out[k.to_sym] = v unless v.nil? }
+      out
+    end
+
+    # An Enumerator over every item of a cursor-paginated list, fetched lazily.
+    def pages(method, request, cursor_field, &cursor)
+      Enumerator.new do |y|
+        req = request.dup
+        loop do
+          page = yield_call(method, req)
+          data = page[:data] || []
+          data.each { |item| y << item }
+          break if !page[:has_more] || data.empty?
+          req[cursor_field] = cursor.call(page, data)
+        end
+      end
+    end
+  end
+
+  # An Orderbase engine on a directory. Safe to share across threads.
+  #
+  #   Orderbase::Engine.open("data/shop", durability: "sync") do |engine|
+  #     engine.tenants.create("acme", settings: { default_currency: "GBP" })
+  #     engine.tenant("acme") do |acme|
+  #       acme.orders.create(line_items: [{ title: "Mug", quantity: 1, unit_price: 500 }])
+  #     end
+  #   end
+  class Engine
+    include Calls
+    attr_reader :root, :tenants, :catalogue
+
+    # Opens an engine. With a block, yields it and closes it afterwards.
+    def self.open(root, **options)
+      engine = new(root, **options)
+      return engine unless block_given?
+      begin
+        yield engine
+      ensure
+        engine.close
+      end
+    end
+
+    def initialize(root, **options)
+      out = FFI::MemoryPointer.new(:pointer)
+      check(Native.orderbase_engine_open(out, root.to_s, options.empty? ? nil : JSON.generate(options)))
+      # Garbage collection closes the handle once if the program never does.
+      @handle = FFI::AutoPointer.new(out.read_pointer, Native.method(:orderbase_engine_close))
+      @root = root.to_s
+      @lock = Mutex.new
+      @tenants = TenantsAPI.new(self)
+      @catalogue = CatalogueAPI.new(self)
+    end
+
+    # Calls an engine-level method by name (tenants.*, methods.list).
+    def call(method, request = nil)
+      out = FFI::MemoryPointer.new(:pointer)
+      finish(Native.orderbase_engine_call(handle, method.to_s, encode(request), out), out)
+    end
+
+    # Opens a tenant. With a block, yields it and closes it afterwards.
+    def tenant(tenant_id)
+      t = Tenant.new(self, tenant_id)
+      return t unless block_given?
+      begin
+        yield t
+      ensure
+        t.close
+      end
+    end
+
+    # Closes the engine (and the tenants opened from it). Idempotent.
+    def close
+      h = @lock.synchronize { h, @handle = @handle, nil; h }
+      h&.free
+      nil
+    end
+
+    def closed?
+      @handle.nil?
+    end
+
+    # @api private
+    def handle
+      @handle or raise Misuse.new("engine is closed")
+    end
+  end
+
+  # One tenant of an engine: orders, events, audit. Safe to share across threads.
+  class Tenant
+    include Calls
+    attr_reader :engine, :id, :orders, :events, :audit, :integrity
+
+    def initialize(engine, tenant_id)
+      out = FFI::MemoryPointer.new(:pointer)
+      check(Native.orderbase_tenant_open(out, engine.handle, tenant_id.to_s))
+      @handle = FFI::AutoPointer.new(out.read_pointer, Native.method(:orderbase_tenant_close))
+      @engine = engine
+      @id = tenant_id.to_s
+      @lock = Mutex.new
+      @orders = OrdersAPI.new(self)
+      @events = EventsAPI.new(self)
+      @audit = AuditAPI.new(self)
+      @integrity = IntegrityAPI.new(self)
+    end
+
+    # Calls a tenant method by name: call("orders.create", { line_items: [...] }).
+    def call(method, request = nil)
+      out = FFI::MemoryPointer.new(:pointer)
+      finish(Native.orderbase_call(handle, method.to_s, encode(request), out), out)
+    end
+
+    def close
+      h = @lock.synchronize { h, @handle = @handle, nil; h }
+      h&.free
+      nil
+    end
+
+    def closed?
+      @handle.nil?
+    end
+
+    private
+
+    def handle
+      @handle or raise Misuse.new("tenant #{@id} is closed")
+    end
+  end
+
+  # ---- Idiomatic wrappers, one per catalogue method ------------------------
+  # test/test_catalogue.rb fails when methods.list names a method without one.
+
+  class API
+    include Calls
+
+    def initialize(owner)
+      @owner = owner
+    end
+
+    private
+
+    def yield_call(method, request)
+      @owner.call(method, request)
+    end
+  end
+
+  class TenantsAPI < API
+    def create(id, settings: nil, **fields) = yield_call("tenants.create", merge({ id: id, settings: settings }, fields))
+    def list(**fields) = pages("tenants.list", merge(nil, fields), :starting_after) { |_p, d| d.last[:id] }
+    def get(id, **fields) = yield_call("tenants.get", merge({ id: id }, fields))
+    def delete(id, **fields) = yield_call("tenants.delete", merge({ id: id }, fields))
+  end
+
+  class CatalogueAPI < API
+    # methods.list: the catalogue.
+    def list = yield_call("methods.list", nil)[:data]
+  end
+
+  class OrdersAPI < API
+    def create(request = nil, **fields) = yield_call("orders.create", merge(request, fields))
+    def get(id = nil, number: nil, **fields) = yield_call("orders.get", merge({ id: id, number: number }, fields))
+
+    # orders.list as a lazy Enumerator following cursors: list(status: "pending").
+    def list(**filters) = pages("orders.list", merge(nil, filters), :starting_after) { |_p, d| d.last[:id] }
+    def update(id, request = nil, **fields) = yield_call("orders.update", merge(merge(request, { id: id }), fields))
+    def transition(id, to, **fields) = yield_call("orders.transition", merge({ id: id, to: to }, fields))
+    def cancel(id, **fields) = yield_call("orders.cancel", merge({ id: id }, fields))
+    def audit(id, **fields) = pages("orders.audit", merge({ id: id }, fields), :starting_after) { |_p, d| d.last[:seq] }
+  end
+
+  class EventsAPI < API
+    def list(**fields) = pages("events.list", merge(nil, fields), :after_sequence) { |p, _d| p[:last_sequence] }
+  end
+
+  class AuditAPI < API
+    def verify(**fields) = yield_call("audit.verify", merge(nil, fields))
+  end
+
+  class IntegrityAPI < API
+    def check(**fields) = yield_call("integrity.check", merge(nil, fields))
+  end
+
+  # The wrapper of each catalogue method: [level, receiver, method].
+  WRAPPERS = {
+    "methods.list" => [:engine, :catalogue, :list],
+    "tenants.create" => [:engine, :tenants, :create],
+    "tenants.list" => [:engine, :tenants, :list],
+    "tenants.get" => [:engine, :tenants, :get],
+    "tenants.delete" => [:engine, :tenants, :delete],
+    "orders.create" => [:tenant, :orders, :create],
+    "orders.get" => [:tenant, :orders, :get],
+    "orders.list" => [:tenant, :orders, :list],
+    "orders.update" => [:tenant, :orders, :update],
+    "orders.transition" => [:tenant, :orders, :transition],
+    "orders.cancel" => [:tenant, :orders, :cancel],
+    "orders.audit" => [:tenant, :orders, :audit],
+    "audit.verify" => [:tenant, :audit, :verify],
+    "integrity.check" => [:tenant, :integrity, :check],
+    "events.list" => [:tenant, :events, :list]
+  }.freeze
+end

@@ -1,0 +1,22 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+
+# Every method of the catalogue has an idiomatic wrapper (and no wrapper is stale).
+class TestCatalogue < Minitest::Test
+  include TenantFixture
+
+  def test_every_catalogue_method_has_a_wrapper
+    catalogue = @engine.catalogue.list.to_h { |m| [m[:name], m[:level]] }
+    refute_empty catalogue
+    missing = catalogue.keys - Orderbase::WRAPPERS.keys
+    assert_empty missing, "catalogue methods without a Ruby wrapper: #{missing}"
+    stale = Orderbase::WRAPPERS.keys - catalogue.keys
+    assert_empty stale, "wrappers for methods the library does not have: #{stale}"
+    Orderbase::WRAPPERS.each do |name, (level, receiver, meth)|
+      assert_equal catalogue[name], level.to_s, name
+      owner = level == :engine ? @engine : @tenant
+      assert owner.public_send(receiver).respond_to?(meth), name
+    end
+  end
+end
