@@ -14,10 +14,10 @@ public struct FileID: Hashable, Sendable {
 public struct TenantDirectory: Sendable {
     public let root: String
 
-    /// Creates the root if missing and canonicalizes it once (realpath).
+    /// Creates the root (and missing parents, like `mkdir -p`) and canonicalizes it once (realpath).
     public init(root: String) throws(StoreError) {
         if root.isEmpty { throw StoreError(.invalidPath, "root directory is empty") }
-        try Self.makeDirectory(root, allowExisting: true)
+        try Self.makeDirectories(root)
         guard let real = realpath(root, nil) else {
             throw StoreError(.io, "cannot resolve root \(root): \(String(cString: strerror(errno)))")
         }
@@ -94,6 +94,15 @@ public struct TenantDirectory: Sendable {
         if (st.st_mode & S_IFMT) == S_IFLNK { throw StoreError(.invalidPath, "refusing to follow a symlink at \(path)") }
         if (st.st_mode & S_IFMT) != S_IFDIR { throw StoreError(.io, "\(path) is not a directory") }
         return st
+    }
+
+    /// `mkdir -p`: every missing component of `path`.
+    static func makeDirectories(_ path: String) throws(StoreError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+            try makeDirectory(prefix, allowExisting: true)
+        }
     }
 
     static func makeDirectory(_ path: String, allowExisting: Bool) throws(StoreError) {

@@ -104,6 +104,10 @@ struct DatabaseTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let td = try TenantDirectory(root: dir + "/./")
         #expect(!td.root.contains("/./"))
+        // Missing parents are created, relative roots too.
+        let nested = try TenantDirectory(root: dir + "/a/b/c")
+        #expect(nested.root.hasSuffix("/a/b/c"))
+        #expect { _ = try TenantDirectory(root: "/dev/null/x") } throws: { ($0 as? StoreError)?.kind == .io }
         #expect(TenantDirectory.isValidTenantID("shop-1"))
         #expect(!TenantDirectory.isValidTenantID("../shop"))
         try td.createTenantDirectories("shop")
