@@ -90,7 +90,7 @@ typedef struct orderbase_error {
  * orderbase_engine_open — open (creating if needed) an engine on a directory.
  *
  * @param out           [out] receives the engine handle; NULL on failure.
- * @param root_dir      [in]  directory to hold all tenants; created if missing.
+ * @param root_dir      [in]  directory to hold all tenants; created (with missing parents) if missing.
  *                            Canonicalized once with realpath().
  * @param options_json  [in]  NULL or a JSON object. Keys (all optional):
  *   "durability":        "sync" (default; every acknowledged write is fsynced)
