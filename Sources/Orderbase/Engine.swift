@@ -116,16 +116,21 @@ public final class Engine: @unchecked Sendable {
         try validID(id)
         var settings = try TenantSettings.read(json)
         settings.createdAt = clock.nowMilliseconds()
+        // Built aside and published with one rename: a crash mid-creation
+        // leaves no half-made tenant (docs/decisions.md §5).
+        let staged: TenantDirectory.StagedTenant
         do {
-            try directory.createTenantDirectories(id)
+            staged = try directory.stageTenant(id)
         } catch {
             if error.kind == .busy { throw OrderbaseError(.alreadyExists, "tenant \(id) already exists", field: "id") }
             throw OrderbaseError(error)
         }
         do {
-            try TenantCore.initialize(dbPath: try store { () throws(StoreError) in try directory.dbPath(id) }, settings: settings, dbOptions: dbOptions)
+            try TenantCore.initialize(dbPath: staged.dbPath, settings: settings, dbOptions: dbOptions)
+            try store { () throws(StoreError) in try directory.publish(staged) }
         } catch {
-            try? directory.removeTenant(id)
+            directory.discard(staged)
+            if error.code == .busy { throw OrderbaseError(.alreadyExists, "tenant \(id) already exists", field: "id") }
             throw error
         }
         return settings

@@ -68,12 +68,48 @@ public struct TenantDirectory: Sendable {
         return out.sorted()
     }
 
-    /// Creates the tenant's directories; `already_exists` if present.
-    public func createTenantDirectories(_ id: String) throws(StoreError) {
-        let dir = try tenantPath(id)
-        try Self.makeDirectory(dir, allowExisting: false)
-        try Self.makeDirectory(dir + "/db", allowExisting: false)
-        try Self.makeDirectory(dir + "/files", allowExisting: false)
+    /// A tenant under construction: built in a hidden staging directory, then
+    /// published with one atomic rename, so a crash part-way through creation
+    /// leaves no half-made tenant behind (only a `.creating-*` directory, which
+    /// is never taken for a tenant).
+    public struct StagedTenant: Sendable {
+        public let id: String
+        public let path: String
+        public var dbPath: String { path + "/db" }
+    }
+
+    public func stageTenant(_ id: String) throws(StoreError) -> StagedTenant {
+        _ = try tenantPath(id)  // validates the id
+        if try Self.lstatDirectory(root + "/tenants/" + id) != nil { throw StoreError(.busy, "already exists") }
+        let staging = root + "/tenants/.creating-\(id)-\(UInt64.random(in: 0...UInt64.max))"
+        try Self.makeDirectory(staging, allowExisting: false)
+        try Self.makeDirectory(staging + "/db", allowExisting: false)
+        try Self.makeDirectory(staging + "/files", allowExisting: false)
+        return StagedTenant(id: id, path: staging)
+    }
+
+    /// Renames the staged tenant into place and syncs the parent directory so
+    /// the new name survives a power loss. `busy` ("already exists") if another
+    /// creator published the same id first.
+    public func publish(_ staged: StagedTenant) throws(StoreError) {
+        let target = try tenantPath(staged.id)
+        // rename(2) replaces an empty directory but never a non-empty one: a
+        // published tenant always holds db/ and files/.
+        if rename(staged.path, target) != 0 {
+            let e = errno
+            if e == ENOTEMPTY || e == EEXIST { throw StoreError(.busy, "already exists") }
+            throw StoreError(.io, "cannot publish tenant \(staged.id): \(String(cString: strerror(e)))")
+        }
+        let fd = open(root + "/tenants", O_RDONLY | O_DIRECTORY)
+        if fd >= 0 {
+            defer { close(fd) }
+            if fsync(fd) != 0 { throw StoreError(.io, "cannot sync the tenants directory: \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    /// Removes a staging directory after a failed creation.
+    public func discard(_ staged: StagedTenant) {
+        try? Self.removeTree(staged.path)
     }
 
     /// Removes a tenant's directory tree without following symlinks.

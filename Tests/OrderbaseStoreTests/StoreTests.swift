@@ -110,14 +110,37 @@ struct DatabaseTests {
         #expect { _ = try TenantDirectory(root: "/dev/null/x") } throws: { ($0 as? StoreError)?.kind == .io }
         #expect(TenantDirectory.isValidTenantID("shop-1"))
         #expect(!TenantDirectory.isValidTenantID("../shop"))
-        try td.createTenantDirectories("shop")
-        #expect { try td.createTenantDirectories("shop") } throws: { ($0 as? StoreError)?.kind == .busy }
+        let staged = try td.stageTenant("shop")
+        #expect(try td.identity(ofTenant: "shop") == nil, "a staged tenant is not a tenant until published")
+        try td.publish(staged)
+        #expect { _ = try td.stageTenant("shop") } throws: { ($0 as? StoreError)?.kind == .busy }
+        // Two creators staged the same id; the second publish is refused.
+        try td.createSecond("other")
+        #expect { try td.publish(try td.stageTenantIgnoringExisting("other")) } throws: { ($0 as? StoreError)?.kind == .busy }
         #expect(try td.identity(ofTenant: "shop") != nil)
         #expect(try td.identity(ofTenant: "none") == nil)
         try FileManager.default.createSymbolicLink(atPath: td.root + "/tenants/link", withDestinationPath: td.root + "/tenants/shop")
         #expect { _ = try td.identity(ofTenant: "link") } throws: { ($0 as? StoreError)?.kind == .invalidPath }
-        #expect(try td.listTenants() == ["shop"])
+        #expect(try td.listTenants() == ["other", "shop"])
+        // A creation abandoned before publish (a crash) leaves only a hidden staging directory.
+        _ = try td.stageTenant("crashed")
+        #expect(try td.listTenants() == ["other", "shop"])
+        #expect(try td.identity(ofTenant: "crashed") == nil)
+        try td.publish(try td.stageTenant("crashed"))
+        #expect(try td.identity(ofTenant: "crashed") != nil)
+        try td.removeTenant("crashed")
         try td.removeTenant("shop")
         #expect(try td.identity(ofTenant: "shop") == nil)
+    }
+}
+
+extension TenantDirectory {
+    /// Test helpers: a published tenant, and a staging that skips the up-front existence check
+    /// (as a creator racing another would have passed it).
+    func createSecond(_ id: String) throws { try publish(try stageTenant(id)) }
+    func stageTenantIgnoringExisting(_ id: String) throws -> StagedTenant {
+        let path = root + "/tenants/.creating-race-\(id)"
+        try FileManager.default.createDirectory(atPath: path + "/db", withIntermediateDirectories: true)
+        return StagedTenant(id: id, path: path)
     }
 }

@@ -1,5 +1,5 @@
 /*
- * crash_child.c — the victim of crash_test: creates orders (and confirms
+ * crash_child.c — the victim of crash_test: creates its tenant, then orders (and confirms
  * some) through the C ABI as fast as it can, printing a line only after the
  * call returned OK, until it is killed.
  *   C <id>    order created and acknowledged
@@ -18,15 +18,16 @@ static void say(const char *kind, const char *id) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) { fprintf(stderr, "usage: crash_child ROOT sync|relaxed\n"); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: crash_child ROOT sync|relaxed [TENANT]\n"); return 2; }
+    const char *tenant = argc > 3 ? argv[3] : "crash";
     char options[64];
     snprintf(options, sizeof options, "{\"durability\":\"%s\"}", argv[2]);
     orderbase_engine *e = NULL;
     orderbase_tenant *t = NULL;
     if (orderbase_engine_open(&e, argv[1], options) != 0) { fprintf(stderr, "open: %s\n", orderbase_error_last()->message); return 3; }
-    int rc = orderbase_tenant_create(e, "crash", NULL);
-    if (rc != 0 && rc != ORDERBASE_EEXISTS) return 3;
-    if (orderbase_tenant_open(&t, e, "crash") != 0) { fprintf(stderr, "tenant: %s\n", orderbase_error_last()->message); return 3; }
+    int rc = orderbase_tenant_create(e, tenant, NULL);
+    if (rc != 0 && rc != ORDERBASE_EEXISTS) { fprintf(stderr, "create: %s\n", orderbase_error_last()->message); return 3; }
+    if (orderbase_tenant_open(&t, e, tenant) != 0) { fprintf(stderr, "tenant: %s\n", orderbase_error_last()->message); return 3; }
     srand((unsigned)getpid());
     char prev[64] = "";
     for (unsigned long i = 0;; i++) {

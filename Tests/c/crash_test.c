@@ -4,11 +4,14 @@
  * is present with its audit entries, every acknowledged confirmation stuck,
  * and integrity.check finds records, indexes, numbers, the event log and the
  * audit chain in agreement (nothing half-written). Repeats N times on the same
- * data directory (sync durability: nothing acknowledged may be lost).
+ * data directory (sync durability: nothing acknowledged may be lost). Then
+ * kills children while they create fresh tenants: a tenant must afterwards be
+ * absent (and creatable) or whole, never half-made.
  *
  *   crash_test CHILD ITERATIONS [relaxed]
  */
 #include <orderbase.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +56,11 @@ int main(int argc, char **argv) {
         kill(pid, SIGKILL);
         int status = 0;
         waitpid(pid, &status, 0);
+        /* The child never stops by itself: anything but our SIGKILL is a failure
+           (an exit means it hit an error; another signal means it crashed). */
         if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) killed_mid++;
-        else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) { fprintf(stderr, "child failed with %d\n", WEXITSTATUS(status)); failures++; }
+        else if (WIFSIGNALED(status)) { fprintf(stderr, "iteration %d: child died of signal %d\n", it, WTERMSIG(status)); failures++; }
+        else if (WIFEXITED(status)) { fprintf(stderr, "iteration %d: child exited with %d\n", it, WEXITSTATUS(status)); failures++; }
         FILE *in = fdopen(fds[0], "r");
         char line[128];
         while (fgets(line, sizeof line, in)) {
@@ -75,11 +81,17 @@ int main(int argc, char **argv) {
         orderbase_engine *e = NULL;
         orderbase_tenant *t = NULL;
         if (orderbase_engine_open(&e, root, NULL) != 0) { fprintf(stderr, "reopen: %s\n", orderbase_error_last()->message); return 1; }
-        if (orderbase_tenant_open(&t, e, "crash") != 0) {
-            /* Killed before the tenant existed. */
-            if (count == 0) { orderbase_engine_close(e); continue; }
-            fprintf(stderr, "tenant reopen: %s\n", orderbase_error_last()->message);
-            return 1;
+        int orc = orderbase_tenant_open(&t, e, "crash");
+        if (orc == ORDERBASE_ENOTFOUND && count == 0) {
+            /* Killed before the tenant was created: nothing was acknowledged. */
+            orderbase_engine_close(e);
+            continue;
+        }
+        if (orc != ORDERBASE_OK) {
+            fprintf(stderr, "iteration %d: tenant does not reopen: %s: %s\n", it, orderbase_strerror(orc), orderbase_error_last()->message);
+            failures++;
+            orderbase_engine_close(e);
+            break;
         }
         for (size_t i = 0; i < count; i++) {
             char req[128], *resp = NULL;
@@ -110,11 +122,64 @@ int main(int argc, char **argv) {
         orderbase_engine_close(e);
         if (failures) break;
     }
+    /* Phase 2: kills aimed at tenant creation. Each child creates a new tenant
+       and is killed 0-20 ms in (process start to past creation); afterwards the tenant must be absent or whole. */
+    int births = failures ? 0 : (iterations / 5 < 20 ? 20 : iterations / 5), absent = 0, whole = 0;
+    for (int it = 0; it < births && !failures; it++) {
+        char tenant[32];
+        snprintf(tenant, sizeof tenant, "born-%d", it);
+        pid_t pid = fork();
+        if (pid == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+            dup2(devnull, 1);
+            execl(argv[1], argv[1], root, mode, tenant, (char *)NULL);
+            _exit(127);
+        }
+        struct timespec pause = {0, (long)(rand() % 20000) * 1000L};
+        nanosleep(&pause, NULL);
+        kill(pid, SIGKILL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
+            fprintf(stderr, "creation %d: child ended by itself (status %d)\n", it, status);
+            failures++;
+            break;
+        }
+        orderbase_engine *e = NULL;
+        orderbase_tenant *t = NULL;
+        if (orderbase_engine_open(&e, root, NULL) != 0) { fprintf(stderr, "reopen: %s\n", orderbase_error_last()->message); return 1; }
+        int orc = orderbase_tenant_open(&t, e, tenant);
+        if (orc == ORDERBASE_ENOTFOUND) {
+            absent++;
+            /* ... and the id is free to create now. */
+            if (orderbase_tenant_create(e, tenant, NULL) != 0) {
+                fprintf(stderr, "creation %d: cannot create after the crash: %s\n", it, orderbase_error_last()->message);
+                failures++;
+            }
+        } else if (orc == ORDERBASE_OK) {
+            char *check = NULL;
+            if (orderbase_call(t, "integrity.check", NULL, &check) != 0 || !strstr(check, "\"ok\":true")) {
+                fprintf(stderr, "creation %d: integrity.check: %s\n", it, check ? check : "");
+                failures++;
+            } else {
+                whole++;
+            }
+            orderbase_free(check);
+            orderbase_tenant_close(t);
+        } else {
+            fprintf(stderr, "creation %d: a crash during creation left a broken tenant: %s: %s\n", it,
+                    orderbase_strerror(orc), orderbase_error_last()->message);
+            failures++;
+        }
+        orderbase_engine_close(e);
+    }
+
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
-    printf("crash_test (%s): %d kills (%zu mid-write), %zu acknowledged orders, %d order checks\n",
-           mode, iterations, killed_mid, count, verified);
+    printf("crash_test (%s): %d kills (%zu mid-write), %zu acknowledged orders, %d order checks; "
+           "%d kills around tenant creation (%d tenants absent, %d whole)\n",
+           mode, iterations, killed_mid, count, verified, births, absent, whole);
     printf("crash_test: %d passed, %d failed\n", failures ? 0 : 1, failures ? 1 : 0);
     return failures ? 1 : 0;
 }
