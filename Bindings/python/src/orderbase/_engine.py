@@ -49,12 +49,31 @@ def _check(rc: int) -> None:
 
 
 class _Handle:
-    """A handle that closes exactly once and refuses use after close."""
+    """A handle that closes exactly once (with `_release`) and refuses use after close."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, release: Any) -> None:
         self._what = what
+        self._release = release
         self._ptr: Optional[int] = None
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Closes the handle; idempotent."""
+        ptr = self._take()
+        if ptr is not None:
+            self._release(ptr)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def _get(self) -> int:
         ptr = self._ptr
@@ -87,7 +106,7 @@ class Engine(_Handle):
     """
 
     def __init__(self, root: PathLike, **options: Any) -> None:
-        super().__init__("engine")
+        super().__init__("engine", _native.lib.orderbase_engine_close)
         handle = ctypes.c_void_p()
         _check(_native.lib.orderbase_engine_open(ctypes.byref(handle), os.fsencode(root),
                                                  _encode(options) if options else None))
@@ -106,22 +125,8 @@ class Engine(_Handle):
         """Opens a tenant (a context manager; close it when done)."""
         return Tenant(self, tenant_id)
 
-    def close(self) -> None:
-        ptr = self._take()
-        if ptr is not None:
-            _native.lib.orderbase_engine_close(ptr)
-
     def __enter__(self) -> "Engine":
         return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self) -> str:
         return f"<orderbase.Engine {self.root!r}{' closed' if self.closed else ''}>"
@@ -131,7 +136,7 @@ class Tenant(_Handle):
     """One tenant of an engine: orders, events, audit. Safe to share across threads."""
 
     def __init__(self, engine: Engine, tenant_id: str) -> None:
-        super().__init__(f"tenant {tenant_id}")
+        super().__init__(f"tenant {tenant_id}", _native.lib.orderbase_tenant_close)
         handle = ctypes.c_void_p()
         _check(_native.lib.orderbase_tenant_open(ctypes.byref(handle), engine._get(), tenant_id.encode("utf-8")))
         self._ptr = handle.value
@@ -148,22 +153,8 @@ class Tenant(_Handle):
         rc = _native.lib.orderbase_call(self._get(), method.encode("utf-8"), _encode(request), ctypes.byref(out))
         return _finish(rc, out)
 
-    def close(self) -> None:
-        ptr = self._take()
-        if ptr is not None:
-            _native.lib.orderbase_tenant_close(ptr)
-
     def __enter__(self) -> "Tenant":
         return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self) -> str:
         return f"<orderbase.Tenant {self.id!r}{' closed' if self.closed else ''}>"

@@ -51,6 +51,27 @@ module Orderbase
     end
   end
 
+  # A handle closed exactly once (FFI::AutoPointer#free, or GC) that refuses use after close.
+  module Handle
+    # Closes the handle; idempotent.
+    def close
+      h = @lock.synchronize { h, @handle = @handle, nil; h }
+      h&.free
+      nil
+    end
+
+    def closed?
+      @handle.nil?
+    end
+
+    private
+
+    def adopt(pointer, release)
+      @lock = Mutex.new
+      @handle = FFI::AutoPointer.new(pointer, release) # GC closes it once if the program never does
+    end
+  end
+
   # An Orderbase engine on a directory. Safe to share across threads.
   #
   #   Orderbase::Engine.open("data/shop", durability: "sync") do |engine|
@@ -61,6 +82,7 @@ module Orderbase
   #   end
   class Engine
     include Calls
+    include Handle
     attr_reader :root, :tenants, :catalogue
 
     # Opens an engine. With a block, yields it and closes it afterwards.
@@ -77,10 +99,8 @@ module Orderbase
     def initialize(root, **options)
       out = FFI::MemoryPointer.new(:pointer)
       check(Native.orderbase_engine_open(out, root.to_s, options.empty? ? nil : JSON.generate(options)))
-      # Garbage collection closes the handle once if the program never does.
-      @handle = FFI::AutoPointer.new(out.read_pointer, Native.method(:orderbase_engine_close))
+      adopt(out.read_pointer, Native.method(:orderbase_engine_close))
       @root = root.to_s
-      @lock = Mutex.new
       @tenants = TenantsAPI.new(self)
       @catalogue = CatalogueAPI.new(self)
     end
@@ -102,17 +122,6 @@ module Orderbase
       end
     end
 
-    # Closes the engine (and the tenants opened from it). Idempotent.
-    def close
-      h = @lock.synchronize { h, @handle = @handle, nil; h }
-      h&.free
-      nil
-    end
-
-    def closed?
-      @handle.nil?
-    end
-
     # @api private
     def handle
       @handle or raise Misuse.new("engine is closed")
@@ -122,15 +131,15 @@ module Orderbase
   # One tenant of an engine: orders, events, audit. Safe to share across threads.
   class Tenant
     include Calls
+    include Handle
     attr_reader :engine, :id, :orders, :events, :audit, :integrity
 
     def initialize(engine, tenant_id)
       out = FFI::MemoryPointer.new(:pointer)
       check(Native.orderbase_tenant_open(out, engine.handle, tenant_id.to_s))
-      @handle = FFI::AutoPointer.new(out.read_pointer, Native.method(:orderbase_tenant_close))
+      adopt(out.read_pointer, Native.method(:orderbase_tenant_close))
       @engine = engine
       @id = tenant_id.to_s
-      @lock = Mutex.new
       @orders = OrdersAPI.new(self)
       @events = EventsAPI.new(self)
       @audit = AuditAPI.new(self)
@@ -141,16 +150,6 @@ module Orderbase
     def call(method, request = nil)
       out = FFI::MemoryPointer.new(:pointer)
       finish(Native.orderbase_call(handle, method.to_s, encode(request), out), out)
-    end
-
-    def close
-      h = @lock.synchronize { h, @handle = @handle, nil; h }
-      h&.free
-      nil
-    end
-
-    def closed?
-      @handle.nil?
     end
 
     private

@@ -1,0 +1,112 @@
+"""Loading liborderbase.so and declaring its C functions (ctypes).
+
+Search order (the first that exists wins):
+  1. the ORDERBASE_LIBRARY environment variable (a path; if set and unloadable, that is an error)
+  2. a copy shipped inside this package (orderbase/lib/liborderbase.so, put there by `make python-wheel`)
+  3. the project's build folder, when the package is imported from a checkout (build/lib/liborderbase.so)
+  4. the system loader path (liborderbase.so.0, then liborderbase.so)
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from pathlib import Path
+from typing import List, Optional
+
+__all__ = ["lib", "library_path", "LibraryNotFound"]
+
+
+class LibraryNotFound(ImportError):
+    """liborderbase.so could not be loaded; the message lists every place tried."""
+
+
+class ErrorStruct(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_int),
+        ("category", ctypes.c_char_p),
+        ("message", ctypes.c_char_p),
+        ("json", ctypes.c_char_p),
+    ]
+
+
+def _candidates() -> List[str]:
+    here = Path(__file__).resolve().parent
+    found: List[str] = [str(here / "lib" / "liborderbase.so")]
+    for parent in list(here.parents)[:6]:
+        found.append(str(parent / "build" / "lib" / "liborderbase.so"))
+    return found
+
+
+def _load() -> "tuple[ctypes.CDLL, str]":
+    tried: List[str] = []
+    explicit = os.environ.get("ORDERBASE_LIBRARY")
+    if explicit:
+        try:
+            return ctypes.CDLL(explicit), explicit
+        except OSError as e:
+            raise LibraryNotFound(f"ORDERBASE_LIBRARY={explicit} could not be loaded: {e}") from None
+    tried.append("ORDERBASE_LIBRARY (not set)")
+    for path in _candidates():
+        if os.path.exists(path):
+            try:
+                return ctypes.CDLL(path), path
+            except OSError as e:
+                tried.append(f"{path} ({e})")
+        else:
+            tried.append(f"{path} (missing)")
+    for name in ("liborderbase.so.0", "liborderbase.so", ctypes.util.find_library("orderbase")):
+        if not name:
+            continue
+        try:
+            return ctypes.CDLL(name), name
+        except OSError:
+            tried.append(f"{name} on the system loader path (not found)")
+    raise LibraryNotFound(
+        "liborderbase.so not found. Build it with `make lib` in the Orderbase checkout, or set "
+        "ORDERBASE_LIBRARY to its path. Looked in:\n  " + "\n  ".join(tried)
+    )
+
+
+lib, library_path = _load()
+
+_vp = ctypes.c_void_p
+_cp = ctypes.c_char_p
+_int = ctypes.c_int
+
+# Every call into the library releases the GIL (ctypes.CDLL does so for each
+# foreign call), so threads sharing an engine run concurrently in the engine.
+lib.orderbase_engine_open.argtypes = [ctypes.POINTER(_vp), _cp, _cp]
+lib.orderbase_engine_open.restype = _int
+lib.orderbase_engine_close.argtypes = [_vp]
+lib.orderbase_engine_close.restype = None
+lib.orderbase_engine_call.argtypes = [_vp, _cp, _cp, ctypes.POINTER(_vp)]
+lib.orderbase_engine_call.restype = _int
+lib.orderbase_tenant_create.argtypes = [_vp, _cp, _cp]
+lib.orderbase_tenant_create.restype = _int
+lib.orderbase_tenant_open.argtypes = [ctypes.POINTER(_vp), _vp, _cp]
+lib.orderbase_tenant_open.restype = _int
+lib.orderbase_tenant_close.argtypes = [_vp]
+lib.orderbase_tenant_close.restype = None
+lib.orderbase_call.argtypes = [_vp, _cp, _cp, ctypes.POINTER(_vp)]
+lib.orderbase_call.restype = _int
+lib.orderbase_free.argtypes = [_vp]
+lib.orderbase_free.restype = None
+lib.orderbase_error_last.argtypes = []
+lib.orderbase_error_last.restype = ctypes.POINTER(ErrorStruct)
+lib.orderbase_strerror.argtypes = [_int]
+lib.orderbase_strerror.restype = _cp
+lib.orderbase_version_string.argtypes = []
+lib.orderbase_version_string.restype = _cp
+lib.orderbase_version_number.argtypes = []
+lib.orderbase_version_number.restype = _int
+
+
+def take_string(ptr: Optional[int]) -> Optional[bytes]:
+    """Copies a library-owned string and frees it with orderbase_free."""
+    if not ptr:
+        return None
+    try:
+        return ctypes.string_at(ptr)
+    finally:
+        lib.orderbase_free(ptr)
