@@ -30,6 +30,19 @@ struct AuditEventTests {
         #expect(changes[1]["before"] == .string("old") && changes[1]["after"] == .string("new"))
     }
 
+    @Test("an update changes only the named fields; null clears them")
+    func partialAndClearing() throws {
+        let f = try Fixture()
+        let id = try f.createOrder(#""note":"keep","customer":{"id":"c1"},"metadata":{"a":1},"shipping_address":{"city":"Leeds"}"#)["id"]!.stringValue!
+        let r = try f.call(TenantCore.updateOrder, #"{"id":"\#(id)","customer":null,"metadata":null}"#)
+        #expect(r["customer"] == .null)
+        #expect(r["metadata"] == .object([:]))
+        #expect(r["note"] == .string("keep"), "fields the request does not name stay")
+        #expect(r["shipping_address"] == .object(["city": .string("Leeds")]))
+        #expect(try f.call(TenantCore.listOrders, #"{"customer_id":"c1"}"#)["data"]?.array.isEmpty == true, "the customer index entry went too")
+        #expect(try f.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
+    }
+
     @Test("an update that changes nothing writes nothing and keeps the version")
     func noop() throws {
         let f = try Fixture()

@@ -450,6 +450,19 @@ extension Order {
 }
 
 extension Order {
+    /// Copies the named editable fields from `edits` (an update request already
+    /// read by `readEditable`, where `null` has become "cleared").
+    mutating func apply(_ edits: Order, fields: Set<String>) {
+        if fields.contains("customer") { customer = edits.customer }
+        if fields.contains("billing_address") { billingAddress = edits.billingAddress }
+        if fields.contains("shipping_address") { shippingAddress = edits.shippingAddress }
+        if fields.contains("note") { note = edits.note }
+        if fields.contains("metadata") { metadata = edits.metadata }
+        if fields.contains("line_items") { lineItems = edits.lineItems }
+        if fields.contains("shipping_lines") { shippingLines = edits.shippingLines }
+        if fields.contains("discounts") { discounts = edits.discounts }
+    }
+
     /// The order's stored/API JSON.
     public var json: [UInt8] { render().bytes }
 

@@ -73,6 +73,10 @@ extension TenantCore {
         return c
     }
 
+    /// The fields `orders.update` may change (what `readEditable` reads).
+    static let editableFields = ["customer", "billing_address", "shipping_address", "note", "metadata",
+                                 "line_items", "shipping_lines", "discounts"]
+
     /// Reads the fields a caller may set on create and change on update.
     /// On update, only present fields change; `null` clears an optional one.
     private func readEditable(_ f: inout Fields, into o: inout Order, isCreate: Bool) throws(OrderbaseError) {
@@ -143,11 +147,14 @@ extension TenantCore {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         let expected = try f.int("expected_version", in: 1...Int64.max)
-        // Validate the whole request before taking the lock; apply it inside.
-        var probe = Order(id: id, number: "", version: 1, currency: "USD", createdAt: 0, updatedAt: 0, placedAt: 0)
-        let editsLines = f.has("line_items")
-        let editsStructure = editsLines || ["customer", "billing_address", "shipping_address", "shipping_lines", "discounts"].contains { f.has($0) }
-        try readEditable(&f, into: &probe, isCreate: false)
+        // Parse and validate once, before taking the lock: `edits` holds the new
+        // values of exactly the fields the request names; inside the lock they
+        // are copied onto the current order.
+        var edits = Order(id: id, number: "", version: 1, currency: "USD", createdAt: 0, updatedAt: 0, placedAt: 0)
+        let named = Set(Self.editableFields.filter { f.has($0) })
+        let editsLines = named.contains("line_items")
+        let editsStructure = !named.isSubset(of: ["note", "metadata"])
+        try readEditable(&f, into: &edits, isCreate: false)
         try f.finish()
 
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
@@ -159,10 +166,7 @@ extension TenantCore {
                 throw OrderbaseError(.invalidState, "line items cannot change once fulfillment has started (\(old.fulfillmentStatus))", field: "line_items")
             }
             var new = old
-            var g = try Fields(request)
-            _ = try RequestContext.read(&g)
-            _ = g.raw("id"); _ = g.raw("expected_version")
-            try readEditable(&g, into: &new, isCreate: false)
+            new.apply(edits, fields: named)
             if editsLines {
                 let existing = Set(old.lineItems.compactMap(\.id))
                 for n in new.lineItems.indices {
