@@ -79,6 +79,8 @@ public final class Engine: @unchecked Sendable {
     public let options: EngineOptions
     public let directory: TenantDirectory
     let clock: any EngineClock
+    /// Ids of API keys (`key_…`).
+    let keyIDs = IDGenerator()
     private let lock = Mutex()
     /// Idle-tenant LRU: tenant id -> (registry key, core, last use tick).
     private var cache: [String: (key: FileID, core: TenantCore, tick: UInt64)] = [:]
@@ -278,6 +280,9 @@ public final class Engine: @unchecked Sendable {
     }
 
     public var isClosed: Bool { lock.withLock { closed } }
+
+    /// Tenant databases this engine holds open (its LRU).
+    public var openTenantCount: Int { lock.withLock { cache.count } }
 }
 
 /// A handle on one tenant. Thread-safe; `close()` is idempotent and a closed
@@ -313,4 +318,9 @@ public final class Tenant: @unchecked Sendable {
             engine.forget(self)
         }
     }
+}
+
+/// The library's version (the header's ORDERBASE_VERSION_STRING).
+public enum OrderbaseVersion {
+    public static let string = "0.1.0"
 }

@@ -1,10 +1,44 @@
 import Orderbase
 
 /// Who may call a method over REST (API keys carry one scope; admin ⊃ write ⊃ read).
-public enum Scope: String, Sendable { case read, write, admin }
+public typealias Scope = APIKey.Scope
+
+/// One REST route of a method. Path parameters (`{id}`) are request fields.
+public struct Route: Sendable {
+    public let httpMethod: String
+    public let path: String
+    public init(_ httpMethod: String, _ path: String) {
+        self.httpMethod = httpMethod
+        self.path = path
+    }
+
+    /// The `{name}` segments of the path, in order.
+    public var parameters: [String] {
+        path.split(separator: "/").compactMap { s in
+            s.hasPrefix("{") && s.hasSuffix("}") ? String(s.dropFirst().dropLast()) : nil
+        }
+    }
+
+    /// POST and PATCH take a JSON body; GET and DELETE take query parameters.
+    public var hasBody: Bool { httpMethod == "POST" || httpMethod == "PATCH" }
+}
+
+/// Which API keys may call a method over REST.
+public enum Access: Sendable {
+    /// Tenant-level: a key of the tenant with at least the method's scope.
+    case tenant
+    /// Engine-level, any valid key (methods.list).
+    case anyKey
+    /// Engine-level, operator keys only (creating, listing and deleting tenants).
+    case operatorOnly
+    /// Engine-level about one tenant, named by `field`: operator keys for any
+    /// tenant; a tenant's own admin keys for itself only (`field` is filled in
+    /// when absent; another tenant answers 404, so its existence does not leak).
+    case ownTenant(field: String)
+}
 
 /// One method of the catalogue: the single source of truth for the C ABI
-/// (`orderbase_call`), the REST route table, the OpenAPI document and the
+/// (`orderbase_call`), the REST routes, the OpenAPI document and the
 /// bindings' wrappers.
 public struct Method: Sendable {
     public enum Target: Sendable {
@@ -14,56 +48,197 @@ public struct Method: Sendable {
 
     public let name: String
     public let scope: Scope
-    public let httpMethod: String
-    public let path: String
+    public let routes: [Route]
     public let summary: String
+    /// The request object's own properties (`actor` and `request_id`, which
+    /// every request may carry, are added by `requestSchema`).
+    public let request: [Property]
+    public let response: Schema
+    /// 201 for methods that create a resource, else 200.
+    public let successStatus: Int
+    public let access: Access
     public let target: Target
+
+    init(_ name: String, _ scope: Scope, _ routes: [Route], _ summary: String, request: [Property] = [],
+         response: Schema, status: Int = 200, access: Access = .tenant, _ target: Target) {
+        self.name = name
+        self.scope = scope
+        self.routes = routes
+        self.summary = summary
+        self.request = request
+        self.response = response
+        self.successStatus = status
+        self.access = access
+        self.target = target
+    }
 
     public var isEngineLevel: Bool {
         if case .engine = target { return true }
         return false
     }
+
+    /// The primary route (methods.list shows it).
+    public var route: Route { routes[0] }
+
+    /// Takes `idempotency_key` (the REST `Idempotency-Key` header maps to it).
+    public var takesIdempotencyKey: Bool { request.contains { $0.name == "idempotency_key" } }
+    /// Takes `expected_version` (the REST `If-Match` header maps to it).
+    public var takesExpectedVersion: Bool { request.contains { $0.name == "expected_version" } }
+    /// Answers an order (REST sets `ETag` to its version).
+    public var returnsOrder: Bool {
+        if case .ref("Order") = response { return true }
+        return false
+    }
+
+    /// Request fields some route of the method carries in its path.
+    public var pathParameters: Set<String> { Set(routes.flatMap(\.parameters)) }
+
+    /// The fields a GET or DELETE route takes as query parameters: the request's
+    /// own fields but those in paths (`actor` and `request_id` come from the key
+    /// and X-Request-Id).
+    public var queryFields: [Property] { request.filter { !pathParameters.contains($0.name) } }
+
+    /// The whole request object, common fields included.
+    public var requestSchema: Schema { .object(request + Catalogue.commonFields) }
 }
 
 public enum Catalogue {
+    /// Fields every request may carry (docs/methods.md, "Every request").
+    static let commonFields: [Property] = [
+        opt("actor", .ref("Actor"), "Who is acting; recorded in audit entries and events. Default {\"type\":\"api\"} (REST: the key's id)."),
+        opt("request_id", .string(max: 255), "Recorded with the change (REST: X-Request-Id)."),
+    ]
+
+    static let expectedVersion = opt("expected_version", .int(1...Int64.max),
+                                     "Fails with version_conflict unless the order is at this version (REST: If-Match).")
+    static let orderID = req("id", .string(max: 64), "The order's id (ord_…).")
+    static let limit100 = opt("limit", .int(1...1000), "Page size (default 100).")
+
     public static let methods: [Method] = [
-        Method(name: "methods.list", scope: .read, httpMethod: "GET", path: "/v1/methods",
-               summary: "List every method of the catalogue with its scope and REST route.",
-               target: .engine { _, req throws(OrderbaseError) in try listMethods(req) }),
-        Method(name: "tenants.create", scope: .admin, httpMethod: "POST", path: "/v1/tenants",
-               summary: "Create a tenant: {id, settings?}.", target: .engine { e, r throws(OrderbaseError) in try e.createTenant(r) }),
-        Method(name: "tenants.list", scope: .admin, httpMethod: "GET", path: "/v1/tenants",
-               summary: "List tenant ids (limit, starting_after).", target: .engine { e, r throws(OrderbaseError) in try e.listTenants(r) }),
-        Method(name: "tenants.get", scope: .admin, httpMethod: "GET", path: "/v1/tenants/{id}",
-               summary: "A tenant and its settings.", target: .engine { e, r throws(OrderbaseError) in try e.getTenant(r) }),
-        Method(name: "tenants.delete", scope: .admin, httpMethod: "DELETE", path: "/v1/tenants/{id}",
-               summary: "Delete a tenant and all its data (busy while open).", target: .engine { e, r throws(OrderbaseError) in try e.deleteTenant(r) }),
-        Method(name: "orders.create", scope: .write, httpMethod: "POST", path: "/v1/orders",
-               summary: "Create an order; totals are computed. Optional idempotency_key.",
-               target: .tenant { t, r throws(OrderbaseError) in try t.createOrder(r) }),
-        Method(name: "orders.get", scope: .read, httpMethod: "GET", path: "/v1/orders/{id}",
-               summary: "An order by id or number.", target: .tenant { t, r throws(OrderbaseError) in try t.getOrder(r) }),
-        Method(name: "orders.list", scope: .read, httpMethod: "GET", path: "/v1/orders",
-               summary: "Orders, filtered and cursor-paginated.", target: .tenant { t, r throws(OrderbaseError) in try t.listOrders(r) }),
-        Method(name: "orders.update", scope: .write, httpMethod: "PATCH", path: "/v1/orders/{id}",
-               summary: "Edit customer, addresses, note, metadata, lines (optional expected_version).",
-               target: .tenant { t, r throws(OrderbaseError) in try t.updateOrder(r) }),
-        Method(name: "orders.transition", scope: .write, httpMethod: "POST", path: "/v1/orders/{id}/transition",
-               summary: "Move an order to another status (to, reason, expected_version).",
-               target: .tenant { t, r throws(OrderbaseError) in try t.transitionOrder(r) }),
-        Method(name: "orders.cancel", scope: .write, httpMethod: "POST", path: "/v1/orders/{id}/cancel",
-               summary: "Cancel an open order (reason, expected_version).", target: .tenant { t, r throws(OrderbaseError) in try t.cancelOrder(r) }),
-        Method(name: "orders.audit", scope: .read, httpMethod: "GET", path: "/v1/orders/{id}/audit",
-               summary: "The order's audit entries, oldest first.", target: .tenant { t, r throws(OrderbaseError) in try t.orderAudit(r) }),
-        Method(name: "audit.verify", scope: .read, httpMethod: "GET", path: "/v1/audit/verify",
-               summary: "Walk the tenant's audit hash chain and report the first broken link.",
-               target: .tenant { t, r throws(OrderbaseError) in try t.verifyAudit(r) }),
-        Method(name: "integrity.check", scope: .admin, httpMethod: "GET", path: "/v1/integrity",
-               summary: "Check records, indexes, numbers, event log and audit chain agree (max_problems).",
-               target: .tenant { t, r throws(OrderbaseError) in try t.checkIntegrity(r) }),
-        Method(name: "events.list", scope: .read, httpMethod: "GET", path: "/v1/events",
-               summary: "The tenant's event log by sequence (after_sequence, limit, types).",
-               target: .tenant { t, r throws(OrderbaseError) in try t.listEvents(r) }),
+        Method("methods.list", .read, [Route("GET", "/v1/methods")],
+               "List every method of the catalogue with its scope and REST routes.",
+               response: Schemas.page(.object([
+                   req("name", .string()), req("level", .oneOf(["engine", "tenant"])), req("scope", .oneOf(["read", "write", "admin"])),
+                   req("http_method", .string()), req("path", .string()),
+                   req("routes", .list(.object([req("http_method", .string()), req("path", .string())]))),
+                   req("summary", .string()),
+               ])), access: .anyKey,
+               .engine { _, r throws(OrderbaseError) in try listMethods(r) }),
+
+        // MARK: tenants and keys
+        Method("tenants.create", .admin, [Route("POST", "/v1/tenants")], "Create a tenant with its settings.",
+               request: [req("id", Schemas.tenantID), opt("settings", .ref("TenantSettingsInput"))],
+               response: .ref("Tenant"), status: 201, access: .operatorOnly,
+               .engine { e, r throws(OrderbaseError) in try e.createTenant(r) }),
+        Method("tenants.list", .admin, [Route("GET", "/v1/tenants")], "List tenant ids, sorted.",
+               request: [limit100, opt("starting_after", .string(max: 64), "The last id of the previous page.")],
+               response: Schemas.page(.object([req("id", Schemas.tenantID)])), access: .operatorOnly,
+               .engine { e, r throws(OrderbaseError) in try e.listTenants(r) }),
+        Method("tenants.get", .admin, [Route("GET", "/v1/tenants/{id}")], "A tenant and its settings.",
+               request: [req("id", .string(max: 64))], response: .ref("Tenant"), access: .ownTenant(field: "id"),
+               .engine { e, r throws(OrderbaseError) in try e.getTenant(r) }),
+        Method("tenants.delete", .admin, [Route("DELETE", "/v1/tenants/{id}")],
+               "Delete a tenant and all its data (busy while it is open).",
+               request: [req("id", .string(max: 64))],
+               response: .object([req("id", Schemas.tenantID), req("deleted", .boolean)]), access: .operatorOnly,
+               .engine { e, r throws(OrderbaseError) in try e.deleteTenant(r) }),
+        Method("api_keys.create", .admin, [Route("POST", "/v1/api_keys")],
+               "Create an API key for the REST server; the answer holds its secret, shown only this once.",
+               request: [opt("tenant", .string(max: 63), "The tenant the key is bound to; absent: an operator key (scope admin)."),
+                         req("scope", .oneOf(["read", "write", "admin"])), opt("name", Schemas.name255)],
+               response: .described("The key, with its secret.", .object(Schemas.apiKey + [req("secret", .string())])),
+               status: 201, access: .ownTenant(field: "tenant"),
+               .engine { e, r throws(OrderbaseError) in try e.createAPIKey(r) }),
+        Method("api_keys.list", .admin, [Route("GET", "/v1/api_keys")], "A tenant's API keys (or the operator keys), oldest first.",
+               request: [opt("tenant", .string(max: 63)), opt("include_revoked", .boolean), limit100,
+                         opt("starting_after", .string(max: 64))],
+               response: Schemas.page(.ref("APIKey")), access: .ownTenant(field: "tenant"),
+               .engine { e, r throws(OrderbaseError) in try e.listAPIKeys(r) }),
+        Method("api_keys.revoke", .admin, [Route("POST", "/v1/api_keys/{id}/revoke")],
+               "Revoke an API key; it stops authenticating at once.",
+               request: [opt("tenant", .string(max: 63)), req("id", .string(max: 64))],
+               response: .ref("APIKey"), access: .ownTenant(field: "tenant"),
+               .engine { e, r throws(OrderbaseError) in try e.revokeAPIKey(r) }),
+
+        // MARK: orders
+        Method("orders.create", .write, [Route("POST", "/v1/orders")],
+               "Create an order; totals are computed by the engine.",
+               request: [
+                   opt("idempotency_key", .string(max: 255, min: 1), "A repeat with the same request returns the first answer (REST: Idempotency-Key)."),
+                   opt("currency", Schemas.currency, "Default: the tenant's default_currency."),
+                   opt("channel", .oneOf(OrderStatus.channels)),
+                   opt("source", .object([req("name", .string(max: 255, min: 1)), opt("external_id", Schemas.name255)])),
+                   opt("financial_status", .oneOf(OrderStatus.financial)),
+                   opt("fulfillment_status", .oneOf(OrderStatus.fulfillment)),
+                   opt("customer", .ref("CustomerInput")), opt("billing_address", .ref("Address")),
+                   opt("shipping_address", .ref("Address")), opt("note", .string(max: 5000)),
+                   opt("metadata", .anyObject, "Any JSON object up to max_metadata_bytes (16 KiB by default)."),
+                   req("line_items", .list(.ref("LineItemInput"), max: 500, min: 1), "At most max_line_items (500 by default)."),
+                   opt("shipping_lines", .list(.ref("ShippingLineInput"), max: 50)),
+                   opt("discounts", .list(.ref("DiscountInput"), max: 50)),
+                   opt("placed_at", .timestamp, "Default: now."),
+               ],
+               response: .ref("Order"), status: 201,
+               .tenant { t, r throws(OrderbaseError) in try t.createOrder(r) }),
+        Method("orders.get", .read, [Route("GET", "/v1/orders/{id}"), Route("GET", "/v1/orders/by-number/{number}")],
+               "An order by id or by number (exactly one).",
+               request: [opt("id", .string(max: 64)), opt("number", .string(max: 64))],
+               response: .ref("Order"),
+               .tenant { t, r throws(OrderbaseError) in try t.getOrder(r) }),
+        Method("orders.list", .read, [Route("GET", "/v1/orders")], "Orders, filtered and cursor-paginated.",
+               request: [
+                   opt("status", Schemas.status), opt("financial_status", .oneOf(OrderStatus.financial)),
+                   opt("fulfillment_status", .oneOf(OrderStatus.fulfillment)), opt("channel", .oneOf(OrderStatus.channels)),
+                   opt("customer_id", .string(max: 255, min: 1)),
+                   opt("created_after", .timestamp), opt("created_before", .timestamp),
+                   opt("updated_after", .timestamp), opt("updated_before", .timestamp),
+                   opt("sort", .oneOf(["created_desc", "created_asc", "updated_desc", "updated_asc"])),
+                   opt("limit", .int(1...250), "Page size (default 20)."),
+                   opt("starting_after", .string(max: 64, min: 1), "The last order id of the previous page."),
+               ],
+               response: Schemas.page(.ref("Order")),
+               .tenant { t, r throws(OrderbaseError) in try t.listOrders(r) }),
+        Method("orders.update", .write, [Route("PATCH", "/v1/orders/{id}")],
+               "Edit customer, addresses, note, metadata, lines, shipping lines or discounts; null clears.",
+               request: [
+                   orderID, expectedVersion,
+                   opt("customer", .nullable(.ref("CustomerInput"))), opt("billing_address", .nullable(.ref("Address"))),
+                   opt("shipping_address", .nullable(.ref("Address"))), opt("note", .nullable(.string(max: 5000))),
+                   opt("metadata", .nullable(.anyObject)),
+                   opt("line_items", .list(.ref("LineItemInput"), max: 500, min: 1), "Replaces the list; items with an id keep it."),
+                   opt("shipping_lines", .list(.ref("ShippingLineInput"), max: 50)),
+                   opt("discounts", .list(.ref("DiscountInput"), max: 50)),
+               ],
+               response: .ref("Order"),
+               .tenant { t, r throws(OrderbaseError) in try t.updateOrder(r) }),
+        Method("orders.transition", .write, [Route("POST", "/v1/orders/{id}/transition")], "Move an order to another status.",
+               request: [orderID, req("to", Schemas.status), opt("reason", .string(max: 500)), expectedVersion],
+               response: .ref("Order"),
+               .tenant { t, r throws(OrderbaseError) in try t.transitionOrder(r) }),
+        Method("orders.cancel", .write, [Route("POST", "/v1/orders/{id}/cancel")], "Cancel an open order.",
+               request: [orderID, opt("reason", .string(max: 500)), expectedVersion],
+               response: .ref("Order"),
+               .tenant { t, r throws(OrderbaseError) in try t.cancelOrder(r) }),
+        Method("orders.audit", .read, [Route("GET", "/v1/orders/{id}/audit")], "The order's audit entries, oldest first.",
+               request: [orderID, limit100, opt("starting_after", .int(0...Int64.max), "The last seq of the previous page.")],
+               response: Schemas.page(.ref("AuditEntry")),
+               .tenant { t, r throws(OrderbaseError) in try t.orderAudit(r) }),
+        Method("audit.verify", .read, [Route("GET", "/v1/audit/verify")],
+               "Walk the tenant's audit hash chain and report the first broken link.",
+               response: .object([req("ok", .boolean), req("entries_checked", .int(0...Int64.max)), req("head", .string()),
+                                  opt("broken_at", .int(0...Int64.max)), opt("reason", .string())]),
+               .tenant { t, r throws(OrderbaseError) in try t.verifyAudit(r) }),
+        Method("integrity.check", .admin, [Route("GET", "/v1/integrity")],
+               "Check that records, indexes, numbers, the event log and the audit chain agree.",
+               request: [opt("max_problems", .int(1...1000))],
+               response: .object([req("ok", .boolean), req("orders", .int(0...Int64.max)), req("events", .int(0...Int64.max)),
+                                  req("audit_entries", .int(0...Int64.max)), req("problems", .list(.string()))]),
+               .tenant { t, r throws(OrderbaseError) in try t.checkIntegrity(r) }),
+        Method("events.list", .read, [Route("GET", "/v1/events")], "The tenant's event log by sequence.",
+               request: [opt("after_sequence", .int(0...Int64.max)), limit100,
+                         opt("types", .list(.string(max: 128, min: 1), max: 100), "Exact types or wildcards (order.*, *).")],
+               response: Schemas.page(.ref("Event"), [req("last_sequence", .int(0...Int64.max), "Pass as the next after_sequence.")]),
+               .tenant { t, r throws(OrderbaseError) in try t.listEvents(r) }),
     ]
 
     private static let byName: [String: Method] = Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0) })
@@ -80,8 +255,13 @@ public enum Catalogue {
             w.key("name"); w.string(m.name)
             w.key("level"); w.string(m.isEngineLevel ? "engine" : "tenant")
             w.key("scope"); w.string(m.scope.rawValue)
-            w.key("http_method"); w.string(m.httpMethod)
-            w.key("path"); w.string(m.path)
+            w.key("http_method"); w.string(m.route.httpMethod)
+            w.key("path"); w.string(m.route.path)
+            w.key("routes"); w.beginArray()
+            for r in m.routes {
+                w.beginObject(); w.key("http_method"); w.string(r.httpMethod); w.key("path"); w.string(r.path); w.endObject()
+            }
+            w.endArray()
             w.key("summary"); w.string(m.summary)
             w.endObject()
         }
@@ -104,21 +284,31 @@ public enum Catalogue {
 
     /// Calls a tenant-level method.
     public static func call(_ tenant: Tenant, _ name: String, _ request: UnsafeRawBufferPointer?) throws(OrderbaseError) -> [UInt8] {
+        let core = try tenant.core()
+        return try call(core, name, try parseRequest(request, limit: tenant.engine.options.maxRequestBytes))
+    }
+
+    /// Calls a tenant-level method with a parsed request.
+    public static func call(_ core: TenantCore, _ name: String, _ request: JSON) throws(OrderbaseError) -> [UInt8] {
         guard let m = byName[name] else { throw OrderbaseError(.notFound, "no method \(name)", field: "method") }
         guard case .tenant(let body) = m.target else {
             throw OrderbaseError(.misuse, "\(name) is an engine-level method; call it with orderbase_engine_call", field: "method")
         }
-        let core = try tenant.core()
-        return try body(core, try parseRequest(request, limit: tenant.engine.options.maxRequestBytes))
+        return try body(core, request)
     }
 
     /// Calls an engine-level method.
     public static func call(_ engine: Engine, _ name: String, _ request: UnsafeRawBufferPointer?) throws(OrderbaseError) -> [UInt8] {
+        try call(engine, name, try parseRequest(request, limit: engine.options.maxRequestBytes))
+    }
+
+    /// Calls an engine-level method with a parsed request.
+    public static func call(_ engine: Engine, _ name: String, _ request: JSON) throws(OrderbaseError) -> [UInt8] {
         guard let m = byName[name] else { throw OrderbaseError(.notFound, "no method \(name)", field: "method") }
         guard case .engine(let body) = m.target else {
             throw OrderbaseError(.misuse, "\(name) is a tenant-level method; call it with orderbase_call on a tenant", field: "method")
         }
         if engine.isClosed { throw OrderbaseError(.misuse, "engine is closed") }
-        return try body(engine, try parseRequest(request, limit: engine.options.maxRequestBytes))
+        return try body(engine, request)
     }
 }

@@ -70,14 +70,14 @@ public final class IDGenerator: @unchecked Sendable {
     }
 }
 
-enum Crypto {
-    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+public enum Crypto {
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         bytes.withUnsafeBytes { b in ob_sha256(b.baseAddress, b.count, &out) }
         return out
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)

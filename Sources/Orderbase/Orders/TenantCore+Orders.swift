@@ -5,6 +5,14 @@ extension TenantCore {
     // MARK: orders.create
 
     public func createOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var replayed = false
+        return try createOrder(request, replayed: &replayed)
+    }
+
+    /// `orders.create`, telling whether the answer is an idempotent replay
+    /// (the key was used before with this request, and nothing was written).
+    public func createOrder(_ request: JSON, replayed: inout Bool) throws(OrderbaseError) -> [UInt8] {
+        replayed = false
         var (f, ctx) = try Fields.request(request)
         let idemKey = try f.string("idempotency_key", maxBytes: 255, allowEmpty: false)
         let channel = try f.oneOf("channel", OrderStatus.channels) ?? "online"
@@ -30,6 +38,8 @@ extension TenantCore {
         try order.computeTotals()
         let fingerprint = idemKey.map { _ in Self.fingerprint(request) }
 
+        var wasReplayed = false
+        defer { replayed = wasReplayed }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             if let idemKey, let fingerprint {
                 if let stored = try wc.read(Keyspace.idempotencyKey(idemKey)) {
@@ -37,6 +47,7 @@ extension TenantCore {
                         throw OrderbaseError(.idempotencyMismatch,
                                              "idempotency_key \(idemKey) was used with a different request", field: "idempotency_key")
                     }
+                    wasReplayed = true
                     return Array(stored[32...])
                 }
             }
@@ -370,6 +381,14 @@ extension TenantCore {
             throw OrderbaseError(.internal, "\(error)")
         }
         return Self.listResponse(page, hasMore: hasMore)
+    }
+
+    /// Every order in creation order, as stored (the API JSON), at one snapshot,
+    /// without holding more than one record at a time: for exports. `body`
+    /// returns false to stop.
+    public func forEachOrder(_ body: ([UInt8]) throws -> Bool) throws {
+        let snap = database.snapshot()
+        try database.scan(from: [Keyspace.order], to: [Keyspace.order + 1], snapshot: snap) { _, v in try body(Array(v)) }
     }
 
     static func listResponse(_ items: [[UInt8]], hasMore: Bool) -> [UInt8] {

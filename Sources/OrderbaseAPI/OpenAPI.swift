@@ -1,0 +1,147 @@
+import Orderbase
+
+/// The OpenAPI 3.1 document of the REST API, rendered from the catalogue
+/// (never written by hand): one operation per route, its parameters and body
+/// from the method's request schema, its answers from the response schema and
+/// the error object.
+public enum OpenAPI {
+    /// Error statuses every operation may answer (docs/rest.md, "Errors").
+    static let errorStatuses: [(Int, String)] = [
+        (400, "Malformed JSON, a body that is not an object, unknown or mistyped query parameters or headers."),
+        (401, "Missing, malformed, unknown or revoked API key."),
+        (403, "The key's scope or kind does not allow this method."),
+        (404, "No such route, or no such resource for this key's tenant."),
+        (409, "version_conflict (expected_version), invalid_transition, invalid_state, already_exists, busy."),
+        (412, "If-Match does not name the order's current version."),
+        (413, "The body is larger than max_request_bytes."),
+        (422, "The request is well-formed JSON but invalid: a field's type, range or value, an unknown field, an idempotency key reused with another request."),
+        (429, "Rate limit of the key exceeded; see Retry-After."),
+        (500, "io_error, corruption or internal."),
+        (503, "The server is shutting down."),
+    ]
+
+    public static var document: JSON {
+        var paths = JSONObject()
+        var byPath: [String: JSONObject] = [:]
+        var order: [String] = []
+        for m in Catalogue.methods {
+            for (n, r) in m.routes.enumerated() {
+                if byPath[r.path] == nil { order.append(r.path); byPath[r.path] = JSONObject() }
+                byPath[r.path]![r.httpMethod.lowercased()] = operation(m, r, index: n)
+            }
+        }
+        for p in order { paths[p] = .object(byPath[p]!) }
+        paths["/healthz"] = .object(["get": .object([
+            "operationId": .string("healthz"), "summary": .string("Liveness: answers while the server accepts requests."),
+            "tags": .array([.string("server")]), "security": .array([]),
+            "responses": .object(["200": jsonResponse("Healthy.", Schema.object([req("status", .oneOf(["ok"])),
+                                                                           req("version", .string())]).json)]),
+        ])])
+        paths["/metrics"] = .object(["get": .object([
+            "operationId": .string("metrics"),
+            "summary": .string("Prometheus text format: requests and latency histograms per route, open tenants."),
+            "tags": .array([.string("server")]), "security": .array([]),
+            "responses": .object(["200": .object([
+                "description": .string("Metrics."),
+                "content": .object(["text/plain; version=0.0.4": .object(["schema": .object(["type": .string("string")])])]),
+            ])]),
+        ])])
+        paths["/v1/openapi.json"] = .object(["get": .object([
+            "operationId": .string("openapi"), "summary": .string("This document."),
+            "tags": .array([.string("server")]), "security": .array([]),
+            "responses": .object(["200": jsonResponse("The OpenAPI document.", .object(["type": .string("object")]))]),
+        ])])
+
+        var schemas = JSONObject()
+        for c in Schemas.components { schemas[c.name] = c.schema.json }
+        var responses = JSONObject()
+        responses["Error"] = jsonResponse("An error (docs/errors.md).", Schema.ref("Error").json)
+
+        return .object([
+            "openapi": .string("3.1.0"),
+            "jsonSchemaDialect": .string("https://spec.openapis.org/oas/3.1/dialect/base"),
+            "info": .object([
+                "title": .string("Orderbase REST API"),
+                "version": .string(OrderbaseVersion.string),
+                "description": .string("Every route is one method of the Orderbase catalogue (the same methods as orderbase_call in C). Authenticate with `Authorization: Bearer <API key>`; see docs/rest.md."),
+            ]),
+            "security": .array([.object(["bearer": .array([])])]),
+            "paths": .object(paths),
+            "components": .object([
+                "schemas": .object(schemas),
+                "responses": .object(responses),
+                "securitySchemes": .object(["bearer": .object([
+                    "type": .string("http"), "scheme": .string("bearer"),
+                    "description": .string("An API key from `orderbase keys create` or api_keys.create."),
+                ])]),
+            ]),
+        ])
+    }
+
+    static func jsonResponse(_ description: String, _ schema: JSON, headers: JSONObject? = nil) -> JSON {
+        var o: JSONObject = ["description": .string(description),
+                             "content": .object(["application/json": .object(["schema": schema])])]
+        if let headers { o["headers"] = .object(headers) }
+        return .object(o)
+    }
+
+    static func header(_ description: String, _ schema: Schema, required: Bool = false) -> JSON {
+        .object(["in": .string("header"), "description": .string(description), "required": .bool(required), "schema": schema.json])
+    }
+
+    static func operation(_ m: Method, _ r: Route, index: Int) -> JSON {
+        let pathParams = r.parameters
+        var params: [JSON] = []
+        for name in pathParams {
+            let p = m.request.first { $0.name == name }
+            params.append(.object(["name": .string(name), "in": .string("path"), "required": .bool(true),
+                                   "schema": (p?.schema ?? .string(max: 64)).json]))
+        }
+        // GET and DELETE carry the rest of the request in the query string.
+        if !r.hasBody {
+            for p in m.queryFields {
+                var q: JSONObject = ["name": .string(p.name), "in": .string("query"), "required": .bool(p.required),
+                                     "schema": p.schemaJSON]
+                if p.schema.queryType == "array" { q["style"] = .string("form"); q["explode"] = .bool(true) }
+                params.append(.object(q))
+            }
+        }
+        var idParam = header("Echoed, or generated when absent; recorded as the request_id of changes.", .string(max: 255))
+        if case .object(var o) = idParam { o["name"] = .string("X-Request-Id"); idParam = .object(o) }
+        params.append(idParam)
+        if m.takesIdempotencyKey {
+            if case .object(var o) = header("Maps to idempotency_key.", .string(max: 255, min: 1)) {
+                o["name"] = .string("Idempotency-Key"); params.append(.object(o))
+            }
+        }
+        if m.takesExpectedVersion {
+            if case .object(var o) = header("The order's version as an entity tag (\"3\"), from ETag; maps to expected_version and answers 412 on mismatch.", .string(max: 24)) {
+                o["name"] = .string("If-Match"); params.append(.object(o))
+            }
+        }
+
+        var op: JSONObject = [
+            "operationId": .string(index == 0 ? m.name : "\(m.name).by_\(pathParams.last ?? "\(index)")"),
+            "summary": .string(m.summary),
+            "description": .string("Catalogue method `\(m.name)` (scope \(m.scope.rawValue))."),
+            "tags": .array([.string(String(m.name.split(separator: ".")[0]))]),
+            "parameters": .array(params),
+        ]
+        if r.hasBody {
+            let bodyProps = (m.request + Catalogue.commonFields).filter { !pathParams.contains($0.name) }
+            op["requestBody"] = .object([
+                "required": .bool(bodyProps.contains(where: \.required)),
+                "content": .object(["application/json": .object(["schema": Schema.object(bodyProps).json])]),
+            ])
+        }
+        var responses = JSONObject()
+        var headers: JSONObject = ["X-Request-Id": .object(["schema": Schema.string().json])]
+        if m.returnsOrder { headers["ETag"] = .object(["description": .string("The order's version, quoted."), "schema": Schema.string().json]) }
+        responses[String(m.successStatus)] = jsonResponse(m.successStatus == 201 ? "Created." : "OK.", m.response.json, headers: headers)
+        for (status, why) in errorStatuses {
+            responses[String(status)] = .object(["$ref": .string("#/components/responses/Error"), "description": .string(why)])
+        }
+        op["responses"] = .object(responses)
+        return .object(op)
+    }
+}

@@ -1,0 +1,154 @@
+import Orderbase
+
+/// The named schemas of the OpenAPI document (`#/components/schemas/...`):
+/// the shapes methods take and return. They mirror the readers and writers in
+/// `Sources/Orderbase`; `SchemaConformanceTests` and the schemathesis run in
+/// `make test` hold the two together.
+enum Schemas {
+    static let name255 = Schema.string(max: 255)
+    static let currency = Schema.described("ISO 4217 code.", .string(max: 3, min: 3, pattern: "^[A-Z]{3}$"))
+    static let country = Schema.described("ISO 3166-1 alpha-2 code.", .string(max: 2, min: 2, pattern: "^[A-Z]{2}$"))
+    static let tenantID = Schema.string(max: 63, min: 1, pattern: "^[a-z0-9][a-z0-9_-]{0,62}$")
+    static let decimalRate = Schema.described("A decimal string between 0 and 1 with at most 6 decimals.",
+                                              .string(max: 12, min: 1, pattern: "^(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)$"))
+
+    static let address: [Property] = [
+        opt("name", name255), opt("company", name255), opt("line1", name255), opt("line2", name255),
+        opt("city", name255), opt("region", name255), opt("postal_code", .string(max: 32)), opt("country", country),
+        opt("phone", .string(max: 64)),
+    ]
+    static let customerInput: [Property] = [
+        opt("id", .string(max: 255, min: 1)), opt("email", .string(max: 254, pattern: "^[^@]+@.*[^@]$")),
+        opt("name", name255), opt("phone", .string(max: 64)),
+    ]
+    static let customer: [Property] = [
+        opt("id", .string(max: 255)), opt("email", .string(max: 254)), opt("name", name255), opt("phone", .string(max: 64)),
+    ]
+    static let discountInput: [Property] = [opt("code", name255), opt("description", name255), req("amount", .money)]
+    static let taxLineInput: [Property] = [
+        req("name", .string(max: 255, min: 1)), req("rate", decimalRate),
+        opt("amount", .described("Supplied by an external tax service; computed from the rate when absent.", .money)),
+    ]
+    static let taxLine: [Property] = [req("name", name255), req("rate", .string(max: 12)), req("amount", .money)]
+    static let lineItemInput: [Property] = [
+        opt("id", .described("Only on orders.update: keeps an existing line item.", .string(max: 64))),
+        opt("sku", name255), req("title", .string(max: 255, min: 1)), opt("variant_title", name255),
+        req("quantity", .int(1...1_000_000)), req("unit_price", .money), opt("unit_cost", .money),
+        opt("discounts", .list(.ref("DiscountInput"), max: 50)),
+        opt("tax_lines", .list(.ref("TaxLineInput"), max: 10)),
+        opt("properties", .map(.string(max: 1024))),
+    ]
+    static let lineItem: [Property] = [
+        req("id", .string(max: 64)), opt("sku", name255), opt("title", name255), opt("variant_title", name255),
+        req("quantity", .int(1...1_000_000)), req("unit_price", .money), opt("unit_cost", .money),
+        req("discounts", .list(.ref("Discount"))), req("tax_lines", .list(.ref("TaxLine"))),
+        req("properties", .map(.string(max: 1024))),
+    ]
+    static let shippingLineInput: [Property] = [
+        req("title", .string(max: 255, min: 1)), opt("code", name255), req("price", .money),
+        opt("tax_lines", .list(.ref("TaxLineInput"), max: 10)),
+    ]
+    static let shippingLine: [Property] = [
+        req("title", name255), opt("code", name255), req("price", .money), req("tax_lines", .list(.ref("TaxLine"))),
+    ]
+    static let status = Schema.oneOf(OrderStatus.all)
+    static let order: [Property] = [
+        req("id", .string(max: 64)), req("number", .string(max: 64)), req("version", .int(1...Int64.max)),
+        req("status", status), req("financial_status", .oneOf(OrderStatus.financial)),
+        req("fulfillment_status", .oneOf(OrderStatus.fulfillment)), req("channel", .oneOf(OrderStatus.channels)),
+        req("source", .nullable(.object([req("name", name255), opt("external_id", name255)]))),
+        req("currency", currency),
+        req("customer", .nullable(.ref("Customer"))),
+        req("billing_address", .nullable(.ref("Address"))), req("shipping_address", .nullable(.ref("Address"))),
+        req("line_items", .list(.ref("LineItem"))), req("shipping_lines", .list(.ref("ShippingLine"))),
+        req("discounts", .list(.ref("Discount"))),
+        req("subtotal", .money), req("total_discount", .money), req("total_tax", .money), req("total_shipping", .money),
+        req("total", .money), req("note", .nullable(.string(max: 5000))), req("metadata", .anyObject),
+        req("cancel_reason", .nullable(.string(max: 500))),
+        req("created_at", .timestamp), req("updated_at", .timestamp), req("placed_at", .timestamp),
+        req("cancelled_at", .nullable(.timestamp)), req("closed_at", .nullable(.timestamp)),
+    ]
+    static let actor: [Property] = [req("type", .oneOf(Actor.types)), opt("id", name255)]
+    static let fieldChange: [Property] = [
+        req("field", .string()),
+        req("before", .described("The field's JSON value before the change (null when absent).", .anyValue)),
+        req("after", .described("The field's JSON value after the change (null when absent).", .anyValue)),
+    ]
+    static let event: [Property] = [
+        req("sequence", .int(1...Int64.max)), req("id", .string()), req("type", .string()), req("at", .timestamp),
+        req("order_id", .string()), req("actor", .ref("Actor")),
+        req("cause", .object([req("request_id", .nullable(.string(max: 255)))])),
+        req("reason", .nullable(.string())),
+        opt("changes", .described("Absent on order.created, whose order is the whole after-state.", .list(.ref("FieldChange")))),
+        req("order", .ref("Order")),
+    ]
+    static let auditEntry: [Property] = [
+        req("seq", .int(1...Int64.max)), req("at", .timestamp), req("order_id", .string()), req("actor", .ref("Actor")),
+        req("action", .string()), req("changes", .list(.ref("FieldChange"))), req("reason", .nullable(.string())),
+        req("request_id", .nullable(.string())), req("event_sequence", .int(1...Int64.max)),
+        req("prev_hash", .string(max: 64, min: 64)), req("hash", .string(max: 64, min: 64)),
+    ]
+    static let settingsInput: [Property] = [
+        opt("name", name255), opt("order_number_prefix", .string(max: 16)),
+        opt("order_number_start", .int(0...1_000_000_000_000)), opt("default_currency", currency),
+    ]
+    static let settings: [Property] = [
+        opt("name", name255), req("order_number_prefix", .string(max: 16)),
+        req("order_number_start", .int(0...1_000_000_000_000)), req("default_currency", currency), req("created_at", .timestamp),
+    ]
+    static let tenant: [Property] = [req("id", tenantID), req("settings", .ref("TenantSettings"))]
+    static let apiKey: [Property] = [
+        req("id", .string(max: 64)), req("tenant", .nullable(tenantID)), req("scope", .oneOf(["read", "write", "admin"])),
+        req("name", .nullable(name255)), req("prefix", .described("The start of the secret, to recognise a key.", .string())),
+        req("created_at", .timestamp), req("revoked_at", .nullable(.timestamp)),
+    ]
+    static let errorBody: [Property] = [
+        req("error", .object([
+            req("code", .oneOf(ErrorCode.allCases.map(\.name) + HTTPOnlyErrors.all)),
+            req("message", .string()),
+            opt("field", .string()),
+            opt("details", .anyObject),
+        ])),
+    ]
+
+    /// Every named schema, in document order.
+    static let components: [(name: String, schema: Schema)] = [
+        ("Order", .object(order)),
+        ("LineItem", .object(lineItem)),
+        ("LineItemInput", .object(lineItemInput)),
+        ("ShippingLine", .object(shippingLine)),
+        ("ShippingLineInput", .object(shippingLineInput)),
+        ("Discount", .object(discountInput)),
+        ("DiscountInput", .object(discountInput)),
+        ("TaxLine", .object(taxLine)),
+        ("TaxLineInput", .object(taxLineInput)),
+        ("Address", .object(address)),
+        ("Customer", .object(customer)),
+        ("CustomerInput", .object(customerInput)),
+        ("Actor", .object(actor)),
+        ("FieldChange", .object(fieldChange)),
+        ("Event", .object(event)),
+        ("AuditEntry", .object(auditEntry)),
+        ("TenantSettings", .object(settings)),
+        ("TenantSettingsInput", .object(settingsInput)),
+        ("Tenant", .object(tenant)),
+        ("APIKey", .object(apiKey)),
+        ("Error", .object(errorBody)),
+    ]
+
+    /// `{"data": [item], "has_more": bool}` plus any extra properties.
+    static func page(_ item: Schema, _ extra: [Property] = []) -> Schema {
+        .object([req("data", .list(item)), req("has_more", .boolean)] + extra)
+    }
+}
+
+/// Error codes only the REST server produces (authentication, scopes, rate limits,
+/// unknown routes); the engine's own codes are `ErrorCode`.
+public enum HTTPOnlyErrors {
+    public static let unauthorized = "unauthorized"
+    public static let forbidden = "forbidden"
+    public static let rateLimited = "rate_limited"
+    public static let methodNotAllowed = "method_not_allowed"
+    public static let unavailable = "unavailable"
+    public static let all = [unauthorized, forbidden, rateLimited, methodNotAllowed, unavailable]
+}
