@@ -54,6 +54,8 @@ let package = Package(
         .testTarget(name: "OrderbaseStoreTests", dependencies: ["OrderbaseStore"]),
         .testTarget(name: "OrderbaseTests", dependencies: ["Orderbase"]),
         .testTarget(name: "OrderbaseAPITests", dependencies: ["OrderbaseAPI"]),
+        .testTarget(name: "OrderbaseServerTests", dependencies: ["OrderbaseServer"]),
+        .testTarget(name: "OrderbaseTransferTests", dependencies: ["OrderbaseTransfer"]),
     ],
     swiftLanguageModes: [.v6]
 )

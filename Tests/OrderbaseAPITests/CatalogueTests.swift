@@ -9,11 +9,14 @@ struct CatalogueTests {
     func unique() {
         let names = Catalogue.methods.map(\.name)
         #expect(Set(names).count == names.count)
-        let routes = Catalogue.methods.map { "\($0.httpMethod) \($0.path)" }
+        let routes = Catalogue.methods.flatMap { $0.routes.map { "\($0.httpMethod) \($0.path)" } }
         #expect(Set(routes).count == routes.count)
         for m in Catalogue.methods {
-            #expect(m.path.hasPrefix("/v1/"))
-            #expect(["GET", "POST", "PATCH", "DELETE"].contains(m.httpMethod))
+            #expect(!m.routes.isEmpty, "\(m.name) has no route")
+            for r in m.routes {
+                #expect(r.path.hasPrefix("/v1/"))
+                #expect(["GET", "POST", "PATCH", "DELETE"].contains(r.httpMethod))
+            }
             #expect(!m.summary.isEmpty)
         }
     }
@@ -66,35 +69,12 @@ struct CatalogueTests {
 struct CommonFieldTests {
     @Test("every method accepts actor and request_id, validates them, and still rejects unknown fields")
     func everyMethod() throws {
-        var template = Array((NSTemporaryDirectory() + "orderbase-common-XXXXXX").utf8CString)
-        let dir = String(cString: mkdtemp(&template)!)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let engine = try Engine(root: dir)
-        defer { engine.close() }
-        try engine.createTenant("shop", settings: nil)
-        let t = try engine.openTenant("shop")
-        let order = try JSON.parse(try t.core().createOrder(try JSON.parse(#"{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)))
-        let id = order["id"]!.stringValue!
-        // A minimal valid request per method (tenants.delete gets a tenant of its own).
-        try engine.createTenant("gone", settings: nil)
-        let minimal: [String: String] = [
-            "methods.list": "", "tenants.create": #""id":"fresh""#, "tenants.list": "", "tenants.get": #""id":"shop""#,
-            "tenants.delete": #""id":"gone""#, "orders.create": #""line_items":[{"title":"x","quantity":1,"unit_price":5}]"#,
-            "orders.get": #""id":"\#(id)""#, "orders.list": "", "orders.update": #""id":"\#(id)","note":"n""#,
-            "orders.transition": #""id":"\#(id)","to":"confirmed""#, "orders.cancel": #""id":"\#(id)""#,
-            "orders.audit": #""id":"\#(id)""#, "audit.verify": "", "integrity.check": "", "events.list": "",
-        ]
+        let fx = try APIFixture()
         for m in Catalogue.methods {
-            guard let body = minimal[m.name] else { Issue.record("no minimal request for \(m.name)"); continue }
+            guard let body = fx.minimal(m.name, fresh: "fresh") else { Issue.record("no minimal request for \(m.name)"); continue }
             let sep = body.isEmpty ? "" : ","
-            func run(_ json: String) throws -> [UInt8] {
-                let bytes = Array(json.utf8)
-                return try bytes.withUnsafeBytes { b in
-                    m.isEngineLevel ? try Catalogue.call(engine, m.name, b) : try Catalogue.call(t, m.name, b)
-                }
-            }
             func code(_ json: String) -> ErrorCode? {
-                do { _ = try run(json); return nil } catch { return (error as? OrderbaseError)?.code }
+                do { _ = try fx.run(m, json); return nil } catch { return (error as? OrderbaseError)?.code }
             }
             #expect(code(#"{\#(body)\#(sep)"actor":{"type":"robot"}}"#) == .invalidArgument, "\(m.name) validates actor")
             #expect(code(#"{\#(body)\#(sep)"bogus":1}"#) == .invalidArgument, "\(m.name) rejects unknown fields")

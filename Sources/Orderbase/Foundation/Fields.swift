@@ -1,3 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A test hook: collects the top-level field names request readers ask for on
+/// the calling thread, so a test can hold each catalogue method's declared
+/// request schema to what the method really reads. Off unless a test turns it
+/// on; then one Bool load per field read elsewhere.
+public enum FieldProbe {
+    nonisolated(unsafe) static var enabled = false
+    private final class Box { var names: Set<String> = [] }
+    nonisolated(unsafe) private static var key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    static func note(_ name: String) {
+        guard let p = pthread_getspecific(key) else { return }
+        Unmanaged<Box>.fromOpaque(p).takeUnretainedValue().names.insert(name)
+    }
+
+    /// The top-level field names read while `body` runs on this thread.
+    public static func collect(_ body: () throws -> Void) rethrows -> Set<String> {
+        enabled = true
+        let box = Box()
+        pthread_setspecific(key, Unmanaged.passUnretained(box).toOpaque())
+        defer { pthread_setspecific(key, nil) }
+        try withExtendedLifetime(box) { try body() }
+        return box.names
+    }
+}
+
 /// Reads a request object field by field with types, ranges and paths, and
 /// rejects fields nobody read (`finish()`): an unknown field is an error, never
 /// silently ignored. `null` reads as absent.
@@ -7,6 +40,8 @@ public struct Fields {
     /// Keys read so far. A list, not a Set: request objects are small and
     /// hashing every field name showed up as the top cost of a create.
     private var used: [String] = []
+    /// A method's request object (`Fields.request`), as opposed to stored records.
+    var isRequest = false
 
     public init(_ json: JSON, path: String = "") throws(OrderbaseError) {
         guard case .object(let o) = json else {
@@ -23,6 +58,7 @@ public struct Fields {
     public func isNull(_ key: String) -> Bool { object[key] == .null }
 
     public mutating func raw(_ key: String) -> JSON? {
+        if isRequest && FieldProbe.enabled { FieldProbe.note(key) }
         guard let v = object[key] else { return nil }
         if !used.contains(key) { used.append(key) }
         return v == .null ? nil : v

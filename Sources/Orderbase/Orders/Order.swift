@@ -241,6 +241,7 @@ extension Fields {
     /// request may carry already read (and validated).
     public static func request(_ json: JSON) throws(OrderbaseError) -> (Fields, RequestContext) {
         var f = try Fields(json)
+        f.isRequest = true
         let ctx = try RequestContext.read(&f)
         return (f, ctx)
     }

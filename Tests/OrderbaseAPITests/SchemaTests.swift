@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+@testable import Orderbase
+@testable import OrderbaseAPI
+
+@Suite("Catalogue schemas and the OpenAPI document")
+struct SchemaTests {
+    @Test("each method's declared request fields are exactly the fields it reads")
+    func requestFieldsMatchTheReaders() throws {
+        let fx = try APIFixture()
+        for m in Catalogue.methods {
+            guard let body = fx.minimal(m.name, fresh: "probe") else { Issue.record("no minimal request for \(m.name)"); continue }
+            var failure: (any Error)?
+            let read = FieldProbe.collect {
+                do { _ = try fx.run(m, "{\(body)}") } catch { failure = error }
+            }
+            #expect(failure == nil, "\(m.name): \(String(describing: failure))")
+            let declared = Set((m.request + Catalogue.commonFields).map(\.name))
+            #expect(read == declared, "\(m.name): reads \(read.subtracting(declared).sorted()) undeclared; declares \(declared.subtracting(read).sorted()) unread")
+        }
+    }
+
+    @Test("each method's answer to a minimal request conforms to its response schema")
+    func responsesConform() throws {
+        let fx = try APIFixture()
+        for m in Catalogue.methods {
+            guard let body = fx.minimal(m.name, fresh: "conform") else { continue }
+            let answer = try JSON.parse(try fx.run(m, "{\(body)}"))
+            #expect(conformance(answer, m.response) == nil, "\(m.name): \(conformance(answer, m.response) ?? "")")
+        }
+        // A richer order than the minimal one: every optional part present.
+        let rich = try fx.tenant.core().createOrder(try JSON.parse("""
+            {"currency":"GBP","channel":"phone","source":{"name":"pos","external_id":"A-1"},
+             "customer":{"id":"c1","email":"a@b.c","name":"Ann","phone":"+44"},
+             "billing_address":{"name":"Ann","line1":"1 High St","city":"London","postal_code":"N1","country":"GB"},
+             "shipping_address":{"name":"Ann","country":"GB"},
+             "line_items":[{"sku":"S","title":"T","variant_title":"V","quantity":2,"unit_price":500,"unit_cost":200,
+                            "discounts":[{"code":"D","description":"d","amount":100}],
+                            "tax_lines":[{"name":"VAT","rate":"0.2"}],"properties":{"gift":"yes"}}],
+             "shipping_lines":[{"title":"Std","code":"STD","price":495,"tax_lines":[{"name":"VAT","rate":"0.20","amount":99}]}],
+             "discounts":[{"code":"W","amount":50}],"note":"n","metadata":{"k":[1,{"x":null}]}}
+            """))
+        let richOrder = try JSON.parse(rich)
+        #expect(conformance(richOrder, .ref("Order")) == nil, "\(conformance(richOrder, .ref("Order")) ?? "")")
+        let events = try JSON.parse(try fx.tenant.core().listEvents(.object([:])))
+        #expect(conformance(events, Catalogue.method("events.list")!.response) == nil)
+    }
+
+    @Test("the conformance checker itself rejects what breaks a schema")
+    func checkerRejects() {
+        #expect(conformance(.object(["id": .int(1)]), .object([req("id", .string())])) != nil)
+        #expect(conformance(.object([:]), .object([req("id", .string())])) != nil)
+        #expect(conformance(.object(["id": .string("a"), "x": .null]), .object([req("id", .string())])) != nil)
+        #expect(conformance(.string("later"), .oneOf(["now"])) != nil)
+        #expect(conformance(.int(0), .int(1...5)) != nil)
+        #expect(conformance(.null, .nullable(.string())) == nil)
+    }
+
+    @Test("every route of every method is in the OpenAPI document, with unique operation ids and resolvable references")
+    func openAPI() throws {
+        let doc = OpenAPI.document
+        #expect(doc["openapi"] == .string("3.1.0"))
+        guard case .object(let paths)? = doc["paths"] else { Issue.record("no paths"); return }
+        var operationIDs: [String] = []
+        for m in Catalogue.methods {
+            #expect(!m.routes.isEmpty, "\(m.name) has no route")
+            for r in m.routes {
+                let op = paths[r.path]?[r.httpMethod.lowercased()]
+                #expect(op != nil, "\(r.httpMethod) \(r.path) missing")
+                if let id = op?["operationId"]?.stringValue { operationIDs.append(id) }
+                for p in r.parameters { #expect(m.request.contains { $0.name == p }, "\(m.name): path parameter \(p) is not a request field") }
+            }
+        }
+        #expect(Set(operationIDs).count == operationIDs.count)
+        // Every $ref names a component.
+        let text = doc.text
+        var refs = Set<String>()
+        var rest = Substring(text)
+        while let r = rest.range(of: "\"#/components/") {
+            let tail = rest[r.upperBound...]
+            let end = tail.firstIndex(of: "\"")!
+            refs.insert(String(tail[..<end]))
+            rest = tail[end...]
+        }
+        for ref in refs {
+            let parts = ref.split(separator: "/").map(String.init)
+            #expect(doc["components"]?[parts[0]]?[parts[1]] != nil, "dangling $ref \(ref)")
+        }
+        #expect(refs.contains("schemas/Order") && refs.contains("responses/Error"))
+    }
+
+    @Test("engine-level methods say which keys reach them; tenant-level ones are tenant-scoped")
+    func access() {
+        for m in Catalogue.methods {
+            switch m.access {
+            case .tenant: #expect(!m.isEngineLevel, "\(m.name)")
+            case .ownTenant(let field): #expect(m.isEngineLevel && m.request.contains { $0.name == field }, "\(m.name)")
+            case .operatorOnly, .anyKey: #expect(m.isEngineLevel, "\(m.name)")
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import Orderbase
+@testable import OrderbaseAPI
+
+/// A temporary engine root with tenants `shop` (an order in it) and `gone`, removed at the end.
+final class APIFixture: @unchecked Sendable {
+    let dir: String
+    let engine: Engine
+    let tenant: Tenant
+    let orderID: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "orderbase-api-XXXXXX").utf8CString)
+        dir = String(cString: mkdtemp(&template)!)
+        engine = try Engine(root: dir)
+        try engine.createTenant("shop", settings: nil)
+        try engine.createTenant("gone", settings: nil)
+        tenant = try engine.openTenant("shop")
+        let order = try JSON.parse(try tenant.core().createOrder(try JSON.parse(#"{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)))
+        orderID = order["id"]!.stringValue!
+    }
+
+    deinit {
+        tenant.close()
+        engine.close()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// A minimal valid request per method (the body between the braces).
+    /// `fresh` makes engine methods that create something use new names.
+    func minimal(_ name: String, fresh: String = "fresh") -> String? {
+        [
+            "methods.list": "", "tenants.create": #""id":"\#(fresh)""#, "tenants.list": "", "tenants.get": #""id":"shop""#,
+            "tenants.delete": #""id":"gone""#, "api_keys.create": #""tenant":"shop","scope":"read""#,
+            "api_keys.list": #""tenant":"shop""#, "api_keys.revoke": #""tenant":"shop","id":"\#(keyID)""#,
+            "orders.create": #""line_items":[{"title":"x","quantity":1,"unit_price":5}]"#,
+            "orders.get": #""id":"\#(orderID)""#, "orders.list": "", "orders.update": #""id":"\#(orderID)","note":"n""#,
+            "orders.transition": #""id":"\#(orderID)","to":"confirmed""#, "orders.cancel": #""id":"\#(orderID)""#,
+            "orders.audit": #""id":"\#(orderID)""#, "audit.verify": "", "integrity.check": "", "events.list": "",
+        ][name]
+    }
+
+    /// A key of `shop` to revoke, made on first use.
+    lazy var keyID: String = {
+        let k = try! JSON.parse(try! engine.createAPIKey(try! JSON.parse(#"{"tenant":"shop","scope":"read"}"#)))
+        return k["id"]!.stringValue!
+    }()
+
+    func run(_ m: OrderbaseAPI.Method, _ json: String) throws -> [UInt8] {
+        let bytes = Array(json.utf8)
+        return try bytes.withUnsafeBytes { b in
+            m.isEngineLevel ? try Catalogue.call(engine, m.name, b) : try Catalogue.call(tenant, m.name, b)
+        }
+    }
+}
+
+/// Checks a value against a catalogue schema (the subset of JSON Schema the
+/// catalogue uses), returning the first mismatch as "path: why".
+func conformance(_ v: JSON, _ s: Schema, path: String = "$") -> String? {
+    switch s {
+    case .described(_, let inner):
+        return conformance(v, inner, path: path)
+    case .nullable(let inner):
+        return v == .null ? nil : conformance(v, inner, path: path)
+    case .anyValue:
+        return nil
+    case .ref(let name):
+        guard let c = Schemas.components.first(where: { $0.name == name }) else { return "\(path): unknown schema \(name)" }
+        return conformance(v, c.schema, path: path)
+    case .string(_, let minLength, let values, let format, _):
+        guard case .string(let str) = v else { return "\(path): expected a string, got \(v.typeName)" }
+        if str.count < minLength { return "\(path): shorter than \(minLength)" }
+        if let values, !values.contains(str) { return "\(path): \(str) is not one of \(values)" }
+        if format == "date-time", Timestamp.parse(str) == nil { return "\(path): \(str) is not a date-time" }
+        return nil
+    case .integer(let min, let max):
+        guard case .int(let n) = v else { return "\(path): expected an integer, got \(v.typeName)" }
+        if let min, n < min { return "\(path): \(n) < \(min)" }
+        if let max, n > max { return "\(path): \(n) > \(max)" }
+        return nil
+    case .boolean:
+        if case .bool = v { return nil }
+        return "\(path): expected a boolean, got \(v.typeName)"
+    case .anyObject:
+        if case .object = v { return nil }
+        return "\(path): expected an object, got \(v.typeName)"
+    case .map(let value):
+        guard case .object(let o) = v else { return "\(path): expected an object, got \(v.typeName)" }
+        for (k, x) in o { if let e = conformance(x, value, path: "\(path).\(k)") { return e } }
+        return nil
+    case .array(let item, let minItems, let maxItems):
+        guard case .array(let a) = v else { return "\(path): expected an array, got \(v.typeName)" }
+        if a.count < minItems { return "\(path): fewer than \(minItems) items" }
+        if let maxItems, a.count > maxItems { return "\(path): more than \(maxItems) items" }
+        for (n, x) in a.enumerated() { if let e = conformance(x, item, path: "\(path)[\(n)]") { return e } }
+        return nil
+    case .object(let props):
+        guard case .object(let o) = v else { return "\(path): expected an object, got \(v.typeName)" }
+        for p in props where p.required && o[p.name] == nil { return "\(path).\(p.name): required but absent" }
+        for (k, x) in o {
+            guard let p = props.first(where: { $0.name == k }) else { return "\(path).\(k): not in the schema" }
+            if let e = conformance(x, p.schema, path: "\(path).\(k)") { return e }
+        }
+        return nil
+    }
+}
