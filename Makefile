@@ -1,10 +1,14 @@
 # Orderbase — build, run and test.
 #
 #   make run    install missing system packages, build liborderbase.so, run the C quickstart
-#   make test   every test: Swift suites, the C ABI test, the export check, the crash test
-#   make bench  the benchmark program (Benchmarks/README.md)
+#   make test   every test: Swift suites, the C ABI test, the export check, the crash test,
+#               the bindings, the REST server over HTTP and its schemathesis conformance run
+#   make cli    the `orderbase` command (serve, tenants, keys, import, export) in build/bin
+#   make serve  build it and serve the REST API on the data directory under the project
+#   make bench  the benchmark programs (Benchmarks/README.md)
 #
-# Variables: CRASH_ITERATIONS (default 50), CONFIG (release|debug for the C library, default release).
+# Variables: CRASH_ITERATIONS (default 50), CONFIG (release|debug for the C library and
+# the command, default release), DATA_DIR (make serve's root, default data/server).
 
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
@@ -23,7 +27,7 @@ APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-co
 TEST_APT_PACKAGES := valgrind ruby ruby-ffi ruby-minitest
 LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
 
-.PHONY: all deps test-deps apt-install lib run test test-swift test-c test-python test-wheel test-ruby python-wheel bench clean
+.PHONY: all deps test-deps apt-install lib cli serve run test test-swift test-c test-python test-wheel test-ruby test-rest python-wheel bench bench-rest clean
 
 PYTHON ?= python3
 VENV := $(BUILD)/venv
@@ -52,6 +56,17 @@ lib: deps
 	@cp -f "$$(swift build -c $(CONFIG) --show-bin-path)/liborderbase.so" $(LIB).0.1.0
 	@ln -sf liborderbase.so.0.1.0 $(LIB).0
 	@ln -sf liborderbase.so.0 $(LIB)
+
+# The `orderbase` command (SwiftPM names the product orderbase-cli: the library is `orderbase`).
+CLI := $(BINDIR)/orderbase
+cli: deps
+	swift build -c $(CONFIG) --product orderbase-cli
+	@mkdir -p $(BINDIR)
+	@cp -f "$$(swift build -c $(CONFIG) --show-bin-path)/orderbase-cli" $(CLI)
+
+DATA_DIR ?= $(DATA)/server
+serve: cli
+	$(CLI) serve --data $(DATA_DIR)
 
 $(BINDIR)/%: Tests/c/%.c include/orderbase.h | lib
 	@mkdir -p $(BINDIR)
@@ -125,10 +140,23 @@ test-ruby: lib
 	      ruby -e 'require "orderbase"; raise "not the gem" unless $$LOADED_FEATURES.grep(/gems\/orderbase-0.1.0/).any?; \
 	               puts "gem: builds, installs and loads (library #{Orderbase.library_version})"'); rc=$$?; rm -rf $$d; exit $$rc
 
+# The REST server over real HTTP (pytest + requests) and the schemathesis
+# conformance run against its own /v1/openapi.json. The command is the debug
+# build `swift test` already made.
+$(VENV)/.rest-tools: Tests/rest/requirements.txt
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install -q -r Tests/rest/requirements.txt
+	@touch $@
+
+test-rest: deps $(VENV)/.rest-tools
+	swift build --product orderbase-cli
+	cd Tests/rest && ORDERBASE_CLI="$$(cd ../.. && swift build --show-bin-path)/orderbase-cli" \
+	  $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider .
+
 # Runs every suite even when one fails, then prints one summary line.
 test: test-deps
 	@passed=0; failed=0; \
-	for t in test-swift test-c test-python test-wheel test-ruby; do \
+	for t in test-swift test-c test-python test-wheel test-ruby test-rest; do \
 	  if $(MAKE) --no-print-directory $$t; then passed=$$((passed+1)); else failed=$$((failed+1)); echo "suite $$t FAILED"; fi; \
 	done; \
 	echo "suites: $$passed passed, $$failed failed"; \

@@ -11,9 +11,11 @@ public enum OpenAPI {
         (401, "Missing, malformed, unknown or revoked API key."),
         (403, "The key's scope or kind does not allow this method."),
         (404, "No such route, or no such resource for this key's tenant."),
+        (405, "The path exists with other methods (see Allow)."),
         (409, "version_conflict (expected_version), invalid_transition, invalid_state, already_exists, busy."),
         (412, "If-Match does not name the order's current version."),
         (413, "The body is larger than max_request_bytes."),
+        (415, "A body whose Content-Type is not application/json."),
         (422, "The request is well-formed JSON but invalid: a field's type, range or value, an unknown field, an idempotency key reused with another request."),
         (429, "Rate limit of the key exceeded; see Retry-After."),
         (500, "io_error, corruption or internal."),
@@ -53,7 +55,7 @@ public enum OpenAPI {
         ])])
 
         var schemas = JSONObject()
-        for c in Schemas.components { schemas[c.name] = c.schema.json }
+        for c in Schemas.components { schemas[c.name] = c.schema.json(request: c.name.hasSuffix("Input") || c.name == "Actor") }
         var responses = JSONObject()
         responses["Error"] = jsonResponse("An error (docs/errors.md).", Schema.ref("Error").json)
 
@@ -106,7 +108,7 @@ public enum OpenAPI {
                 params.append(.object(q))
             }
         }
-        var idParam = header("Echoed, or generated when absent; recorded as the request_id of changes.", .string(max: 255))
+        var idParam = header("Echoed when it is printable ASCII of at most 255 bytes, else replaced by a generated one; recorded as the request_id of changes.", .string())
         if case .object(var o) = idParam { o["name"] = .string("X-Request-Id"); idParam = .object(o) }
         params.append(idParam)
         if m.takesIdempotencyKey {
@@ -115,7 +117,8 @@ public enum OpenAPI {
             }
         }
         if m.takesExpectedVersion {
-            if case .object(var o) = header("The order's version as an entity tag (\"3\"), from ETag; maps to expected_version and answers 412 on mismatch.", .string(max: 24)) {
+            if case .object(var o) = header("The order's version as an entity tag (\"3\"), from ETag, or *; maps to expected_version and answers 412 on mismatch.",
+                                            .string(max: 21, min: 1, pattern: "^(\\*|\"[1-9][0-9]{0,17}\"|[1-9][0-9]{0,17})$")) {
                 o["name"] = .string("If-Match"); params.append(.object(o))
             }
         }
@@ -131,7 +134,7 @@ public enum OpenAPI {
             let bodyProps = (m.request + Catalogue.commonFields).filter { !pathParams.contains($0.name) }
             op["requestBody"] = .object([
                 "required": .bool(bodyProps.contains(where: \.required)),
-                "content": .object(["application/json": .object(["schema": Schema.object(bodyProps).json])]),
+                "content": .object(["application/json": .object(["schema": Schema.object(bodyProps).json(request: true)])]),
             ])
         }
         var responses = JSONObject()

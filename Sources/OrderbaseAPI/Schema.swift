@@ -37,7 +37,11 @@ public indirect enum Schema: Sendable {
     public static func list(_ item: Schema, max: Int? = nil, min: Int = 0) -> Schema { .array(item, minItems: min, maxItems: max) }
 
     /// The JSON Schema object.
-    public var json: JSON {
+    public var json: JSON { json(request: false) }
+
+    /// With `request`, optional properties also admit `null`: request readers
+    /// take `null` as "absent" (and, in updates, "clear").
+    public func json(request: Bool) -> JSON {
         switch self {
         case .string(let maxBytes, let minLength, let values, let format, let pattern):
             var o: JSONObject = ["type": .string("string")]
@@ -60,19 +64,19 @@ public indirect enum Schema: Sendable {
         case .object(let props):
             var o: JSONObject = ["type": .string("object"), "additionalProperties": .bool(false)]
             var p = JSONObject()
-            for prop in props { p[prop.name] = prop.schemaJSON }
+            for prop in props { p[prop.name] = prop.schemaJSON(request: request) }
             o["properties"] = .object(p)
             let required = props.filter(\.required).map { JSON.string($0.name) }
             if !required.isEmpty { o["required"] = .array(required) }
             return .object(o)
         case .map(let value):
-            return .object(["type": .string("object"), "additionalProperties": value.json])
+            return .object(["type": .string("object"), "additionalProperties": value.json(request: request)])
         case .anyObject:
             return .object(["type": .string("object")])
         case .anyValue:
             return .object([:])
         case .array(let item, let minItems, let maxItems):
-            var o: JSONObject = ["type": .string("array"), "items": item.json]
+            var o: JSONObject = ["type": .string("array"), "items": item.json(request: request)]
             if minItems > 0 { o["minItems"] = .int(Int64(minItems)) }
             if let maxItems { o["maxItems"] = .int(Int64(maxItems)) }
             return .object(o)
@@ -80,17 +84,25 @@ public indirect enum Schema: Sendable {
             return .object(["$ref": .string("#/components/schemas/\(name)")])
         case .nullable(let inner):
             // JSON Schema 2020-12: a type list, or anyOf for references.
-            if case .object(var o) = inner.json, case .string(let t)? = o["type"] {
+            if case .object(var o) = inner.json(request: request), case .string(let t)? = o["type"] {
                 o["type"] = .array([.string(t), .string("null")])
                 if case .array(let values)? = o["enum"] { o["enum"] = .array(values + [.null]) }
                 return .object(o)
             }
-            return .object(["anyOf": .array([inner.json, .object(["type": .string("null")])])])
+            return .object(["anyOf": .array([inner.json(request: request), .object(["type": .string("null")])])])
         case .described(let text, let inner):
-            guard case .object(var o) = inner.json else { return inner.json }
+            guard case .object(var o) = inner.json(request: request) else { return inner.json(request: request) }
             if o["$ref"] != nil { return .object(["allOf": .array([.object(o)]), "description": .string(text)]) }
             o["description"] = .string(text)
             return .object(o)
+        }
+    }
+
+    var isNullable: Bool {
+        switch self {
+        case .nullable, .anyValue: true
+        case .described(_, let s): s.isNullable
+        default: false
         }
     }
 
@@ -123,7 +135,13 @@ public struct Property: Sendable {
         self.doc = doc
     }
 
-    var schemaJSON: JSON { doc.map { Schema.described($0, schema).json } ?? schema.json }
+    var schemaJSON: JSON { schemaJSON(request: false) }
+
+    func schemaJSON(request: Bool) -> JSON {
+        var s = schema
+        if request && !required, !s.isNullable { s = .nullable(s) }
+        return (doc.map { Schema.described($0, s) } ?? s).json(request: request)
+    }
 }
 
 /// Shorthands for catalogue declarations.

@@ -6,7 +6,7 @@ import Orderbase
 /// `make test` hold the two together.
 enum Schemas {
     static let name255 = Schema.string(max: 255)
-    static let currency = Schema.described("ISO 4217 code.", .string(max: 3, min: 3, pattern: "^[A-Z]{3}$"))
+    static let currency = Schema.described("ISO 4217 code.", .oneOf(Currency.codes))
     static let country = Schema.described("ISO 3166-1 alpha-2 code.", .string(max: 2, min: 2, pattern: "^[A-Z]{2}$"))
     static let tenantID = Schema.string(max: 63, min: 1, pattern: "^[a-z0-9][a-z0-9_-]{0,62}$")
     static let decimalRate = Schema.described("A decimal string between 0 and 1 with at most 6 decimals.",

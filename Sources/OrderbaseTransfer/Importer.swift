@@ -104,7 +104,10 @@ public final class Importer {
             _ = try core.createOrder(request, replayed: &replayed)
             if replayed { summary.duplicates += 1 } else { summary.created += 1 }
         } catch {
-            let reason = error.description
+            var reason = error.description
+            if error.code == .limitExceeded && error.field == "line_items" {
+                reason += "; raise the engine option max_line_items, e.g. --engine-options '{\"max_line_items\":1000}'"
+            }
             switch error.code {
             case .ioError, .corruption, .busy, .misuse, .internal:
                 summary.failed.append((location, reason))

@@ -17,6 +17,9 @@ public enum Currency {
         return t
     }()
 
+    /// Every code the engine knows, sorted.
+    public static let codes: [String] = exponents.keys.sorted()
+
     /// The number of decimal places of `code`, or nil when it is not an active ISO 4217 code.
     public static func exponent(_ code: String) -> Int? { exponents[code] }
 }

@@ -84,7 +84,12 @@ public struct Fields {
             if required { throw OrderbaseError.invalid("\(fieldPath(key)) is required", field: fieldPath(key)) }
             return nil
         }
-        guard case .int(let n) = v else {
+        let n: Int64
+        switch v {
+        case .int(let i): n = i
+        // JSON Schema counts 2.0 and 1e3 as integers; so do we, while exact.
+        case .double(let d) where d == d.rounded() && abs(d) <= 9_007_199_254_740_992: n = Int64(d)
+        default:
             throw OrderbaseError.invalid("\(fieldPath(key)) must be an integer, got \(v.typeName)", field: fieldPath(key))
         }
         guard range.contains(n) else {

@@ -1,0 +1,184 @@
+"""The REST API over real HTTP: the server process, keys from the CLI, requests from `requests`."""
+import concurrent.futures
+import re
+import socket
+
+import requests
+
+from conftest import ORDER, Server, run_cli
+
+
+def test_readme_flow_create_and_list_orders_with_a_key(api):
+    acme = api("acme:write")
+    r = acme.post("/v1/orders", json=ORDER)
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert order["number"] == "#1001" and order["total"] == 1530 and order["currency"] == "GBP"
+    assert r.headers["ETag"] == '"1"' and r.headers["Location"] == f"/v1/orders/{order['id']}"
+    assert r.headers["Content-Type"] == "application/json"
+    listed = acme.get("/v1/orders", params={"status": "pending", "limit": 50}).json()
+    assert [o["id"] for o in listed["data"]] == [order["id"]] and listed["has_more"] is False
+    assert acme.get(f"/v1/orders/{order['id']}").json() == order
+    assert acme.get("/v1/orders/by-number/%231001").json()["id"] == order["id"]
+
+
+def test_every_catalogue_route_is_served(api, setup):
+    """No method of the catalogue is without a working route (none answers 'no route' or 405)."""
+    methods = api("acme:read").get("/v1/methods").json()["data"]
+    assert len(methods) >= 18
+    order = api("acme:write").post("/v1/orders", json=ORDER).json()
+    for m in methods:
+        key = "operator" if m["name"] in ("tenants.create", "tenants.list", "tenants.delete") else "acme:admin"
+        for route in m["routes"]:
+            path = route["path"].replace("{id}", order["id"] if m["name"].startswith("orders.") else "zz-missing") \
+                                .replace("{number}", "%231001")
+            kw = {"json": {}} if route["http_method"] in ("POST", "PATCH") else {}
+            r = api(key).request(route["http_method"], path, **kw)
+            assert r.status_code < 500, (m["name"], r.status_code, r.text)
+            assert r.status_code != 405, (m["name"], r.text)
+            assert not (r.status_code == 404 and "no route" in r.text), (m["name"], path)
+            assert r.headers["X-Request-Id"]
+
+
+def test_keys_isolation_and_scopes(api, setup):
+    order = api("other:write").post("/v1/orders", json=ORDER).json()
+    for key in (None, "acme:read"):
+        r = api(key).get(f"/v1/orders/{order['id']}")
+        assert r.status_code == (401 if key is None else 404), r.text
+    assert api(None).get("/v1/orders").json()["error"]["code"] == "unauthorized"
+    assert api("acme:read").post("/v1/orders", json=ORDER).status_code == 403
+    assert api("acme:admin").get("/v1/tenants/other").status_code == 404
+    assert api("acme:admin").get("/v1/tenants/nosuch").status_code == 404
+    # Scope is checked before the tenant, so a read key learns nothing either way.
+    assert api("acme:read").get("/v1/tenants/other").status_code == api("acme:read").get("/v1/tenants/acme").status_code == 403
+    assert api("operator").get("/v1/orders").status_code == 403
+    assert api("operator").get("/v1/tenants").json()["data"] == [{"id": "acme"}, {"id": "other"}]
+    assert api("acme:admin").get("/v1/tenants").status_code == 403
+
+
+def test_a_key_revoked_with_the_cli_stops_working_at_once(api, setup, data):
+    acme = api("acme:read")
+    assert acme.get("/v1/orders").status_code == 200
+    key_id = setup["acme:read"].split(".")[2]
+    run_cli("keys", "revoke", "--tenant", "acme", key_id, data=data)
+    r = acme.get("/v1/orders")
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
+    listed = run_cli("keys", "list", "--tenant", "acme", "--all", data=data).stdout
+    assert key_id in listed and "secret" not in listed and setup["acme:read"].split(".")[3] not in listed
+
+
+def test_idempotency_key_and_if_match_headers(api):
+    acme = api("acme:write")
+    a = acme.post("/v1/orders", json=ORDER, headers={"Idempotency-Key": "imp-1"})
+    b = acme.post("/v1/orders", json=ORDER, headers={"Idempotency-Key": "imp-1"})
+    assert a.status_code == b.status_code == 201 and a.content == b.content
+    c = acme.post("/v1/orders", json={**ORDER, "note": "other"}, headers={"Idempotency-Key": "imp-1"})
+    assert c.status_code == 422 and c.json()["error"]["code"] == "idempotency_mismatch"
+    oid = a.json()["id"]
+    stale = acme.patch(f"/v1/orders/{oid}", json={"note": "x"}, headers={"If-Match": '"5"'})
+    assert stale.status_code == 412 and stale.json()["error"]["code"] == "version_conflict"
+    ok = acme.patch(f"/v1/orders/{oid}", json={"note": "x"}, headers={"If-Match": a.headers["ETag"]})
+    assert ok.status_code == 200 and ok.headers["ETag"] == '"2"'
+    body_stale = acme.post(f"/v1/orders/{oid}/transition", json={"to": "confirmed", "expected_version": 1})
+    assert body_stale.status_code == 409
+    illegal = acme.post(f"/v1/orders/{oid}/transition", json={"to": "completed"})
+    assert illegal.status_code == 409 and illegal.json()["error"]["details"]["allowed"] == ["confirmed", "on_hold", "cancelled"]
+
+
+def test_errors_malformed_json_unknown_fields_and_oversized_bodies(api):
+    acme = api("acme:write")
+    r = acme.post("/v1/orders", data=b'{"line_items": [1,]}', headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["code"] == "invalid_argument" and err["details"]["line"] == 1 and err["details"]["column"] == 19
+    r = acme.post("/v1/orders", json={**ORDER, "total": 1})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "total"
+    big = b'{"note":"' + b"x" * (1 << 20) + b'"}'
+    r = acme.post("/v1/orders", data=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "limit_exceeded"
+    # Streamed without a length: the limit still holds.
+    r = acme.post("/v1/orders", data=iter([big[:600000], big[600000:]]), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert acme.get("/v1/orders?limit=abc").status_code == 400
+    assert acme.get("/v1/nowhere").status_code == 404
+    r = acme.request("PUT", "/v1/orders")
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, POST"
+    assert api("acme:read").get("/v1/orders").json()["data"] == []  # nothing above wrote
+
+
+def test_request_ids_are_echoed_or_generated_and_logged_one_line_per_request(api, server):
+    acme = api("acme:write")
+    r = acme.post("/v1/orders", json=ORDER, headers={"X-Request-Id": "trace-7"})
+    assert r.headers["X-Request-Id"] == "trace-7"
+    generated = acme.get("/v1/orders").headers["X-Request-Id"]
+    assert generated.startswith("req_")
+    audit = acme.get(f"/v1/orders/{r.json()['id']}/audit").json()["data"]
+    assert audit[0]["request_id"] == "trace-7" and audit[0]["actor"]["id"].startswith("key_")
+    lines = [l for l in server.lines() if " /v1/" in l]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\S+Z POST /v1/orders 201 [\d.]+ms trace-7$", lines[0]), lines
+    assert lines[1].endswith(generated) and " GET /v1/orders 200 " in lines[1]
+    assert len(lines) == 3
+
+
+def test_healthz_metrics_and_openapi(api):
+    assert api().get("/healthz").json()["status"] == "ok"
+    api("acme:write").post("/v1/orders", json=ORDER)
+    api("acme:read").get("/v1/orders/ord_missing")
+    text = api().get("/metrics").text
+    assert 'orderbase_http_requests_total{method="POST",route="/v1/orders",status="201"} 1' in text
+    assert 'orderbase_http_requests_total{method="GET",route="/v1/orders/{id}",status="404"} 1' in text
+    assert re.search(r'orderbase_http_request_duration_seconds_count\{method="POST",route="/v1/orders"\} 1', text)
+    assert re.search(r"^orderbase_open_tenants 1$", text, re.M)
+    doc = api().get("/v1/openapi.json").json()
+    assert doc["openapi"] == "3.1.0" and "/v1/orders/{id}/transition" in doc["paths"]
+
+
+def test_concurrent_writes_all_succeed_with_distinct_numbers(api):
+    acme = api("acme:write")
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda n: acme.post("/v1/orders", json={**ORDER, "note": str(n)}), range(64)))
+    assert all(a.status_code == 201 for a in answers)
+    assert len({a.json()["number"] for a in answers}) == 64
+    assert api("acme:admin").get("/v1/integrity").json()["ok"] is True
+
+
+def test_rate_limit_answers_429_with_retry_after(data, setup, tmp_path):
+    s = Server(data, tmp_path / "limited.log", "--rate-limit", "5", "--quiet")
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {setup['acme:read']}"
+        codes = [session.get(s.url + "/v1/orders").status_code for _ in range(12)]
+        assert codes[:5] == [200] * 5 and 429 in codes
+        r = session.get(s.url + "/v1/orders")
+        if r.status_code == 429:
+            assert int(r.headers["Retry-After"]) >= 1 and r.json()["error"]["code"] == "rate_limited"
+        other = requests.get(s.url + "/v1/orders", headers={"Authorization": f"Bearer {setup['other:read']}"})
+        assert other.status_code == 200
+    finally:
+        assert s.stop() == 0
+
+
+def test_sigterm_stops_the_server_cleanly_and_frees_the_tenant(data, setup, tmp_path):
+    s = Server(data, tmp_path / "stop.log")
+    requests.post(s.url + "/v1/orders", json=ORDER, headers={"Authorization": f"Bearer {setup['acme:write']}"})
+    port = int(s.url.rsplit(":", 1)[1])
+    assert s.stop() == 0
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0
+    out = run_cli("export", "--tenant", "acme", data=data).stdout  # the database is free again
+    assert out.count("\n") == 1
+
+
+def test_cli_on_a_busy_tenant_and_bad_arguments(data, setup, server):
+    requests.get(server.url + "/v1/orders", headers={"Authorization": f"Bearer {setup['acme:read']}"})
+    p = run_cli("export", "--tenant", "acme", data=data, check=False)
+    assert p.returncode == 1 and "stop the server first" in p.stderr
+    assert run_cli("tenants", "create", "Bad/Id", data=data, check=False).returncode == 1
+    assert run_cli("keys", "create", "--tenant", "acme", "--operator", data=data, check=False).returncode != 0
+    assert run_cli("keys", "create", "--tenant", "nosuch", "--scope", "read", data=data, check=False).returncode == 1
+    assert run_cli("tenants", "delete", "other", data=data, check=False).returncode == 2
+    # Tenants and keys can be managed while the server runs.
+    run_cli("tenants", "create", "third", data=data)
+    k = run_cli("keys", "create", "--tenant", "third", "--scope", "write", data=data).stdout.strip()
+    r = requests.post(server.url + "/v1/orders", json=ORDER, headers={"Authorization": f"Bearer {k}"})
+    assert r.status_code == 201 and r.json()["number"] == "#1001"
