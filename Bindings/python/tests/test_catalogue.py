@@ -20,3 +20,21 @@ def test_every_catalogue_method_has_a_wrapper(tenant):
     for name, (level, path) in orderbase.WRAPPERS.items():
         assert level == catalogue[name], name
         assert callable(resolve(engine if level == "engine" else tenant, path)), name
+
+
+def test_api_keys_create_list_revoke(tenant):
+    engine = tenant.engine
+    key = engine.api_keys.create("shop", "write", name="ci")
+    assert key["secret"].startswith("obk.shop.") and key["scope"] == "write"
+    assert [k["id"] for k in engine.api_keys.list("shop")] == [key["id"]]
+    assert all("secret" not in k for k in engine.api_keys.list("shop"))
+    assert engine.api_keys.revoke("shop", key["id"])["revoked_at"] is not None
+    assert list(engine.api_keys.list("shop")) == []
+    assert len(list(engine.api_keys.list("shop", include_revoked=True))) == 1
+    operator = engine.api_keys.create(None, "admin")
+    assert operator["secret"].startswith("obo.") and operator["tenant"] is None
+    try:
+        engine.api_keys.create("nosuch", "read")
+        raise AssertionError("expected NotFound")
+    except orderbase.NotFound:
+        pass

@@ -19,4 +19,14 @@ class TestCatalogue < Minitest::Test
       assert owner.public_send(receiver).respond_to?(meth), name
     end
   end
+
+  def test_api_keys_create_list_revoke
+    key = @engine.api_keys.create("shop", "write", name: "ci")
+    assert key[:secret].start_with?("obk.shop.")
+    assert_equal [key[:id]], @engine.api_keys.list("shop").map { |k| k[:id] }
+    refute_nil @engine.api_keys.revoke("shop", key[:id])[:revoked_at]
+    assert_empty @engine.api_keys.list("shop").to_a
+    assert_equal 1, @engine.api_keys.list("shop", include_revoked: true).count
+    assert_raises(Orderbase::NotFound) { @engine.api_keys.create("nosuch", "read") }
+  end
 end

@@ -114,9 +114,10 @@ class Engine(_Handle):
         self.root = os.fspath(root)
         self.tenants = _Tenants(self)
         self.methods = _Methods(self)
+        self.api_keys = _APIKeys(self)
 
     def call(self, method: str, request: Request = None) -> Json:
-        """Calls an engine-level method by name (tenants.*, methods.list)."""
+        """Calls an engine-level method by name (tenants.*, api_keys.*, methods.list)."""
         out = ctypes.c_void_p()
         rc = _native.lib.orderbase_engine_call(self._get(), method.encode("utf-8"), _encode(request), ctypes.byref(out))
         return _finish(rc, out)
@@ -197,6 +198,25 @@ class _Tenants:
         return self._e.call("tenants.delete", _merge({"id": id}, fields))
 
 
+class _APIKeys:
+    """API keys for the REST server (`orderbase serve`). tenant=None means operator keys."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._e = engine
+
+    def create(self, tenant: Optional[str], scope: str, **fields: Any) -> Json:
+        """api_keys.create: the answer's "secret" is shown only this once."""
+        return self._e.call("api_keys.create", _merge({"tenant": tenant, "scope": scope}, fields))
+
+    def list(self, tenant: Optional[str], **fields: Any) -> Iterator[Json]:
+        """api_keys.list, following cursors (include_revoked=True for all)."""
+        return _pages(self._e.call, "api_keys.list", _merge({"tenant": tenant}, fields), "starting_after", lambda p, d: d[-1]["id"])
+
+    def revoke(self, tenant: Optional[str], id: str, **fields: Any) -> Json:
+        """api_keys.revoke"""
+        return self._e.call("api_keys.revoke", _merge({"tenant": tenant, "id": id}, fields))
+
+
 class _Methods:
     def __init__(self, engine: Engine) -> None:
         self._e = engine
@@ -273,6 +293,9 @@ WRAPPERS: Dict[str, "tuple[str, str]"] = {
     "tenants.list": ("engine", "tenants.list"),
     "tenants.get": ("engine", "tenants.get"),
     "tenants.delete": ("engine", "tenants.delete"),
+    "api_keys.create": ("engine", "api_keys.create"),
+    "api_keys.list": ("engine", "api_keys.list"),
+    "api_keys.revoke": ("engine", "api_keys.revoke"),
     "orders.create": ("tenant", "orders.create"),
     "orders.get": ("tenant", "orders.get"),
     "orders.list": ("tenant", "orders.list"),

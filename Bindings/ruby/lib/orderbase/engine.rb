@@ -83,7 +83,7 @@ module Orderbase
   class Engine
     include Calls
     include Handle
-    attr_reader :root, :tenants, :catalogue
+    attr_reader :root, :tenants, :catalogue, :api_keys
 
     # Opens an engine. With a block, yields it and closes it afterwards.
     def self.open(root, **options)
@@ -103,9 +103,10 @@ module Orderbase
       @root = root.to_s
       @tenants = TenantsAPI.new(self)
       @catalogue = CatalogueAPI.new(self)
+      @api_keys = APIKeysAPI.new(self)
     end
 
-    # Calls an engine-level method by name (tenants.*, methods.list).
+    # Calls an engine-level method by name (tenants.*, api_keys.*, methods.list).
     def call(method, request = nil)
       out = FFI::MemoryPointer.new(:pointer)
       finish(Native.orderbase_engine_call(handle, method.to_s, encode(request), out), out)
@@ -183,6 +184,14 @@ module Orderbase
     def delete(id, **fields) = yield_call("tenants.delete", merge({ id: id }, fields))
   end
 
+  # API keys for the REST server (`orderbase serve`); tenant nil means operator keys.
+  class APIKeysAPI < API
+    # api_keys.create: the answer's :secret is shown only this once.
+    def create(tenant, scope, **fields) = yield_call("api_keys.create", merge({ tenant: tenant, scope: scope }, fields))
+    def list(tenant, **fields) = pages("api_keys.list", merge({ tenant: tenant }, fields), :starting_after) { |_p, d| d.last[:id] }
+    def revoke(tenant, id, **fields) = yield_call("api_keys.revoke", merge({ tenant: tenant, id: id }, fields))
+  end
+
   class CatalogueAPI < API
     # methods.list: the catalogue.
     def list = yield_call("methods.list", nil)[:data]
@@ -219,6 +228,9 @@ module Orderbase
     "tenants.list" => [:engine, :tenants, :list],
     "tenants.get" => [:engine, :tenants, :get],
     "tenants.delete" => [:engine, :tenants, :delete],
+    "api_keys.create" => [:engine, :api_keys, :create],
+    "api_keys.list" => [:engine, :api_keys, :list],
+    "api_keys.revoke" => [:engine, :api_keys, :revoke],
     "orders.create" => [:tenant, :orders, :create],
     "orders.get" => [:tenant, :orders, :get],
     "orders.list" => [:tenant, :orders, :list],
