@@ -89,7 +89,7 @@ test-c: lib $(C_TESTS) $(BINDIR)/quickstart
 	bash Tests/c/check_exports.sh $(LIB).0.1.0 include/orderbase.h
 	$(BINDIR)/abi_test
 	@if command -v valgrind >/dev/null; then \
-	  valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite $(BINDIR)/abi_test >/dev/null \
+	  valgrind -q --suppressions=Tests/c/valgrind.supp --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite $(BINDIR)/abi_test >/dev/null \
 	    && echo "abi_test under valgrind: no memory errors, no definite leaks"; \
 	else echo "valgrind not installed: memcheck run skipped"; fi
 	$(BINDIR)/crash_test $(BINDIR)/crash_child $(CRASH_ITERATIONS)
