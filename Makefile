@@ -167,5 +167,14 @@ bench: lib
 	$(CC) -O2 -g -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude Benchmarks/bench.c $(LINK) -lleveldb -lz -lpthread -lm -o $(BINDIR)/bench
 	$(BINDIR)/bench $(BENCH_ARGS)
 
+# REST vs the C ABI (Benchmarks/rest_bench.py): wrk on loopback against
+# `orderbase serve`, abi_calls.c in-process, the same calls in the same run.
+REST_BENCH_ARGS ?=
+bench-rest: lib cli
+	@$(MAKE) --no-print-directory apt-install PACKAGES=wrk
+	@mkdir -p $(BINDIR)
+	$(CC) -O2 -g -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude Benchmarks/abi_calls.c $(LINK) -lpthread -o $(BINDIR)/abi_calls
+	$(PYTHON) Benchmarks/rest_bench.py --cli $(CLI) --abi $(BINDIR)/abi_calls $(REST_BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD) .build

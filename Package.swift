@@ -13,12 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // No default traits: the server needs neither swift-configuration nor full Foundation.
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
-        // Already in Hummingbird's graph; named for NIOPosix's thread pool, the Logger and HTTP fields.
+        // The REST server: HTTP/1.1 on SwiftNIO directly (docs/decisions.md §14).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CLevelDB", path: "Sources/CLevelDB"),
@@ -39,11 +35,9 @@ let package = Package(
         ),
         .target(name: "OrderbaseServer", dependencies: [
             "OrderbaseAPI",
-            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "OrderbaseTransfer", dependencies: ["OrderbaseAPI", "CZlib"]),
         .executableTarget(name: "OrderbaseCLI", dependencies: [

@@ -81,6 +81,8 @@ public final class Engine: @unchecked Sendable {
     let clock: any EngineClock
     /// Ids of API keys (`key_…`).
     let keyIDs = IDGenerator()
+    /// API key records the REST server has read (`authenticate`).
+    let keyCache = KeyCache()
     private let lock = Mutex()
     /// Idle-tenant LRU: tenant id -> (registry key, core, last use tick).
     private var cache: [String: (key: FileID, core: TenantCore, tick: UInt64)] = [:]

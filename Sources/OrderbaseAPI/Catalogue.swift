@@ -7,14 +7,13 @@ public typealias Scope = APIKey.Scope
 public struct Route: Sendable {
     public let httpMethod: String
     public let path: String
+    /// The `{name}` segments of the path, in order.
+    public let parameters: [String]
+
     public init(_ httpMethod: String, _ path: String) {
         self.httpMethod = httpMethod
         self.path = path
-    }
-
-    /// The `{name}` segments of the path, in order.
-    public var parameters: [String] {
-        path.split(separator: "/").compactMap { s in
+        parameters = path.split(separator: "/").compactMap { s in
             s.hasPrefix("{") && s.hasSuffix("}") ? String(s.dropFirst().dropLast()) : nil
         }
     }
@@ -57,10 +56,18 @@ public struct Method: Sendable {
     /// 201 for methods that create a resource, else 200.
     public let successStatus: Int
     public let access: Access
+    /// Walks a whole tenant (audit.verify, integrity.check): seconds on a big one.
+    public let scansEverything: Bool
     public let target: Target
+    /// Request fields some route of the method carries in its path.
+    public let pathParameters: Set<String>
+    /// The fields a GET or DELETE route takes as query parameters: the request's
+    /// own fields but those in paths (`actor` and `request_id` come from the key
+    /// and X-Request-Id).
+    public let queryFields: [Property]
 
     init(_ name: String, _ scope: Scope, _ routes: [Route], _ summary: String, request: [Property] = [],
-         response: Schema, status: Int = 200, access: Access = .tenant, _ target: Target) {
+         response: Schema, status: Int = 200, access: Access = .tenant, scansEverything: Bool = false, _ target: Target) {
         self.name = name
         self.scope = scope
         self.routes = routes
@@ -69,7 +76,11 @@ public struct Method: Sendable {
         self.response = response
         self.successStatus = status
         self.access = access
+        self.scansEverything = scansEverything
         self.target = target
+        let inPaths = Set(routes.flatMap(\.parameters))
+        pathParameters = inPaths
+        queryFields = request.filter { !inPaths.contains($0.name) }
     }
 
     public var isEngineLevel: Bool {
@@ -89,14 +100,6 @@ public struct Method: Sendable {
         if case .ref("Order") = response { return true }
         return false
     }
-
-    /// Request fields some route of the method carries in its path.
-    public var pathParameters: Set<String> { Set(routes.flatMap(\.parameters)) }
-
-    /// The fields a GET or DELETE route takes as query parameters: the request's
-    /// own fields but those in paths (`actor` and `request_id` come from the key
-    /// and X-Request-Id).
-    public var queryFields: [Property] { request.filter { !pathParameters.contains($0.name) } }
 
     /// The whole request object, common fields included.
     public var requestSchema: Schema { .object(request + Catalogue.commonFields) }
@@ -227,13 +230,13 @@ public enum Catalogue {
                "Walk the tenant's audit hash chain and report the first broken link.",
                response: .object([req("ok", .boolean), req("entries_checked", .int(0...Int64.max)), req("head", .string()),
                                   opt("broken_at", .int(0...Int64.max)), opt("reason", .string())]),
-               .tenant { t, r throws(OrderbaseError) in try t.verifyAudit(r) }),
+               scansEverything: true, .tenant { t, r throws(OrderbaseError) in try t.verifyAudit(r) }),
         Method("integrity.check", .admin, [Route("GET", "/v1/integrity")],
                "Check that records, indexes, numbers, the event log and the audit chain agree.",
                request: [opt("max_problems", .int(1...1000))],
                response: .object([req("ok", .boolean), req("orders", .int(0...Int64.max)), req("events", .int(0...Int64.max)),
                                   req("audit_entries", .int(0...Int64.max)), req("problems", .list(.string()))]),
-               .tenant { t, r throws(OrderbaseError) in try t.checkIntegrity(r) }),
+               scansEverything: true, .tenant { t, r throws(OrderbaseError) in try t.checkIntegrity(r) }),
         Method("events.list", .read, [Route("GET", "/v1/events")], "The tenant's event log by sequence.",
                request: [opt("after_sequence", .int(0...Int64.max)), limit100,
                          opt("types", .list(.string(max: 128, min: 1), max: 100), "Exact types or wildcards (order.*, *).")],

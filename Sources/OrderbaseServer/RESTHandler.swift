@@ -93,22 +93,37 @@ public final class RESTHandler: Sendable {
 
     public var maxRequestBytes: Int { engine.options.maxRequestBytes }
 
-    /// The route template a request will be counted under (before the body is read).
-    public func routeLabel(method: String, path: String) -> String {
-        if case .found(let e, _) = routes.match(method: method, path: path) { return e.template }
-        return "unmatched"
+    /// A request's route, matched once: for `mayBlock`, `handle` and metrics.
+    public struct Routed: Sendable {
+        let match: RouteTable.Match
+        /// The route template (`/v1/orders/{id}`), or `unmatched`.
+        public var label: String {
+            if case .found(let e, _) = match { return e.template }
+            return "unmatched"
+        }
+        /// Whether answering may block its thread: writes wait for fsync, and
+        /// whole-tenant scans take long. Other reads (and the server's own
+        /// routes) are short and can run where they arrive.
+        public var mayBlock: Bool {
+            guard case .found(let e, _) = match, case .method(let m, let r) = e.target else { return false }
+            return r.httpMethod != "GET" || m.scansEverything
+        }
     }
 
-    public func handle(_ input: HTTPInput) -> HTTPOutput {
+    public func route(method: String, path: String) -> Routed { Routed(match: routes.match(method: method, path: path)) }
+
+    public func handle(_ input: HTTPInput) -> HTTPOutput { handle(input, route(method: input.method, path: input.path)) }
+
+    public func handle(_ input: HTTPInput, _ routed: Routed) -> HTTPOutput {
         let requestID = Self.requestID(input.header("x-request-id"))
         var out: HTTPOutput
         do {
-            out = try route(input, requestID: requestID)
+            out = try answer(input, routed.match, requestID: requestID)
         } catch let f as HTTPFailure {
-            out = HTTPOutput(status: f.status, headers: f.headers, body: f.body, route: routeLabel(method: input.method, path: input.path))
+            out = HTTPOutput(status: f.status, headers: f.headers, body: f.body, route: routed.label)
         } catch {
             let e = OrderbaseError(.internal, "\(error)")
-            out = HTTPOutput(status: 500, headers: [], body: e.json, route: "unmatched")
+            out = HTTPOutput(status: 500, headers: [], body: e.json, route: routed.label)
         }
         out.headers.append(("X-Request-Id", requestID))
         return out
@@ -121,8 +136,8 @@ public final class RESTHandler: Sendable {
     }
     static let requestIDs = IDGenerator()
 
-    private func route(_ input: HTTPInput, requestID: String) throws -> HTTPOutput {
-        switch routes.match(method: input.method, path: input.path) {
+    private func answer(_ input: HTTPInput, _ match: RouteTable.Match, requestID: String) throws -> HTTPOutput {
+        switch match {
         case .notFound:
             throw HTTPFailure(404, OrderbaseError(.notFound, "no route \(input.method) \(input.path)"))
         case .badPath(let why):

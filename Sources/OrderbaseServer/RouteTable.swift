@@ -9,11 +9,19 @@ struct RouteTable: Sendable {
         case healthz, metrics, openapi
     }
 
-    struct Entry: Sendable {
+    /// A class: matching hands entries around without copying the method.
+    final class Entry: Sendable {
         let httpMethod: String
         let template: String
         let segments: [Segment]
         let target: Target
+
+        init(httpMethod: String, template: String, segments: [Segment], target: Target) {
+            self.httpMethod = httpMethod
+            self.template = template
+            self.segments = segments
+            self.target = target
+        }
     }
 
     enum Segment: Sendable, Equatable {
@@ -31,6 +39,8 @@ struct RouteTable: Sendable {
     }
 
     let entries: [Entry]
+    /// Entries by their number of segments: a path is compared with those only.
+    private let bySegmentCount: [Int: [Entry]]
 
     init(methods: [Method] = Catalogue.methods) {
         var e: [Entry] = []
@@ -41,6 +51,7 @@ struct RouteTable: Sendable {
         e.append(Entry(httpMethod: "GET", template: "/metrics", segments: Self.parse("/metrics"), target: .metrics))
         e.append(Entry(httpMethod: "GET", template: "/v1/openapi.json", segments: Self.parse("/v1/openapi.json"), target: .openapi))
         entries = e
+        bySegmentCount = Dictionary(grouping: e, by: \.segments.count)
     }
 
     static func parse(_ template: String) -> [Segment] {
@@ -54,7 +65,9 @@ struct RouteTable: Sendable {
         guard path.hasPrefix("/"), !path.contains("//"), path == "/" || !path.hasSuffix("/") else { return .notFound }
         let raw = path.split(separator: "/", omittingEmptySubsequences: true)
         var segments: [String] = []
+        segments.reserveCapacity(raw.count)
         for s in raw {
+            if !s.utf8.contains(UInt8(ascii: "%")) { segments.append(String(s)); continue }
             guard let d = PercentDecoding.decode(s, plusIsSpace: false) else {
                 return .badPath("the path segment \"\(s)\" is not valid percent-encoded UTF-8")
             }
@@ -63,7 +76,7 @@ struct RouteTable: Sendable {
         var best: (Entry, [String: String], literals: Int)?
         var allowed: [String] = []
         var template = ""
-        for e in entries where e.segments.count == segments.count {
+        for e in bySegmentCount[segments.count] ?? [] {
             var params: [String: String] = [:]
             var literals = 0
             var ok = true

@@ -1,27 +1,32 @@
-import HTTPTypes
-import Hummingbird
-import Logging
+import Dispatch
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Orderbase
+import OrderbaseStore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `orderbase serve`: Hummingbird 2 (HTTP/1.1 on SwiftNIO) in front of a
-/// `RESTHandler`. Engine calls block (a synced write waits for fsync), so they
-/// run on a pool of threads of their own, never on the event loops or Swift's
-/// cooperative pool; concurrent writers then share fsyncs through the engine's
-/// group commit.
-public struct RESTServer: Sendable {
+/// `orderbase serve`: HTTP/1.1 on SwiftNIO in front of a `RESTHandler`.
+///
+/// Short reads run on the connection's event loop, where the request arrived.
+/// Writes block (a synced write waits for fsync) and whole-tenant scans take
+/// long, so they run on a pool of threads of their own and answer back on the
+/// event loop; concurrent writers then share fsyncs through the engine's group
+/// commit. docs/decisions.md §14 has the measurement that chose SwiftNIO
+/// directly over Hummingbird.
+public final class RESTServer: Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
-        /// Threads for engine calls (concurrent requests beyond this wait).
+        /// Threads for blocking engine calls (concurrent writes beyond this wait).
         public var threads = 16
         public var rest = RESTOptions()
         /// One log line per request on stderr.
         public var logRequests = true
+        /// Connections idle this long are closed.
+        public var idleTimeoutSeconds: Int64 = 60
         public init() {}
     }
 
@@ -33,80 +38,66 @@ public struct RESTServer: Sendable {
         self.configuration = configuration
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
-    /// `onListening` gets the bound address (`127.0.0.1:8080`; port 0 picks a free one).
+    /// Serves until SIGINT or SIGTERM, then stops accepting, lets requests in
+    /// flight finish (up to 10 s) and closes. `onListening` gets the bound
+    /// address (`127.0.0.1:8080`; port 0 picks a free one).
     public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         let pool = NIOThreadPool(numberOfThreads: configuration.threads)
         pool.start()
+        let connections = Connections()
         let handler = self.handler
-        let logRequests = configuration.logRequests
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            try await Self.respond(request, handler: handler, pool: pool, log: logRequests)
-        }
-        var logger = Logger(label: "orderbase")
-        logger.logLevel = .error
-        let app = Application(
-            responder: responder,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "orderbase"),
-            onServerRunning: { channel in
-                onListening(channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? 0)" } ?? "?")
-            },
-            logger: logger)
-        do {
-            try await app.runService()
-        } catch {
-            try? await pool.shutdownGracefully()
-            throw error
-        }
-        try? await pool.shutdownGracefully()
-    }
-
-    static func respond(_ request: Request, handler: RESTHandler, pool: NIOThreadPool, log: Bool) async throws -> Response {
-        let start = Self.monotonicSeconds()
-        let method = request.method.rawValue
-        let path = request.uri.path
-        var output: HTTPOutput
-        let limit = handler.maxRequestBytes
-        if let cl = request.headers[.contentLength], let n = Int(cl), n > limit {
-            output = Self.tooLarge(limit, route: handler.routeLabel(method: method, path: path))
-        } else {
-            var body: [UInt8] = []
-            var tooLarge = false
-            for try await chunk in request.body {
-                if body.count + chunk.readableBytes > limit { tooLarge = true; break }
-                body.append(contentsOf: chunk.readableBytesView)
-            }
-            if tooLarge {
-                output = Self.tooLarge(limit, route: handler.routeLabel(method: method, path: path))
-            } else {
-                let input = HTTPInput(method: method, path: path, query: request.uri.query,
-                                      headers: request.headers.map { ($0.name.canonicalName, $0.value) }, body: body)
-                do {
-                    output = try await pool.runIfActive { handler.handle(input) }
-                } catch {
-                    output = HTTPOutput(status: 503, headers: [("Retry-After", "1")],
-                                        body: Array(#"{"error":{"code":"unavailable","message":"the server is shutting down"}}"#.utf8),
-                                        route: handler.routeLabel(method: method, path: path))
+        let config = configuration
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(config.idleTimeoutSeconds)))
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(HTTPConnection(handler: handler, pool: pool, log: config.logRequests, connections: connections))
+                    connections.add(channel)
+                    channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 }
             }
+        let server: any Channel
+        do {
+            server = try await bootstrap.bind(host: config.host, port: config.port).get()
+        } catch {
+            try? await pool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+            throw error
         }
-        let seconds = Self.monotonicSeconds() - start
-        handler.metrics.record(method: method, route: output.route, status: output.status, seconds: seconds)
-        var headers = HTTPFields()
-        headers[.contentType] = output.contentType
-        for (name, value) in output.headers {
-            if let n = HTTPField.Name(name) { headers.append(HTTPField(name: n, value: value)) }
-        }
-        let requestID = output.headers.first { $0.name == "X-Request-Id" }?.value ?? "-"
-        if log { Self.logLine(method: method, path: path, status: output.status, seconds: seconds, requestID: requestID) }
-        var buffer = ByteBuffer()
-        buffer.writeBytes(output.body)
-        return Response(status: .init(code: output.status), headers: headers, body: .init(byteBuffer: buffer))
+        let address = server.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? 0)" } ?? "?"
+        onListening(address)
+
+        await Self.waitForTerminationSignal()
+        try? await server.close()
+        // Let requests in flight finish, then close what is left (idle keep-alives).
+        for _ in 0..<200 where connections.busy > 0 { try? await Task.sleep(nanoseconds: 50_000_000) }
+        for c in connections.all { try? await c.close() }
+        try? await pool.shutdownGracefully()
+        try? await group.shutdownGracefully()
     }
 
-    static func tooLarge(_ limit: Int, route: String) -> HTTPOutput {
-        let e = OrderbaseError(.limitExceeded, "the body is larger than max_request_bytes (\(limit))")
-        return HTTPOutput(status: 413, headers: [("Connection", "close")], body: e.json, route: route)
+    /// Returns once SIGINT or SIGTERM arrives (both are then ignored, so a
+    /// second signal does not kill the process mid-shutdown).
+    static func waitForTerminationSignal() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let queue = DispatchQueue(label: "orderbase.signals")
+            let once = Once()
+            var sources: [any DispatchSourceSignal] = []
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig, SIG_IGN)
+                let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+                s.setEventHandler { if once.first() { done.resume() } }
+                s.resume()
+                sources.append(s)
+            }
+            SignalSources.keep(sources)
+        }
     }
 
     static func monotonicSeconds() -> Double {
@@ -122,5 +113,173 @@ public struct RESTServer: Sendable {
         let line = "\(Timestamp.format(SystemClock().nowMilliseconds())) \(method) \(safePath) \(status) \(ms)ms \(requestID)\n"
         var bytes = Array(line.utf8)
         _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Open connections and how many are answering a request right now.
+final class Connections: @unchecked Sendable {
+    private let lock = Mutex()
+    private var channels: [ObjectIdentifier: any Channel] = [:]
+    private var inFlight = 0
+
+    func add(_ c: any Channel) { lock.withLock { channels[ObjectIdentifier(c)] = c } }
+    func remove(_ c: any Channel) { lock.withLock { channels[ObjectIdentifier(c)] = nil } }
+    var all: [any Channel] { lock.withLock { Array(channels.values) } }
+    func begin() { lock.withLock { inFlight += 1 } }
+    func end() { lock.withLock { inFlight -= 1 } }
+    var busy: Int { lock.withLock { inFlight } }
+}
+
+final class Once: @unchecked Sendable {
+    private let lock = Mutex()
+    private var done = false
+    func first() -> Bool { lock.withLock { defer { done = true }; return !done } }
+}
+
+/// Signal sources live as long as the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var held: [any DispatchSourceSignal] = []
+    static func keep(_ s: [any DispatchSourceSignal]) { held.append(contentsOf: s) }
+}
+
+/// One HTTP/1.1 connection: gathers a request (bounded by max_request_bytes),
+/// answers it through the `RESTHandler`, keeps the connection alive unless
+/// the client or a 413 says otherwise.
+final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let handler: RESTHandler
+    let pool: NIOThreadPool
+    let log: Bool
+    let connections: Connections
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+    private var discarded = 0
+    private var start = 0.0
+
+    init(handler: RESTHandler, pool: NIOThreadPool, log: Bool, connections: Connections) {
+        self.handler = handler
+        self.pool = pool
+        self.log = log
+        self.connections = connections
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            start = RESTServer.monotonicSeconds()
+            head = h
+            body.removeAll(keepingCapacity: true)
+            discarded = 0
+            tooLarge = false
+            if let cl = h.headers.first(name: "content-length"), let n = Int(cl), n > handler.maxRequestBytes {
+                tooLarge = true
+            }
+        case .body(var buf):
+            if tooLarge || body.count + buf.readableBytes > handler.maxRequestBytes {
+                tooLarge = true
+                discarded += buf.readableBytes
+                // Reading a huge body only to drop it is pointless: answer and close.
+                if discarded > 16 * handler.maxRequestBytes, let h = head {
+                    head = nil
+                    answer(context, h, Self.tooLarge(handler), close: true)
+                }
+                return
+            }
+            body.append(contentsOf: buf.readBytes(length: buf.readableBytes) ?? [])
+        case .end:
+            guard let h = head else { return }
+            head = nil
+            if tooLarge {
+                answer(context, h, Self.tooLarge(handler), close: true)
+                return
+            }
+            let components = h.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            let path = String(components[0])
+            let input = HTTPInput(method: h.method.rawValue, path: path, query: components.count > 1 ? String(components[1]) : nil,
+                                  headers: h.headers.map { ($0.name.lowercased(), $0.value) }, body: body)
+            body = []
+            connections.begin()
+            let routed = handler.route(method: input.method, path: path)
+            if routed.mayBlock {
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let handler = self.handler
+                pool.runIfActive(eventLoop: context.eventLoop) { handler.handle(input, routed) }.whenComplete { result in
+                    let (me, ctx) = bound.value
+                    switch result {
+                    case .success(let out): me.answer(ctx, h, out, close: false)
+                    case .failure: me.answer(ctx, h, Self.unavailable(routed), close: true)
+                    }
+                    me.connections.end()
+                }
+            } else {
+                answer(context, h, handler.handle(input, routed), close: false)
+                connections.end()
+            }
+        }
+    }
+
+    static func tooLarge(_ handler: RESTHandler) -> HTTPOutput {
+        let e = OrderbaseError(.limitExceeded, "the body is larger than max_request_bytes (\(handler.maxRequestBytes))")
+        return HTTPOutput(status: 413, headers: [("X-Request-Id", RESTHandler.requestID(nil))], body: e.json, route: "unmatched")
+    }
+
+    static func unavailable(_ routed: RESTHandler.Routed) -> HTTPOutput {
+        HTTPOutput(status: 503, headers: [("Retry-After", "1"), ("X-Request-Id", RESTHandler.requestID(nil))],
+                   body: Array(#"{"error":{"code":"unavailable","message":"the server is shutting down"}}"#.utf8),
+                   route: routed.label)
+    }
+
+    private func answer(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ out: HTTPOutput, close: Bool) {
+        var out = out
+        if out.status == 413 {
+            out.route = handler.route(method: h.method.rawValue, path: String(h.uri.split(separator: "?", omittingEmptySubsequences: false)[0])).label
+        }
+        let seconds = RESTServer.monotonicSeconds() - start
+        handler.metrics.record(method: h.method.rawValue, route: out.route, status: out.status, seconds: seconds)
+        let keepAlive = h.isKeepAlive && !close
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(out.headers.count + 4)
+        headers.add(name: "Content-Type", value: out.contentType)
+        headers.add(name: "Content-Length", value: String(out.body.count))
+        for (name, value) in out.headers { headers.add(name: name, value: value) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let response = HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: out.status), headers: headers)
+        context.write(wrapOutboundOut(.head(response)), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: out.body.count)
+        buffer.writeBytes(out.body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        let done = context.writeAndFlushPromise(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+        if log {
+            let requestID = out.headers.first { $0.name == "X-Request-Id" }?.value ?? "-"
+            RESTServer.logLine(method: h.method.rawValue, path: String(h.uri.split(separator: "?", omittingEmptySubsequences: false)[0]),
+                               status: out.status, seconds: seconds, requestID: requestID)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, head == nil {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+extension ChannelHandlerContext {
+    func writeAndFlushPromise(_ data: NIOAny) -> EventLoopFuture<Void> {
+        let p = eventLoop.makePromise(of: Void.self)
+        writeAndFlush(data, promise: p)
+        return p.futureResult
     }
 }

@@ -70,6 +70,20 @@ public enum SmallFiles {
         return out
     }
 
+    /// What changes when a file is replaced or rewritten (inode, size, mtime),
+    /// or nil when it does not exist: a cache of its contents stays valid while
+    /// its stamp does.
+    public struct Stamp: Equatable, Sendable {
+        let inode: UInt64, size: Int64, seconds: Int64, nanoseconds: Int64
+    }
+
+    public static func stamp(dir: String, name: String) -> Stamp? {
+        var st = stat()
+        guard lstat(dir + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Stamp(inode: UInt64(st.st_ino), size: Int64(st.st_size), seconds: Int64(st.st_mtim.tv_sec),
+                     nanoseconds: Int64(st.st_mtim.tv_nsec))
+    }
+
     /// Names of the regular files in `dir` that `accept` admits, sorted; a
     /// missing directory is empty.
     public static func list(dir: String, accept: (String) -> Bool) throws(StoreError) -> [String] {

@@ -66,6 +66,23 @@ public struct APIKey: Sendable, Equatable {
     }
 }
 
+/// Key records by id with the stamp of the file they came from.
+final class KeyCache: @unchecked Sendable {
+    private let lock = Mutex()
+    private var entries: [String: (stamp: SmallFiles.Stamp, key: APIKey)] = [:]
+
+    func get(_ id: String, _ stamp: SmallFiles.Stamp) -> APIKey? {
+        lock.withLock { entries[id].flatMap { $0.stamp == stamp ? $0.key : nil } }
+    }
+
+    func put(_ id: String, _ stamp: SmallFiles.Stamp, _ key: APIKey) {
+        lock.withLock {
+            if entries.count >= 10_000 { entries.removeAll() }
+            entries[id] = (stamp, key)
+        }
+    }
+}
+
 /// A parsed secret: which record to check and the random part.
 struct KeyToken {
     let tenant: String?
@@ -183,8 +200,22 @@ extension Engine {
     /// The live key a bearer secret names, or nil for anything else: malformed,
     /// unknown tenant or key, wrong secret, revoked. The caller answers every
     /// nil the same way, so nothing about tenants or keys leaks.
+    ///
+    /// Records are cached with their file's stamp (inode, size, mtime); one
+    /// `lstat` per call tells whether the record changed (a revocation rewrites
+    /// it), so a revoked key fails from the next request on.
     public func authenticate(_ secret: String) -> APIKey? {
-        guard let token = KeyToken(secret), let key = try? loadKey(token.id, tenant: token.tenant) else { return nil }
+        guard let token = KeyToken(secret) else { return nil }
+        let dir = token.tenant.map { directory.root + "/tenants/" + $0 + "/keys" } ?? directory.operatorKeysPath
+        guard let stamp = SmallFiles.stamp(dir: dir, name: token.id + ".json") else { return nil }
+        let key: APIKey
+        if let cached = keyCache.get(token.id, stamp) {
+            key = cached
+        } else {
+            guard let loaded = try? loadKey(token.id, tenant: token.tenant) else { return nil }
+            keyCache.put(token.id, stamp, loaded)
+            key = loaded
+        }
         guard key.revokedAt == nil, key.tenant == token.tenant else { return nil }
         let hash = Array(Crypto.hex(Crypto.sha256(Array(token.secret.utf8))).utf8)
         let stored = Array(key.secretHash.utf8)
