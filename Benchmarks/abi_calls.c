@@ -14,19 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "timing.h"
+
 static const char *ORDER =
     "{\"line_items\":[{\"sku\":\"85123A\",\"title\":\"White hanging heart t-light holder\",\"quantity\":6,\"unit_price\":255}]}";
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 typedef struct {
     orderbase_tenant *tenant;

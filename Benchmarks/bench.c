@@ -29,18 +29,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "timing.h"
+
 #define DATA "../shared/data/online-retail-2010-12-to-2011-09.csv.gz"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, cmp_double);

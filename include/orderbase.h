@@ -120,7 +120,9 @@ void orderbase_engine_close(orderbase_engine *engine);
 
 /**
  * orderbase_engine_call — call an engine-level method ("tenants.create",
- * "tenants.list", "tenants.get", "tenants.delete").
+ * "tenants.list", "tenants.get", "tenants.delete", "methods.list", and, since
+ * 0.1.0 of the REST server, "api_keys.create", "api_keys.list",
+ * "api_keys.revoke": keys for `orderbase serve`, docs/rest.md).
  *
  * @param engine         [in]  an open engine.
  * @param method         [in]  method name.

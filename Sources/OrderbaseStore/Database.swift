@@ -111,7 +111,9 @@ public final class Database: @unchecked Sendable {
         }
     }
 
-    public func snapshot() -> Snapshot { Snapshot(db: db) }
+    /// A read view. `fillCache: false` for bulk scans (exports): blocks they
+    /// read do not push the hot set out of the shared block cache.
+    public func snapshot(fillCache: Bool = true) -> Snapshot { Snapshot(db: db, fillCache: fillCache) }
 
     /// Visits keys in [start, end) (or (end..start] reversed), stopping when
     /// `body` returns false.
@@ -186,12 +188,13 @@ public final class Snapshot: @unchecked Sendable {
     private let snap: OpaquePointer
     let readOptions: OpaquePointer
 
-    init(db: OpaquePointer) {
+    init(db: OpaquePointer, fillCache: Bool) {
         self.db = db
         self.snap = leveldb_create_snapshot(db)!
         self.readOptions = leveldb_readoptions_create()!
         leveldb_readoptions_set_snapshot(readOptions, snap)
         leveldb_readoptions_set_verify_checksums(readOptions, 0)
+        if !fillCache { leveldb_readoptions_set_fill_cache(readOptions, 0) }
     }
 
     deinit {

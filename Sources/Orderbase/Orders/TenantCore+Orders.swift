@@ -387,7 +387,7 @@ extension TenantCore {
     /// without holding more than one record at a time: for exports. `body`
     /// returns false to stop.
     public func forEachOrder(_ body: ([UInt8]) throws -> Bool) throws {
-        let snap = database.snapshot()
+        let snap = database.snapshot(fillCache: false)
         try database.scan(from: [Keyspace.order], to: [Keyspace.order + 1], snapshot: snap) { _, v in try body(Array(v)) }
     }
 
