@@ -206,7 +206,13 @@ extension Engine {
     /// it), so a revoked key fails from the next request on.
     public func authenticate(_ secret: String) -> APIKey? {
         guard let token = KeyToken(secret) else { return nil }
-        let dir = token.tenant.map { directory.root + "/tenants/" + $0 + "/keys" } ?? directory.operatorKeysPath
+        let dir: String
+        if let t = token.tenant {
+            guard let d = try? directory.keysPath(t) else { return nil }
+            dir = d
+        } else {
+            dir = directory.operatorKeysPath
+        }
         guard let stamp = SmallFiles.stamp(dir: dir, name: token.id + ".json") else { return nil }
         let key: APIKey
         if let cached = keyCache.get(token.id, stamp) {

@@ -1,0 +1,350 @@
+/// A compiled JSON-Logic expression (jsonlogic.com), with Orderbase's
+/// extensions under the `ob.` prefix. Compile once (`Expression(json)`),
+/// evaluate many times (`evaluate(data)`): operators are resolved and `var`
+/// paths split at compile time, so evaluation walks a small tree.
+///
+/// Semantics follow the reference implementation (json-logic-js) exactly,
+/// including JavaScript's truthiness and coercions (docs/expressions.md).
+public struct Expression: Sendable {
+    public let json: JSON
+    let root: Node
+
+    public init(_ json: JSON) throws(OrderbaseError) {
+        self.json = json
+        var depth = 0
+        root = try Self.compile(json, path: "", depth: &depth)
+    }
+
+    /// The value of the expression for `data`, with NaN and the infinities as `null`.
+    public func evaluate(_ data: JSON, context: EvaluationContext = EvaluationContext()) throws(OrderbaseError) -> JSON {
+        var steps = 0
+        return JS.sanitized(try root.eval(data, context, &steps))
+    }
+
+    /// Whether the expression's value is truthy for `data` (a guard's answer).
+    public func test(_ data: JSON, context: EvaluationContext = EvaluationContext()) throws(OrderbaseError) -> Bool {
+        var steps = 0
+        return JS.truthy(try root.eval(data, context, &steps))
+    }
+
+    static let maxDepth = 64
+    static let maxSteps = 1_000_000
+
+    static func compile(_ json: JSON, path: String, depth: inout Int) throws(OrderbaseError) -> Node {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > maxDepth { throw OrderbaseError.invalid("the expression nests deeper than \(maxDepth)", field: path.isEmpty ? nil : path) }
+        switch json {
+        case .array(let items):
+            var nodes: [Node] = []
+            for (n, i) in items.enumerated() { nodes.append(try compile(i, path: "\(path)[\(n)]", depth: &depth)) }
+            return .list(nodes)
+        case .object(let o) where o.count == 1:
+            let (name, raw) = (o.members[0].key, o.members[0].value)
+            guard let op = Op(rawValue: name) else {
+                throw OrderbaseError(.invalidArgument, "unknown operator \"\(name)\"", field: path.isEmpty ? nil : path,
+                                     details: .object(["operator": .string(name)]))
+            }
+            let argsJSON: [JSON]
+            if case .array(let a) = raw { argsJSON = a } else { argsJSON = [raw] }
+            var args: [Node] = []
+            let here = path.isEmpty ? name : "\(path).\(name)"
+            for (n, a) in argsJSON.enumerated() { args.append(try compile(a, path: "\(here)[\(n)]", depth: &depth)) }
+            if let (lo, hi) = op.arity, !(lo...hi).contains(args.count) {
+                throw OrderbaseError.invalid("\(name) takes \(lo == hi ? "\(lo)" : "\(lo) to \(hi)") arguments, got \(args.count)",
+                                             field: here)
+            }
+            if op == .variable, case .literal(let p)? = args.first {
+                // The common case, a constant path: split it now.
+                return .variable(Variable(p), args.count > 1 ? args[1] : nil)
+            }
+            return .op(op, args)
+        case .object(let o) where o.isEmpty:
+            return .literal(json)
+        case .object:
+            throw OrderbaseError.invalid("an object in an expression must have exactly one key, the operator", field: path.isEmpty ? nil : path)
+        default:
+            return .literal(json)
+        }
+    }
+}
+
+/// What an expression can see besides its data: the engine's clock (for `ob.now`).
+public struct EvaluationContext: Sendable {
+    public var nowMilliseconds: Int64
+    public init(nowMilliseconds: Int64 = SystemClock().nowMilliseconds()) { self.nowMilliseconds = nowMilliseconds }
+}
+
+enum Op: String, CaseIterable {
+    case variable = "var", missing, missingSome = "missing_some"
+    case `if`, ternary = "?:", eq = "==", strictEq = "===", ne = "!=", strictNe = "!==", not = "!", truthy = "!!", or, and
+    case gt = ">", ge = ">=", lt = "<", le = "<=", max, min, plus = "+", minus = "-", times = "*", divide = "/", modulo = "%"
+    case map, filter, reduce, all, none, some, merge, `in`, cat, substr, log
+    // Orderbase's extensions.
+    case startsWith = "ob.starts_with", endsWith = "ob.ends_with", contains = "ob.contains"
+    case now = "ob.now", days = "ob.days", hours = "ob.hours", minutes = "ob.minutes"
+    case before = "ob.before", after = "ob.after", plusTime = "ob.add"
+
+    /// Argument counts checked at compile time (nil: any).
+    var arity: (Int, Int)? {
+        switch self {
+        case .variable: (0, 2)
+        case .missingSome: (2, 2)
+        case .not, .truthy: (0, 1)
+        case .gt, .ge, .eq, .strictEq, .ne, .strictNe, .modulo, .divide: (2, 2)
+        case .lt, .le: (2, 3)
+        case .map, .filter, .all, .none, .some: (2, 2)
+        case .reduce: (2, 3)
+        case .in: (2, 2)
+        case .substr: (2, 3)
+        case .minus: (1, 2)
+        case .times: (1, Int.max)
+        case .startsWith, .endsWith, .contains, .before, .after, .plusTime: (2, 2)
+        case .now: (0, 0)
+        case .days, .hours, .minutes: (1, 1)
+        default: nil
+        }
+    }
+}
+
+/// A `var` path split once: `order.line_items.0.sku` → ["order", "line_items", "0", "sku"].
+struct Variable: Sendable {
+    let whole: Bool
+    let parts: [String]
+    let source: JSON
+
+    init(_ p: JSON) {
+        source = p
+        switch p {
+        case .null: (whole, parts) = (true, [])
+        case .string(let s) where s.isEmpty: (whole, parts) = (true, [])
+        default: (whole, parts) = (false, JS.string(p).split(separator: ".", omittingEmptySubsequences: false).map(String.init))
+        }
+    }
+
+    /// json-logic-js: a missing step, or a null/undefined on the way, gives the default; a null leaf is null.
+    func lookup(_ data: JSON, default d: JSON) -> JSON {
+        if whole { return data }
+        var cur = data
+        for p in parts {
+            switch cur {
+            case .object(let o):
+                guard let next = o[p] else { return d }
+                cur = next
+            case .array(let a):
+                guard let i = Int(p), i >= 0, i < a.count, String(i) == p else { return d }
+                cur = a[i]
+            case .string(let s):
+                if p == "length" { cur = .int(Int64(s.utf16.count)); continue }
+                guard let i = Int(p), i >= 0, i < s.utf16.count else { return d }
+                let u = Array(s.utf16)
+                cur = .string(String(decoding: [u[i]], as: UTF16.self))
+            default:
+                return d
+            }
+        }
+        return cur
+    }
+}
+
+indirect enum Node: Sendable {
+    case literal(JSON)
+    case list([Node])
+    case variable(Variable, Node?)
+    case op(Op, [Node])
+
+    func eval(_ data: JSON, _ ctx: EvaluationContext, _ steps: inout Int) throws(OrderbaseError) -> JSON {
+        steps += 1
+        if steps > Expression.maxSteps { throw OrderbaseError(.limitExceeded, "the expression took more than \(Expression.maxSteps) steps") }
+        switch self {
+        case .literal(let v): return v
+        case .list(let items):
+            var out: [JSON] = []
+            out.reserveCapacity(items.count)
+            for i in items { out.append(try i.eval(data, ctx, &steps)) }
+            return .array(out)
+        case .variable(let v, let d):
+            return v.lookup(data, default: try d?.eval(data, ctx, &steps) ?? .null)
+        case .op(let op, let args):
+            return try Self.apply(op, args, data, ctx, &steps)
+        }
+    }
+
+    static func apply(_ op: Op, _ args: [Node], _ data: JSON, _ ctx: EvaluationContext, _ steps: inout Int) throws(OrderbaseError) -> JSON {
+        // Operators that decide which arguments to evaluate.
+        switch op {
+        case .if, .ternary:
+            var i = 0
+            while i < args.count - 1 {
+                if JS.truthy(try args[i].eval(data, ctx, &steps)) { return try args[i + 1].eval(data, ctx, &steps) }
+                i += 2
+            }
+            return i == args.count - 1 ? try args[i].eval(data, ctx, &steps) : .null
+        case .and, .or:
+            var current = JSON.null
+            for a in args {
+                current = try a.eval(data, ctx, &steps)
+                if JS.truthy(current) != (op == .and) { return current }
+            }
+            return current
+        case .filter, .map, .all, .none, .some:
+            let scoped = try args[0].eval(data, ctx, &steps)
+            guard case .array(let items) = scoped else { return op == .map || op == .filter ? .array([]) : .bool(op == .none) }
+            switch op {
+            case .map:
+                var out: [JSON] = []
+                for i in items { out.append(try args[1].eval(i, ctx, &steps)) }
+                return .array(out)
+            case .all:
+                if items.isEmpty { return .bool(false) }
+                for i in items where !JS.truthy(try args[1].eval(i, ctx, &steps)) { return .bool(false) }
+                return .bool(true)
+            default:
+                var out: [JSON] = []
+                for i in items where JS.truthy(try args[1].eval(i, ctx, &steps)) {
+                    out.append(i)
+                    if op == .some { return .bool(true) }
+                    if op == .none { return .bool(false) }
+                }
+                return op == .filter ? .array(out) : .bool(op == .none)
+            }
+        case .reduce:
+            let scoped = try args[0].eval(data, ctx, &steps)
+            var acc = args.count > 2 ? try args[2].eval(data, ctx, &steps) : .null
+            guard case .array(let items) = scoped else { return acc }
+            for i in items { acc = try args[1].eval(.object(["current": i, "accumulator": acc]), ctx, &steps) }
+            return acc
+        default:
+            break
+        }
+        var v: [JSON] = []
+        v.reserveCapacity(args.count)
+        for a in args { v.append(try a.eval(data, ctx, &steps)) }
+        func arg(_ i: Int) -> JSON { i < v.count ? v[i] : .null }
+        switch op {
+        case .variable:
+            return Variable(arg(0)).lookup(data, default: arg(1))
+        case .missing:
+            let keys: [JSON]
+            if case .array(let a)? = v.first { keys = a } else { keys = v }
+            return .array(keys.filter { k in
+                let x = Variable(k).lookup(data, default: .null)
+                return x == .null || x == .string("")
+            })
+        case .missingSome:
+            guard case .array(let keys) = arg(1) else { return .array([]) }
+            let need = JS.toNumber(arg(0))
+            let missing = keys.filter { k in
+                let x = Variable(k).lookup(data, default: .null)
+                return x == .null || x == .string("")
+            }
+            return Double(keys.count - missing.count) >= need ? .array([]) : .array(missing)
+        case .eq: return .bool(JS.looseEquals(arg(0), arg(1)))
+        case .ne: return .bool(!JS.looseEquals(arg(0), arg(1)))
+        case .strictEq: return .bool(JS.strictEquals(arg(0), arg(1)))
+        case .strictNe: return .bool(!JS.strictEquals(arg(0), arg(1)))
+        case .not: return .bool(!JS.truthy(arg(0)))
+        case .truthy: return .bool(JS.truthy(arg(0)))
+        case .gt: return .bool(JS.less(arg(1), arg(0), orEqual: false))
+        case .ge: return .bool(JS.less(arg(1), arg(0), orEqual: true))
+        case .lt, .le:
+            let orEqual = op == .le
+            if v.count == 3 { return .bool(JS.less(v[0], v[1], orEqual: orEqual) && JS.less(v[1], v[2], orEqual: orEqual)) }
+            return .bool(JS.less(arg(0), arg(1), orEqual: orEqual))
+        case .max, .min:
+            var r: Double = op == .max ? -.infinity : .infinity
+            for x in v {
+                let n = JS.toNumber(x)
+                if n.isNaN { return .double(.nan) }
+                r = op == .max ? Swift.max(r, n) : Swift.min(r, n)
+            }
+            return JS.number(r)
+        case .plus:
+            var sum = 0.0
+            for x in v { sum += JS.parseFloat(x) }
+            return JS.number(sum)
+        case .times:
+            if v.count == 1 { return v[0] }  // reduce without an initial value returns the lone element as is
+            var product = JS.parseFloat(v[0])
+            for x in v.dropFirst() { product *= JS.parseFloat(x) }
+            return JS.number(product)
+        case .minus:
+            if v.count == 1 { return JS.number(-JS.toNumber(v[0])) }
+            return JS.number(JS.toNumber(v[0]) - JS.toNumber(v[1]))
+        case .divide: return JS.number(JS.toNumber(arg(0)) / JS.toNumber(arg(1)))
+        case .modulo: return JS.number(JS.toNumber(arg(0)).truncatingRemainder(dividingBy: JS.toNumber(arg(1))))
+        case .merge:
+            var out: [JSON] = []
+            for x in v { if case .array(let a) = x { out.append(contentsOf: a) } else { out.append(x) } }
+            return .array(out)
+        case .in:
+            switch arg(1) {
+            case .string(let s): return .bool(contains(s, JS.string(arg(0))))
+            case .array(let a): return .bool(a.contains { JS.strictEquals($0, arg(0)) })
+            default: return .bool(false)
+            }
+        case .cat:
+            return .string(v.map { $0 == .null ? "" : JS.string($0) }.joined())
+        case .substr:
+            let u = Array(JS.string(arg(0)).utf16)
+            let n = u.count
+            var start = Int(clamping: Int64(JS.toNumber(arg(1)).clampedToInt))
+            if start < 0 { start = Swift.max(n + start, 0) }
+            start = Swift.min(start, n)
+            var end = n
+            if v.count > 2 {
+                let len = Int(clamping: Int64(JS.toNumber(v[2]).clampedToInt))
+                end = len < 0 ? Swift.max(start, n + len) : Swift.min(n, start + Swift.max(0, len))
+            }
+            return .string(String(decoding: u[start..<Swift.max(start, end)], as: UTF16.self))
+        case .log:
+            return arg(0)
+        case .startsWith, .endsWith, .contains:
+            guard case .string(let s) = arg(0), case .string(let p) = arg(1) else { return .bool(false) }
+            let a = s.lowercased(), b = p.lowercased()
+            return .bool(op == .startsWith ? a.hasPrefix(b) : op == .endsWith ? a.hasSuffix(b) : contains(a, b))
+        case .now:
+            return .string(Timestamp.format(ctx.nowMilliseconds))
+        case .days, .hours, .minutes:
+            let unit: Double = op == .days ? 86_400_000 : op == .hours ? 3_600_000 : 60_000
+            return JS.number(JS.toNumber(arg(0)) * unit)
+        case .before, .after:
+            guard let a = instant(arg(0)), let b = instant(arg(1)) else { return .bool(false) }
+            return .bool(op == .before ? a < b : a > b)
+        case .plusTime:
+            guard let a = instant(arg(0)) else { return .null }
+            let d = JS.toNumber(arg(1))
+            guard d.isFinite, abs(d) < 1e15 else { return .null }
+            return .string(Timestamp.format(a + Int64(d)))
+        default:
+            return .null  // the lazy operators returned above
+        }
+    }
+
+    /// A timestamp (RFC 3339 string) or epoch milliseconds.
+    static func instant(_ v: JSON) -> Int64? {
+        switch v {
+        case .string(let s): return Timestamp.parse(s)
+        case .int(let n): return n
+        case .double(let d) where d.isFinite && abs(d) < 1e15: return Int64(d)
+        default: return nil
+        }
+    }
+
+    /// `String.prototype.indexOf(needle) !== -1`, by UTF-16 code units.
+    static func contains(_ hay: String, _ needle: String) -> Bool {
+        if needle.isEmpty { return true }
+        let h = Array(hay.utf16), n = Array(needle.utf16)
+        guard n.count <= h.count else { return false }
+        for i in 0...(h.count - n.count) where h[i] == n[0] && Array(h[i..<(i + n.count)]) == n { return true }
+        return false
+    }
+}
+
+extension Double {
+    /// JavaScript's ToIntegerOrInfinity, clamped into Int64 (NaN is 0).
+    var clampedToInt: Double {
+        if isNaN { return 0 }
+        return Swift.max(-9.2e18, Swift.min(9.2e18, rounded(.towardZero)))
+    }
+}

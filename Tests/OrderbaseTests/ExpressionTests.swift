@@ -1,0 +1,128 @@
+import Testing
+@testable import Orderbase
+
+/// JSON-Logic's documented semantics (jsonlogic.com, "Supported operations",
+/// and the behaviour of its reference implementation), case by case:
+/// (logic, data, expected result).
+let jsonLogicCases: [(String, String, String)] = [
+    // Truthiness, as !! reports it: 0, "", [], null, false are falsy; "0", {}, [0] truthy.
+    (#"{"!!": [0]}"#, "null", "false"), (#"{"!!": [""]}"#, "null", "false"), (#"{"!!": [[]]}"#, "null", "false"),
+    (#"{"!!": [null]}"#, "null", "false"), (#"{"!!": ["0"]}"#, "null", "true"), (#"{"!!": [[0]]}"#, "null", "true"),
+    (#"{"!!": [{}]}"#, "null", "true"), (#"{"!!": [-1]}"#, "null", "true"), (#"{"!": [[]]}"#, "null", "true"),
+    (#"{"!": true}"#, "null", "false"), (#"{"!": [false]}"#, "null", "true"),
+    // Equality with coercion, and without.
+    (#"{"==": [1, 1]}"#, "null", "true"), (#"{"==": [1, "1"]}"#, "null", "true"), (#"{"==": [0, false]}"#, "null", "true"),
+    (#"{"==": ["", 0]}"#, "null", "true"), (#"{"==": [null, 0]}"#, "null", "false"), (#"{"==": [null, null]}"#, "null", "true"),
+    (#"{"==": [[1,2], "1,2"]}"#, "null", "true"), (#"{"==": [1.0, 1]}"#, "null", "true"), (#"{"==": ["a", "b"]}"#, "null", "false"),
+    (#"{"===": [1, "1"]}"#, "null", "false"), (#"{"===": [1, 1.0]}"#, "null", "true"), (#"{"!=": [1, "1"]}"#, "null", "false"),
+    (#"{"!==": [1, "1"]}"#, "null", "true"), (#"{"==": [true, "1"]}"#, "null", "true"), (#"{"==": [[], false]}"#, "null", "true"),
+    // Comparisons, between, string order.
+    (#"{">": [2, 1]}"#, "null", "true"), (#"{">=": [1, 1]}"#, "null", "true"), (#"{"<": [1, 2]}"#, "null", "true"),
+    (#"{"<=": [2, 1]}"#, "null", "false"), (#"{"<": [1, 2, 3]}"#, "null", "true"), (#"{"<": [1, 1, 3]}"#, "null", "false"),
+    (#"{"<=": [1, 1, 3]}"#, "null", "true"), (#"{"<": ["11", "2"]}"#, "null", "true"), (#"{"<": ["11", 2]}"#, "null", "false"),
+    (#"{">": ["a", 1]}"#, "null", "false"), (#"{"<": [null, 1]}"#, "null", "true"),
+    // if: chains, else, nothing left.
+    (#"{"if": [true, "yes", "no"]}"#, "null", #""yes""#), (#"{"if": [false, "yes", "no"]}"#, "null", #""no""#),
+    (#"{"if": [false, 1, false, 2, 3]}"#, "null", "3"), (#"{"if": [false, 1, true, 2, 3]}"#, "null", "2"),
+    (#"{"if": [false, 1]}"#, "null", "null"), (#"{"if": []}"#, "null", "null"), (#"{"?:": [[], "a", "b"]}"#, "null", #""b""#),
+    // and / or return a value, not a boolean.
+    (#"{"or": [false, 0, "a"]}"#, "null", #""a""#), (#"{"or": [false, 0]}"#, "null", "0"), (#"{"and": [1, "x", 3]}"#, "null", "3"),
+    (#"{"and": [1, "", 3]}"#, "null", #""""#), (#"{"and": []}"#, "null", "null"),
+    // Arithmetic: + and * take parseFloat, - / % take Number().
+    (#"{"+": [1, 2, 3]}"#, "null", "6"), (#"{"+": ["3.5", 1]}"#, "null", "4.5"), (#"{"+": ["3abc", 1]}"#, "null", "4"),
+    (#"{"+": "3.14"}"#, "null", "3.14"), (#"{"+": []}"#, "null", "0"), (#"{"+": ["abc", 1]}"#, "null", "null"),
+    (#"{"*": [2, "3"]}"#, "null", "6"), (#"{"*": ["2"]}"#, "null", #""2""#), (#"{"-": [5, 2]}"#, "null", "3"),
+    (#"{"-": [2]}"#, "null", "-2"), (#"{"-": ["5", "2"]}"#, "null", "3"), (#"{"-": ["5x", 2]}"#, "null", "null"),
+    (#"{"/": [6, 4]}"#, "null", "1.5"), (#"{"/": [1, 0]}"#, "null", "null"), (#"{"%": [7, 3]}"#, "null", "1"),
+    (#"{"%": [-7, 3]}"#, "null", "-1"), (#"{"max": [1, 3, 2]}"#, "null", "3"), (#"{"min": [1, "0", 2]}"#, "null", "0"),
+    (#"{"max": []}"#, "null", "null"), (#"{"max": [1, "x"]}"#, "null", "null"), (#"{"+": [null, true]}"#, "null", "null"),
+    (#"{"-": [null, true]}"#, "null", "-1"),
+    // var: dotted paths, array indexes, defaults, the whole data, computed names.
+    (#"{"var": "a"}"#, #"{"a":1}"#, "1"), (#"{"var": "a.b.c"}"#, #"{"a":{"b":{"c":"deep"}}}"#, #""deep""#),
+    (#"{"var": ["z", 26]}"#, #"{"a":1}"#, "26"), (#"{"var": 1}"#, #"["a","b"]"#, #""b""#), (#"{"var": "1"}"#, #"["a","b"]"#, #""b""#),
+    (#"{"var": ""}"#, "5", "5"), (#"{"var": []}"#, #"{"x":1}"#, #"{"x":1}"#), (#"{"var": "a.0.b"}"#, #"{"a":[{"b":7}]}"#, "7"),
+    (#"{"var": ["a", "d"]}"#, #"{"a":null}"#, "null"), (#"{"var": ["a.b", "d"]}"#, #"{"a":null}"#, #""d""#),
+    (#"{"var": {"cat": ["a", "b"]}}"#, #"{"ab":3}"#, "3"), (#"{"var": "a.x"}"#, #"{"a":[1]}"#, "null"),
+    // missing and missing_some.
+    (#"{"missing": ["a", "b"]}"#, #"{"a":1}"#, #"["b"]"#), (#"{"missing": "a"}"#, #"{"a":""}"#, #"["a"]"#),
+    (#"{"missing": [["a", "b"]]}"#, #"{"b":0}"#, #"["a"]"#), (#"{"missing_some": [1, ["a", "b"]]}"#, #"{"a":1}"#, "[]"),
+    (#"{"missing_some": [2, ["a", "b", "c"]]}"#, #"{"a":1}"#, #"["b","c"]"#),
+    (#"{"if": [{"missing": "x"}, "no x", "x"]}"#, "{}", #""no x""#),
+    // Arrays.
+    (#"{"map": [{"var": "xs"}, {"*": [{"var": ""}, 2]}]}"#, #"{"xs":[1,2,3]}"#, "[2,4,6]"),
+    (#"{"filter": [{"var": "xs"}, {"%": [{"var": ""}, 2]}]}"#, #"{"xs":[1,2,3,4,5]}"#, "[1,3,5]"),
+    (#"{"reduce": [{"var": "xs"}, {"+": [{"var": "current"}, {"var": "accumulator"}]}, 0]}"#, #"{"xs":[1,2,3]}"#, "6"),
+    (#"{"reduce": [{"var": "nope"}, {"+": [1, 1]}, 9]}"#, "{}", "9"),
+    (#"{"all": [[1, 2, 3], {">": [{"var": ""}, 0]}]}"#, "null", "true"), (#"{"all": [[], {">": [{"var": ""}, 0]}]}"#, "null", "false"),
+    (#"{"some": [{"var": "pies"}, {"==": [{"var": "filling"}, "apple"]}]}"#, #"{"pies":[{"filling":"pumpkin"},{"filling":"apple"}]}"#, "true"),
+    (#"{"none": [[-3, -2], {">": [{"var": ""}, 0]}]}"#, "null", "true"), (#"{"some": [[], true]}"#, "null", "false"),
+    (#"{"none": [[], true]}"#, "null", "true"), (#"{"map": [5, 1]}"#, "null", "[]"),
+    (#"{"merge": [[1, 2], [3], 4, [[5]]]}"#, "null", "[1,2,3,4,[5]]"), (#"{"merge": []}"#, "null", "[]"),
+    (#"{"in": ["Spring", "Springfield"]}"#, "null", "true"), (#"{"in": ["Ring", ["Gold", "Ring"]]}"#, "null", "true"),
+    (#"{"in": [1, ["1", 2]]}"#, "null", "false"), (#"{"in": ["x", null]}"#, "null", "false"),
+    // Strings.
+    (#"{"cat": ["I love", " pie"]}"#, "null", #""I love pie""#), (#"{"cat": ["a", 1, null, true, [1, 2]]}"#, "null", #""a1true1,2""#),
+    (#"{"cat": [1.5, 2.0]}"#, "null", #""1.52""#), (#"{"substr": ["jsonlogic", 4]}"#, "null", #""logic""#),
+    (#"{"substr": ["jsonlogic", -5]}"#, "null", #""logic""#), (#"{"substr": ["jsonlogic", 1, 3]}"#, "null", #""son""#),
+    (#"{"substr": ["jsonlogic", 4, -2]}"#, "null", #""log""#), (#"{"substr": ["abc", 5]}"#, "null", #""""#),
+    // Literals, arrays of expressions, log.
+    (#"[1, {"var": "a"}, "x"]"#, #"{"a":2}"#, #"[1,2,"x"]"#), (#""plain""#, "null", #""plain""#), ("{}", "null", "{}"),
+    (#"{"log": "apple"}"#, "null", #""apple""#),
+    // Orderbase's extensions.
+    (#"{"ob.starts_with": ["GIFT-card", "gift"]}"#, "null", "true"), (#"{"ob.ends_with": ["Mug", "UG"]}"#, "null", "true"),
+    (#"{"ob.contains": ["Heart Holder", "HOLD"]}"#, "null", "true"), (#"{"ob.contains": [5, "5"]}"#, "null", "false"),
+    (#"{"ob.days": [2]}"#, "null", "172800000"), (#"{"ob.now": []}"#, "null", #""2026-11-26T10:00:00.000Z""#),
+    (#"{"ob.before": ["2026-01-01T00:00:00Z", {"ob.now": []}]}"#, "null", "true"),
+    (#"{"ob.after": [{"ob.add": [{"ob.now": []}, {"ob.days": 1}]}, "2026-11-27T09:59:59.999Z"]}"#, "null", "true"),
+    (#"{"ob.add": ["2026-11-26T10:00:00Z", {"-": [{"ob.hours": 1}]}]}"#, "null", #""2026-11-26T09:00:00.000Z""#),
+    (#"{"ob.before": ["not a time", 5]}"#, "null", "false"),
+]
+
+@Suite("Expressions (JSON-Logic)")
+struct ExpressionTests {
+    static let now = Timestamp.parse("2026-11-26T10:00:00.000Z")!
+
+    @Test("every documented JSON-Logic case evaluates as the specification says")
+    func specification() throws {
+        for (logic, data, expected) in jsonLogicCases {
+            let e = try Expression(try JSON.parse(logic))
+            let got = try e.evaluate(try JSON.parse(data), context: EvaluationContext(nowMilliseconds: Self.now))
+            #expect(got == (try JSON.parse(expected)), "\(logic) with \(data): got \(got.text), expected \(expected)")
+        }
+    }
+
+    @Test("a typical guard: total over a threshold, marketplace channel, a gift line")
+    func guardExample() throws {
+        let g = try Expression(try JSON.parse("""
+            {"and": [{">": [{"var": "order.total"}, 500000]}, {"==": [{"var": "order.channel"}, "marketplace"]},
+                     {"some": [{"var": "order.line_items"}, {"ob.starts_with": [{"var": "sku"}, "GIFT"]}]}]}
+            """))
+        let order = try JSON.parse(#"{"order":{"total":600000,"channel":"marketplace","line_items":[{"sku":"A"},{"sku":"gift-1"}]}}"#)
+        #expect(try g.test(order))
+        let small = try JSON.parse(#"{"order":{"total":100,"channel":"marketplace","line_items":[{"sku":"GIFT"}]}}"#)
+        #expect(try !g.test(small))
+    }
+
+    @Test("malformed expressions are refused with the offending place")
+    func refused() {
+        func error(_ s: String) -> OrderbaseError? {
+            do { _ = try Expression(try JSON.parse(s)); return nil } catch { return error }
+        }
+        #expect(error(#"{"frobnicate": [1]}"#)?.details?["operator"] == .string("frobnicate"))
+        #expect(error(#"{"and": [{"nope": 1}]}"#)?.field == "and[0]")
+        #expect(error(#"{"a": 1, "b": 2}"#)?.code == .invalidArgument)
+        #expect(error(#"{"==": [1]}"#)?.message.contains("takes 2 arguments") == true)
+        #expect(error(#"{"substr": ["a"]}"#) != nil)
+        var deep = "1"
+        for _ in 0..<100 { deep = #"{"!": [\#(deep)]}"# }
+        #expect(error(deep)?.message.contains("deeper") == true)
+    }
+
+    @Test("evaluation is bounded: a runaway expression stops with limit_exceeded")
+    func bounded() throws {
+        // 1000 × 1000 nested maps: a million steps.
+        let e = try Expression(try JSON.parse(#"{"map": [{"var": "xs"}, {"map": [{"var": "xs"}, 1]}]}"#))
+        let xs = JSON.object(["xs": .array(Array(repeating: .object(["xs": .array(Array(repeating: .int(1), count: 1000))]), count: 1001))])
+        #expect(throws: OrderbaseError.self) { try e.evaluate(xs) }
+    }
+}
