@@ -126,3 +126,76 @@ struct ExpressionTests {
         #expect(throws: OrderbaseError.self) { try e.evaluate(xs) }
     }
 }
+
+@Suite("Expressions (text form)")
+struct ExpressionTextTests {
+    /// (text, the JSON-Logic it means), both ways.
+    static let pairs: [(String, String)] = [
+        (#"order.total > 500000 and order.channel == "marketplace" and some(order.line_items, item.sku starts_with "GIFT")"#,
+         #"{"and":[{">":[{"var":"order.total"},500000]},{"==":[{"var":"order.channel"},"marketplace"]},{"some":[{"var":"order.line_items"},{"ob.starts_with":[{"var":"sku"},"GIFT"]}]}]}"#),
+        ("a or b and not c", #"{"or":[{"var":"a"},{"and":[{"var":"b"},{"!":[{"var":"c"}]}]}]}"#),
+        ("(a or b) and c", #"{"and":[{"or":[{"var":"a"},{"var":"b"}]},{"var":"c"}]}"#),
+        ("a and (b and c)", #"{"and":[{"var":"a"},{"and":[{"var":"b"},{"var":"c"}]}]}"#),
+        ("1 + 2 + 3", #"{"+":[1,2,3]}"#), ("(1 + 2) + 3", #"{"+":[{"+":[1,2]},3]}"#),
+        ("1 + 2 * 3", #"{"+":[1,{"*":[2,3]}]}"#), ("(1 + 2) * 3", #"{"*":[{"+":[1,2]},3]}"#),
+        ("a - b - c", #"{"-":[{"-":[{"var":"a"},{"var":"b"}]},{"var":"c"}]}"#), ("a - (b - c)", #"{"-":[{"var":"a"},{"-":[{"var":"b"},{"var":"c"}]}]}"#),
+        ("-x", #"{"-":[{"var":"x"}]}"#), ("-5", "-5"), ("-(5)", #"{"-":[5]}"#), ("+x", #"{"+":[{"var":"x"}]}"#),
+        ("1 < x < 10", #"{"<":[1,{"var":"x"},10]}"#), ("1 <= x <= 10", #"{"<=":[1,{"var":"x"},10]}"#), ("!!x", #"{"!!":[{"var":"x"}]}"#),
+        (#""GB" in ["GB", "IE"]"#, #"{"in":["GB",["GB","IE"]]}"#),
+        (#"if(x > 1, "big", x > 0, "small", "none")"#, #"{"if":[{">":[{"var":"x"},1]},"big",{">":[{"var":"x"},0]},"small","none"]}"#),
+        ("max(a, b, 3)", #"{"max":[{"var":"a"},{"var":"b"},3]}"#), (##"cat("#", order.number)"##, ##"{"cat":["#",{"var":"order.number"}]}"##),
+        (#"var("weird key", 0)"#, #"{"var":["weird key",0]}"#), ("order.line_items.0.sku", #"{"var":"order.line_items.0.sku"}"#),
+        ("reduce(order.line_items, accumulator + current.quantity, 0)",
+         #"{"reduce":[{"var":"order.line_items"},{"+":[{"var":"accumulator"},{"var":"current.quantity"}]},0]}"#),
+        ("map(xs, item * 2)", #"{"map":[{"var":"xs"},{"*":[{"var":""},2]}]}"#),
+        ("all(order.line_items, some(item.tax_lines, item.rate == \"0.2\"))",
+         #"{"all":[{"var":"order.line_items"},{"some":[{"var":"tax_lines"},{"==":[{"var":"rate"},"0.2"]}]}]}"#),
+        ("order.placed_at before add(now(), -days(3))", #"{"ob.before":[{"var":"order.placed_at"},{"ob.add":[{"ob.now":[]},{"-":[{"ob.days":[3]}]}]}]}"#),
+        (#"order.customer.email ends_with "@example.com""#, #"{"ob.ends_with":[{"var":"order.customer.email"},"@example.com"]}"#),
+        ("missing(\"a\", \"b\")", #"{"missing":["a","b"]}"#), ("x === null", #"{"===":[{"var":"x"},null]}"#),
+        ("a % 2 == 1", #"{"==":[{"%":[{"var":"a"},2]},1]}"#), ("[]", "[]"), ("true", "true"), (#""é\n""#, #""é\n""#),
+    ]
+
+    @Test("the text form compiles to JSON-Logic and prints back to the same text")
+    func roundTrip() throws {
+        for (text, json) in Self.pairs {
+            let parsed = try ExpressionText.parse(text)
+            #expect(parsed == (try JSON.parse(json)), "\(text) parsed to \(parsed.text)")
+            let printed = try ExpressionText.format(parsed)
+            #expect(printed == text, "\(json) printed as \(printed)")
+        }
+    }
+
+    @Test("JSON-only spellings print as their text equivalent and mean the same")
+    func jsonOnly() throws {
+        for (json, text) in [(#"{"?:":[true,1,2]}"#, "if(true, 1, 2)"), (#"{"!":true}"#, "not true"), (#"{"and":[{"var":"a"}]}"#, "a"),
+                             (#"{"var":"and"}"#, #"var("and")"#), (#"{"var":"a b"}"#, #"var("a b")"#), (#"{"var":""}"#, #"var("")"#)] {
+            let j = try JSON.parse(json)
+            let t = try ExpressionText.format(j)
+            #expect(t == text)
+            let data = try JSON.parse(#"{"a":1,"and":2,"a b":3}"#)
+            #expect(try Expression(try ExpressionText.parse(t)).evaluate(data) == (try Expression(j).evaluate(data)))
+        }
+        #expect(throws: OrderbaseError.self) { try ExpressionText.format(try JSON.parse(#"{"merge":[{"a":1}]}"#)) }
+    }
+
+    @Test("syntax errors name line and column")
+    func errors() {
+        func err(_ s: String) -> (Int64?, Int64?, String) {
+            do { _ = try ExpressionText.parse(s); return (nil, nil, "") } catch {
+                return (error.details?["line"]?.intValue, error.details?["column"]?.intValue, error.message)
+            }
+        }
+        #expect(err("order.total >").0 == 1)
+        let e = err("order.total > 5 and\n  order.channel === = 3")
+        #expect(e.0 == 2 && e.1 == 21, "\(e)")
+        #expect(err("frob(1)").2.contains("unknown function frob()"))
+        #expect(err("some(order.line_items, sku == \"x\")").2.contains("item"))
+        #expect(err("(a or b").2.contains("expected )"))
+        #expect(err(#""open"#).2.contains("unterminated string"))
+        #expect(err("a b").2.contains("unexpected"))
+        #expect(err("and x").2.contains("cannot start a value"))
+        #expect(err("1.2.3").0 == 1)
+        #expect(err("1 < x <= 10").2.contains("unexpected"))  // "between" repeats one operator
+    }
+}
