@@ -199,3 +199,49 @@ struct ExpressionTextTests {
         #expect(err("1 < x <= 10").2.contains("unexpected"))  // "between" repeats one operator
     }
 }
+
+@Suite("Expressions (checking against the order)")
+struct ExpressionCheckTests {
+    func check(_ text: String) throws -> [String] {
+        try DataShape.guardData.check(try Expression(try ExpressionText.parse(text)))
+    }
+
+    func error(_ text: String) -> String? {
+        do { _ = try check(text); return nil } catch { return (error as? OrderbaseError)?.message }
+    }
+
+    @Test("fields of the order, its lines and the actor are known; the paths read are listed")
+    func known() throws {
+        #expect(try check(#"order.total > 500000 and some(order.line_items, item.sku starts_with "GIFT") and "manager" in actor.roles"#)
+            == ["order.total", "order.line_items", "actor.roles"])
+        #expect(try check("order.shipping_address.country == \"GB\" and order.metadata.anything == 1") == ["order.shipping_address.country", "order.metadata.anything"])
+        #expect(try check("all(order.line_items, item.properties.gift == \"yes\" and item.tax_lines.0.rate == \"0.2\")").count == 1)
+        #expect(try check("reduce(order.line_items, accumulator + current.quantity, 0) > 10").count == 1)
+        #expect(try check(#"changed("status") and previous("status") == "pending""#).isEmpty)
+    }
+
+    @Test("a misspelled field is an error at save time, with the closest name")
+    func misspelled() {
+        #expect(error("order.totl > 5")?.contains("unknown field order.totl (did you mean order.total?)") == true)
+        #expect(error("some(order.line_items, item.skuu == \"x\")")?.contains("did you mean sku?") == true)
+        #expect(error("ordr.total > 1")?.contains("did you mean order?") == true)
+        #expect(error("order.line_items.sku == \"x\"")?.contains("is a list") == true)
+        #expect(error(#"changed("stats")"#)?.contains("unknown field order.stats") == true)
+    }
+
+    @Test("comparing a field with a literal of the wrong type is an error")
+    func types() {
+        #expect(error(#"order.total > "lots""#)?.contains("is a number") == true)
+        #expect(error("order.created_at > 5")?.contains("is a timestamp") == true)
+        #expect(error("order.channel == 3")?.contains("is a string") == true)
+        #expect(error(#"order.total > "5""#) == nil)  // JSON-Logic coerces numeric strings
+    }
+
+    @Test("changed() and previous() compare the order with the one before an update")
+    func changes() throws {
+        let e = try Expression(try ExpressionText.parse(#"changed("status") and previous("status") == "pending""#))
+        #expect(try e.test(try JSON.parse(#"{"order":{"status":"confirmed"},"previous":{"status":"pending"}}"#)))
+        #expect(try !e.test(try JSON.parse(#"{"order":{"status":"pending"},"previous":{"status":"pending"}}"#)))
+        #expect(try !e.test(try JSON.parse(#"{"order":{"status":"pending"}}"#)))
+    }
+}

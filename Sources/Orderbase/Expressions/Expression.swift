@@ -84,6 +84,7 @@ enum Op: String, CaseIterable {
     case startsWith = "ob.starts_with", endsWith = "ob.ends_with", contains = "ob.contains"
     case now = "ob.now", days = "ob.days", hours = "ob.hours", minutes = "ob.minutes"
     case before = "ob.before", after = "ob.after", plusTime = "ob.add"
+    case changed = "ob.changed", previous = "ob.previous"
 
     /// Argument counts checked at compile time (nil: any).
     var arity: (Int, Int)? {
@@ -101,7 +102,7 @@ enum Op: String, CaseIterable {
         case .times: (1, Int.max)
         case .startsWith, .endsWith, .contains, .before, .after, .plusTime: (2, 2)
         case .now: (0, 0)
-        case .days, .hours, .minutes: (1, 1)
+        case .days, .hours, .minutes, .changed, .previous: (1, 1)
         default: nil
         }
     }
@@ -311,6 +312,13 @@ indirect enum Node: Sendable {
         case .before, .after:
             guard let a = instant(arg(0)), let b = instant(arg(1)) else { return .bool(false) }
             return .bool(op == .before ? a < b : a > b)
+        case .changed, .previous:
+            // On an update, `previous` is the order before it: changed("status") compares the two.
+            let field = JS.string(arg(0))
+            let before = Variable(.string("previous." + field)).lookup(data, default: .null)
+            if op == .previous { return before }
+            guard case .object(let o) = data, o["previous"] != nil else { return .bool(false) }
+            return .bool(before != Variable(.string("order." + field)).lookup(data, default: .null))
         case .plusTime:
             guard let a = instant(arg(0)) else { return .null }
             let d = JS.toNumber(arg(1))

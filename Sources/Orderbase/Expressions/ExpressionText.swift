@@ -40,7 +40,7 @@ public enum ExpressionText {
     static let extensionCalls: [String: String] = [
         "now": "ob.now", "days": "ob.days", "hours": "ob.hours", "minutes": "ob.minutes", "add": "ob.add",
         "starts_with": "ob.starts_with", "ends_with": "ob.ends_with", "contains": "ob.contains",
-        "before": "ob.before", "after": "ob.after",
+        "before": "ob.before", "after": "ob.after", "changed": "ob.changed", "previous": "ob.previous",
     ]
     static let iterators: Set<String> = ["some", "all", "none", "map", "filter"]
 

@@ -1,0 +1,179 @@
+/// Checks an expression against the shape of the data it will see, at save
+/// time: a misspelled field (`order.totl`) or a comparison of a number field
+/// with a string literal is an error then, not a silent `null` at run time.
+///
+/// The shape of `order` is taken from the engine's own renderer (a fully
+/// populated order rendered to JSON), so it cannot drift from what orders
+/// really look like.
+public struct DataShape: Sendable {
+    indirect enum Kind: Sendable, Equatable {
+        case number, string, boolean, timestamp, any
+        case object([String: Kind], open: Bool)
+        case array(Kind)
+    }
+
+    let root: Kind
+
+    /// What guards and `expressions.evaluate` see: `order`, `previous` (the
+    /// order before the change, on updates) and `actor` (`type`, `id`, `roles`).
+    public static let guardData: DataShape = {
+        let order = Self.kind(of: Order.sample.render().bytes)
+        let actor = Kind.object(["type": .string, "id": .string, "roles": .array(.string)], open: false)
+        return DataShape(root: .object(["order": order, "previous": order, "actor": actor], open: false))
+    }()
+
+    /// Free-form objects whose keys are the caller's.
+    static let openFields: Set<String> = ["metadata", "properties"]
+
+    static func kind(of bytes: [UInt8]) -> Kind {
+        kind(of: (try? JSON.parse(bytes)) ?? .null, name: "")
+    }
+
+    static func kind(of v: JSON, name: String) -> Kind {
+        switch v {
+        case .int, .double: return .number
+        case .bool: return .boolean
+        case .string(let s): return name.hasSuffix("_at") && Timestamp.parse(s) != nil ? .timestamp : .string
+        case .null: return name.hasSuffix("_at") ? .timestamp : .any
+        case .array(let a): return .array(a.first.map { kind(of: $0, name: "") } ?? .any)
+        case .object(let o):
+            if openFields.contains(name) { return .object([:], open: true) }
+            var fields: [String: Kind] = [:]
+            for m in o { fields[m.key] = kind(of: m.value, name: m.key) }
+            return .object(fields, open: false)
+        }
+    }
+
+    /// The kind at a `var` path, or an error naming the first unknown step
+    /// (with the closest known name).
+    func resolve(_ parts: [String], from start: Kind) -> Result<Kind, OrderbaseError> {
+        var cur = start
+        var walked: [String] = []
+        for p in parts {
+            switch cur {
+            case .object(let fields, let open):
+                if let next = fields[p] { cur = next } else if open { return .success(.any) } else {
+                    let path = (walked + [p]).joined(separator: ".")
+                    let near = Self.closest(p, Array(fields.keys)).map { " (did you mean \((walked + [$0]).joined(separator: "."))?)" } ?? ""
+                    return .failure(OrderbaseError(.invalidArgument, "unknown field \(path)\(near)", field: "expression",
+                                                   details: .object(["path": .string(path)])))
+                }
+            case .array(let element):
+                if Int(p) != nil { cur = element } else if p == "length" { cur = .number } else {
+                    return .failure(OrderbaseError(.invalidArgument, "\((walked + [p]).joined(separator: ".")): \(walked.joined(separator: ".")) is a list; use an index or some()/all()",
+                                                   field: "expression"))
+                }
+            default:
+                return .success(.any)
+            }
+            walked.append(p)
+        }
+        return .success(cur)
+    }
+
+    static func closest(_ word: String, _ candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, distance(word, $0)) }.filter { $0.1 <= max(2, word.count / 3) }
+        return scored.min { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }?.0
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var row = Array(0...y.count)
+        for i in 1...max(1, x.count) where !x.isEmpty {
+            var prev = row[0]
+            row[0] = i
+            for j in 1...max(1, y.count) where !y.isEmpty {
+                let cur = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (x[i - 1] == y[j - 1] ? 0 : 1))
+                prev = cur
+            }
+        }
+        return x.isEmpty ? y.count : row[y.count]
+    }
+
+    /// Every field path the expression reads, checked; comparisons of a
+    /// number or timestamp field with a literal of another type are refused.
+    public func check(_ e: Expression) throws(OrderbaseError) -> [String] {
+        var paths: [String] = []
+        try walk(e.root, scope: root, &paths)
+        return paths
+    }
+
+    private func walk(_ n: Node, scope: Kind, _ paths: inout [String]) throws(OrderbaseError) {
+        switch n {
+        case .literal:
+            return
+        case .list(let items):
+            for i in items { try walk(i, scope: scope, &paths) }
+        case .variable(let v, let d):
+            if let d { try walk(d, scope: scope, &paths) }
+            if !v.whole {
+                if case .failure(let e) = resolve(v.parts, from: scope) { throw e }
+                if scope == root { paths.append(v.parts.joined(separator: ".")) }
+            }
+        case .op(let op, let args):
+            switch op {
+            case .some, .all, .none, .map, .filter:
+                try walk(args[0], scope: scope, &paths)
+                var element = Kind.any
+                if case .variable(let v, _) = args[0], !v.whole, case .success(.array(let k)) = resolve(v.parts, from: scope) { element = k }
+                try walk(args[1], scope: element, &paths)
+            case .reduce:
+                try walk(args[0], scope: scope, &paths)
+                if args.count > 2 { try walk(args[2], scope: scope, &paths) }
+                var element = Kind.any
+                if case .variable(let v, _) = args[0], !v.whole, case .success(.array(let k)) = resolve(v.parts, from: scope) { element = k }
+                try walk(args[1], scope: .object(["current": element, "accumulator": .any], open: false), &paths)
+            case .changed, .previous:
+                guard case .literal(.string(let f))? = args.first else { return }
+                if case .failure(let e) = resolve(["order"] + f.split(separator: ".").map(String.init), from: root) { throw e }
+            default:
+                for a in args { try walk(a, scope: scope, &paths) }
+                if [.eq, .ne, .strictEq, .strictNe, .lt, .le, .gt, .ge].contains(op), args.count >= 2 {
+                    try compareTypes(args, scope: scope)
+                }
+            }
+        }
+    }
+
+    private func compareTypes(_ args: [Node], scope: Kind) throws(OrderbaseError) {
+        for (a, b) in [(args[0], args[1]), (args[1], args[0])] {
+            guard case .variable(let v, nil) = a, !v.whole, case .success(let k) = resolve(v.parts, from: scope),
+                  case .literal(let lit) = b else { continue }
+            let path = v.parts.joined(separator: ".")
+            switch (k, lit) {
+            case (.number, .string(let s)) where JS.stringToNumber(s).isNaN:
+                throw OrderbaseError.invalid("\(path) is a number; it is compared with the string \"\(s)\"", field: "expression")
+            case (.timestamp, .int), (.timestamp, .double):
+                throw OrderbaseError.invalid("\(path) is a timestamp; compare it with before/after and an RFC 3339 time, not a number", field: "expression")
+            case (.string, .int), (.string, .double):
+                throw OrderbaseError.invalid("\(path) is a string; it is compared with a number", field: "expression")
+            default:
+                continue
+            }
+        }
+    }
+}
+
+extension Order {
+    /// An order with every optional part present, rendered to learn its shape.
+    static let sample: Order = {
+        var o = Order(id: "ord_0", number: "#1", version: 1, currency: "GBP", createdAt: 0, updatedAt: 0, placedAt: 0)
+        o.sourceName = "s"
+        o.sourceExternalID = "e"
+        o.customer = Customer(id: "c", email: "a@b", name: "n", phone: "p")
+        let address = Address(name: "n", company: "c", line1: "l", line2: "l", city: "c", region: "r", postalCode: "p", country: "GB", phone: "p")
+        o.billingAddress = address
+        o.shippingAddress = address
+        let tax = TaxLine(name: "VAT", rate: DecimalRate("0.2")!, amount: 1)
+        o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", quantity: 1, unitPrice: 1, unitCost: 1,
+                                discounts: [Discount(code: "c", description: "d", amount: 0)], taxLines: [tax], properties: ["k": "v"])]
+        o.shippingLines = [ShippingLine(title: "t", code: "c", price: 1, taxLines: [tax])]
+        o.discounts = [Discount(code: "c", description: "d", amount: 0)]
+        o.note = "n"
+        o.cancelReason = "r"
+        o.cancelledAt = 0
+        o.closedAt = 0
+        return o
+    }()
+}
