@@ -68,7 +68,10 @@ enum Schemas {
         req("created_at", .timestamp), req("updated_at", .timestamp), req("placed_at", .timestamp),
         req("cancelled_at", .nullable(.timestamp)), req("closed_at", .nullable(.timestamp)),
     ]
-    static let actor: [Property] = [req("type", .oneOf(Actor.types)), opt("id", name255)]
+    static let actor: [Property] = [
+        req("type", .oneOf(Actor.types)), opt("id", name255),
+        opt("roles", .list(.string(max: 64, min: 1), max: 20), "Roles the host vouches for (manager, warehouse…); expressions read actor.roles."),
+    ]
     static let fieldChange: [Property] = [
         req("field", .string()),
         req("before", .described("The field's JSON value before the change (null when absent).", .anyValue)),
@@ -102,14 +105,13 @@ enum Schemas {
         req("name", .nullable(name255)), req("prefix", .described("The start of the secret, to recognise a key.", .string())),
         req("created_at", .timestamp), req("revoked_at", .nullable(.timestamp)),
     ]
-    static let errorBody: [Property] = [
-        req("error", .object([
-            req("code", .oneOf(ErrorCode.allCases.map(\.name) + HTTPOnlyErrors.all)),
-            req("message", .string()),
-            opt("field", .string()),
-            opt("details", .anyObject),
-        ])),
+    static let errorFields: [Property] = [
+        req("code", .oneOf(ErrorCode.allCases.map(\.name) + HTTPOnlyErrors.all)),
+        req("message", .string()),
+        opt("field", .string()),
+        opt("details", .anyObject),
     ]
+    static let errorBody: [Property] = [req("error", .object(errorFields))]
 
     /// Every named schema, in document order.
     static let components: [(name: String, schema: Schema)] = [

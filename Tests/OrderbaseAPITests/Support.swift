@@ -38,6 +38,8 @@ final class APIFixture: @unchecked Sendable {
             "orders.get": #""id":"\#(orderID)""#, "orders.list": "", "orders.update": #""id":"\#(orderID)","note":"n""#,
             "orders.transition": #""id":"\#(orderID)","to":"confirmed""#, "orders.cancel": #""id":"\#(orderID)""#,
             "orders.audit": #""id":"\#(orderID)""#, "audit.verify": "", "integrity.check": "", "events.list": "",
+            "expressions.validate": #""expression":"order.total > 1""#,
+            "expressions.evaluate": #""expression":"order.total > 1","order_id":"\#(orderID)""#,
         ][name]
     }
 

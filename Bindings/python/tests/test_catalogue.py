@@ -38,3 +38,12 @@ def test_api_keys_create_list_revoke(tenant):
         raise AssertionError("expected NotFound")
     except orderbase.NotFound:
         pass
+
+
+def test_expressions_validate_and_evaluate(tenant):
+    order = tenant.orders.create(line_items=[{"title": "x", "quantity": 2, "unit_price": 300}])
+    v = tenant.expressions.validate("order.total>500")
+    assert v["valid"] and v["text"] == "order.total > 500" and v["fields"] == ["order.total"]
+    assert tenant.expressions.validate("order.totl > 1")["valid"] is False
+    assert tenant.expressions.evaluate("order.total > 500", order_id=order["id"])["result"] is True
+    assert tenant.expressions.evaluate({"+": [{"var": "a"}, 1]}, data={"a": 1})["result"] == 2

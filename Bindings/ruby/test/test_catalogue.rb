@@ -29,4 +29,13 @@ class TestCatalogue < Minitest::Test
     assert_equal 1, @engine.api_keys.list("shop", include_revoked: true).count
     assert_raises(Orderbase::NotFound) { @engine.api_keys.create("nosuch", "read") }
   end
+
+  def test_expressions_validate_and_evaluate
+    order = @tenant.orders.create(line_items: [{ title: "x", quantity: 2, unit_price: 300 }])
+    v = @tenant.expressions.validate("order.total>500")
+    assert v[:valid]
+    assert_equal "order.total > 500", v[:text]
+    assert_equal true, @tenant.expressions.evaluate("order.total > 500", order_id: order[:id])[:result]
+    assert_equal 2, @tenant.expressions.evaluate({ "+" => [{ "var" => "a" }, 1] }, data: { a: 1 })[:result]
+  end
 end

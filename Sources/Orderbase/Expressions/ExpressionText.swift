@@ -47,7 +47,14 @@ public enum ExpressionText {
     struct Parser {
         let b: [UInt8]
         var i = 0
+        /// Nesting so far: deep input must fail cleanly, not overflow the stack.
+        var depth = 0
         init(_ b: [UInt8]) { self.b = b }
+
+        mutating func enter() throws(OrderbaseError) {
+            depth += 1
+            if depth > Expression.maxDepth { throw fail("the expression nests deeper than \(Expression.maxDepth)") }
+        }
 
         func position(_ at: Int) -> (Int, Int) {
             var line = 1, col = 1, k = 0
@@ -116,6 +123,8 @@ public enum ExpressionText {
         }
 
         mutating func negation(scope: Scope) throws(OrderbaseError) -> JSON {
+            try enter()
+            defer { depth -= 1 }
             if word("not") { return .object(["!": .array([try negation(scope: scope)])]) }
             return try comparison(scope: scope)
         }
@@ -177,6 +186,8 @@ public enum ExpressionText {
         }
 
         mutating func unary(scope: Scope) throws(OrderbaseError) -> JSON {
+            try enter()
+            defer { depth -= 1 }
             skipSpace()
             if symbol("!!") { return .object(["!!": .array([try unary(scope: scope)])]) }
             if i < b.count, b[i] == UInt8(ascii: "+") {

@@ -203,18 +203,38 @@ public struct ShippingLine: Equatable, Sendable {
 public struct Actor: Equatable, Sendable {
     public var type: String
     public var id: String?
+    /// The actor's roles as the host states them (`manager`, `warehouse`…):
+    /// expressions read them as `actor.roles`. Recorded only when given.
+    public var roles: [String] = []
     public static let types = ["user", "api", "automation", "system"]
     public static let api = Actor(type: "api", id: nil)
 
     static func read(_ f: inout Fields) throws(OrderbaseError) -> Actor {
-        Actor(type: try f.oneOf("type", types, required: true)!, id: try f.string("id", maxBytes: 255))
+        var a = Actor(type: try f.oneOf("type", types, required: true)!, id: try f.string("id", maxBytes: 255))
+        if let roles = try f.array("roles", maxCount: 20) {
+            for (n, r) in roles.enumerated() {
+                guard case .string(let s) = r, !s.isEmpty, s.utf8.count <= 64 else {
+                    throw OrderbaseError.invalid("\(f.fieldPath("roles"))[\(n)] must be a role name of 1 to 64 bytes", field: "\(f.fieldPath("roles"))[\(n)]")
+                }
+                a.roles.append(s)
+            }
+        }
+        return a
     }
 
     func write(_ w: inout JSONWriter) {
         w.beginObject()
         w.key("type"); w.string(type)
         if let id { w.key("id"); w.string(id) }
+        if !roles.isEmpty { w.key("roles"); w.beginArray(); for r in roles { w.string(r) }; w.endArray() }
         w.endObject()
+    }
+
+    /// The actor as expressions see it (`actor.type`, `actor.id`, `actor.roles`).
+    public var json: JSON {
+        var o: JSONObject = ["type": .string(type), "roles": .array(roles.map { .string($0) })]
+        if let id { o["id"] = .string(id) }
+        return .object(o)
     }
 }
 

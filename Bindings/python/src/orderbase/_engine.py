@@ -147,6 +147,7 @@ class Tenant(_Handle):
         self.events = _Events(self)
         self.audit = _Audit(self)
         self.integrity = _Integrity(self)
+        self.expressions = _Expressions(self)
 
     def call(self, method: str, request: Request = None) -> Json:
         """Calls a tenant method by name, e.g. call("orders.create", {...})."""
@@ -277,6 +278,21 @@ class _Audit:
         return self._t.call("audit.verify", _merge(None, fields))
 
 
+class _Expressions:
+    """Expressions in the text form (a str) or JSON-Logic (anything else): docs/expressions.md."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self._t = tenant
+
+    def validate(self, expression: Any, **fields: Any) -> Json:
+        """expressions.validate: {"valid", "json", "text", "fields"} or {"valid": False, "error"}."""
+        return self._t.call("expressions.validate", _merge({"expression": expression}, fields))
+
+    def evaluate(self, expression: Any, **fields: Any) -> Json:
+        """expressions.evaluate against order_id=... or data=..."""
+        return self._t.call("expressions.evaluate", _merge({"expression": expression}, fields))
+
+
 class _Integrity:
     def __init__(self, tenant: Tenant) -> None:
         self._t = tenant
@@ -306,4 +322,6 @@ WRAPPERS: Dict[str, "tuple[str, str]"] = {
     "audit.verify": ("tenant", "audit.verify"),
     "integrity.check": ("tenant", "integrity.check"),
     "events.list": ("tenant", "events.list"),
+    "expressions.validate": ("tenant", "expressions.validate"),
+    "expressions.evaluate": ("tenant", "expressions.evaluate"),
 }

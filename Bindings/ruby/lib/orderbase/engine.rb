@@ -133,7 +133,7 @@ module Orderbase
   class Tenant
     include Calls
     include Handle
-    attr_reader :engine, :id, :orders, :events, :audit, :integrity
+    attr_reader :engine, :id, :orders, :events, :audit, :integrity, :expressions
 
     def initialize(engine, tenant_id)
       out = FFI::MemoryPointer.new(:pointer)
@@ -145,6 +145,7 @@ module Orderbase
       @events = EventsAPI.new(self)
       @audit = AuditAPI.new(self)
       @integrity = IntegrityAPI.new(self)
+      @expressions = ExpressionsAPI.new(self)
     end
 
     # Calls a tenant method by name: call("orders.create", { line_items: [...] }).
@@ -213,6 +214,12 @@ module Orderbase
     def list(**fields) = pages("events.list", merge(nil, fields), :after_sequence) { |p, _d| p[:last_sequence] }
   end
 
+  # Expressions (text form or JSON-Logic): docs/expressions.md.
+  class ExpressionsAPI < API
+    def validate(expression, **fields) = yield_call("expressions.validate", merge({ expression: expression }, fields))
+    def evaluate(expression, **fields) = yield_call("expressions.evaluate", merge({ expression: expression }, fields))
+  end
+
   class AuditAPI < API
     def verify(**fields) = yield_call("audit.verify", merge(nil, fields))
   end
@@ -240,6 +247,8 @@ module Orderbase
     "orders.audit" => [:tenant, :orders, :audit],
     "audit.verify" => [:tenant, :audit, :verify],
     "integrity.check" => [:tenant, :integrity, :check],
-    "events.list" => [:tenant, :events, :list]
+    "events.list" => [:tenant, :events, :list],
+    "expressions.validate" => [:tenant, :expressions, :validate],
+    "expressions.evaluate" => [:tenant, :expressions, :evaluate]
   }.freeze
 end

@@ -1,0 +1,87 @@
+/// `expressions.validate` and `expressions.evaluate`: let a UI try an
+/// expression (text or JSON-Logic) against an order before it is saved in a
+/// workflow, an automation or a report.
+extension TenantCore {
+    /// Reads the required `expression` field without compiling it.
+    static func rawExpression(_ f: inout Fields) throws(OrderbaseError) -> JSON {
+        guard let raw = f.raw("expression") else { throw OrderbaseError.invalid("expression is required", field: "expression") }
+        return raw
+    }
+
+    /// Compiles an expression: a string is the text form, anything else
+    /// JSON-Logic. With `check`, it is checked against the order's shape;
+    /// returns the field paths it reads.
+    static func compile(_ raw: JSON, check: Bool) throws(OrderbaseError) -> (Expression, [String]) {
+        let json: JSON
+        if case .string(let text) = raw {
+            guard text.utf8.count <= 16_384 else { throw OrderbaseError(.limitExceeded, "expression text is longer than 16384 bytes", field: "expression") }
+            json = try ExpressionText.parse(text)
+        } else {
+            json = raw
+        }
+        let e = try Expression(json)
+        return (e, check ? try DataShape.guardData.check(e) : [])
+    }
+
+    static func writeForms(_ e: Expression, _ w: inout JSONWriter) {
+        w.key("json"); w.value(e.json)
+        w.key("text")
+        if let t = try? ExpressionText.format(e.json) { w.string(t) } else { w.null() }
+    }
+
+    // MARK: expressions.validate
+
+    /// `{"expression"}` → `{"valid": true, "json", "text", "fields"}`, or
+    /// `{"valid": false, "error": {...}}` naming the place (line and column for
+    /// text) and the problem (syntax, unknown operator or field, types).
+    public func validateExpression(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let raw = try Self.rawExpression(&f)
+        try f.finish()
+        let result: Result<(Expression, [String]), OrderbaseError>
+        do { result = .success(try Self.compile(raw, check: true)) } catch { result = .failure(error) }
+        var w = JSONWriter()
+        w.beginObject()
+        switch result {
+        case .success(let (e, fields)):
+            w.key("valid"); w.bool(true)
+            Self.writeForms(e, &w)
+            w.key("fields"); w.beginArray(); for p in fields { w.string(p) }; w.endArray()
+        case .failure(let error):
+            w.key("valid"); w.bool(false)
+            w.key("error"); w.raw(Array(error.json.dropFirst("{\"error\":".utf8.count).dropLast()))
+        }
+        w.endObject()
+        return w.bytes
+    }
+
+    // MARK: expressions.evaluate
+
+    /// `{"expression", "order_id" | "data"}` → `{"result", "json", "text"}`.
+    /// With `order_id` the data is `{"order": <the order>, "actor": <the request's actor>}`.
+    public func evaluateExpression(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let raw = try Self.rawExpression(&f)
+        let orderID = try f.string("order_id", maxBytes: 64, allowEmpty: false)
+        let given = f.raw("data")
+        try f.finish()
+        // Against free-form data only the syntax and operators are checked.
+        let (e, _) = try Self.compile(raw, check: given == nil)
+        let data: JSON
+        switch (orderID, given) {
+        case (let id?, nil):
+            data = .object(["order": try JSON.parse(try loadRecord(id, snapshot: nil)), "actor": ctx.actor.json])
+        case (nil, let d?):
+            data = d
+        default:
+            throw OrderbaseError.invalid("give exactly one of order_id or data", field: orderID == nil ? "order_id" : "data")
+        }
+        let result = try e.evaluate(data, context: EvaluationContext(nowMilliseconds: clock.nowMilliseconds()))
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("result"); w.value(result)
+        Self.writeForms(e, &w)
+        w.endObject()
+        return w.bytes
+    }
+}
