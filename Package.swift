@@ -45,6 +45,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "codec-bench", dependencies: ["Orderbase"], path: "Benchmarks/CodecBench"),
+        .executableTarget(name: "expr-bench", dependencies: ["Orderbase"], path: "Benchmarks/ExprBench"),
         .testTarget(name: "OrderbaseStoreTests", dependencies: ["OrderbaseStore"]),
         .testTarget(name: "OrderbaseTests", dependencies: ["Orderbase"]),
         .testTarget(name: "OrderbaseAPITests", dependencies: ["OrderbaseAPI"]),

@@ -302,6 +302,13 @@ indirect enum Node: Sendable {
             return arg(0)
         case .startsWith, .endsWith, .contains:
             guard case .string(let s) = arg(0), case .string(let p) = arg(1) else { return .bool(false) }
+            if op != .contains, s.utf8.allSatisfy({ $0 < 0x80 }), p.utf8.allSatisfy({ $0 < 0x80 }) {
+                // ASCII: compare folded bytes in place (no lowercased copies per list element).
+                let a = s.utf8, b = p.utf8
+                guard b.count <= a.count else { return .bool(false) }
+                let part = op == .startsWith ? a.prefix(b.count) : a.suffix(b.count)
+                return .bool(zip(part, b).allSatisfy { asciiLower($0) == asciiLower($1) })
+            }
             let a = s.lowercased(), b = p.lowercased()
             return .bool(op == .startsWith ? a.hasPrefix(b) : op == .endsWith ? a.hasSuffix(b) : contains(a, b))
         case .now:
@@ -328,6 +335,8 @@ indirect enum Node: Sendable {
             return .null  // the lazy operators returned above
         }
     }
+
+    @inline(__always) static func asciiLower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
 
     /// A timestamp (RFC 3339 string) or epoch milliseconds.
     static func instant(_ v: JSON) -> Int64? {
