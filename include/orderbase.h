@@ -68,6 +68,7 @@ extern "C" {
 #define ORDERBASE_ELIMIT               (-11) /* limit_exceeded: a configured limit was hit */
 #define ORDERBASE_EINTERNAL            (-12) /* internal: a bug in Orderbase; please report */
 #define ORDERBASE_ESTATE               (-13) /* invalid_state: the object's state forbids this (e.g. editing lines of a fulfilled order) */
+#define ORDERBASE_EHOLD                (-14) /* on_hold: holds stand on the order; release them before its status changes */
 
 /* ---- Opaque handles ---------------------------------------------------- */
 

@@ -65,8 +65,13 @@ enum Schemas {
         req("subtotal", .money), req("total_discount", .money), req("total_tax", .money), req("total_shipping", .money),
         req("total", .money), req("note", .nullable(.string(max: 5000))), req("metadata", .anyObject),
         req("cancel_reason", .nullable(.string(max: 500))),
+        req("holds", .described("Standing holds; while any stands, the status does not change.", .list(.ref("Hold")))),
         req("created_at", .timestamp), req("updated_at", .timestamp), req("placed_at", .timestamp),
         req("cancelled_at", .nullable(.timestamp)), req("closed_at", .nullable(.timestamp)),
+    ]
+    static let hold: [Property] = [
+        req("id", .string(max: 64)), req("reason", .oneOf(Hold.reasons)), req("note", .nullable(.string(max: 1000))),
+        req("placed_at", .timestamp), req("placed_by", .ref("Actor")),
     ]
     static let actor: [Property] = [
         req("type", .oneOf(Actor.types)), opt("id", name255),
@@ -128,6 +133,7 @@ enum Schemas {
         ("Customer", .object(customer)),
         ("CustomerInput", .object(customerInput)),
         ("Actor", .object(actor)),
+        ("Hold", .object(hold)),
         ("FieldChange", .object(fieldChange)),
         ("Event", .object(event)),
         ("AuditEntry", .object(auditEntry)),

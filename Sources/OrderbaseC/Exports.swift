@@ -248,6 +248,7 @@ public func orderbase_strerror(_ code: Int32) -> UnsafePointer<CChar>? {
     case -11: s = "limit_exceeded"
     case -12: s = "internal"
     case -13: s = "invalid_state"
+    case -14: s = "on_hold"
     default: s = "unknown"
     }
     return UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)

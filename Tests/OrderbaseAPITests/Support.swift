@@ -9,6 +9,8 @@ final class APIFixture: @unchecked Sendable {
     let engine: Engine
     let tenant: Tenant
     let orderID: String
+    /// A second order, for holds (the first one goes through transitions).
+    let heldID: String
 
     init() throws {
         var template = Array((NSTemporaryDirectory() + "orderbase-api-XXXXXX").utf8CString)
@@ -19,6 +21,7 @@ final class APIFixture: @unchecked Sendable {
         tenant = try engine.openTenant("shop")
         let order = try JSON.parse(try tenant.core().createOrder(try JSON.parse(#"{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)))
         orderID = order["id"]!.stringValue!
+        heldID = try JSON.parse(try tenant.core().createOrder(try JSON.parse(#"{"line_items":[{"title":"y","quantity":1,"unit_price":5}]}"#)))["id"]!.stringValue!
     }
 
     deinit {
@@ -37,11 +40,19 @@ final class APIFixture: @unchecked Sendable {
             "orders.create": #""line_items":[{"title":"x","quantity":1,"unit_price":5}]"#,
             "orders.get": #""id":"\#(orderID)""#, "orders.list": "", "orders.update": #""id":"\#(orderID)","note":"n""#,
             "orders.transition": #""id":"\#(orderID)","to":"confirmed""#, "orders.cancel": #""id":"\#(orderID)""#,
+            "orders.hold": #""id":"\#(heldID)","reason":"other""#, "orders.release_hold": #""id":"\#(heldID)","hold_id":"\#(holdID)""#,
             "orders.audit": #""id":"\#(orderID)""#, "audit.verify": "", "integrity.check": "", "events.list": "",
             "expressions.validate": #""expression":"order.total > 1""#,
             "expressions.evaluate": #""expression":"order.total > 1","order_id":"\#(orderID)""#,
         ][name]
     }
+
+    /// A hold of the fixture's order to release, placed on first use.
+    lazy var holdID: String = {
+        let o = try! JSON.parse(try! tenant.core().holdOrder(try! JSON.parse(#"{"id":"\#(heldID)","reason":"other"}"#)))
+        guard case .array(let holds)? = o["holds"], let h = holds.last else { return "" }
+        return h["id"]!.stringValue!
+    }()
 
     /// A key of `shop` to revoke, made on first use.
     lazy var keyID: String = {

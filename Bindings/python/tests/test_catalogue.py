@@ -47,3 +47,15 @@ def test_expressions_validate_and_evaluate(tenant):
     assert tenant.expressions.validate("order.totl > 1")["valid"] is False
     assert tenant.expressions.evaluate("order.total > 500", order_id=order["id"])["result"] is True
     assert tenant.expressions.evaluate({"+": [{"var": "a"}, 1]}, data={"a": 1})["result"] == 2
+
+
+def test_holds_block_transitions(tenant):
+    order = tenant.orders.create(line_items=[{"title": "x", "quantity": 1, "unit_price": 5}])
+    held = tenant.orders.hold(order["id"], "awaiting_payment", note="bank transfer")
+    try:
+        tenant.orders.transition(order["id"], "confirmed")
+        raise AssertionError("expected OnHold")
+    except orderbase.OnHold as e:
+        assert e.details["holds"][0]["reason"] == "awaiting_payment"
+    tenant.orders.release_hold(order["id"], held["holds"][0]["id"])
+    assert tenant.orders.transition(order["id"], "confirmed")["status"] == "confirmed"

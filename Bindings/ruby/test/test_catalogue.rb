@@ -38,4 +38,13 @@ class TestCatalogue < Minitest::Test
     assert_equal true, @tenant.expressions.evaluate("order.total > 500", order_id: order[:id])[:result]
     assert_equal 2, @tenant.expressions.evaluate({ "+" => [{ "var" => "a" }, 1] }, data: { a: 1 })[:result]
   end
+
+  def test_holds_block_transitions
+    order = @tenant.orders.create(line_items: [{ title: "x", quantity: 1, unit_price: 5 }])
+    held = @tenant.orders.hold(order[:id], "awaiting_payment")
+    err = assert_raises(Orderbase::OnHold) { @tenant.orders.transition(order[:id], "confirmed") }
+    assert_equal "awaiting_payment", err.details[:holds][0][:reason]
+    @tenant.orders.release_hold(order[:id], held[:holds][0][:id])
+    assert_equal "confirmed", @tenant.orders.transition(order[:id], "confirmed")[:status]
+  end
 end

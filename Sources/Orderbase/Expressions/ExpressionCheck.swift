@@ -173,6 +173,7 @@ extension Order {
         o.note = "n"
         o.cancelReason = "r"
         o.cancelledAt = 0
+        o.holds = [Hold(id: "hold_0", reason: "other", note: "n", placedAt: 0, placedBy: Actor(type: "user", id: "u", roles: ["r"]))]
         o.closedAt = 0
         return o
     }()

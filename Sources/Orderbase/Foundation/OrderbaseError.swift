@@ -16,6 +16,7 @@ public enum ErrorCode: Int32, Sendable, CaseIterable {
     case limitExceeded = -11
     case `internal` = -12
     case invalidState = -13
+    case onHold = -14
 
     public var name: String {
         switch self {
@@ -32,6 +33,7 @@ public enum ErrorCode: Int32, Sendable, CaseIterable {
         case .limitExceeded: "limit_exceeded"
         case .internal: "internal"
         case .invalidState: "invalid_state"
+        case .onHold: "on_hold"
         }
     }
 }

@@ -200,6 +200,42 @@ public struct ShippingLine: Equatable, Sendable {
     }
 }
 
+/// A hold on an order (Shopify's fulfillment holds, for the whole order): a
+/// reason from a fixed set, a note, who placed it and when.
+public struct Hold: Equatable, Sendable {
+    public static let reasons = ["awaiting_payment", "high_risk_of_fraud", "incorrect_address", "out_of_stock",
+                                 "awaiting_return_items", "other"]
+    var id: String
+    var reason: String
+    var note: String?
+    var placedAt: Int64
+    var placedBy: Actor
+
+    static func decode(_ f: inout Fields) throws(OrderbaseError) -> Hold {
+        guard let at = try f.timestamp("placed_at") else { throw OrderbaseError.invalid("hold without placed_at") }
+        var by = Actor.api
+        if var a = try f.object("placed_by") { by = try Actor.read(&a) }
+        return Hold(id: try f.string("id", required: true)!, reason: try f.string("reason", required: true)!,
+                    note: try f.string("note", maxBytes: Int.max), placedAt: at, placedBy: by)
+    }
+
+    func write(_ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("id"); w.string(id)
+        w.key("reason"); w.string(reason)
+        w.key("note"); w.optionalString(note)
+        w.key("placed_at"); w.timestamp(placedAt)
+        w.key("placed_by"); placedBy.write(&w)
+        w.endObject()
+    }
+
+    var json: JSON {
+        var w = JSONWriter()
+        write(&w)
+        return (try? JSON.parse(w.bytes)) ?? .null
+    }
+}
+
 public struct Actor: Equatable, Sendable {
     public var type: String
     public var id: String?
@@ -293,6 +329,8 @@ public struct Order: Equatable, Sendable {
     public var note: String?
     public var metadata: JSON = .object([:])
     public var cancelReason: String?
+    /// Standing holds: while any stands, the order's status does not change.
+    var holds: [Hold] = []
     public var createdAt: Int64
     public var updatedAt: Int64
     public var placedAt: Int64
@@ -410,6 +448,9 @@ extension Order {
         w.key("metadata"); start = w.bytes.count; w.value(metadata); spans.append(("metadata", false, start..<w.bytes.count))
         w.key("cancel_reason"); start = w.bytes.count; w.optionalString(cancelReason)
         spans.append(("cancel_reason", false, start..<w.bytes.count))
+        w.key("holds"); start = w.bytes.count
+        w.beginArray(); for h in holds { h.write(&w) }; w.endArray()
+        spans.append(("holds", false, start..<w.bytes.count))
         w.key("created_at"); start = w.bytes.count; w.timestamp(createdAt); spans.append(("created_at", false, start..<w.bytes.count))
         w.key("updated_at"); start = w.bytes.count; w.timestamp(updatedAt); spans.append(("updated_at", true, start..<w.bytes.count))
         w.key("placed_at"); start = w.bytes.count; w.timestamp(placedAt); spans.append(("placed_at", false, start..<w.bytes.count))
@@ -458,6 +499,8 @@ extension Order {
             o.note = try f.string("note", maxBytes: Int.max)
             o.metadata = f.raw("metadata") ?? .object([:])
             o.cancelReason = try f.string("cancel_reason", maxBytes: Int.max)
+            // Orders stored before holds existed have none.
+            o.holds = try f.objects("holds", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Hold.decode(&g) } ?? []
             o.createdAt = try ts("created_at")
             o.updatedAt = try ts("updated_at")
             o.placedAt = try ts("placed_at")

@@ -198,7 +198,7 @@ extension TenantCore {
     }
 
     /// Loads an order inside a write (seeing staged writes) and checks the version.
-    private func loadForWrite(_ id: String, _ wc: inout WriteContext, expected: Int64?) throws(OrderbaseError) -> Order {
+    func loadForWrite(_ id: String, _ wc: inout WriteContext, expected: Int64?) throws(OrderbaseError) -> Order {
         guard let bytes = try wc.read(Keyspace.orderKey(id)) else {
             throw OrderbaseError(.notFound, "no order with id \(id)", field: "id")
         }
@@ -213,7 +213,7 @@ extension TenantCore {
 
     /// Writes a changed order with its index changes, event and audit entry.
     /// No change at all writes nothing and returns the stored order.
-    private func commitChange(old: Order, new: Order, type: String, reason: String?, _ wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] {
+    func commitChange(old: Order, new: Order, type: String, reason: String?, _ wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] {
         let before = old.render()
         var new = new
         new.version = old.version
@@ -255,6 +255,7 @@ extension TenantCore {
     private func transition(id: String, to: String, reason: String?, expected: Int64?, _ ctx: RequestContext) throws(OrderbaseError) -> [UInt8] {
         try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let old = try loadForWrite(id, &wc, expected: expected)
+            try Self.checkNoHolds(old, to: to)
             try policy.check(old, to: to)
             var new = old
             new.status = to

@@ -255,6 +255,14 @@ class _Orders:
         """orders.cancel: cancel(id, reason="...")"""
         return self._t.call("orders.cancel", _merge({"id": id}, fields))
 
+    def hold(self, id: str, reason: str, **fields: Any) -> Json:
+        """orders.hold: hold(id, "high_risk_of_fraud", note="...")"""
+        return self._t.call("orders.hold", _merge({"id": id, "reason": reason}, fields))
+
+    def release_hold(self, id: str, hold_id: str, **fields: Any) -> Json:
+        """orders.release_hold"""
+        return self._t.call("orders.release_hold", _merge({"id": id, "hold_id": hold_id}, fields))
+
     def audit(self, id: str, **fields: Any) -> Iterator[Json]:
         """orders.audit, oldest first, following cursors."""
         return _pages(self._t.call, "orders.audit", _merge({"id": id}, fields), "starting_after", lambda p, d: d[-1]["seq"])
@@ -318,6 +326,8 @@ WRAPPERS: Dict[str, "tuple[str, str]"] = {
     "orders.update": ("tenant", "orders.update"),
     "orders.transition": ("tenant", "orders.transition"),
     "orders.cancel": ("tenant", "orders.cancel"),
+    "orders.hold": ("tenant", "orders.hold"),
+    "orders.release_hold": ("tenant", "orders.release_hold"),
     "orders.audit": ("tenant", "orders.audit"),
     "audit.verify": ("tenant", "audit.verify"),
     "integrity.check": ("tenant", "integrity.check"),

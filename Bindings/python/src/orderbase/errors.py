@@ -7,6 +7,7 @@ __all__ = [
     "Error", "InvalidArgument", "NotFound", "AlreadyExists", "VersionConflict", "InvalidTransition",
     "IdempotencyMismatch", "Busy", "IoError", "Corruption", "Misuse", "LimitExceeded", "InternalError",
     "InvalidState",
+    "OnHold",
 ]
 
 
@@ -86,10 +87,14 @@ class InvalidState(Error):
     code, number = "invalid_state", -13
 
 
+class OnHold(Error):
+    code, number = "on_hold", -14
+
+
 BY_CODE: Dict[str, Type[Error]] = {
     cls.code: cls
     for cls in (InvalidArgument, NotFound, AlreadyExists, VersionConflict, InvalidTransition, IdempotencyMismatch,
-                Busy, IoError, Corruption, Misuse, LimitExceeded, InternalError, InvalidState)
+                Busy, IoError, Corruption, Misuse, LimitExceeded, InternalError, InvalidState, OnHold)
 }
 
 

@@ -207,6 +207,8 @@ module Orderbase
     def update(id, request = nil, **fields) = yield_call("orders.update", merge(merge(request, { id: id }), fields))
     def transition(id, to, **fields) = yield_call("orders.transition", merge({ id: id, to: to }, fields))
     def cancel(id, **fields) = yield_call("orders.cancel", merge({ id: id }, fields))
+    def hold(id, reason, **fields) = yield_call("orders.hold", merge({ id: id, reason: reason }, fields))
+    def release_hold(id, hold_id, **fields) = yield_call("orders.release_hold", merge({ id: id, hold_id: hold_id }, fields))
     def audit(id, **fields) = pages("orders.audit", merge({ id: id }, fields), :starting_after) { |_p, d| d.last[:seq] }
   end
 
@@ -244,6 +246,8 @@ module Orderbase
     "orders.update" => [:tenant, :orders, :update],
     "orders.transition" => [:tenant, :orders, :transition],
     "orders.cancel" => [:tenant, :orders, :cancel],
+    "orders.hold" => [:tenant, :orders, :hold],
+    "orders.release_hold" => [:tenant, :orders, :release_hold],
     "orders.audit" => [:tenant, :orders, :audit],
     "audit.verify" => [:tenant, :audit, :verify],
     "integrity.check" => [:tenant, :integrity, :check],

@@ -24,7 +24,7 @@ module Orderbase
     "InvalidTransition" => ["invalid_transition", -5], "IdempotencyMismatch" => ["idempotency_mismatch", -6],
     "Busy" => ["busy", -7], "IoError" => ["io_error", -8], "Corruption" => ["corruption", -9],
     "Misuse" => ["misuse", -10], "LimitExceeded" => ["limit_exceeded", -11], "InternalError" => ["internal", -12],
-    "InvalidState" => ["invalid_state", -13]
+    "InvalidState" => ["invalid_state", -13], "OnHold" => ["on_hold", -14]
   }.each do |name, (code, number)|
     klass = Class.new(Error)
     klass.const_set(:CODE, code)

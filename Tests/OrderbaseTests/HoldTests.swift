@@ -1,0 +1,58 @@
+import Testing
+@testable import Orderbase
+
+@Suite("Holds")
+struct HoldTests {
+    @Test("a standing hold refuses every status change, listing the holds; releasing them all lets it through")
+    func holdsBlock() throws {
+        let fx = try Fixture()
+        let o = try fx.call(TenantCore.createOrder, #"{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)
+        let id = o["id"]!.stringValue!
+        let h1 = try fx.call(TenantCore.holdOrder, #"{"id":"\#(id)","reason":"high_risk_of_fraud","note":"card country differs","actor":{"type":"user","id":"risk-bot"}}"#)
+        let h2 = try fx.call(TenantCore.holdOrder, #"{"id":"\#(id)","reason":"incorrect_address"}"#)
+        guard case .array(let holds)? = h2["holds"] else { Issue.record("no holds"); return }
+        #expect(holds.count == 2 && h2["version"] == .int(3))
+        #expect(holds[0]["reason"] == .string("high_risk_of_fraud") && holds[0]["placed_by"]?["id"] == .string("risk-bot"))
+        #expect(holds[0]["note"] == .string("card country differs"))
+        for to in ["confirmed", "cancelled"] {
+            let e = fx.error(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"\#(to)"}"#)
+            #expect(e?.code == .onHold && e?.message.contains("high_risk_of_fraud, incorrect_address") == true)
+            if case .array(let listed)? = e?.details?["holds"] { #expect(listed.count == 2) } else { Issue.record("no holds in details") }
+        }
+        #expect(fx.error(TenantCore.cancelOrder, #"{"id":"\#(id)"}"#)?.code == .onHold)
+        // Edits that are not status changes still work.
+        #expect(try fx.call(TenantCore.updateOrder, #"{"id":"\#(id)","note":"checking"}"#)["note"] == .string("checking"))
+        let first = holds[0]["id"]!.stringValue!, second = holds[1]["id"]!.stringValue!
+        _ = try fx.call(TenantCore.releaseHold, #"{"id":"\#(id)","hold_id":"\#(first)"}"#)
+        #expect(fx.error(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"confirmed"}"#)?.code == .onHold)
+        let free = try fx.call(TenantCore.releaseHold, #"{"id":"\#(id)","hold_id":"\#(second)","note":"address fixed"}"#)
+        #expect(free["holds"] == .array([]))
+        #expect(try fx.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"confirmed"}"#)["status"] == .string("confirmed"))
+    }
+
+    @Test("holds are events and audit entries with the actor; bad requests change nothing")
+    func recorded() throws {
+        let fx = try Fixture()
+        let o = try fx.call(TenantCore.createOrder, #"{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)
+        let id = o["id"]!.stringValue!
+        let held = try fx.call(TenantCore.holdOrder, #"{"id":"\#(id)","reason":"out_of_stock","actor":{"type":"user","id":"ann"}}"#)
+        let hid = (held["holds"].flatMap { if case .array(let a) = $0 { a.first } else { nil } })?["id"]?.stringValue ?? ""
+        _ = try fx.call(TenantCore.releaseHold, #"{"id":"\#(id)","hold_id":"\#(hid)"}"#)
+        let events = try fx.call(TenantCore.listEvents, #"{"types":["order.held","order.hold_released"]}"#)
+        guard case .array(let list)? = events["data"] else { Issue.record("no events"); return }
+        #expect(list.map { $0["type"]!.stringValue! } == ["order.held", "order.hold_released"])
+        #expect(list[0]["actor"]?["id"] == .string("ann") && list[0]["reason"] == .string("out_of_stock"))
+        let audit = try fx.call(TenantCore.orderAudit, #"{"id":"\#(id)"}"#)
+        guard case .array(let entries)? = audit["data"] else { Issue.record("no audit"); return }
+        #expect(entries.count == 3 && entries[1]["action"] == .string("order.held"))
+        #expect(entries[1]["changes"]?.text.contains("\"field\":\"holds\"") == true)
+        let version = try fx.call(TenantCore.getOrder, #"{"id":"\#(id)"}"#)["version"]
+        #expect(fx.error(TenantCore.holdOrder, #"{"id":"\#(id)","reason":"lunch"}"#)?.field == "reason")
+        #expect(fx.error(TenantCore.holdOrder, #"{"id":"\#(id)"}"#)?.field == "reason")
+        #expect(fx.error(TenantCore.releaseHold, #"{"id":"\#(id)","hold_id":"hold_nope"}"#)?.code == .notFound)
+        #expect(fx.error(TenantCore.holdOrder, #"{"id":"\#(id)","reason":"other","expected_version":1}"#)?.code == .versionConflict)
+        #expect(try fx.call(TenantCore.getOrder, #"{"id":"\#(id)"}"#)["version"] == version)
+        _ = try fx.call(TenantCore.cancelOrder, #"{"id":"\#(id)"}"#)
+        #expect(fx.error(TenantCore.holdOrder, #"{"id":"\#(id)","reason":"other"}"#)?.code == .invalidState)
+    }
+}
