@@ -176,6 +176,11 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
             tooLarge = false
             if let cl = h.headers.first(name: "content-length"), let n = Int(cl), n > handler.maxRequestBytes {
                 tooLarge = true
+                // A client waiting for "100 Continue" has sent nothing yet: refuse at once.
+                if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                    head = nil
+                    answer(context, h, Self.tooLarge(handler), close: true)
+                }
             }
         case .body(var buf):
             if tooLarge || body.count + buf.readableBytes > handler.maxRequestBytes {

@@ -87,6 +87,9 @@ def api(server, setup):
             session.headers["Authorization"] = f"Bearer {setup[key]}"
 
         class Client:
+            base = server.url
+            auth = session.headers.get("Authorization")
+
             def request(self, method, path, **kw):
                 return session.request(method, server.url + path, timeout=30, **kw)
 

@@ -8,6 +8,11 @@ import requests
 from conftest import ORDER, Server, run_cli
 
 
+def acme_url(client):
+    host, port = client.base.split("//")[1].split(":")
+    return host, int(port)
+
+
 def test_readme_flow_create_and_list_orders_with_a_key(api):
     acme = api("acme:write")
     r = acme.post("/v1/orders", json=ORDER)
@@ -96,6 +101,19 @@ def test_errors_malformed_json_unknown_fields_and_oversized_bodies(api):
     big = b'{"note":"' + b"x" * (1 << 20) + b'"}'
     r = acme.post("/v1/orders", data=big, headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and r.json()["error"]["code"] == "limit_exceeded"
+    # A client that waits for "100 Continue" (curl does past 1 KiB) is refused before it sends.
+    import http.client
+    host, port = acme_url(acme)
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.putrequest("POST", "/v1/orders")
+    conn.putheader("Authorization", acme.auth)
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(len(big)))
+    conn.putheader("Expect", "100-continue")
+    conn.endheaders()
+    early = conn.getresponse()
+    assert early.status == 413 and early.getheader("Connection") == "close"
+    conn.close()
     # Streamed without a length: the limit still holds.
     r = acme.post("/v1/orders", data=iter([big[:600000], big[600000:]]), headers={"Content-Type": "application/json"})
     assert r.status_code == 413
