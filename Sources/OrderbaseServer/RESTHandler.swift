@@ -52,17 +52,7 @@ struct HTTPFailure: Error {
         HTTPFailure(status, OrderbaseError.invalid(message, field: field))
     }
 
-    var body: [UInt8] {
-        guard let httpCode else { return error.json }
-        var w = JSONWriter()
-        w.beginObject(); w.key("error"); w.beginObject()
-        w.key("code"); w.string(httpCode)
-        w.key("message"); w.string(error.message)
-        if let f = error.field { w.key("field"); w.string(f) }
-        if let d = error.details { w.key("details"); w.value(d) }
-        w.endObject(); w.endObject()
-        return w.bytes
-    }
+    var body: [UInt8] { error.json(code: httpCode) }
 }
 
 /// Options of the REST layer (the `orderbase serve` flags).
@@ -74,8 +64,9 @@ public struct RESTOptions: Sendable {
 
 /// Turns HTTP requests into catalogue calls: routing, authentication, scopes,
 /// header mapping (Idempotency-Key, If-Match, X-Request-Id), query typing from
-/// the request schema, and error statuses. Transport-independent and blocking
-/// (engine calls may wait for fsync): run it off the event loop.
+/// the request schema, and error statuses. Transport-independent. Writes wait
+/// for fsync and scans take long: `Routed.mayBlock` says which requests the
+/// transport must run off its event loop.
 public final class RESTHandler: Sendable {
     public let engine: Engine
     let routes = RouteTable()

@@ -49,7 +49,7 @@ extension TenantCore {
             w.key("fields"); w.beginArray(); for p in fields { w.string(p) }; w.endArray()
         case .failure(let error):
             w.key("valid"); w.bool(false)
-            w.key("error"); w.raw(Array(error.json.dropFirst("{\"error\":".utf8.count).dropLast()))
+            w.key("error"); error.write(&w)
         }
         w.endObject()
         return w.bytes

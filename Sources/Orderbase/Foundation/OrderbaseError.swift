@@ -59,18 +59,27 @@ public struct OrderbaseError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(code.name): \(message)" + (field.map { " (\($0))" } ?? "") }
 
     /// `{"error":{"code":...,"message":...,"field":...,"details":...}}`
-    public var json: [UInt8] {
+    public var json: [UInt8] { json(code: nil) }
+
+    /// The error object under another code name (the REST server's
+    /// `unauthorized`, `forbidden`, … wrap an engine error's message).
+    public func json(code name: String?) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("error")
+        write(&w, code: name)
+        w.endObject()
+        return w.bytes
+    }
+
+    /// The inner `{"code","message","field","details"}` object.
+    public func write(_ w: inout JSONWriter, code name: String? = nil) {
         w.beginObject()
-        w.key("code"); w.string(code.name)
+        w.key("code"); w.string(name ?? code.name)
         w.key("message"); w.string(message)
         if let field { w.key("field"); w.string(field) }
         if let details { w.key("details"); w.value(details) }
         w.endObject()
-        w.endObject()
-        return w.bytes
     }
 
     public init(_ e: StoreError) {
