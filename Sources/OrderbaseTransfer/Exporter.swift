@@ -21,10 +21,9 @@ public enum Exporter {
     ]
 
     /// Writes to `fd`; returns (orders, rows) written.
-    public static func run(core: TenantCore, format: Format, fd: Int32, progress: Progress? = nil) throws -> (orders: Int, rows: Int) {
+    public static func run(core: TenantCore, format: Format, fd: Int32) throws -> (orders: Int, rows: Int) {
         var out = Output(fd: fd)
         var orders = 0, rows = 0
-        progress?.begin(total: 0)
         if format == .csv { try out.write(Array((csvColumns.joined(separator: ",") + "\n").utf8)) }
         var failure: (any Error)?
         try core.forEachOrder { bytes in
@@ -38,7 +37,6 @@ public enum Exporter {
                     rows += try csvRows(bytes, &out)
                 }
                 orders += 1
-                progress?.update(done: orders, offset: 0)
                 return true
             } catch {
                 failure = error
@@ -47,7 +45,6 @@ public enum Exporter {
         }
         if let failure { throw failure }
         try out.flush()
-        progress?.finish(done: orders, offset: 0)
         return (orders, rows)
     }
 
