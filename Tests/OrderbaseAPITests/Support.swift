@@ -40,7 +40,7 @@ final class APIFixture: @unchecked Sendable {
             "orders.create": #""line_items":[{"title":"x","quantity":1,"unit_price":5}]"#,
             "orders.get": #""id":"\#(orderID)""#, "orders.list": "", "orders.update": #""id":"\#(orderID)","note":"n""#,
             "orders.transition": #""id":"\#(orderID)","to":"confirmed""#, "orders.cancel": #""id":"\#(orderID)""#,
-            "orders.hold": #""id":"\#(heldID)","reason":"other""#, "orders.release_hold": #""id":"\#(heldID)","hold_id":"\#(holdID)""#,
+            "orders.transitions": #""id":"\#(orderID)""#, "orders.hold": #""id":"\#(heldID)","reason":"other""#, "orders.release_hold": #""id":"\#(heldID)","hold_id":"\#(holdID)""#,
             "orders.audit": #""id":"\#(orderID)""#, "audit.verify": "", "integrity.check": "", "events.list": "",
             "expressions.validate": #""expression":"order.total > 1""#,
             "expressions.evaluate": #""expression":"order.total > 1","order_id":"\#(orderID)""#,

@@ -20,6 +20,11 @@ struct HoldTests {
             if case .array(let listed)? = e?.details?["holds"] { #expect(listed.count == 2) } else { Issue.record("no holds in details") }
         }
         #expect(fx.error(TenantCore.cancelOrder, #"{"id":"\#(id)"}"#)?.code == .onHold)
+        let options = try fx.call(TenantCore.orderTransitions, #"{"id":"\#(id)"}"#)
+        guard case .array(let ts)? = options["transitions"] else { Issue.record("no transitions"); return }
+        #expect(ts.allSatisfy { $0["allowed"] == .bool(false) })
+        #expect(ts.first { $0["to"] == .string("confirmed") }?["reason"] == .string("on hold: high_risk_of_fraud, incorrect_address"))
+        #expect(ts.first { $0["to"] == .string("completed") }?["reason"] == .string("not reachable from pending"))
         // Edits that are not status changes still work.
         #expect(try fx.call(TenantCore.updateOrder, #"{"id":"\#(id)","note":"checking"}"#)["note"] == .string("checking"))
         let first = holds[0]["id"]!.stringValue!, second = holds[1]["id"]!.stringValue!
@@ -27,7 +32,17 @@ struct HoldTests {
         #expect(fx.error(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"confirmed"}"#)?.code == .onHold)
         let free = try fx.call(TenantCore.releaseHold, #"{"id":"\#(id)","hold_id":"\#(second)","note":"address fixed"}"#)
         #expect(free["holds"] == .array([]))
+        let open = try fx.call(TenantCore.orderTransitions, #"{"id":"\#(id)"}"#)
+        if case .array(let ts)? = open["transitions"] {
+            #expect(ts.filter { $0["allowed"] == .bool(true) }.map { $0["to"]!.stringValue! } == ["confirmed", "on_hold", "cancelled"])
+        }
         #expect(try fx.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"confirmed"}"#)["status"] == .string("confirmed"))
+        _ = try fx.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"cancelled"}"#)
+        let closed = try fx.call(TenantCore.orderTransitions, #"{"id":"\#(id)"}"#)
+        if case .array(let ts)? = closed["transitions"] {
+            #expect(ts.allSatisfy { $0["allowed"] == .bool(false) && $0["reason"] == .string("cancelled is a final status") })
+        }
+        #expect(fx.error(TenantCore.orderTransitions, #"{"id":"ord_nope"}"#)?.code == .notFound)
     }
 
     @Test("holds are events and audit entries with the actor; bad requests change nothing")

@@ -57,5 +57,7 @@ def test_holds_block_transitions(tenant):
         raise AssertionError("expected OnHold")
     except orderbase.OnHold as e:
         assert e.details["holds"][0]["reason"] == "awaiting_payment"
+    blocked = {t["to"]: t for t in tenant.orders.transitions(order["id"])["transitions"]}
+    assert blocked["confirmed"]["allowed"] is False and blocked["confirmed"]["reason"] == "on hold: awaiting_payment"
     tenant.orders.release_hold(order["id"], held["holds"][0]["id"])
     assert tenant.orders.transition(order["id"], "confirmed")["status"] == "confirmed"

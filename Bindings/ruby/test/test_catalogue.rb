@@ -44,6 +44,8 @@ class TestCatalogue < Minitest::Test
     held = @tenant.orders.hold(order[:id], "awaiting_payment")
     err = assert_raises(Orderbase::OnHold) { @tenant.orders.transition(order[:id], "confirmed") }
     assert_equal "awaiting_payment", err.details[:holds][0][:reason]
+    blocked = @tenant.orders.transitions(order[:id])[:transitions].to_h { |t| [t[:to], t] }
+    assert_equal false, blocked["confirmed"][:allowed]
     @tenant.orders.release_hold(order[:id], held[:holds][0][:id])
     assert_equal "confirmed", @tenant.orders.transition(order[:id], "confirmed")[:status]
   end

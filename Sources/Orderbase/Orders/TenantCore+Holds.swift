@@ -53,3 +53,42 @@ extension TenantCore {
         }
     }
 }
+
+extension TenantCore {
+    // MARK: orders.transitions
+
+    /// `{"id"}` → every status the order could be asked to go to, whether it
+    /// may now, and if not, why (not reachable from its status, a final status,
+    /// or holds standing). Changes nothing.
+    public func orderTransitions(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        let order = try Order.decode(try loadRecord(id, snapshot: nil))
+        let reachable = policy.allowedTargets(from: order)
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("id"); w.string(order.id)
+        w.key("status"); w.string(order.status)
+        w.key("version"); w.int(order.version)
+        w.key("transitions"); w.beginArray()
+        for to in OrderStatus.all where to != order.status {
+            w.beginObject()
+            w.key("to"); w.string(to)
+            let why: String?
+            if !reachable.contains(to) {
+                why = reachable.isEmpty ? "\(order.status) is a final status" : "not reachable from \(order.status)"
+            } else if !order.holds.isEmpty {
+                why = "on hold: " + order.holds.map(\.reason).joined(separator: ", ")
+            } else {
+                why = nil
+            }
+            w.key("allowed"); w.bool(why == nil)
+            if let why { w.key("reason"); w.string(why) }
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+}

@@ -255,6 +255,10 @@ class _Orders:
         """orders.cancel: cancel(id, reason="...")"""
         return self._t.call("orders.cancel", _merge({"id": id}, fields))
 
+    def transitions(self, id: str, **fields: Any) -> Json:
+        """orders.transitions: where the order may go now, and why not elsewhere."""
+        return self._t.call("orders.transitions", _merge({"id": id}, fields))
+
     def hold(self, id: str, reason: str, **fields: Any) -> Json:
         """orders.hold: hold(id, "high_risk_of_fraud", note="...")"""
         return self._t.call("orders.hold", _merge({"id": id, "reason": reason}, fields))
@@ -326,6 +330,7 @@ WRAPPERS: Dict[str, "tuple[str, str]"] = {
     "orders.update": ("tenant", "orders.update"),
     "orders.transition": ("tenant", "orders.transition"),
     "orders.cancel": ("tenant", "orders.cancel"),
+    "orders.transitions": ("tenant", "orders.transitions"),
     "orders.hold": ("tenant", "orders.hold"),
     "orders.release_hold": ("tenant", "orders.release_hold"),
     "orders.audit": ("tenant", "orders.audit"),

@@ -207,6 +207,7 @@ module Orderbase
     def update(id, request = nil, **fields) = yield_call("orders.update", merge(merge(request, { id: id }), fields))
     def transition(id, to, **fields) = yield_call("orders.transition", merge({ id: id, to: to }, fields))
     def cancel(id, **fields) = yield_call("orders.cancel", merge({ id: id }, fields))
+    def transitions(id, **fields) = yield_call("orders.transitions", merge({ id: id }, fields))
     def hold(id, reason, **fields) = yield_call("orders.hold", merge({ id: id, reason: reason }, fields))
     def release_hold(id, hold_id, **fields) = yield_call("orders.release_hold", merge({ id: id, hold_id: hold_id }, fields))
     def audit(id, **fields) = pages("orders.audit", merge({ id: id }, fields), :starting_after) { |_p, d| d.last[:seq] }
@@ -246,6 +247,7 @@ module Orderbase
     "orders.update" => [:tenant, :orders, :update],
     "orders.transition" => [:tenant, :orders, :transition],
     "orders.cancel" => [:tenant, :orders, :cancel],
+    "orders.transitions" => [:tenant, :orders, :transitions],
     "orders.hold" => [:tenant, :orders, :hold],
     "orders.release_hold" => [:tenant, :orders, :release_hold],
     "orders.audit" => [:tenant, :orders, :audit],
