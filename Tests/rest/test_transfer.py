@@ -77,3 +77,34 @@ def test_jsonl_import_reports_bad_lines(tmp_path):
     p = run_cli("import", "--tenant", "shop", str(f), "--on-error", "skip", "--progress", "none", data=data, check=False)
     assert p.returncode == 3
     assert "created: 1" in p.stdout and "line 2: invalid_argument" in p.stdout and "line 3: invalid_argument: malformed JSON" in p.stdout
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(tmp_path):
+    import os
+    import subprocess
+
+    from conftest import CLI
+    data = tmp_path / "data"
+    run_cli("tenants", "create", "shop", data=data)
+    f = tmp_path / "orders.jsonl"
+    f.write_text("".join('{"line_items":[{"title":"t%d","quantity":1,"unit_price":5}]}\n' % n for n in range(50)))
+    # stderr on a pseudo-terminal: --progress auto draws the bar.
+    master, slave = os.openpty()
+    p = subprocess.run([CLI, "import", "--tenant", "shop", str(f), "--data", str(data)], stderr=slave,
+                       stdout=subprocess.PIPE, timeout=120)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.returncode == 0
+    assert b"\r[" in out and b"] 100%" in out and b"50 orders" in out
+    # A pipe: plain lines.
+    lines = run_cli("import", "--tenant", "shop", str(f), data=data).stderr
+    assert "\r" not in lines and lines.startswith("done: 100% of the file, 50 orders")
