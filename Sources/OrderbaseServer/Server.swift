@@ -203,7 +203,8 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
             }
             let components = h.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
             let path = String(components[0])
-            let input = HTTPInput(method: h.method.rawValue, path: path, query: components.count > 1 ? String(components[1]) : nil,
+            // HEAD is answered as GET without the body (RFC 9110 §9.3.2).
+            let input = HTTPInput(method: h.method == .HEAD ? "GET" : h.method.rawValue, path: path, query: components.count > 1 ? String(components[1]) : nil,
                                   headers: h.headers.map { ($0.name.lowercased(), $0.value) }, body: body)
             body = []
             connections.begin()
@@ -253,9 +254,11 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let response = HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: out.status), headers: headers)
         context.write(wrapOutboundOut(.head(response)), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: out.body.count)
-        buffer.writeBytes(out.body)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if h.method != .HEAD {
+            var buffer = context.channel.allocator.buffer(capacity: out.body.count)
+            buffer.writeBytes(out.body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
         let done = context.writeAndFlushPromise(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             let channel = context.channel

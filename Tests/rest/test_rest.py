@@ -140,6 +140,9 @@ def test_request_ids_are_echoed_or_generated_and_logged_one_line_per_request(api
 
 def test_healthz_metrics_and_openapi(api):
     assert api().get("/healthz").json()["status"] == "ok"
+    head = api().request("HEAD", "/healthz")
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["Content-Length"]) > 0
+    assert api("acme:read").request("HEAD", "/v1/orders").status_code == 200
     api("acme:write").post("/v1/orders", json=ORDER)
     api("acme:read").get("/v1/orders/ord_missing")
     text = api().get("/metrics").text
