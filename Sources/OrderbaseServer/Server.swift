@@ -245,6 +245,12 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
         let seconds = RESTServer.monotonicSeconds() - start
         handler.metrics.record(method: h.method.rawValue, route: out.route, status: out.status, seconds: seconds)
+        // Logged before the answer goes out, so a client that has its answer finds the line.
+        if log {
+            let requestID = out.headers.first { $0.name == "X-Request-Id" }?.value ?? "-"
+            RESTServer.logLine(method: h.method.rawValue, path: String(h.uri.split(separator: "?", omittingEmptySubsequences: false)[0]),
+                               status: out.status, seconds: seconds, requestID: requestID)
+        }
         let keepAlive = h.isKeepAlive && !close
         var headers = HTTPHeaders()
         headers.reserveCapacity(out.headers.count + 4)
@@ -263,11 +269,6 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
         if !keepAlive {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
-        }
-        if log {
-            let requestID = out.headers.first { $0.name == "X-Request-Id" }?.value ?? "-"
-            RESTServer.logLine(method: h.method.rawValue, path: String(h.uri.split(separator: "?", omittingEmptySubsequences: false)[0]),
-                               status: out.status, seconds: seconds, requestID: requestID)
         }
     }
 
