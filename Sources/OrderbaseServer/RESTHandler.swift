@@ -48,8 +48,8 @@ struct HTTPFailure: Error {
         self.headers = headers
     }
 
-    static func invalid(_ message: String, field: String? = nil, status: Int = 400) -> HTTPFailure {
-        HTTPFailure(status, OrderbaseError.invalid(message, field: field))
+    static func invalid(_ message: String, field: String? = nil) -> HTTPFailure {
+        HTTPFailure(400, OrderbaseError.invalid(message, field: field))
     }
 
     var body: [UInt8] { error.json(code: httpCode) }
@@ -133,7 +133,7 @@ public final class RESTHandler: Sendable {
             throw HTTPFailure(404, OrderbaseError(.notFound, "no route \(input.method) \(input.path)"))
         case .badPath(let why):
             throw HTTPFailure.invalid(why)
-        case .methodNotAllowed(let allowed, _):
+        case .methodNotAllowed(let allowed):
             throw HTTPFailure(405, OrderbaseError(.invalidArgument, "\(input.method) is not allowed here; use \(allowed.joined(separator: ", "))"),
                               httpCode: HTTPOnlyErrors.methodNotAllowed, headers: [("Allow", allowed.joined(separator: ", "))])
         case .found(let entry, let params):

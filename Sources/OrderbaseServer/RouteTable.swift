@@ -32,13 +32,12 @@ struct RouteTable: Sendable {
     enum Match {
         case found(Entry, parameters: [String: String])
         /// The path exists, with other methods.
-        case methodNotAllowed(allowed: [String], template: String)
+        case methodNotAllowed(allowed: [String])
         case notFound
         /// A segment is not valid percent-encoded UTF-8.
         case badPath(String)
     }
 
-    let entries: [Entry]
     /// Entries by their number of segments: a path is compared with those only.
     private let bySegmentCount: [Int: [Entry]]
 
@@ -50,7 +49,6 @@ struct RouteTable: Sendable {
         e.append(Entry(httpMethod: "GET", template: "/healthz", segments: Self.parse("/healthz"), target: .healthz))
         e.append(Entry(httpMethod: "GET", template: "/metrics", segments: Self.parse("/metrics"), target: .metrics))
         e.append(Entry(httpMethod: "GET", template: "/v1/openapi.json", segments: Self.parse("/v1/openapi.json"), target: .openapi))
-        entries = e
         bySegmentCount = Dictionary(grouping: e, by: \.segments.count)
     }
 
@@ -75,7 +73,6 @@ struct RouteTable: Sendable {
         }
         var best: (Entry, [String: String], literals: Int)?
         var allowed: [String] = []
-        var template = ""
         for e in bySegmentCount[segments.count] ?? [] {
             var params: [String: String] = [:]
             var literals = 0
@@ -92,13 +89,12 @@ struct RouteTable: Sendable {
             guard ok else { continue }
             if e.httpMethod != method {
                 if !allowed.contains(e.httpMethod) { allowed.append(e.httpMethod) }
-                template = e.template
                 continue
             }
             if best == nil || literals > best!.literals { best = (e, params, literals) }
         }
         if let best { return .found(best.0, parameters: best.1) }
-        if !allowed.isEmpty { return .methodNotAllowed(allowed: allowed.sorted(), template: template) }
+        if !allowed.isEmpty { return .methodNotAllowed(allowed: allowed.sorted()) }
         return .notFound
     }
 }

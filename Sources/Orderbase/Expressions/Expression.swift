@@ -112,10 +112,8 @@ enum Op: String, CaseIterable {
 struct Variable: Sendable {
     let whole: Bool
     let parts: [String]
-    let source: JSON
 
     init(_ p: JSON) {
-        source = p
         switch p {
         case .null: (whole, parts) = (true, [])
         case .string(let s) where s.isEmpty: (whole, parts) = (true, [])

@@ -78,17 +78,18 @@ public struct DataShape: Sendable {
 
     static func distance(_ a: String, _ b: String) -> Int {
         let x = Array(a.utf8), y = Array(b.utf8)
-        var row = Array(0...y.count)
-        for i in 1...max(1, x.count) where !x.isEmpty {
+        if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
+        var row = Array(0...y.count)  // Levenshtein, one row at a time
+        for i in 1...x.count {
             var prev = row[0]
             row[0] = i
-            for j in 1...max(1, y.count) where !y.isEmpty {
+            for j in 1...y.count {
                 let cur = row[j]
                 row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (x[i - 1] == y[j - 1] ? 0 : 1))
                 prev = cur
             }
         }
-        return x.isEmpty ? y.count : row[y.count]
+        return row[y.count]
     }
 
     /// Every field path the expression reads, checked; comparisons of a

@@ -104,7 +104,7 @@ public enum ExpressionText {
             skipSpace()
             let u = Array(s.utf8)
             guard i + u.count <= b.count, Array(b[i..<(i + u.count)]) == u else { return false }
-            // `=` must not be the start of `==`, `!` of `!=`/`!!`, `<` of `<=` …
+            // Callers try longer symbols first (`<=` before `<`, `!!` before `!`).
             i += u.count
             return true
         }
