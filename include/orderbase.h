@@ -69,6 +69,8 @@ extern "C" {
 #define ORDERBASE_EINTERNAL            (-12) /* internal: a bug in Orderbase; please report */
 #define ORDERBASE_ESTATE               (-13) /* invalid_state: the object's state forbids this (e.g. editing lines of a fulfilled order) */
 #define ORDERBASE_EHOLD                (-14) /* on_hold: holds stand on the order; release them before its status changes */
+#define ORDERBASE_EGUARD               (-15) /* guard_failed: a workflow transition's guard is false for this order */
+#define ORDERBASE_EPERM                (-16) /* not_permitted: the actor may not do this (approving without the tier's role, or its own request) */
 
 /* ---- Opaque handles ---------------------------------------------------- */
 

@@ -12,6 +12,9 @@ enum Keyspace {
     static let orderAudit: UInt8 = UInt8(ascii: "a")  // a order_id seq(u64)        -> empty
     static let event: UInt8 = UInt8(ascii: "E")       // E seq(u64)                 -> event JSON
     static let idempotency: UInt8 = UInt8(ascii: "K") // K key                      -> sha256(32) fingerprint + first response JSON
+    static let workflow: UInt8 = UInt8(ascii: "W")    // W key version(u64)         -> workflow version JSON (immutable)
+    static let workflowHead: UInt8 = UInt8(ascii: "w") // w key                     -> {"version", "archived"}
+    static let approval: UInt8 = UInt8(ascii: "R")    // R id                       -> approval request JSON
 
     /// Secondary index fields (`I` keys), in the order `orders.list` prefers them.
     static let indexedFields = ["customer", "status", "fulfillment_status", "financial_status", "channel"]
@@ -35,6 +38,12 @@ enum Keyspace {
     static func orderAuditPrefix(_ id: String) -> [UInt8] { var k = KeyBuilder(orderAudit); k.string(id); return k.bytes }
     static func eventKey(_ seq: UInt64) -> [UInt8] { var k = KeyBuilder(event); k.uint64(seq); return k.bytes }
     static func idempotencyKey(_ key: String) -> [UInt8] { var k = KeyBuilder(idempotency); k.string(key); return k.bytes }
+
+    static func workflowKey(_ key: String, _ version: Int64) -> [UInt8] {
+        var k = KeyBuilder(workflow); k.string(key); k.uint64(UInt64(version)); return k.bytes
+    }
+    static func workflowHeadKey(_ key: String) -> [UInt8] { var k = KeyBuilder(workflowHead); k.string(key); return k.bytes }
+    static func approvalKey(_ id: String) -> [UInt8] { var k = KeyBuilder(approval); k.string(id); return k.bytes }
 
     /// The component appended to a prefix for an id (to build range bounds).
     static func idComponent(_ id: String) -> [UInt8] { var k = KeyBuilder(0); k.string(id); return Array(k.bytes.dropFirst()) }

@@ -8,6 +8,8 @@ enum Schemas {
     static let name255 = Schema.string(max: 255)
     static let currency = Schema.described("ISO 4217 code.", .oneOf(Currency.codes))
     static let country = Schema.described("ISO 3166-1 alpha-2 code.", .string(max: 2, min: 2, pattern: "^[A-Z]{2}$"))
+    static let timeZone = Schema.described("IANA time zone (Europe/London); calendar parts in expressions use it. Default UTC.",
+                                           .string(max: 64, min: 1, pattern: "^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$"))
     static let tenantID = Schema.string(max: 63, min: 1, pattern: "^[a-z0-9][a-z0-9_-]{0,62}$")
     static let decimalRate = Schema.described("A decimal string between 0 and 1 with at most 6 decimals.",
                                               .string(max: 12, min: 1, pattern: "^(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)$"))
@@ -51,7 +53,10 @@ enum Schemas {
     static let shippingLine: [Property] = [
         req("title", name255), opt("code", name255), req("price", .money), req("tax_lines", .list(.ref("TaxLine"))),
     ]
-    static let status = Schema.oneOf(OrderStatus.all)
+    static let key = Schema.described("A lowercase letter, then up to 63 lowercase letters, digits or underscores.",
+                                      .string(max: 64, min: 1, pattern: "^[a-z][a-z0-9_]{0,63}$"))
+    static let status = Schema.described("A state of the order's workflow (the default workflow: \(OrderStatus.all.joined(separator: ", "))).", key)
+    static let expression = Schema.described("An expression: text form (a string) or JSON-Logic (docs/expressions.md).", .anyValue)
     static let order: [Property] = [
         req("id", .string(max: 64)), req("number", .string(max: 64)), req("version", .int(1...Int64.max)),
         req("status", status), req("financial_status", .oneOf(OrderStatus.financial)),
@@ -66,12 +71,73 @@ enum Schemas {
         req("total", .money), req("note", .nullable(.string(max: 5000))), req("metadata", .anyObject),
         req("cancel_reason", .nullable(.string(max: 500))),
         req("holds", .described("Standing holds; while any stands, the status does not change.", .list(.ref("Hold")))),
+        req("workflow", .described("The workflow version the order follows.", .object([req("key", key), req("version", .int(1...Int64.max))]))),
+        req("pending_approval", .nullable(.ref("PendingApproval"))),
         req("created_at", .timestamp), req("updated_at", .timestamp), req("placed_at", .timestamp),
         req("cancelled_at", .nullable(.timestamp)), req("closed_at", .nullable(.timestamp)),
     ]
     static let hold: [Property] = [
         req("id", .string(max: 64)), req("reason", .oneOf(Hold.reasons)), req("note", .nullable(.string(max: 1000))),
         req("placed_at", .timestamp), req("placed_by", .ref("Actor")),
+    ]
+    static let pendingApproval: [Property] = [
+        req("id", .string(max: 64)), req("transition", key), req("to", key), req("requested_at", .timestamp),
+        req("expires_at", .nullable(.timestamp)), req("approvals", .int(0...Int64.max)), req("required", .int(0...Int64.max)),
+    ]
+    /// A workflow definition as written (workflows.create / update / validate).
+    static let workflowDefinition: [Property] = [
+        req("key", key), req("name", .string(max: 255, min: 1)), opt("description", .string(max: 2000)),
+        opt("priority", .described("Higher is tried first when several workflows' applies_to match a new order.", .int(-1000...1000))),
+        req("states", .list(.object([
+            req("key", key), opt("label", name255), opt("category", .oneOf(["open", "done", "cancelled"])),
+            opt("initial", .boolean), opt("final", .boolean),
+        ]), max: 100)),
+        opt("transitions", .list(.object([
+            req("name", key),
+            req("from", .described("A state key, a list of state keys, or \"*\" (every non-final state but the target).", .anyValue)),
+            req("to", key), opt("guard", expression), opt("requires_reason", .boolean),
+            opt("required_fields", .list(.string(max: 255, min: 1), max: 50)),
+            opt("approval", .object([
+                req("tiers", .list(.object([
+                    opt("name", .string(max: 64)), opt("approvers", .int(1...20)), opt("roles", .list(.string(max: 64, min: 1), max: 20)),
+                    opt("when", expression),
+                ]), max: 5, min: 1)),
+                opt("allow_requester", .boolean), opt("expires_after_seconds", .int(60...31_536_000)),
+            ])),
+        ]), max: 500)),
+        opt("applies_to", .object([opt("channels", .list(.oneOf(OrderStatus.channels), max: 4)), opt("condition", expression)])),
+    ]
+    static let workflow: [Property] = [
+        req("key", key), req("name", name255), req("description", .nullable(.string())), req("version", .int(1...Int64.max)),
+        req("archived", .boolean), req("priority", .int(-1000...1000)),
+        req("states", .list(.object([req("key", key), req("label", name255), req("category", .oneOf(["open", "done", "cancelled"])),
+                                     req("initial", .boolean), req("final", .boolean)]))),
+        req("transitions", .list(.object([
+            req("name", key), req("from", .anyValue), req("to", key), req("guard", .anyValue), req("guard_text", .nullable(.string())),
+            req("requires_reason", .boolean), req("required_fields", .list(.string())),
+            req("approval", .nullable(.object([
+                req("tiers", .list(.object([req("name", .nullable(.string())), req("approvers", .int(1...20)), req("roles", .list(.string())),
+                                            req("when", .anyValue), req("when_text", .nullable(.string()))]))),
+                req("allow_requester", .boolean), req("expires_after_seconds", .nullable(.int(60...31_536_000))),
+            ]))),
+        ]))),
+        req("applies_to", .nullable(.object([req("channels", .nullable(.list(.oneOf(OrderStatus.channels)))),
+                                             req("condition", .anyValue), req("condition_text", .nullable(.string()))]))),
+        req("created_at", .timestamp), req("created_by", .ref("Actor")),
+    ]
+    static let approvalRequest: [Property] = [
+        req("id", .string(max: 64)), req("status", .oneOf(["pending", "approved", "rejected", "cancelled", "expired"])),
+        req("order_id", .string(max: 64)), req("order_number", .string(max: 64)),
+        req("workflow", .object([req("key", key), req("version", .int(1...Int64.max))])),
+        req("transition", key), req("from", key), req("to", key), req("reason", .nullable(.string())),
+        req("requested_by", .ref("Actor")), req("requested_at", .timestamp), req("expires_at", .nullable(.timestamp)),
+        req("allow_requester", .boolean),
+        req("tiers", .list(.object([
+            req("name", .nullable(.string())), req("approvers", .int(1...20)), req("roles", .list(.string())),
+            req("approvals", .list(.object([req("actor", .ref("Actor")), req("at", .timestamp), req("note", .nullable(.string()))]))),
+            req("satisfied", .boolean),
+        ]))),
+        req("decided_at", .nullable(.timestamp)), req("decided_by", .nullable(.ref("Actor"))), req("note", .nullable(.string())),
     ]
     static let actor: [Property] = [
         req("type", .oneOf(Actor.types)), opt("id", name255),
@@ -99,10 +165,12 @@ enum Schemas {
     static let settingsInput: [Property] = [
         opt("name", name255), opt("order_number_prefix", .string(max: 16)),
         opt("order_number_start", .int(0...1_000_000_000_000)), opt("default_currency", currency),
+        opt("time_zone", timeZone),
     ]
     static let settings: [Property] = [
         opt("name", name255), req("order_number_prefix", .string(max: 16)),
-        req("order_number_start", .int(0...1_000_000_000_000)), req("default_currency", currency), req("created_at", .timestamp),
+        req("order_number_start", .int(0...1_000_000_000_000)), req("default_currency", currency),
+        req("time_zone", timeZone), req("created_at", .timestamp),
     ]
     static let tenant: [Property] = [req("id", tenantID), req("settings", .ref("TenantSettings"))]
     static let apiKey: [Property] = [
@@ -134,6 +202,9 @@ enum Schemas {
         ("CustomerInput", .object(customerInput)),
         ("Actor", .object(actor)),
         ("Hold", .object(hold)),
+        ("PendingApproval", .object(pendingApproval)),
+        ("Workflow", .object(workflow)),
+        ("ApprovalRequest", .object(approvalRequest)),
         ("FieldChange", .object(fieldChange)),
         ("Event", .object(event)),
         ("AuditEntry", .object(auditEntry)),

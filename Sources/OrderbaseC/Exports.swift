@@ -249,6 +249,8 @@ public func orderbase_strerror(_ code: Int32) -> UnsafePointer<CChar>? {
     case -12: s = "internal"
     case -13: s = "invalid_state"
     case -14: s = "on_hold"
+    case -15: s = "guard_failed"
+    case -16: s = "not_permitted"
     default: s = "unknown"
     }
     return UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)

@@ -191,7 +191,8 @@ public final class RESTHandler: Sendable {
         switch e.code {
         case .invalidArgument, .idempotencyMismatch, .limitExceeded: 422
         case .notFound: 404
-        case .alreadyExists, .versionConflict, .invalidTransition, .invalidState, .onHold: 409
+        case .alreadyExists, .versionConflict, .invalidTransition, .invalidState, .onHold, .guardFailed: 409
+        case .notPermitted: 403
         case .busy: 503
         case .misuse: e.message.contains("closed") ? 503 : 500
         case .ioError, .corruption, .internal: 500

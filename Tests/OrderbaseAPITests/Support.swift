@@ -44,7 +44,45 @@ final class APIFixture: @unchecked Sendable {
             "orders.audit": #""id":"\#(orderID)""#, "audit.verify": "", "integrity.check": "", "events.list": "",
             "expressions.validate": #""expression":"order.total > 1""#,
             "expressions.evaluate": #""expression":"order.total > 1","order_id":"\#(orderID)""#,
+            "workflows.create": #""key":"wf_\#(fresh)",\#(Self.twoStates)"#,
+            "workflows.get": #""key":"default""#, "workflows.list": "",
+            "workflows.update": #""key":"\#(workflowKey("upd"))",\#(Self.twoStates)"#,
+            "workflows.archive": #""key":"\#(workflowKey("arch"))""#,
+            "workflows.validate": #""key":"v",\#(Self.twoStates)"#,
+            "workflows.migrate": #""key":"default""#,
+            "workflows.simulate": #""order_id":"\#(orderID)","to":"confirmed""#,
+            "approvals.list": "", "approvals.get": #""id":"\#(approvalID("get"))""#,
+            "approvals.approve": #""id":"\#(approvalID("approve"))""#,
+            "approvals.reject": #""id":"\#(approvalID("reject"))""#,
+            "approvals.cancel": #""id":"\#(approvalID("cancel"))""#,
         ][name]
+    }
+
+    /// The smallest workflow definition (without its key).
+    static let twoStates = #""name":"Two","states":[{"key":"open","initial":true},{"key":"done","category":"done","final":true}],"transitions":[{"name":"finish","from":"open","to":"done","approval":{"tiers":[{"approvers":1}],"allow_requester":true}}]"#
+
+    private var workflows: [String: String] = [:]
+    private var approvals: [String: String] = [:]
+
+    /// A workflow made on first use per purpose.
+    func workflowKey(_ purpose: String) -> String {
+        if let k = workflows[purpose] { return k }
+        let key = "wf_\(purpose)"
+        _ = try! tenant.core().createWorkflow(try! JSON.parse(#"{"key":"\#(key)",\#(Self.twoStates)}"#))
+        workflows[purpose] = key
+        return key
+    }
+
+    /// A pending approval request made on first use per purpose (on a new order of a workflow that asks for approval).
+    func approvalID(_ purpose: String) -> String {
+        if let id = approvals[purpose] { return id }
+        let core = try! tenant.core()
+        let wf = workflowKey("approvals")
+        let order = try! JSON.parse(try! core.createOrder(try! JSON.parse(#"{"workflow":"\#(wf)","line_items":[{"title":"a","quantity":1,"unit_price":5}]}"#)))
+        let waiting = try! JSON.parse(try! core.transitionOrder(try! JSON.parse(#"{"id":"\#(order["id"]!.stringValue!)","to":"done"}"#)))
+        let id = waiting["pending_approval"]!["id"]!.stringValue!
+        approvals[purpose] = id
+        return id
     }
 
     /// A hold of the fixture's order to release, placed on first use.

@@ -252,7 +252,8 @@ struct RESTHandlerTests {
     func statuses() {
         let table: [(ErrorCode, Int)] = [(.invalidArgument, 422), (.notFound, 404), (.alreadyExists, 409), (.versionConflict, 409),
                                          (.invalidTransition, 409), (.idempotencyMismatch, 422), (.busy, 503), (.ioError, 500),
-                                         (.corruption, 500), (.limitExceeded, 422), (.internal, 500), (.invalidState, 409), (.onHold, 409)]
+                                         (.corruption, 500), (.limitExceeded, 422), (.internal, 500), (.invalidState, 409), (.onHold, 409),
+                                         (.guardFailed, 409), (.notPermitted, 403)]
         for (code, status) in table { #expect(RESTHandler.status(for: OrderbaseError(code, "x")) == status, "\(code)") }
         #expect(ErrorCode.allCases.count == table.count + 1)  // + misuse: 500, or 503 once the engine closes
     }

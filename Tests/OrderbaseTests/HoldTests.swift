@@ -23,8 +23,10 @@ struct HoldTests {
         let options = try fx.call(TenantCore.orderTransitions, #"{"id":"\#(id)"}"#)
         guard case .array(let ts)? = options["transitions"] else { Issue.record("no transitions"); return }
         #expect(ts.allSatisfy { $0["allowed"] == .bool(false) })
-        #expect(ts.first { $0["to"] == .string("confirmed") }?["reason"] == .string("on hold: high_risk_of_fraud, incorrect_address"))
-        #expect(ts.first { $0["to"] == .string("completed") }?["reason"] == .string("not reachable from pending"))
+        let toConfirmed = ts.first { $0["to"] == .string("confirmed") }, toCompleted = ts.first { $0["to"] == .string("completed") }
+        #expect(toConfirmed?["code"] == .string("on_hold") && toConfirmed?["reason"]?.stringValue?.contains("on hold (high_risk_of_fraud, incorrect_address)") == true)
+        #expect(toCompleted?["code"] == .string("invalid_transition")
+                && toCompleted?["reason"] == .string("order #1001: no transition from pending to completed; allowed: confirmed, on_hold, cancelled"))
         // Edits that are not status changes still work.
         #expect(try fx.call(TenantCore.updateOrder, #"{"id":"\#(id)","note":"checking"}"#)["note"] == .string("checking"))
         let first = holds[0]["id"]!.stringValue!, second = holds[1]["id"]!.stringValue!
@@ -40,7 +42,7 @@ struct HoldTests {
         _ = try fx.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"cancelled"}"#)
         let closed = try fx.call(TenantCore.orderTransitions, #"{"id":"\#(id)"}"#)
         if case .array(let ts)? = closed["transitions"] {
-            #expect(ts.allSatisfy { $0["allowed"] == .bool(false) && $0["reason"] == .string("cancelled is a final status") })
+            #expect(ts.allSatisfy { $0["allowed"] == .bool(false) && $0["reason"] == .string("order #1001: cancelled is a final state") })
         }
         #expect(fx.error(TenantCore.orderTransitions, #"{"id":"ord_nope"}"#)?.code == .notFound)
     }

@@ -107,8 +107,8 @@ int main(void) {
     /* strerror for every code, and unknown codes. */
     const char *names[] = {"ok", "invalid_argument", "not_found", "already_exists", "version_conflict",
                            "invalid_transition", "idempotency_mismatch", "busy", "io_error", "corruption",
-                           "misuse", "limit_exceeded", "internal", "invalid_state", "on_hold"};
-    for (int i = 0; i <= 14; i++) CHECK(strcmp(orderbase_strerror(-i), names[i]) == 0, "strerror(%d)", -i);
+                           "misuse", "limit_exceeded", "internal", "invalid_state", "on_hold", "guard_failed", "not_permitted"};
+    for (int i = 0; i <= 16; i++) CHECK(strcmp(orderbase_strerror(-i), names[i]) == 0, "strerror(%d)", -i);
     CHECK(strcmp(orderbase_strerror(-999), "unknown") == 0 && strcmp(orderbase_strerror(5), "unknown") == 0, "strerror unknown");
     CHECK(orderbase_error_last() != NULL, "error_last never NULL");
 

@@ -69,10 +69,18 @@ public struct Expression: Sendable {
     }
 }
 
-/// What an expression can see besides its data: the engine's clock (for `ob.now`).
+/// What an expression can see besides its data: the engine's clock (for
+/// `ob.now`), the tenant's time zone (for calendar parts) and the currency of
+/// the order being judged (for the `ob.money_*` comparisons).
 public struct EvaluationContext: Sendable {
     public var nowMilliseconds: Int64
-    public init(nowMilliseconds: Int64 = SystemClock().nowMilliseconds()) { self.nowMilliseconds = nowMilliseconds }
+    public var timeZone: TimeZoneRules
+    public var currency: String?
+    public init(nowMilliseconds: Int64 = SystemClock().nowMilliseconds(), timeZone: TimeZoneRules = .utc, currency: String? = nil) {
+        self.nowMilliseconds = nowMilliseconds
+        self.timeZone = timeZone
+        self.currency = currency
+    }
 }
 
 enum Op: String, CaseIterable {
@@ -85,6 +93,10 @@ enum Op: String, CaseIterable {
     case now = "ob.now", days = "ob.days", hours = "ob.hours", minutes = "ob.minutes"
     case before = "ob.before", after = "ob.after", plusTime = "ob.add"
     case changed = "ob.changed", previous = "ob.previous"
+    case weekday = "ob.weekday", hour = "ob.hour", day = "ob.day", month = "ob.month", year = "ob.year", localDate = "ob.local_date"
+    case moneyGt = "ob.money_gt", moneyGe = "ob.money_ge", moneyLt = "ob.money_lt", moneyLe = "ob.money_le", moneyEq = "ob.money_eq"
+
+    static let money: Set<Op> = [.moneyGt, .moneyGe, .moneyLt, .moneyLe, .moneyEq]
 
     /// Argument counts checked at compile time (nil: any).
     var arity: (Int, Int)? {
@@ -103,6 +115,8 @@ enum Op: String, CaseIterable {
         case .startsWith, .endsWith, .contains, .before, .after, .plusTime: (2, 2)
         case .now: (0, 0)
         case .days, .hours, .minutes, .changed, .previous: (1, 1)
+        case .weekday, .hour, .day, .month, .year, .localDate: (1, 1)
+        case .moneyGt, .moneyGe, .moneyLt, .moneyLe, .moneyEq: (3, 3)
         default: nil
         }
     }
@@ -324,6 +338,40 @@ indirect enum Node: Sendable {
             if op == .previous { return before }
             guard case .object(let o) = data, o["previous"] != nil else { return .bool(false) }
             return .bool(before != Variable(.string("order." + field)).lookup(data, default: .null))
+        case .weekday, .hour, .day, .month, .year, .localDate:
+            // Calendar parts in the tenant's time zone; null for a non-time.
+            guard let t = instant(arg(0)) else { return .null }
+            let l = ctx.timeZone.local(t)
+            switch op {
+            case .weekday: return .int(l.weekday)
+            case .hour: return .int(l.hour)
+            case .day: return .int(l.day)
+            case .month: return .int(l.month)
+            case .year: return .int(l.year)
+            default:
+                let ymd = Timestamp.format(Timestamp.daysFromCivil(l.year, l.month, l.day) * 86_400_000)
+                return .string(String(ymd.prefix(10)))
+            }
+        case .moneyGt, .moneyGe, .moneyLt, .moneyLe, .moneyEq:
+            // Amounts in minor units of the judged order's currency, against a
+            // threshold in a named currency: comparing across currencies is an
+            // error, never a silent false.
+            let want = JS.string(arg(2))
+            guard let have = ctx.currency else {
+                throw OrderbaseError(.invalidArgument, "\(op.rawValue) needs an order to take the currency from", field: "expression")
+            }
+            guard have == want else {
+                throw OrderbaseError(.invalidState, "\(op.rawValue) compares amounts in \(want); this order is in \(have)", field: "expression",
+                                     details: .object(["expected_currency": .string(want), "currency": .string(have)]))
+            }
+            guard let a = minorUnits(arg(0)), let b = minorUnits(arg(1)) else { return .bool(false) }
+            switch op {
+            case .moneyGt: return .bool(a > b)
+            case .moneyGe: return .bool(a >= b)
+            case .moneyLt: return .bool(a < b)
+            case .moneyLe: return .bool(a <= b)
+            default: return .bool(a == b)
+            }
         case .plusTime:
             guard let a = instant(arg(0)) else { return .null }
             let d = JS.toNumber(arg(1))
@@ -342,6 +390,15 @@ indirect enum Node: Sendable {
         case .string(let s): return Timestamp.parse(s)
         case .int(let n): return n
         case .double(let d) where d.isFinite && abs(d) < 1e15: return Int64(d)
+        default: return nil
+        }
+    }
+
+    /// An integral amount in minor units (integral doubles count).
+    static func minorUnits(_ v: JSON) -> Int64? {
+        switch v {
+        case .int(let n): return n
+        case .double(let d) where d.isFinite && d.rounded() == d && abs(d) < 9e15: return Int64(d)
         default: return nil
         }
     }

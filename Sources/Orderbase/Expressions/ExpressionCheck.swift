@@ -128,6 +128,14 @@ public struct DataShape: Sendable {
             case .changed, .previous:
                 guard case .literal(.string(let f))? = args.first else { return }
                 if case .failure(let e) = resolve(["order"] + f.split(separator: ".").map(String.init), from: root) { throw e }
+            case _ where Op.money.contains(op):
+                for a in args { try walk(a, scope: scope, &paths) }
+                guard case .literal(.string(let c)) = args[2], Currency.exponent(c) != nil else {
+                    throw OrderbaseError.invalid("\(op.rawValue) takes the threshold's currency as a literal ISO 4217 code, like \"GBP\"", field: "expression")
+                }
+                if case .literal(let t) = args[1], Node.minorUnits(t) == nil {
+                    throw OrderbaseError.invalid("\(op.rawValue): the threshold is a whole number of minor units (500000 for 5,000.00 \(c))", field: "expression")
+                }
             default:
                 for a in args { try walk(a, scope: scope, &paths) }
                 if [.eq, .ne, .strictEq, .strictNe, .lt, .le, .gt, .ge].contains(op), args.count >= 2 {
@@ -175,6 +183,7 @@ extension Order {
         o.cancelReason = "r"
         o.cancelledAt = 0
         o.holds = [Hold(id: "hold_0", reason: "other", note: "n", placedAt: 0, placedBy: Actor(type: "user", id: "u", roles: ["r"]))]
+        o.pendingApproval = PendingApproval(id: "apr_0", transition: "t", to: "s", requestedAt: 0, expiresAt: 0)
         o.closedAt = 0
         return o
     }()

@@ -41,6 +41,10 @@ public enum ExpressionText {
         "now": "ob.now", "days": "ob.days", "hours": "ob.hours", "minutes": "ob.minutes", "add": "ob.add",
         "starts_with": "ob.starts_with", "ends_with": "ob.ends_with", "contains": "ob.contains",
         "before": "ob.before", "after": "ob.after", "changed": "ob.changed", "previous": "ob.previous",
+        "weekday": "ob.weekday", "hour": "ob.hour", "day": "ob.day", "month": "ob.month", "year": "ob.year",
+        "local_date": "ob.local_date",
+        "money_gt": "ob.money_gt", "money_ge": "ob.money_ge", "money_lt": "ob.money_lt", "money_le": "ob.money_le",
+        "money_eq": "ob.money_eq",
     ]
     static let iterators: Set<String> = ["some", "all", "none", "map", "filter"]
 

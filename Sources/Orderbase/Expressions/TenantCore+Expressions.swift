@@ -29,6 +29,13 @@ extension TenantCore {
         if let t = try? ExpressionText.format(e.json) { w.string(t) } else { w.null() }
     }
 
+    /// The context expressions of this tenant evaluate in: now, its time zone,
+    /// and the currency of the order judged.
+    func evaluationContext(currency: String?) throws(OrderbaseError) -> EvaluationContext {
+        EvaluationContext(nowMilliseconds: clock.nowMilliseconds(),
+                          timeZone: try TimeZoneRules.named(settings.timeZone, field: "settings.time_zone"), currency: currency)
+    }
+
     // MARK: expressions.validate
 
     /// `{"expression"}` → `{"valid": true, "json", "text", "fields"}`, or
@@ -68,15 +75,19 @@ extension TenantCore {
         // Against free-form data only the syntax and operators are checked.
         let (e, _) = try Self.compile(raw, check: given == nil)
         let data: JSON
+        var currency: String?
         switch (orderID, given) {
         case (let id?, nil):
-            data = .object(["order": try JSON.parse(try loadRecord(id, snapshot: nil)), "actor": ctx.actor.json])
+            let order = try JSON.parse(try loadRecord(id, snapshot: nil))
+            data = .object(["order": order, "actor": ctx.actor.json])
+            currency = Variable(.string("currency")).lookup(order, default: .null).stringValue
         case (nil, let d?):
             data = d
+            currency = Variable(.string("order.currency")).lookup(d, default: .null).stringValue
         default:
             throw OrderbaseError.invalid("give exactly one of order_id or data", field: orderID == nil ? "order_id" : "data")
         }
-        let result = try e.evaluate(data, context: EvaluationContext(nowMilliseconds: clock.nowMilliseconds()))
+        let result = try e.evaluate(data, context: try evaluationContext(currency: currency))
         var w = JSONWriter()
         w.beginObject()
         w.key("result"); w.value(result)

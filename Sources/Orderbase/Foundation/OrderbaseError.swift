@@ -17,6 +17,8 @@ public enum ErrorCode: Int32, Sendable, CaseIterable {
     case `internal` = -12
     case invalidState = -13
     case onHold = -14
+    case guardFailed = -15
+    case notPermitted = -16
 
     public var name: String {
         switch self {
@@ -34,6 +36,8 @@ public enum ErrorCode: Int32, Sendable, CaseIterable {
         case .internal: "internal"
         case .invalidState: "invalid_state"
         case .onHold: "on_hold"
+        case .guardFailed: "guard_failed"
+        case .notPermitted: "not_permitted"
         }
     }
 }

@@ -331,6 +331,11 @@ public struct Order: Equatable, Sendable {
     public var cancelReason: String?
     /// Standing holds: while any stands, the order's status does not change.
     var holds: [Hold] = []
+    /// The workflow version the order follows (pinned at creation; `workflows.migrate` moves it).
+    public var workflowKey = Workflow.defaultKey
+    public var workflowVersion: Int64 = 1
+    /// A transition waiting for approval (`approvals.*`).
+    var pendingApproval: PendingApproval?
     public var createdAt: Int64
     public var updatedAt: Int64
     public var placedAt: Int64
@@ -339,7 +344,8 @@ public struct Order: Equatable, Sendable {
 
     public var customerID: String? { customer?.id }
     public var lineItemCount: Int { lineItems.count }
-    public var isFinal: Bool { !OrderStatus.open.contains(status) }
+    /// In a final state of its workflow: entering one sets `closed_at`.
+    public var isFinal: Bool { closedAt != nil }
 
     /// Computes tax amounts and every total from the lines, with checked
     /// arithmetic. Totals are never taken from the caller.
@@ -451,6 +457,12 @@ extension Order {
         w.key("holds"); start = w.bytes.count
         w.beginArray(); for h in holds { h.write(&w) }; w.endArray()
         spans.append(("holds", false, start..<w.bytes.count))
+        w.key("workflow"); start = w.bytes.count
+        w.beginObject(); w.key("key"); w.string(workflowKey); w.key("version"); w.int(workflowVersion); w.endObject()
+        spans.append(("workflow", false, start..<w.bytes.count))
+        w.key("pending_approval"); start = w.bytes.count
+        if let pendingApproval { pendingApproval.write(&w) } else { w.null() }
+        spans.append(("pending_approval", false, start..<w.bytes.count))
         w.key("created_at"); start = w.bytes.count; w.timestamp(createdAt); spans.append(("created_at", false, start..<w.bytes.count))
         w.key("updated_at"); start = w.bytes.count; w.timestamp(updatedAt); spans.append(("updated_at", true, start..<w.bytes.count))
         w.key("placed_at"); start = w.bytes.count; w.timestamp(placedAt); spans.append(("placed_at", false, start..<w.bytes.count))
@@ -501,6 +513,12 @@ extension Order {
             o.cancelReason = try f.string("cancel_reason", maxBytes: Int.max)
             // Orders stored before holds existed have none.
             o.holds = try f.objects("holds", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Hold.decode(&g) } ?? []
+            // Orders stored before workflows follow version 1 of the default workflow.
+            if var wf = try f.object("workflow") {
+                o.workflowKey = try wf.string("key", required: true)!
+                o.workflowVersion = try wf.int("version", in: 1...Int64.max, required: true)!
+            }
+            if var p = try f.object("pending_approval") { o.pendingApproval = try PendingApproval.decode(&p) }
             o.createdAt = try ts("created_at")
             o.updatedAt = try ts("updated_at")
             o.placedAt = try ts("placed_at")

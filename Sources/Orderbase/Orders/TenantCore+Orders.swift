@@ -31,6 +31,7 @@ extension TenantCore {
         order.fulfillmentStatus = try f.oneOf("fulfillment_status", OrderStatus.fulfillment) ?? "unfulfilled"
         try readEditable(&f, into: &order, isCreate: true)
         let placedAt = try f.timestamp("placed_at")
+        let workflowKey = try f.string("workflow", maxBytes: 64, allowEmpty: false)
         try f.finish()
         for n in order.lineItems.indices where order.lineItems[n].id != nil {
             throw OrderbaseError.invalid("line item ids are assigned by the engine", field: "line_items[\(n)].id")
@@ -59,6 +60,10 @@ extension TenantCore {
             order.createdAt = now
             order.updatedAt = now
             order.placedAt = placedAt ?? now
+            let wf = try workflowForNewOrder(order, named: workflowKey, actor: ctx.actor)
+            order.workflowKey = wf.key
+            order.workflowVersion = wf.version
+            order.status = wf.initialState
             let rendered = order.render()
             wc.put(Keyspace.orderKey(order.id), rendered.bytes)
             wc.putUnread(Keyspace.numberKey(order.number), Array(order.id.utf8))
@@ -67,6 +72,27 @@ extension TenantCore {
             if let idemKey, let fingerprint { wc.put(Keyspace.idempotencyKey(idemKey), fingerprint + rendered.bytes) }
             return rendered.bytes
         }
+    }
+
+    /// The workflow a new order follows: the one named, else the first whose
+    /// `applies_to` matches (channels, then condition), else the default.
+    /// A condition that cannot be evaluated for this order does not match.
+    private func workflowForNewOrder(_ order: Order, named key: String?, actor: Actor) throws(OrderbaseError) -> Workflow {
+        if let key {
+            let w = try workflows.latest(self, key)
+            if w.archived { throw OrderbaseError(.invalidState, "workflow \(key) is archived", field: "workflow") }
+            return w
+        }
+        var data: JSON?
+        for w in try workflows.assigners(self) {
+            if let channels = w.appliesToChannels, !channels.contains(order.channel) { continue }
+            if let c = w.appliesToCondition {
+                if data == nil { data = try Self.guardData(order, actor: actor) }
+                guard let ctx = try? evaluationContext(currency: order.currency), (try? c.test(data!, context: ctx)) == true else { continue }
+            }
+            return w
+        }
+        return try workflows.latest(self, Workflow.defaultKey)
     }
 
     /// The request without its per-attempt fields, canonically serialized and hashed.
@@ -214,8 +240,13 @@ extension TenantCore {
     /// Writes a changed order with its index changes, event and audit entry.
     /// No change at all writes nothing and returns the stored order.
     func commitChange(old: Order, new: Order, type: String, reason: String?, _ wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] {
-        let before = old.render()
         var new = new
+        return try commitChange(old: old, new: &new, type: type, reason: reason, &wc)
+    }
+
+    /// The same, leaving `new` as committed (version and time), for a second change in the same write.
+    func commitChange(old: Order, new: inout Order, type: String, reason: String?, _ wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] {
+        let before = old.render()
         new.version = old.version
         new.updatedAt = old.updatedAt
         let changes = FieldChange.diff(before, new.render())
@@ -229,49 +260,6 @@ extension TenantCore {
         for k in newKeys.subtracting(oldKeys) { wc.putUnread(k.bytes, []) }
         wc.record(type: type, orderID: new.id, changes: FieldChange.diff(before, after), reason: reason, order: after)
         return after.bytes
-    }
-
-    // MARK: orders.transition / orders.cancel
-
-    public func transitionOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
-        let to = try f.oneOf("to", OrderStatus.all, required: true)!
-        let reason = try f.string("reason", maxBytes: 500)
-        let expected = try f.int("expected_version", in: 1...Int64.max)
-        try f.finish()
-        return try transition(id: id, to: to, reason: reason, expected: expected, ctx)
-    }
-
-    public func cancelOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
-        let reason = try f.string("reason", maxBytes: 500)
-        let expected = try f.int("expected_version", in: 1...Int64.max)
-        try f.finish()
-        return try transition(id: id, to: "cancelled", reason: reason, expected: expected, ctx)
-    }
-
-    private func transition(id: String, to: String, reason: String?, expected: Int64?, _ ctx: RequestContext) throws(OrderbaseError) -> [UInt8] {
-        try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            let old = try loadForWrite(id, &wc, expected: expected)
-            try Self.checkNoHolds(old, to: to)
-            try policy.check(old, to: to)
-            var new = old
-            new.status = to
-            switch to {
-            case "cancelled":
-                new.cancelledAt = wc.now
-                new.closedAt = wc.now
-                new.cancelReason = reason
-            case "completed":
-                new.closedAt = wc.now
-            default:
-                break
-            }
-            return try commitChange(old: old, new: new, type: to == "cancelled" ? "order.cancelled" : "order.status_changed",
-                                    reason: reason, &wc)
-        }
     }
 
     // MARK: orders.list

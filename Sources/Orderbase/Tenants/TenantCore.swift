@@ -73,6 +73,9 @@ struct WriteContext {
     let request: RequestContext
     var mutation = Mutation()
     var counters: Counters
+    /// Run once the mutation is staged, still under the write lock: in-memory
+    /// state that must change with the batch (the workflow heads), and only if it does.
+    var onStaged: [() -> Void] = []
 
     /// Newest value including writes staged by earlier commands.
     func read(_ key: [UInt8]) throws(OrderbaseError) -> [UInt8]? {
@@ -140,8 +143,8 @@ public final class TenantCore: @unchecked Sendable {
     let clock: any EngineClock
     let ids = IDGenerator()
     let limits: OrderLimits
-    /// The transition check: the one seam custom workflows replace.
-    let policy: any TransitionPolicy
+    /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
+    let workflows = WorkflowRegistry()
     public let settings: TenantSettings
     private let writeLock = Mutex()
     private var counters: Counters  // guarded by writeLock
@@ -149,11 +152,10 @@ public final class TenantCore: @unchecked Sendable {
     static let schemaVersion: [UInt8] = Array("1".utf8)
 
     init(id: String, dbPath: String, sync: Bool, dbOptions: DatabaseOptions, clock: any EngineClock,
-         limits: OrderLimits, policy: any TransitionPolicy = DefaultLifecycle()) throws(OrderbaseError) {
+         limits: OrderLimits) throws(OrderbaseError) {
         self.id = id
         self.clock = clock
         self.limits = limits
-        self.policy = policy
         let db = try store { () throws(StoreError) in try Database(path: dbPath, options: dbOptions, createIfMissing: false) }
         guard let schema = try store({ () throws(StoreError) in try db.get(Keyspace.metaKey(Keyspace.metaSchema)) }) else {
             throw OrderbaseError(.corruption, "tenant \(id) database has no schema marker (not created by Orderbase?)")
@@ -214,9 +216,24 @@ public final class TenantCore: @unchecked Sendable {
             throw OrderbaseError(error)
         }
         counters = wc.counters
+        for hook in wc.onStaged { hook() }
         writeLock.unlock()
         try store { () throws(StoreError) in try committer.waitDurable(ticket) }
         return result
+    }
+
+    /// `Database.scan` with its errors as `OrderbaseError`s.
+    func scan(from start: [UInt8], to end: [UInt8]?, reverse: Bool = false, snapshot: Snapshot? = nil,
+              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(OrderbaseError) -> Bool) throws(OrderbaseError) {
+        do {
+            try database.scan(from: start, to: end, reverse: reverse, snapshot: snapshot) { k, v in try body(k, v) }
+        } catch let e as OrderbaseError {
+            throw e
+        } catch let e as StoreError {
+            throw OrderbaseError(e)
+        } catch {
+            throw OrderbaseError(.internal, "\(error)")
+        }
     }
 
     /// Durable counters (for audit verification and tests).

@@ -4,6 +4,8 @@ public struct TenantSettings: Sendable, Equatable {
     public var orderNumberPrefix = "#"
     public var orderNumberStart: Int64 = 1001
     public var defaultCurrency = "USD"
+    /// IANA zone for calendar parts in expressions (`weekday(order.placed_at)`…).
+    public var timeZone = "UTC"
     public var createdAt: Int64 = 0
 
     public init() {}
@@ -26,6 +28,9 @@ public struct TenantSettings: Sendable, Equatable {
             }
             s.defaultCurrency = c
         }
+        if let tz = try f.string("time_zone", maxBytes: 64) {
+            s.timeZone = try TimeZoneRules.named(tz, field: "settings.time_zone").name
+        }
         if let created = try f.timestamp("created_at") { s.createdAt = created }
         try f.finish()
         return s
@@ -37,6 +42,7 @@ public struct TenantSettings: Sendable, Equatable {
         w.key("order_number_prefix"); w.string(orderNumberPrefix)
         w.key("order_number_start"); w.int(orderNumberStart)
         w.key("default_currency"); w.string(defaultCurrency)
+        w.key("time_zone"); w.string(timeZone)
         w.key("created_at"); w.timestamp(createdAt)
         w.endObject()
     }

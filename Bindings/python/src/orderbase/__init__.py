@@ -19,7 +19,8 @@ across threads.
 from . import _native
 from ._engine import WRAPPERS, Engine, Tenant
 from .errors import (AlreadyExists, Busy, Corruption, Error, IdempotencyMismatch, InternalError, InvalidArgument,
-                     InvalidState, InvalidTransition, IoError, LimitExceeded, Misuse, NotFound, OnHold, VersionConflict)
+                     InvalidState, InvalidTransition, IoError, LimitExceeded, Misuse, NotFound, OnHold, VersionConflict,
+                     GuardFailed, NotPermitted)
 from ._native import LibraryNotFound
 
 __version__ = "0.1.0"
@@ -34,5 +35,5 @@ def library_version() -> str:
 __all__ = [
     "Engine", "Tenant", "WRAPPERS", "Error", "InvalidArgument", "NotFound", "AlreadyExists", "VersionConflict",
     "InvalidTransition", "IdempotencyMismatch", "Busy", "IoError", "Corruption", "Misuse", "LimitExceeded",
-    "InternalError", "InvalidState", "OnHold", "LibraryNotFound", "library_path", "library_version",
+    "InternalError", "InvalidState", "OnHold", "GuardFailed", "NotPermitted", "LibraryNotFound", "library_path", "library_version",
 ]

@@ -8,6 +8,8 @@ __all__ = [
     "IdempotencyMismatch", "Busy", "IoError", "Corruption", "Misuse", "LimitExceeded", "InternalError",
     "InvalidState",
     "OnHold",
+    "GuardFailed",
+    "NotPermitted",
 ]
 
 
@@ -91,10 +93,19 @@ class OnHold(Error):
     code, number = "on_hold", -14
 
 
+class GuardFailed(Error):
+    code, number = "guard_failed", -15
+
+
+class NotPermitted(Error):
+    code, number = "not_permitted", -16
+
+
 BY_CODE: Dict[str, Type[Error]] = {
     cls.code: cls
     for cls in (InvalidArgument, NotFound, AlreadyExists, VersionConflict, InvalidTransition, IdempotencyMismatch,
-                Busy, IoError, Corruption, Misuse, LimitExceeded, InternalError, InvalidState, OnHold)
+                Busy, IoError, Corruption, Misuse, LimitExceeded, InternalError, InvalidState, OnHold,
+                GuardFailed, NotPermitted)
 }
 
 

@@ -24,7 +24,8 @@ module Orderbase
     "InvalidTransition" => ["invalid_transition", -5], "IdempotencyMismatch" => ["idempotency_mismatch", -6],
     "Busy" => ["busy", -7], "IoError" => ["io_error", -8], "Corruption" => ["corruption", -9],
     "Misuse" => ["misuse", -10], "LimitExceeded" => ["limit_exceeded", -11], "InternalError" => ["internal", -12],
-    "InvalidState" => ["invalid_state", -13], "OnHold" => ["on_hold", -14]
+    "InvalidState" => ["invalid_state", -13], "OnHold" => ["on_hold", -14],
+    "GuardFailed" => ["guard_failed", -15], "NotPermitted" => ["not_permitted", -16]
   }.each do |name, (code, number)|
     klass = Class.new(Error)
     klass.const_set(:CODE, code)
