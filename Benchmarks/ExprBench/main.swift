@@ -67,7 +67,7 @@ for (name, data) in [("1-line order", order(lines: 1)), ("24-line invoice (gift 
     let b = median(200_000) { baseline(data) }
     print("| \(name) | \(String(format: "%.2f", e / 1000)) µs | \(String(format: "%.2f", b / 1000)) µs | \(String(format: "%.1f", e / b))× |")
 }
-let compile = try median(20_000) { (try? Expression(try ExpressionText.parse(guardText))) != nil }
-let compileJSON = try median(20_000) { (try? Expression(compiled.json)) != nil }
+let compile = median(20_000) { (try? Expression(try ExpressionText.parse(guardText))) != nil }
+let compileJSON = median(20_000) { (try? Expression(compiled.json)) != nil }
 print("\ncompile from text: \(String(format: "%.2f", compile / 1000)) µs; from JSON-Logic: \(String(format: "%.2f", compileJSON / 1000)) µs (once per workflow version)")
 print("target: a typical guard (5-10 nodes) ≤ 2 µs median")

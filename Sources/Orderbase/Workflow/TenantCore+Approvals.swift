@@ -20,8 +20,11 @@ extension TenantCore {
     }
 
     /// Ends a pending approval request without its transition (rejected,
-    /// cancelled, expired) and clears it from the order. Returns the order as committed.
-    func closeApproval(_ id: String, of order: Order, status: String, note: String?, _ wc: inout WriteContext) throws(OrderbaseError) -> Order {
+    /// cancelled, expired) and clears it from the order. Returns the order as
+    /// committed and the request as written (`wc.read` does not see this write's own puts).
+    @discardableResult
+    func closeApproval(_ id: String, of order: Order, status: String, note: String?,
+                       _ wc: inout WriteContext) throws(OrderbaseError) -> (Order, ApprovalRequest) {
         var r = try loadApproval(id, &wc)
         r.status = status
         r.decidedAt = status == "expired" ? (r.expiresAt ?? wc.now) : wc.now
@@ -31,7 +34,7 @@ extension TenantCore {
         var new = order
         new.pendingApproval = nil
         _ = try commitChange(old: order, new: &new, type: "approval.\(status)", reason: note, &wc)
-        return new
+        return (new, r)
     }
 
     func loadApproval(_ id: String, _ wc: inout WriteContext) throws(OrderbaseError) -> ApprovalRequest {
@@ -116,9 +119,7 @@ extension TenantCore {
                 _ = try commitChange(old: voted, new: new, type: type, reason: r.reason, &wc)
             }
             wc.put(Keyspace.approvalKey(r.id), r.stored)
-            var w = JSONWriter()
-            r.write(&w, now: wc.now)
-            return w.bytes
+            return Self.approvalJSON(r, now: wc.now)
         }
     }
 
@@ -130,8 +131,7 @@ extension TenantCore {
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let (r, order) = try openApproval(id, &wc)
             _ = try Self.checkApprover(r, ctx.actor)
-            _ = try closeApproval(r.id, of: order, status: "rejected", note: note, &wc)
-            return try approvalJSON(r.id, &wc)
+            return Self.approvalJSON(try closeApproval(r.id, of: order, status: "rejected", note: note, &wc).1, now: wc.now)
         }
     }
 
@@ -140,14 +140,13 @@ extension TenantCore {
         let (id, note, ctx) = try decisionInput(request)
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let (r, order) = try openApproval(id, &wc)
-            _ = try closeApproval(r.id, of: order, status: "cancelled", note: note, &wc)
-            return try approvalJSON(r.id, &wc)
+            return Self.approvalJSON(try closeApproval(r.id, of: order, status: "cancelled", note: note, &wc).1, now: wc.now)
         }
     }
 
-    private func approvalJSON(_ id: String, _ wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] {
+    static func approvalJSON(_ r: ApprovalRequest, now: Int64) -> [UInt8] {
         var w = JSONWriter()
-        try loadApproval(id, &wc).write(&w, now: wc.now)
+        r.write(&w, now: now)
         return w.bytes
     }
 
@@ -161,9 +160,7 @@ extension TenantCore {
         guard let bytes = try store({ () throws(StoreError) in try database.get(Keyspace.approvalKey(id)) }) else {
             throw OrderbaseError(.notFound, "no approval request \(id)", field: "id")
         }
-        var w = JSONWriter()
-        try ApprovalRequest.decode(bytes).write(&w, now: clock.nowMilliseconds())
-        return w.bytes
+        return Self.approvalJSON(try ApprovalRequest.decode(bytes), now: clock.nowMilliseconds())
     }
 
     /// `{"status"?, "order_id"?, "limit"?, "starting_after"?}` → requests, newest first.
@@ -183,9 +180,7 @@ extension TenantCore {
             if let status, r.effectiveStatus(at: now) != status { return true }
             if let orderID, r.orderID != orderID { return true }
             if page.count == limit { hasMore = true; return false }
-            var w = JSONWriter()
-            r.write(&w, now: now)
-            page.append(w.bytes)
+            page.append(Self.approvalJSON(r, now: now))
             return true
         }
         return Self.listResponse(page, hasMore: hasMore)

@@ -141,7 +141,7 @@ extension TenantCore {
             // A pending approval that expired, or that a cancellation overrides, is closed first.
             if let p = old.pendingApproval {
                 old = try closeApproval(p.id, of: old, status: p.isExpired(at: wc.now) ? "expired" : "cancelled",
-                                        note: nil, &wc)
+                                        note: nil, &wc).0
             }
             switch decision {
             case .apply(let t):
