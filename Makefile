@@ -22,9 +22,11 @@ LIBDIR := $(BUILD)/lib
 BINDIR := $(BUILD)/bin
 LIB := $(LIBDIR)/liborderbase.so
 DATA := data
-APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config
-# Only for make test: valgrind for the memcheck run, Ruby with ffi and minitest for the gem.
-TEST_APT_PACKAGES := valgrind ruby ruby-ffi ruby-minitest
+# tzdata: the IANA zone files behind the tenant time zone (calendar parts in expressions).
+APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config tzdata
+# Only for make test: valgrind for the memcheck run, Ruby with ffi and minitest for the gem,
+# curl and jq for the documentation's REST walkthroughs (Tests/rest/test_docs.py runs them).
+TEST_APT_PACKAGES := valgrind ruby ruby-ffi ruby-minitest curl jq
 LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
 
 .PHONY: all deps test-deps apt-install lib cli serve run test test-swift test-c test-python test-wheel test-ruby test-rest python-wheel bench bench-rest clean
@@ -148,9 +150,9 @@ $(VENV)/.rest-tools: Tests/rest/requirements.txt
 	$(VENV)/bin/pip install -q -r Tests/rest/requirements.txt
 	@touch $@
 
-test-rest: deps $(VENV)/.rest-tools
+test-rest: deps lib $(VENV)/.rest-tools
 	swift build --product orderbase-cli
-	cd Tests/rest && ORDERBASE_CLI="$$(cd ../.. && swift build --show-bin-path)/orderbase-cli" \
+	cd Tests/rest && ORDERBASE_CLI="$$(cd ../.. && swift build --show-bin-path)/orderbase-cli" ORDERBASE_LIB_DIR="$(abspath $(LIBDIR))" \
 	  $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider .
 
 # Runs every suite even when one fails, then prints one summary line.

@@ -58,6 +58,49 @@ def test_holds_block_transitions(tenant):
     except orderbase.OnHold as e:
         assert e.details["holds"][0]["reason"] == "awaiting_payment"
     blocked = {t["to"]: t for t in tenant.orders.transitions(order["id"])["transitions"]}
-    assert blocked["confirmed"]["allowed"] is False and blocked["confirmed"]["reason"] == "on hold: awaiting_payment"
+    assert blocked["confirmed"]["allowed"] is False and blocked["confirmed"]["code"] == "on_hold"
     tenant.orders.release_hold(order["id"], held["holds"][0]["id"])
     assert tenant.orders.transition(order["id"], "confirmed")["status"] == "confirmed"
+
+
+APPROVAL_WORKFLOW = {
+    "key": "big_orders", "name": "Big orders",
+    "states": [{"key": "pending", "initial": True}, {"key": "processing"},
+               {"key": "completed", "category": "done", "final": True},
+               {"key": "cancelled", "category": "cancelled", "final": True}],
+    "transitions": [
+        {"name": "process", "from": "pending", "to": "processing",
+         "approval": {"tiers": [{"approvers": 1, "roles": ["manager"], "when": "order.total > 500000"}]}},
+        {"name": "complete", "from": "processing", "to": "completed", "guard": 'order.financial_status == "paid"'},
+        {"name": "cancel", "from": "*", "to": "cancelled"},
+    ],
+}
+
+
+def test_workflows_guards_and_approvals(tenant):
+    assert tenant.workflows.validate(APPROVAL_WORKFLOW)["valid"] is True
+    broken = dict(APPROVAL_WORKFLOW, transitions=[{"name": "x", "from": "pending", "to": "nowhere"}])
+    assert tenant.workflows.validate(broken)["errors"][0]["field"] == "transitions[0].to"
+    assert tenant.workflows.create(APPROVAL_WORKFLOW)["version"] == 1
+    order = tenant.orders.create(workflow="big_orders", line_items=[{"title": "Press", "quantity": 1, "unit_price": 600000}])
+    assert tenant.workflows.simulate(order["id"], "processing")["outcome"] == "approval_required"
+    clerk = {"type": "user", "id": "carl"}
+    waiting = tenant.orders.transition(order["id"], "processing", actor=clerk)
+    assert waiting["status"] == "pending"
+    approval_id = waiting["pending_approval"]["id"]
+    assert [a["id"] for a in tenant.approvals.list(status="pending")] == [approval_id]
+    try:
+        tenant.approvals.approve(approval_id, actor={"type": "user", "id": "ivy", "roles": ["clerk"]})
+        raise AssertionError("expected NotPermitted")
+    except orderbase.NotPermitted as e:
+        assert e.details["roles"] == ["manager"]
+    done = tenant.approvals.approve(approval_id, actor={"type": "user", "id": "maria", "roles": ["manager"]})
+    assert done["status"] == "approved"
+    assert tenant.orders.get(order["id"])["status"] == "processing"
+    try:
+        tenant.orders.transition(order["id"], "completed")
+        raise AssertionError("expected GuardFailed")
+    except orderbase.GuardFailed as e:
+        assert e.details["values"] == {"order.financial_status": "pending"}
+    assert [w["key"] for w in tenant.workflows.list()] == ["big_orders", "default"]
+    assert tenant.workflows.get("big_orders")["transitions"][1]["guard_text"] == 'order.financial_status == "paid"'

@@ -49,4 +49,31 @@ class TestCatalogue < Minitest::Test
     @tenant.orders.release_hold(order[:id], held[:holds][0][:id])
     assert_equal "confirmed", @tenant.orders.transition(order[:id], "confirmed")[:status]
   end
+
+  def test_workflows_guards_and_approvals
+    wf = {
+      key: "big_orders", name: "Big orders",
+      states: [{ key: "pending", initial: true }, { key: "processing" },
+               { key: "completed", category: "done", final: true }, { key: "cancelled", category: "cancelled", final: true }],
+      transitions: [
+        { name: "process", from: "pending", to: "processing",
+          approval: { tiers: [{ approvers: 1, roles: ["manager"], when: "order.total > 500000" }] } },
+        { name: "complete", from: "processing", to: "completed", guard: 'order.financial_status == "paid"' },
+        { name: "cancel", from: "*", to: "cancelled" }
+      ]
+    }
+    assert_equal true, @tenant.workflows.validate(wf)[:valid]
+    assert_equal 1, @tenant.workflows.create(wf)[:version]
+    order = @tenant.orders.create(workflow: "big_orders", line_items: [{ title: "Press", quantity: 1, unit_price: 600_000 }])
+    waiting = @tenant.orders.transition(order[:id], "processing", actor: { type: "user", id: "carl" })
+    approval_id = waiting[:pending_approval][:id]
+    assert_equal [approval_id], @tenant.approvals.list(status: "pending").map { |a| a[:id] }
+    err = assert_raises(Orderbase::NotPermitted) { @tenant.approvals.approve(approval_id, actor: { type: "user", id: "ivy" }) }
+    assert_equal ["manager"], err.details[:roles]
+    assert_equal "approved", @tenant.approvals.approve(approval_id, actor: { type: "user", id: "maria", roles: ["manager"] })[:status]
+    assert_equal "processing", @tenant.orders.get(order[:id])[:status]
+    err = assert_raises(Orderbase::GuardFailed) { @tenant.orders.transition(order[:id], "completed") }
+    assert_equal "pending", err.details[:values][:"order.financial_status"]
+    assert_equal %w[big_orders default], @tenant.workflows.list.map { |w| w[:key] }
+  end
 end

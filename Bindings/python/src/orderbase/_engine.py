@@ -148,6 +148,8 @@ class Tenant(_Handle):
         self.audit = _Audit(self)
         self.integrity = _Integrity(self)
         self.expressions = _Expressions(self)
+        self.workflows = _Workflows(self)
+        self.approvals = _Approvals(self)
 
     def call(self, method: str, request: Request = None) -> Json:
         """Calls a tenant method by name, e.g. call("orders.create", {...})."""
@@ -305,6 +307,73 @@ class _Expressions:
         return self._t.call("expressions.evaluate", _merge({"expression": expression}, fields))
 
 
+class _Workflows:
+    """Custom status workflows as data (docs/workflows.md): definitions are dicts with
+    key, name, states, transitions and applies_to."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self._t = tenant
+
+    def create(self, definition: Request = None, /, **fields: Any) -> Json:
+        """workflows.create: version 1 of a new workflow."""
+        return self._t.call("workflows.create", _merge(definition, fields))
+
+    def get(self, key: str, **fields: Any) -> Json:
+        """workflows.get: the latest version, or version=N."""
+        return self._t.call("workflows.get", _merge({"key": key}, fields))
+
+    def list(self, **fields: Any) -> List[Json]:
+        """workflows.list: the latest version of each (include_archived=True for all)."""
+        return list(self._t.call("workflows.list", _merge(None, fields)).get("data", []))
+
+    def update(self, definition: Request = None, /, **fields: Any) -> Json:
+        """workflows.update: the whole definition again, as a new version (expected_version=N guards it)."""
+        return self._t.call("workflows.update", _merge(definition, fields))
+
+    def archive(self, key: str, **fields: Any) -> Json:
+        """workflows.archive"""
+        return self._t.call("workflows.archive", _merge({"key": key}, fields))
+
+    def validate(self, definition: Request = None, /, **fields: Any) -> Json:
+        """workflows.validate: {"valid", "errors": [{"field", "message"}]}, saving nothing."""
+        return self._t.call("workflows.validate", _merge(definition, fields))
+
+    def migrate(self, key: str, **fields: Any) -> Json:
+        """workflows.migrate: migrate(key, mapping={"old": "new"}, to_version=N, dry_run=True)"""
+        return self._t.call("workflows.migrate", _merge({"key": key}, fields))
+
+    def simulate(self, order_id: str, to: str, **fields: Any) -> Json:
+        """workflows.simulate: what orders.transition would do now (outcome transition, approval_required or refused)."""
+        return self._t.call("workflows.simulate", _merge({"order_id": order_id, "to": to}, fields))
+
+
+class _Approvals:
+    """Approval requests made by transitions that need approval. Pass actor={"type": "user", "id": ..., "roles": [...]}."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self._t = tenant
+
+    def list(self, **fields: Any) -> Iterator[Json]:
+        """approvals.list, newest first, following cursors: list(status="pending")."""
+        return _pages(self._t.call, "approvals.list", _merge(None, fields), "starting_after", lambda p, d: d[-1]["id"])
+
+    def get(self, id: str, **fields: Any) -> Json:
+        """approvals.get"""
+        return self._t.call("approvals.get", _merge({"id": id}, fields))
+
+    def approve(self, id: str, **fields: Any) -> Json:
+        """approvals.approve: the last approval needed performs the transition."""
+        return self._t.call("approvals.approve", _merge({"id": id}, fields))
+
+    def reject(self, id: str, **fields: Any) -> Json:
+        """approvals.reject"""
+        return self._t.call("approvals.reject", _merge({"id": id}, fields))
+
+    def cancel(self, id: str, **fields: Any) -> Json:
+        """approvals.cancel"""
+        return self._t.call("approvals.cancel", _merge({"id": id}, fields))
+
+
 class _Integrity:
     def __init__(self, tenant: Tenant) -> None:
         self._t = tenant
@@ -339,4 +408,17 @@ WRAPPERS: Dict[str, "tuple[str, str]"] = {
     "events.list": ("tenant", "events.list"),
     "expressions.validate": ("tenant", "expressions.validate"),
     "expressions.evaluate": ("tenant", "expressions.evaluate"),
+    "workflows.create": ("tenant", "workflows.create"),
+    "workflows.get": ("tenant", "workflows.get"),
+    "workflows.list": ("tenant", "workflows.list"),
+    "workflows.update": ("tenant", "workflows.update"),
+    "workflows.archive": ("tenant", "workflows.archive"),
+    "workflows.validate": ("tenant", "workflows.validate"),
+    "workflows.migrate": ("tenant", "workflows.migrate"),
+    "workflows.simulate": ("tenant", "workflows.simulate"),
+    "approvals.list": ("tenant", "approvals.list"),
+    "approvals.get": ("tenant", "approvals.get"),
+    "approvals.approve": ("tenant", "approvals.approve"),
+    "approvals.reject": ("tenant", "approvals.reject"),
+    "approvals.cancel": ("tenant", "approvals.cancel"),
 }

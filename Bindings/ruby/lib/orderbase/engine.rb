@@ -133,7 +133,7 @@ module Orderbase
   class Tenant
     include Calls
     include Handle
-    attr_reader :engine, :id, :orders, :events, :audit, :integrity, :expressions
+    attr_reader :engine, :id, :orders, :events, :audit, :integrity, :expressions, :workflows, :approvals
 
     def initialize(engine, tenant_id)
       out = FFI::MemoryPointer.new(:pointer)
@@ -146,6 +146,8 @@ module Orderbase
       @audit = AuditAPI.new(self)
       @integrity = IntegrityAPI.new(self)
       @expressions = ExpressionsAPI.new(self)
+      @workflows = WorkflowsAPI.new(self)
+      @approvals = ApprovalsAPI.new(self)
     end
 
     # Calls a tenant method by name: call("orders.create", { line_items: [...] }).
@@ -223,6 +225,29 @@ module Orderbase
     def evaluate(expression, **fields) = yield_call("expressions.evaluate", merge({ expression: expression }, fields))
   end
 
+  # Custom status workflows as data (docs/workflows.md): definitions are hashes
+  # with key, name, states, transitions and applies_to.
+  class WorkflowsAPI < API
+    def create(definition = nil, **fields) = yield_call("workflows.create", merge(definition, fields))
+    def get(key, **fields) = yield_call("workflows.get", merge({ key: key }, fields))
+    def list(**fields) = yield_call("workflows.list", merge(nil, fields))[:data]
+    # workflows.update: the whole definition again, as a new version.
+    def update(definition = nil, **fields) = yield_call("workflows.update", merge(definition, fields))
+    def archive(key, **fields) = yield_call("workflows.archive", merge({ key: key }, fields))
+    def validate(definition = nil, **fields) = yield_call("workflows.validate", merge(definition, fields))
+    def migrate(key, **fields) = yield_call("workflows.migrate", merge({ key: key }, fields))
+    def simulate(order_id, to, **fields) = yield_call("workflows.simulate", merge({ order_id: order_id, to: to }, fields))
+  end
+
+  # Approval requests; pass actor: { type: "user", id: ..., roles: [...] }.
+  class ApprovalsAPI < API
+    def list(**fields) = pages("approvals.list", merge(nil, fields), :starting_after) { |_p, d| d.last[:id] }
+    def get(id, **fields) = yield_call("approvals.get", merge({ id: id }, fields))
+    def approve(id, **fields) = yield_call("approvals.approve", merge({ id: id }, fields))
+    def reject(id, **fields) = yield_call("approvals.reject", merge({ id: id }, fields))
+    def cancel(id, **fields) = yield_call("approvals.cancel", merge({ id: id }, fields))
+  end
+
   class AuditAPI < API
     def verify(**fields) = yield_call("audit.verify", merge(nil, fields))
   end
@@ -255,6 +280,19 @@ module Orderbase
     "integrity.check" => [:tenant, :integrity, :check],
     "events.list" => [:tenant, :events, :list],
     "expressions.validate" => [:tenant, :expressions, :validate],
-    "expressions.evaluate" => [:tenant, :expressions, :evaluate]
+    "expressions.evaluate" => [:tenant, :expressions, :evaluate],
+    "workflows.create" => [:tenant, :workflows, :create],
+    "workflows.get" => [:tenant, :workflows, :get],
+    "workflows.list" => [:tenant, :workflows, :list],
+    "workflows.update" => [:tenant, :workflows, :update],
+    "workflows.archive" => [:tenant, :workflows, :archive],
+    "workflows.validate" => [:tenant, :workflows, :validate],
+    "workflows.migrate" => [:tenant, :workflows, :migrate],
+    "workflows.simulate" => [:tenant, :workflows, :simulate],
+    "approvals.list" => [:tenant, :approvals, :list],
+    "approvals.get" => [:tenant, :approvals, :get],
+    "approvals.approve" => [:tenant, :approvals, :approve],
+    "approvals.reject" => [:tenant, :approvals, :reject],
+    "approvals.cancel" => [:tenant, :approvals, :cancel]
   }.freeze
 end

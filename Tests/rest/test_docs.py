@@ -1,0 +1,83 @@
+"""The documentation's walkthroughs, run exactly as written.
+
+A page marks its runnable parts with HTML comments before fenced blocks:
+
+    <!-- doctest: file NAME -->      the block is written to NAME in the run's directory
+    <!-- doctest: c NAME -->         the block is a C program: compiled against liborderbase, run with `data`
+    <!-- doctest: output NAME -->    what that program prints, exactly
+    <!-- doctest: sh -->             the blocks, in order, are one bash session (`set -euo pipefail`),
+                                     with the `orderbase` command on PATH
+    <!-- doctest: output sh -->      what the session prints on stdout, in order
+
+Ids and times vary between runs: `apr_01M8…` prints as `apr_…`, and an RFC 3339
+time as `…`, before comparing.
+"""
+import os
+import pathlib
+import re
+import socket
+import subprocess
+
+import pytest
+
+from conftest import CLI
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+LIB_DIR = os.environ.get("ORDERBASE_LIB_DIR", str(ROOT / "build" / "lib"))
+PAGES = ["docs/workflows.md"]
+
+
+def blocks(page):
+    """(kind, name, text) for each marked block of a page, in order."""
+    text = (ROOT / page).read_text()
+    found = re.findall(r"<!-- doctest: (\w+)(?: ([\w.-]+))? -->\n```\w*\n(.*?)```", text, re.S)
+    assert found, f"{page} has no doctest blocks"
+    return found
+
+
+def normalized(s):
+    s = re.sub(r"\b(ord|apr|key|evt|li|hold)_[0-9A-Z]{26}\b", r"\1_…", s)
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "…", s)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_c_walkthrough(page, tmp_path):
+    found = blocks(page)
+    for kind, name, body in found:
+        if kind == "file":
+            (tmp_path / name).write_text(body)
+    programs = [(name, body) for kind, name, body in found if kind == "c"]
+    assert programs, f"{page} has no C walkthrough"
+    for name, body in programs:
+        (tmp_path / name).write_text(body)
+        exe = tmp_path / name.removesuffix(".c")
+        subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-std=c99", "-D_POSIX_C_SOURCE=200809L",
+                        f"-I{ROOT / 'include'}", name, f"-L{LIB_DIR}", "-lorderbase", f"-Wl,-rpath,{LIB_DIR}", "-o", str(exe)],
+                       cwd=tmp_path, check=True)
+        run = subprocess.run([str(exe), "data"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        expected = "".join(b for k, n, b in found if k == "output" and n == name)
+        assert normalized(run.stdout) == expected
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_rest_walkthrough(page, tmp_path):
+    found = blocks(page)
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", 8080)) == 0:
+            pytest.fail("the walkthrough serves on port 8080, which something else is using")
+    for kind, name, body in found:
+        if kind == "file":
+            (tmp_path / name).write_text(body)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "orderbase").symlink_to(CLI)
+    # The harness stops whatever the session left running, even when it fails.
+    script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + "".join(b for k, n, b in found if k == "sh")
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    env.pop("ORDERBASE_DATA", None)
+    run = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    log = tmp_path / "serve.log"
+    assert run.returncode == 0, run.stderr + (log.read_text() if log.exists() else "")
+    expected = "".join(b for k, n, b in found if k == "output" and n == "sh")
+    assert normalized(run.stdout) == expected
