@@ -67,6 +67,26 @@ for (name, data) in [("1-line order", order(lines: 1)), ("24-line invoice (gift 
     let b = median(200_000) { baseline(data) }
     print("| \(name) | \(String(format: "%.2f", e / 1000)) µs | \(String(format: "%.2f", b / 1000)) µs | \(String(format: "%.1f", e / b))× |")
 }
+
+// The workflow extensions: money with its currency check, a calendar part in the tenant's zone.
+let shopText = #"money_gt(order.total, 500000, "GBP") and weekday(order.placed_at) <= 5"#
+let shop = try Expression(try ExpressionText.parse(shopText))
+let london = try TimeZoneRules.named("Europe/London")
+let shopCtx = EvaluationContext(nowMilliseconds: 0, timeZone: london, currency: "GBP")
+let placed = Timestamp.parse("2026-07-03T15:30:00Z")!
+let shopData: JSON = .object(["order": .object(["total": .int(600_000), "currency": .string("GBP"),
+                                                "placed_at": .string(Timestamp.format(placed))])])
+func shopBaseline(_ data: JSON) -> Bool {
+    guard case .object(let root) = data, case .object(let o)? = root["order"], o["currency"] == .string("GBP"),
+          case .int(let total)? = o["total"], total > 500000, case .string(let t)? = o["placed_at"], let ms = Timestamp.parse(t) else { return false }
+    return london.local(ms).weekday <= 5
+}
+let shopAgrees = try shop.test(shopData, context: shopCtx) == shopBaseline(shopData)
+precondition(shopAgrees)
+let se = try median(200_000) { try shop.test(shopData, context: shopCtx) }
+let sb = median(200_000) { shopBaseline(shopData) }
+print("| \(shopText) | \(String(format: "%.2f", se / 1000)) µs | \(String(format: "%.2f", sb / 1000)) µs | \(String(format: "%.1f", se / sb))× |")
+
 let compile = median(20_000) { (try? Expression(try ExpressionText.parse(guardText))) != nil }
 let compileJSON = median(20_000) { (try? Expression(compiled.json)) != nil }
 print("\ncompile from text: \(String(format: "%.2f", compile / 1000)) µs; from JSON-Logic: \(String(format: "%.2f", compileJSON / 1000)) µs (once per workflow version)")

@@ -71,8 +71,12 @@ struct RouteTable: Sendable {
             }
             segments.append(d)
         }
+        // The templates with the most literal segments that match the path name
+        // the resource: `/v1/workflows/validate` shadows `/v1/workflows/{key}`
+        // for every method, so Allow lists only the shadowing route's methods.
         var best: (Entry, [String: String], literals: Int)?
-        var allowed: [String] = []
+        var allowed: [(method: String, literals: Int)] = []
+        var mostLiterals = -1
         for e in bySegmentCount[segments.count] ?? [] {
             var params: [String: String] = [:]
             var literals = 0
@@ -87,14 +91,16 @@ struct RouteTable: Sendable {
                 if !ok { break }
             }
             guard ok else { continue }
+            mostLiterals = max(mostLiterals, literals)
             if e.httpMethod != method {
-                if !allowed.contains(e.httpMethod) { allowed.append(e.httpMethod) }
+                allowed.append((e.httpMethod, literals))
                 continue
             }
             if best == nil || literals > best!.literals { best = (e, params, literals) }
         }
-        if let best { return .found(best.0, parameters: best.1) }
-        if !allowed.isEmpty { return .methodNotAllowed(allowed: allowed.sorted()) }
+        if let best, best.literals == mostLiterals { return .found(best.0, parameters: best.1) }
+        let methods = Set(allowed.filter { $0.literals == mostLiterals }.map(\.method))
+        if !methods.isEmpty { return .methodNotAllowed(allowed: methods.sorted()) }
         return .notFound
     }
 }

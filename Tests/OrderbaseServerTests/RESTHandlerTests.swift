@@ -63,6 +63,7 @@ struct RESTHandlerTests {
         for m in Catalogue.methods {
             for r in m.routes {
                 let path = r.path.replacingOccurrences(of: "{id}", with: "x1").replacingOccurrences(of: "{number}", with: "n1")
+                    .replacingOccurrences(of: "{key}", with: "k1")
                 guard case .found(let e, _) = fx.handler.routes.match(method: r.httpMethod, path: path),
                       case .method(let found, _) = e.target else {
                     Issue.record("\(r.httpMethod) \(r.path) does not resolve"); continue
@@ -74,6 +75,10 @@ struct RESTHandlerTests {
         let wrong = fx.send("PUT", "/v1/orders", key: "acme:read")
         #expect(wrong.status == 405 && wrong.header("Allow") == "GET, POST" && wrong.code == "method_not_allowed")
         #expect(fx.send("GET", "/v1/orders/", key: "acme:read").status == 404)
+        // A literal route shadows a parameter at the same place, for every method.
+        let shadowed = fx.send("GET", "/v1/workflows/validate", key: "acme:read")
+        #expect(shadowed.status == 405 && shadowed.header("Allow") == "POST")
+        #expect(fx.send("GET", "/v1/workflows/default", key: "acme:read").status == 200)
         #expect(fx.send("GET", "/v1/orders/%FF", key: "acme:read").status == 400)
     }
 

@@ -81,6 +81,7 @@ struct WorkflowTests {
         #expect(try fx.call(TenantCore.validateWorkflow, "{\(fine)}")["valid"] == .bool(true))
         #expect(fx.error(TenantCore.validateWorkflow, "{\(fine),\"colour\":1}")?.field == "colour")
         #expect(fx.error(TenantCore.createWorkflow, #"{"key":"Bad Key","name":"W","states":[]}"#)?.field == "key")
+        #expect(fx.error(TenantCore.createWorkflow, #"{"key":"validate","name":"W","states":[]}"#)?.message.contains("reserved") == true)
         #expect(fx.error(TenantCore.createWorkflow, #"{"key":"w","name":"W","states":[{"key":"a","category":"closed"}]}"#)?.field == "states[0].category")
         #expect(fx.error(TenantCore.createWorkflow, #"{"key":"w","name":"W","states":[{"key":"a"}],"transitions":[{"name":"t","from":5,"to":"a"}]}"#)?.field == "transitions[0].from")
     }

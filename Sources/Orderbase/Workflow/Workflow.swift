@@ -59,6 +59,8 @@ public struct Workflow: Sendable {
     private(set) var stateByKey: [String: Int] = [:]
     private(set) var byPair: [String: Int] = [:]   // "from\u{0}to" → transition index
 
+    /// Keys REST routes use as literal path segments.
+    static let reservedKeys: Set<String> = ["validate", "simulate"]
     static let keyPattern = "a lowercase letter, then up to 63 lowercase letters, digits or underscores"
     static func isKey(_ s: String) -> Bool {
         let b = Array(s.utf8)
@@ -137,6 +139,9 @@ extension Workflow {
     static func read(_ f: inout Fields, stored: Bool) throws(OrderbaseError) -> Workflow {
         let key = try f.string("key", maxBytes: 64, required: true)!
         guard isKey(key) else { throw OrderbaseError.invalid("key must be \(keyPattern)", field: f.fieldPath("key")) }
+        guard !reservedKeys.contains(key) else {
+            throw OrderbaseError.invalid("\(key) is reserved (REST routes /v1/workflows/\(key))", field: f.fieldPath("key"))
+        }
         var w = Workflow(key: key, name: try f.string("name", maxBytes: 255, required: true, allowEmpty: false)!)
         w.description = try f.string("description", maxBytes: 2000)
         w.priority = try f.int("priority", in: -1000...1000) ?? 0

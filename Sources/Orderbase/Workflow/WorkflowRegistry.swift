@@ -46,11 +46,14 @@ final class WorkflowRegistry: @unchecked Sendable {
     func version(_ core: TenantCore, _ key: String, _ version: Int64) throws(OrderbaseError) -> Workflow {
         let id = key + "\u{0}" + String(version)
         if let w = lock.withLock({ compiled[id] }) { return w }
-        guard let bytes = try store({ () throws(StoreError) in try core.committer.read(Keyspace.workflowKey(key, version)) }) else {
-            if key == Workflow.defaultKey && version == 1 { return Workflow.builtInDefault }
+        let w: Workflow
+        if let bytes = try store({ () throws(StoreError) in try core.committer.read(Keyspace.workflowKey(key, version)) }) {
+            w = try Workflow.decode(bytes)
+        } else if key == Workflow.defaultKey && version == 1 {
+            w = Workflow.builtInDefault
+        } else {
             throw OrderbaseError(.notFound, "no workflow \(key) version \(version)", field: "key")
         }
-        let w = try Workflow.decode(bytes)
         lock.withLock { compiled[id] = w }
         return w
     }
