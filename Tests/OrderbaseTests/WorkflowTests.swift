@@ -84,6 +84,7 @@ struct WorkflowTests {
         #expect(fx.error(TenantCore.createWorkflow, #"{"key":"validate","name":"W","states":[]}"#)?.message.contains("reserved") == true)
         #expect(fx.error(TenantCore.createWorkflow, #"{"key":"w","name":"W","states":[{"key":"a","category":"closed"}]}"#)?.field == "states[0].category")
         #expect(fx.error(TenantCore.createWorkflow, #"{"key":"w","name":"W","states":[{"key":"a"}],"transitions":[{"name":"t","from":5,"to":"a"}]}"#)?.field == "transitions[0].from")
+        #expect(fx.error(TenantCore.validateWorkflow, #"{"key":"w","name":"W","states":[{"key":"a"}],"transitions":[[null]]}"#)?.field == "transitions[0]", "types are refused, not reported")
     }
 
     @Test("the default workflow is data: get, list, and the core lifecycle's transitions; it cannot be archived or created again")

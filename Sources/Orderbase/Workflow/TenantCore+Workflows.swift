@@ -126,20 +126,13 @@ extension TenantCore {
 
     // MARK: workflows.validate
 
-    /// A definition → `{"valid": true}` or `{"valid": false, "errors": [{"field", "message"}]}`. Saves nothing.
+    /// A definition → `{"valid": true, "errors": []}` or `{"valid": false, "errors": [{"field", "message"}]}`. Saves nothing.
     public func validateWorkflow(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        var problems: [WorkflowProblem]
-        do {
-            let w = try Workflow.read(&f, stored: false)
-            try f.finish()
-            problems = w.validate()
-        } catch where (error.code == .invalidArgument || error.code == .limitExceeded)
-                        && (error.field ?? "").contains(where: { $0 == "." || $0 == "[" }) {
-            // A fault inside the definition (a state, a transition, a guard) is
-            // reported like the rest; a malformed request itself is refused.
-            problems = [WorkflowProblem(field: error.field ?? "", message: error.message)]
-        }
+        // A malformed request (types, unknown fields) is refused like anywhere
+        // else; what makes a well-formed definition unusable is the answer.
+        let problems = try Workflow.read(&f, stored: false).validate()
+        try f.finish()
         var w = JSONWriter()
         w.beginObject()
         w.key("valid"); w.bool(problems.isEmpty)

@@ -52,6 +52,8 @@ public struct Workflow: Sendable {
     var appliesToCondition: Expression?
     var hasAssignment: Bool { appliesToChannels != nil || appliesToCondition != nil }
     var priority: Int64 = 0
+    /// Expressions that did not compile while reading (reported by `validate`).
+    var expressionProblems: [WorkflowProblem] = []
     var createdAt: Int64 = 0
     var createdBy: Actor = .api
 
@@ -137,6 +139,7 @@ extension Workflow {
     /// Type errors throw; everything that makes a well-typed definition
     /// unusable is collected in `problems` (see `validate`).
     static func read(_ f: inout Fields, stored: Bool) throws(OrderbaseError) -> Workflow {
+        var problems: [WorkflowProblem] = []
         let key = try f.string("key", maxBytes: 64, required: true)!
         guard isKey(key) else { throw OrderbaseError.invalid("key must be \(keyPattern)", field: f.fieldPath("key")) }
         guard !reservedKeys.contains(key) else {
@@ -161,7 +164,7 @@ extension Workflow {
             return st
         }!
         w.transitions = try f.objects("transitions", maxCount: 500) { (t: inout Fields) throws(OrderbaseError) -> Transition in
-            try readTransition(&t, stored: stored)
+            try readTransition(&t, stored: stored, &problems)
         } ?? []
         if var a = try f.object("applies_to") {
             if let chans = try a.array("channels", maxCount: OrderStatus.channels.count) {
@@ -174,14 +177,15 @@ extension Workflow {
                     w.appliesToChannels!.append(s)
                 }
             }
-            w.appliesToCondition = try readExpression(&a, "condition", stored: stored)
+            w.appliesToCondition = try readExpression(&a, "condition", stored: stored, &problems)
             try a.finish()
         }
+        w.expressionProblems = problems
         w.index()
         return w
     }
 
-    private static func readTransition(_ t: inout Fields, stored: Bool) throws(OrderbaseError) -> Transition {
+    private static func readTransition(_ t: inout Fields, stored: Bool, _ problems: inout [WorkflowProblem]) throws(OrderbaseError) -> Transition {
         let name = try t.string("name", maxBytes: 64, required: true)!
         guard isKey(name) else { throw OrderbaseError.invalid("\(t.fieldPath("name")) must be \(keyPattern)", field: t.fieldPath("name")) }
         var from: [String]?
@@ -198,7 +202,7 @@ extension Workflow {
             throw OrderbaseError.invalid("\(t.fieldPath("from")) must be a state key, a list of 1 to 100 state keys, or \"*\"", field: t.fieldPath("from"))
         }
         var tr = Transition(name: name, from: from, to: try t.string("to", maxBytes: 64, required: true)!)
-        tr.guardExpression = try readExpression(&t, "guard", stored: stored)
+        tr.guardExpression = try readExpression(&t, "guard", stored: stored, &problems)
         tr.requiresReason = try t.bool("requires_reason") ?? false
         if let fields = try t.array("required_fields", maxCount: 50) {
             for (n, v) in fields.enumerated() {
@@ -225,7 +229,7 @@ extension Workflow {
                         tier.roles.append(s)
                     }
                 }
-                tier.when = try readExpression(&g, "when", stored: stored)
+                tier.when = try readExpression(&g, "when", stored: stored, &problems)
                 return tier
             }!
             if ap.tiers.isEmpty { throw OrderbaseError.invalid("\(a.fieldPath("tiers")) needs at least one tier", field: a.fieldPath("tiers")) }
@@ -235,15 +239,19 @@ extension Workflow {
         return tr
     }
 
-    /// An expression field (text or JSON-Logic), compiled; type checks come in `validate`.
-    /// Stored versions keep the JSON form and, beside it, `<name>_text`.
-    private static func readExpression(_ f: inout Fields, _ key: String, stored: Bool) throws(OrderbaseError) -> Expression? {
+    /// An expression field (text or JSON-Logic), compiled; type checks come in
+    /// `validate`, and so does one that does not compile (it is a problem of the
+    /// definition, not a malformed request). Stored versions keep the JSON form
+    /// and, beside it, `<name>_text`.
+    private static func readExpression(_ f: inout Fields, _ key: String, stored: Bool,
+                                       _ problems: inout [WorkflowProblem]) throws(OrderbaseError) -> Expression? {
         if stored { _ = f.raw(key + "_text") }
         guard let raw = f.raw(key) else { return nil }
         do {
             return try TenantCore.compile(raw, check: false).0
         } catch {
-            throw OrderbaseError(error.code, "\(f.fieldPath(key)): \(error.message)", field: f.fieldPath(key), details: error.details)
+            problems.append(WorkflowProblem(field: f.fieldPath(key), message: error.message))
+            return nil
         }
     }
 
@@ -251,7 +259,7 @@ extension Workflow {
     /// states, duplicate transitions, unreachable states and dead ends, and
     /// guards and conditions that read fields orders do not have.
     func validate() -> [WorkflowProblem] {
-        var out: [WorkflowProblem] = []
+        var out: [WorkflowProblem] = expressionProblems
         func problem(_ field: String, _ message: String) { out.append(WorkflowProblem(field: field, message: message)) }
 
         if states.isEmpty { problem("states", "a workflow needs at least one state") }
@@ -405,10 +413,11 @@ extension Workflow {
     }
 
     static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> Workflow {
-        do {
+        do throws(OrderbaseError) {
             var f = try Fields(try JSON.parse(bytes))
             let w = try read(&f, stored: true)
             try f.finish()
+            if let p = w.expressionProblems.first { throw OrderbaseError(.invalidArgument, "\(p.field): \(p.message)") }
             return w
         } catch {
             throw OrderbaseError(.corruption, "stored workflow does not decode: \(error.message)")
