@@ -99,9 +99,9 @@ typedef struct orderbase_error {
  *   "durability":        "sync" (default; every acknowledged write is fsynced)
  *                        or "relaxed" (no fsync; a crash may lose the last writes)
  *   "max_open_tenants":  idle tenant databases kept open (default 64, 1..4096)
- *   "background":        allow background threads (default true; false = the host
- *                        drives background work itself). Accepted and validated;
- *                        0.1.0 has no background work yet (event consumers come later).
+ *   "background":        deliver events on an engine-owned thread (default true);
+ *                        false = no threads: the host drives delivery with
+ *                        orderbase_engine_pump() (subscriptions; docs/subscriptions.md).
  *   "max_request_bytes": largest request JSON accepted (default 1048576)
  *   "max_line_items":    line items per order (default 500, 1..10000)
  *   "max_metadata_bytes":serialized size of one metadata object (default 16384)
@@ -117,7 +117,9 @@ int orderbase_engine_open(orderbase_engine **out, const char *root_dir, const ch
  * orderbase_engine_close — close an engine and every tenant it opened.
  * Accepts NULL. Closing twice, or using the handle afterwards, is reported as
  * ORDERBASE_EMISUSE by later calls (never a crash). Tenant handles opened from
- * it become closed too. Any thread; do not race with calls on the same engine.
+ * it become closed too. Stops the delivery thread after the callback running
+ * now (if any) and ends every subscription (their user_data_free runs).
+ * Any thread; do not race with calls on the same engine.
  */
 void orderbase_engine_close(orderbase_engine *engine);
 
@@ -189,6 +191,78 @@ void orderbase_tenant_close(orderbase_tenant *tenant);
  * and in "sync" durability OK means the change is on disk.
  */
 int orderbase_call(orderbase_tenant *tenant, const char *method, const char *request_json, char **response_json);
+
+/* ---- Subscriptions ------------------------------------------------------ */
+
+typedef struct orderbase_subscription orderbase_subscription;
+
+/**
+ * orderbase_event_callback — receives one event of a subscription.
+ *
+ * @param event_json  [in] the event, as events.list returns it (docs/methods.md),
+ *                         NUL-terminated; valid only during the call.
+ * @param len         its length in bytes.
+ * @param user_data   as given to orderbase_subscribe().
+ * @return 0 when handled: the subscription's cursor moves past the event.
+ *         Non-zero: "retry later" — the same event comes again after a pause
+ *         (1 s, 2 s, 4 s … at most 60 s), and no later event comes before it.
+ * Runs on the engine's delivery thread, or, for an engine opened with
+ * "background": false, on the thread calling orderbase_engine_pump(); never on
+ * two threads at once for one subscription. It may call the library (even
+ * orderbase_call on the same tenant, or orderbase_unsubscribe on its own
+ * subscription), but must not close the engine.
+ */
+typedef int (*orderbase_event_callback)(const char *event_json, size_t len, void *user_data);
+
+/**
+ * orderbase_subscribe — deliver a tenant's events to a callback in this process.
+ *
+ * At least once, in order: the subscription's cursor, named by `name`, is kept
+ * in the tenant's database and moves only past events the callback accepted
+ * (returned 0), so a restarted host that subscribes with the same name resumes
+ * where it left off. An event may come again after a crash; each carries its
+ * "sequence" to tell.
+ *
+ * @param out               [out] receives the subscription handle; NULL on failure.
+ * @param tenant            [in]  an open tenant (the subscription keeps its
+ *                                database open until orderbase_unsubscribe).
+ * @param name              [in]  the durable cursor's name: 1-64 of a-z 0-9 _ - .,
+ *                                starting with a letter or digit.
+ * @param event_types_json  [in]  NULL for every event, or a JSON list of types and
+ *                                wildcards: ["order.created", "approval.*"].
+ * @param callback          [in]  see orderbase_event_callback.
+ * @param user_data         [in]  passed to every callback.
+ * @param user_data_free    [in]  NULL, or called once with user_data when no
+ *                                callback can run any more (after unsubscribe,
+ *                                or engine close). Not called on failure.
+ * @return ORDERBASE_OK; ORDERBASE_EINVALID (bad name or types);
+ *         ORDERBASE_EEXISTS (an active subscription of this tenant and name in
+ *         this engine); ORDERBASE_EMISUSE (NULL out or callback, closed handle).
+ */
+int orderbase_subscribe(orderbase_subscription **out, orderbase_tenant *tenant, const char *name,
+                        const char *event_types_json, orderbase_event_callback callback, void *user_data,
+                        void (*user_data_free)(void *user_data));
+
+/**
+ * orderbase_unsubscribe — stop a subscription. When it returns, no callback of
+ * it is running or will run (called from inside its own callback: none after
+ * that callback returns), and user_data_free has run. The cursor stays in the
+ * database for the next subscribe with the same name. Accepts NULL. After the
+ * engine closed (which already ended the subscription) it just frees the handle.
+ * @return ORDERBASE_OK, or ORDERBASE_EMISUSE for a handle already unsubscribed
+ *         or never valid (never a crash).
+ */
+int orderbase_unsubscribe(orderbase_subscription *subscription);
+
+/**
+ * orderbase_engine_pump — run delivery work on the calling thread: for an
+ * engine opened with "background": false, deliver to its subscriptions until
+ * nothing is waiting or max_ms milliseconds have passed (a callback running
+ * then finishes first).
+ * @return the number of events delivered (>= 0), or a negative code:
+ *         ORDERBASE_EMISUSE (the engine has its own delivery thread, or is closed).
+ */
+int orderbase_engine_pump(orderbase_engine *engine, int max_ms);
 
 /* ---- Memory, errors, version ------------------------------------------- */
 

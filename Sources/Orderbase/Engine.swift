@@ -89,11 +89,15 @@ public final class Engine: @unchecked Sendable {
     private var tick: UInt64 = 0
     private var handles: [ObjectIdentifier: Tenant] = [:]
     private var closed = false
+    /// Host subscriptions and the thread that delivers to them (Delivery/).
+    let delivery: DeliveryLoop
 
     public init(root: String, options: EngineOptions = EngineOptions(), clock: any EngineClock = SystemClock()) throws(OrderbaseError) {
         self.options = options
         self.clock = clock
         directory = try store { () throws(StoreError) in try TenantDirectory(root: root) }
+        delivery = DeliveryLoop(clock: clock)
+        if options.background { delivery.start() }
     }
 
     var dbOptions: DatabaseOptions {
@@ -266,8 +270,12 @@ public final class Engine: @unchecked Sendable {
         return Array("{\"id\":\"\(id)\",\"deleted\":true}".utf8)
     }
 
-    /// Closes every handle and database this engine opened. Idempotent.
+    /// Stops delivery (after the callback running now, if any; subscriptions
+    /// are released), then closes every handle and database this engine opened.
+    /// Idempotent.
     public func close() {
+        if lock.withLock({ closed }) { return }
+        for s in delivery.stop() { unsubscribe(s) }
         let (open, cached) = lock.withLock { () -> ([Tenant], [(key: FileID, core: TenantCore, tick: UInt64)]) in
             if closed { return ([], []) }
             closed = true

@@ -264,3 +264,85 @@ public func orderbase_version_string() -> UnsafePointer<CChar>? {
 
 @c @implementation
 public func orderbase_version_number() -> Int32 { 100 }
+
+// MARK: subscriptions
+
+/// A host's `user_data`: handed back to its own callbacks, never dereferenced here.
+struct HostPointer: @unchecked Sendable {
+    let raw: UnsafeMutableRawPointer?
+}
+
+/// A subscription handle's target: the engine it belongs to and the subscription.
+final class SubscriptionEntry: Sendable {
+    let engine: Engine
+    let subscription: Subscription
+    init(engine: Engine, subscription: Subscription) {
+        self.engine = engine
+        self.subscription = subscription
+    }
+}
+
+let subscriptions = HandleTable<SubscriptionEntry>(tag: 0x5B)
+
+@c @implementation
+public func orderbase_subscribe(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ tenant: OpaquePointer?, _ name: UnsafePointer<CChar>?,
+                                _ eventTypes: UnsafePointer<CChar>?, _ callback: orderbase_event_callback?,
+                                _ userData: UnsafeMutableRawPointer?,
+                                _ userDataFree: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?) -> Int32 {
+    ob_error_clear()
+    guard let out else { return fail(misuse("out is NULL")) }
+    out.pointee = nil
+    guard let callback else { return fail(misuse("callback is NULL")) }
+    do throws(OrderbaseError) {
+        guard let t = tenants.get(tenant) else { throw misuse("tenant handle is NULL, closed or invalid") }
+        let subscriptionName = try cString(name, "name")
+        var types: [String]?
+        if let eventTypes {
+            let json = try JSON.parse(try cString(eventTypes, "event_types_json"))
+            guard case .array(let a) = json else { throw OrderbaseError.invalid("event_types_json must be a JSON list", field: "event_types") }
+            types = try a.map { (v) throws(OrderbaseError) -> String in
+                guard case .string(let s) = v else { throw OrderbaseError.invalid("event_types_json must list strings", field: "event_types") }
+                return s
+            }
+        }
+        let data = HostPointer(raw: userData)
+        let s = try t.engine.subscribe(t, name: subscriptionName, types: types, callback: { event in
+            var bytes = event
+            bytes.append(0)
+            return bytes.withUnsafeBufferPointer { b in
+                b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { callback($0, event.count, data.raw) }
+            }
+        }, release: { userDataFree?(data.raw) })
+        guard let h = subscriptions.insert(SubscriptionEntry(engine: t.engine, subscription: s)) else {
+            t.engine.unsubscribe(s)
+            throw OrderbaseError(.limitExceeded, "too many subscriptions")
+        }
+        out.pointee = h
+        return 0
+    } catch {
+        return fail(error)
+    }
+}
+
+@c @implementation
+public func orderbase_unsubscribe(_ subscription: OpaquePointer?) -> Int32 {
+    ob_error_clear()
+    guard subscription != nil else { return 0 }
+    guard let entry = subscriptions.remove(subscription) else {
+        return fail(misuse("subscription handle is closed or invalid"))
+    }
+    entry.engine.unsubscribe(entry.subscription)
+    return 0
+}
+
+@c @implementation
+public func orderbase_engine_pump(_ engine: OpaquePointer?, _ maxMs: Int32) -> Int32 {
+    ob_error_clear()
+    do throws(OrderbaseError) {
+        guard let e = engines.get(engine) else { throw misuse("engine handle is NULL, closed or invalid") }
+        let n = try e.pump(maxMilliseconds: Int64(max(0, maxMs)))
+        return Int32(clamping: n)
+    } catch {
+        return fail(error)
+    }
+}

@@ -43,5 +43,33 @@ public final class Condition: @unchecked Sendable {
         c.deallocate()
     }
     public func wait(_ mutex: Mutex) { pthread_cond_wait(c, mutex.raw) }
+    /// Waits at most `milliseconds` (wall clock, as pthread_cond_timedwait counts).
+    public func wait(_ mutex: Mutex, milliseconds: Int64) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let ns = Int64(now.tv_nsec) + (milliseconds % 1000) * 1_000_000
+        var until = timespec(tv_sec: now.tv_sec + Int(milliseconds / 1000) + Int(ns / 1_000_000_000), tv_nsec: Int(ns % 1_000_000_000))
+        pthread_cond_timedwait(c, mutex.raw, &until)
+    }
     public func broadcast() { pthread_cond_broadcast(c) }
+}
+
+/// A joinable thread running one closure (engine-owned background work).
+public final class BackgroundThread: @unchecked Sendable {
+    private var thread = pthread_t()
+    private final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+
+    public init(_ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        pthread_create(&thread, nil, { raw in
+            let b = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            b.body()
+            return nil
+        }, box)
+    }
+
+    public func join() { pthread_join(thread, nil) }
+
+    /// Whether the caller is this thread.
+    public var isCurrent: Bool { pthread_equal(pthread_self(), thread) != 0 }
 }

@@ -6,6 +6,8 @@
  */
 #include <orderbase.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,114 @@ static const char *ORDER =
     "{\"currency\":\"GBP\",\"line_items\":[{\"sku\":\"85123A\",\"title\":\"Heart holder\",\"quantity\":6,\"unit_price\":255}]}";
 
 /* Another process holds the tenant: a second open must answer busy, not block. */
+/* What a subscription's callback saw (its user_data). */
+struct seen {
+    pthread_mutex_t lock;
+    int calls, accepted, refuse, freed;
+    long sequences[16];
+    char last_type[64];
+};
+
+static int on_event(const char *event_json, size_t len, void *user_data) {
+    struct seen *s = user_data;
+    pthread_mutex_lock(&s->lock);
+    s->calls++;
+    int refuse = s->refuse;
+    if (!refuse) {
+        const char *p = strstr(event_json, "\"sequence\":");
+        if (p && s->accepted < 16) s->sequences[s->accepted] = atol(p + 11);
+        s->accepted++;
+        json_str(event_json, "type", s->last_type, sizeof s->last_type);
+    }
+    CHECK(strlen(event_json) == len, "callback length matches the NUL-terminated event");
+    pthread_mutex_unlock(&s->lock);
+    return refuse;
+}
+
+static void on_free(void *user_data) {
+    struct seen *s = user_data;
+    s->freed++;
+}
+
+static int accepted(struct seen *s) {
+    pthread_mutex_lock(&s->lock);
+    int n = s->accepted;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static void test_subscriptions(const char *root) {
+    orderbase_engine *engine = NULL;
+    orderbase_tenant *t = NULL;
+    orderbase_subscription *sub = NULL;
+    char *resp = NULL;
+    struct seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, {0}, ""};
+    CHECK(orderbase_engine_open(&engine, root, "{\"background\":false}") == 0, "subs: engine_open");
+    CHECK(orderbase_tenant_create(engine, "subs", NULL) == 0 && orderbase_tenant_open(&t, engine, "subs") == 0, "subs: tenant");
+
+    expect_code(orderbase_subscribe(NULL, t, "log", NULL, on_event, &seen, on_free), ORDERBASE_EMISUSE, "subscribe out NULL", NULL);
+    expect_code(orderbase_subscribe(&sub, t, "log", NULL, NULL, &seen, on_free), ORDERBASE_EMISUSE, "subscribe NULL callback", NULL);
+    expect_code(orderbase_subscribe(&sub, t, "Bad Name", NULL, on_event, &seen, on_free), ORDERBASE_EINVALID, "subscribe bad name", NULL);
+    expect_code(orderbase_subscribe(&sub, t, "log", "[1]", on_event, &seen, on_free), ORDERBASE_EINVALID, "subscribe bad types", NULL);
+    expect_code(orderbase_subscribe(&sub, t, "log", "[\"order.*\"", on_event, &seen, on_free), ORDERBASE_EINVALID, "subscribe malformed types", NULL);
+    expect_code(orderbase_subscribe(&sub, NULL, "log", NULL, on_event, &seen, on_free), ORDERBASE_EMISUSE, "subscribe NULL tenant", NULL);
+    CHECK(sub == NULL && seen.freed == 0, "failed subscribes leave nothing and free nothing");
+
+    expect_code(orderbase_subscribe(&sub, t, "log", "[\"order.created\"]", on_event, &seen, on_free), ORDERBASE_OK, "subscribe", NULL);
+    orderbase_subscription *twin = NULL;
+    expect_code(orderbase_subscribe(&twin, t, "log", NULL, on_event, &seen, on_free), ORDERBASE_EEXISTS, "subscribe twice by name", NULL);
+    for (int i = 0; i < 3; i++) { EXPECT(call(t, "orders.create", ORDER, &resp), ORDERBASE_OK, "subs: create"); }
+    char id[64], req[160];
+    CHECK(call(t, "orders.create", ORDER, &resp) == 0, "subs: a fourth order");
+    json_str(resp, "id", id, sizeof id);
+    orderbase_free(resp);
+    snprintf(req, sizeof req, "{\"id\":\"%s\",\"to\":\"confirmed\"}", id);
+    CHECK(call(t, "orders.transition", req, &resp) == 0, "subs: a status change (filtered out)");
+    orderbase_free(resp);
+    CHECK(orderbase_engine_pump(engine, 1000) == 4, "pump delivers the four order.created events");
+    CHECK(seen.sequences[0] == 1 && seen.sequences[3] == 4 && strcmp(seen.last_type, "order.created") == 0, "in order, by type");
+    CHECK(orderbase_engine_pump(engine, 1000) == 0, "nothing left");
+
+    /* A callback answering non-zero gets the same event again, later. */
+    seen.refuse = 1;
+    CHECK(call(t, "orders.create", ORDER, &resp) == 0, "subs: fifth");
+    orderbase_free(resp);
+    CHECK(orderbase_engine_pump(engine, 100) == 0 && seen.calls == 5, "refused: not delivered");
+    CHECK(orderbase_engine_pump(engine, 100) == 0 && seen.calls == 5, "not asked again before its retry time");
+    seen.refuse = 0;
+    struct timespec pause = {1, 100000000};
+    nanosleep(&pause, NULL);
+    CHECK(orderbase_engine_pump(engine, 100) == 1 && seen.sequences[4] == 6, "after the pause it comes again (sequence 6)");
+
+    expect_code(orderbase_unsubscribe(sub), ORDERBASE_OK, "unsubscribe", NULL);
+    CHECK(seen.freed == 1, "user_data_free ran once");
+    expect_code(orderbase_unsubscribe(sub), ORDERBASE_EMISUSE, "unsubscribe twice", NULL);
+    expect_code(orderbase_unsubscribe(NULL), ORDERBASE_OK, "unsubscribe NULL", NULL);
+
+    /* The cursor is durable: the same name resumes after the last accepted event. */
+    CHECK(call(t, "orders.create", ORDER, &resp) == 0, "subs: while unsubscribed");
+    orderbase_free(resp);
+    CHECK(orderbase_subscribe(&sub, t, "log", "[\"order.created\"]", on_event, &seen, on_free) == 0, "resubscribe");
+    CHECK(orderbase_engine_pump(engine, 1000) == 1 && seen.sequences[5] == 7, "resumes at sequence 7");
+    orderbase_tenant_close(t);
+    orderbase_engine_close(engine);
+    CHECK(seen.freed == 2, "engine close ends the subscription");
+    expect_code(orderbase_unsubscribe(sub), ORDERBASE_OK, "unsubscribe after engine close frees the handle", NULL);
+    CHECK(seen.freed == 2, "and does not free twice");
+
+    /* With background threads, delivery happens on the engine's thread. */
+    struct seen bg = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, {0}, ""};
+    CHECK(orderbase_engine_open(&engine, root, NULL) == 0 && orderbase_tenant_open(&t, engine, "subs") == 0, "subs: background engine");
+    expect_code(orderbase_engine_pump(engine, 10), ORDERBASE_EMISUSE, "pump on a background engine", NULL);
+    CHECK(orderbase_subscribe(&sub, t, "other", "[\"order.*\"]", on_event, &bg, on_free) == 0, "subscribe (background)");
+    for (int i = 0; i < 100 && accepted(&bg) < 7; i++) nanosleep(&(struct timespec){0, 20000000}, NULL);
+    CHECK(accepted(&bg) == 7, "the thread delivered every order event so far: %d", accepted(&bg));
+    orderbase_engine_close(engine);
+    CHECK(bg.freed == 1, "close stops the thread and ends the subscription");
+    orderbase_unsubscribe(sub);
+    orderbase_tenant_close(t);
+}
+
 static void test_two_processes(const char *root) {
     int ready[2], release[2];
     if (pipe(ready) != 0 || pipe(release) != 0) { perror("pipe"); exit(2); }
@@ -303,6 +413,8 @@ int main(void) {
     EXPECT(orderbase_engine_call(engine, "tenants.delete", "{\"id\":\"shared\"}", &resp), ORDERBASE_OK, "tenants.delete");
     expect_code(orderbase_tenant_open(&t, engine, "shared"), ORDERBASE_ENOTFOUND, "deleted tenant is gone", NULL);
     orderbase_engine_close(engine);
+
+    test_subscriptions(root);
 
     /* The error slot is per thread and resets on success. */
     CHECK(orderbase_error_last()->code == ORDERBASE_ENOTFOUND || orderbase_error_last()->code == ORDERBASE_OK, "slot after close");

@@ -219,6 +219,7 @@ public final class TenantCore: @unchecked Sendable {
         for hook in wc.onStaged { hook() }
         writeLock.unlock()
         try store { () throws(StoreError) in try committer.waitDurable(ticket) }
+        CommitSignal.bump()
         return result
     }
 

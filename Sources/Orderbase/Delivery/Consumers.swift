@@ -1,0 +1,84 @@
+import OrderbaseStore
+
+/// Wakes consumers once a batch is durable (DESIGN §3, step 5): one
+/// process-wide generation counter and condition. A wake-up names no tenant;
+/// a consumer that finds nothing new goes back to waiting.
+enum CommitSignal {
+    private static let lock = Mutex()
+    private static let condition = Condition()
+    nonisolated(unsafe) private static var generation: UInt64 = 0
+
+    static func bump() {
+        lock.withLock { generation &+= 1 }
+        condition.broadcast()
+    }
+
+    static var current: UInt64 { lock.withLock { generation } }
+
+    /// Waits until the generation moves past `seen`, or `milliseconds` pass.
+    static func wait(after seen: UInt64, milliseconds: Int64) {
+        lock.lock()
+        if generation == seen { condition.wait(lock, milliseconds: milliseconds) }
+        lock.unlock()
+    }
+
+    /// Wakes every waiting consumer without a commit (an engine closing).
+    static func interrupt() { bump() }
+}
+
+/// A consumer's place in a tenant's event log, persisted in the tenant's
+/// database (`M cursor:<name>`), so a restarted host resumes where it left off.
+extension TenantCore {
+    static func cursorKey(_ name: String) -> [UInt8] { Keyspace.metaKey("cursor:" + name) }
+
+    /// The last sequence the consumer acknowledged (0: none).
+    func cursor(_ name: String) throws(OrderbaseError) -> UInt64 {
+        guard let v = try store({ () throws(StoreError) in try database.get(Self.cursorKey(name)) }) else { return 0 }
+        guard let n = UInt64(String(decoding: v, as: UTF8.self)) else {
+            throw OrderbaseError(.corruption, "consumer cursor \(name) does not decode")
+        }
+        return n
+    }
+
+    /// Records the consumer's acknowledged sequence (durably, in `sync` mode).
+    func saveCursor(_ name: String, _ sequence: UInt64) throws(OrderbaseError) {
+        try write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
+            wc.putUnread(Self.cursorKey(name), Array(String(sequence).utf8))
+        }
+    }
+
+    /// Up to `limit` events after `sequence`, oldest first: (sequence, type, event JSON).
+    func events(after sequence: UInt64, limit: Int) throws(OrderbaseError) -> [(UInt64, String, [UInt8])] {
+        var out: [(UInt64, String, [UInt8])] = []
+        try scan(from: Keyspace.eventKey(sequence + 1), to: [Keyspace.event + 1]) { k, v throws(OrderbaseError) in
+            var r = KeyReader(Array(k))
+            guard let seq = r.uint64() else { throw OrderbaseError(.corruption, "bad event key") }
+            let bytes = Array(v)
+            guard let type = try? JSON.parse(bytes)["type"]?.stringValue else {
+                throw OrderbaseError(.corruption, "event \(seq) does not decode")
+            }
+            out.append((seq, type, bytes))
+            return out.count < limit
+        }
+        return out
+    }
+}
+
+/// Event type filters: exact types or wildcards (`order.*`, `*`).
+enum EventTypes {
+    static func read(_ value: JSON?, field: String) throws(OrderbaseError) -> [String]? {
+        guard let value else { return nil }
+        guard case .array(let a) = value, a.count <= 100 else {
+            throw OrderbaseError.invalid("\(field) must be a list of at most 100 event types", field: field)
+        }
+        var out: [String] = []
+        for (n, e) in a.enumerated() {
+            guard case .string(let s) = e, !s.isEmpty, s.utf8.count <= 128,
+                  s.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2A }) else {
+                throw OrderbaseError.invalid("\(field)[\(n)] must be an event type like \"order.created\" or \"order.*\"", field: "\(field)[\(n)]")
+            }
+            out.append(s)
+        }
+        return out
+    }
+}
