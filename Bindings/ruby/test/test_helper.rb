@@ -3,6 +3,7 @@
 $LOAD_PATH.unshift File.expand_path("../lib", __dir__)
 require "minitest/autorun"
 require "tmpdir"
+require "timeout"
 require "orderbase"
 
 LINE = { sku: "85123A", title: "White hanging heart t-light holder", quantity: 6, unit_price: 255 }.freeze

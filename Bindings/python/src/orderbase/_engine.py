@@ -8,9 +8,10 @@ import threading
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
 
 from . import _native
+from ._callbacks import CallbackRegistry
 from .errors import Error, Misuse, from_error_object
 
-__all__ = ["Engine", "Tenant"]
+__all__ = ["Engine", "Tenant", "Subscription"]
 
 Json = Dict[str, Any]
 Request = Optional[Mapping[str, Any]]
@@ -126,6 +127,14 @@ class Engine(_Handle):
         """Opens a tenant (a context manager; close it when done)."""
         return Tenant(self, tenant_id)
 
+    def pump(self, max_ms: int = 1000) -> int:
+        """Delivers waiting events to subscriptions on this thread (engines opened
+        with background=False); returns how many were delivered."""
+        rc = _native.lib.orderbase_engine_pump(self._get(), int(max_ms))
+        if rc < 0:
+            _check(rc)
+        return rc
+
     def __enter__(self) -> "Engine":
         return self
 
@@ -151,6 +160,11 @@ class Tenant(_Handle):
         self.workflows = _Workflows(self)
         self.approvals = _Approvals(self)
 
+    def subscribe(self, name: str, callback: Any, event_types: Optional[List[str]] = None) -> "Subscription":
+        """Delivers this tenant's events to `callback(event)` at least once, in order,
+        from the durable cursor `name` (see Subscription)."""
+        return Subscription(self, name, callback, event_types)
+
     def call(self, method: str, request: Request = None) -> Json:
         """Calls a tenant method by name, e.g. call("orders.create", {...})."""
         out = ctypes.c_void_p()
@@ -162,6 +176,60 @@ class Tenant(_Handle):
 
     def __repr__(self) -> str:
         return f"<orderbase.Tenant {self.id!r}{' closed' if self.closed else ''}>"
+
+
+class Subscription(_Handle):
+    """A tenant's events delivered to a Python callable, at least once and in order.
+
+        def on_event(event):
+            print(event["sequence"], event["type"])      # return False to be asked again later
+
+        sub = tenant.subscribe("mailer", on_event, event_types=["order.*"])
+        ...
+        sub.close()                                       # or engine.close()
+
+    The cursor named `name` lives in the tenant's database: subscribing again
+    with the same name resumes after the last event the callable accepted.
+    The callable runs on the engine's delivery thread (or inside `engine.pump()`
+    for engines opened with background=False). Returning None or True accepts
+    the event; returning False asks for it again later (after 1 s, 2 s, 4 s …
+    at most 60 s). An exception counts as False and is reported, not
+    swallowed: it goes to `sys.unraisablehook` and is kept in `errors`. The
+    callable and its thunk stay alive until the library frees them
+    (`_callbacks.CallbackRegistry`).
+    """
+
+    def __init__(self, tenant: "Tenant", name: str, callback: Any, event_types: Optional[List[str]] = None) -> None:
+        super().__init__(f"subscription {name}", _native.lib.orderbase_unsubscribe)
+        self.name = name
+        self.errors: List[BaseException] = []
+
+        def deliver(ptr: int, length: int) -> int:
+            try:
+                result = callback(json.loads(ctypes.string_at(ptr, length)))
+            except BaseException as exc:
+                self.errors.append(exc)
+                raise
+            return 1 if result is False else 0
+
+        thunk, token, free = _SUBSCRIPTIONS.register(deliver, _native.EVENT_CALLBACK, error_result=1)
+        handle = ctypes.c_void_p()
+        types = json.dumps(list(event_types)).encode("utf-8") if event_types is not None else None
+        rc = _native.lib.orderbase_subscribe(ctypes.byref(handle), tenant._get(), name.encode("utf-8"), types, thunk, token, free)
+        if rc != 0:
+            _SUBSCRIPTIONS.release(token)  # the library frees only what it accepted
+            _check(rc)
+        self._ptr = handle.value
+        self.tenant = tenant
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __repr__(self) -> str:
+        return f"<orderbase.Subscription {self.name!r}{' closed' if self.closed else ''}>"
+
+
+_SUBSCRIPTIONS = CallbackRegistry()
 
 
 # ---- Idiomatic wrappers, one per catalogue method ---------------------------

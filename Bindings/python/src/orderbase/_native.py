@@ -14,6 +14,11 @@ import os
 from pathlib import Path
 from typing import List, Optional
 
+try:
+    from ._callbacks import USER_DATA_FREE
+except ImportError:  # this file loaded on its own (tests/test_loading.py copies it)
+    USER_DATA_FREE = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
 __all__ = ["lib", "library_path", "LibraryNotFound"]
 
 
@@ -100,6 +105,16 @@ lib.orderbase_version_string.argtypes = []
 lib.orderbase_version_string.restype = _cp
 lib.orderbase_version_number.argtypes = []
 lib.orderbase_version_number.restype = _int
+
+# Subscriptions: the event callback gets (event_json, len, user_data); user_data
+# is a CallbackRegistry token (_callbacks.py keeps the callable alive until freed).
+EVENT_CALLBACK = ctypes.CFUNCTYPE(_int, _vp, ctypes.c_size_t, _vp)
+lib.orderbase_subscribe.argtypes = [ctypes.POINTER(_vp), _vp, _cp, _cp, EVENT_CALLBACK, _vp, USER_DATA_FREE]
+lib.orderbase_subscribe.restype = _int
+lib.orderbase_unsubscribe.argtypes = [_vp]
+lib.orderbase_unsubscribe.restype = _int
+lib.orderbase_engine_pump.argtypes = [_vp, _int]
+lib.orderbase_engine_pump.restype = _int
 
 
 def take_string(ptr: Optional[int]) -> Optional[bytes]:

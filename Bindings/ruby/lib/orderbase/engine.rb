@@ -112,6 +112,14 @@ module Orderbase
       finish(Native.orderbase_engine_call(handle, method.to_s, encode(request), out), out)
     end
 
+    # Delivers waiting events to subscriptions on this thread (engines opened
+    # with background: false); returns how many were delivered.
+    def pump(max_ms = 1000)
+      rc = Native.orderbase_engine_pump(handle, max_ms.to_i)
+      check(rc) if rc.negative?
+      rc
+    end
+
     # Opens a tenant. With a block, yields it and closes it afterwards.
     def tenant(tenant_id)
       t = Tenant.new(self, tenant_id)
@@ -156,10 +164,56 @@ module Orderbase
       finish(Native.orderbase_call(handle, method.to_s, encode(request), out), out)
     end
 
-    private
+    # Delivers this tenant's events to the block at least once, in order, from
+    # the durable cursor +name+ (see Subscription).
+    def subscribe(name, event_types: nil, &block)
+      Subscription.new(self, name, event_types: event_types, &block)
+    end
 
+    # @api private
     def handle
       @handle or raise Misuse.new("tenant #{@id} is closed")
+    end
+  end
+
+  # A tenant's events delivered to a block, at least once and in order.
+  #
+  #   sub = tenant.subscribe("mailer", event_types: ["order.*"]) do |event|
+  #     puts "#{event[:sequence]} #{event[:type]}"   # return false to be asked again later
+  #   end
+  #   sub.close                                      # or engine.close
+  #
+  # The cursor +name+ lives in the tenant's database: subscribing again with the
+  # same name resumes after the last event the block accepted. The block runs on
+  # the engine's delivery thread (or inside Engine#pump for engines opened with
+  # background: false). Returning false asks for the event again later (1 s,
+  # 2 s, 4 s … at most 60 s); anything else accepts it. An exception counts as
+  # false and is reported, not swallowed: it is kept in +errors+ and printed
+  # with +warn+.
+  class Subscription
+    include Calls
+    include Handle
+    attr_reader :name, :errors
+
+    def initialize(tenant, name, event_types: nil, &block)
+      raise ArgumentError, "subscribe needs a block" unless block
+      @name = name.to_s
+      @errors = []
+      # Kept in instance variables: the library calls them until unsubscribed.
+      @callback = proc do |ptr, len, _user_data|
+        begin
+          block.call(JSON.parse(ptr.read_bytes(len), symbolize_names: true)) == false ? 1 : 0
+        rescue Exception => e # rubocop:disable Lint/RescueException -- reported, then "retry later"
+          @errors << e
+          warn "orderbase: subscription #{@name}: #{e.class}: #{e.message}"
+          1
+        end
+      end
+      @free = proc { |_user_data| }
+      out = FFI::MemoryPointer.new(:pointer)
+      types = event_types.nil? ? nil : JSON.generate(event_types)
+      check(Native.orderbase_subscribe(out, tenant.handle, @name, types, @callback, nil, @free))
+      adopt(out.read_pointer, Native.method(:orderbase_unsubscribe))
     end
   end
 

@@ -59,6 +59,15 @@ module Orderbase
     attach_function :orderbase_version_string, [], :string
     attach_function :orderbase_version_number, [], :int
 
+    # Subscriptions: callbacks come from the engine's delivery thread (ffi runs
+    # them in Ruby), or from inside orderbase_engine_pump.
+    callback :event_callback, [:pointer, :size_t, :pointer], :int
+    callback :user_data_free, [:pointer], :void
+    attach_function :orderbase_subscribe, [:pointer, :pointer, :string, :string, :event_callback, :pointer, :user_data_free], :int,
+                    blocking: true
+    attach_function :orderbase_unsubscribe, [:pointer], :int, blocking: true
+    attach_function :orderbase_engine_pump, [:pointer, :int], :int, blocking: true
+
     # orderbase_error: int code; const char *category, *message, *json.
     class ErrorStruct < FFI::Struct
       layout :code, :int, :category, :string, :message, :string, :json, :string
