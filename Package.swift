@@ -20,12 +20,16 @@ let package = Package(
         .systemLibrary(name: "CLevelDB", path: "Sources/CLevelDB"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "COrderbaseShims", path: "Sources/COrderbaseShims"),
+        // libcurl's variadic setopt/getinfo, typed for Swift; only OrderbaseDelivery uses it.
+        .target(name: "CCurlShims", path: "Sources/CCurlShims"),
         .target(name: "OrderbaseStore", dependencies: ["CLevelDB"]),
         .target(name: "Orderbase", dependencies: ["OrderbaseStore", "COrderbaseShims"]),
         .target(name: "OrderbaseAPI", dependencies: ["Orderbase"]),
+        // Transports the domain's protocols name: libcurl HTTP (webhooks).
+        .target(name: "OrderbaseDelivery", dependencies: ["Orderbase", "CCurlShims"]),
         .target(
             name: "OrderbaseC",
-            dependencies: ["OrderbaseAPI", "COrderbaseShims"],
+            dependencies: ["OrderbaseAPI", "OrderbaseDelivery", "COrderbaseShims"],
             exclude: ["exports.map"],
             linkerSettings: [.unsafeFlags([
                 "-Xlinker", "--version-script=\(exportsMap)",
@@ -41,7 +45,7 @@ let package = Package(
         ]),
         .target(name: "OrderbaseTransfer", dependencies: ["OrderbaseAPI", "CZlib"]),
         .executableTarget(name: "OrderbaseCLI", dependencies: [
-            "OrderbaseServer", "OrderbaseTransfer",
+            "OrderbaseServer", "OrderbaseTransfer", "OrderbaseDelivery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "codec-bench", dependencies: ["Orderbase"], path: "Benchmarks/CodecBench"),
@@ -51,6 +55,7 @@ let package = Package(
         .testTarget(name: "OrderbaseAPITests", dependencies: ["OrderbaseAPI"]),
         .testTarget(name: "OrderbaseServerTests", dependencies: ["OrderbaseServer"]),
         .testTarget(name: "OrderbaseTransferTests", dependencies: ["OrderbaseTransfer"]),
+        .testTarget(name: "OrderbaseDeliveryTests", dependencies: ["OrderbaseDelivery"]),
     ],
     swiftLanguageModes: [.v6]
 )

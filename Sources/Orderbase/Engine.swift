@@ -7,6 +7,12 @@ public struct EngineOptions: Sendable {
     public var durability = Durability.sync
     public var maxOpenTenants = 64
     public var background = true
+    /// Webhooks: http URLs allowed (tests, private networks); addresses allowed
+    /// beyond the public internet; timeouts (docs/webhooks.md).
+    public var webhookAllowHTTP = false
+    public var webhookAllowedAddresses: [CIDR] = []
+    public var webhookConnectTimeoutMilliseconds: Int64 = 5000
+    public var webhookTimeoutMilliseconds: Int64 = 15_000
     public var maxRequestBytes = 1 << 20
     public var blockCacheBytes = 32 << 20
     public var limits = OrderLimits()
@@ -24,6 +30,18 @@ public struct EngineOptions: Sendable {
         o.limits.maxLineItems = Int(try f.int("max_line_items", in: 1...10_000) ?? 500)
         o.limits.maxMetadataBytes = Int(try f.int("max_metadata_bytes", in: 2...(1 << 20)) ?? 16_384)
         o.blockCacheBytes = Int(try f.int("block_cache_bytes", in: (1 << 20)...(4 << 30)) ?? (32 << 20))
+        o.webhookAllowHTTP = try f.bool("webhook_allow_http") ?? false
+        if let list = try f.array("webhook_allowed_addresses", maxCount: 100) {
+            for (n, v) in list.enumerated() {
+                guard case .string(let s) = v, let c = CIDR(s) else {
+                    throw OrderbaseError.invalid("options.webhook_allowed_addresses[\(n)] must be an IP address or a CIDR block like 10.0.0.0/8",
+                                                 field: "options.webhook_allowed_addresses[\(n)]")
+                }
+                o.webhookAllowedAddresses.append(c)
+            }
+        }
+        o.webhookConnectTimeoutMilliseconds = try f.int("webhook_connect_timeout_ms", in: 100...120_000) ?? 5000
+        o.webhookTimeoutMilliseconds = try f.int("webhook_timeout_ms", in: 100...600_000) ?? 15_000
         try f.finish()
         return o
     }
@@ -92,11 +110,18 @@ public final class Engine: @unchecked Sendable {
     /// Host subscriptions and the thread that delivers to them (Delivery/).
     let delivery: DeliveryLoop
 
-    public init(root: String, options: EngineOptions = EngineOptions(), clock: any EngineClock = SystemClock()) throws(OrderbaseError) {
+    /// Sends webhooks (OrderbaseDelivery's libcurl transport in the library and
+    /// the command; a test's recorder in tests). Without one, deliveries wait.
+    let transport: (any HTTPTransport)?
+
+    public init(root: String, options: EngineOptions = EngineOptions(), clock: any EngineClock = SystemClock(),
+                transport: (any HTTPTransport)? = nil) throws(OrderbaseError) {
         self.options = options
         self.clock = clock
+        self.transport = transport
         directory = try store { () throws(StoreError) in try TenantDirectory(root: root) }
         delivery = DeliveryLoop(clock: clock)
+        delivery.webhooks = { [weak self] () throws(OrderbaseError) -> Int in try self?.deliverWebhooks() ?? 0 }
         if options.background { delivery.start() }
     }
 
@@ -166,6 +191,7 @@ public final class Engine: @unchecked Sendable {
                                clock: clock, limits: options.limits)
             }
             cache[id] = (key, core, tick)
+            core.webhookConfig = webhookConfig
             if forHandle { _ = try TenantRegistry.shared.acquire(key) { () throws(OrderbaseError) in core } }
             evictLocked()
             return (key, core)
@@ -290,6 +316,27 @@ public final class Engine: @unchecked Sendable {
     }
 
     public var isClosed: Bool { lock.withLock { closed } }
+
+    var webhookConfig: WebhookConfig {
+        WebhookConfig(transport: transport, allowHTTP: options.webhookAllowHTTP,
+                      policy: AddressPolicy(allowed: options.webhookAllowedAddresses),
+                      connectTimeoutMilliseconds: options.webhookConnectTimeoutMilliseconds,
+                      timeoutMilliseconds: options.webhookTimeoutMilliseconds)
+    }
+
+    /// One webhook pass over every tenant this engine holds open; returns attempts made.
+    func deliverWebhooks() throws(OrderbaseError) -> Int {
+        var sent = 0
+        var firstError: OrderbaseError?
+        for core in openCores {
+            do { sent += try core.deliverWebhooks() } catch { firstError = firstError ?? error }
+        }
+        if sent == 0, let firstError { throw firstError }
+        return sent
+    }
+
+    /// Tenant cores this engine holds open (delivery works on these).
+    var openCores: [TenantCore] { lock.withLock { cache.values.map(\.core) } }
 
     /// Tenant databases this engine holds open (its LRU).
     public var openTenantCount: Int { lock.withLock { cache.count } }

@@ -139,6 +139,24 @@ enum Schemas {
         ]))),
         req("decided_at", .nullable(.timestamp)), req("decided_by", .nullable(.ref("Actor"))), req("note", .nullable(.string())),
     ]
+    static let eventTypes = Schema.list(.string(max: 128, min: 1, pattern: "^[a-z0-9_.*]+$"), max: 100, min: 1)
+    static let webhookEndpoint: [Property] = [
+        req("id", .string(max: 64)), req("url", .string(max: 2048)), req("description", .nullable(.string(max: 500))),
+        req("event_types", .list(.string())), req("enabled", .boolean), req("payload", .oneOf(["full", "changes"])),
+        req("disabled_reason", .nullable(.string())), req("failing_since", .nullable(.timestamp)),
+        req("secrets", .described("The signing secrets, newest first, without their values (shown once, on create and rotate_secret).",
+                                  .list(.object([req("prefix", .string()), req("created_at", .timestamp), req("expires_at", .nullable(.timestamp))])))),
+        opt("secret", .described("The new secret (whsec_…), only in the answers of webhooks.create and webhooks.rotate_secret.", .string())),
+        req("created_at", .timestamp), req("updated_at", .timestamp),
+    ]
+    static let webhookDelivery: [Property] = [
+        req("id", .string(max: 64)), req("message_id", .described("The webhook-id header: the event's id, the same on every attempt.", .string())),
+        req("endpoint_id", .string()), req("event_sequence", .int(0...Int64.max)), req("event_type", .string()),
+        req("order_id", .nullable(.string())), req("status", .oneOf(["pending", "succeeded", "failed"])),
+        req("attempts", .list(.object([req("at", .timestamp), req("status_code", .nullable(.int(0...999))), req("latency_ms", .int(0...Int64.max)),
+                                       req("error", .nullable(.string())), req("response", .nullable(.string()))]))),
+        req("next_attempt_at", .nullable(.timestamp)), req("created_at", .timestamp), req("updated_at", .timestamp),
+    ]
     static let actor: [Property] = [
         req("type", .oneOf(Actor.types)), opt("id", name255),
         opt("roles", .list(.string(max: 64, min: 1), max: 20), "Roles the host vouches for (manager, warehouse…); expressions read actor.roles."),
@@ -150,11 +168,13 @@ enum Schemas {
     ]
     static let event: [Property] = [
         req("sequence", .int(1...Int64.max)), req("id", .string()), req("type", .string()), req("at", .timestamp),
-        req("order_id", .string()), req("actor", .ref("Actor")),
+        req("order_id", .described("null for events about the tenant rather than an order (webhook.endpoint_disabled).", .nullable(.string()))),
+        req("actor", .ref("Actor")),
         req("cause", .object([req("request_id", .nullable(.string(max: 255)))])),
         req("reason", .nullable(.string())),
         opt("changes", .described("Absent on order.created, whose order is the whole after-state.", .list(.ref("FieldChange")))),
-        req("order", .ref("Order")),
+        req("order", .described("The order after the change; null for tenant events.", .nullable(.ref("Order")))),
+        opt("data", .described("What a tenant event is about.", .anyObject)),
     ]
     static let auditEntry: [Property] = [
         req("seq", .int(1...Int64.max)), req("at", .timestamp), req("order_id", .string()), req("actor", .ref("Actor")),
@@ -205,6 +225,8 @@ enum Schemas {
         ("PendingApproval", .object(pendingApproval)),
         ("Workflow", .object(workflow)),
         ("ApprovalRequest", .object(approvalRequest)),
+        ("WebhookEndpoint", .object(webhookEndpoint)),
+        ("WebhookDelivery", .object(webhookDelivery)),
         ("FieldChange", .object(fieldChange)),
         ("Event", .object(event)),
         ("AuditEntry", .object(auditEntry)),

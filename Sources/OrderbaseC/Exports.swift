@@ -1,4 +1,5 @@
 import COrderbaseShims
+import OrderbaseDelivery
 import Orderbase
 import OrderbaseAPI
 import OrderbaseStore
@@ -130,7 +131,7 @@ public func orderbase_engine_open(_ out: UnsafeMutablePointer<OpaquePointer?>?, 
             let text = try cString(options, "options_json")
             json = try JSON.parse(text)
         }
-        let engine = try Engine(root: rootPath, options: try EngineOptions.parse(json))
+        let engine = try Engine(root: rootPath, options: try EngineOptions.parse(json), transport: CurlTransport.shared)
         guard let h = engines.insert(engine) else {
             engine.close()
             return fail(OrderbaseError(.limitExceeded, "too many open engines"))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Orderbase
 import OrderbaseAPI
+import OrderbaseDelivery
 import OrderbaseServer
 import OrderbaseTransfer
 #if canImport(Glibc)
@@ -19,7 +20,7 @@ struct DataOption: ParsableArguments {
 
     func openEngine() throws -> Engine {
         let options = try EngineOptions.parse(engineOptions.map { try JSON.parse($0) })
-        return try Engine(root: root, options: options)
+        return try Engine(root: root, options: options, transport: CurlTransport.shared)
     }
 }
 

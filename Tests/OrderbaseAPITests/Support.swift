@@ -15,7 +15,9 @@ final class APIFixture: @unchecked Sendable {
     init() throws {
         var template = Array((NSTemporaryDirectory() + "orderbase-api-XXXXXX").utf8CString)
         dir = String(cString: mkdtemp(&template)!)
-        engine = try Engine(root: dir)
+        var options = EngineOptions()
+        options.background = false  // deliveries move only when pump says so
+        engine = try Engine(root: dir, options: options, transport: FailingTransport())
         try engine.createTenant("shop", settings: nil)
         try engine.createTenant("gone", settings: nil)
         tenant = try engine.openTenant("shop")
@@ -55,11 +57,36 @@ final class APIFixture: @unchecked Sendable {
             "approvals.approve": #""id":"\#(approvalID("approve"))""#,
             "approvals.reject": #""id":"\#(approvalID("reject"))""#,
             "approvals.cancel": #""id":"\#(approvalID("cancel"))""#,
+            "webhooks.create": #""url":"https://example.com/hook""#, "webhooks.list": "",
+            "webhooks.get": #""id":"\#(endpointID("get"))""#, "webhooks.update": #""id":"\#(endpointID("update"))","description":"d""#,
+            "webhooks.delete": #""id":"\#(endpointID("delete"))""#, "webhooks.rotate_secret": #""id":"\#(endpointID("rotate"))""#,
+            "webhooks.test": #""id":"\#(endpointID("test"))""#, "webhooks.replay": #""id":"\#(endpointID("replay"))","from_sequence":1"#,
+            "deliveries.list": "", "deliveries.get": #""id":"\#(deliveryID)""#, "deliveries.retry": #""id":"\#(deliveryID)""#,
         ][name]
     }
 
     /// The smallest workflow definition (without its key).
     static let twoStates = #""name":"Two","states":[{"key":"open","initial":true},{"key":"done","category":"done","final":true}],"transitions":[{"name":"finish","from":"open","to":"done","approval":{"tiers":[{"approvers":1}],"allow_requester":true}}]"#
+
+    private var endpoints: [String: String] = [:]
+
+    /// A webhook endpoint made on first use per purpose.
+    func endpointID(_ purpose: String) -> String {
+        if let id = endpoints[purpose] { return id }
+        let e = try! JSON.parse(try! tenant.core().createWebhook(try! JSON.parse(#"{"url":"https://example.com/\#(purpose)"}"#)))
+        endpoints[purpose] = e["id"]!.stringValue!
+        return endpoints[purpose]!
+    }
+
+    /// A pending delivery (its first attempt failed), made on first use.
+    lazy var deliveryID: String = {
+        _ = endpointID("deliveries")
+        _ = try! tenant.core().createOrder(try! JSON.parse(#"{"line_items":[{"title":"w","quantity":1,"unit_price":5}]}"#))
+        _ = try! engine.pump(maxMilliseconds: 1000)
+        let page = try! JSON.parse(try! tenant.core().listDeliveries(try! JSON.parse("{}")))
+        guard case .array(let items)? = page["data"], let first = items.first else { return "" }
+        return first["id"]!.stringValue!
+    }()
 
     private var workflows: [String: String] = [:]
     private var approvals: [String: String] = [:]
@@ -154,5 +181,12 @@ func conformance(_ v: JSON, _ s: Schema, path: String = "$") -> String? {
             if let e = conformance(x, p.schema, path: "\(path).\(k)") { return e }
         }
         return nil
+    }
+}
+
+/// Answers 500 to everything, without a network: deliveries stay pending.
+struct FailingTransport: HTTPTransport {
+    func post(_ request: OutboundRequest) -> OutboundResponse {
+        OutboundResponse(status: 500, bodyPrefix: "down", latencyMilliseconds: 1)
     }
 }

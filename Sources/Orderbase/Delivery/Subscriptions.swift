@@ -156,6 +156,8 @@ final class DeliveryLoop: @unchecked Sendable {
     private var names: Set<String> = []
     private var thread: BackgroundThread?
     private var stopping = false
+    /// Webhook work, set by the engine before its thread starts.
+    var webhooks: (@Sendable () throws(OrderbaseError) -> Int)?
     static let batch = 100
 
     init(clock: any EngineClock) { self.clock = clock }
@@ -195,6 +197,9 @@ final class DeliveryLoop: @unchecked Sendable {
                 // One tenant's trouble (a database error) must not stop the others.
                 firstError = firstError ?? error
             }
+        }
+        if let webhooks {
+            do { delivered += try webhooks() } catch { firstError = firstError ?? error }
         }
         if delivered == 0, let firstError { throw firstError }
         return delivered

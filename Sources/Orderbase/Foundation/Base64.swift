@@ -24,4 +24,35 @@ public enum Base64 {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Decodes standard base64 with padding; nil for anything else.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let b = Array(text.utf8)
+        guard b.count % 4 == 0 else { return nil }
+        var map = [Int8](repeating: -1, count: 256)
+        for (i, c) in standard.enumerated() { map[Int(c)] = Int8(i) }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count / 4 * 3)
+        var i = 0
+        while i < b.count {
+            var v: UInt32 = 0
+            var pad = 0
+            for j in 0..<4 {
+                let c = b[i + j]
+                if c == UInt8(ascii: "=") {
+                    guard i + 4 == b.count, j >= 2 else { return nil }
+                    pad += 1
+                    v <<= 6
+                    continue
+                }
+                guard pad == 0, map[Int(c)] >= 0 else { return nil }
+                v = v << 6 | UInt32(map[Int(c)])
+            }
+            out.append(UInt8(v >> 16 & 0xFF))
+            if pad < 2 { out.append(UInt8(v >> 8 & 0xFF)) }
+            if pad < 1 { out.append(UInt8(v & 0xFF)) }
+            i += 4
+        }
+        return out
+    }
 }

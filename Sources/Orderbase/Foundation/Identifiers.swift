@@ -77,6 +77,18 @@ public enum Crypto {
         return out
     }
 
+    public static func hmacSHA256(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        key.withUnsafeBytes { k in data.withUnsafeBytes { d in _ = ob_hmac_sha256(k.baseAddress, k.count, d.baseAddress, d.count, &out) } }
+        return out
+    }
+
+    public static func randomBytes(_ n: Int) throws(OrderbaseError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: n)
+        guard ob_random_bytes(&out, n) == 0 else { throw OrderbaseError(.internal, "no random bytes") }
+        return out
+    }
+
     public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

@@ -88,6 +88,29 @@ struct WriteContext {
     mutating func putUnread(_ key: [UInt8], _ value: [UInt8]) { mutation.put(key, value, readable: false) }
     mutating func deleteUnread(_ key: [UInt8]) { mutation.delete(key, readable: false) }
 
+    /// Appends an event about the tenant rather than one order (a webhook
+    /// endpoint disabled): `order_id` and `order` are null, `data` says what.
+    mutating func recordTenantEvent(type: String, data: [UInt8], reason: String?) {
+        counters.eventSeq += 1
+        let seq = counters.eventSeq
+        var e = JSONWriter(capacity: data.count + 256)
+        e.beginObject()
+        e.key("sequence"); e.int(Int64(seq))
+        e.key("id"); e.string(core.ids.make("evt_", at: now))
+        e.key("type"); e.string(type)
+        e.key("at"); e.timestamp(now)
+        e.key("order_id"); e.null()
+        e.key("actor"); request.actor.write(&e)
+        e.key("cause"); e.beginObject()
+        e.key("request_id"); e.optionalString(request.requestID)
+        e.endObject()
+        e.key("reason"); e.optionalString(reason)
+        e.key("order"); e.null()
+        e.key("data"); e.raw(data)
+        e.endObject()
+        mutation.put(Keyspace.eventKey(seq), e.bytes, readable: false)
+    }
+
     /// Appends the event and the audit entry for one change of one order.
     mutating func record(type: String, orderID: String, changes: [FieldChange], reason: String?, order: RenderedOrder) {
         counters.eventSeq += 1
@@ -145,6 +168,15 @@ public final class TenantCore: @unchecked Sendable {
     let limits: OrderLimits
     /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
     let workflows = WorkflowRegistry()
+    /// How webhooks leave (set by the engine that opened the tenant; Webhooks/).
+    private let webhookConfigLock = Mutex()
+    private var _webhookConfig = WebhookConfig()
+    var webhookConfig: WebhookConfig {
+        get { webhookConfigLock.withLock { _webhookConfig } }
+        set { webhookConfigLock.withLock { _webhookConfig = newValue } }
+    }
+    /// One webhook pass at a time per tenant (engines sharing it take turns).
+    let webhookPass = Mutex()
     public let settings: TenantSettings
     private let writeLock = Mutex()
     private var counters: Counters  // guarded by writeLock

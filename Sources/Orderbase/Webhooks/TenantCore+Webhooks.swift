@@ -1,0 +1,277 @@
+import OrderbaseStore
+
+/// `webhooks.*` and `deliveries.*` (docs/webhooks.md).
+extension TenantCore {
+    private func readEventTypes(_ f: inout Fields) throws(OrderbaseError) -> [String]? {
+        guard let types = try EventTypes.read(f.raw("event_types"), field: "event_types") else { return nil }
+        guard !types.isEmpty else { throw OrderbaseError.invalid("event_types must name at least one type (\"*\" for all)", field: "event_types") }
+        return types
+    }
+
+    private func loadEndpoint(_ id: String, _ wc: inout WriteContext) throws(OrderbaseError) -> WebhookEndpoint {
+        guard let b = try wc.read(Keyspace.endpointKey(id)) else { throw OrderbaseError(.notFound, "no webhook endpoint \(id)", field: "id") }
+        return try WebhookEndpoint.decode(b)
+    }
+
+    private func endpointJSON(_ e: WebhookEndpoint, secret: String? = nil) -> [UInt8] {
+        var w = JSONWriter()
+        e.write(&w, now: clock.nowMilliseconds(), secret: secret)
+        return w.bytes
+    }
+
+    // MARK: webhooks.create
+
+    /// `{"url", "event_types"?, "description"?, "enabled"?, "payload"?}` → the endpoint with its `secret` (shown once).
+    public func createWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let url = try f.string("url", maxBytes: 2048, required: true)!
+        try WebhookURL.check(url, allowHTTP: webhookConfig.allowHTTP)
+        let types = try readEventTypes(&f) ?? ["*"]
+        let description = try f.string("description", maxBytes: 500)
+        let enabled = try f.bool("enabled") ?? true
+        let payload = try f.oneOf("payload", WebhookEndpoint.payloads) ?? "full"
+        try f.finish()
+        let secret = try WebhookEndpoint.newSecret()
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            var count = 0
+            try scan(from: [Keyspace.webhookEndpoint], to: [Keyspace.webhookEndpoint + 1]) { _, _ in count += 1; return count < 100 }
+            guard count < 100 else { throw OrderbaseError(.limitExceeded, "a tenant has at most 100 webhook endpoints") }
+            var e = WebhookEndpoint(id: ids.make("whe_", at: wc.now), url: url)
+            e.description = description
+            e.eventTypes = types
+            e.enabled = enabled
+            e.payload = payload
+            e.secrets = [.init(value: secret, createdAt: wc.now)]
+            e.fromSequence = wc.counters.eventSeq
+            e.createdAt = wc.now
+            e.updatedAt = wc.now
+            wc.put(Keyspace.endpointKey(e.id), e.stored)
+            return endpointJSON(e, secret: secret)
+        }
+    }
+
+    // MARK: webhooks.get / list / update / delete
+
+    public func getWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.endpointKey(id)) }) else {
+            throw OrderbaseError(.notFound, "no webhook endpoint \(id)", field: "id")
+        }
+        return endpointJSON(try WebhookEndpoint.decode(b))
+    }
+
+    public func listWebhooks(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        try Fields.request(request).0.finish()
+        return Self.listResponse(try endpoints().map { endpointJSON($0) }, hasMore: false)
+    }
+
+    /// `{"id", "url"?, "event_types"?, "description"?, "enabled"?, "payload"?}`. Enabling clears `disabled_reason`.
+    public func updateWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        let url = try f.string("url", maxBytes: 2048)
+        if let url { try WebhookURL.check(url, allowHTTP: webhookConfig.allowHTTP) }
+        let types = try readEventTypes(&f)
+        let clearDescription = f.isNull("description")
+        let description = try f.string("description", maxBytes: 500)
+        let enabled = try f.bool("enabled")
+        let payload = try f.oneOf("payload", WebhookEndpoint.payloads)
+        try f.finish()
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            var e = try loadEndpoint(id, &wc)
+            let before = e.stored
+            if let url { e.url = url }
+            if let types { e.eventTypes = types }
+            if clearDescription { e.description = nil } else if let description { e.description = description }
+            if let payload { e.payload = payload }
+            if let enabled {
+                if enabled && !e.enabled { e.disabledReason = nil; e.failingSince = nil }
+                e.enabled = enabled
+                if !enabled && e.disabledReason == nil { e.disabledReason = "disabled by \(ctx.actor.type)\(ctx.actor.id.map { " " + $0 } ?? "")" }
+            }
+            if e.stored != before {
+                e.updatedAt = wc.now
+                wc.put(Keyspace.endpointKey(e.id), e.stored)
+            }
+            return endpointJSON(e)
+        }
+    }
+
+    /// `{"id"}` → `{"id", "deleted": true}`. Its pending deliveries end as failed when next due.
+    public func deleteWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            _ = try loadEndpoint(id, &wc)
+            wc.mutation.delete(Keyspace.endpointKey(id))
+            return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
+        }
+    }
+
+    // MARK: webhooks.rotate_secret
+
+    /// `{"id", "grace_seconds"?}` → the endpoint with its new `secret`. The
+    /// previous secrets keep signing, beside the new one, for `grace_seconds`
+    /// (default 86400; 0 retires them at once).
+    public func rotateWebhookSecret(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        let grace = try f.int("grace_seconds", in: 0...604_800) ?? 86_400
+        try f.finish()
+        let secret = try WebhookEndpoint.newSecret()
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            var e = try loadEndpoint(id, &wc)
+            let retireAt = wc.now + grace * 1000
+            e.secrets = e.secrets.filter { s in s.expiresAt.map { $0 > wc.now } ?? true }.map { s in
+                var s = s
+                s.expiresAt = min(s.expiresAt ?? retireAt, retireAt)
+                return s
+            }
+            e.secrets.append(.init(value: secret, createdAt: wc.now))
+            e.updatedAt = wc.now
+            wc.put(Keyspace.endpointKey(e.id), e.stored)
+            return endpointJSON(e, secret: secret)
+        }
+    }
+
+    // MARK: webhooks.test
+
+    /// `{"id"}` → sends a signed `webhook.test` message now and answers the
+    /// attempt (`status_code`, `latency_ms`, `error`, `succeeded`). Records no delivery.
+    public func testWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.endpointKey(id)) }) else {
+            throw OrderbaseError(.notFound, "no webhook endpoint \(id)", field: "id")
+        }
+        let e = try WebhookEndpoint.decode(b)
+        let config = webhookConfig
+        guard let transport = config.transport else {
+            throw OrderbaseError(.invalidState, "this engine has no transport to send webhooks with", field: "id")
+        }
+        let now = clock.nowMilliseconds()
+        let messageID = ids.make("msg_", at: now)
+        let body = JSON.object(["type": .string("webhook.test"), "timestamp": .string(Timestamp.format(now)),
+                                "data": .object(["endpoint_id": .string(e.id)])]).bytes
+        let d = WebhookDelivery(id: messageID, messageID: messageID, endpointID: e.id, eventSequence: 0, eventType: "webhook.test",
+                                createdAt: now, updatedAt: now)
+        let r = transport.post(webhookRequest(d, e, body: body, config: config, now: now))
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("message_id"); w.string(messageID)
+        w.key("succeeded"); w.bool(r.status.map { (200..<300).contains($0) } ?? false)
+        w.key("status_code"); if let s = r.status { w.int(Int64(s)) } else { w.null() }
+        w.key("latency_ms"); w.int(r.latencyMilliseconds)
+        w.key("error"); w.optionalString(r.error)
+        w.key("response"); w.optionalString(r.bodyPrefix.isEmpty ? nil : r.bodyPrefix)
+        w.endObject()
+        return w.bytes
+    }
+
+    // MARK: webhooks.replay
+
+    /// `{"id", "from_sequence", "to_sequence"?}` → queues the endpoint's
+    /// matching events in [from, to] again (at most 1000 per call), with their
+    /// original `webhook-id`s. `{"queued", "last_sequence", "has_more"}`.
+    public func replayWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        let from = try f.int("from_sequence", in: 1...Int64.max, required: true)!
+        let to = try f.int("to_sequence", in: 1...Int64.max)
+        try f.finish()
+        if let to, to < from { throw OrderbaseError.invalid("to_sequence is before from_sequence", field: "to_sequence") }
+        return try webhookPass.withLock { () throws(OrderbaseError) -> [UInt8] in
+            let events = try events(after: UInt64(from - 1), limit: 1001).filter { to == nil || $0.0 <= UInt64(to!) }
+            let batch = events.prefix(1000)
+            var queued = 0
+            try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) in
+                let e = try loadEndpoint(id, &wc)
+                var heads = Set<String>()
+                for (seq, type, bytes) in batch where e.matches(type) {
+                    let event = try? JSON.parse(bytes)
+                    try enqueue(endpoint: e.id, sequence: seq, type: type, orderID: event?["order_id"]?.stringValue,
+                                messageID: event?["id"]?.stringValue ?? "evt_\(seq)", heads: &heads, &wc)
+                    queued += 1
+                }
+            }
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("queued"); w.int(Int64(queued))
+            w.key("last_sequence"); if let l = batch.last?.0 { w.int(Int64(l)) } else { w.null() }
+            w.key("has_more"); w.bool(events.count > 1000)
+            w.endObject()
+            return w.bytes
+        }
+    }
+
+    // MARK: deliveries.list / get / retry
+
+    /// `{"endpoint_id"?, "status"?, "limit"?, "starting_after"?}` → deliveries, newest first.
+    public func listDeliveries(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let endpoint = try f.string("endpoint_id", maxBytes: 64, allowEmpty: false)
+        let status = try f.oneOf("status", WebhookDelivery.statuses)
+        let limit = Int(try f.int("limit", in: 1...250) ?? 50)
+        let after = try f.string("starting_after", maxBytes: 64, allowEmpty: false)
+        try f.finish()
+        var page: [[UInt8]] = []
+        var hasMore = false
+        let end = after.map { Keyspace.deliveryKey($0) } ?? [Keyspace.webhookDelivery + 1]
+        try scan(from: [Keyspace.webhookDelivery], to: end, reverse: true, snapshot: database.snapshot()) { _, v throws(OrderbaseError) in
+            let d = try WebhookDelivery.decode(Array(v))
+            if let endpoint, d.endpointID != endpoint { return true }
+            if let status, d.status != status { return true }
+            if page.count == limit { hasMore = true; return false }
+            page.append(Array(v))
+            return true
+        }
+        return Self.listResponse(page, hasMore: hasMore)
+    }
+
+    public func getDelivery(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.deliveryKey(id)) }) else {
+            throw OrderbaseError(.notFound, "no delivery \(id)", field: "id")
+        }
+        return b
+    }
+
+    /// `{"id"}` → a pending one is moved to now; a failed one gets a new
+    /// delivery of the same message (same `webhook-id`, a fresh schedule, due at
+    /// once or after the older deliveries of its order), which is the answer.
+    public func retryDelivery(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        return try webhookPass.withLock { () throws(OrderbaseError) -> [UInt8] in
+            try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+                guard let b = try wc.read(Keyspace.deliveryKey(id)) else { throw OrderbaseError(.notFound, "no delivery \(id)", field: "id") }
+                var d = try WebhookDelivery.decode(b)
+                switch d.status {
+                case "pending":
+                    guard let due = d.nextAttemptAt else { return b }  // waiting behind an older delivery of its order
+                    wc.deleteUnread(Keyspace.dueKey(due, d.id))
+                    d.nextAttemptAt = wc.now
+                    wc.putUnread(Keyspace.dueKey(wc.now, d.id), [])
+                case "succeeded":
+                    throw OrderbaseError(.invalidState, "delivery \(id) succeeded; webhooks.replay sends an event again", field: "id")
+                default:
+                    // A new delivery of the same message (same webhook-id, a fresh
+                    // schedule); the failed one keeps its log.
+                    var heads = Set<String>()
+                    return try enqueue(endpoint: d.endpointID, sequence: d.eventSequence, type: d.eventType, orderID: d.orderID,
+                                       messageID: d.messageID, heads: &heads, &wc).json
+                }
+                d.updatedAt = wc.now
+                wc.put(Keyspace.deliveryKey(d.id), d.json)
+                return d.json
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+import OrderbaseStore
+
+/// How webhooks leave a tenant: the engine's transport and options.
+struct WebhookConfig: Sendable {
+    var transport: (any HTTPTransport)?
+    var allowHTTP = false
+    var policy = AddressPolicy()
+    var connectTimeoutMilliseconds: Int64 = 5000
+    var timeoutMilliseconds: Int64 = 15_000
+}
+
+/// The webhook consumer of a tenant's event log, in two steps per pass:
+///
+/// 1. **Fan-out**: events after the `webhooks` cursor become one delivery per
+///    matching enabled endpoint, written in one batch with the cursor, so an
+///    event is fanned out exactly once, crash or not.
+/// 2. **Attempts**: due deliveries are sent (outside the write lock), and each
+///    outcome is written: success, a retry at its scheduled time, or failure.
+///    A crash between sending and writing sends again, with the same
+///    `webhook-id`: at least once, never lost.
+///
+/// Per endpoint, one order's deliveries go in sequence order: only the oldest
+/// pending one (the head of its `p` queue) is due at a time.
+extension TenantCore {
+    static let webhookCursor = "webhooks"
+
+    func endpoints() throws(OrderbaseError) -> [WebhookEndpoint] {
+        var out: [WebhookEndpoint] = []
+        try scan(from: [Keyspace.webhookEndpoint], to: [Keyspace.webhookEndpoint + 1]) { _, v throws(OrderbaseError) in
+            out.append(try WebhookEndpoint.decode(Array(v)))
+            return true
+        }
+        return out
+    }
+
+    /// One pass: fan out, then attempt what is due. Returns attempts made.
+    func deliverWebhooks(limit: Int = 50) throws(OrderbaseError) -> Int {
+        try webhookPass.withLock { () throws(OrderbaseError) -> Int in
+            let endpoints = try endpoints()
+            guard !endpoints.isEmpty else { return 0 }
+            try fanOut(endpoints)
+            let config = webhookConfig
+            guard let transport = config.transport else { return 0 }
+            var sent = 0
+            for id in try dueDeliveries(limit: limit) {
+                if try attempt(id, config: config, transport: transport) { sent += 1 }
+            }
+            return sent
+        }
+    }
+
+    /// Makes deliveries for new events, advancing the cursor in the same batch.
+    private func fanOut(_ endpoints: [WebhookEndpoint]) throws(OrderbaseError) {
+        let floor = endpoints.map(\.fromSequence).min() ?? 0
+        var cursor = max(try self.cursor(Self.webhookCursor), floor)
+        while true {
+            let events = try events(after: cursor, limit: 200)
+            guard let last = events.last?.0 else { return }
+            try write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
+                var heads = Set<String>()  // (endpoint, order) queues given a head in this batch
+                for (seq, type, bytes) in events {
+                    let orderID = (try? JSON.parse(bytes))?["order_id"]?.stringValue
+                    let eventID = (try? JSON.parse(bytes))?["id"]?.stringValue ?? "evt_\(seq)"
+                    for e in endpoints where e.enabled && seq > e.fromSequence && e.matches(type) {
+                        try enqueue(endpoint: e.id, sequence: seq, type: type, orderID: orderID, messageID: eventID, heads: &heads, &wc)
+                    }
+                }
+                wc.putUnread(Self.cursorKey(Self.webhookCursor), Array(String(last).utf8))
+            }
+            cursor = last
+        }
+    }
+
+    /// Writes a pending delivery; it is due now when nothing older waits in its queue.
+    @discardableResult
+    func enqueue(endpoint: String, sequence: UInt64, type: String, orderID: String?, messageID: String,
+                 heads: inout Set<String>, _ wc: inout WriteContext) throws(OrderbaseError) -> WebhookDelivery {
+        let queue = orderID ?? ""
+        let d = WebhookDelivery(id: ids.make("dlv_", at: wc.now), messageID: messageID, endpointID: endpoint, eventSequence: sequence,
+                                eventType: type, orderID: orderID, nextAttemptAt: wc.now, createdAt: wc.now, updatedAt: wc.now)
+        let pair = endpoint + "\u{0}" + queue
+        var waiting = heads.contains(pair)
+        if !waiting {
+            try scan(from: Keyspace.queuePrefix(endpoint, queue), to: prefixUpperBound(Keyspace.queuePrefix(endpoint, queue))) { _, _ in
+                waiting = true
+                return false
+            }
+        }
+        var stored = d
+        if waiting { stored.nextAttemptAt = nil } else { wc.putUnread(Keyspace.dueKey(wc.now, d.id), []) }
+        heads.insert(pair)
+        wc.put(Keyspace.deliveryKey(d.id), stored.json)
+        wc.putUnread(Keyspace.queueKey(endpoint, queue, sequence, d.id), [])
+        return stored
+    }
+
+    /// Ids of deliveries due now, oldest due first.
+    private func dueDeliveries(limit: Int) throws(OrderbaseError) -> [String] {
+        let now = clock.nowMilliseconds()
+        var out: [String] = []
+        try scan(from: [Keyspace.webhookDue], to: Keyspace.dueKey(now + 1, "")) { k, _ throws(OrderbaseError) in
+            var r = KeyReader(Array(k))
+            _ = r.uint64()
+            guard let id = r.string() else { throw OrderbaseError(.corruption, "bad webhook due key") }
+            out.append(id)
+            return out.count < limit
+        }
+        return out
+    }
+
+    /// The body of a delivery: Standard Webhooks' {"type", "timestamp", "data"}.
+    func webhookPayload(_ d: WebhookDelivery, _ endpoint: WebhookEndpoint) throws(OrderbaseError) -> [UInt8] {
+        guard let bytes = try store({ () throws(StoreError) in try database.get(Keyspace.eventKey(d.eventSequence)) }) else {
+            throw OrderbaseError(.corruption, "delivery \(d.id) names missing event \(d.eventSequence)")
+        }
+        guard case .object(let event) = try JSON.parse(bytes) else { throw OrderbaseError(.corruption, "event \(d.eventSequence) is not an object") }
+        var data: JSONObject = ["sequence": .int(Int64(d.eventSequence)), "event_id": event["id"] ?? .null]
+        for k in ["order_id", "actor", "reason", "cause"] { if let v = event[k] { data[k] = v } }
+        if endpoint.payload == "changes" {
+            data["changes"] = event["changes"] ?? .array([])
+            if d.eventType == "order.created" { data["order"] = event["order"] ?? .null }
+        } else {
+            if let o = event["order"] { data["order"] = o }
+            if let c = event["changes"] { data["changes"] = c }
+        }
+        if let extra = event["data"] { data["data"] = extra }
+        let payload: JSONObject = ["type": .string(d.eventType), "timestamp": event["at"] ?? .null, "data": .object(data)]
+        return JSON.object(payload).bytes
+    }
+
+    /// The request for one attempt, signed with every active secret.
+    func webhookRequest(_ d: WebhookDelivery, _ endpoint: WebhookEndpoint, body: [UInt8], config: WebhookConfig, now: Int64) -> OutboundRequest {
+        let timestamp = now / 1000
+        let signature = WebhookSignature.header(id: d.messageID, timestamp: timestamp, body: body, secrets: endpoint.signingSecrets(at: now))
+        return OutboundRequest(url: endpoint.url, headers: [
+            ("Content-Type", "application/json"), ("webhook-id", d.messageID), ("webhook-timestamp", String(timestamp)),
+            ("webhook-signature", signature),
+        ], body: body, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds, timeoutMilliseconds: config.timeoutMilliseconds,
+           addressPolicy: config.policy)
+    }
+
+    /// Sends one due delivery and records the outcome. False when it was not
+    /// sent (no longer due, or its endpoint is disabled or gone).
+    private func attempt(_ id: String, config: WebhookConfig, transport: any HTTPTransport) throws(OrderbaseError) -> Bool {
+        guard let bytes = try store({ () throws(StoreError) in try database.get(Keyspace.deliveryKey(id)) }) else { return false }
+        let d = try WebhookDelivery.decode(bytes)
+        guard d.status == "pending", let due = d.nextAttemptAt else { return false }
+        let endpointBytes = try store { () throws(StoreError) in try database.get(Keyspace.endpointKey(d.endpointID)) }
+        guard let endpointBytes else {
+            try finish(d, due: due, status: "failed", attempt: nil, note: "endpoint deleted")
+            return false
+        }
+        let endpoint = try WebhookEndpoint.decode(endpointBytes)
+        guard endpoint.enabled else { return false }  // waits until the endpoint is enabled again
+        let now = clock.nowMilliseconds()
+        let body = try webhookPayload(d, endpoint)
+        let response = transport.post(webhookRequest(d, endpoint, body: body, config: config, now: now))
+        let outcome = WebhookDelivery.Attempt(at: now, statusCode: response.status, latencyMilliseconds: response.latencyMilliseconds,
+                                              error: response.error ?? response.status.flatMap { (200..<300).contains($0) ? nil : "HTTP \($0)" },
+                                              response: response.bodyPrefix.isEmpty ? nil : response.bodyPrefix)
+        try record(d, due: due, outcome: outcome, retryAfter: response.retryAfterSeconds)
+        return true
+    }
+
+    /// Writes an attempt's outcome: success, the next retry, or failure, and
+    /// what it means for the endpoint (410, five days of failures).
+    private func record(_ d: WebhookDelivery, due: Int64, outcome: WebhookDelivery.Attempt, retryAfter: Int64?) throws(OrderbaseError) {
+        let code = outcome.statusCode ?? 0
+        let succeeded = (200..<300).contains(code)
+        try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
+            guard let current = try wc.read(Keyspace.deliveryKey(d.id)).map({ (b) throws(OrderbaseError) in try WebhookDelivery.decode(b) }),
+                  current.status == "pending", current.nextAttemptAt == due else { return }  // someone else moved it
+            var next = current
+            next.attempts.append(outcome)
+            next.updatedAt = wc.now
+            wc.deleteUnread(Keyspace.dueKey(due, d.id))
+            let endpoint = try wc.read(Keyspace.endpointKey(d.endpointID)).map { (b) throws(OrderbaseError) in try WebhookEndpoint.decode(b) }
+            var retryAt: Int64?
+            if !succeeded && code != 410 {
+                retryAt = RetrySchedule.next(after: next.attempts.count, now: wc.now, retryAfterSeconds: retryAfter)
+            }
+            if let retryAt {
+                next.nextAttemptAt = retryAt
+                wc.putUnread(Keyspace.dueKey(retryAt, d.id), [])
+            } else {
+                next.status = succeeded ? "succeeded" : "failed"
+                next.nextAttemptAt = nil
+                try advanceQueue(after: next, &wc)
+            }
+            wc.put(Keyspace.deliveryKey(d.id), next.json)
+            if var e = endpoint {
+                let before = e.stored
+                if succeeded {
+                    e.failingSince = nil
+                } else {
+                    e.failingSince = e.failingSince ?? wc.now
+                    if code == 410 {
+                        disable(&e, reason: "the endpoint answered 410 Gone", &wc)
+                    } else if wc.now - e.failingSince! >= RetrySchedule.disableAfter {
+                        disable(&e, reason: "every attempt failed for 5 days", &wc)
+                    }
+                }
+                if e.stored != before {
+                    e.updatedAt = wc.now
+                    wc.put(Keyspace.endpointKey(e.id), e.stored)
+                }
+            }
+        }
+    }
+
+    /// Disables an endpoint and records `webhook.endpoint_disabled`.
+    private func disable(_ e: inout WebhookEndpoint, reason: String, _ wc: inout WriteContext) {
+        guard e.enabled else { return }
+        e.enabled = false
+        e.disabledReason = reason
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("endpoint_id"); w.string(e.id)
+        w.key("url"); w.string(e.url)
+        w.key("reason"); w.string(reason)
+        w.endObject()
+        wc.recordTenantEvent(type: "webhook.endpoint_disabled", data: w.bytes, reason: reason)
+    }
+
+    /// Ends a delivery without an attempt (its endpoint is gone).
+    private func finish(_ d: WebhookDelivery, due: Int64, status: String, attempt: WebhookDelivery.Attempt?, note: String) throws(OrderbaseError) {
+        try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
+            var next = d
+            next.status = status
+            next.nextAttemptAt = nil
+            next.updatedAt = wc.now
+            next.attempts.append(WebhookDelivery.Attempt(at: wc.now, statusCode: nil, latencyMilliseconds: 0, error: note, response: nil))
+            wc.deleteUnread(Keyspace.dueKey(due, d.id))
+            try advanceQueue(after: next, &wc)
+            wc.put(Keyspace.deliveryKey(d.id), next.json)
+        }
+    }
+
+    /// Takes a finished delivery out of its queue and makes the next one due now.
+    func advanceQueue(after d: WebhookDelivery, _ wc: inout WriteContext) throws(OrderbaseError) {
+        let queue = d.orderID ?? ""
+        wc.deleteUnread(Keyspace.queueKey(d.endpointID, queue, d.eventSequence, d.id))
+        let prefix = Keyspace.queuePrefix(d.endpointID, queue)
+        var nextID: String?
+        try scan(from: prefix, to: prefixUpperBound(prefix)) { k, _ throws(OrderbaseError) in
+            var r = KeyReader(Array(k))
+            _ = r.string(); _ = r.string(); _ = r.uint64()
+            guard let id = r.string() else { throw OrderbaseError(.corruption, "bad webhook queue key") }
+            if id == d.id { return true }
+            nextID = id
+            return false
+        }
+        guard let nextID, let b = try wc.read(Keyspace.deliveryKey(nextID)) else { return }
+        var n = try WebhookDelivery.decode(b)
+        guard n.status == "pending", n.nextAttemptAt == nil else { return }
+        n.nextAttemptAt = wc.now
+        wc.put(Keyspace.deliveryKey(n.id), n.json)
+        wc.putUnread(Keyspace.dueKey(wc.now, n.id), [])
+    }
+}
+
+extension RequestContext {
+    /// The engine itself (delivery bookkeeping).
+    static var system: RequestContext {
+        var c = RequestContext()
+        c.actor = Actor(type: "system", id: "delivery")
+        return c
+    }
+}

@@ -1,0 +1,284 @@
+import Foundation
+import Testing
+@testable import Orderbase
+@testable import OrderbaseStore
+
+/// A transport that records requests and answers what the test says.
+final class RecordingTransport: HTTPTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _requests: [OutboundRequest] = []
+    private var answers: [OutboundResponse] = []
+    var requests: [OutboundRequest] { lock.withLock { _requests } }
+
+    /// Answers given in turn; the last repeats. Default: 200.
+    func answer(_ r: OutboundResponse...) { lock.withLock { answers = r } }
+
+    func post(_ request: OutboundRequest) -> OutboundResponse {
+        lock.withLock {
+            _requests.append(request)
+            if answers.count > 1 { return answers.removeFirst() }
+            return answers.first ?? OutboundResponse(status: 200, latencyMilliseconds: 1)
+        }
+    }
+}
+
+extension OutboundRequest {
+    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
+}
+
+final class WebhookFixture {
+    let transport = RecordingTransport()
+    let clock = ManualClock(1_795_000_000_000)
+    let dir: String
+    let engine: Engine
+    let tenant: Tenant
+    var core: TenantCore { try! tenant.core() }
+
+    init(allowHTTP: Bool = true) throws {
+        dir = NSTemporaryDirectory() + "orderbase-wh-" + UUID().uuidString
+        var o = EngineOptions()
+        o.background = false
+        o.webhookAllowHTTP = allowHTTP
+        engine = try Engine(root: dir, options: o, clock: clock, transport: transport)
+        try engine.createTenant("shop", settings: try JSON.parse(#"{"default_currency":"GBP"}"#))
+        tenant = try engine.openTenant("shop")
+    }
+
+    deinit {
+        engine.close()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    @discardableResult
+    func call(_ m: (TenantCore) -> (JSON) throws(OrderbaseError) -> [UInt8], _ body: String) throws -> JSON {
+        try JSON.parse(try m(core)(try JSON.parse(body)))
+    }
+
+    func error(_ m: (TenantCore) -> (JSON) throws(OrderbaseError) -> [UInt8], _ body: String) -> OrderbaseError? {
+        do { _ = try m(core)(try JSON.parse(body)); return nil } catch let e as OrderbaseError { return e } catch { return nil }
+    }
+
+    func order() throws -> String {
+        try call(TenantCore.createOrder, #"{"line_items":[{"title":"Mug","quantity":1,"unit_price":500}]}"#)["id"]!.stringValue!
+    }
+
+    func endpoint(_ extra: String = "") throws -> JSON {
+        try call(TenantCore.createWebhook, #"{"url":"http://127.0.0.1:9/hook"\#(extra.isEmpty ? "" : "," + extra)}"#)
+    }
+
+    func deliveries() throws -> [JSON] { try call(TenantCore.listDeliveries, "{}")["data"]!.array }
+}
+
+/// Standard Webhooks verification, written from the specification (the
+/// Python suite checks the same with the standardwebhooks package).
+func verifies(_ r: OutboundRequest, secret: String) -> Bool {
+    guard let id = r.header("webhook-id"), let ts = r.header("webhook-timestamp"), let sigs = r.header("webhook-signature"),
+          let key = Base64.decode(String(secret.dropFirst(6))) else { return false }
+    let expected = "v1," + Base64.encode(Crypto.hmacSHA256(key: key, Array("\(id).\(ts).".utf8) + r.body))
+    return sigs.split(separator: " ").contains { $0 == expected }
+}
+
+@Suite("Webhooks")
+struct WebhookTests {
+    @Test("endpoint URLs: https, http only when allowed, no credentials, a host, a valid port")
+    func urls() throws {
+        let strict = try WebhookFixture(allowHTTP: false)
+        #expect(strict.error(TenantCore.createWebhook, #"{"url":"http://example.com/h"}"#)?.field == "url")
+        #expect(try strict.call(TenantCore.createWebhook, #"{"url":"https://example.com/h"}"#)["url"] == .string("https://example.com/h"))
+        for bad in ["https://user:pw@example.com/", "ftp://example.com/", "https:///x", "https://example.com:99999/", "https://ex ample.com/",
+                    "https://example.com/#frag", "https://[::1/", "example.com"] {
+            #expect(strict.error(TenantCore.createWebhook, #"{"url":"\#(bad)"}"#)?.code == .invalidArgument, "\(bad)")
+        }
+        #expect(strict.error(TenantCore.createWebhook, #"{"url":"https://example.com/","event_types":[]}"#)?.field == "event_types")
+        #expect(strict.error(TenantCore.createWebhook, #"{"url":"https://example.com/","event_types":["Order Created"]}"#)?.field == "event_types[0]")
+        #expect(strict.error(TenantCore.createWebhook, #"{"url":"https://example.com/","payload":"xml"}"#)?.field == "payload")
+    }
+
+    @Test("addresses: loopback, private, link-local, metadata and odd spellings are refused unless allowed")
+    func addresses() {
+        let policy = AddressPolicy()
+        for a in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "::1", "fe80::1", "fd00::1", "0.0.0.0",
+                  "::ffff:127.0.0.1", "100.64.0.1", "224.0.0.1", "::"] {
+            #expect(!policy.permits(a), "\(a)")
+        }
+        for a in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "8.8.8.8"] { #expect(policy.permits(a), "\(a)") }
+        #expect(policy.refusal("169.254.169.254") == "link-local (cloud metadata)")
+        #expect(!policy.permits("2130706433") && !policy.permits("0x7f.1") && !policy.permits("127.1"), "not an address: refused")
+        let allow = AddressPolicy(allowed: [CIDR("127.0.0.1")!, CIDR("10.0.0.0/8")!])
+        #expect(allow.permits("127.0.0.1") && allow.permits("10.200.0.9") && !allow.permits("127.0.0.2") && !allow.permits("192.168.0.1"))
+        #expect(CIDR("10.0.0.0/33") == nil && CIDR("nope") == nil && CIDR("::1/129") == nil)
+    }
+
+    @Test("events become signed Standard Webhooks messages: id, timestamp, signature, the order in the payload")
+    func signed() throws {
+        let fx = try WebhookFixture()
+        let e = try fx.endpoint()
+        let secret = e["secret"]!.stringValue!
+        #expect(secret.hasPrefix("whsec_") && Base64.decode(String(secret.dropFirst(6)))?.count == 24)
+        #expect(try fx.call(TenantCore.getWebhook, #"{"id":"\#(e["id"]!.stringValue!)"}"#)["secret"] == nil, "shown once")
+        let id = try fx.order()
+        #expect(try fx.engine.pump(maxMilliseconds: 1000) == 1)
+        let r = fx.transport.requests[0]
+        let event = try fx.call(TenantCore.listEvents, "{}")["data"]!.array[0]
+        #expect(r.header("webhook-id") == event["id"]!.stringValue && r.header("webhook-timestamp") == String(fx.clock.nowMilliseconds() / 1000))
+        #expect(verifies(r, secret: secret))
+        let body = try JSON.parse(r.body)
+        #expect(body["type"] == .string("order.created") && body["data"]?["order"]?["id"] == .string(id) && body["data"]?["sequence"] == .int(1))
+        #expect(r.url == "http://127.0.0.1:9/hook" && r.connectTimeoutMilliseconds == 5000 && r.timeoutMilliseconds == 15_000)
+        var tampered = r
+        tampered.body = Array(String(decoding: r.body, as: UTF8.self).replacingOccurrences(of: "Mug", with: "Gum").utf8)
+        #expect(!verifies(tampered, secret: secret))
+        let d = try fx.deliveries()[0]
+        #expect(d["status"] == .string("succeeded") && d["attempts"]!.array.count == 1 && d["message_id"] == event["id"])
+    }
+
+    @Test("filters, endpoints made later, changes payloads, disabled endpoints")
+    func filters() throws {
+        let fx = try WebhookFixture()
+        let early = try fx.order()
+        let cancels = try fx.endpoint(#""event_types":["order.cancelled"],"payload":"changes""#)
+        _ = try fx.endpoint(#""event_types":["order.*"],"enabled":false"#)
+        try fx.call(TenantCore.cancelOrder, #"{"id":"\#(early)"}"#)
+        _ = try fx.order()
+        #expect(try fx.engine.pump(maxMilliseconds: 1000) == 1, "only the cancellation, and not the order created before")
+        let body = try JSON.parse(fx.transport.requests[0].body)
+        #expect(body["type"] == .string("order.cancelled") && body["data"]?["order"] == nil && !(body["data"]?["changes"]?.array.isEmpty ?? true))
+        #expect(try fx.deliveries().allSatisfy { $0["endpoint_id"] == cancels["id"] })
+    }
+
+    @Test("failures retry on the Standard Webhooks schedule with jitter, then fail; Retry-After is honoured")
+    func schedule() throws {
+        let fx = try WebhookFixture()
+        _ = try fx.endpoint()
+        fx.transport.answer(OutboundResponse(status: 500, bodyPrefix: "oops", latencyMilliseconds: 3))
+        _ = try fx.order()
+        let start = fx.clock.nowMilliseconds()
+        #expect(try fx.engine.pump(maxMilliseconds: 1000) == 1)
+        var expectedAt = start
+        for (n, delay) in RetrySchedule.delays.enumerated() {
+            let d = try fx.deliveries()[0]
+            #expect(d["status"] == .string("pending") && d["attempts"]!.array.count == n + 1)
+            let next = Timestamp.parse(d["next_attempt_at"]!.stringValue!)!
+            #expect(next >= expectedAt + delay && next <= expectedAt + delay + delay / 10, "retry \(n + 1) after \(delay) ms plus ≤10% jitter")
+            fx.clock.set(next - 1)
+            #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0, "not before its time")
+            fx.clock.set(next)
+            expectedAt = next
+            #expect(try fx.engine.pump(maxMilliseconds: 1000) == 1)
+        }
+        let done = try fx.deliveries()[0]
+        #expect(done["status"] == .string("failed") && done["attempts"]!.array.count == 10 && done["next_attempt_at"] == .null)
+        #expect(done["attempts"]!.array[0]["status_code"] == .int(500) && done["attempts"]!.array[0]["response"] == .string("oops"))
+        #expect(fx.transport.requests.count == 10 && Set(fx.transport.requests.map { $0.header("webhook-id")! }).count == 1, "one webhook-id across retries")
+
+        let again = try WebhookFixture()
+        _ = try again.endpoint()
+        again.transport.answer(OutboundResponse(status: 503, retryAfterSeconds: 120, latencyMilliseconds: 1))
+        _ = try again.order()
+        _ = try again.engine.pump(maxMilliseconds: 1000)
+        let next = Timestamp.parse(try again.deliveries()[0]["next_attempt_at"]!.stringValue!)!
+        #expect(next >= again.clock.nowMilliseconds() + 120_000, "Retry-After beats the 5 s retry")
+    }
+
+    @Test("410 disables the endpoint at once; five days of failures disable it; an event says so")
+    func disabling() throws {
+        let fx = try WebhookFixture()
+        let e = try fx.endpoint()
+        fx.transport.answer(OutboundResponse(status: 410, latencyMilliseconds: 1))
+        _ = try fx.order()
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        let gone = try fx.call(TenantCore.getWebhook, #"{"id":"\#(e["id"]!.stringValue!)"}"#)
+        #expect(gone["enabled"] == .bool(false) && gone["disabled_reason"] == .string("the endpoint answered 410 Gone"))
+        #expect(try fx.deliveries()[0]["status"] == .string("failed"))
+        let last = try fx.call(TenantCore.listEvents, "{}")["data"]!.array.last!
+        #expect(last["type"] == .string("webhook.endpoint_disabled") && last["order_id"] == .null && last["data"]?["endpoint_id"] == e["id"])
+
+        let slow = try WebhookFixture()
+        let e2 = try slow.endpoint()
+        slow.transport.answer(OutboundResponse(status: nil, latencyMilliseconds: 5000, error: "Connection refused"))
+        _ = try slow.order()
+        var rounds = 0
+        while rounds < 20, try slow.call(TenantCore.getWebhook, #"{"id":"\#(e2["id"]!.stringValue!)"}"#)["enabled"] == .bool(true) {
+            _ = try slow.engine.pump(maxMilliseconds: 1000)
+            slow.clock.advance(milliseconds: 86_400_000)
+            _ = try slow.order()  // new deliveries keep failing too
+            rounds += 1
+        }
+        let disabled = try slow.call(TenantCore.getWebhook, #"{"id":"\#(e2["id"]!.stringValue!)"}"#)
+        #expect(disabled["disabled_reason"] == .string("every attempt failed for 5 days") && rounds >= 5 && rounds <= 7)
+        // Enabling again clears the failure and resumes the waiting deliveries.
+        slow.transport.answer(OutboundResponse(status: 204, latencyMilliseconds: 1))
+        try slow.call(TenantCore.updateWebhook, #"{"id":"\#(e2["id"]!.stringValue!)","enabled":true}"#)
+        slow.clock.advance(milliseconds: 86_400_000 * 2)
+        while try slow.engine.pump(maxMilliseconds: 1000) > 0 {}
+        #expect(try slow.deliveries().contains { $0["status"] == .string("succeeded") })
+    }
+
+    @Test("per order and endpoint, deliveries go in sequence: a later event waits for the earlier one")
+    func ordering() throws {
+        let fx = try WebhookFixture()
+        _ = try fx.endpoint()
+        fx.transport.answer(OutboundResponse(status: 500, latencyMilliseconds: 1), OutboundResponse(status: 200, latencyMilliseconds: 1))
+        let a = try fx.order()
+        try fx.call(TenantCore.transitionOrder, #"{"id":"\#(a)","to":"confirmed"}"#)
+        let b = try fx.order()
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        // a's creation failed; a's confirmation waits behind it; b went through.
+        let sent = fx.transport.requests.map { try! JSON.parse($0.body)["data"]!["sequence"]!.intValue! }
+        #expect(sent == [1, 3])
+        fx.clock.advance(milliseconds: 6000)
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        let all = fx.transport.requests.map { try! JSON.parse($0.body)["data"]!["sequence"]!.intValue! }
+        #expect(all == [1, 3, 1, 2], "the retry, then the one that waited")
+        _ = b
+    }
+
+    @Test("rotation: old and new secrets both sign during the grace period, then only the new one")
+    func rotation() throws {
+        let fx = try WebhookFixture()
+        let e = try fx.endpoint()
+        let old = e["secret"]!.stringValue!
+        let rotated = try fx.call(TenantCore.rotateWebhookSecret, #"{"id":"\#(e["id"]!.stringValue!)","grace_seconds":3600}"#)
+        let new = rotated["secret"]!.stringValue!
+        #expect(new != old && rotated["secrets"]!.array.count == 2)
+        _ = try fx.order()
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        let during = fx.transport.requests[0]
+        #expect(verifies(during, secret: old) && verifies(during, secret: new) && during.header("webhook-signature")!.split(separator: " ").count == 2)
+        fx.clock.advance(milliseconds: 3_600_000)
+        _ = try fx.order()
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        let after = fx.transport.requests[1]
+        #expect(verifies(after, secret: new) && !verifies(after, secret: old))
+    }
+
+    @Test("deliveries.retry, webhooks.replay and webhooks.test")
+    func operations() throws {
+        let fx = try WebhookFixture()
+        let e = try fx.endpoint()
+        let endpointID = e["id"]!.stringValue!
+        fx.transport.answer(OutboundResponse(status: 410, latencyMilliseconds: 1))
+        _ = try fx.order()
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        let failed = try fx.deliveries()[0]
+        try fx.call(TenantCore.updateWebhook, #"{"id":"\#(endpointID)","enabled":true}"#)
+        fx.transport.answer(OutboundResponse(status: 200, latencyMilliseconds: 1))
+        let retried = try fx.call(TenantCore.retryDelivery, #"{"id":"\#(failed["id"]!.stringValue!)"}"#)
+        #expect(retried["message_id"] == failed["message_id"] && retried["status"] == .string("pending") && retried["id"] != failed["id"])
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        #expect(try fx.call(TenantCore.getDelivery, #"{"id":"\#(retried["id"]!.stringValue!)"}"#)["status"] == .string("succeeded"))
+        #expect(fx.error(TenantCore.retryDelivery, #"{"id":"\#(retried["id"]!.stringValue!)"}"#)?.code == .invalidState)
+        let replay = try fx.call(TenantCore.replayWebhook, #"{"id":"\#(endpointID)","from_sequence":1,"to_sequence":1}"#)
+        #expect(replay["queued"] == .int(1))
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        #expect(Set(fx.transport.requests.map { $0.header("webhook-id")! }).count == 1, "a replay keeps the webhook-id")
+        let test = try fx.call(TenantCore.testWebhook, #"{"id":"\#(endpointID)"}"#)
+        #expect(test["succeeded"] == .bool(true) && test["status_code"] == .int(200))
+        #expect(try JSON.parse(fx.transport.requests.last!.body)["type"] == .string("webhook.test") && verifies(fx.transport.requests.last!, secret: e["secret"]!.stringValue!))
+        #expect(try fx.call(TenantCore.listDeliveries, #"{"status":"succeeded","limit":1}"#)["has_more"] == .bool(true))
+        try fx.call(TenantCore.deleteWebhook, #"{"id":"\#(endpointID)"}"#)
+        #expect(fx.error(TenantCore.getWebhook, #"{"id":"\#(endpointID)"}"#)?.code == .notFound)
+        _ = try fx.order()
+        #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0)
+    }
+}
