@@ -150,9 +150,10 @@ $(VENV)/.rest-tools: Tests/rest/requirements.txt
 	$(VENV)/bin/pip install -q -r Tests/rest/requirements.txt
 	@touch $@
 
-test-rest: deps lib $(VENV)/.rest-tools
+test-rest: deps lib $(VENV)/.installed $(VENV)/.rest-tools
 	swift build --product orderbase-cli
 	cd Tests/rest && ORDERBASE_CLI="$$(cd ../.. && swift build --show-bin-path)/orderbase-cli" ORDERBASE_LIB_DIR="$(abspath $(LIBDIR))" \
+	  ORDERBASE_LIBRARY="$(abspath $(LIB))" \
 	  $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider .
 
 # Runs every suite even when one fails, then prints one summary line.

@@ -55,7 +55,6 @@ let package = Package(
         .testTarget(name: "OrderbaseAPITests", dependencies: ["OrderbaseAPI"]),
         .testTarget(name: "OrderbaseServerTests", dependencies: ["OrderbaseServer"]),
         .testTarget(name: "OrderbaseTransferTests", dependencies: ["OrderbaseTransfer"]),
-        .testTarget(name: "OrderbaseDeliveryTests", dependencies: ["OrderbaseDelivery"]),
     ],
     swiftLanguageModes: [.v6]
 )

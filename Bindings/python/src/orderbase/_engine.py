@@ -159,6 +159,8 @@ class Tenant(_Handle):
         self.expressions = _Expressions(self)
         self.workflows = _Workflows(self)
         self.approvals = _Approvals(self)
+        self.webhooks = _Webhooks(self)
+        self.deliveries = _Deliveries(self)
 
     def subscribe(self, name: str, callback: Any, event_types: Optional[List[str]] = None) -> "Subscription":
         """Delivers this tenant's events to `callback(event)` at least once, in order,
@@ -442,6 +444,62 @@ class _Approvals:
         return self._t.call("approvals.cancel", _merge({"id": id}, fields))
 
 
+class _Webhooks:
+    """Webhook endpoints (docs/webhooks.md). create() and rotate_secret() answer the secret, once."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self._t = tenant
+
+    def create(self, url: str, **fields: Any) -> Json:
+        """webhooks.create: create("https://…", event_types=["order.*"], payload="full")"""
+        return self._t.call("webhooks.create", _merge({"url": url}, fields))
+
+    def get(self, id: str, **fields: Any) -> Json:
+        """webhooks.get"""
+        return self._t.call("webhooks.get", _merge({"id": id}, fields))
+
+    def list(self, **fields: Any) -> List[Json]:
+        """webhooks.list"""
+        return list(self._t.call("webhooks.list", _merge(None, fields)).get("data", []))
+
+    def update(self, id: str, **fields: Any) -> Json:
+        """webhooks.update: update(id, enabled=True, event_types=[...])"""
+        return self._t.call("webhooks.update", _merge({"id": id}, fields))
+
+    def delete(self, id: str, **fields: Any) -> Json:
+        """webhooks.delete"""
+        return self._t.call("webhooks.delete", _merge({"id": id}, fields))
+
+    def rotate_secret(self, id: str, **fields: Any) -> Json:
+        """webhooks.rotate_secret: the old secret keeps signing for grace_seconds (default 86400)."""
+        return self._t.call("webhooks.rotate_secret", _merge({"id": id}, fields))
+
+    def test(self, id: str, **fields: Any) -> Json:
+        """webhooks.test: send a signed webhook.test message now."""
+        return self._t.call("webhooks.test", _merge({"id": id}, fields))
+
+    def replay(self, id: str, from_sequence: int, **fields: Any) -> Json:
+        """webhooks.replay: queue events from a sequence on again."""
+        return self._t.call("webhooks.replay", _merge({"id": id, "from_sequence": from_sequence}, fields))
+
+
+class _Deliveries:
+    def __init__(self, tenant: Tenant) -> None:
+        self._t = tenant
+
+    def list(self, **fields: Any) -> Iterator[Json]:
+        """deliveries.list, newest first, following cursors: list(endpoint_id=..., status="failed")."""
+        return _pages(self._t.call, "deliveries.list", _merge(None, fields), "starting_after", lambda p, d: d[-1]["id"])
+
+    def get(self, id: str, **fields: Any) -> Json:
+        """deliveries.get: every attempt with status code, latency and error."""
+        return self._t.call("deliveries.get", _merge({"id": id}, fields))
+
+    def retry(self, id: str, **fields: Any) -> Json:
+        """deliveries.retry"""
+        return self._t.call("deliveries.retry", _merge({"id": id}, fields))
+
+
 class _Integrity:
     def __init__(self, tenant: Tenant) -> None:
         self._t = tenant
@@ -489,4 +547,15 @@ WRAPPERS: Dict[str, "tuple[str, str]"] = {
     "approvals.approve": ("tenant", "approvals.approve"),
     "approvals.reject": ("tenant", "approvals.reject"),
     "approvals.cancel": ("tenant", "approvals.cancel"),
+    "webhooks.create": ("tenant", "webhooks.create"),
+    "webhooks.get": ("tenant", "webhooks.get"),
+    "webhooks.list": ("tenant", "webhooks.list"),
+    "webhooks.update": ("tenant", "webhooks.update"),
+    "webhooks.delete": ("tenant", "webhooks.delete"),
+    "webhooks.rotate_secret": ("tenant", "webhooks.rotate_secret"),
+    "webhooks.test": ("tenant", "webhooks.test"),
+    "webhooks.replay": ("tenant", "webhooks.replay"),
+    "deliveries.list": ("tenant", "deliveries.list"),
+    "deliveries.get": ("tenant", "deliveries.get"),
+    "deliveries.retry": ("tenant", "deliveries.retry"),
 }

@@ -141,7 +141,7 @@ module Orderbase
   class Tenant
     include Calls
     include Handle
-    attr_reader :engine, :id, :orders, :events, :audit, :integrity, :expressions, :workflows, :approvals
+    attr_reader :engine, :id, :orders, :events, :audit, :integrity, :expressions, :workflows, :approvals, :webhooks, :deliveries
 
     def initialize(engine, tenant_id)
       out = FFI::MemoryPointer.new(:pointer)
@@ -156,6 +156,8 @@ module Orderbase
       @expressions = ExpressionsAPI.new(self)
       @workflows = WorkflowsAPI.new(self)
       @approvals = ApprovalsAPI.new(self)
+      @webhooks = WebhooksAPI.new(self)
+      @deliveries = DeliveriesAPI.new(self)
     end
 
     # Calls a tenant method by name: call("orders.create", { line_items: [...] }).
@@ -302,6 +304,24 @@ module Orderbase
     def cancel(id, **fields) = yield_call("approvals.cancel", merge({ id: id }, fields))
   end
 
+  # Webhook endpoints (docs/webhooks.md); create and rotate_secret answer the secret, once.
+  class WebhooksAPI < API
+    def create(url, **fields) = yield_call("webhooks.create", merge({ url: url }, fields))
+    def get(id, **fields) = yield_call("webhooks.get", merge({ id: id }, fields))
+    def list(**fields) = yield_call("webhooks.list", merge(nil, fields))[:data]
+    def update(id, **fields) = yield_call("webhooks.update", merge({ id: id }, fields))
+    def delete(id, **fields) = yield_call("webhooks.delete", merge({ id: id }, fields))
+    def rotate_secret(id, **fields) = yield_call("webhooks.rotate_secret", merge({ id: id }, fields))
+    def test(id, **fields) = yield_call("webhooks.test", merge({ id: id }, fields))
+    def replay(id, from_sequence, **fields) = yield_call("webhooks.replay", merge({ id: id, from_sequence: from_sequence }, fields))
+  end
+
+  class DeliveriesAPI < API
+    def list(**fields) = pages("deliveries.list", merge(nil, fields), :starting_after) { |_p, d| d.last[:id] }
+    def get(id, **fields) = yield_call("deliveries.get", merge({ id: id }, fields))
+    def retry(id, **fields) = yield_call("deliveries.retry", merge({ id: id }, fields))
+  end
+
   class AuditAPI < API
     def verify(**fields) = yield_call("audit.verify", merge(nil, fields))
   end
@@ -347,6 +367,17 @@ module Orderbase
     "approvals.get" => [:tenant, :approvals, :get],
     "approvals.approve" => [:tenant, :approvals, :approve],
     "approvals.reject" => [:tenant, :approvals, :reject],
-    "approvals.cancel" => [:tenant, :approvals, :cancel]
+    "approvals.cancel" => [:tenant, :approvals, :cancel],
+    "webhooks.create" => [:tenant, :webhooks, :create],
+    "webhooks.get" => [:tenant, :webhooks, :get],
+    "webhooks.list" => [:tenant, :webhooks, :list],
+    "webhooks.update" => [:tenant, :webhooks, :update],
+    "webhooks.delete" => [:tenant, :webhooks, :delete],
+    "webhooks.rotate_secret" => [:tenant, :webhooks, :rotate_secret],
+    "webhooks.test" => [:tenant, :webhooks, :test],
+    "webhooks.replay" => [:tenant, :webhooks, :replay],
+    "deliveries.list" => [:tenant, :deliveries, :list],
+    "deliveries.get" => [:tenant, :deliveries, :get],
+    "deliveries.retry" => [:tenant, :deliveries, :retry]
   }.freeze
 end
