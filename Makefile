@@ -5,7 +5,7 @@
 #               the bindings, the REST server over HTTP and its schemathesis conformance run
 #   make cli    the `orderbase` command (serve, tenants, keys, import, export) in build/bin
 #   make serve  build it and serve the REST API on the data directory under the project
-#   make bench  the benchmark programs (Benchmarks/README.md)
+#   make bench  the benchmark programs (Benchmarks/README.md); make bench-webhooks, make bench-rest
 #
 # Variables: CRASH_ITERATIONS (default 50), CONFIG (release|debug for the C library and
 # the command, default release), DATA_DIR (make serve's root, default data/server).
@@ -29,7 +29,7 @@ APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-co
 TEST_APT_PACKAGES := valgrind ruby ruby-ffi ruby-minitest curl jq
 LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
 
-.PHONY: all deps test-deps apt-install lib cli serve run test test-swift test-c test-python test-wheel test-ruby test-rest python-wheel bench bench-rest clean
+.PHONY: all deps test-deps apt-install lib cli serve run test test-swift test-c test-python test-wheel test-ruby test-rest python-wheel bench bench-rest bench-webhooks clean
 
 PYTHON ?= python3
 VENV := $(BUILD)/venv
@@ -169,6 +169,10 @@ bench: lib
 	@mkdir -p $(BINDIR)
 	$(CC) -O2 -g -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude Benchmarks/bench.c $(LINK) -lleveldb -lz -lpthread -lm -o $(BINDIR)/bench
 	$(BINDIR)/bench $(BENCH_ARGS)
+
+# Webhooks to a loopback receiver vs a bare HTTP client loop (Benchmarks/webhook_bench.py).
+bench-webhooks: lib $(VENV)/.installed
+	ORDERBASE_LIBRARY=$(abspath $(LIB)) $(VENV)/bin/python Benchmarks/webhook_bench.py $(WEBHOOK_BENCH_ARGS)
 
 # REST vs the C ABI (Benchmarks/rest_bench.py): wrk on loopback against
 # `orderbase serve`, abi_calls.c in-process, the same calls in the same run.

@@ -106,6 +106,11 @@ typedef struct orderbase_error {
  *   "max_line_items":    line items per order (default 500, 1..10000)
  *   "max_metadata_bytes":serialized size of one metadata object (default 16384)
  *   "block_cache_bytes": LevelDB block cache shared by all tenants (default 33554432)
+ *   "webhook_allow_http":        allow http:// webhook URLs (default false: https only)
+ *   "webhook_allowed_addresses": addresses or CIDR blocks webhooks may reach beyond the
+ *                        public internet (default []: loopback, private, link-local
+ *                        and metadata addresses are refused; docs/webhooks.md)
+ *   "webhook_connect_timeout_ms": default 5000; "webhook_timeout_ms": default 15000
  *   Unknown keys are rejected.
  * @return ORDERBASE_OK, ORDERBASE_EINVALID (bad options or UTF-8),
  *         ORDERBASE_EIO (directory not creatable), ORDERBASE_EMISUSE (out NULL).
