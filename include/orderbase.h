@@ -101,7 +101,7 @@ typedef struct orderbase_error {
  *   "max_open_tenants":  idle tenant databases kept open (default 64, 1..4096)
  *   "background":        deliver events on an engine-owned thread (default true);
  *                        false = no threads: the host drives delivery with
- *                        orderbase_engine_pump() (subscriptions; docs/subscriptions.md).
+ *                        orderbase_engine_pump() (subscriptions, webhooks).
  *   "max_request_bytes": largest request JSON accepted (default 1048576)
  *   "max_line_items":    line items per order (default 500, 1..10000)
  *   "max_metadata_bytes":serialized size of one metadata object (default 16384)
@@ -261,10 +261,11 @@ int orderbase_unsubscribe(orderbase_subscription *subscription);
 
 /**
  * orderbase_engine_pump — run delivery work on the calling thread: for an
- * engine opened with "background": false, deliver to its subscriptions until
- * nothing is waiting or max_ms milliseconds have passed (a callback running
- * then finishes first).
- * @return the number of events delivered (>= 0), or a negative code:
+ * engine opened with "background": false, deliver to its subscriptions and
+ * make the webhook attempts that are due (docs/webhooks.md) until nothing is
+ * waiting or max_ms milliseconds have passed (a callback or HTTP request
+ * running then finishes first).
+ * @return the number of events delivered and webhook attempts made (>= 0), or a negative code:
  *         ORDERBASE_EMISUSE (the engine has its own delivery thread, or is closed).
  */
 int orderbase_engine_pump(orderbase_engine *engine, int max_ms);

@@ -296,6 +296,11 @@ public final class Engine: @unchecked Sendable {
         return Array("{\"id\":\"\(id)\",\"deleted\":true}".utf8)
     }
 
+    /// An engine dropped without `close()` still stops its delivery thread.
+    deinit {
+        for s in delivery.stop() { unsubscribe(s) }
+    }
+
     /// Stops delivery (after the callback running now, if any; subscriptions
     /// are released), then closes every handle and database this engine opened.
     /// Idempotent.

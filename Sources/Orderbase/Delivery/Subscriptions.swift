@@ -135,9 +135,10 @@ extension Engine {
         s.release()
     }
 
-    /// Runs delivery work (subscriptions) until none is left or `maxMilliseconds`
-    /// pass; returns how many events were delivered. Only for engines opened
-    /// with `"background": false` (else the engine's own thread does this).
+    /// Runs delivery work (subscriptions, webhook attempts) until none is left
+    /// or `maxMilliseconds` pass; returns how many events were delivered and
+    /// attempts made. Only for engines opened with `"background": false` (else
+    /// the engine's own thread does this).
     public func pump(maxMilliseconds: Int64) throws(OrderbaseError) -> Int {
         if isClosed { throw OrderbaseError(.misuse, "engine is closed") }
         if options.background {
@@ -233,6 +234,7 @@ final class DeliveryLoop: @unchecked Sendable {
     func stop() -> [Subscription] {
         let t = lock.withLock { () -> BackgroundThread? in
             stopping = true
+            defer { thread = nil }  // joined once, however often stop is called
             return thread
         }
         CommitSignal.interrupt()

@@ -7,7 +7,7 @@ import Glibc
 /// (`/usr/share/zoneinfo`, Debian's `tzdata`): the TZif transition table,
 /// then the POSIX rule in its footer for times after the table ends.
 /// Expressions use it for calendar parts (`weekday`, `hour`…) in the tenant's
-/// `time_zone`. Foundation is not linked into the library (decisions §2), so
+/// `time_zone`. Foundation is not linked into the library (`ldd` shows none), so
 /// this is the one reader of zone files.
 public struct TimeZoneRules: Sendable, Equatable {
     public let name: String
