@@ -90,8 +90,12 @@ test-swift: deps
 test-c: lib $(C_TESTS) $(BINDIR)/quickstart
 	bash Tests/c/check_exports.sh $(LIB).0.1.0 include/orderbase.h
 	$(BINDIR)/abi_test
+	@# valgrind 3.19 gives up on the library's DWARF 5 debug info: memcheck a copy
+	@# without it (the symbol table, which the suppressions name, stays).
 	@if command -v valgrind >/dev/null; then \
-	  valgrind -q --suppressions=Tests/c/valgrind.supp --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite $(BINDIR)/abi_test >/dev/null \
+	  rm -rf $(BUILD)/lib-memcheck && mkdir -p $(BUILD)/lib-memcheck && \
+	  strip --strip-debug -o $(BUILD)/lib-memcheck/liborderbase.so.0 $(LIB).0.1.0 && \
+	  LD_LIBRARY_PATH=$(abspath $(BUILD)/lib-memcheck) valgrind -q --suppressions=Tests/c/valgrind.supp --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite $(BINDIR)/abi_test >/dev/null \
 	    && echo "abi_test under valgrind: no memory errors, no definite leaks"; \
 	else echo "valgrind not installed: memcheck run skipped"; fi
 	$(BINDIR)/crash_test $(BINDIR)/crash_child $(CRASH_ITERATIONS)
