@@ -276,8 +276,15 @@ struct WebhookTests {
         #expect(test["succeeded"] == .bool(true) && test["status_code"] == .int(200))
         #expect(try JSON.parse(fx.transport.requests.last!.body)["type"] == .string("webhook.test") && verifies(fx.transport.requests.last!, secret: e["secret"]!.stringValue!))
         #expect(try fx.call(TenantCore.listDeliveries, #"{"status":"succeeded","limit":1}"#)["has_more"] == .bool(true))
+        fx.transport.answer(OutboundResponse(status: 500, latencyMilliseconds: 1))
+        _ = try fx.order()
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        let waiting = try fx.call(TenantCore.listDeliveries, #"{"status":"pending"}"#)["data"]!.array
+        #expect(waiting.count == 1)
         try fx.call(TenantCore.deleteWebhook, #"{"id":"\#(endpointID)"}"#)
         #expect(fx.error(TenantCore.getWebhook, #"{"id":"\#(endpointID)"}"#)?.code == .notFound)
+        let ended = try fx.call(TenantCore.getDelivery, #"{"id":"\#(waiting[0]["id"]!.stringValue!)"}"#)
+        #expect(ended["status"] == .string("failed") && ended["attempts"]!.array.last?["error"] == .string("endpoint deleted"))
         _ = try fx.order()
         #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0)
     }

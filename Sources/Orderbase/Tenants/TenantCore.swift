@@ -177,6 +177,13 @@ public final class TenantCore: @unchecked Sendable {
     }
     /// One webhook pass at a time per tenant (engines sharing it take turns).
     let webhookPass = Mutex()
+    /// Whether the tenant has webhook endpoints (nil: not looked yet), so the
+    /// delivery thread's wake-up after each commit costs nothing without them.
+    private var _hasEndpoints: Bool?  // guarded by webhookConfigLock
+    var hasEndpoints: Bool? {
+        get { webhookConfigLock.withLock { _hasEndpoints } }
+        set { webhookConfigLock.withLock { _hasEndpoints = newValue } }
+    }
     public let settings: TenantSettings
     private let writeLock = Mutex()
     private var counters: Counters  // guarded by writeLock

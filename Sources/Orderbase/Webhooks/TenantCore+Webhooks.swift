@@ -46,6 +46,7 @@ extension TenantCore {
             e.createdAt = wc.now
             e.updatedAt = wc.now
             wc.put(Keyspace.endpointKey(e.id), e.stored)
+            wc.onStaged.append { [self] in hasEndpoints = true }
             return endpointJSON(e, secret: secret)
         }
     }
@@ -99,16 +100,38 @@ extension TenantCore {
         }
     }
 
-    /// `{"id"}` → `{"id", "deleted": true}`. Its pending deliveries end as failed when next due.
+    /// `{"id"}` → `{"id", "deleted": true}`. Its pending deliveries end as failed, in the same write.
     public func deleteWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+        return try webhookPass.withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             _ = try loadEndpoint(id, &wc)
+            var prefix = KeyBuilder(Keyspace.webhookQueue)
+            prefix.string(id)
+            var pending: [([UInt8], String)] = []
+            try scan(from: prefix.bytes, to: prefixUpperBound(prefix.bytes)) { k, _ throws(OrderbaseError) in
+                var r = KeyReader(Array(k))
+                _ = r.string(); _ = r.string(); _ = r.uint64()
+                guard let d = r.string() else { throw OrderbaseError(.corruption, "bad webhook queue key") }
+                pending.append((Array(k), d))
+                return true
+            }
+            for (key, deliveryID) in pending {
+                wc.deleteUnread(key)
+                guard let b = try wc.read(Keyspace.deliveryKey(deliveryID)) else { continue }
+                var d = try WebhookDelivery.decode(b)
+                if let due = d.nextAttemptAt { wc.deleteUnread(Keyspace.dueKey(due, d.id)) }
+                d.status = "failed"
+                d.nextAttemptAt = nil
+                d.updatedAt = wc.now
+                d.attempts.append(.init(at: wc.now, statusCode: nil, latencyMilliseconds: 0, error: "endpoint deleted", response: nil))
+                wc.put(Keyspace.deliveryKey(d.id), d.json)
+            }
             wc.mutation.delete(Keyspace.endpointKey(id))
+            wc.onStaged.append { [self] in hasEndpoints = nil }  // looked up again on the next pass
             return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
-        }
+        } }
     }
 
     // MARK: webhooks.rotate_secret

@@ -35,8 +35,10 @@ extension TenantCore {
 
     /// One pass: fan out, then attempt what is due. Returns attempts made.
     func deliverWebhooks(limit: Int = 50) throws(OrderbaseError) -> Int {
-        try webhookPass.withLock { () throws(OrderbaseError) -> Int in
+        if hasEndpoints == false { return 0 }
+        return try webhookPass.withLock { () throws(OrderbaseError) -> Int in
             let endpoints = try endpoints()
+            if endpoints.isEmpty { hasEndpoints = false }
             guard !endpoints.isEmpty else { return 0 }
             try fanOut(endpoints)
             let config = webhookConfig
