@@ -122,8 +122,9 @@ int orderbase_engine_open(orderbase_engine **out, const char *root_dir, const ch
  * orderbase_engine_close — close an engine and every tenant it opened.
  * Accepts NULL. Closing twice, or using the handle afterwards, is reported as
  * ORDERBASE_EMISUSE by later calls (never a crash). Tenant handles opened from
- * it become closed too. Stops the delivery thread after the callback running
- * now (if any) and ends every subscription (their user_data_free runs).
+ * it become closed too. Stops the delivery thread after the callback or the
+ * webhook request running now, if any (a request waits at most
+ * "webhook_timeout_ms"), and ends every subscription (their user_data_free runs).
  * Any thread; do not race with calls on the same engine.
  */
 void orderbase_engine_close(orderbase_engine *engine);

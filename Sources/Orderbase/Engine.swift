@@ -122,6 +122,7 @@ public final class Engine: @unchecked Sendable {
         directory = try store { () throws(StoreError) in try TenantDirectory(root: root) }
         delivery = DeliveryLoop(clock: clock)
         delivery.webhooks = { [weak self] () throws(OrderbaseError) -> Int in try self?.deliverWebhooks() ?? 0 }
+        delivery.webhooksWanted = { [weak self] in self?.openCores.contains { $0.hasEndpoints != false } ?? false }
         if options.background { delivery.start() }
     }
 

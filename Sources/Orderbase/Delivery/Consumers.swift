@@ -2,28 +2,43 @@ import OrderbaseStore
 
 /// Wakes consumers once a batch is durable (DESIGN §3, step 5): one
 /// process-wide generation counter and condition. A wake-up names no tenant;
-/// a consumer that finds nothing new goes back to waiting.
+/// a consumer that finds nothing new goes back to waiting. Commits signal only
+/// while some consumer waits for commits (`listening`): an engine with no
+/// subscriptions and no webhook endpoints costs a commit one uncontended lock.
 enum CommitSignal {
     private static let lock = Mutex()
     private static let condition = Condition()
     nonisolated(unsafe) private static var generation: UInt64 = 0
+    nonisolated(unsafe) private static var listeners = 0
 
     static func bump() {
-        lock.withLock { generation &+= 1 }
-        condition.broadcast()
+        lock.lock()
+        generation &+= 1
+        let wake = listeners > 0
+        lock.unlock()
+        if wake { condition.broadcast() }
     }
 
     static var current: UInt64 { lock.withLock { generation } }
 
-    /// Waits until the generation moves past `seen`, or `milliseconds` pass.
-    static func wait(after seen: UInt64, milliseconds: Int64) {
+    /// Waits until the generation moves past `seen` (a commit, when
+    /// `listening`, or an `interrupt`), or `milliseconds` pass.
+    static func wait(after seen: UInt64, milliseconds: Int64, listening: Bool) {
         lock.lock()
-        if generation == seen { condition.wait(lock, milliseconds: milliseconds) }
+        if generation == seen {
+            if listening { listeners += 1 }
+            condition.wait(lock, milliseconds: milliseconds)
+            if listening { listeners -= 1 }
+        }
         lock.unlock()
     }
 
-    /// Wakes every waiting consumer without a commit (an engine closing).
-    static func interrupt() { bump() }
+    /// Wakes every waiting consumer without a commit: new work to look at
+    /// (a subscription, a webhook endpoint) or an engine closing.
+    static func interrupt() {
+        lock.withLock { generation &+= 1 }
+        condition.broadcast()
+    }
 }
 
 /// A consumer's place in a tenant's event log, persisted in the tenant's

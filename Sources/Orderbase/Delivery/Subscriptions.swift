@@ -157,8 +157,10 @@ final class DeliveryLoop: @unchecked Sendable {
     private var names: Set<String> = []
     private var thread: BackgroundThread?
     private var stopping = false
-    /// Webhook work, set by the engine before its thread starts.
+    /// Webhook work, set by the engine before its thread starts, and whether
+    /// any tenant it has open may have webhooks to deliver.
     var webhooks: (@Sendable () throws(OrderbaseError) -> Int)?
+    var webhooksWanted: (@Sendable () -> Bool)?
     static let batch = 100
 
     init(clock: any EngineClock) { self.clock = clock }
@@ -225,7 +227,11 @@ final class DeliveryLoop: @unchecked Sendable {
                 let seen = CommitSignal.current
                 if lock.withLock({ stopping }) { return }
                 let n = (try? passOnce()) ?? 0
-                if n == 0 { CommitSignal.wait(after: seen, milliseconds: 1000) }
+                if n == 0 {
+                    // Woken by commits only when something consumes them.
+                    let listening = !lock.withLock { subscriptions.isEmpty } || (webhooksWanted?() ?? false)
+                    CommitSignal.wait(after: seen, milliseconds: 1000, listening: listening)
+                }
             }
         }
     }

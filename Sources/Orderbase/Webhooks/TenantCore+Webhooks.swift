@@ -46,7 +46,10 @@ extension TenantCore {
             e.createdAt = wc.now
             e.updatedAt = wc.now
             wc.put(Keyspace.endpointKey(e.id), e.stored)
-            wc.onStaged.append { [self] in hasEndpoints = true }
+            wc.onStaged.append { [self] in
+                hasEndpoints = true
+                CommitSignal.interrupt()  // idle delivery threads start listening for commits
+            }
             return endpointJSON(e, secret: secret)
         }
     }
