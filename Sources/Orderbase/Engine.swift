@@ -195,6 +195,7 @@ public final class Engine: @unchecked Sendable {
             core.webhookConfig = webhookConfig
             if forHandle { _ = try TenantRegistry.shared.acquire(key) { () throws(OrderbaseError) in core } }
             evictLocked()
+            CommitSignal.interrupt()  // an idle delivery thread looks at the newly open tenant
             return (key, core)
         }
     }

@@ -179,10 +179,21 @@ public final class TenantCore: @unchecked Sendable {
     let webhookPass = Mutex()
     /// Whether the tenant has webhook endpoints (nil: not looked yet), so the
     /// delivery thread's wake-up after each commit costs nothing without them.
+    /// `endpointEpoch` counts durable endpoint creations and deletions: a pass
+    /// that found none records "none" only if no endpoint came meanwhile
+    /// (its scan may have run before that endpoint was in the database).
     private var _hasEndpoints: Bool?  // guarded by webhookConfigLock
-    var hasEndpoints: Bool? {
-        get { webhookConfigLock.withLock { _hasEndpoints } }
-        set { webhookConfigLock.withLock { _hasEndpoints = newValue } }
+    private var endpointEpoch: UInt64 = 0
+    var hasEndpoints: Bool? { webhookConfigLock.withLock { _hasEndpoints } }
+    var endpointsSeen: (present: Bool?, epoch: UInt64) { webhookConfigLock.withLock { (_hasEndpoints, endpointEpoch) } }
+    func endpointsChanged(present: Bool?) {
+        webhookConfigLock.withLock {
+            endpointEpoch &+= 1
+            _hasEndpoints = present
+        }
+    }
+    func noEndpoints(asOf epoch: UInt64) {
+        webhookConfigLock.withLock { if endpointEpoch == epoch { _hasEndpoints = false } }
     }
     public let settings: TenantSettings
     private let writeLock = Mutex()

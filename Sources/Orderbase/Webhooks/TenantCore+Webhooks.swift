@@ -32,6 +32,11 @@ extension TenantCore {
         let payload = try f.oneOf("payload", WebhookEndpoint.payloads) ?? "full"
         try f.finish()
         let secret = try WebhookEndpoint.newSecret()
+        defer {
+            // Once durable: delivery threads look at this tenant again and listen for its commits.
+            endpointsChanged(present: true)
+            CommitSignal.interrupt()
+        }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             var count = 0
             try scan(from: [Keyspace.webhookEndpoint], to: [Keyspace.webhookEndpoint + 1]) { _, _ in count += 1; return count < 100 }
@@ -46,10 +51,6 @@ extension TenantCore {
             e.createdAt = wc.now
             e.updatedAt = wc.now
             wc.put(Keyspace.endpointKey(e.id), e.stored)
-            wc.onStaged.append { [self] in
-                hasEndpoints = true
-                CommitSignal.interrupt()  // idle delivery threads start listening for commits
-            }
             return endpointJSON(e, secret: secret)
         }
     }
@@ -108,6 +109,7 @@ extension TenantCore {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
+        defer { endpointsChanged(present: nil) }  // looked up again on the next pass
         return try webhookPass.withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             _ = try loadEndpoint(id, &wc)
             var prefix = KeyBuilder(Keyspace.webhookQueue)
@@ -132,7 +134,6 @@ extension TenantCore {
                 wc.put(Keyspace.deliveryKey(d.id), d.json)
             }
             wc.mutation.delete(Keyspace.endpointKey(id))
-            wc.onStaged.append { [self] in hasEndpoints = nil }  // looked up again on the next pass
             return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
         } }
     }

@@ -35,11 +35,14 @@ extension TenantCore {
 
     /// One pass: fan out, then attempt what is due. Returns attempts made.
     func deliverWebhooks(limit: Int = 50) throws(OrderbaseError) -> Int {
-        if hasEndpoints == false { return 0 }
+        let seen = endpointsSeen
+        if seen.present == false { return 0 }
         return try webhookPass.withLock { () throws(OrderbaseError) -> Int in
             let endpoints = try endpoints()
-            if endpoints.isEmpty { hasEndpoints = false }
-            guard !endpoints.isEmpty else { return 0 }
+            guard !endpoints.isEmpty else {
+                noEndpoints(asOf: seen.epoch)
+                return 0
+            }
             try fanOut(endpoints)
             let config = webhookConfig
             guard let transport = config.transport else { return 0 }
