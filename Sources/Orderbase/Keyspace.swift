@@ -15,6 +15,10 @@ enum Keyspace {
     static let workflow: UInt8 = UInt8(ascii: "W")    // W key version(u64)         -> workflow version JSON (immutable)
     static let workflowHead: UInt8 = UInt8(ascii: "w") // w key                     -> {"version", "archived"}
     static let approval: UInt8 = UInt8(ascii: "R")    // R id                       -> approval request JSON
+    static let webhookEndpoint: UInt8 = UInt8(ascii: "X")  // X endpoint_id                                  -> endpoint JSON (with secrets)
+    static let webhookDelivery: UInt8 = UInt8(ascii: "D")  // D delivery_id                                  -> delivery JSON
+    static let webhookDue: UInt8 = UInt8(ascii: "Q")       // Q due_ms(u64) delivery_id                      -> empty (the head of its queue, due)
+    static let webhookQueue: UInt8 = UInt8(ascii: "p")     // p endpoint_id order_id sequence(u64) delivery_id -> empty (pending, in order)
 
     /// Secondary index fields (`I` keys), in the order `orders.list` prefers them.
     static let indexedFields = ["customer", "status", "fulfillment_status", "financial_status", "channel"]
@@ -44,6 +48,18 @@ enum Keyspace {
     }
     static func workflowHeadKey(_ key: String) -> [UInt8] { var k = KeyBuilder(workflowHead); k.string(key); return k.bytes }
     static func approvalKey(_ id: String) -> [UInt8] { var k = KeyBuilder(approval); k.string(id); return k.bytes }
+
+    static func endpointKey(_ id: String) -> [UInt8] { var k = KeyBuilder(webhookEndpoint); k.string(id); return k.bytes }
+    static func deliveryKey(_ id: String) -> [UInt8] { var k = KeyBuilder(webhookDelivery); k.string(id); return k.bytes }
+    static func dueKey(_ ms: Int64, _ id: String) -> [UInt8] {
+        var k = KeyBuilder(webhookDue); k.uint64(UInt64(max(0, ms))); k.string(id); return k.bytes
+    }
+    static func queuePrefix(_ endpoint: String, _ order: String) -> [UInt8] {
+        var k = KeyBuilder(webhookQueue); k.string(endpoint); k.string(order); return k.bytes
+    }
+    static func queueKey(_ endpoint: String, _ order: String, _ seq: UInt64, _ id: String) -> [UInt8] {
+        var k = KeyBuilder(webhookQueue); k.string(endpoint); k.string(order); k.uint64(seq); k.string(id); return k.bytes
+    }
 
     /// The component appended to a prefix for an id (to build range bounds).
     static func idComponent(_ id: String) -> [UInt8] { var k = KeyBuilder(0); k.string(id); return Array(k.bytes.dropFirst()) }

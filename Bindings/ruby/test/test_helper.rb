@@ -8,6 +8,17 @@ require "orderbase"
 
 LINE = { sku: "85123A", title: "White hanging heart t-light holder", quantity: 6, unit_price: 255 }.freeze
 
+# A temporary directory per test, removed afterwards.
+module TmpDirFixture
+  def setup
+    @dir = Dir.mktmpdir("orderbase-rb")
+  end
+
+  def teardown
+    FileUtils.remove_entry(@dir)
+  end
+end
+
 module TenantFixture
   def setup
     @dir = Dir.mktmpdir("orderbase-rb")

@@ -4,13 +4,7 @@ require_relative "test_helper"
 
 # Handles: block forms, idempotent close, use after close, garbage collection.
 class TestLifecycle < Minitest::Test
-  def setup
-    @dir = Dir.mktmpdir("orderbase-rb")
-  end
-
-  def teardown
-    FileUtils.remove_entry(@dir)
-  end
+  include TmpDirFixture
 
   def test_block_forms_close_and_use_after_close_raises
     engine = nil

@@ -4,13 +4,7 @@ require_relative "test_helper"
 
 # Host subscriptions: events to a block, at least once, in order, from a durable cursor.
 class TestSubscriptions < Minitest::Test
-  def setup
-    @dir = Dir.mktmpdir("orderbase-rb")
-  end
-
-  def teardown
-    FileUtils.remove_entry(@dir)
-  end
+  include TmpDirFixture
 
   def test_pumped_delivery_retries_and_resume
     Orderbase::Engine.open(File.join(@dir, "r"), background: false) do |engine|

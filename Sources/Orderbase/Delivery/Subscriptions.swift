@@ -37,7 +37,8 @@ public final class Subscription: @unchecked Sendable {
         self.release = release
     }
 
-    var cursorName: String { "subscription:" + name }
+    var cursorName: String { Self.cursorName(name) }
+    static func cursorName(_ name: String) -> String { "subscription:" + name }
 
     /// Backoff after the n-th refusal in a row: 1 s, 2 s, 4 s … at most 60 s.
     static func backoff(_ failures: Int) -> Int64 { min(60_000, 1000 << min(failures - 1, 6)) }
@@ -109,7 +110,7 @@ extension Engine {
         guard let tenantID = tenant.id else { throw OrderbaseError(.misuse, "tenant handle is closed") }
         let (key, core) = try core(tenantID, forHandle: true)
         do throws(OrderbaseError) {
-            let cursor = try core.cursor("subscription:" + name)
+            let cursor = try core.cursor(Subscription.cursorName(name))
             let s = Subscription(tenantID: tenantID, name: name, types: types, core: core, key: key, cursor: cursor,
                                  callback: callback, release: release)
             try delivery.add(s)

@@ -458,7 +458,7 @@ extension Order {
         w.beginArray(); for h in holds { h.write(&w) }; w.endArray()
         spans.append(("holds", false, start..<w.bytes.count))
         w.key("workflow"); start = w.bytes.count
-        w.beginObject(); w.key("key"); w.string(workflowKey); w.key("version"); w.int(workflowVersion); w.endObject()
+        Workflow.writeReference(key: workflowKey, version: workflowVersion, &w)
         spans.append(("workflow", false, start..<w.bytes.count))
         w.key("pending_approval"); start = w.bytes.count
         if let pendingApproval { pendingApproval.write(&w) } else { w.null() }

@@ -34,8 +34,10 @@ struct WebhookEndpoint: Sendable {
 
     static func newSecret() throws(OrderbaseError) -> String { "whsec_" + Base64.encode(try Crypto.randomBytes(24)) }
 
-    /// The API form. Secrets are shown only when `secret` is given (create, rotate).
-    func write(_ w: inout JSONWriter, now: Int64, secret: String? = nil) {
+    /// The API form (`stored` false): each secret as its prefix, and the new
+    /// `secret` in full only when given (create, rotate). The stored form
+    /// (`stored` true) keeps the secrets and `from_sequence`.
+    func write(_ w: inout JSONWriter, stored: Bool = false, secret: String? = nil) {
         w.beginObject()
         w.key("id"); w.string(id)
         w.key("url"); w.string(url)
@@ -46,45 +48,24 @@ struct WebhookEndpoint: Sendable {
         w.key("disabled_reason"); w.optionalString(disabledReason)
         w.key("failing_since"); if let failingSince { w.timestamp(failingSince) } else { w.null() }
         w.key("secrets"); w.beginArray()
-        for s in secrets.sorted(by: { $0.createdAt > $1.createdAt }) {
+        for s in stored ? secrets : secrets.sorted(by: { $0.createdAt > $1.createdAt }) {
             w.beginObject()
-            w.key("prefix"); w.string(String(s.value.prefix(12)))
+            if stored { w.key("value"); w.string(s.value) } else { w.key("prefix"); w.string(String(s.value.prefix(12))) }
             w.key("created_at"); w.timestamp(s.createdAt)
             w.key("expires_at"); if let e = s.expiresAt { w.timestamp(e) } else { w.null() }
             w.endObject()
         }
         w.endArray()
+        if stored { w.key("from_sequence"); w.int(Int64(fromSequence)) }
         if let secret { w.key("secret"); w.string(secret) }
         w.key("created_at"); w.timestamp(createdAt)
         w.key("updated_at"); w.timestamp(updatedAt)
         w.endObject()
     }
 
-    /// The stored form: the API form's fields plus the secrets themselves.
     var stored: [UInt8] {
         var w = JSONWriter()
-        w.beginObject()
-        w.key("id"); w.string(id)
-        w.key("url"); w.string(url)
-        w.key("description"); w.optionalString(description)
-        w.key("event_types"); w.beginArray(); for t in eventTypes { w.string(t) }; w.endArray()
-        w.key("enabled"); w.bool(enabled)
-        w.key("payload"); w.string(payload)
-        w.key("disabled_reason"); w.optionalString(disabledReason)
-        w.key("failing_since"); if let failingSince { w.timestamp(failingSince) } else { w.null() }
-        w.key("secrets"); w.beginArray()
-        for s in secrets {
-            w.beginObject()
-            w.key("value"); w.string(s.value)
-            w.key("created_at"); w.timestamp(s.createdAt)
-            w.key("expires_at"); if let e = s.expiresAt { w.timestamp(e) } else { w.null() }
-            w.endObject()
-        }
-        w.endArray()
-        w.key("from_sequence"); w.int(Int64(fromSequence))
-        w.key("created_at"); w.timestamp(createdAt)
-        w.key("updated_at"); w.timestamp(updatedAt)
-        w.endObject()
+        write(&w, stored: true)
         return w.bytes
     }
 

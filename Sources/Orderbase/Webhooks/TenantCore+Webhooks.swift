@@ -15,7 +15,7 @@ extension TenantCore {
 
     private func endpointJSON(_ e: WebhookEndpoint, secret: String? = nil) -> [UInt8] {
         var w = JSONWriter()
-        e.write(&w, now: clock.nowMilliseconds(), secret: secret)
+        e.write(&w, secret: secret)
         return w.bytes
     }
 
@@ -112,27 +112,7 @@ extension TenantCore {
         defer { endpointsChanged(present: nil) }  // looked up again on the next pass
         return try webhookPass.withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             _ = try loadEndpoint(id, &wc)
-            var prefix = KeyBuilder(Keyspace.webhookQueue)
-            prefix.string(id)
-            var pending: [([UInt8], String)] = []
-            try scan(from: prefix.bytes, to: prefixUpperBound(prefix.bytes)) { k, _ throws(OrderbaseError) in
-                var r = KeyReader(Array(k))
-                _ = r.string(); _ = r.string(); _ = r.uint64()
-                guard let d = r.string() else { throw OrderbaseError(.corruption, "bad webhook queue key") }
-                pending.append((Array(k), d))
-                return true
-            }
-            for (key, deliveryID) in pending {
-                wc.deleteUnread(key)
-                guard let b = try wc.read(Keyspace.deliveryKey(deliveryID)) else { continue }
-                var d = try WebhookDelivery.decode(b)
-                if let due = d.nextAttemptAt { wc.deleteUnread(Keyspace.dueKey(due, d.id)) }
-                d.status = "failed"
-                d.nextAttemptAt = nil
-                d.updatedAt = wc.now
-                d.attempts.append(.init(at: wc.now, statusCode: nil, latencyMilliseconds: 0, error: "endpoint deleted", response: nil))
-                wc.put(Keyspace.deliveryKey(d.id), d.json)
-            }
+            try failPendingDeliveries(of: id, note: "endpoint deleted", &wc)
             wc.mutation.delete(Keyspace.endpointKey(id))
             return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
         } }

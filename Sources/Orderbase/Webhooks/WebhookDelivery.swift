@@ -1,5 +1,3 @@
-import OrderbaseStore
-
 /// One event on its way to one endpoint, with every attempt.
 struct WebhookDelivery: Sendable {
     struct Attempt: Sendable {
@@ -96,24 +94,5 @@ enum RetrySchedule {
         var at = now + base + Int64.random(in: 0...(base / 10))
         if let r = retryAfterSeconds { at = max(at, now + min(r, 86_400) * 1000) }
         return at
-    }
-}
-
-extension Keyspace {
-    static let webhookEndpoint: UInt8 = UInt8(ascii: "X")  // X endpoint_id                                  -> endpoint JSON (with secrets)
-    static let webhookDelivery: UInt8 = UInt8(ascii: "D")  // D delivery_id                                  -> delivery JSON
-    static let webhookDue: UInt8 = UInt8(ascii: "Q")       // Q due_ms(u64) delivery_id                      -> empty (the head of its queue, due)
-    static let webhookQueue: UInt8 = UInt8(ascii: "p")     // p endpoint_id order_id sequence(u64) delivery_id -> empty (pending, in order)
-
-    static func endpointKey(_ id: String) -> [UInt8] { var k = KeyBuilder(webhookEndpoint); k.string(id); return k.bytes }
-    static func deliveryKey(_ id: String) -> [UInt8] { var k = KeyBuilder(webhookDelivery); k.string(id); return k.bytes }
-    static func dueKey(_ ms: Int64, _ id: String) -> [UInt8] {
-        var k = KeyBuilder(webhookDue); k.uint64(UInt64(max(0, ms))); k.string(id); return k.bytes
-    }
-    static func queuePrefix(_ endpoint: String, _ order: String) -> [UInt8] {
-        var k = KeyBuilder(webhookQueue); k.string(endpoint); k.string(order); return k.bytes
-    }
-    static func queueKey(_ endpoint: String, _ order: String, _ seq: UInt64, _ id: String) -> [UInt8] {
-        var k = KeyBuilder(webhookQueue); k.string(endpoint); k.string(order); k.uint64(seq); k.string(id); return k.bytes
     }
 }

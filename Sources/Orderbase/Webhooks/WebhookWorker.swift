@@ -64,8 +64,9 @@ extension TenantCore {
             try write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
                 var heads = Set<String>()  // (endpoint, order) queues given a head in this batch
                 for (seq, type, bytes) in events {
-                    let orderID = (try? JSON.parse(bytes))?["order_id"]?.stringValue
-                    let eventID = (try? JSON.parse(bytes))?["id"]?.stringValue ?? "evt_\(seq)"
+                    let event = try? JSON.parse(bytes)
+                    let orderID = event?["order_id"]?.stringValue
+                    let eventID = event?["id"]?.stringValue ?? "evt_\(seq)"
                     for e in endpoints where e.enabled && seq > e.fromSequence && e.matches(type) {
                         try enqueue(endpoint: e.id, sequence: seq, type: type, orderID: orderID, messageID: eventID, heads: &heads, &wc)
                     }
@@ -152,7 +153,9 @@ extension TenantCore {
         guard d.status == "pending", let due = d.nextAttemptAt else { return false }
         let endpointBytes = try store { () throws(StoreError) in try database.get(Keyspace.endpointKey(d.endpointID)) }
         guard let endpointBytes else {
-            try finish(d, due: due, status: "failed", attempt: nil, note: "endpoint deleted")
+            try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
+                try failPendingDeliveries(of: d.endpointID, note: "endpoint deleted", &wc)
+            }
             return false
         }
         let endpoint = try WebhookEndpoint.decode(endpointBytes)
@@ -227,17 +230,30 @@ extension TenantCore {
         wc.recordTenantEvent(type: "webhook.endpoint_disabled", data: w.bytes, reason: reason)
     }
 
-    /// Ends a delivery without an attempt (its endpoint is gone).
-    private func finish(_ d: WebhookDelivery, due: Int64, status: String, attempt: WebhookDelivery.Attempt?, note: String) throws(OrderbaseError) {
-        try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
-            var next = d
-            next.status = status
-            next.nextAttemptAt = nil
-            next.updatedAt = wc.now
-            next.attempts.append(WebhookDelivery.Attempt(at: wc.now, statusCode: nil, latencyMilliseconds: 0, error: note, response: nil))
-            wc.deleteUnread(Keyspace.dueKey(due, d.id))
-            try advanceQueue(after: next, &wc)
-            wc.put(Keyspace.deliveryKey(d.id), next.json)
+    /// Ends every pending delivery of an endpoint as failed, with `note` as a
+    /// last attempt (the endpoint is deleted, or was deleted before this
+    /// version cleaned up): its `p` and `Q` keys go in the same write.
+    func failPendingDeliveries(of endpoint: String, note: String, _ wc: inout WriteContext) throws(OrderbaseError) {
+        var prefix = KeyBuilder(Keyspace.webhookQueue)
+        prefix.string(endpoint)
+        var pending: [([UInt8], String)] = []
+        try scan(from: prefix.bytes, to: prefixUpperBound(prefix.bytes)) { k, _ throws(OrderbaseError) in
+            var r = KeyReader(Array(k))
+            _ = r.string(); _ = r.string(); _ = r.uint64()
+            guard let id = r.string() else { throw OrderbaseError(.corruption, "bad webhook queue key") }
+            pending.append((Array(k), id))
+            return true
+        }
+        for (key, id) in pending {
+            wc.deleteUnread(key)
+            guard let b = try wc.read(Keyspace.deliveryKey(id)) else { continue }
+            var d = try WebhookDelivery.decode(b)
+            if let due = d.nextAttemptAt { wc.deleteUnread(Keyspace.dueKey(due, d.id)) }
+            d.status = "failed"
+            d.nextAttemptAt = nil
+            d.updatedAt = wc.now
+            d.attempts.append(.init(at: wc.now, statusCode: nil, latencyMilliseconds: 0, error: note, response: nil))
+            wc.put(Keyspace.deliveryKey(d.id), d.json)
         }
     }
 

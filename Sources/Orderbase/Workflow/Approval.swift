@@ -87,7 +87,7 @@ struct ApprovalRequest: Sendable {
         w.key("status"); w.string(now.map { effectiveStatus(at: $0) } ?? status)
         w.key("order_id"); w.string(orderID)
         w.key("order_number"); w.string(orderNumber)
-        w.key("workflow"); w.beginObject(); w.key("key"); w.string(workflowKey); w.key("version"); w.int(workflowVersion); w.endObject()
+        w.key("workflow"); Workflow.writeReference(key: workflowKey, version: workflowVersion, &w)
         w.key("transition"); w.string(transition)
         w.key("from"); w.string(from)
         w.key("to"); w.string(to)

@@ -169,7 +169,7 @@ extension TenantCore {
         w.key("id"); w.string(order.id)
         w.key("status"); w.string(order.status)
         w.key("version"); w.int(order.version)
-        w.key("workflow"); w.beginObject(); w.key("key"); w.string(wf.key); w.key("version"); w.int(wf.version); w.endObject()
+        w.key("workflow"); Workflow.writeReference(key: wf.key, version: wf.version, &w)
         w.key("transitions"); w.beginArray()
         for s in wf.states where s.key != order.status {
             w.beginObject()
@@ -212,7 +212,7 @@ extension TenantCore {
         w.key("order_id"); w.string(order.id)
         w.key("from"); w.string(order.status)
         w.key("to"); w.string(to)
-        w.key("workflow"); w.beginObject(); w.key("key"); w.string(wf.key); w.key("version"); w.int(wf.version); w.endObject()
+        w.key("workflow"); Workflow.writeReference(key: wf.key, version: wf.version, &w)
         do {
             switch try decide(order, wf, to: to, reason: reason, actor: ctx.actor, now: now) {
             case .apply(let t):

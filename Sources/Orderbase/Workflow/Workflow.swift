@@ -399,6 +399,11 @@ extension Workflow {
         w.endObject()
     }
 
+    /// `{"key", "version"}`: which workflow version an order or request follows.
+    static func writeReference(key: String, version: Int64, _ w: inout JSONWriter) {
+        w.beginObject(); w.key("key"); w.string(key); w.key("version"); w.int(version); w.endObject()
+    }
+
     /// `"guard": <JSON-Logic>, "guard_text": "<text form>"` (both null when absent).
     static func writeExpression(_ e: Expression?, _ key: String, _ w: inout JSONWriter) {
         w.dynamicKey(key); if let e { w.value(e.json) } else { w.null() }
