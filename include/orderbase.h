@@ -263,13 +263,54 @@ int orderbase_unsubscribe(orderbase_subscription *subscription);
 /**
  * orderbase_engine_pump — run delivery work on the calling thread: for an
  * engine opened with "background": false, deliver to its subscriptions and
- * make the webhook attempts that are due (docs/webhooks.md) until nothing is
+ * make the webhook and notification attempts that are due (docs/webhooks.md,
+ * docs/notifications.md) until nothing is
  * waiting or max_ms milliseconds have passed (a callback or HTTP request
  * running then finishes first).
- * @return the number of events delivered and webhook attempts made (>= 0), or a negative code:
+ * @return the number of events delivered and attempts made (>= 0), or a negative code:
  *         ORDERBASE_EMISUSE (the engine has its own delivery thread, or is closed).
  */
 int orderbase_engine_pump(orderbase_engine *engine, int max_ms);
+
+/* ---- Notifications ------------------------------------------------------ */
+
+/**
+ * orderbase_notification_callback — sends one notification of a channel of
+ * type "callback" (docs/notifications.md): the host's own mailer, push
+ * service or chat hook.
+ *
+ * @param tenant_id          [in] the tenant's id, NUL-terminated.
+ * @param notification_json  [in] the notification as notifications.get returns
+ *                                it plus "tenant": recipient, rendered subject,
+ *                                text, html and body; NUL-terminated; valid only
+ *                                during the call.
+ * @param len                its length in bytes.
+ * @param user_data          as given to orderbase_engine_set_notification_handler().
+ * @return 0 when sent (the notification becomes "sent"); non-zero: "try again
+ *         later", on the retry schedule of webhooks (5 s, 5 min, 30 min … ten
+ *         attempts in all, then "failed").
+ * Runs on the engine's delivery thread (or in orderbase_engine_pump()), one
+ * notification at a time. It may call the library, but must not close the engine.
+ */
+typedef int (*orderbase_notification_callback)(const char *tenant_id, const char *notification_json, size_t len,
+                                               void *user_data);
+
+/**
+ * orderbase_engine_set_notification_handler — register the callback that sends
+ * notifications of "callback" channels for every tenant of this engine
+ * (replacing any earlier one). Until one is registered, such notifications
+ * wait ("pending", looked at again every minute).
+ *
+ * @param callback        the handler, or NULL to remove the current one.
+ * @param user_data       passed to every call.
+ * @param user_data_free  if not NULL, called once with user_data when the
+ *                        handler is replaced or removed or the engine closes,
+ *                        after any running call of it has returned (with
+ *                        callback NULL: at once).
+ * @return ORDERBASE_OK, or ORDERBASE_EMISUSE (NULL, closed or invalid engine).
+ */
+int orderbase_engine_set_notification_handler(orderbase_engine *engine, orderbase_notification_callback callback,
+                                              void *user_data, void (*user_data_free)(void *user_data));
 
 /* ---- Memory, errors, version ------------------------------------------- */
 

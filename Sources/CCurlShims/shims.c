@@ -77,3 +77,29 @@ long ob_curl_response_code(CURL *h) {
     if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK) return 0;
     return code;
 }
+
+struct upload {
+    const char *data;
+    size_t len, at;
+};
+static _Thread_local struct upload current_upload;
+
+static size_t on_read(char *buffer, size_t size, size_t n, void *p) {
+    struct upload *u = p;
+    size_t room = size * n, left = u->len - u->at;
+    size_t take = left < room ? left : room;
+    memcpy(buffer, u->data + u->at, take);
+    u->at += take;
+    return take;
+}
+
+CURLcode ob_curl_set_upload(CURL *h, const void *data, size_t len) {
+    current_upload.data = data;
+    current_upload.len = len;
+    current_upload.at = 0;
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_READDATA, &current_upload);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    return rc;
+}

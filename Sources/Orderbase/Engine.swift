@@ -110,19 +110,24 @@ public final class Engine: @unchecked Sendable {
     /// Host subscriptions and the thread that delivers to them (Delivery/).
     let delivery: DeliveryLoop
 
-    /// Sends webhooks (OrderbaseDelivery's libcurl transport in the library and
-    /// the command; a test's recorder in tests). Without one, deliveries wait.
+    /// Sends webhooks and SMS (OrderbaseDelivery's libcurl transport in the
+    /// library and the command; a test's recorder in tests). Without one, deliveries wait.
     let transport: (any HTTPTransport)?
+    /// Sends email notifications (libcurl SMTP, or a recorder). Without one, emails wait.
+    let mail: (any MailTransport)?
+    /// The host's callback for notifications of callback channels (nil: they wait).
+    private var notificationHandler: NotificationHandler?  // guarded by lock
 
     public init(root: String, options: EngineOptions = EngineOptions(), clock: any EngineClock = SystemClock(),
-                transport: (any HTTPTransport)? = nil) throws(OrderbaseError) {
+                transport: (any HTTPTransport)? = nil, mail: (any MailTransport)? = nil) throws(OrderbaseError) {
         self.options = options
         self.clock = clock
         self.transport = transport
+        self.mail = mail
         directory = try store { () throws(StoreError) in try TenantDirectory(root: root) }
         delivery = DeliveryLoop(clock: clock)
-        delivery.webhooks = { [weak self] () throws(OrderbaseError) -> Int in try self?.deliverWebhooks() ?? 0 }
-        delivery.webhooksWanted = { [weak self] in self?.openCores.contains { $0.hasEndpoints != false } ?? false }
+        delivery.outbound = { [weak self] () throws(OrderbaseError) -> Int in try self?.deliverOutbound() ?? 0 }
+        delivery.outboundWanted = { [weak self] in self?.openCores.contains { $0.hasOutbound != false } ?? false }
         if options.background { delivery.start() }
     }
 
@@ -192,7 +197,7 @@ public final class Engine: @unchecked Sendable {
                                clock: clock, limits: options.limits)
             }
             cache[id] = (key, core, tick)
-            core.webhookConfig = webhookConfig
+            core.outboundConfig = outboundConfigLocked
             if forHandle { _ = try TenantRegistry.shared.acquire(key) { () throws(OrderbaseError) in core } }
             evictLocked()
             CommitSignal.interrupt()  // an idle delivery thread looks at the newly open tenant
@@ -309,6 +314,8 @@ public final class Engine: @unchecked Sendable {
     public func close() {
         if lock.withLock({ closed }) { return }
         for s in delivery.stop() { unsubscribe(s) }
+        // The host's callback (and its user data) goes now, not when a tenant another engine shares lets go.
+        if lock.withLock({ notificationHandler != nil }) { setNotificationHandler(nil) }
         let (open, cached) = lock.withLock { () -> ([Tenant], [(key: FileID, core: TenantCore, tick: UInt64)]) in
             if closed { return ([], []) }
             closed = true
@@ -324,19 +331,34 @@ public final class Engine: @unchecked Sendable {
 
     public var isClosed: Bool { lock.withLock { closed } }
 
-    var webhookConfig: WebhookConfig {
-        WebhookConfig(transport: transport, allowHTTP: options.webhookAllowHTTP,
-                      policy: AddressPolicy(allowed: options.webhookAllowedAddresses),
-                      connectTimeoutMilliseconds: options.webhookConnectTimeoutMilliseconds,
-                      timeoutMilliseconds: options.webhookTimeoutMilliseconds)
+    var outboundConfig: OutboundConfig { lock.withLock { outboundConfigLocked } }
+
+    private var outboundConfigLocked: OutboundConfig {
+        OutboundConfig(transport: transport, mail: mail, notificationHandler: notificationHandler, allowHTTP: options.webhookAllowHTTP,
+                       policy: AddressPolicy(allowed: options.webhookAllowedAddresses),
+                       connectTimeoutMilliseconds: options.webhookConnectTimeoutMilliseconds,
+                       timeoutMilliseconds: options.webhookTimeoutMilliseconds)
     }
 
-    /// One webhook pass over every tenant this engine holds open; returns attempts made.
-    func deliverWebhooks() throws(OrderbaseError) -> Int {
+    /// Registers (or, with nil, removes) the callback that sends the
+    /// notifications of `callback` channels, for every tenant this engine
+    /// opens. It runs on the delivery thread (or in `pump`).
+    public func setNotificationHandler(_ handler: NotificationHandler?) {
+        let cores = lock.withLock { () -> [TenantCore] in
+            notificationHandler = handler
+            return cache.values.map(\.core)
+        }
+        let config = outboundConfig
+        for core in cores { core.outboundConfig = config }
+        CommitSignal.interrupt()
+    }
+
+    /// One webhook and notification pass over every tenant this engine holds open; returns attempts made.
+    func deliverOutbound() throws(OrderbaseError) -> Int {
         var sent = 0
         var firstError: OrderbaseError?
         for core in openCores {
-            do { sent += try core.deliverWebhooks() } catch { firstError = firstError ?? error }
+            do { sent += try core.deliverOutbound() } catch { firstError = firstError ?? error }
         }
         if sent == 0, let firstError { throw firstError }
         return sent

@@ -19,6 +19,10 @@ enum Keyspace {
     static let webhookDelivery: UInt8 = UInt8(ascii: "D")  // D delivery_id                                  -> delivery JSON
     static let webhookDue: UInt8 = UInt8(ascii: "Q")       // Q due_ms(u64) delivery_id                      -> empty (the head of its queue, due)
     static let webhookQueue: UInt8 = UInt8(ascii: "p")     // p endpoint_id order_id sequence(u64) delivery_id -> empty (pending, in order)
+    static let notificationChannel: UInt8 = UInt8(ascii: "C")   // C channel_id                  -> channel JSON (with credentials)
+    static let notificationTemplate: UInt8 = UInt8(ascii: "T")  // T template_id                 -> template JSON
+    static let notification: UInt8 = UInt8(ascii: "L")          // L notification_id             -> notification JSON (the log)
+    static let notificationDue: UInt8 = UInt8(ascii: "l")       // l due_ms(u64) notification_id -> empty (pending, due then)
 
     /// Secondary index fields (`I` keys), in the order `orders.list` prefers them.
     static let indexedFields = ["customer", "status", "fulfillment_status", "financial_status", "channel"]
@@ -59,6 +63,13 @@ enum Keyspace {
     }
     static func queueKey(_ endpoint: String, _ order: String, _ seq: UInt64, _ id: String) -> [UInt8] {
         var k = KeyBuilder(webhookQueue); k.string(endpoint); k.string(order); k.uint64(seq); k.string(id); return k.bytes
+    }
+
+    static func channelKey(_ id: String) -> [UInt8] { var k = KeyBuilder(notificationChannel); k.string(id); return k.bytes }
+    static func templateKey(_ id: String) -> [UInt8] { var k = KeyBuilder(notificationTemplate); k.string(id); return k.bytes }
+    static func notificationKey(_ id: String) -> [UInt8] { var k = KeyBuilder(notification); k.string(id); return k.bytes }
+    static func notificationDueKey(_ ms: Int64, _ id: String) -> [UInt8] {
+        var k = KeyBuilder(notificationDue); k.uint64(UInt64(max(0, ms))); k.string(id); return k.bytes
     }
 
     /// The component appended to a prefix for an id (to build range bounds).

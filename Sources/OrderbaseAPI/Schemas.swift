@@ -157,6 +157,69 @@ enum Schemas {
                                        req("error", .nullable(.string())), req("response", .nullable(.string()))]))),
         req("next_attempt_at", .nullable(.timestamp)), req("created_at", .timestamp), req("updated_at", .timestamp),
     ]
+    static let attempt = Schema.object([req("at", .timestamp), req("status_code", .nullable(.int(0...999))), req("latency_ms", .int(0...Int64.max)),
+                                        req("error", .nullable(.string())), req("response", .nullable(.string()))])
+    static let notificationChannel: [Property] = [
+        req("id", .string(max: 64)), req("name", .string(max: 255)), req("type", .oneOf(["email", "sms", "callback"])), req("enabled", .boolean),
+        req("email", .nullable(.object([
+            req("host", .string()), req("port", .int(1...65535)), req("security", .oneOf(["starttls", "smtps", "none"])),
+            req("username", .nullable(.string())), req("password_set", .boolean), req("from", .string()),
+            req("from_name", .nullable(.string())), req("reply_to", .nullable(.string())),
+        ]))),
+        req("sms", .nullable(.object([
+            req("url", .string()), req("auth_header_set", .boolean), req("content_type", .oneOf(["form", "json"])),
+            req("body", .string()), req("from", .nullable(.string())),
+        ]))),
+        req("created_at", .timestamp), req("updated_at", .timestamp),
+    ]
+    static func emailInput(create: Bool) -> Schema {
+        .object([
+            create ? req("host", .string(max: 253, min: 1)) : opt("host", .string(max: 253, min: 1)),
+            opt("port", .int(1...65535), "Default 587 (starttls), 465 (smtps), 25 (none)."),
+            opt("security", .oneOf(["starttls", "smtps", "none"]), "starttls (default, required), smtps, or none (only with engine option webhook_allow_http)."),
+            opt("username", .nullable(.string(max: 255, min: 1))), opt("password", .nullable(.string(max: 1024, min: 1)), "Stored; never shown again."),
+            create ? req("from", .string(max: 254, min: 3)) : opt("from", .string(max: 254, min: 3)),
+            opt("from_name", .nullable(.string(max: 255, min: 1))), opt("reply_to", .nullable(.string(max: 254))),
+        ])
+    }
+    static func smsInput(create: Bool) -> Schema {
+        .object([
+            create ? req("url", .string(max: 2048, min: 1)) : opt("url", .string(max: 2048, min: 1)),
+            opt("auth_header", .nullable(.string(max: 4096, min: 1)), "The Authorization header's value (\"Basic …\"); stored, never shown again."),
+            opt("content_type", .oneOf(["form", "json"]), "form (default) or json."),
+            opt("body", .string(max: 8192, min: 1), "Mustache over to, from, body, notification_id, order_id; default To={{to}}&From={{from}}&Body={{body}}."),
+            opt("from", .nullable(.string(max: 64, min: 1))),
+        ])
+    }
+    static let recipient = Schema.object([
+        req("type", .oneOf(["customer", "staff", "field"])),
+        opt("address", .string(max: 320, min: 1), "staff: the fixed address."),
+        opt("field", .string(max: 255, min: 1), "field: the order field holding the address, like order.metadata.gift_email."),
+    ])
+    static let templateInput: [Property] = [
+        opt("event_types", .list(.string(max: 128, min: 1, pattern: "^[a-z0-9_.*]+$"), max: 100), "Types and wildcards (order.*); [] or absent: only notifications.send."),
+        opt("enabled", .boolean),
+        opt("subject", .nullable(.string(max: 65_536, min: 1)), "Mustache (email)."), opt("text", .nullable(.string(max: 65_536, min: 1)), "Mustache (email, callback)."),
+        opt("html", .nullable(.string(max: 65_536, min: 1)), "Mustache, HTML-escaped (email)."), opt("body", .nullable(.string(max: 65_536, min: 1)), "Mustache (SMS, callback)."),
+        opt("condition", .described("An expression over order, actor and event (text or JSON-Logic); null: always.", .anyValue)),
+    ]
+    static let notificationTemplate: [Property] = [
+        req("id", .string(max: 64)), req("name", .string(max: 255)), req("channel_id", .string(max: 64)), req("event_types", .list(.string())),
+        req("enabled", .boolean), req("subject", .nullable(.string())), req("text", .nullable(.string())), req("html", .nullable(.string())),
+        req("body", .nullable(.string())), req("recipients", .list(recipient)),
+        req("condition", .anyValue), req("condition_text", .nullable(.string())),
+        req("created_at", .timestamp), req("updated_at", .timestamp),
+    ]
+    static let notification: [Property] = [
+        req("id", .string(max: 64)), req("template_id", .string()), req("channel_id", .string()), req("channel_type", .string()),
+        req("event_sequence", .nullable(.int(0...Int64.max))), req("event_type", .string()), req("order_id", .nullable(.string())),
+        req("recipient", .object([req("type", .oneOf(["customer", "staff", "field", "manual"])), req("address", .nullable(.string()))])),
+        req("subject", .nullable(.string())), req("text", .nullable(.string())), req("html", .nullable(.string())), req("body", .nullable(.string())),
+        req("status", .oneOf(["pending", "sent", "failed", "skipped"])),
+        req("note", .described("Why it was skipped, failed without an attempt, or is waiting.", .nullable(.string()))),
+        req("attempts", .list(attempt)), req("next_attempt_at", .nullable(.timestamp)), req("sent_at", .nullable(.timestamp)),
+        req("created_at", .timestamp), req("updated_at", .timestamp),
+    ]
     static let actor: [Property] = [
         req("type", .oneOf(Actor.types)), opt("id", name255),
         opt("roles", .list(.string(max: 64, min: 1), max: 20), "Roles the host vouches for (manager, warehouse…); expressions read actor.roles."),
@@ -227,6 +290,9 @@ enum Schemas {
         ("ApprovalRequest", .object(approvalRequest)),
         ("WebhookEndpoint", .object(webhookEndpoint)),
         ("WebhookDelivery", .object(webhookDelivery)),
+        ("NotificationChannel", .object(notificationChannel)),
+        ("NotificationTemplate", .object(notificationTemplate)),
+        ("Notification", .object(notification)),
         ("FieldChange", .object(fieldChange)),
         ("Event", .object(event)),
         ("AuditEntry", .object(auditEntry)),

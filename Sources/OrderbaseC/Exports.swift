@@ -131,7 +131,7 @@ public func orderbase_engine_open(_ out: UnsafeMutablePointer<OpaquePointer?>?, 
             let text = try cString(options, "options_json")
             json = try JSON.parse(text)
         }
-        let engine = try Engine(root: rootPath, options: try EngineOptions.parse(json), transport: CurlTransport.shared)
+        let engine = try Engine(root: rootPath, options: try EngineOptions.parse(json), transport: CurlTransport.shared, mail: CurlTransport.shared)
         guard let h = engines.insert(engine) else {
             engine.close()
             return fail(OrderbaseError(.limitExceeded, "too many open engines"))
@@ -333,6 +333,42 @@ public func orderbase_unsubscribe(_ subscription: OpaquePointer?) -> Int32 {
         return fail(misuse("subscription handle is closed or invalid"))
     }
     entry.engine.unsubscribe(entry.subscription)
+    return 0
+}
+
+/// Frees the host's user data when the last copy of the handler goes (it is
+/// replaced, or the engine closes, and no call of it is running).
+final class HostRelease: @unchecked Sendable {
+    let data: UnsafeMutableRawPointer?
+    let free: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?
+    init(_ data: UnsafeMutableRawPointer?, _ free: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?) {
+        self.data = data
+        self.free = free
+    }
+    deinit { free?(data) }
+}
+
+@c @implementation
+public func orderbase_engine_set_notification_handler(_ engine: OpaquePointer?, _ callback: orderbase_notification_callback?,
+                                                      _ userData: UnsafeMutableRawPointer?,
+                                                      _ userDataFree: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?) -> Int32 {
+    ob_error_clear()
+    guard let e = engines.get(engine) else { return fail(misuse("engine handle is NULL, closed or invalid")) }
+    guard let callback else {
+        e.setNotificationHandler(nil)
+        userDataFree?(userData)
+        return 0
+    }
+    let release = HostRelease(userData, userDataFree)
+    e.setNotificationHandler { tenant, notification in
+        var bytes = notification
+        bytes.append(0)
+        return bytes.withUnsafeBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { p in
+                tenant.withCString { t in callback(t, p, notification.count, release.data) }
+            }
+        }
+    }
     return 0
 }
 

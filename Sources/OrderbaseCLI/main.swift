@@ -20,7 +20,7 @@ struct DataOption: ParsableArguments {
 
     func openEngine() throws -> Engine {
         let options = try EngineOptions.parse(engineOptions.map { try JSON.parse($0) })
-        return try Engine(root: root, options: options, transport: CurlTransport.shared)
+        return try Engine(root: root, options: options, transport: CurlTransport.shared, mail: CurlTransport.shared)
     }
 }
 

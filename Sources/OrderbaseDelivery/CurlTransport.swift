@@ -5,13 +5,13 @@ import OrderbaseStore
 import Glibc
 #endif
 
-/// The libcurl transport for webhooks (and, later, SMS gateways and SMTP).
+/// The libcurl transport for webhooks and SMS gateways (HTTP) and email (SMTP).
 /// One easy handle per thread, reused (connections stay open between
 /// deliveries to one host) and never shared across threads; no redirects;
 /// only http and https; connect and total timeouts from the request; and the
 /// request's `AddressPolicy` applied to every address curl is about to
 /// connect to, after DNS.
-public final class CurlTransport: HTTPTransport, @unchecked Sendable {
+public final class CurlTransport: HTTPTransport, MailTransport, @unchecked Sendable {
     public static let shared = CurlTransport()
     private static let initialized: Bool = ob_curl_global_init() == 0
     private let handles = ThreadHandle()
@@ -28,29 +28,62 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     }
 
     public func post(_ r: OutboundRequest) -> OutboundResponse {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in r.headers { list = curl_slist_append(list, "\(name): \(value)") }
+        list = curl_slist_append(list, "Expect:")  // no 100-continue round trip
+        defer { curl_slist_free_all(list) }
+        return r.body.withUnsafeBytes { b in
+            perform(url: r.url, protocols: "http,https", connectTimeout: r.connectTimeoutMilliseconds, timeout: r.timeoutMilliseconds,
+                    policy: r.addressPolicy) { h in
+                let rc = ob_curl_set_slist(h, CURLOPT_HTTPHEADER, list)
+                return rc != CURLE_OK ? rc : ob_curl_set_post_body(h, b.baseAddress, b.count)
+            }
+        }
+    }
+
+    /// SMTP (smtp:// with required STARTTLS, or smtps://): the envelope from
+    /// `mail`, the message uploaded as is. The answer's status is the
+    /// server's last reply code (250 when accepted).
+    public func send(_ m: OutboundMail) -> OutboundResponse {
+        var recipients: UnsafeMutablePointer<curl_slist>?
+        for r in m.recipients { recipients = curl_slist_append(recipients, "<\(r)>") }
+        defer { curl_slist_free_all(recipients) }
+        return m.message.withUnsafeBytes { b in
+            perform(url: m.url, protocols: "smtp,smtps", connectTimeout: m.connectTimeoutMilliseconds, timeout: m.timeoutMilliseconds,
+                    policy: m.addressPolicy) { h in
+                var rc = ob_curl_set_string(h, CURLOPT_MAIL_FROM, "<\(m.from)>")
+                if rc == CURLE_OK { rc = ob_curl_set_slist(h, CURLOPT_MAIL_RCPT, recipients) }
+                if rc == CURLE_OK, m.requireTLS { rc = ob_curl_set_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
+                if rc == CURLE_OK, let u = m.username { rc = ob_curl_set_string(h, CURLOPT_USERNAME, u) }
+                if rc == CURLE_OK, let p = m.password { rc = ob_curl_set_string(h, CURLOPT_PASSWORD, p) }
+                return rc != CURLE_OK ? rc : ob_curl_set_upload(h, b.baseAddress, b.count)
+            }
+        }
+    }
+
+    /// One transfer on this thread's handle: the options every transfer
+    /// shares (protocols, no redirects, timeouts, the address check, the
+    /// response sinks), then `configure`'s, then the transfer.
+    private func perform(url: String, protocols: String, connectTimeout: Int64, timeout: Int64, policy: AddressPolicy,
+                         configure: (UnsafeMutableRawPointer) -> CURLcode) -> OutboundResponse {
         let started = SystemClock().nowMilliseconds()
         func failed(_ why: String) -> OutboundResponse {
             OutboundResponse(status: nil, latencyMilliseconds: SystemClock().nowMilliseconds() - started, error: why)
         }
         guard let h = handles.handle() else { return failed("libcurl could not make a handle") }
         curl_easy_reset(h)
-        let exchange = Exchange(policy: r.addressPolicy)
+        let exchange = Exchange(policy: policy)
         let context = Unmanaged.passUnretained(exchange).toOpaque()
-        var list: UnsafeMutablePointer<curl_slist>?
-        for (name, value) in r.headers { list = curl_slist_append(list, "\(name): \(value)") }
-        list = curl_slist_append(list, "Expect:")  // no 100-continue round trip
-        defer { curl_slist_free_all(list) }
         var rc = CURLE_OK
         func set(_ o: CURLoption, _ v: Int) { if rc == CURLE_OK { rc = ob_curl_set_long(h, o, v) } }
         func set(_ o: CURLoption, _ v: String) { if rc == CURLE_OK { rc = ob_curl_set_string(h, o, v) } }
-        set(CURLOPT_URL, r.url)
-        set(CURLOPT_PROTOCOLS_STR, "http,https")
+        set(CURLOPT_URL, url)
+        set(CURLOPT_PROTOCOLS_STR, protocols)
         set(CURLOPT_FOLLOWLOCATION, 0)
         set(CURLOPT_NOSIGNAL, 1)
-        set(CURLOPT_CONNECTTIMEOUT_MS, Int(r.connectTimeoutMilliseconds))
-        set(CURLOPT_TIMEOUT_MS, Int(r.timeoutMilliseconds))
+        set(CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout))
+        set(CURLOPT_TIMEOUT_MS, Int(timeout))
         set(CURLOPT_USERAGENT, "Orderbase/\(OrderbaseVersion.string)")
-        if rc == CURLE_OK { rc = ob_curl_set_slist(h, CURLOPT_HTTPHEADER, list) }
         if rc == CURLE_OK {
             rc = ob_curl_set_address_check(h, { address, ctx in
                 let x = Unmanaged<Exchange>.fromOpaque(ctx!).takeUnretainedValue()
@@ -81,18 +114,17 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
                 return 0
             }, context)
         }
+        if rc == CURLE_OK { rc = configure(h) }
         guard rc == CURLE_OK else { return failed("libcurl refused an option: \(String(cString: curl_easy_strerror(rc)))") }
-        let result: CURLcode = r.body.withUnsafeBytes { b in
-            let setBody = ob_curl_set_post_body(h, b.baseAddress, b.count)
-            guard setBody == CURLE_OK else { return setBody }
-            return withExtendedLifetime(exchange) { curl_easy_perform(h) }
-        }
+        let result = withExtendedLifetime(exchange) { curl_easy_perform(h) }
         let latency = SystemClock().nowMilliseconds() - started
+        let code = ob_curl_response_code(h)
         if result != CURLE_OK {
             let why = exchange.refused ?? String(cString: curl_easy_strerror(result))
-            return OutboundResponse(status: nil, latencyMilliseconds: latency, error: why)
+            return OutboundResponse(status: code > 0 ? code : nil, latencyMilliseconds: latency,
+                                    error: code > 0 ? "\(why) (server said \(code))" : why)
         }
-        return OutboundResponse(status: ob_curl_response_code(h), retryAfterSeconds: exchange.retryAfter,
+        return OutboundResponse(status: code, retryAfterSeconds: exchange.retryAfter,
                                 bodyPrefix: String(decoding: exchange.body, as: UTF8.self), latencyMilliseconds: latency)
     }
 }

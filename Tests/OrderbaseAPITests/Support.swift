@@ -62,6 +62,18 @@ final class APIFixture: @unchecked Sendable {
             "webhooks.delete": #""id":"\#(endpointID("delete"))""#, "webhooks.rotate_secret": #""id":"\#(endpointID("rotate"))""#,
             "webhooks.test": #""id":"\#(endpointID("test"))""#, "webhooks.replay": #""id":"\#(endpointID("replay"))","from_sequence":1"#,
             "deliveries.list": "", "deliveries.get": #""id":"\#(deliveryID)""#, "deliveries.retry": #""id":"\#(deliveryID)""#,
+            "notification_channels.create": #""name":"ops","type":"callback""#, "notification_channels.list": "",
+            "notification_channels.get": #""id":"\#(channelID("get"))""#,
+            "notification_channels.update": #""id":"\#(channelID("update"))","name":"n""#,
+            "notification_channels.delete": #""id":"\#(channelID("delete"))""#,
+            "notification_templates.create": #""name":"t","channel_id":"\#(channelID("templates"))","text":"{{order.number}}","recipients":[{"type":"staff","address":"ops"}]"#,
+            "notification_templates.list": "", "notification_templates.get": #""id":"\#(templateID("get"))""#,
+            "notification_templates.update": #""id":"\#(templateID("update"))","text":"Order {{order.number}}""#,
+            "notification_templates.delete": #""id":"\#(templateID("delete"))""#,
+            "notification_templates.render": #""id":"\#(templateID("render"))","order_id":"\#(orderID)""#,
+            "notifications.list": "", "notifications.get": #""id":"\#(notificationID("get"))""#,
+            "notifications.send": #""template_id":"\#(templateID("send"))","order_id":"\#(orderID)""#,
+            "notifications.retry": #""id":"\#(notificationID("retry"))""#,
         ][name]
     }
 
@@ -87,6 +99,36 @@ final class APIFixture: @unchecked Sendable {
         guard case .array(let items)? = page["data"], let first = items.first else { return "" }
         return first["id"]!.stringValue!
     }()
+
+    private var channels: [String: String] = [:]
+    private var templates: [String: String] = [:]
+    private var notifications: [String: String] = [:]
+
+    /// A callback notification channel made on first use per purpose.
+    func channelID(_ purpose: String) -> String {
+        if let id = channels[purpose] { return id }
+        let c = try! JSON.parse(try! tenant.core().createNotificationChannel(try! JSON.parse(#"{"name":"\#(purpose)","type":"callback"}"#)))
+        channels[purpose] = c["id"]!.stringValue!
+        return channels[purpose]!
+    }
+
+    /// A template of a callback channel made on first use per purpose.
+    func templateID(_ purpose: String) -> String {
+        if let id = templates[purpose] { return id }
+        let t = try! JSON.parse(try! tenant.core().createNotificationTemplate(try! JSON.parse(
+            #"{"name":"\#(purpose)","channel_id":"\#(channelID("templates"))","text":"{{order.number}}","recipients":[{"type":"staff","address":"ops"}]}"#)))
+        templates[purpose] = t["id"]!.stringValue!
+        return templates[purpose]!
+    }
+
+    /// A pending notification (manually sent), made on first use per purpose.
+    func notificationID(_ purpose: String) -> String {
+        if let id = notifications[purpose] { return id }
+        let page = try! JSON.parse(try! tenant.core().sendNotification(try! JSON.parse(#"{"template_id":"\#(templateID("n_" + purpose))","order_id":"\#(orderID)"}"#)))
+        guard case .array(let items)? = page["data"], let first = items.first else { return "" }
+        notifications[purpose] = first["id"]!.stringValue!
+        return notifications[purpose]!
+    }
 
     private var workflows: [String: String] = [:]
     private var approvals: [String: String] = [:]

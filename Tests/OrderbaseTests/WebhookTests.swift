@@ -26,8 +26,28 @@ extension OutboundRequest {
     func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
 }
 
+/// A mail transport that records messages and answers what the test says.
+final class RecordingMail: MailTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _mails: [OutboundMail] = []
+    private var answers: [OutboundResponse] = []
+    var mails: [OutboundMail] { lock.withLock { _mails } }
+
+    /// Answers given in turn; the last repeats. Default: 250.
+    func answer(_ r: OutboundResponse...) { lock.withLock { answers = r } }
+
+    func send(_ mail: OutboundMail) -> OutboundResponse {
+        lock.withLock {
+            _mails.append(mail)
+            if answers.count > 1 { return answers.removeFirst() }
+            return answers.first ?? OutboundResponse(status: 250, latencyMilliseconds: 1)
+        }
+    }
+}
+
 final class WebhookFixture {
     let transport = RecordingTransport()
+    let mail = RecordingMail()
     let clock = ManualClock(1_795_000_000_000)
     let dir: String
     let engine: Engine
@@ -39,7 +59,7 @@ final class WebhookFixture {
         var o = EngineOptions()
         o.background = false
         o.webhookAllowHTTP = allowHTTP
-        engine = try Engine(root: dir, options: o, clock: clock, transport: transport)
+        engine = try Engine(root: dir, options: o, clock: clock, transport: transport, mail: mail)
         try engine.createTenant("shop", settings: try JSON.parse(#"{"default_currency":"GBP"}"#))
         tenant = try engine.openTenant("shop")
     }

@@ -20,4 +20,6 @@ CURLcode ob_curl_set_post_body(CURL *h, const void *body, long len);
 CURLcode ob_curl_set_address_check(CURL *h, ob_address_check check, void *context);
 CURLcode ob_curl_set_sinks(CURL *h, ob_sink body, ob_sink header, void *context);
 long ob_curl_response_code(CURL *h);
+/* Uploads `len` bytes from `data` (an SMTP message); `data` must outlive the transfer. */
+CURLcode ob_curl_set_upload(CURL *h, const void *data, size_t len);
 #endif

@@ -160,8 +160,8 @@ final class DeliveryLoop: @unchecked Sendable {
     private var stopping = false
     /// Webhook work, set by the engine before its thread starts, and whether
     /// any tenant it has open may have webhooks to deliver.
-    var webhooks: (@Sendable () throws(OrderbaseError) -> Int)?
-    var webhooksWanted: (@Sendable () -> Bool)?
+    var outbound: (@Sendable () throws(OrderbaseError) -> Int)?
+    var outboundWanted: (@Sendable () -> Bool)?
     static let batch = 100
 
     init(clock: any EngineClock) { self.clock = clock }
@@ -202,8 +202,8 @@ final class DeliveryLoop: @unchecked Sendable {
                 firstError = firstError ?? error
             }
         }
-        if let webhooks {
-            do { delivered += try webhooks() } catch { firstError = firstError ?? error }
+        if let outbound {
+            do { delivered += try outbound() } catch { firstError = firstError ?? error }
         }
         if delivered == 0, let firstError { throw firstError }
         return delivered
@@ -230,7 +230,7 @@ final class DeliveryLoop: @unchecked Sendable {
                 let n = (try? passOnce()) ?? 0
                 if n == 0 {
                     // Woken by commits only when something consumes them.
-                    let listening = !lock.withLock { subscriptions.isEmpty } || (webhooksWanted?() ?? false)
+                    let listening = !lock.withLock { subscriptions.isEmpty } || (outboundWanted?() ?? false)
                     CommitSignal.wait(after: seen, milliseconds: 1000, listening: listening)
                 }
             }

@@ -169,31 +169,32 @@ public final class TenantCore: @unchecked Sendable {
     /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
     let workflows = WorkflowRegistry()
     /// How webhooks leave (set by the engine that opened the tenant; Webhooks/).
-    private let webhookConfigLock = Mutex()
-    private var _webhookConfig = WebhookConfig()
-    var webhookConfig: WebhookConfig {
-        get { webhookConfigLock.withLock { _webhookConfig } }
-        set { webhookConfigLock.withLock { _webhookConfig = newValue } }
+    private let outboundConfigLock = Mutex()
+    private var _outboundConfig = OutboundConfig()
+    var outboundConfig: OutboundConfig {
+        get { outboundConfigLock.withLock { _outboundConfig } }
+        set { outboundConfigLock.withLock { _outboundConfig = newValue } }
     }
-    /// One webhook pass at a time per tenant (engines sharing it take turns).
+    /// One webhook and notification pass at a time per tenant (engines sharing it take turns).
     let webhookPass = Mutex()
-    /// Whether the tenant has webhook endpoints (nil: not looked yet), so the
-    /// delivery thread's wake-up after each commit costs nothing without them.
-    /// `endpointEpoch` counts durable endpoint creations and deletions: a pass
-    /// that found none records "none" only if no endpoint came meanwhile
-    /// (its scan may have run before that endpoint was in the database).
-    private var _hasEndpoints: Bool?  // guarded by webhookConfigLock
-    private var endpointEpoch: UInt64 = 0
-    var hasEndpoints: Bool? { webhookConfigLock.withLock { _hasEndpoints } }
-    var endpointsSeen: (present: Bool?, epoch: UInt64) { webhookConfigLock.withLock { (_hasEndpoints, endpointEpoch) } }
-    func endpointsChanged(present: Bool?) {
-        webhookConfigLock.withLock {
-            endpointEpoch &+= 1
-            _hasEndpoints = present
+    /// Whether the tenant has webhook endpoints or notification templates
+    /// (nil: not looked yet), so the delivery thread's wake-up after each
+    /// commit costs nothing without them. `outboundEpoch` counts durable
+    /// creations and deletions of either: a pass that found none records
+    /// "none" only if none came meanwhile (its scan may have run before
+    /// that one was in the database).
+    private var _hasOutbound: Bool?  // guarded by outboundConfigLock
+    private var outboundEpoch: UInt64 = 0
+    var hasOutbound: Bool? { outboundConfigLock.withLock { _hasOutbound } }
+    var outboundSeen: (present: Bool?, epoch: UInt64) { outboundConfigLock.withLock { (_hasOutbound, outboundEpoch) } }
+    func outboundChanged(present: Bool?) {
+        outboundConfigLock.withLock {
+            outboundEpoch &+= 1
+            _hasOutbound = present
         }
     }
-    func noEndpoints(asOf epoch: UInt64) {
-        webhookConfigLock.withLock { if endpointEpoch == epoch { _hasEndpoints = false } }
+    func noOutbound(asOf epoch: UInt64) {
+        outboundConfigLock.withLock { if outboundEpoch == epoch { _hasOutbound = false } }
     }
     public let settings: TenantSettings
     private let writeLock = Mutex()

@@ -25,7 +25,7 @@ extension TenantCore {
     public func createWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
         let url = try f.string("url", maxBytes: 2048, required: true)!
-        try WebhookURL.check(url, allowHTTP: webhookConfig.allowHTTP)
+        try WebhookURL.check(url, allowHTTP: outboundConfig.allowHTTP)
         let types = try readEventTypes(&f) ?? ["*"]
         let description = try f.string("description", maxBytes: 500)
         let enabled = try f.bool("enabled") ?? true
@@ -34,7 +34,7 @@ extension TenantCore {
         let secret = try WebhookEndpoint.newSecret()
         defer {
             // Once durable: delivery threads look at this tenant again and listen for its commits.
-            endpointsChanged(present: true)
+            outboundChanged(present: true)
             CommitSignal.interrupt()
         }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
@@ -77,7 +77,7 @@ extension TenantCore {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         let url = try f.string("url", maxBytes: 2048)
-        if let url { try WebhookURL.check(url, allowHTTP: webhookConfig.allowHTTP) }
+        if let url { try WebhookURL.check(url, allowHTTP: outboundConfig.allowHTTP) }
         let types = try readEventTypes(&f)
         let clearDescription = f.isNull("description")
         let description = try f.string("description", maxBytes: 500)
@@ -109,7 +109,7 @@ extension TenantCore {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        defer { endpointsChanged(present: nil) }  // looked up again on the next pass
+        defer { outboundChanged(present: nil) }  // looked up again on the next pass
         return try webhookPass.withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             _ = try loadEndpoint(id, &wc)
             try failPendingDeliveries(of: id, note: "endpoint deleted", &wc)
@@ -156,7 +156,7 @@ extension TenantCore {
             throw OrderbaseError(.notFound, "no webhook endpoint \(id)", field: "id")
         }
         let e = try WebhookEndpoint.decode(b)
-        let config = webhookConfig
+        let config = outboundConfig
         guard let transport = config.transport else {
             throw OrderbaseError(.invalidState, "this engine has no transport to send webhooks with", field: "id")
         }

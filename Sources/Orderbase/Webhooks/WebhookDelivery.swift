@@ -6,6 +6,22 @@ struct WebhookDelivery: Sendable {
         var latencyMilliseconds: Int64
         var error: String?
         var response: String?
+
+        func write(_ w: inout JSONWriter) {
+            w.beginObject()
+            w.key("at"); w.timestamp(at)
+            w.key("status_code"); if let c = statusCode { w.int(Int64(c)) } else { w.null() }
+            w.key("latency_ms"); w.int(latencyMilliseconds)
+            w.key("error"); w.optionalString(error)
+            w.key("response"); w.optionalString(response)
+            w.endObject()
+        }
+
+        static func read(_ g: inout Fields) throws(OrderbaseError) -> Attempt {
+            Attempt(at: try g.timestamp("at") ?? 0, statusCode: try g.int("status_code", in: 0...999).map(Int.init),
+                    latencyMilliseconds: try g.int("latency_ms", in: 0...Int64.max) ?? 0,
+                    error: try g.string("error", maxBytes: Int.max), response: try g.string("response", maxBytes: Int.max))
+        }
     }
 
     static let statuses = ["pending", "succeeded", "failed"]
@@ -33,15 +49,7 @@ struct WebhookDelivery: Sendable {
         w.key("order_id"); w.optionalString(orderID)
         w.key("status"); w.string(status)
         w.key("attempts"); w.beginArray()
-        for a in attempts {
-            w.beginObject()
-            w.key("at"); w.timestamp(a.at)
-            w.key("status_code"); if let c = a.statusCode { w.int(Int64(c)) } else { w.null() }
-            w.key("latency_ms"); w.int(a.latencyMilliseconds)
-            w.key("error"); w.optionalString(a.error)
-            w.key("response"); w.optionalString(a.response)
-            w.endObject()
-        }
+        for a in attempts { a.write(&w) }
         w.endArray()
         w.key("next_attempt_at"); if let n = nextAttemptAt { w.timestamp(n) } else { w.null() }
         w.key("created_at"); w.timestamp(createdAt)
@@ -65,11 +73,7 @@ struct WebhookDelivery: Sendable {
                 eventType: try f.string("event_type", maxBytes: Int.max, required: true)!, orderID: try f.string("order_id"),
                 createdAt: try f.timestamp("created_at") ?? 0, updatedAt: try f.timestamp("updated_at") ?? 0)
             d.status = try f.string("status", required: true)!
-            d.attempts = try f.objects("attempts", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) -> Attempt in
-                Attempt(at: try g.timestamp("at") ?? 0, statusCode: try g.int("status_code", in: 0...999).map(Int.init),
-                        latencyMilliseconds: try g.int("latency_ms", in: 0...Int64.max) ?? 0,
-                        error: try g.string("error", maxBytes: Int.max), response: try g.string("response", maxBytes: Int.max))
-            } ?? []
+            d.attempts = try f.objects("attempts", maxCount: Int.max, Attempt.read) ?? []
             d.nextAttemptAt = try f.timestamp("next_attempt_at")
             return d
         } catch {

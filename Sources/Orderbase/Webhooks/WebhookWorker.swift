@@ -1,8 +1,13 @@
 import OrderbaseStore
 
-/// How webhooks leave a tenant: the engine's transport and options.
-struct WebhookConfig: Sendable {
+/// How events leave a tenant: the engine's transports, callback and options.
+struct OutboundConfig: Sendable {
+    /// Webhooks and SMS gateways.
     var transport: (any HTTPTransport)?
+    /// Email.
+    var mail: (any MailTransport)?
+    /// The callback channel.
+    var notificationHandler: NotificationHandler?
     var allowHTTP = false
     var policy = AddressPolicy()
     var connectTimeoutMilliseconds: Int64 = 5000
@@ -33,23 +38,27 @@ extension TenantCore {
         return out
     }
 
-    /// One pass: fan out, then attempt what is due. Returns attempts made.
-    func deliverWebhooks(limit: Int = 50) throws(OrderbaseError) -> Int {
-        let seen = endpointsSeen
+    /// One pass of everything that leaves the tenant (webhooks, then
+    /// notifications): fan out, then attempt what is due. Returns attempts made.
+    func deliverOutbound(limit: Int = 50) throws(OrderbaseError) -> Int {
+        let seen = outboundSeen
         if seen.present == false { return 0 }
         return try webhookPass.withLock { () throws(OrderbaseError) -> Int in
             let endpoints = try endpoints()
-            guard !endpoints.isEmpty else {
-                noEndpoints(asOf: seen.epoch)
+            let templates = try notificationTemplates()
+            guard !endpoints.isEmpty || !templates.isEmpty else {
+                noOutbound(asOf: seen.epoch)
                 return 0
             }
-            try fanOut(endpoints)
-            let config = webhookConfig
-            guard let transport = config.transport else { return 0 }
+            let config = outboundConfig
             var sent = 0
-            for id in try dueDeliveries(limit: limit) {
-                if try attempt(id, config: config, transport: transport) { sent += 1 }
+            if !endpoints.isEmpty {
+                try fanOut(endpoints)
+                if let transport = config.transport {
+                    for id in try dueDeliveries(limit: limit) where try attempt(id, config: config, transport: transport) { sent += 1 }
+                }
             }
+            if !templates.isEmpty { sent += try deliverNotifications(templates, config: config, limit: limit) }
             return sent
         }
     }
@@ -135,7 +144,7 @@ extension TenantCore {
     }
 
     /// The request for one attempt, signed with every active secret.
-    func webhookRequest(_ d: WebhookDelivery, _ endpoint: WebhookEndpoint, body: [UInt8], config: WebhookConfig, now: Int64) -> OutboundRequest {
+    func webhookRequest(_ d: WebhookDelivery, _ endpoint: WebhookEndpoint, body: [UInt8], config: OutboundConfig, now: Int64) -> OutboundRequest {
         let timestamp = now / 1000
         let signature = WebhookSignature.header(id: d.messageID, timestamp: timestamp, body: body, secrets: endpoint.signingSecrets(at: now))
         return OutboundRequest(url: endpoint.url, headers: [
@@ -147,7 +156,7 @@ extension TenantCore {
 
     /// Sends one due delivery and records the outcome. False when it was not
     /// sent (no longer due, or its endpoint is disabled or gone).
-    private func attempt(_ id: String, config: WebhookConfig, transport: any HTTPTransport) throws(OrderbaseError) -> Bool {
+    private func attempt(_ id: String, config: OutboundConfig, transport: any HTTPTransport) throws(OrderbaseError) -> Bool {
         guard let bytes = try store({ () throws(StoreError) in try database.get(Keyspace.deliveryKey(id)) }) else { return false }
         let d = try WebhookDelivery.decode(bytes)
         guard d.status == "pending", let due = d.nextAttemptAt else { return false }

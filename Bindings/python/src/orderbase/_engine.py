@@ -116,6 +116,7 @@ class Engine(_Handle):
         self.tenants = _Tenants(self)
         self.methods = _Methods(self)
         self.api_keys = _APIKeys(self)
+        self.notification_errors: List[BaseException] = []
 
     def call(self, method: str, request: Request = None) -> Json:
         """Calls an engine-level method by name (tenants.*, api_keys.*, methods.list)."""
@@ -128,12 +129,38 @@ class Engine(_Handle):
         return Tenant(self, tenant_id)
 
     def pump(self, max_ms: int = 1000) -> int:
-        """Delivers waiting events to subscriptions on this thread (engines opened
-        with background=False); returns how many were delivered."""
+        """Delivers waiting events to subscriptions and makes due webhook and
+        notification attempts on this thread (engines opened with
+        background=False); returns how many were delivered or attempted."""
         rc = _native.lib.orderbase_engine_pump(self._get(), int(max_ms))
         if rc < 0:
             _check(rc)
         return rc
+
+    def on_notification(self, callback: Any) -> None:
+        """Sends the notifications of "callback" channels (docs/notifications.md):
+        `callback(tenant_id, notification)` runs on the delivery thread (or in
+        pump()) with the rendered notification; returning None or True means
+        sent, False means "try again later" (the retry schedule applies). An
+        exception counts as False and is reported (sys.unraisablehook,
+        `notification_errors`). `on_notification(None)` removes it."""
+        if callback is None:
+            _check(_native.lib.orderbase_engine_set_notification_handler(self._get(), _native.NOTIFICATION_CALLBACK(), None, None))
+            return
+
+        def send(tenant: bytes, ptr: int, length: int) -> int:
+            try:
+                result = callback(tenant.decode("utf-8"), json.loads(ctypes.string_at(ptr, length)))
+            except BaseException as exc:
+                self.notification_errors.append(exc)
+                raise
+            return 1 if result is False else 0
+
+        thunk, token, free = _SUBSCRIPTIONS.register(send, _native.NOTIFICATION_CALLBACK, error_result=1)
+        rc = _native.lib.orderbase_engine_set_notification_handler(self._get(), thunk, token, free)
+        if rc != 0:
+            _SUBSCRIPTIONS.release(token)
+            _check(rc)
 
     def __enter__(self) -> "Engine":
         return self
@@ -161,6 +188,9 @@ class Tenant(_Handle):
         self.approvals = _Approvals(self)
         self.webhooks = _Webhooks(self)
         self.deliveries = _Deliveries(self)
+        self.notification_channels = _NotificationChannels(self)
+        self.notification_templates = _NotificationTemplates(self)
+        self.notifications = _Notifications(self)
 
     def subscribe(self, name: str, callback: Any, event_types: Optional[List[str]] = None) -> "Subscription":
         """Delivers this tenant's events to `callback(event)` at least once, in order,
@@ -500,6 +530,87 @@ class _Deliveries:
         return self._t.call("deliveries.retry", _merge({"id": id}, fields))
 
 
+class _NotificationChannels:
+    """Notification channels (docs/notifications.md): email (SMTP), sms (HTTP gateway), callback."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self._t = tenant
+
+    def create(self, name: str, type: str, **fields: Any) -> Json:
+        """notification_channels.create: create("mail", "email", email={"host": ..., "from": ...})"""
+        return self._t.call("notification_channels.create", _merge({"name": name, "type": type}, fields))
+
+    def get(self, id: str, **fields: Any) -> Json:
+        """notification_channels.get"""
+        return self._t.call("notification_channels.get", _merge({"id": id}, fields))
+
+    def list(self, **fields: Any) -> List[Json]:
+        """notification_channels.list"""
+        return list(self._t.call("notification_channels.list", _merge(None, fields)).get("data", []))
+
+    def update(self, id: str, **fields: Any) -> Json:
+        """notification_channels.update"""
+        return self._t.call("notification_channels.update", _merge({"id": id}, fields))
+
+    def delete(self, id: str, **fields: Any) -> Json:
+        """notification_channels.delete"""
+        return self._t.call("notification_channels.delete", _merge({"id": id}, fields))
+
+
+class _NotificationTemplates:
+    """Notification templates: Mustache parts, recipients, a condition; render() previews."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self._t = tenant
+
+    def create(self, name: str, channel_id: str, **fields: Any) -> Json:
+        """notification_templates.create: create("Shipped", channel_id, event_types=[...], subject=..., text=..., recipients=[...])"""
+        return self._t.call("notification_templates.create", _merge({"name": name, "channel_id": channel_id}, fields))
+
+    def get(self, id: str, **fields: Any) -> Json:
+        """notification_templates.get"""
+        return self._t.call("notification_templates.get", _merge({"id": id}, fields))
+
+    def list(self, **fields: Any) -> List[Json]:
+        """notification_templates.list"""
+        return list(self._t.call("notification_templates.list", _merge(None, fields)).get("data", []))
+
+    def update(self, id: str, **fields: Any) -> Json:
+        """notification_templates.update"""
+        return self._t.call("notification_templates.update", _merge({"id": id}, fields))
+
+    def delete(self, id: str, **fields: Any) -> Json:
+        """notification_templates.delete"""
+        return self._t.call("notification_templates.delete", _merge({"id": id}, fields))
+
+    def render(self, order_id: str, **fields: Any) -> Json:
+        """notification_templates.render: render(order_id, id=...) or render(order_id, template={...})"""
+        return self._t.call("notification_templates.render", _merge({"order_id": order_id}, fields))
+
+
+class _Notifications:
+    """The notification log, manual sends and retries."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self._t = tenant
+
+    def list(self, **fields: Any) -> Iterator[Json]:
+        """notifications.list, newest first, following cursors: list(order_id=..., status="failed")."""
+        return _pages(self._t.call, "notifications.list", _merge(None, fields), "starting_after", lambda p, d: d[-1]["id"])
+
+    def get(self, id: str, **fields: Any) -> Json:
+        """notifications.get"""
+        return self._t.call("notifications.get", _merge({"id": id}, fields))
+
+    def send(self, template_id: str, order_id: str, **fields: Any) -> List[Json]:
+        """notifications.send: send(template_id, order_id, to=["a@example.com"])"""
+        return list(self._t.call("notifications.send", _merge({"template_id": template_id, "order_id": order_id}, fields)).get("data", []))
+
+    def retry(self, id: str, **fields: Any) -> Json:
+        """notifications.retry"""
+        return self._t.call("notifications.retry", _merge({"id": id}, fields))
+
+
 class _Integrity:
     def __init__(self, tenant: Tenant) -> None:
         self._t = tenant
@@ -558,4 +669,19 @@ WRAPPERS: Dict[str, "tuple[str, str]"] = {
     "deliveries.list": ("tenant", "deliveries.list"),
     "deliveries.get": ("tenant", "deliveries.get"),
     "deliveries.retry": ("tenant", "deliveries.retry"),
+    "notification_channels.create": ("tenant", "notification_channels.create"),
+    "notification_channels.get": ("tenant", "notification_channels.get"),
+    "notification_channels.list": ("tenant", "notification_channels.list"),
+    "notification_channels.update": ("tenant", "notification_channels.update"),
+    "notification_channels.delete": ("tenant", "notification_channels.delete"),
+    "notification_templates.create": ("tenant", "notification_templates.create"),
+    "notification_templates.get": ("tenant", "notification_templates.get"),
+    "notification_templates.list": ("tenant", "notification_templates.list"),
+    "notification_templates.update": ("tenant", "notification_templates.update"),
+    "notification_templates.delete": ("tenant", "notification_templates.delete"),
+    "notification_templates.render": ("tenant", "notification_templates.render"),
+    "notifications.list": ("tenant", "notifications.list"),
+    "notifications.get": ("tenant", "notifications.get"),
+    "notifications.send": ("tenant", "notifications.send"),
+    "notifications.retry": ("tenant", "notifications.retry"),
 }

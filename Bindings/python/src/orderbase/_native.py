@@ -111,6 +111,10 @@ lib.orderbase_version_number.restype = _int
 EVENT_CALLBACK = ctypes.CFUNCTYPE(_int, _vp, ctypes.c_size_t, _vp)
 lib.orderbase_subscribe.argtypes = [ctypes.POINTER(_vp), _vp, _cp, _cp, EVENT_CALLBACK, _vp, USER_DATA_FREE]
 lib.orderbase_subscribe.restype = _int
+# int (*)(const char *tenant_id, const char *notification_json, size_t len, void *user_data)
+NOTIFICATION_CALLBACK = ctypes.CFUNCTYPE(_int, _cp, _vp, ctypes.c_size_t, _vp)
+lib.orderbase_engine_set_notification_handler.argtypes = [_vp, NOTIFICATION_CALLBACK, _vp, USER_DATA_FREE]
+lib.orderbase_engine_set_notification_handler.restype = _int
 lib.orderbase_unsubscribe.argtypes = [_vp]
 lib.orderbase_unsubscribe.restype = _int
 lib.orderbase_engine_pump.argtypes = [_vp, _int]

@@ -141,7 +141,8 @@ module Orderbase
   class Tenant
     include Calls
     include Handle
-    attr_reader :engine, :id, :orders, :events, :audit, :integrity, :expressions, :workflows, :approvals, :webhooks, :deliveries
+    attr_reader :engine, :id, :orders, :events, :audit, :integrity, :expressions, :workflows, :approvals, :webhooks, :deliveries,
+                :notification_channels, :notification_templates, :notifications
 
     def initialize(engine, tenant_id)
       out = FFI::MemoryPointer.new(:pointer)
@@ -158,6 +159,9 @@ module Orderbase
       @approvals = ApprovalsAPI.new(self)
       @webhooks = WebhooksAPI.new(self)
       @deliveries = DeliveriesAPI.new(self)
+      @notification_channels = NotificationChannelsAPI.new(self)
+      @notification_templates = NotificationTemplatesAPI.new(self)
+      @notifications = NotificationsAPI.new(self)
     end
 
     # Calls a tenant method by name: call("orders.create", { line_items: [...] }).
@@ -322,6 +326,33 @@ module Orderbase
     def retry(id, **fields) = yield_call("deliveries.retry", merge({ id: id }, fields))
   end
 
+  # Notification channels (docs/notifications.md): email (SMTP), sms (HTTP gateway), callback.
+  class NotificationChannelsAPI < API
+    def create(name, type, **fields) = yield_call("notification_channels.create", merge({ name: name, type: type }, fields))
+    def get(id, **fields) = yield_call("notification_channels.get", merge({ id: id }, fields))
+    def list(**fields) = yield_call("notification_channels.list", merge(nil, fields))[:data]
+    def update(id, **fields) = yield_call("notification_channels.update", merge({ id: id }, fields))
+    def delete(id, **fields) = yield_call("notification_channels.delete", merge({ id: id }, fields))
+  end
+
+  # Notification templates: Mustache parts, recipients, a condition; render previews.
+  class NotificationTemplatesAPI < API
+    def create(name, channel_id, **fields) = yield_call("notification_templates.create", merge({ name: name, channel_id: channel_id }, fields))
+    def get(id, **fields) = yield_call("notification_templates.get", merge({ id: id }, fields))
+    def list(**fields) = yield_call("notification_templates.list", merge(nil, fields))[:data]
+    def update(id, **fields) = yield_call("notification_templates.update", merge({ id: id }, fields))
+    def delete(id, **fields) = yield_call("notification_templates.delete", merge({ id: id }, fields))
+    def render(order_id, **fields) = yield_call("notification_templates.render", merge({ order_id: order_id }, fields))
+  end
+
+  # The notification log, manual sends and retries.
+  class NotificationsAPI < API
+    def list(**fields) = pages("notifications.list", merge(nil, fields), :starting_after) { |_p, d| d.last[:id] }
+    def get(id, **fields) = yield_call("notifications.get", merge({ id: id }, fields))
+    def send_template(template_id, order_id, **fields) = yield_call("notifications.send", merge({ template_id: template_id, order_id: order_id }, fields))[:data]
+    def retry(id, **fields) = yield_call("notifications.retry", merge({ id: id }, fields))
+  end
+
   class AuditAPI < API
     def verify(**fields) = yield_call("audit.verify", merge(nil, fields))
   end
@@ -378,6 +409,21 @@ module Orderbase
     "webhooks.replay" => [:tenant, :webhooks, :replay],
     "deliveries.list" => [:tenant, :deliveries, :list],
     "deliveries.get" => [:tenant, :deliveries, :get],
-    "deliveries.retry" => [:tenant, :deliveries, :retry]
+    "deliveries.retry" => [:tenant, :deliveries, :retry],
+    "notification_channels.create" => [:tenant, :notification_channels, :create],
+    "notification_channels.get" => [:tenant, :notification_channels, :get],
+    "notification_channels.list" => [:tenant, :notification_channels, :list],
+    "notification_channels.update" => [:tenant, :notification_channels, :update],
+    "notification_channels.delete" => [:tenant, :notification_channels, :delete],
+    "notification_templates.create" => [:tenant, :notification_templates, :create],
+    "notification_templates.get" => [:tenant, :notification_templates, :get],
+    "notification_templates.list" => [:tenant, :notification_templates, :list],
+    "notification_templates.update" => [:tenant, :notification_templates, :update],
+    "notification_templates.delete" => [:tenant, :notification_templates, :delete],
+    "notification_templates.render" => [:tenant, :notification_templates, :render],
+    "notifications.list" => [:tenant, :notifications, :list],
+    "notifications.get" => [:tenant, :notifications, :get],
+    "notifications.retry" => [:tenant, :notifications, :retry],
+    "notifications.send" => [:tenant, :notifications, :send_template]
   }.freeze
 end

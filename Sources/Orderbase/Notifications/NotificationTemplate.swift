@@ -1,0 +1,272 @@
+/// What to send, on which events, through which channel, to whom, and when
+/// (docs/notifications.md). Every part is checked when saved: the Mustache
+/// parts against the variables they will see, the condition against the
+/// order's shape, recipients against the channel's kind of address.
+struct NotificationTemplate: Sendable {
+    struct Recipient: Sendable, Equatable {
+        /// "customer" (the order's customer email or phone), "staff" (a fixed
+        /// `address`), or "field" (the address at `field`, like order.metadata.gift_email).
+        var type: String
+        var address: String?
+        var field: String?
+        static let types = ["customer", "staff", "field"]
+    }
+
+    var id: String
+    var name: String
+    var channelID: String
+    /// Types and wildcards (order.*, *); empty: only `notifications.send`.
+    var eventTypes: [String] = []
+    var enabled = true
+    var subject: MustacheTemplate?
+    var text: MustacheTemplate?
+    var html: MustacheTemplate?
+    var body: MustacheTemplate?
+    var recipients: [Recipient] = []
+    var condition: Expression?
+    /// Events after this sequence are notified (those logged before it was made are not).
+    var fromSequence: UInt64 = 0
+    var createdAt: Int64 = 0
+    var updatedAt: Int64 = 0
+
+    static let parts = ["subject", "text", "html", "body"]
+
+    func part(_ name: String) -> MustacheTemplate? {
+        switch name {
+        case "subject": subject
+        case "text": text
+        case "html": html
+        default: body
+        }
+    }
+
+    mutating func setPart(_ name: String, _ t: MustacheTemplate?) {
+        switch name {
+        case "subject": subject = t
+        case "text": text = t
+        case "html": html = t
+        default: body = t
+        }
+    }
+
+    func matches(_ type: String) -> Bool { TenantCore.typeMatches(type, eventTypes) }
+
+    /// Reads the fields of a create (`current` nil) or an update onto `current`.
+    static func read(_ f: inout Fields, onto current: NotificationTemplate) throws(OrderbaseError) -> NotificationTemplate {
+        var t = current
+        if let n = try f.string("name", maxBytes: 255, allowEmpty: false) { t.name = n }
+        if let c = try f.string("channel_id", maxBytes: 64, allowEmpty: false) { t.channelID = c }
+        if let types = try EventTypes.read(f.raw("event_types"), field: "event_types") { t.eventTypes = types }
+        if let e = try f.bool("enabled") { t.enabled = e }
+        for p in parts {
+            if f.isNull(p) { _ = f.raw(p); t.setPart(p, nil); continue }
+            if let s = try f.string(p, maxBytes: MustacheTemplate.maxBytes, allowEmpty: false) {
+                let tpl = try MustacheTemplate(s, field: p)
+                try tpl.check(NotificationData.shape, field: p)
+                t.setPart(p, tpl)
+            }
+        }
+        if let list = try f.objects("recipients", maxCount: 20, { (g: inout Fields) throws(OrderbaseError) -> Recipient in
+            let type = try g.oneOf("type", Recipient.types, required: true)!
+            var r = Recipient(type: type)
+            switch type {
+            case "staff": r.address = try g.string("address", maxBytes: 320, required: true, allowEmpty: false)!
+            case "field":
+                let path = try g.string("field", maxBytes: 255, required: true, allowEmpty: false)!
+                let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                guard parts.first == "order", parts.count >= 2 else {
+                    throw OrderbaseError.invalid("\(g.fieldPath("field")) names a field of the order, like order.metadata.gift_email", field: g.fieldPath("field"))
+                }
+                switch DataShape(root: NotificationData.shape).resolve(parts, from: NotificationData.shape) {
+                case .success(.string), .success(.any): break
+                case .success: throw OrderbaseError.invalid("\(path) is not a text field", field: g.fieldPath("field"))
+                case .failure(let e): throw OrderbaseError.invalid(e.message, field: g.fieldPath("field"))
+                }
+                r.field = path
+            default: break
+            }
+            try g.finish()
+            return r
+        }) {
+            guard !list.isEmpty else { throw OrderbaseError.invalid("recipients must name at least one recipient", field: "recipients") }
+            t.recipients = list
+        }
+        if f.isNull("condition") { _ = f.raw("condition"); t.condition = nil } else if let raw = f.raw("condition") {
+            do {
+                let (e, _) = try TenantCore.compile(raw, check: false)
+                _ = try NotificationData.conditionShape.check(e)
+                t.condition = e
+            } catch {
+                throw OrderbaseError(error.code, "condition: \(error.message)", field: "condition", details: error.details)
+            }
+        }
+        return t
+    }
+
+    /// What a channel of `type` needs: email a subject and a text part (HTML
+    /// optional), SMS a body, a callback anything but nothing at all.
+    func checkParts(for type: String) throws(OrderbaseError) {
+        switch type {
+        case "email":
+            guard subject != nil else { throw OrderbaseError.invalid("an email template needs a subject", field: "subject") }
+            guard text != nil else { throw OrderbaseError.invalid("an email template needs a text part (html is optional, beside it)", field: "text") }
+            if body != nil { throw OrderbaseError.invalid("an email template has subject, text and html, not body", field: "body") }
+        case "sms":
+            guard body != nil else { throw OrderbaseError.invalid("an SMS template needs a body", field: "body") }
+            for p in ["subject", "text", "html"] where part(p) != nil {
+                throw OrderbaseError.invalid("an SMS template has only a body, not \(p)", field: p)
+            }
+        default:
+            guard Self.parts.contains(where: { part($0) != nil }) else {
+                throw OrderbaseError.invalid("a template needs at least one of subject, text, html and body", field: "text")
+            }
+        }
+        for r in recipients where r.type == "staff" {
+            if let why = RecipientAddress.problem(r.address ?? "", channelType: type) {
+                throw OrderbaseError.invalid("recipients: \(why) for a \(type) channel", field: "recipients")
+            }
+        }
+    }
+
+    // MARK: writing
+
+    func write(_ w: inout JSONWriter, stored: Bool = false) {
+        w.beginObject()
+        w.key("id"); w.string(id)
+        w.key("name"); w.string(name)
+        w.key("channel_id"); w.string(channelID)
+        w.key("event_types"); w.beginArray(); for t in eventTypes { w.string(t) }; w.endArray()
+        w.key("enabled"); w.bool(enabled)
+        for p in Self.parts {
+            w.dynamicKey(p)
+            if let t = part(p) { w.string(t.source) } else { w.null() }
+        }
+        w.key("recipients"); w.beginArray()
+        for r in recipients {
+            w.beginObject()
+            w.key("type"); w.string(r.type)
+            if let a = r.address { w.key("address"); w.string(a) }
+            if let f = r.field { w.key("field"); w.string(f) }
+            w.endObject()
+        }
+        w.endArray()
+        Workflow.writeExpression(condition, "condition", &w)
+        if stored { w.key("from_sequence"); w.int(Int64(fromSequence)) }
+        w.key("created_at"); w.timestamp(createdAt)
+        w.key("updated_at"); w.timestamp(updatedAt)
+        w.endObject()
+    }
+
+    func json(stored: Bool = false) -> [UInt8] {
+        var w = JSONWriter()
+        write(&w, stored: stored)
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> NotificationTemplate {
+        do throws(OrderbaseError) {
+            var f = try Fields(try JSON.parse(bytes))
+            var t = NotificationTemplate(id: try f.string("id", required: true)!, name: try f.string("name", maxBytes: Int.max, required: true)!,
+                                         channelID: try f.string("channel_id", required: true)!)
+            t.eventTypes = (try f.array("event_types", maxCount: Int.max) ?? []).compactMap(\.stringValue)
+            t.enabled = try f.bool("enabled") ?? true
+            for p in parts {
+                if let s = try f.string(p, maxBytes: Int.max) { t.setPart(p, try MustacheTemplate(s, field: p)) }
+            }
+            t.recipients = try f.objects("recipients", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) -> Recipient in
+                Recipient(type: try g.string("type", required: true)!, address: try g.string("address", maxBytes: Int.max),
+                          field: try g.string("field", maxBytes: Int.max))
+            } ?? []
+            _ = f.raw("condition_text")
+            if let raw = f.raw("condition"), raw != .null { t.condition = try Expression(raw) }
+            t.fromSequence = UInt64(try f.int("from_sequence", in: 0...Int64.max) ?? 0)
+            t.createdAt = try f.timestamp("created_at") ?? 0
+            t.updatedAt = try f.timestamp("updated_at") ?? 0
+            return t
+        } catch {
+            throw OrderbaseError(.corruption, "stored notification template does not decode: \(error.message)")
+        }
+    }
+}
+
+/// What templates and conditions see.
+///
+/// Templates: `order` (the order after the event's change, with a
+/// `<name>_formatted` decimal string beside every amount, like
+/// `total_formatted` "1234.50"), `customer` (the order's), `shop` (the
+/// tenant's settings), `event` (`id`, `type`, `sequence`, `at`, `actor`,
+/// `reason`) and `recipient` (`type`, `address`). Conditions: `order`,
+/// `actor` and `event`.
+enum NotificationData {
+    static let moneyFields: Set<String> = ["amount", "unit_price", "unit_cost", "price", "subtotal", "total_discount", "total_tax",
+                                           "total_shipping", "total"]
+
+    static let shape: DataShape.Kind = {
+        let order = DataShape.kind(of: augment((try? JSON.parse(Order.sample.render().bytes)) ?? .null, currency: "GBP").bytes)
+        var customer = DataShape.Kind.any
+        if case .object(let fields, _) = order, let c = fields["customer"] { customer = c }
+        var settings = TenantSettings()
+        settings.name = "n"
+        return .object(["order": order, "customer": customer, "shop": DataShape.kind(of: settings.json), "event": event,
+                        "recipient": .object(["type": .string, "address": .string], open: false)], open: false)
+    }()
+
+    static let event = DataShape.Kind.object([
+        "id": .string, "type": .string, "sequence": .number, "at": .timestamp, "reason": .string,
+        "actor": .object(["type": .string, "id": .string, "roles": .array(.string)], open: false),
+    ], open: false)
+
+    static let conditionShape: DataShape = {
+        guard case .object(let fields, _) = shape else { fatalError("notification shape") }
+        return DataShape(root: .object(["order": fields["order"]!, "actor": .object(["type": .string, "id": .string, "roles": .array(.string)], open: false),
+                                        "event": event], open: false))
+    }()
+
+    /// The order with `<amount>_formatted` beside every amount, at any depth.
+    static func augment(_ v: JSON, currency: String) -> JSON {
+        let exponent = Currency.exponent(currency) ?? 2
+        func walk(_ v: JSON) -> JSON {
+            switch v {
+            case .object(let o):
+                var out = JSONObject()
+                for m in o {
+                    out.append(m.key, walk(m.value))
+                    if moneyFields.contains(m.key), case .int(let minor) = m.value, o[m.key + "_formatted"] == nil {
+                        out.append(m.key + "_formatted", .string(decimal(minor, exponent: exponent)))
+                    }
+                }
+                return .object(out)
+            case .array(let a): return .array(a.map(walk))
+            default: return v
+            }
+        }
+        return walk(v)
+    }
+
+    /// 123450, 2 → "1234.50"; -5, 2 → "-0.05"; 100, 0 → "100".
+    static func decimal(_ minor: Int64, exponent: Int) -> String {
+        let negative = minor < 0
+        let digits = String(minor.magnitude)
+        guard exponent > 0 else { return (negative ? "-" : "") + digits }
+        let padded = String(repeating: "0", count: max(0, exponent + 1 - digits.count)) + digits
+        let cut = padded.index(padded.endIndex, offsetBy: -exponent)
+        return (negative ? "-" : "") + padded[..<cut] + "." + padded[cut...]
+    }
+
+    /// The render data for one event (or a manual send) and one recipient.
+    static func context(order: JSON, event: JSON, shop: TenantSettings, recipient: (type: String, address: String)) -> JSON {
+        let currency = order["currency"]?.stringValue ?? shop.defaultCurrency
+        let o = order == .null ? JSON.null : augment(order, currency: currency)
+        var data: JSONObject = ["order": o, "customer": order["customer"] ?? .null,
+                                "shop": (try? JSON.parse(shop.json)) ?? .null, "event": event]
+        data["recipient"] = .object(["type": .string(recipient.type), "address": .string(recipient.address)])
+        return .object(data)
+    }
+
+    /// `event` as templates see it, from a stored event.
+    static func event(from stored: JSON) -> JSON {
+        var e = JSONObject()
+        for k in ["id", "type", "sequence", "at", "actor", "reason"] { e[k] = stored[k] ?? .null }
+        return .object(e)
+    }
+}

@@ -1,0 +1,391 @@
+import OrderbaseStore
+
+/// `notification_channels.*`, `notification_templates.*` and
+/// `notifications.*` (docs/notifications.md).
+extension TenantCore {
+    static let maxChannels = 100
+    static let maxTemplates = 200
+
+    private func count(_ prefix: UInt8, upTo limit: Int) throws(OrderbaseError) -> Int {
+        var n = 0
+        try scan(from: [prefix], to: [prefix + 1]) { _, _ in n += 1; return n < limit }
+        return n
+    }
+
+    private func loadChannel(_ id: String, _ wc: inout WriteContext, field: String = "id") throws(OrderbaseError) -> NotificationChannel {
+        guard let b = try wc.read(Keyspace.channelKey(id)) else { throw OrderbaseError(.notFound, "no notification channel \(id)", field: field) }
+        return try NotificationChannel.decode(b)
+    }
+
+    private func loadTemplate(_ id: String, _ wc: inout WriteContext, field: String = "id") throws(OrderbaseError) -> NotificationTemplate {
+        guard let b = try wc.read(Keyspace.templateKey(id)) else { throw OrderbaseError(.notFound, "no notification template \(id)", field: field) }
+        return try NotificationTemplate.decode(b)
+    }
+
+    private func get(_ key: [UInt8]) throws(OrderbaseError) -> [UInt8]? {
+        try store { () throws(StoreError) in try database.get(key) }
+    }
+
+    // MARK: notification_channels
+
+    /// `email` belongs to email channels and `sms` to SMS channels only.
+    private static func settingsOnlyFor(_ type: String, _ f: inout Fields) throws(OrderbaseError) {
+        for (key, owner) in [("email", "email"), ("sms", "sms")] where owner != type && f.raw(key) != nil {
+            throw OrderbaseError.invalid("\(key) is only for channels of type \(owner); this one is \(type)", field: key)
+        }
+    }
+
+    /// `{"name", "type", "enabled"?, "email"? | "sms"?}` → the channel (credentials hidden).
+    public func createNotificationChannel(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let name = try f.string("name", maxBytes: 255, required: true, allowEmpty: false)!
+        let type = try f.oneOf("type", NotificationChannel.types, required: true)!
+        let enabled = try f.bool("enabled") ?? true
+        let config = outboundConfig
+        try Self.settingsOnlyFor(type, &f)
+        let email = try NotificationChannel.readEmail(&f, current: nil, allowPlaintext: config.allowHTTP)
+        let sms = try NotificationChannel.readSMS(&f, current: nil, allowHTTP: config.allowHTTP)
+        if type == "email" && email == nil { throw OrderbaseError.invalid("an email channel needs email: {host, from, …}", field: "email") }
+        if type == "sms" && sms == nil { throw OrderbaseError.invalid("an SMS channel needs sms: {url, …}", field: "sms") }
+        try f.finish()
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            guard try count(Keyspace.notificationChannel, upTo: Self.maxChannels) < Self.maxChannels else {
+                throw OrderbaseError(.limitExceeded, "a tenant has at most \(Self.maxChannels) notification channels")
+            }
+            var c = NotificationChannel(id: ids.make("nch_", at: wc.now), name: name, type: type)
+            c.enabled = enabled
+            c.email = email
+            c.sms = sms
+            c.createdAt = wc.now
+            c.updatedAt = wc.now
+            wc.put(Keyspace.channelKey(c.id), c.stored)
+            return c.api
+        }
+    }
+
+    public func getNotificationChannel(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        guard let b = try get(Keyspace.channelKey(id)) else { throw OrderbaseError(.notFound, "no notification channel \(id)", field: "id") }
+        return try NotificationChannel.decode(b).api
+    }
+
+    public func listNotificationChannels(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        try Fields.request(request).0.finish()
+        var out: [[UInt8]] = []
+        try scan(from: [Keyspace.notificationChannel], to: [Keyspace.notificationChannel + 1]) { _, v throws(OrderbaseError) in
+            out.append(try NotificationChannel.decode(Array(v)).api)
+            return true
+        }
+        return Self.listResponse(out, hasMore: false)
+    }
+
+    /// `{"id", "name"?, "enabled"?, "email"? | "sms"?}`: given fields change,
+    /// the rest stay (a password or auth header is kept unless replaced or set to null).
+    public func updateNotificationChannel(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        let name = try f.string("name", maxBytes: 255, allowEmpty: false)
+        let enabled = try f.bool("enabled")
+        let config = outboundConfig
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            var c = try loadChannel(id, &wc)
+            var g = f
+            try Self.settingsOnlyFor(c.type, &g)
+            if c.type == "email" { c.email = try NotificationChannel.readEmail(&g, current: c.email, allowPlaintext: config.allowHTTP) }
+            if c.type == "sms" { c.sms = try NotificationChannel.readSMS(&g, current: c.sms, allowHTTP: config.allowHTTP) }
+            try g.finish()
+            if let name { c.name = name }
+            if let enabled { c.enabled = enabled }
+            c.updatedAt = wc.now
+            wc.put(Keyspace.channelKey(c.id), c.stored)
+            return c.api
+        }
+    }
+
+    /// `{"id"}`: refused while a template sends through it (`details.templates`).
+    public func deleteNotificationChannel(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            _ = try loadChannel(id, &wc)
+            let users = try notificationTemplates().filter { $0.channelID == id }.map(\.id)
+            guard users.isEmpty else {
+                throw OrderbaseError(.invalidState, "notification channel \(id) is used by \(users.count) template(s); delete or move them first",
+                                     field: "id", details: .object(["templates": .array(users.map(JSON.string))]))
+            }
+            wc.mutation.delete(Keyspace.channelKey(id))
+            return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
+        }
+    }
+
+    // MARK: notification_templates
+
+    /// `{"name", "channel_id", "event_types"?, "enabled"?, "subject"?, "text"?,
+    /// "html"?, "body"?, "recipients", "condition"?}` → the template. Every
+    /// part is checked now: an unknown variable, a bad condition, a part the
+    /// channel does not take, a recipient address it cannot use.
+    public func createNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        for k in ["name", "channel_id", "recipients"] where f.raw(k) == nil || f.isNull(k) {
+            throw OrderbaseError.invalid("\(k) is required", field: k)
+        }
+        var draft = try NotificationTemplate.read(&f, onto: NotificationTemplate(id: "", name: "", channelID: ""))
+        try f.finish()
+        defer {
+            outboundChanged(present: true)
+            CommitSignal.interrupt()
+        }
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            guard try count(Keyspace.notificationTemplate, upTo: Self.maxTemplates) < Self.maxTemplates else {
+                throw OrderbaseError(.limitExceeded, "a tenant has at most \(Self.maxTemplates) notification templates")
+            }
+            let channel = try loadChannel(draft.channelID, &wc, field: "channel_id")
+            try draft.checkParts(for: channel.type)
+            draft.id = ids.make("ntt_", at: wc.now)
+            draft.fromSequence = wc.counters.eventSeq
+            draft.createdAt = wc.now
+            draft.updatedAt = wc.now
+            wc.put(Keyspace.templateKey(draft.id), draft.json(stored: true))
+            return draft.json()
+        }
+    }
+
+    public func getNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        guard let b = try get(Keyspace.templateKey(id)) else { throw OrderbaseError(.notFound, "no notification template \(id)", field: "id") }
+        return try NotificationTemplate.decode(b).json()
+    }
+
+    /// `{"event_type"?, "channel_id"?}` → the templates.
+    public func listNotificationTemplates(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let type = try f.string("event_type", maxBytes: 128, allowEmpty: false)
+        let channel = try f.string("channel_id", maxBytes: 64, allowEmpty: false)
+        try f.finish()
+        let list = try notificationTemplates().filter { t in
+            (type.map { t.matches($0) } ?? true) && (channel.map { t.channelID == $0 } ?? true)
+        }
+        return Self.listResponse(list.map { $0.json() }, hasMore: false)
+    }
+
+    /// `{"id", …any create field}`: given fields change; `null` clears a part or the condition.
+    public func updateNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        for k in ["name", "channel_id", "recipients", "event_types", "enabled"] where f.isNull(k) {
+            throw OrderbaseError.invalid("\(k) cannot be null", field: k)
+        }
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            var g = f
+            var t = try NotificationTemplate.read(&g, onto: try loadTemplate(id, &wc))
+            try g.finish()
+            let channel = try loadChannel(t.channelID, &wc, field: "channel_id")
+            try t.checkParts(for: channel.type)
+            t.updatedAt = wc.now
+            wc.put(Keyspace.templateKey(t.id), t.json(stored: true))
+            return t.json()
+        }
+    }
+
+    /// `{"id"}` → `{"id", "deleted": true}`. Its pending notifications end as
+    /// failed in the same write (already sent ones stay in the log).
+    public func deleteNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        defer { outboundChanged(present: nil) }
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            _ = try loadTemplate(id, &wc)
+            var pending: [(Int64, NotificationRecord)] = []
+            try scan(from: [Keyspace.notificationDue], to: [Keyspace.notificationDue + 1]) { k, _ throws(OrderbaseError) in
+                var r = KeyReader(Array(k))
+                guard let due = r.uint64(), let nid = r.string() else { throw OrderbaseError(.corruption, "bad notification due key") }
+                if let b = try wc.read(Keyspace.notificationKey(nid)) {
+                    let n = try NotificationRecord.decode(b)
+                    if n.templateID == id { pending.append((Int64(due), n)) }
+                }
+                return true
+            }
+            for (due, var n) in pending {
+                wc.deleteUnread(Keyspace.notificationDueKey(due, n.id))
+                n.status = "failed"
+                n.nextAttemptAt = nil
+                n.note = "template deleted"
+                n.updatedAt = wc.now
+                wc.put(Keyspace.notificationKey(n.id), n.json)
+            }
+            wc.mutation.delete(Keyspace.templateKey(id))
+            return JSON.object(["id": .string(id), "deleted": .bool(true), "pending_failed": .int(Int64(pending.count))]).bytes
+        }
+    }
+
+    /// `{"id" | "template", "order_id", "event_type"?}` → what the template
+    /// would send for the order now: `{"condition", "notifications": [...]}`,
+    /// each with its recipient, status (`pending` or `skipped`) and rendered
+    /// parts. Writes nothing. `template` is a draft (the create fields), to
+    /// preview before saving.
+    public func renderNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, allowEmpty: false)
+        var draft: NotificationTemplate?
+        if var g = try f.object("template") {
+            draft = try NotificationTemplate.read(&g, onto: NotificationTemplate(id: "ntt_draft", name: "draft", channelID: ""))
+            try g.finish()
+        }
+        let orderID = try f.string("order_id", maxBytes: 64, required: true)!
+        let eventType = try f.string("event_type", maxBytes: 128, allowEmpty: false) ?? "manual"
+        try f.finish()
+        guard (id == nil) != (draft == nil) else { throw OrderbaseError.invalid("give exactly one of id or template", field: id == nil ? "id" : "template") }
+        let order = try JSON.parse(try loadRecord(orderID, snapshot: nil))
+        var answer: [UInt8]?
+        do {
+            // Built as sends build them, inside a write that never commits.
+            try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> Void in
+                var t: NotificationTemplate
+                if let id { t = try loadTemplate(id, &wc) } else { t = draft! }
+                if t.channelID.isEmpty { throw OrderbaseError.invalid("template.channel_id is required", field: "template.channel_id") }
+                let channel = try loadChannel(t.channelID, &wc, field: id == nil ? "template.channel_id" : "id")
+                try t.checkParts(for: channel.type)
+                let event = Self.manualEvent(type: eventType, ctx, at: wc.now)
+                var holds = true
+                if let c = t.condition {
+                    let data = JSON.object(["order": order, "actor": event["actor"]!, "event": event])
+                    holds = try c.test(data, context: evaluationContext(currency: order["currency"]?.stringValue))
+                }
+                t.condition = nil
+                let records = try makeNotifications(t, order: order, event: event, sequence: nil, to: nil, &wc)
+                var w = JSONWriter()
+                w.beginObject()
+                w.key("condition"); w.bool(holds)
+                w.key("notifications"); w.beginArray()
+                for r in records { r.write(&w) }
+                w.endArray()
+                w.endObject()
+                answer = w.bytes
+                throw OrderbaseError(.internal, "preview: not committed")
+            }
+        } catch {
+            guard let answer else { throw error }
+            return answer
+        }
+        throw OrderbaseError(.internal, "preview committed")
+    }
+
+    /// `event` for a preview or a manual send: its type, now, and who asked.
+    static func manualEvent(type: String, _ ctx: RequestContext, at now: Int64) -> JSON {
+        .object(["id": .null, "type": .string(type), "sequence": .null, "at": .string(Timestamp.format(now)),
+                 "actor": .object(["type": .string(ctx.actor.type), "id": ctx.actor.id.map(JSON.string) ?? .null]), "reason": .null])
+    }
+
+    // MARK: notifications
+
+    /// `{"template_id"?, "order_id"?, "status"?, "limit"?, "starting_after"?}` → the log, newest first.
+    public func listNotifications(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let template = try f.string("template_id", maxBytes: 64, allowEmpty: false)
+        let order = try f.string("order_id", maxBytes: 64, allowEmpty: false)
+        let status = try f.oneOf("status", NotificationRecord.statuses)
+        let limit = Int(try f.int("limit", in: 1...250) ?? 50)
+        let after = try f.string("starting_after", maxBytes: 64, allowEmpty: false)
+        try f.finish()
+        var page: [[UInt8]] = []
+        var hasMore = false
+        let end = after.map { Keyspace.notificationKey($0) } ?? [Keyspace.notification + 1]
+        try scan(from: [Keyspace.notification], to: end, reverse: true, snapshot: database.snapshot()) { _, v throws(OrderbaseError) in
+            let n = try NotificationRecord.decode(Array(v))
+            if let template, n.templateID != template { return true }
+            if let order, n.orderID != order { return true }
+            if let status, n.status != status { return true }
+            if page.count == limit { hasMore = true; return false }
+            page.append(Array(v))
+            return true
+        }
+        return Self.listResponse(page, hasMore: hasMore)
+    }
+
+    public func getNotification(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        guard let b = try get(Keyspace.notificationKey(id)) else { throw OrderbaseError(.notFound, "no notification \(id)", field: "id") }
+        return b
+    }
+
+    /// `{"template_id", "order_id", "to"?}` → `{"data": [notifications]}`:
+    /// the template rendered against the order as it is now, queued at once,
+    /// to its recipients or to the addresses in `to` (its condition is not
+    /// consulted: a person asked).
+    public func sendNotification(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let templateID = try f.string("template_id", maxBytes: 64, required: true)!
+        let orderID = try f.string("order_id", maxBytes: 64, required: true)!
+        var to: [String]?
+        if let list = try f.array("to", maxCount: 20) {
+            to = []
+            for (n, v) in list.enumerated() {
+                guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= 320 else {
+                    throw OrderbaseError.invalid("to[\(n)] must be an address (1 to 320 bytes)", field: "to[\(n)]")
+                }
+                to!.append(s)
+            }
+            if to!.isEmpty { throw OrderbaseError.invalid("to must name at least one address (or be left out)", field: "to") }
+        }
+        try f.finish()
+        let order = try JSON.parse(try loadRecord(orderID, snapshot: nil))
+        defer { CommitSignal.interrupt() }
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            let t = try loadTemplate(templateID, &wc, field: "template_id")
+            let channel = try loadChannel(t.channelID, &wc, field: "template_id")
+            if let to {
+                for (n, a) in to.enumerated() {
+                    if let why = RecipientAddress.problem(a, channelType: channel.type) { throw OrderbaseError.invalid("to[\(n)]: \(why)", field: "to[\(n)]") }
+                }
+            }
+            let records = try makeNotifications(t, order: order, event: Self.manualEvent(type: "manual", ctx, at: wc.now), sequence: nil, to: to, &wc)
+            return Self.listResponse(records.map(\.json), hasMore: false)
+        }
+    }
+
+    /// `{"id"}` → a pending notification is moved to now; a failed one gets a
+    /// new notification with the same content and recipient (a fresh
+    /// schedule), which is the answer; the failed one keeps its log.
+    public func retryNotification(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxBytes: 64, required: true)!
+        try f.finish()
+        defer { CommitSignal.interrupt() }
+        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            guard let b = try wc.read(Keyspace.notificationKey(id)) else { throw OrderbaseError(.notFound, "no notification \(id)", field: "id") }
+            var n = try NotificationRecord.decode(b)
+            guard n.status == "pending" || n.status == "failed" else {
+                throw OrderbaseError(.invalidState, "notification \(id) is \(n.status); notifications.send sends the template again", field: "id")
+            }
+            guard n.recipient != nil, n.channelType != "unknown", n.note.map({ !$0.hasPrefix("condition:") }) ?? true else {
+                throw OrderbaseError(.invalidState, "notification \(id) has nothing to send (\(n.note ?? "no recipient"))", field: "id")
+            }
+            guard try wc.read(Keyspace.templateKey(n.templateID)) != nil else {
+                throw OrderbaseError(.invalidState, "notification \(id)'s template \(n.templateID) was deleted", field: "id")
+            }
+            if n.status == "pending" {
+                if let due = n.nextAttemptAt { wc.deleteUnread(Keyspace.notificationDueKey(due, id)) }
+            } else {
+                n.id = ids.make("ntf_", at: wc.now)
+                n.attempts = []
+                n.createdAt = wc.now
+                n.sentAt = nil
+            }
+            n.status = "pending"
+            n.note = nil
+            n.nextAttemptAt = wc.now
+            n.updatedAt = wc.now
+            wc.putUnread(Keyspace.notificationDueKey(wc.now, n.id), [])
+            wc.put(Keyspace.notificationKey(n.id), n.json)
+            return n.json
+        }
+    }
+}
