@@ -51,7 +51,11 @@ public final class CurlTransport: HTTPTransport, MailTransport, @unchecked Senda
         return m.message.withUnsafeBytes { b in
             perform(url: m.url, protocols: "smtp,smtps", connectTimeout: m.connectTimeoutMilliseconds, timeout: m.timeoutMilliseconds,
                     policy: m.addressPolicy) { h in
-                var rc = ob_curl_set_string(h, CURLOPT_MAIL_FROM, "<\(m.from)>")
+                // A connection per message: a cached one may belong to another
+                // channel (other credentials) or predate STARTTLS being required.
+                var rc = ob_curl_set_long(h, CURLOPT_FRESH_CONNECT, 1)
+                if rc == CURLE_OK { rc = ob_curl_set_long(h, CURLOPT_FORBID_REUSE, 1) }
+                if rc == CURLE_OK { rc = ob_curl_set_string(h, CURLOPT_MAIL_FROM, "<\(m.from)>") }
                 if rc == CURLE_OK { rc = ob_curl_set_slist(h, CURLOPT_MAIL_RCPT, recipients) }
                 if rc == CURLE_OK, m.requireTLS { rc = ob_curl_set_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
                 if rc == CURLE_OK, let u = m.username { rc = ob_curl_set_string(h, CURLOPT_USERNAME, u) }

@@ -171,6 +171,57 @@ static void test_subscriptions(const char *root) {
     orderbase_tenant_close(t);
 }
 
+/* What the notification handler saw (its user_data). */
+struct sent {
+    int calls, refuse, freed;
+    char tenant[32], text[64], address[64];
+};
+
+static int on_notification(const char *tenant_id, const char *json, size_t len, void *user_data) {
+    struct sent *s = user_data;
+    s->calls++;
+    snprintf(s->tenant, sizeof s->tenant, "%s", tenant_id);
+    json_str(json, "text", s->text, sizeof s->text);
+    json_str(json, "address", s->address, sizeof s->address);
+    CHECK(strlen(json) == len, "notification length matches the NUL-terminated JSON");
+    return s->refuse;
+}
+
+static void on_sent_free(void *user_data) { ((struct sent *)user_data)->freed++; }
+
+/* The callback channel: a template rendered and handed to the host's handler. */
+static void test_notification_handler(const char *root) {
+    orderbase_engine *engine = NULL;
+    orderbase_tenant *t = NULL;
+    char *resp = NULL, channel[64], req[512];
+    struct sent sent = {0, 1, 0, "", "", ""}, other = {0};
+    CHECK(orderbase_engine_open(&engine, root, "{\"background\":false}") == 0, "notify: engine_open");
+    CHECK(orderbase_tenant_create(engine, "notify", "{\"name\":\"Caf\xc3\xa9\"}") == 0 && orderbase_tenant_open(&t, engine, "notify") == 0, "notify: tenant");
+    expect_code(orderbase_engine_set_notification_handler(NULL, on_notification, &sent, on_sent_free), ORDERBASE_EMISUSE, "handler on NULL engine", NULL);
+    CHECK(call(t, "notification_channels.create", "{\"name\":\"host\",\"type\":\"callback\"}", &resp) == 0, "notify: channel");
+    json_str(resp, "id", channel, sizeof channel);
+    orderbase_free(resp);
+    snprintf(req, sizeof req, "{\"name\":\"new\",\"channel_id\":\"%s\",\"event_types\":[\"order.created\"],"
+             "\"text\":\"{{shop.name}} {{order.number}} {{order.total_formatted}}\",\"recipients\":[{\"type\":\"staff\",\"address\":\"#sales\"}]}", channel);
+    CHECK(call(t, "notification_templates.create", req, &resp) == 0, "notify: template");
+    orderbase_free(resp);
+    snprintf(req, sizeof req, "{\"name\":\"bad\",\"channel_id\":\"%s\",\"text\":\"{{order.numbr}}\",\"recipients\":[{\"type\":\"customer\"}]}", channel);
+    EXPECT(call(t, "notification_templates.create", req, &resp), ORDERBASE_EINVALID, "unknown template variable");
+    CHECK(strstr(orderbase_error_last()->message, "did you mean order.number?") != NULL, "the error names the variable: %s", orderbase_error_last()->message);
+    expect_code(orderbase_engine_set_notification_handler(engine, on_notification, &other, on_sent_free), ORDERBASE_OK, "set a handler", NULL);
+    expect_code(orderbase_engine_set_notification_handler(engine, on_notification, &sent, on_sent_free), ORDERBASE_OK, "replace it", NULL);
+    CHECK(other.freed == 1 && other.calls == 0, "the replaced handler's user data is freed once");
+    CHECK(call(t, "orders.create", ORDER, &resp) == 0, "notify: order");
+    orderbase_free(resp);
+    CHECK(orderbase_engine_pump(engine, 1000) == 1 && sent.calls == 1, "the handler is called");
+    CHECK(orderbase_engine_pump(engine, 100) == 0 && sent.calls == 1, "refused: not asked again before its retry time");
+    CHECK(strcmp(sent.tenant, "notify") == 0 && strcmp(sent.text, "Caf\xc3\xa9 #1001 15.30") == 0 && strcmp(sent.address, "#sales") == 0,
+          "rendered: %s / %s / %s", sent.tenant, sent.text, sent.address);
+    orderbase_tenant_close(t);
+    orderbase_engine_close(engine);
+    CHECK(sent.freed == 1 && other.freed == 1, "engine close frees the handler's user data");
+}
+
 static void test_two_processes(const char *root) {
     int ready[2], release[2];
     if (pipe(ready) != 0 || pipe(release) != 0) { perror("pipe"); exit(2); }
@@ -415,6 +466,7 @@ int main(void) {
     orderbase_engine_close(engine);
 
     test_subscriptions(root);
+    test_notification_handler(root);
 
     /* The error slot is per thread and resets on success. */
     CHECK(orderbase_error_last()->code == ORDERBASE_ENOTFOUND || orderbase_error_last()->code == ORDERBASE_OK, "slot after close");

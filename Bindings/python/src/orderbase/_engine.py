@@ -145,7 +145,7 @@ class Engine(_Handle):
         exception counts as False and is reported (sys.unraisablehook,
         `notification_errors`). `on_notification(None)` removes it."""
         if callback is None:
-            _check(_native.lib.orderbase_engine_set_notification_handler(self._get(), _native.NOTIFICATION_CALLBACK(), None, None))
+            _check(_native.lib.orderbase_engine_set_notification_handler(self._get(), _native.NOTIFICATION_CALLBACK(), None, _native.USER_DATA_FREE()))
             return
 
         def send(tenant: bytes, ptr: int, length: int) -> int:

@@ -112,8 +112,37 @@ module Orderbase
       finish(Native.orderbase_engine_call(handle, method.to_s, encode(request), out), out)
     end
 
-    # Delivers waiting events to subscriptions on this thread (engines opened
-    # with background: false); returns how many were delivered.
+    # Sends the notifications of "callback" channels (docs/notifications.md):
+    # the block gets the tenant id and the rendered notification on the
+    # delivery thread (or in pump). Returning false means "try again later"
+    # (the retry schedule applies); anything else means sent. An exception
+    # counts as false, is kept in +notification_errors+ and printed with +warn+.
+    # Without a block, removes the handler.
+    def on_notification(&block)
+      @notification_errors ||= []
+      unless block
+        check(Native.orderbase_engine_set_notification_handler(handle, nil, nil, nil))
+        @notification_callback = nil
+        return
+      end
+      # Kept in an instance variable: the library calls it until replaced or closed.
+      @notification_callback = proc do |tenant, ptr, len, _user_data|
+        begin
+          block.call(tenant, JSON.parse(ptr.read_bytes(len), symbolize_names: true)) == false ? 1 : 0
+        rescue Exception => e # rubocop:disable Lint/RescueException -- reported, then "retry later"
+          @notification_errors << e
+          warn "orderbase: notification handler: #{e.class}: #{e.message}"
+          1
+        end
+      end
+      check(Native.orderbase_engine_set_notification_handler(handle, @notification_callback, nil, nil))
+    end
+
+    def notification_errors = (@notification_errors ||= [])
+
+    # Delivers waiting events to subscriptions and makes due webhook and
+    # notification attempts on this thread (engines opened with
+    # background: false); returns how many were delivered or attempted.
     def pump(max_ms = 1000)
       rc = Native.orderbase_engine_pump(handle, max_ms.to_i)
       check(rc) if rc.negative?

@@ -66,6 +66,10 @@ module Orderbase
     attach_function :orderbase_subscribe, [:pointer, :pointer, :string, :string, :event_callback, :pointer, :user_data_free], :int,
                     blocking: true
     attach_function :orderbase_unsubscribe, [:pointer], :int, blocking: true
+    # The callback channel of notifications (docs/notifications.md).
+    callback :notification_callback, [:string, :pointer, :size_t, :pointer], :int
+    attach_function :orderbase_engine_set_notification_handler, [:pointer, :notification_callback, :pointer, :user_data_free], :int,
+                    blocking: true
     attach_function :orderbase_engine_pump, [:pointer, :int], :int, blocking: true
 
     # orderbase_error: int code; const char *category, *message, *json.
