@@ -17,6 +17,7 @@ import pathlib
 import re
 import socket
 import subprocess
+import sys
 
 import pytest
 
@@ -24,7 +25,7 @@ from conftest import CLI
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LIB_DIR = os.environ.get("ORDERBASE_LIB_DIR", str(ROOT / "build" / "lib"))
-PAGES = ["docs/workflows.md"]
+PAGES = ["docs/workflows.md", "docs/notifications.md"]
 
 
 def blocks(page):
@@ -36,7 +37,7 @@ def blocks(page):
 
 
 def normalized(s):
-    s = re.sub(r"\b(ord|apr|key|evt|li|hold)_[0-9A-Z]{26}\b", r"\1_…", s)
+    s = re.sub(r"\b(ord|apr|key|evt|li|hold|ntf|ntt|nch)_[0-9A-Z]{26}\b", r"\1_…", s)
     return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "…", s)
 
 
@@ -74,7 +75,8 @@ def test_rest_walkthrough(page, tmp_path):
     (bin_dir / "orderbase").symlink_to(CLI)
     # The harness stops whatever the session left running, even when it fails.
     script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + "".join(b for k, n, b in found if k == "sh")
-    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    # python3 is the suite's own (its venv has aiosmtpd, which docs/notifications.md runs).
+    env = dict(os.environ, PATH=f"{bin_dir}:{pathlib.Path(sys.executable).parent}:{os.environ['PATH']}")
     env.pop("ORDERBASE_DATA", None)
     run = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     log = tmp_path / "serve.log"
