@@ -1,4 +1,4 @@
-"""webhook_bench — how fast events leave as webhooks, against a loopback receiver.
+"""webhook_bench — how fast events leave as webhooks and notifications.
 
 Creates orders in one tenant with one webhook endpoint and measures, in the
 same run:
@@ -10,6 +10,18 @@ same run:
 - the baseline: the same bodies POSTed by a bare Python http.client loop
   (one keep-alive connection) to the same receiver — what the receiver and
   loopback allow at best from one sender.
+
+Then notifications, pumped on one thread (`background=False`) over the same
+number of already-committed orders, each pass timed from the first pump to
+the last message:
+
+- the baseline: a host subscription with a no-op Python callback (reading
+  the event log and calling into Python, nothing else);
+- a callback-channel template (subject and a text part looping over the line
+  items) to the same kind of no-op Python handler: fan-out, rendering, the
+  log, the call and the outcome;
+- an SMS template to a loopback gateway through libcurl, next to the bare
+  http.client loop posting the same number of form bodies.
 
     make lib && ORDERBASE_LIBRARY=build/lib/liborderbase.so build/venv/bin/python Benchmarks/webhook_bench.py [--orders 2000]
 """
@@ -123,6 +135,65 @@ def main():
     print(f"| Orderbase, paced 50/s (commit → receipt) | — | {statistics.median(paced):.2f} ms | {percentile(paced, 0.99):.2f} ms |")
     print(f"| bare http.client loop (request → response) | {base_rate:,.0f} | {statistics.median(per):.2f} ms | {percentile(per, 0.99):.2f} ms |")
     print(f"\nratio: {rate / base_rate:.2f}× the bare loop's rate; orders were created at {args.orders / (created - start):,.0f}/s")
+    notifications(args.orders, line)
+
+
+def notifications(n, line):
+    """Messages per second out of the notification pass, against a bare subscription and a bare HTTP loop."""
+    gateway = Receiver()
+    lines = [line, dict(line, sku="71053", title="White metal lantern", unit_price=339),
+             dict(line, sku="84406B", title="Cream cupid hearts coat hanger", unit_price=275)]
+    customer = {"name": "Zoë", "email": "zoe@example.com", "phone": "+447700900123"}
+    text = "Hello {{customer.name}},\n{{#order.line_items}}\n{{quantity}} x {{title}} {{unit_price_formatted}}\n{{/order.line_items}}\nTotal {{order.total_formatted}} {{order.currency}}"
+    results = {}
+    with tempfile.TemporaryDirectory() as d:
+        with orderbase.Engine(os.path.join(d, "root"), durability="relaxed", background=False, webhook_allow_http=True,
+                              webhook_allowed_addresses=["127.0.0.1"]) as engine:
+            seen = [0]
+
+            def count(*_):
+                seen[0] += 1
+
+            engine.on_notification(count)
+
+            def run(name, setup):
+                engine.tenants.create(name, settings={"name": "Shop", "default_currency": "GBP"})
+                with engine.tenant(name) as t:
+                    keep = setup(t)
+                    for _ in range(n):
+                        t.orders.create(customer=customer, line_items=lines)
+                    seen[0] = 0
+                    start = time.time()
+                    while time.time() - start < 600:
+                        engine.pump(1000)
+                        if (gateway.count() if name == "sms" else seen[0]) >= n:
+                            break
+                    results[name] = n / (time.time() - start)
+                    del keep
+
+            run("subscription", lambda t: t.subscribe("bench", count, event_types=["order.created"]))
+            run("callback", lambda t: t.notification_templates.create(
+                "c", t.notification_channels.create("c", "callback")["id"], event_types=["order.created"],
+                subject="Order {{order.number}}", text=text, recipients=[{"type": "customer"}]))
+            run("sms", lambda t: t.notification_templates.create(
+                "s", t.notification_channels.create("s", "sms", sms={"url": f"http://127.0.0.1:{gateway.port}/sms", "from": "Shop"})["id"],
+                event_types=["order.created"], body="Order {{order.number}}: {{order.total_formatted}} {{order.currency}}",
+                recipients=[{"type": "customer"}]))
+    base = Receiver()
+    conn = http.client.HTTPConnection("127.0.0.1", base.port)
+    body = b"To=%2B447700900123&From=Shop&Body=Order+%231001%3A+52.07+GBP"
+    b0 = time.time()
+    for i in range(n):
+        conn.request("POST", "/sms", body=body, headers={"Content-Type": "application/x-www-form-urlencoded", "webhook-id": str(i)})
+        conn.getresponse().read()
+    base_rate = n / (time.time() - b0)
+    print(f"\nnotifications: {n} orders (3 lines each) per case, pumped on one thread\n")
+    print("| | messages/s | ratio |")
+    print("|---|---:|---:|")
+    print(f"| host subscription, no-op Python callback (baseline) | {results['subscription']:,.0f} | 1.00× |")
+    print(f"| callback channel: fan-out, render, log, no-op Python handler | {results['callback']:,.0f} | {results['callback'] / results['subscription']:.2f}× |")
+    print(f"| SMS to a loopback gateway (libcurl) | {results['sms']:,.0f} | {results['sms'] / base_rate:.2f}× the bare loop |")
+    print(f"| bare http.client loop, same form body | {base_rate:,.0f} | |")
 
 
 if __name__ == "__main__":

@@ -62,17 +62,18 @@ extension TenantCore {
         }
     }
 
-    /// Up to `limit` events after `sequence`, oldest first: (sequence, type, event JSON).
-    func events(after sequence: UInt64, limit: Int) throws(OrderbaseError) -> [(UInt64, String, [UInt8])] {
-        var out: [(UInt64, String, [UInt8])] = []
+    /// Up to `limit` events after `sequence`, oldest first: (sequence, type,
+    /// the event's bytes, the event parsed once for every consumer's use).
+    func events(after sequence: UInt64, limit: Int) throws(OrderbaseError) -> [(UInt64, String, [UInt8], JSON)] {
+        var out: [(UInt64, String, [UInt8], JSON)] = []
         try scan(from: Keyspace.eventKey(sequence + 1), to: [Keyspace.event + 1]) { k, v throws(OrderbaseError) in
             var r = KeyReader(Array(k))
             guard let seq = r.uint64() else { throw OrderbaseError(.corruption, "bad event key") }
             let bytes = Array(v)
-            guard let type = try? JSON.parse(bytes)["type"]?.stringValue else {
+            guard let event = try? JSON.parse(bytes), let type = event["type"]?.stringValue else {
                 throw OrderbaseError(.corruption, "event \(seq) does not decode")
             }
-            out.append((seq, type, bytes))
+            out.append((seq, type, bytes, event))
             return out.count < limit
         }
         return out

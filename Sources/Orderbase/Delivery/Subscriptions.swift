@@ -56,7 +56,7 @@ public final class Subscription: @unchecked Sendable {
                 if (try? core.saveCursor(cursorName, position)) != nil { cursor = position }
             }
         }
-        for (seq, type, bytes) in try core.events(after: cursor, limit: limit) {
+        for (seq, type, bytes, _) in try core.events(after: cursor, limit: limit) {
             guard active else { break }
             if let types, !TenantCore.typeMatches(type, types) { position = seq; continue }
             Subscription.current.value = self

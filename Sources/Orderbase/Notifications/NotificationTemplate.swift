@@ -253,12 +253,16 @@ enum NotificationData {
         return (negative ? "-" : "") + padded[..<cut] + "." + padded[cut...]
     }
 
-    /// The render data for one event (or a manual send) and one recipient.
-    static func context(order: JSON, event: JSON, shop: TenantSettings, recipient: (type: String, address: String)) -> JSON {
+    /// The render data for one event (or a manual send), without `recipient`
+    /// (`with(recipient:)` adds it per message).
+    static func context(order: JSON, event: JSON, shop: TenantSettings) -> JSONObject {
         let currency = order["currency"]?.stringValue ?? shop.defaultCurrency
         let o = order == .null ? JSON.null : augment(order, currency: currency)
-        var data: JSONObject = ["order": o, "customer": order["customer"] ?? .null,
-                                "shop": (try? JSON.parse(shop.json)) ?? .null, "event": event]
+        return ["order": o, "customer": order["customer"] ?? .null, "shop": (try? JSON.parse(shop.json)) ?? .null, "event": event]
+    }
+
+    static func with(_ context: JSONObject, recipient: (type: String, address: String)) -> JSON {
+        var data = context
         data["recipient"] = .object(["type": .string(recipient.type), "address": .string(recipient.address)])
         return .object(data)
     }

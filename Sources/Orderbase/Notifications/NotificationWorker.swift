@@ -44,7 +44,8 @@ extension TenantCore {
             return due.count < limit
         }
         var sent = 0
-        for id in due where try attemptNotification(id, config: config) { sent += 1 }
+        var channels: [String: NotificationChannel?] = [:]  // decoded once per pass
+        for id in due where try attemptNotification(id, config: config, channels: &channels) { sent += 1 }
         return sent
     }
 
@@ -68,9 +69,9 @@ extension TenantCore {
             let events = try events(after: cursor, limit: 100)
             guard let last = events.last?.0 else { return }
             try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
-                for (seq, type, bytes) in events {
+                for (seq, type, _, event) in events {
                     let matching = live.filter { seq > $0.fromSequence && $0.matches(type) }
-                    guard !matching.isEmpty, let event = try? JSON.parse(bytes) else { continue }
+                    guard !matching.isEmpty else { continue }
                     for t in matching {
                         try makeNotifications(t, order: event["order"] ?? .null, event: NotificationData.event(from: event), sequence: seq,
                                               to: nil, &wc)
@@ -157,7 +158,7 @@ extension TenantCore {
         }
         var seen = Set<String>()
         var out: [NotificationRecord] = []
-        let shop = settings
+        var context: JSONObject?  // built once, for the first recipient with an address
         for (type, address, missing) in targets {
             if let address { guard seen.insert(address).inserted else { continue } }
             var r = record(channel.type, type, address)
@@ -165,7 +166,8 @@ extension TenantCore {
                 r.status = "skipped"
                 r.note = problem
             } else if let address {
-                let data = NotificationData.context(order: order, event: event, shop: shop, recipient: (type, address))
+                if context == nil { context = NotificationData.context(order: order, event: event, shop: settings) }
+                let data = NotificationData.with(context!, recipient: (type, address))
                 r.subject = t.subject?.render(data, escape: .none)
                 r.text = t.text?.render(data, escape: .none)
                 r.html = t.html?.render(data, escape: .html)
@@ -183,16 +185,20 @@ extension TenantCore {
 
     /// Sends one due notification and records the outcome; false when it was
     /// not sent (no longer due, or its channel cannot send now).
-    private func attemptNotification(_ id: String, config: OutboundConfig) throws(OrderbaseError) -> Bool {
+    private func attemptNotification(_ id: String, config: OutboundConfig,
+                                     channels: inout [String: NotificationChannel?]) throws(OrderbaseError) -> Bool {
         guard let bytes = try store({ () throws(StoreError) in try database.get(Keyspace.notificationKey(id)) }) else { return false }
         let n = try NotificationRecord.decode(bytes)
         guard n.status == "pending", let due = n.nextAttemptAt, let to = n.recipient else { return false }
-        guard let cb = try store({ () throws(StoreError) in try database.get(Keyspace.channelKey(n.channelID)) }) else {
-            try recordNotification(n, due: due, outcome: .init(at: clock.nowMilliseconds(), statusCode: nil, latencyMilliseconds: 0,
-                                                               error: "channel \(n.channelID) was deleted", response: nil), permanent: true)
+        if channels[n.channelID] == nil {
+            let cb = try store { () throws(StoreError) in try database.get(Keyspace.channelKey(n.channelID)) }
+            channels[n.channelID] = .some(try cb.map { (b) throws(OrderbaseError) in try NotificationChannel.decode(b) })
+        }
+        guard let channel = channels[n.channelID] ?? nil else {
+            try recordNotification(n, bytes, due: due, outcome: .init(at: clock.nowMilliseconds(), statusCode: nil, latencyMilliseconds: 0,
+                                                                      error: "channel \(n.channelID) was deleted", response: nil), permanent: true)
             return false
         }
-        let channel = try NotificationChannel.decode(cb)
         let now = clock.nowMilliseconds()
         var waiting: String?
         var response: OutboundResponse?
@@ -201,6 +207,7 @@ extension TenantCore {
         case "email":
             guard let e = channel.email, let mail = config.mail else { waiting = "this engine has no mail transport"; break }
             guard channel.enabled else { waiting = "the channel is disabled"; break }
+            guard e.security != "none" || config.allowHTTP else { waiting = "plain SMTP needs the engine option webhook_allow_http"; break }
             let message = MIMEMessage.build(from: e.from, fromName: e.fromName, to: to, replyTo: e.replyTo, subject: n.subject ?? "",
                                             text: n.text ?? "", html: n.html, messageID: n.id, date: now)
             let r = mail.send(OutboundMail(url: e.url, requireTLS: e.security == "starttls", username: e.username, password: e.password,
@@ -212,6 +219,7 @@ extension TenantCore {
         case "sms":
             guard let s = channel.sms, let transport = config.transport else { waiting = "this engine has no HTTP transport"; break }
             guard channel.enabled else { waiting = "the channel is disabled"; break }
+            do { try WebhookURL.check(s.url, allowHTTP: config.allowHTTP, field: "sms.url") } catch { waiting = error.message; break }
             let data = JSON.object(["to": .string(to), "from": .string(s.from ?? ""), "body": .string(n.body ?? ""),
                                     "notification_id": .string(n.id), "order_id": .string(n.orderID ?? "")])
             var headers = [("Content-Type", s.mediaType)]
@@ -233,8 +241,8 @@ extension TenantCore {
         }
         if let waiting {
             try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
-                guard let b = try wc.read(Keyspace.notificationKey(n.id)), var cur = Optional(try NotificationRecord.decode(b)),
-                      cur.status == "pending", cur.nextAttemptAt == due else { return }
+                guard try wc.read(Keyspace.notificationKey(n.id)) == bytes else { return }  // someone else moved it
+                var cur = n
                 wc.deleteUnread(Keyspace.notificationDueKey(due, n.id))
                 cur.nextAttemptAt = wc.now + Self.notificationParkMilliseconds
                 cur.note = "waiting: \(waiting)"
@@ -249,17 +257,18 @@ extension TenantCore {
         let outcome = WebhookDelivery.Attempt(at: now, statusCode: r.status, latencyMilliseconds: r.latencyMilliseconds,
                                               error: r.error ?? (failed ? "status \(r.status ?? 0)" : nil),
                                               response: r.bodyPrefix.isEmpty ? nil : r.bodyPrefix)
-        try recordNotification(n, due: due, outcome: outcome, permanent: failed && permanent, retryAfter: r.retryAfterSeconds)
+        try recordNotification(n, bytes, due: due, outcome: outcome, permanent: failed && permanent, retryAfter: r.retryAfterSeconds)
         return true
     }
 
-    private func recordNotification(_ n: NotificationRecord, due: Int64, outcome: WebhookDelivery.Attempt, permanent: Bool,
+    /// Writes an attempt's outcome onto `n` (read as `bytes`), unless the
+    /// record changed meanwhile (a retry or a template deletion moved it).
+    private func recordNotification(_ n: NotificationRecord, _ bytes: [UInt8], due: Int64, outcome: WebhookDelivery.Attempt, permanent: Bool,
                                     retryAfter: Int64? = nil) throws(OrderbaseError) {
         let succeeded = outcome.error == nil
         try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
-            guard let b = try wc.read(Keyspace.notificationKey(n.id)) else { return }
-            var cur = try NotificationRecord.decode(b)
-            guard cur.status == "pending", cur.nextAttemptAt == due else { return }  // someone else moved it
+            guard try wc.read(Keyspace.notificationKey(n.id)) == bytes else { return }  // someone else moved it
+            var cur = n
             wc.deleteUnread(Keyspace.notificationDueKey(due, n.id))
             cur.attempts.append(outcome)
             cur.updatedAt = wc.now

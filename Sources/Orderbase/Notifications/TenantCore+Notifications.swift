@@ -6,12 +6,6 @@ extension TenantCore {
     static let maxChannels = 100
     static let maxTemplates = 200
 
-    private func count(_ prefix: UInt8, upTo limit: Int) throws(OrderbaseError) -> Int {
-        var n = 0
-        try scan(from: [prefix], to: [prefix + 1]) { _, _ in n += 1; return n < limit }
-        return n
-    }
-
     private func loadChannel(_ id: String, _ wc: inout WriteContext, field: String = "id") throws(OrderbaseError) -> NotificationChannel {
         guard let b = try wc.read(Keyspace.channelKey(id)) else { throw OrderbaseError(.notFound, "no notification channel \(id)", field: field) }
         return try NotificationChannel.decode(b)

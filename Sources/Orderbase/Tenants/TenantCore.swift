@@ -175,8 +175,9 @@ public final class TenantCore: @unchecked Sendable {
         get { outboundConfigLock.withLock { _outboundConfig } }
         set { outboundConfigLock.withLock { _outboundConfig = newValue } }
     }
-    /// One webhook and notification pass at a time per tenant (engines sharing it take turns).
+    /// One webhook pass and one notification pass at a time per tenant (engines sharing it take turns).
     let webhookPass = Mutex()
+    let notificationPass = Mutex()
     /// Whether the tenant has webhook endpoints or notification templates
     /// (nil: not looked yet), so the delivery thread's wake-up after each
     /// commit costs nothing without them. `outboundEpoch` counts durable
@@ -275,6 +276,13 @@ public final class TenantCore: @unchecked Sendable {
     }
 
     /// `Database.scan` with its errors as `OrderbaseError`s.
+    /// How many keys have this one-byte prefix, counting no further than `limit`.
+    func count(_ prefix: UInt8, upTo limit: Int) throws(OrderbaseError) -> Int {
+        var n = 0
+        try scan(from: [prefix], to: [prefix + 1]) { _, _ in n += 1; return n < limit }
+        return n
+    }
+
     func scan(from start: [UInt8], to end: [UInt8]?, reverse: Bool = false, snapshot: Snapshot? = nil,
               _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(OrderbaseError) -> Bool) throws(OrderbaseError) {
         do {

@@ -38,9 +38,7 @@ extension TenantCore {
             CommitSignal.interrupt()
         }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            var count = 0
-            try scan(from: [Keyspace.webhookEndpoint], to: [Keyspace.webhookEndpoint + 1]) { _, _ in count += 1; return count < 100 }
-            guard count < 100 else { throw OrderbaseError(.limitExceeded, "a tenant has at most 100 webhook endpoints") }
+            guard try count(Keyspace.webhookEndpoint, upTo: 100) < 100 else { throw OrderbaseError(.limitExceeded, "a tenant has at most 100 webhook endpoints") }
             var e = WebhookEndpoint(id: ids.make("whe_", at: wc.now), url: url)
             e.description = description
             e.eventTypes = types
@@ -198,10 +196,9 @@ extension TenantCore {
             try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) in
                 let e = try loadEndpoint(id, &wc)
                 var heads = Set<String>()
-                for (seq, type, bytes) in batch where e.matches(type) {
-                    let event = try? JSON.parse(bytes)
-                    try enqueue(endpoint: e.id, sequence: seq, type: type, orderID: event?["order_id"]?.stringValue,
-                                messageID: event?["id"]?.stringValue ?? "evt_\(seq)", heads: &heads, &wc)
+                for (seq, type, _, event) in batch where e.matches(type) {
+                    try enqueue(endpoint: e.id, sequence: seq, type: type, orderID: event["order_id"]?.stringValue,
+                                messageID: event["id"]?.stringValue ?? "evt_\(seq)", heads: &heads, &wc)
                     queued += 1
                 }
             }

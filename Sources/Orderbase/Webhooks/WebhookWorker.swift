@@ -39,28 +39,38 @@ extension TenantCore {
     }
 
     /// One pass of everything that leaves the tenant (webhooks, then
-    /// notifications): fan out, then attempt what is due. Returns attempts made.
+    /// notifications): fan out, then attempt what is due. Returns attempts
+    /// made. Each kind has its own per-tenant pass lock, so a notification
+    /// callback may call webhook methods (and the reverse cannot happen).
     func deliverOutbound(limit: Int = 50) throws(OrderbaseError) -> Int {
         let seen = outboundSeen
         if seen.present == false { return 0 }
-        return try webhookPass.withLock { () throws(OrderbaseError) -> Int in
-            let endpoints = try endpoints()
-            let templates = try notificationTemplates()
-            guard !endpoints.isEmpty || !templates.isEmpty else {
-                noOutbound(asOf: seen.epoch)
-                return 0
-            }
-            let config = outboundConfig
-            var sent = 0
-            if !endpoints.isEmpty {
-                try fanOut(endpoints)
-                if let transport = config.transport {
-                    for id in try dueDeliveries(limit: limit) where try attempt(id, config: config, transport: transport) { sent += 1 }
-                }
-            }
-            if !templates.isEmpty { sent += try deliverNotifications(templates, config: config, limit: limit) }
-            return sent
+        let hasEndpoints = try count(Keyspace.webhookEndpoint, upTo: 1) > 0
+        let templates = try notificationTemplates()
+        guard hasEndpoints || !templates.isEmpty else {
+            noOutbound(asOf: seen.epoch)
+            return 0
         }
+        let config = outboundConfig
+        var sent = 0
+        if hasEndpoints {
+            sent += try webhookPass.withLock { () throws(OrderbaseError) -> Int in
+                // Read under the lock: webhooks.delete changes them under it.
+                let endpoints = try endpoints()
+                guard !endpoints.isEmpty else { return 0 }
+                try fanOut(endpoints)
+                guard let transport = config.transport else { return 0 }
+                var n = 0
+                for id in try dueDeliveries(limit: limit) where try attempt(id, config: config, transport: transport) { n += 1 }
+                return n
+            }
+        }
+        if !templates.isEmpty {
+            sent += try notificationPass.withLock { () throws(OrderbaseError) -> Int in
+                try deliverNotifications(templates, config: config, limit: limit)
+            }
+        }
+        return sent
     }
 
     /// Makes deliveries for new events, advancing the cursor in the same batch.
@@ -72,10 +82,9 @@ extension TenantCore {
             guard let last = events.last?.0 else { return }
             try write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
                 var heads = Set<String>()  // (endpoint, order) queues given a head in this batch
-                for (seq, type, bytes) in events {
-                    let event = try? JSON.parse(bytes)
-                    let orderID = event?["order_id"]?.stringValue
-                    let eventID = event?["id"]?.stringValue ?? "evt_\(seq)"
+                for (seq, type, _, event) in events {
+                    let orderID = event["order_id"]?.stringValue
+                    let eventID = event["id"]?.stringValue ?? "evt_\(seq)"
                     for e in endpoints where e.enabled && seq > e.fromSequence && e.matches(type) {
                         try enqueue(endpoint: e.id, sequence: seq, type: type, orderID: orderID, messageID: eventID, heads: &heads, &wc)
                     }
