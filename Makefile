@@ -25,8 +25,9 @@ DATA := data
 # tzdata: the IANA zone files behind the tenant time zone (calendar parts in expressions).
 APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config tzdata
 # Only for make test: valgrind for the memcheck run, Ruby with ffi and minitest for the gem,
-# curl and jq for the documentation's REST walkthroughs (Tests/rest/test_docs.py runs them).
-TEST_APT_PACKAGES := valgrind ruby ruby-ffi ruby-minitest curl jq
+# curl and jq for the documentation's REST walkthroughs (Tests/rest/test_docs.py runs them), openssl for
+# the certificates of the notification TLS tests.
+TEST_APT_PACKAGES := valgrind ruby ruby-ffi ruby-minitest curl jq openssl
 LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
 
 .PHONY: all deps test-deps apt-install lib cli serve run test test-swift test-c test-python test-wheel test-ruby test-rest python-wheel bench bench-rest bench-webhooks clean

@@ -101,7 +101,7 @@ typedef struct orderbase_error {
  *   "max_open_tenants":  idle tenant databases kept open (default 64, 1..4096)
  *   "background":        deliver events on an engine-owned thread (default true);
  *                        false = no threads: the host drives delivery with
- *                        orderbase_engine_pump() (subscriptions, webhooks).
+ *                        orderbase_engine_pump() (subscriptions, webhooks, notifications).
  *   "max_request_bytes": largest request JSON accepted (default 1048576)
  *   "max_line_items":    line items per order (default 500, 1..10000)
  *   "max_metadata_bytes":serialized size of one metadata object (default 16384)
@@ -111,6 +111,10 @@ typedef struct orderbase_error {
  *                        public internet (default []: loopback, private, link-local
  *                        and metadata addresses are refused; docs/webhooks.md)
  *   "webhook_connect_timeout_ms": default 5000; "webhook_timeout_ms": default 15000
+ *                        (the webhook_* options govern every outbound connection:
+ *                        webhooks, SMS gateways and SMTP; docs/notifications.md)
+ *   "tls_ca_file":       a readable PEM file of the certificate authorities outbound
+ *                        TLS trusts instead of the system's (a private CA)
  *   Unknown keys are rejected.
  * @return ORDERBASE_OK, ORDERBASE_EINVALID (bad options or UTF-8),
  *         ORDERBASE_EIO (directory not creatable), ORDERBASE_EMISUSE (out NULL).

@@ -1,4 +1,7 @@
 import OrderbaseStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Engine options (`orderbase_engine_open`'s options JSON). Every limit is a
 /// named option with a documented default (docs/options.md).
@@ -13,6 +16,9 @@ public struct EngineOptions: Sendable {
     public var webhookAllowedAddresses: [CIDR] = []
     public var webhookConnectTimeoutMilliseconds: Int64 = 5000
     public var webhookTimeoutMilliseconds: Int64 = 15_000
+    /// A PEM file of the certificate authorities outbound TLS trusts (webhooks,
+    /// SMS gateways, SMTP) instead of the system's: a private CA.
+    public var tlsCAFile: String?
     public var maxRequestBytes = 1 << 20
     public var blockCacheBytes = 32 << 20
     public var limits = OrderLimits()
@@ -42,6 +48,12 @@ public struct EngineOptions: Sendable {
         }
         o.webhookConnectTimeoutMilliseconds = try f.int("webhook_connect_timeout_ms", in: 100...120_000) ?? 5000
         o.webhookTimeoutMilliseconds = try f.int("webhook_timeout_ms", in: 100...600_000) ?? 15_000
+        if let ca = try f.string("tls_ca_file", maxBytes: 4096, allowEmpty: false) {
+            guard access(ca, R_OK) == 0 else {
+                throw OrderbaseError.invalid("options.tls_ca_file: \(ca) is not a readable file", field: "options.tls_ca_file")
+            }
+            o.tlsCAFile = ca
+        }
         try f.finish()
         return o
     }
@@ -337,7 +349,7 @@ public final class Engine: @unchecked Sendable {
         OutboundConfig(transport: transport, mail: mail, notificationHandler: notificationHandler, allowHTTP: options.webhookAllowHTTP,
                        policy: AddressPolicy(allowed: options.webhookAllowedAddresses),
                        connectTimeoutMilliseconds: options.webhookConnectTimeoutMilliseconds,
-                       timeoutMilliseconds: options.webhookTimeoutMilliseconds)
+                       timeoutMilliseconds: options.webhookTimeoutMilliseconds, caFile: options.tlsCAFile)
     }
 
     /// Registers (or, with nil, removes) the callback that sends the

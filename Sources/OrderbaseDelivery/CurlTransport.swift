@@ -34,7 +34,7 @@ public final class CurlTransport: HTTPTransport, MailTransport, @unchecked Senda
         defer { curl_slist_free_all(list) }
         return r.body.withUnsafeBytes { b in
             perform(url: r.url, protocols: "http,https", connectTimeout: r.connectTimeoutMilliseconds, timeout: r.timeoutMilliseconds,
-                    policy: r.addressPolicy) { h in
+                    policy: r.addressPolicy, caFile: r.caFile) { h in
                 let rc = ob_curl_set_slist(h, CURLOPT_HTTPHEADER, list)
                 return rc != CURLE_OK ? rc : ob_curl_set_post_body(h, b.baseAddress, b.count)
             }
@@ -50,7 +50,7 @@ public final class CurlTransport: HTTPTransport, MailTransport, @unchecked Senda
         defer { curl_slist_free_all(recipients) }
         return m.message.withUnsafeBytes { b in
             perform(url: m.url, protocols: "smtp,smtps", connectTimeout: m.connectTimeoutMilliseconds, timeout: m.timeoutMilliseconds,
-                    policy: m.addressPolicy) { h in
+                    policy: m.addressPolicy, caFile: m.caFile) { h in
                 // A connection per message: a cached one may belong to another
                 // channel (other credentials) or predate STARTTLS being required.
                 var rc = ob_curl_set_long(h, CURLOPT_FRESH_CONNECT, 1)
@@ -68,7 +68,7 @@ public final class CurlTransport: HTTPTransport, MailTransport, @unchecked Senda
     /// One transfer on this thread's handle: the options every transfer
     /// shares (protocols, no redirects, timeouts, the address check, the
     /// response sinks), then `configure`'s, then the transfer.
-    private func perform(url: String, protocols: String, connectTimeout: Int64, timeout: Int64, policy: AddressPolicy,
+    private func perform(url: String, protocols: String, connectTimeout: Int64, timeout: Int64, policy: AddressPolicy, caFile: String?,
                          configure: (UnsafeMutableRawPointer) -> CURLcode) -> OutboundResponse {
         let started = SystemClock().nowMilliseconds()
         func failed(_ why: String) -> OutboundResponse {
@@ -88,6 +88,7 @@ public final class CurlTransport: HTTPTransport, MailTransport, @unchecked Senda
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout))
         set(CURLOPT_TIMEOUT_MS, Int(timeout))
         set(CURLOPT_USERAGENT, "Orderbase/\(OrderbaseVersion.string)")
+        if let caFile { set(CURLOPT_CAINFO, caFile) }
         if rc == CURLE_OK {
             rc = ob_curl_set_address_check(h, { address, ctx in
                 let x = Unmanaged<Exchange>.fromOpaque(ctx!).takeUnretainedValue()

@@ -6,6 +6,8 @@ import email
 import email.policy
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,11 +32,30 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Mailbox:
-    """aiosmtpd on 127.0.0.1 that requires AUTH (user shop / password s3cret,
-    offered without TLS for the test) and refuses bounce@example.com with 550."""
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A private CA and a certificate for 127.0.0.1 it signed (openssl)."""
+    d = tmp_path_factory.mktemp("pki")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    subprocess.run(["openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                    "-subj", "/CN=Orderbase test CA"], cwd=d, check=True, capture_output=True)
+    subprocess.run(["openssl", "req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+                   cwd=d, check=True, capture_output=True)
+    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"], cwd=d, check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(d / "server.pem", d / "server.key")
+    return {"ca": str(d / "ca.pem"), "context": context}
 
-    def __init__(self):
+
+class Mailbox:
+    """aiosmtpd on 127.0.0.1 that requires AUTH (user shop / password s3cret)
+    and refuses bounce@example.com with 550. Plain (AUTH offered without TLS,
+    for the test), STARTTLS required (`starttls`), or TLS from the first byte
+    (`smtps`), with `context`'s certificate."""
+
+    def __init__(self, mode="plain", context=None):
         self.messages = []
         self.logins = []
         outer = self
@@ -55,8 +76,11 @@ class Mailbox:
             return AuthResult(success=auth_data.login == b"shop" and auth_data.password == b"s3cret")
 
         self.port = free_port()
+        tls = {"plain": {"auth_require_tls": False},
+               "starttls": {"tls_context": context, "require_starttls": True, "auth_require_tls": True},
+               "smtps": {"ssl_context": context, "auth_require_tls": False}}[mode]
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticate,
-                                     auth_required=True, auth_require_tls=False)
+                                     auth_required=True, **tls)
         self.controller.start()
 
     def close(self):
@@ -64,9 +88,10 @@ class Mailbox:
 
 
 class Gateway:
-    """A Twilio-shaped SMS gateway: form posts to /2010-04-01/Accounts/AC1/Messages.json, 201."""
+    """A Twilio-shaped SMS gateway: form posts to /2010-04-01/Accounts/AC1/Messages.json, 201
+    (https with `context`'s certificate when given)."""
 
-    def __init__(self):
+    def __init__(self, context=None):
         self.received = []
         outer = self
 
@@ -83,7 +108,9 @@ class Gateway:
                 self.wfile.write(b"{}")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if context:
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if context else 'http'}://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
@@ -243,3 +270,43 @@ def test_bad_input_changes_nothing(tmp_path):
                 shop.notification_channels.create("m", "sms", sms={"url": "ftp://gateway.example.com/"})
             assert shop.notification_templates.list() == []
             assert len(shop.notification_channels.list()) == 1
+
+
+def test_tls_with_a_private_ca(tmp_path, pki):
+    """STARTTLS (required) with AUTH, SMTPS, and an https gateway, each verified
+    against the engine option tls_ca_file; without it the same sends fail verification."""
+    starttls, smtps, gateway = Mailbox("starttls", pki["context"]), Mailbox("smtps", pki["context"]), Gateway(pki["context"])
+    try:
+        for trusted in (True, False):
+            options = {"tls_ca_file": pki["ca"]} if trusted else {}
+            with orderbase.Engine(tmp_path / f"root-{trusted}", background=False, webhook_allowed_addresses=["127.0.0.1"], **options) as engine:
+                engine.tenants.create("shop")
+                with engine.tenant("shop") as shop:
+                    ids = []
+                    for name, channel in [
+                        ("starttls", email_channel(shop, starttls.port, security="starttls")),
+                        ("smtps", email_channel(shop, smtps.port, security="smtps")),
+                        ("sms", shop.notification_channels.create("sms", "sms", sms={"url": gateway.url + "/sms", "from": "Shop"})),
+                    ]:
+                        parts = {"body": "{{order.number}}"} if name == "sms" else {"subject": "Über {{order.number}}", "text": "t"}
+                        ids.append(shop.notification_templates.create(name, channel["id"], recipients=[{"type": "customer"}], **parts)["id"])
+                    order = shop.orders.create(customer=CUSTOMER, line_items=LINES)
+                    sent = [shop.notifications.send(t, order["id"])[0]["id"] for t in ids]
+                    engine.pump()
+                    got = [shop.notifications.get(i) for i in sent]
+            if trusted:
+                assert [n["status"] for n in got] == ["sent", "sent", "sent"], [n["attempts"] for n in got]
+            else:
+                assert [n["status"] for n in got] == ["pending"] * 3
+                assert all("certificate" in n["attempts"][0]["error"].lower() for n in got), [n["attempts"] for n in got]
+        for box in (starttls, smtps):
+            assert len(box.messages) == 1 and box.logins[0][1:] == (b"shop", b"s3cret")
+            msg = email.message_from_bytes(box.messages[0][2], policy=email.policy.default)
+            assert msg["Subject"] == "Über #1001"
+        assert len(gateway.received) == 1 and parse_qs(gateway.received[0][2].decode())["Body"] == ["#1001"]
+        with pytest.raises(orderbase.InvalidArgument):
+            orderbase.Engine(tmp_path / "bad", tls_ca_file=str(tmp_path / "missing.pem"))
+    finally:
+        starttls.close()
+        smtps.close()
+        gateway.close()

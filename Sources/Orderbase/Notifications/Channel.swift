@@ -241,6 +241,8 @@ public struct OutboundMail: Sendable {
     public var connectTimeoutMilliseconds: Int64
     public var timeoutMilliseconds: Int64
     public var addressPolicy: AddressPolicy
+    /// The certificate authorities to trust (a PEM file), or nil for the system's.
+    public var caFile: String?
 }
 
 /// Sends one email. Called from delivery threads; must be thread-safe. A

@@ -213,7 +213,8 @@ extension TenantCore {
             let r = mail.send(OutboundMail(url: e.url, requireTLS: e.security == "starttls", username: e.username, password: e.password,
                                            from: e.from, recipients: [to], message: message,
                                            connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
-                                           timeoutMilliseconds: config.timeoutMilliseconds, addressPolicy: config.policy))
+                                           timeoutMilliseconds: config.timeoutMilliseconds, addressPolicy: config.policy,
+                                           caFile: config.caFile))
             response = r
             permanent = (500..<600).contains(r.status ?? 0)
         case "sms":
@@ -226,7 +227,8 @@ extension TenantCore {
             if let a = s.authHeader { headers.append(("Authorization", a)) }
             let r = transport.post(OutboundRequest(url: s.url, headers: headers, body: Array(s.body.render(data, escape: s.escape).utf8),
                                                    connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
-                                                   timeoutMilliseconds: config.timeoutMilliseconds, addressPolicy: config.policy))
+                                                   timeoutMilliseconds: config.timeoutMilliseconds, addressPolicy: config.policy,
+                                                   caFile: config.caFile))
             response = r
             if let code = r.status, (400..<500).contains(code), code != 408, code != 429 { permanent = true }
         default:

@@ -9,15 +9,18 @@ public struct OutboundRequest: Sendable {
     public var timeoutMilliseconds: Int64
     /// Decides, at connect time, whether a resolved address may be used.
     public var addressPolicy: AddressPolicy
+    /// The certificate authorities to trust (a PEM file), or nil for the system's.
+    public var caFile: String?
 
     public init(url: String, headers: [(String, String)], body: [UInt8], connectTimeoutMilliseconds: Int64,
-                timeoutMilliseconds: Int64, addressPolicy: AddressPolicy) {
+                timeoutMilliseconds: Int64, addressPolicy: AddressPolicy, caFile: String? = nil) {
         self.url = url
         self.headers = headers
         self.body = body
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.timeoutMilliseconds = timeoutMilliseconds
         self.addressPolicy = addressPolicy
+        self.caFile = caFile
     }
 }
 

@@ -12,6 +12,8 @@ struct OutboundConfig: Sendable {
     var policy = AddressPolicy()
     var connectTimeoutMilliseconds: Int64 = 5000
     var timeoutMilliseconds: Int64 = 15_000
+    /// The engine option `tls_ca_file` (nil: the system's trust store).
+    var caFile: String?
 }
 
 /// The webhook consumer of a tenant's event log, in two steps per pass:
@@ -160,7 +162,7 @@ extension TenantCore {
             ("Content-Type", "application/json"), ("webhook-id", d.messageID), ("webhook-timestamp", String(timestamp)),
             ("webhook-signature", signature),
         ], body: body, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds, timeoutMilliseconds: config.timeoutMilliseconds,
-           addressPolicy: config.policy)
+           addressPolicy: config.policy, caFile: config.caFile)
     }
 
     /// Sends one due delivery and records the outcome. False when it was not
