@@ -158,8 +158,8 @@ final class DeliveryLoop: @unchecked Sendable {
     private var names: Set<String> = []
     private var thread: BackgroundThread?
     private var stopping = false
-    /// Webhook work, set by the engine before its thread starts, and whether
-    /// any tenant it has open may have webhooks to deliver.
+    /// Webhook and notification work, set by the engine before its thread
+    /// starts, and whether any tenant it has open may have some to deliver.
     var outbound: (@Sendable () throws(OrderbaseError) -> Int)?
     var outboundWanted: (@Sendable () -> Bool)?
     static let batch = 100

@@ -102,7 +102,9 @@ class Engine(_Handle):
 
     Options are the engine options of include/orderbase.h (durability,
     max_open_tenants, background, max_request_bytes, max_line_items,
-    max_metadata_bytes, block_cache_bytes). `close()` is idempotent and also
+    max_metadata_bytes, block_cache_bytes, webhook_allow_http,
+    webhook_allowed_addresses, webhook_connect_timeout_ms, webhook_timeout_ms,
+    tls_ca_file). `close()` is idempotent and also
     closes tenants opened from this engine.
     """
 
