@@ -23,6 +23,7 @@ enum Keyspace {
     static let notificationTemplate: UInt8 = UInt8(ascii: "T")  // T template_id                 -> template JSON
     static let notification: UInt8 = UInt8(ascii: "L")          // L notification_id             -> notification JSON (the log)
     static let notificationDue: UInt8 = UInt8(ascii: "l")       // l due_ms(u64) notification_id -> empty (pending, due then)
+    static let notificationOrder: UInt8 = UInt8(ascii: "n")     // n order_id notification_id   -> empty (an order's notifications)
 
     /// Secondary index fields (`I` keys), in the order `orders.list` prefers them.
     static let indexedFields = ["customer", "status", "fulfillment_status", "financial_status", "channel"]
@@ -70,6 +71,13 @@ enum Keyspace {
     static func notificationKey(_ id: String) -> [UInt8] { var k = KeyBuilder(notification); k.string(id); return k.bytes }
     static func notificationDueKey(_ ms: Int64, _ id: String) -> [UInt8] {
         var k = KeyBuilder(notificationDue); k.uint64(UInt64(max(0, ms))); k.string(id); return k.bytes
+    }
+
+    static func notificationOrderPrefix(_ order: String) -> [UInt8] {
+        var k = KeyBuilder(notificationOrder); k.string(order); return k.bytes
+    }
+    static func notificationOrderKey(_ order: String, _ id: String) -> [UInt8] {
+        var k = KeyBuilder(notificationOrder); k.string(order); k.string(id); return k.bytes
     }
 
     /// The component appended to a prefix for an id (to build range bounds).

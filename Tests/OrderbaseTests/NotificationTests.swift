@@ -139,6 +139,15 @@ struct NotificationTests {
         #expect(mine["text"] == .string("Hello Zoë Ana,\n- 2 x Mug at 60.00 GBP\nTotal 120.00"))
         #expect(log.contains { $0["status"] == .string("skipped") && $0["note"] == .string("the order's customer has no email address") })
         #expect(log.contains { $0["html"]?.stringValue?.contains("&lt;script&gt;") == true })
+        // An order's notifications, through its index, paged newest first.
+        let first2 = try f.call(TenantCore.listNotifications, #"{"order_id":"\#(big)","limit":2}"#)
+        #expect(first2["data"]!.array.count == 2 && first2["has_more"] == .bool(true))
+        let rest = try f.call(TenantCore.listNotifications, #"{"order_id":"\#(big)","starting_after":"\#(first2["data"]!.array[1]["id"]!.stringValue!)"}"#)
+        #expect(rest["data"]!.array.count == 1 && rest["has_more"] == .bool(false))
+        let paged: [JSON] = first2["data"]!.array + rest["data"]!.array
+        let expected: [JSON] = log.filter { $0["order_id"]?.stringValue == big }
+        #expect(paged.map { $0["id"]!.stringValue! }.sorted() == expected.map { $0["id"]!.stringValue! }.sorted())
+        #expect(try f.call(TenantCore.listNotifications, #"{"order_id":"\#(big)","status":"skipped"}"#)["data"]!.array.isEmpty)
         // A preview writes nothing.
         let preview = try f.call(TenantCore.renderNotificationTemplate, #"{"id":"\#(t["id"]!.stringValue!)","order_id":"\#(big)"}"#)
         #expect(preview["condition"] == .bool(true) && preview["notifications"]!.array.count == 3)

@@ -83,6 +83,13 @@ extension TenantCore {
         }
     }
 
+    /// Writes a new notification: its record, its due time, its order's index entry.
+    static func putNew(_ r: NotificationRecord, _ wc: inout WriteContext) {
+        wc.put(Keyspace.notificationKey(r.id), r.json)
+        if let due = r.nextAttemptAt { wc.putUnread(Keyspace.notificationDueKey(due, r.id), []) }
+        if let order = r.orderID { wc.putUnread(Keyspace.notificationOrderKey(order, r.id), []) }
+    }
+
     /// The last event sequence written (0: none).
     func lastEventSequence() throws(OrderbaseError) -> UInt64 {
         var last: UInt64 = 0
@@ -107,10 +114,7 @@ extension TenantCore {
                                eventSequence: sequence, eventType: eventType, orderID: orderID, recipientType: recipientType,
                                recipient: address, createdAt: wc.now, updatedAt: wc.now)
         }
-        func store(_ r: NotificationRecord, _ wc: inout WriteContext) {
-            wc.put(Keyspace.notificationKey(r.id), r.json)
-            if let due = r.nextAttemptAt { wc.putUnread(Keyspace.notificationDueKey(due, r.id), []) }
-        }
+        let store = Self.putNew
         guard let cb = try wc.read(Keyspace.channelKey(t.channelID)) else {
             var r = record("unknown", "customer", nil)
             r.status = "failed"

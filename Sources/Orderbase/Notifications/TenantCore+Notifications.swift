@@ -289,15 +289,30 @@ extension TenantCore {
         try f.finish()
         var page: [[UInt8]] = []
         var hasMore = false
-        let end = after.map { Keyspace.notificationKey($0) } ?? [Keyspace.notification + 1]
-        try scan(from: [Keyspace.notification], to: end, reverse: true, snapshot: database.snapshot()) { _, v throws(OrderbaseError) in
-            let n = try NotificationRecord.decode(Array(v))
+        let snapshot = database.snapshot()
+        func take(_ v: [UInt8]) throws(OrderbaseError) -> Bool {
+            let n = try NotificationRecord.decode(v)
             if let template, n.templateID != template { return true }
             if let order, n.orderID != order { return true }
             if let status, n.status != status { return true }
             if page.count == limit { hasMore = true; return false }
-            page.append(Array(v))
+            page.append(v)
             return true
+        }
+        if let order {
+            // An order's notifications through its index (`n` keys), newest first.
+            let prefix = Keyspace.notificationOrderPrefix(order)
+            let end = after.map { Keyspace.notificationOrderKey(order, $0) } ?? prefixUpperBound(prefix)
+            try scan(from: prefix, to: end, reverse: true, snapshot: snapshot) { k, _ throws(OrderbaseError) in
+                var r = KeyReader(Array(k))
+                _ = r.string()
+                guard let id = r.string() else { throw OrderbaseError(.corruption, "bad notification order key") }
+                guard let v = try store({ () throws(StoreError) in try database.get(Keyspace.notificationKey(id), snapshot: snapshot) }) else { return true }
+                return try take(v)
+            }
+        } else {
+            let end = after.map { Keyspace.notificationKey($0) } ?? [Keyspace.notification + 1]
+            try scan(from: [Keyspace.notification], to: end, reverse: true, snapshot: snapshot) { _, v throws(OrderbaseError) in try take(Array(v)) }
         }
         return Self.listResponse(page, hasMore: hasMore)
     }
@@ -365,20 +380,22 @@ extension TenantCore {
             guard try wc.read(Keyspace.templateKey(n.templateID)) != nil else {
                 throw OrderbaseError(.invalidState, "notification \(id)'s template \(n.templateID) was deleted", field: "id")
             }
-            if n.status == "pending" {
-                if let due = n.nextAttemptAt { wc.deleteUnread(Keyspace.notificationDueKey(due, id)) }
-            } else {
-                n.id = ids.make("ntf_", at: wc.now)
-                n.attempts = []
-                n.createdAt = wc.now
-                n.sentAt = nil
-            }
+            let due = n.nextAttemptAt
             n.status = "pending"
             n.note = nil
             n.nextAttemptAt = wc.now
             n.updatedAt = wc.now
-            wc.putUnread(Keyspace.notificationDueKey(wc.now, n.id), [])
-            wc.put(Keyspace.notificationKey(n.id), n.json)
+            if let due {  // pending: moved to now
+                wc.deleteUnread(Keyspace.notificationDueKey(due, id))
+                wc.putUnread(Keyspace.notificationDueKey(wc.now, id), [])
+                wc.put(Keyspace.notificationKey(id), n.json)
+            } else {  // failed: a new notification of the same message
+                n.id = ids.make("ntf_", at: wc.now)
+                n.attempts = []
+                n.createdAt = wc.now
+                n.sentAt = nil
+                Self.putNew(n, &wc)
+            }
             return n.json
         }
     }
