@@ -1,10 +1,14 @@
-"""The real `orderbase` command: a server on a free loopback port, driven over HTTP."""
+"""The real `orderbase` command: a server on a free loopback port, driven over HTTP;
+and what the webhook and notification suites share (a recording HTTP server,
+an engine that may reach 127.0.0.1, waiting)."""
 import os
 import pathlib
 import re
 import signal
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -109,3 +113,65 @@ def api(server, setup):
 
 
 ORDER = {"line_items": [{"sku": "85123A", "title": "White hanging heart t-light holder", "quantity": 6, "unit_price": 255}]}
+
+
+class Receiver:
+    """An HTTP server whose paths answer as told: /ok 200, /fail 500, /gone 410,
+    /slow (2 s, then 200), /retry-after (503, Retry-After: 7), /redirect (302 to /ok),
+    /sluggish (20 ms, then 200); anything else 200. `received` holds
+    (path, lower-cased headers, body, time) per request."""
+
+    def __init__(self, context=None):
+        self.received = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.lock:
+                    outer.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()))
+                if self.path == "/slow":
+                    time.sleep(2)
+                if self.path == "/sluggish":
+                    time.sleep(0.02)
+                status, headers = {"/fail": (500, {}), "/gone": (410, {}), "/retry-after": (503, {"Retry-After": "7"}),
+                                   "/redirect": (302, {"Location": "/ok"})}.get(self.path, (200, {}))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if context:  # https, with the certificate of this ssl.SSLContext
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if context else 'http'}://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def messages(self, path=None):
+        with self.lock:
+            return [r for r in self.received if path is None or r[0] == path]
+
+    def close(self):
+        self.server.shutdown()
+
+
+def local_engine(root, **options):
+    """An engine through the Python binding that may use http and reach 127.0.0.1."""
+    import orderbase  # here: the REST suites that do not use the library must not need it
+
+    return orderbase.Engine(root, webhook_allow_http=True, webhook_allowed_addresses=["127.0.0.1"], **options)
+
+
+def wait_for(predicate, seconds=20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False

@@ -15,6 +15,7 @@ time as `…`, before comparing.
 import os
 import pathlib
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -78,8 +79,18 @@ def test_rest_walkthrough(page, tmp_path):
     # python3 is the suite's own (its venv has aiosmtpd, which docs/notifications.md runs).
     env = dict(os.environ, PATH=f"{bin_dir}:{pathlib.Path(sys.executable).parent}:{os.environ['PATH']}")
     env.pop("ORDERBASE_DATA", None)
-    run = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     log = tmp_path / "serve.log"
+    # Its own process group: a session that hangs is killed whole, servers included,
+    # so the next walkthrough finds its port free.
+    proc = subprocess.Popen(["bash", "-c", script], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail("the walkthrough did not finish in 300 s:\n" + stderr + (log.read_text() if log.exists() else ""))
+    run = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     assert run.returncode == 0, run.stderr + (log.read_text() if log.exists() else "")
     expected = "".join(b for k, n, b in found if k == "output" and n == "sh")
     assert normalized(run.stdout) == expected

@@ -8,12 +8,10 @@ import json
 import socket
 import ssl
 import subprocess
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
+from conftest import Receiver, local_engine, wait_for
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
@@ -87,36 +85,6 @@ class Mailbox:
         self.controller.stop()
 
 
-class Gateway:
-    """A Twilio-shaped SMS gateway: form posts to /2010-04-01/Accounts/AC1/Messages.json, 201
-    (https with `context`'s certificate when given)."""
-
-    def __init__(self, context=None):
-        self.received = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(201)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if context:
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"{'https' if context else 'http'}://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-
-
 @pytest.fixture
 def mailbox():
     m = Mailbox()
@@ -126,22 +94,10 @@ def mailbox():
 
 @pytest.fixture
 def gateway():
-    g = Gateway()
+    """A Twilio-shaped SMS gateway: it records form posts and answers 200."""
+    g = Receiver()
     yield g
     g.close()
-
-
-def wait_for(predicate, seconds=20):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def local_engine(root, **options):
-    return orderbase.Engine(root, webhook_allow_http=True, webhook_allowed_addresses=["127.0.0.1"], **options)
 
 
 def email_channel(shop, port, **email_fields):
@@ -200,7 +156,7 @@ def test_email_sms_and_callback_from_one_order(tmp_path, mailbox, gateway):
     assert "<p>Bonjour Zoë Ångström</p>" in html and "&lt;fragile&gt; &amp; boxed" in html
 
     # SMS: a Twilio-shaped form post with the auth header.
-    path, headers, body = gateway.received[0]
+    path, headers, body, _ = gateway.received[0]
     assert path == "/2010-04-01/Accounts/AC1/Messages.json"
     assert headers["authorization"] == "Basic " + token
     assert headers["content-type"] == "application/x-www-form-urlencoded"
@@ -275,7 +231,7 @@ def test_bad_input_changes_nothing(tmp_path):
 def test_tls_with_a_private_ca(tmp_path, pki):
     """STARTTLS (required) with AUTH, SMTPS, and an https gateway, each verified
     against the engine option tls_ca_file; without it the same sends fail verification."""
-    starttls, smtps, gateway = Mailbox("starttls", pki["context"]), Mailbox("smtps", pki["context"]), Gateway(pki["context"])
+    starttls, smtps, gateway = Mailbox("starttls", pki["context"]), Mailbox("smtps", pki["context"]), Receiver(pki["context"])
     try:
         for trusted in (True, False):
             options = {"tls_ca_file": pki["ca"]} if trusted else {}

@@ -1,17 +1,13 @@
 """Webhooks through the real library and libcurl to real receivers on 127.0.0.1,
 verified with the standardwebhooks package (an implementation nobody here wrote)."""
-import json
 import os
-import pathlib
 import signal
 import subprocess
 import sys
-import threading
-import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import Receiver, local_engine, wait_for
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 import orderbase
@@ -19,67 +15,11 @@ import orderbase
 LINE = {"sku": "85123A", "title": "Heart holder", "quantity": 2, "unit_price": 255}
 
 
-class Receiver:
-    """An HTTP server whose paths answer as told: /ok 200, /fail 500, /gone 410,
-    /slow (2 s, then 200), /retry-after (503, Retry-After: 7), /redirect (302 to /ok),
-    /sluggish (20 ms, then 200)."""
-
-    def __init__(self):
-        self.received = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with outer.lock:
-                    outer.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()))
-                if self.path == "/slow":
-                    time.sleep(2)
-                if self.path == "/sluggish":
-                    time.sleep(0.02)
-                status, headers = {"/fail": (500, {}), "/gone": (410, {}), "/retry-after": (503, {"Retry-After": "7"}),
-                                   "/redirect": (302, {"Location": "/ok"})}.get(self.path, (200, {}))
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def messages(self, path=None):
-        with self.lock:
-            return [r for r in self.received if path is None or r[0] == path]
-
-    def close(self):
-        self.server.shutdown()
-
-
 @pytest.fixture
 def receiver():
     r = Receiver()
     yield r
     r.close()
-
-
-def local_engine(root, **options):
-    return orderbase.Engine(root, webhook_allow_http=True, webhook_allowed_addresses=["127.0.0.1"], **options)
-
-
-def wait_for(predicate, seconds=20):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_every_delivery_verifies_including_during_rotation(tmp_path, receiver):

@@ -45,8 +45,9 @@ public struct DataShape: Sendable {
     }
 
     /// The kind at a `var` path, or an error naming the first unknown step
-    /// (with the closest known name).
-    func resolve(_ parts: [String], from start: Kind) -> Result<Kind, OrderbaseError> {
+    /// (with the closest known name): "unknown field order.totl", or with
+    /// `noun` "variable" for a template.
+    static func resolve(_ parts: [String], from start: Kind, noun: String = "field") -> Result<Kind, OrderbaseError> {
         var cur = start
         var walked: [String] = []
         for p in parts {
@@ -55,7 +56,7 @@ public struct DataShape: Sendable {
                 if let next = fields[p] { cur = next } else if open { return .success(.any) } else {
                     let path = (walked + [p]).joined(separator: ".")
                     let near = Self.closest(p, Array(fields.keys)).map { " (did you mean \((walked + [$0]).joined(separator: "."))?)" } ?? ""
-                    return .failure(OrderbaseError(.invalidArgument, "unknown field \(path)\(near)", field: "expression",
+                    return .failure(OrderbaseError(.invalidArgument, "unknown \(noun) \(path)\(near)", field: "expression",
                                                    details: .object(["path": .string(path)])))
                 }
             case .array(let element):
@@ -109,7 +110,7 @@ public struct DataShape: Sendable {
         case .variable(let v, let d):
             if let d { try walk(d, scope: scope, &paths) }
             if !v.whole {
-                if case .failure(let e) = resolve(v.parts, from: scope) { throw e }
+                if case .failure(let e) = Self.resolve(v.parts, from: scope) { throw e }
                 if scope == root { paths.append(v.parts.joined(separator: ".")) }
             }
         case .op(let op, let args):
@@ -117,17 +118,17 @@ public struct DataShape: Sendable {
             case .some, .all, .none, .map, .filter:
                 try walk(args[0], scope: scope, &paths)
                 var element = Kind.any
-                if case .variable(let v, _) = args[0], !v.whole, case .success(.array(let k)) = resolve(v.parts, from: scope) { element = k }
+                if case .variable(let v, _) = args[0], !v.whole, case .success(.array(let k)) = Self.resolve(v.parts, from: scope) { element = k }
                 try walk(args[1], scope: element, &paths)
             case .reduce:
                 try walk(args[0], scope: scope, &paths)
                 if args.count > 2 { try walk(args[2], scope: scope, &paths) }
                 var element = Kind.any
-                if case .variable(let v, _) = args[0], !v.whole, case .success(.array(let k)) = resolve(v.parts, from: scope) { element = k }
+                if case .variable(let v, _) = args[0], !v.whole, case .success(.array(let k)) = Self.resolve(v.parts, from: scope) { element = k }
                 try walk(args[1], scope: .object(["current": element, "accumulator": .any], open: false), &paths)
             case .changed, .previous:
                 guard case .literal(.string(let f))? = args.first else { return }
-                if case .failure(let e) = resolve(["order"] + f.split(separator: ".").map(String.init), from: root) { throw e }
+                if case .failure(let e) = Self.resolve(["order"] + f.split(separator: ".").map(String.init), from: root) { throw e }
             case _ where Op.money.contains(op):
                 for a in args { try walk(a, scope: scope, &paths) }
                 guard case .literal(.string(let c)) = args[2], Currency.exponent(c) != nil else {
@@ -147,7 +148,7 @@ public struct DataShape: Sendable {
 
     private func compareTypes(_ args: [Node], scope: Kind) throws(OrderbaseError) {
         for (a, b) in [(args[0], args[1]), (args[1], args[0])] {
-            guard case .variable(let v, nil) = a, !v.whole, case .success(let k) = resolve(v.parts, from: scope),
+            guard case .variable(let v, nil) = a, !v.whole, case .success(let k) = Self.resolve(v.parts, from: scope),
                   case .literal(let lit) = b else { continue }
             let path = v.parts.joined(separator: ".")
             switch (k, lit) {

@@ -346,10 +346,10 @@ struct MustacheTemplate: Sendable, Equatable {
         for scope in stack.reversed() {
             guard case .object(let fields, let open) = scope else { continue }
             if let _ = fields[first] {
-                switch DataShape(root: scope).resolve(name.parts, from: scope) {
+                switch DataShape.resolve(name.parts, from: scope, noun: "variable") {
                 case .success(let k): return k
                 case .failure(let e):
-                    throw OrderbaseError(.invalidArgument, "\(field): line \(line), column \(column): \(e.message.replacingPrefix("unknown field", with: "unknown variable"))",
+                    throw OrderbaseError(.invalidArgument, "\(field): line \(line), column \(column): \(e.message)",
                                          field: field, details: .object(["variable": .string(name.text), "line": .int(Int64(line)), "column": .int(Int64(column))]))
                 }
             }
@@ -359,11 +359,5 @@ struct MustacheTemplate: Sendable, Equatable {
         let near = DataShape.closest(first, known).map { " (did you mean \(([$0] + name.parts.dropFirst()).joined(separator: "."))?)" } ?? ""
         throw OrderbaseError(.invalidArgument, "\(field): line \(line), column \(column): unknown variable \(name.text)\(near)",
                              field: field, details: .object(["variable": .string(name.text), "line": .int(Int64(line)), "column": .int(Int64(column))]))
-    }
-}
-
-extension String {
-    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
-        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
     }
 }

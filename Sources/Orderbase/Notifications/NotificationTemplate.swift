@@ -77,7 +77,7 @@ struct NotificationTemplate: Sendable {
                 guard parts.first == "order", parts.count >= 2 else {
                     throw OrderbaseError.invalid("\(g.fieldPath("field")) names a field of the order, like order.metadata.gift_email", field: g.fieldPath("field"))
                 }
-                switch DataShape(root: NotificationData.shape).resolve(parts, from: NotificationData.shape) {
+                switch DataShape.resolve(parts, from: NotificationData.shape) {
                 case .success(.string), .success(.any): break
                 case .success: throw OrderbaseError.invalid("\(path) is not a text field", field: g.fieldPath("field"))
                 case .failure(let e): throw OrderbaseError.invalid(e.message, field: g.fieldPath("field"))

@@ -65,22 +65,35 @@ extension TenantCore {
             }
             if live.isEmpty { return }
         }
+        var channels: [String: NotificationChannel?] = [:]
         while true {
             let events = try events(after: cursor, limit: 100)
             guard let last = events.last?.0 else { return }
-            try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
-                for (seq, type, _, event) in events {
-                    let matching = live.filter { seq > $0.fromSequence && $0.matches(type) }
-                    guard !matching.isEmpty else { continue }
-                    for t in matching {
-                        try makeNotifications(t, order: event["order"] ?? .null, event: NotificationData.event(from: event), sequence: seq,
-                                              to: nil, &wc)
-                    }
+            // Rendered before the write, so the tenant's write lock waits only for the batch
+            // (this pass lock keeps fan-outs of one tenant one at a time).
+            let now = clock.nowMilliseconds()
+            var records: [NotificationRecord] = []
+            for (seq, type, _, event) in events {
+                for t in live where seq > t.fromSequence && t.matches(type) {
+                    records += makeNotifications(t, channel: try channel(t.channelID, cache: &channels), order: event["order"] ?? .null,
+                                                 event: NotificationData.event(from: event), sequence: seq, to: nil, now: now)
                 }
+            }
+            try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
+                for r in records { Self.putNew(r, &wc) }
                 wc.putUnread(Self.cursorKey(Self.notificationCursor), Array(String(last).utf8))
             }
             cursor = last
         }
+    }
+
+    /// A channel as stored now (nil: none), decoded once per `cache`.
+    func channel(_ id: String, cache: inout [String: NotificationChannel?]) throws(OrderbaseError) -> NotificationChannel? {
+        if let known = cache[id] { return known }
+        let bytes = try store { () throws(StoreError) in try database.get(Keyspace.channelKey(id)) }
+        let c = try bytes.map { (b) throws(OrderbaseError) in try NotificationChannel.decode(b) }
+        cache[id] = .some(c)
+        return c
     }
 
     /// Writes a new notification: its record, its due time, its order's index entry.
@@ -102,27 +115,25 @@ extension TenantCore {
     }
 
     /// The notifications one template makes for one event (or a manual send
-    /// to `to`): none when its condition is false; one per distinct
-    /// recipient, `pending` and due now, or `skipped` with the reason.
-    @discardableResult
-    func makeNotifications(_ t: NotificationTemplate, order: JSON, event: JSON, sequence: UInt64?, to manual: [String]?,
-                           _ wc: inout WriteContext) throws(OrderbaseError) -> [NotificationRecord] {
+    /// to `to`) through `channel` (nil: it no longer exists): none when its
+    /// condition is false; one per distinct recipient, rendered, `pending` and
+    /// due `now`, or `skipped` with the reason. Reads and writes nothing:
+    /// callers store them (`putNew`).
+    func makeNotifications(_ t: NotificationTemplate, channel: NotificationChannel?, order: JSON, event: JSON, sequence: UInt64?,
+                           to manual: [String]?, now: Int64) -> [NotificationRecord] {
         let eventType = event["type"]?.stringValue ?? "manual"
         let orderID = order["id"]?.stringValue
         func record(_ channelType: String, _ recipientType: String, _ address: String?) -> NotificationRecord {
-            NotificationRecord(id: ids.make("ntf_", at: wc.now), templateID: t.id, channelID: t.channelID, channelType: channelType,
+            NotificationRecord(id: ids.make("ntf_", at: now), templateID: t.id, channelID: t.channelID, channelType: channelType,
                                eventSequence: sequence, eventType: eventType, orderID: orderID, recipientType: recipientType,
-                               recipient: address, createdAt: wc.now, updatedAt: wc.now)
+                               recipient: address, createdAt: now, updatedAt: now)
         }
-        let store = Self.putNew
-        guard let cb = try wc.read(Keyspace.channelKey(t.channelID)) else {
+        guard let channel else {
             var r = record("unknown", "customer", nil)
             r.status = "failed"
             r.note = "channel \(t.channelID) does not exist"
-            store(r, &wc)
             return [r]
         }
-        let channel = try NotificationChannel.decode(cb)
         if manual == nil, let condition = t.condition {
             let data = JSON.object(["order": order, "actor": event["actor"] ?? .null, "event": event])
             do {
@@ -131,7 +142,6 @@ extension TenantCore {
                 var r = record(channel.type, "customer", nil)
                 r.status = "failed"
                 r.note = "condition: \(error.message)"
-                store(r, &wc)
                 return [r]
             }
         }
@@ -176,12 +186,11 @@ extension TenantCore {
                 r.text = t.text?.render(data, escape: .none)
                 r.html = t.html?.render(data, escape: .html)
                 r.body = t.body?.render(data, escape: .none)
-                r.nextAttemptAt = wc.now
+                r.nextAttemptAt = now
             } else {
                 r.status = "skipped"
                 r.note = missing
             }
-            store(r, &wc)
             out.append(r)
         }
         return out
@@ -194,11 +203,7 @@ extension TenantCore {
         guard let bytes = try store({ () throws(StoreError) in try database.get(Keyspace.notificationKey(id)) }) else { return false }
         let n = try NotificationRecord.decode(bytes)
         guard n.status == "pending", let due = n.nextAttemptAt, let to = n.recipient else { return false }
-        if channels[n.channelID] == nil {
-            let cb = try store { () throws(StoreError) in try database.get(Keyspace.channelKey(n.channelID)) }
-            channels[n.channelID] = .some(try cb.map { (b) throws(OrderbaseError) in try NotificationChannel.decode(b) })
-        }
-        guard let channel = channels[n.channelID] ?? nil else {
+        guard let channel = try channel(n.channelID, cache: &channels) else {
             try recordNotification(n, bytes, due: due, outcome: .init(at: clock.nowMilliseconds(), statusCode: nil, latencyMilliseconds: 0,
                                                                       error: "channel \(n.channelID) was deleted", response: nil), permanent: true)
             return false

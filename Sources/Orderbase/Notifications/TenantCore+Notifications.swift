@@ -20,6 +20,17 @@ extension TenantCore {
         try store { () throws(StoreError) in try database.get(key) }
     }
 
+    private func storedTemplate(_ id: String, field: String) throws(OrderbaseError) -> NotificationTemplate {
+        guard let b = try get(Keyspace.templateKey(id)) else { throw OrderbaseError(.notFound, "no notification template \(id)", field: field) }
+        return try NotificationTemplate.decode(b)
+    }
+
+    private func storedChannel(_ id: String, field: String) throws(OrderbaseError) -> NotificationChannel {
+        var cache: [String: NotificationChannel?] = [:]
+        guard let c = try channel(id, cache: &cache) else { throw OrderbaseError(.notFound, "no notification channel \(id)", field: field) }
+        return c
+    }
+
     // MARK: notification_channels
 
     /// `email` belongs to email channels and `sms` to SMS channels only.
@@ -61,8 +72,7 @@ extension TenantCore {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        guard let b = try get(Keyspace.channelKey(id)) else { throw OrderbaseError(.notFound, "no notification channel \(id)", field: "id") }
-        return try NotificationChannel.decode(b).api
+        return try storedChannel(id, field: "id").api
     }
 
     public func listNotificationChannels(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -151,8 +161,7 @@ extension TenantCore {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        guard let b = try get(Keyspace.templateKey(id)) else { throw OrderbaseError(.notFound, "no notification template \(id)", field: "id") }
-        return try NotificationTemplate.decode(b).json()
+        return try storedTemplate(id, field: "id").json()
     }
 
     /// `{"event_type"?, "channel_id"?}` → the templates.
@@ -236,38 +245,27 @@ extension TenantCore {
         try f.finish()
         guard (id == nil) != (draft == nil) else { throw OrderbaseError.invalid("give exactly one of id or template", field: id == nil ? "id" : "template") }
         let order = try JSON.parse(try loadRecord(orderID, snapshot: nil))
-        var answer: [UInt8]?
-        do {
-            // Built as sends build them, inside a write that never commits.
-            try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> Void in
-                var t: NotificationTemplate
-                if let id { t = try loadTemplate(id, &wc) } else { t = draft! }
-                if t.channelID.isEmpty { throw OrderbaseError.invalid("template.channel_id is required", field: "template.channel_id") }
-                let channel = try loadChannel(t.channelID, &wc, field: id == nil ? "template.channel_id" : "id")
-                try t.checkParts(for: channel.type)
-                let event = Self.manualEvent(type: eventType, ctx, at: wc.now)
-                var holds = true
-                if let c = t.condition {
-                    let data = JSON.object(["order": order, "actor": event["actor"]!, "event": event])
-                    holds = try c.test(data, context: evaluationContext(currency: order["currency"]?.stringValue))
-                }
-                t.condition = nil
-                let records = try makeNotifications(t, order: order, event: event, sequence: nil, to: nil, &wc)
-                var w = JSONWriter()
-                w.beginObject()
-                w.key("condition"); w.bool(holds)
-                w.key("notifications"); w.beginArray()
-                for r in records { r.write(&w) }
-                w.endArray()
-                w.endObject()
-                answer = w.bytes
-                throw OrderbaseError(.internal, "preview: not committed")
-            }
-        } catch {
-            guard let answer else { throw error }
-            return answer
+        var t: NotificationTemplate
+        if let id { t = try storedTemplate(id, field: "id") } else { t = draft! }
+        if t.channelID.isEmpty { throw OrderbaseError.invalid("template.channel_id is required", field: "template.channel_id") }
+        let channel = try storedChannel(t.channelID, field: id == nil ? "template.channel_id" : "id")
+        try t.checkParts(for: channel.type)
+        let now = clock.nowMilliseconds()
+        let event = Self.manualEvent(type: eventType, ctx, at: now)
+        var holds = true
+        if let c = t.condition {
+            let data = JSON.object(["order": order, "actor": event["actor"]!, "event": event])
+            holds = try c.test(data, context: evaluationContext(currency: order["currency"]?.stringValue))
         }
-        throw OrderbaseError(.internal, "preview committed")
+        t.condition = nil  // answered above; the preview shows the messages either way
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("condition"); w.bool(holds)
+        w.key("notifications"); w.beginArray()
+        for r in makeNotifications(t, channel: channel, order: order, event: event, sequence: nil, to: nil, now: now) { r.write(&w) }
+        w.endArray()
+        w.endObject()
+        return w.bytes
     }
 
     /// `event` for a preview or a manual send: its type, now, and who asked.
@@ -346,16 +344,21 @@ extension TenantCore {
         }
         try f.finish()
         let order = try JSON.parse(try loadRecord(orderID, snapshot: nil))
+        let t = try storedTemplate(templateID, field: "template_id")
+        let channel = try storedChannel(t.channelID, field: "template_id")
+        if let to {
+            for (n, a) in to.enumerated() {
+                if let why = RecipientAddress.problem(a, channelType: channel.type) { throw OrderbaseError.invalid("to[\(n)]: \(why)", field: "to[\(n)]") }
+            }
+        }
+        let now = clock.nowMilliseconds()
+        let records = makeNotifications(t, channel: channel, order: order, event: Self.manualEvent(type: "manual", ctx, at: now),
+                                        sequence: nil, to: to, now: now)
         defer { CommitSignal.interrupt() }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            let t = try loadTemplate(templateID, &wc, field: "template_id")
-            let channel = try loadChannel(t.channelID, &wc, field: "template_id")
-            if let to {
-                for (n, a) in to.enumerated() {
-                    if let why = RecipientAddress.problem(a, channelType: channel.type) { throw OrderbaseError.invalid("to[\(n)]: \(why)", field: "to[\(n)]") }
-                }
-            }
-            let records = try makeNotifications(t, order: order, event: Self.manualEvent(type: "manual", ctx, at: wc.now), sequence: nil, to: to, &wc)
+            // Rendered outside the lock; the template must still be there when they are stored.
+            _ = try loadTemplate(templateID, &wc, field: "template_id")
+            for r in records { Self.putNew(r, &wc) }
             return Self.listResponse(records.map(\.json), hasMore: false)
         }
     }

@@ -289,7 +289,7 @@ extension Workflow {
             }
             if let g = t.guardExpression { check(g, "\(path).guard", &out) }
             for (m, p) in t.requiredFields.enumerated() {
-                if case .failure(let e) = DataShape.guardData.resolve(["order"] + p.split(separator: ".", omittingEmptySubsequences: false).map(String.init), from: DataShape.guardData.root) {
+                if case .failure(let e) = DataShape.resolve(["order"] + p.split(separator: ".", omittingEmptySubsequences: false).map(String.init), from: DataShape.guardData.root) {
                     problem("\(path).required_fields[\(m)]", e.message)
                 }
             }
