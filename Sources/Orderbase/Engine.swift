@@ -365,15 +365,28 @@ public final class Engine: @unchecked Sendable {
         CommitSignal.interrupt()
     }
 
-    /// One webhook and notification pass over every tenant this engine holds open; returns attempts made.
+    /// One pass of every registered event consumer and the due timers of
+    /// every tenant this engine holds open; returns the work done.
     func deliverOutbound() throws(OrderbaseError) -> Int {
         var sent = 0
         var firstError: OrderbaseError?
         for core in openCores {
-            do { sent += try core.deliverOutbound() } catch { firstError = firstError ?? error }
+            do { sent += try core.runConsumers() } catch { firstError = firstError ?? error }
+            do { sent += try core.runDueTimers() } catch { firstError = firstError ?? error }
         }
         if sent == 0, let firstError { throw firstError }
         return sent
+    }
+
+    /// Each registered consumer's lag (events behind) in every tenant this
+    /// engine holds open, for `/metrics`. A tenant whose database fails is left out.
+    public func consumerLags() -> [(tenant: String, consumer: String, lag: UInt64)] {
+        var out: [(tenant: String, consumer: String, lag: UInt64)] = []
+        for core in openCores {
+            guard let (positions, _) = try? core.consumerPositions() else { continue }
+            for p in positions where p.kind == "engine" { out.append((core.id, p.name, p.lag)) }
+        }
+        return out.sorted { ($0.tenant, $0.consumer) < ($1.tenant, $1.consumer) }
     }
 
     /// Tenant cores this engine holds open (delivery works on these).

@@ -229,18 +229,26 @@ enum Schemas {
         req("before", .described("The field's JSON value before the change (null when absent).", .anyValue)),
         req("after", .described("The field's JSON value after the change (null when absent).", .anyValue)),
     ]
+    static let subject: [Property] = [
+        req("type", .described("The kind of record.", .oneOf(RecordKind.all.map(\.name)))),
+        req("id", .described("The record's id (a workflow's key).", .string())),
+    ]
     static let event: [Property] = [
         req("sequence", .int(1...Int64.max)), req("id", .string()), req("type", .string()), req("at", .timestamp),
-        req("order_id", .described("null for events about the tenant rather than an order (webhook.endpoint_disabled).", .nullable(.string()))),
+        opt("subject", .described("What the event is about. Absent on events logged before release 0.2.0.", .ref("Subject"))),
+        req("order_id", .described("The order's id when the subject is an order, else null.", .nullable(.string()))),
         req("actor", .ref("Actor")),
         req("cause", .object([req("request_id", .nullable(.string(max: 255)))])),
         req("reason", .nullable(.string())),
         opt("changes", .described("Absent on order.created, whose order is the whole after-state.", .list(.ref("FieldChange")))),
-        req("order", .described("The order after the change; null for tenant events.", .nullable(.ref("Order")))),
-        opt("data", .described("What a tenant event is about.", .anyObject)),
+        req("order", .described("The order after the change; null when the subject is not an order.", .nullable(.ref("Order")))),
+        opt("data", .described("For other subjects: the record after the change (before it, when deleted), secrets left out; "
+                               + "webhook.endpoint_disabled: {endpoint_id, url, reason}.", .anyObject)),
     ]
     static let auditEntry: [Property] = [
-        req("seq", .int(1...Int64.max)), req("at", .timestamp), req("order_id", .string()), req("actor", .ref("Actor")),
+        req("seq", .int(1...Int64.max)), req("at", .timestamp),
+        opt("subject", .described("What changed. Absent on entries written before release 0.2.0 (all about orders).", .ref("Subject"))),
+        req("order_id", .described("The order's id when the subject is an order, else null.", .nullable(.string()))), req("actor", .ref("Actor")),
         req("action", .string()), req("changes", .list(.ref("FieldChange"))), req("reason", .nullable(.string())),
         req("request_id", .nullable(.string())), req("event_sequence", .int(1...Int64.max)),
         req("prev_hash", .string(max: 64, min: 64)), req("hash", .string(max: 64, min: 64)),
@@ -294,6 +302,7 @@ enum Schemas {
         ("NotificationTemplate", .object(notificationTemplate)),
         ("Notification", .object(notification)),
         ("FieldChange", .object(fieldChange)),
+        ("Subject", .object(subject)),
         ("Event", .object(event)),
         ("AuditEntry", .object(auditEntry)),
         ("TenantSettings", .object(settings)),

@@ -30,7 +30,7 @@ public final class Metrics: @unchecked Sendable {
         }
     }
 
-    public func render(openTenants: Int) -> String {
+    public func render(openTenants: Int, consumerLags: [(tenant: String, consumer: String, lag: UInt64)] = []) -> String {
         let (req, lat) = lock.withLock { (requests, latency) }
         var out = "# HELP orderbase_http_requests_total HTTP requests by method, route and status.\n"
         out += "# TYPE orderbase_http_requests_total counter\n"
@@ -56,6 +56,11 @@ public final class Metrics: @unchecked Sendable {
         out += "# HELP orderbase_open_tenants Tenant databases the engine holds open.\n"
         out += "# TYPE orderbase_open_tenants gauge\n"
         out += "orderbase_open_tenants \(openTenants)\n"
+        out += "# HELP orderbase_consumer_lag Events in an open tenant's log after an event consumer's cursor.\n"
+        out += "# TYPE orderbase_consumer_lag gauge\n"
+        for l in consumerLags {
+            out += "orderbase_consumer_lag{tenant=\"\(Self.escape(l.tenant))\",consumer=\"\(Self.escape(l.consumer))\"} \(l.lag)\n"
+        }
         return out
     }
 

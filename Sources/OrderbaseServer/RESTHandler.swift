@@ -143,7 +143,7 @@ public final class RESTHandler: Sendable {
             case .openapi:
                 return HTTPOutput(status: 200, headers: [], body: openAPIBytes, route: entry.template)
             case .metrics:
-                var o = HTTPOutput(status: 200, headers: [], body: Array(metrics.render(openTenants: engine.openTenantCount).utf8), route: entry.template)
+                var o = HTTPOutput(status: 200, headers: [], body: Array(metrics.render(openTenants: engine.openTenantCount, consumerLags: engine.consumerLags()).utf8), route: entry.template)
                 o.contentType = "text/plain; version=0.0.4; charset=utf-8"
                 return o
             case .method(let m, let r):

@@ -139,11 +139,13 @@ struct WebhookTests {
         let id = try fx.order()
         #expect(try fx.engine.pump(maxMilliseconds: 1000) == 1)
         let r = fx.transport.requests[0]
-        let event = try fx.call(TenantCore.listEvents, "{}")["data"]!.array[0]
+        // Event 1 is the endpoint's own creation (webhook_endpoint.created), not delivered to it.
+        let event = try fx.call(TenantCore.listEvents, #"{"types":["order.*"]}"#)["data"]!.array[0]
         #expect(r.header("webhook-id") == event["id"]!.stringValue && r.header("webhook-timestamp") == String(fx.clock.nowMilliseconds() / 1000))
         #expect(verifies(r, secret: secret))
         let body = try JSON.parse(r.body)
-        #expect(body["type"] == .string("order.created") && body["data"]?["order"]?["id"] == .string(id) && body["data"]?["sequence"] == .int(1))
+        #expect(body["type"] == .string("order.created") && body["data"]?["order"]?["id"] == .string(id) && body["data"]?["sequence"] == .int(2)
+                && body["data"]?["subject"] == .object(["type": .string("order"), "id": .string(id)]))
         #expect(r.url == "http://127.0.0.1:9/hook" && r.connectTimeoutMilliseconds == 5000 && r.timeoutMilliseconds == 15_000)
         var tampered = r
         tampered.body = Array(String(decoding: r.body, as: UTF8.self).replacingOccurrences(of: "Mug", with: "Gum").utf8)
@@ -243,19 +245,20 @@ struct WebhookTests {
         try fx.call(TenantCore.transitionOrder, #"{"id":"\#(a)","to":"confirmed"}"#)
         _ = try fx.order()  // another order's delivery does not wait
         _ = try fx.engine.pump(maxMilliseconds: 1000)
-        // a's creation failed; a's confirmation waits behind it; b went through.
+        // a's creation failed; a's confirmation waits behind it; b went through
+        // (event 1 is the endpoint's own creation).
         let sent = fx.transport.requests.map { try! JSON.parse($0.body)["data"]!["sequence"]!.intValue! }
-        #expect(sent == [1, 3])
+        #expect(sent == [2, 4])
         fx.clock.advance(milliseconds: 6000)
         _ = try fx.engine.pump(maxMilliseconds: 1000)
         let all = fx.transport.requests.map { try! JSON.parse($0.body)["data"]!["sequence"]!.intValue! }
-        #expect(all == [1, 3, 1, 2], "the retry, then the one that waited")
+        #expect(all == [2, 4, 2, 3], "the retry, then the one that waited")
     }
 
     @Test("rotation: old and new secrets both sign during the grace period, then only the new one")
     func rotation() throws {
         let fx = try WebhookFixture()
-        let e = try fx.endpoint()
+        let e = try fx.endpoint(#""event_types":["order.*"]"#)  // not the rotation's own event
         let old = e["secret"]!.stringValue!
         let rotated = try fx.call(TenantCore.rotateWebhookSecret, #"{"id":"\#(e["id"]!.stringValue!)","grace_seconds":3600}"#)
         let new = rotated["secret"]!.stringValue!
@@ -274,7 +277,7 @@ struct WebhookTests {
     @Test("deliveries.retry, webhooks.replay and webhooks.test")
     func operations() throws {
         let fx = try WebhookFixture()
-        let e = try fx.endpoint()
+        let e = try fx.endpoint(#""event_types":["order.*"]"#)  // not the endpoint's own changes
         let endpointID = e["id"]!.stringValue!
         fx.transport.answer(OutboundResponse(status: 410, latencyMilliseconds: 1))
         _ = try fx.order()
@@ -287,7 +290,7 @@ struct WebhookTests {
         _ = try fx.engine.pump(maxMilliseconds: 1000)
         #expect(try fx.call(TenantCore.getDelivery, #"{"id":"\#(retried["id"]!.stringValue!)"}"#)["status"] == .string("succeeded"))
         #expect(fx.error(TenantCore.retryDelivery, #"{"id":"\#(retried["id"]!.stringValue!)"}"#)?.code == .invalidState)
-        let replay = try fx.call(TenantCore.replayWebhook, #"{"id":"\#(endpointID)","from_sequence":1,"to_sequence":1}"#)
+        let replay = try fx.call(TenantCore.replayWebhook, #"{"id":"\#(endpointID)","from_sequence":2,"to_sequence":2}"#)
         #expect(replay["queued"] == .int(1))
         _ = try fx.engine.pump(maxMilliseconds: 1000)
         #expect(Set(fx.transport.requests.map { $0.header("webhook-id")! }).count == 1, "a replay keeps the webhook-id")

@@ -301,7 +301,9 @@ struct ApprovalTests {
 
     @Test("expiry rejects: past it the request reads expired and cannot be approved; the next request closes it")
     func expiry() throws {
-        let fx = try Fixture()
+        // No delivery thread: the scheduler's expiry timer does not run here
+        // (KernelTests has it), so the reads before it are what is tested.
+        let fx = try Fixture(options: { var o = EngineOptions(); o.background = false; return o }())
         try fx.call(TenantCore.createWorkflow, artworkWorkflow)
         let id = try fx.artworkOrder(total: 600_000)
         let apr = try fx.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"processing"}"#)["pending_approval"]!["id"]!.stringValue!

@@ -129,3 +129,23 @@ def test_engine_level_methods_and_options(tmp_path):
 
 def test_library_version():
     assert orderbase.library_version() == "0.1.0"
+
+
+def test_configuration_changes_are_audited_with_secrets_redacted(tenant):
+    """Who repointed the webhook: audit.list by subject, from Python."""
+    e = tenant.webhooks.create("https://example.com/hooks", event_types=["order.*"])
+    tenant.webhooks.update(e["id"], url="https://attacker.example/steal", actor={"type": "user", "id": "mallory"})
+    tenant.webhooks.rotate_secret(e["id"])
+    trail = list(tenant.audit.list("webhook_endpoint", e["id"], limit=1))  # follows cursors one entry at a time
+    assert [a["action"] for a in trail] == ["webhook_endpoint.created", "webhook_endpoint.updated",
+                                           "webhook_endpoint.secret_rotated"]
+    change = {c["field"]: c for c in trail[1]["changes"]}
+    assert trail[1]["actor"] == {"type": "user", "id": "mallory"}
+    assert (change["url"]["before"], change["url"]["after"]) == ("https://example.com/hooks", "https://attacker.example/steal")
+    assert {c["field"]: c["after"] for c in trail[2]["changes"]}["secrets"] == "[redacted]"
+    everything = repr(list(tenant.audit.list())) + repr(list(tenant.events.list()))
+    assert e["secret"] not in everything
+    consumers = {c["name"]: c for c in tenant.consumers.list()["data"]}
+    assert consumers["webhooks"]["active"] is True and consumers["notifications"]["active"] is False
+    with pytest.raises(orderbase.InvalidArgument):
+        list(tenant.audit.list("webhook_endpoint"))  # half a subject

@@ -62,4 +62,19 @@ class TestOrders < Minitest::Test
   def test_library_version
     assert_equal "0.1.0", Orderbase.library_version
   end
+
+  def test_configuration_changes_are_audited_with_secrets_redacted
+    e = @tenant.webhooks.create("https://example.com/hooks", event_types: ["order.*"])
+    @tenant.webhooks.update(e[:id], url: "https://attacker.example/steal", actor: { type: "user", id: "mallory" })
+    @tenant.webhooks.rotate_secret(e[:id])
+    trail = @tenant.audit.list(subject_type: "webhook_endpoint", subject_id: e[:id], limit: 1).to_a
+    assert_equal %w[webhook_endpoint.created webhook_endpoint.updated webhook_endpoint.secret_rotated], trail.map { |a| a[:action] }
+    url = trail[1][:changes].find { |c| c[:field] == "url" }
+    assert_equal ["https://example.com/hooks", "https://attacker.example/steal"], [url[:before], url[:after]]
+    assert_equal "mallory", trail[1][:actor][:id]
+    assert_equal "[redacted]", trail[2][:changes].find { |c| c[:field] == "secrets" }[:after]
+    refute_includes @tenant.audit.list.to_a.inspect + @tenant.events.list.to_a.inspect, e[:secret]
+    webhooks = @tenant.consumers.list[:data].find { |c| c[:name] == "webhooks" }
+    assert_equal true, webhooks[:active]
+  end
 end

@@ -27,18 +27,56 @@ extension TenantCore {
         try f.finish()
         let snap = database.snapshot()
         _ = try loadRecord(id, snapshot: snap)
-        let prefix = Keyspace.orderAuditPrefix(id)
-        var start = prefix
-        if let after { start = Keyspace.orderAuditKey(id, UInt64(after) + 1) }
+        return try auditPage(of: Subject(kind: .order, id: id), after: after, limit: limit, snapshot: snap)
+    }
+
+    // MARK: audit.list
+
+    /// `{"subject_type"?, "subject_id"?, "limit"?, "starting_after"?}` → audit
+    /// entries oldest first: the whole chain, or one record's (both fields;
+    /// a deleted record's entries stay listed).
+    public func listAudit(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let type = try f.oneOf("subject_type", RecordKind.audited.map(\.name))
+        let id = try f.string("subject_id", maxBytes: 255, allowEmpty: false)
+
+        let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
+        let after = try f.int("starting_after", in: 0...Int64.max)
+        try f.finish()
+        let snap = database.snapshot()
+        guard let type, let kind = RecordKind.named(type) else {
+            if id != nil { throw OrderbaseError.invalid("subject_id needs subject_type", field: "subject_type") }
+            return try auditPage(of: nil, after: after, limit: limit, snapshot: snap)
+        }
+        guard id != nil else { throw OrderbaseError.invalid("subject_type needs subject_id", field: "subject_id") }
+        return try auditPage(of: Subject(kind: kind, id: id!), after: after, limit: limit, snapshot: snap)
+    }
+
+    /// A page of audit entries after sequence `after`: a subject's (through
+    /// its `a kind id seq` index), or the whole chain (`subject` nil).
+    private func auditPage(of subject: Subject?, after: Int64?, limit: Int, snapshot snap: Snapshot) throws(OrderbaseError) -> [UInt8] {
         var items: [[UInt8]] = []
         var hasMore = false
         do {
+            guard let subject else {
+                let start = Keyspace.auditKey(UInt64(after ?? 0) + 1)
+                try database.scan(from: start, to: [Keyspace.audit + 1], snapshot: snap) { _, v in
+                    if items.count == limit { hasMore = true; return false }
+                    items.append(try AuditChain.render(Array(v)))
+                    return true
+                }
+                return Self.listResponse(items, hasMore: hasMore)
+            }
+            let prefix = Keyspace.subjectAuditPrefix(subject.kind, subject.id)
+            let start = after.map { Keyspace.subjectAuditKey(subject, UInt64($0) + 1) } ?? prefix
             try database.scan(from: start, to: prefixUpperBound(prefix), snapshot: snap) { k, _ in
-                if items.count == limit { hasMore = true; return false }
                 var r = KeyReader(Array(k))
-                _ = r.string()
-                guard let seq = r.uint64(), let entry = try database.get(Keyspace.auditKey(seq), snapshot: snap) else {
-                    throw OrderbaseError(.corruption, "order audit index names a missing entry")
+                _ = r.string()                    // kind
+                _ = r.string()                    // id
+                guard let seq = r.uint64() else { throw OrderbaseError(.corruption, "bad audit index key") }
+                if items.count == limit { hasMore = true; return false }
+                guard let entry = try database.get(Keyspace.auditKey(seq), snapshot: snap) else {
+                    throw OrderbaseError(.corruption, "audit index names a missing entry")
                 }
                 items.append(try AuditChain.render(entry))
                 return true

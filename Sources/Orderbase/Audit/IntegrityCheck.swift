@@ -3,10 +3,10 @@ import OrderbaseStore
 extension TenantCore {
     // MARK: integrity.check
 
-    /// Checks, at one snapshot, that every record decodes, every secondary
-    /// index entry matches a record and every record has its entries, order
-    /// numbers resolve, the event log is gap-free up to the counter, and the
-    /// audit chain verifies. Like SQLite's `PRAGMA integrity_check`.
+    /// Checks, at one snapshot, that every record of every indexed kind
+    /// decodes, every secondary index entry matches a record and every record
+    /// has its entries, order numbers resolve, the event log is gap-free up to
+    /// the counter, and the audit chain verifies. Like SQLite's `PRAGMA integrity_check`.
     public func checkIntegrity(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         let maxProblems = Int(try f.int("max_problems", in: 1...1000) ?? 100)
@@ -23,21 +23,29 @@ extension TenantCore {
                 throw OrderbaseError(.corruption, "tenant counters are missing")
             }
             counters = try Counters.decode(c)
-            try database.scan(from: [Keyspace.order], to: [Keyspace.order + 1], snapshot: snap) { k, v in
-                orders += 1
-                var r = KeyReader(Array(k))
-                let keyID = r.string() ?? "?"
-                guard let o = try? Order.decode(Array(v)) else { problem("order \(keyID) does not decode"); return true }
-                if o.id != keyID { problem("order stored under \(keyID) has id \(o.id)") }
-                expected.formUnion(Keyspace.indexKeys(of: o))
-                numbers[o.number] = o.id
-                return true
+            var kindNames: [UInt8: String] = [:]
+            for ik in IndexedKind.all {
+                try database.scan(from: [ik.recordPrefix], to: [ik.recordPrefix + 1], snapshot: snap) { k, v in
+                    var r = KeyReader(Array(k))
+                    let keyID = r.string() ?? "?"
+                    if ik.kind == .order { orders += 1 }
+                    guard let e = try? ik.entries(Array(v)) else { problem("\(ik.kind) \(keyID) does not decode"); return true }
+                    if e.id != keyID { problem("\(ik.kind) stored under \(keyID) has id \(e.id)") }
+                    expected.formUnion(e.keys.map(KeyBytes.init))
+                    if let n = e.number { numbers[n] = e.id }
+                    return true
+                }
+                for p in ik.ownPrefixes { kindNames[p] = ik.kind.name }
             }
+            // Every index entry of every kind: `I kind …` keys and each kind's own prefixes.
             var seen = 0
-            for prefix in [Keyspace.index, Keyspace.updated] {
+            for prefix in [Keyspace.index] + IndexedKind.all.flatMap(\.ownPrefixes) {
                 try database.scan(from: [prefix], to: [prefix + 1], snapshot: snap) { k, _ in
                     let key = Array(k)
-                    if expected.contains(KeyBytes(key)) { seen += 1 } else { problem("stale index entry \(Crypto.hex(key))") }
+                    if expected.contains(KeyBytes(key)) { seen += 1; return true }
+                    var kind = kindNames[prefix]
+                    if prefix == Keyspace.index { var r = KeyReader(key); kind = r.string() }
+                    problem("stale \(kind ?? "unknown-kind") index entry \(Crypto.hex(key))")
                     return true
                 }
             }
@@ -77,4 +85,32 @@ extension TenantCore {
         w.endObject()
         return w.bytes
     }
+}
+
+/// A record kind with secondary index entries, as `integrity.check` sees it:
+/// where its records live, the prefixes only its index entries use (its `I`
+/// entries are `I kind …`), and the entries a stored record must have.
+struct IndexedKind: Sendable {
+    let kind: RecordKind
+    let recordPrefix: UInt8
+    let ownPrefixes: [UInt8]
+    /// The record's id, its index keys and (orders) its number, from its stored bytes.
+    let entries: @Sendable ([UInt8]) throws(OrderbaseError) -> (id: String, keys: [[UInt8]], number: String?)
+
+    static let all: [IndexedKind] = [
+        IndexedKind(kind: .order, recordPrefix: Keyspace.order, ownPrefixes: [Keyspace.updated]) { (b) throws(OrderbaseError) in
+            let o = try Order.decode(b)
+            return (o.id, Keyspace.indexKeyList(of: o), o.number)
+        },
+        IndexedKind(kind: .notification, recordPrefix: Keyspace.notification,
+                    ownPrefixes: [Keyspace.notificationDue, Keyspace.notificationOrder]) { (b) throws(OrderbaseError) in
+            let n = try NotificationRecord.decode(b)
+            return (n.id, n.indexKeys, nil)
+        },
+        IndexedKind(kind: .webhookDelivery, recordPrefix: Keyspace.webhookDelivery,
+                    ownPrefixes: [Keyspace.webhookDue, Keyspace.webhookQueue]) { (b) throws(OrderbaseError) in
+            let d = try WebhookDelivery.decode(b)
+            return (d.id, d.indexKeys, nil)
+        },
+    ]
 }

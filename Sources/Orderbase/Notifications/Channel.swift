@@ -330,3 +330,10 @@ enum MIMEMessage {
         return "\(weekdays[Int(((days % 7) + 7) % 7)]), \(d) \(months[Int(m) - 1]) \(y) \(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60)) +0000"
     }
 }
+
+extension NotificationChannel: AuditedRecord {
+    static let kind = RecordKind.notificationChannel
+    var subjectID: String { id }
+    var storedJSON: [UInt8] { stored }
+    var apiJSON: [UInt8] { api }
+}

@@ -27,6 +27,14 @@ struct NotificationRecord: Sendable {
     var createdAt: Int64
     var updatedAt: Int64
 
+    /// Its index entries: due while it has a next attempt, and by order.
+    var indexKeys: [[UInt8]] {
+        var keys: [[UInt8]] = []
+        if let due = nextAttemptAt { keys.append(Keyspace.notificationDueKey(due, id)) }
+        if let orderID { keys.append(Keyspace.notificationOrderKey(orderID, id)) }
+        return keys
+    }
+
     func write(_ w: inout JSONWriter, tenant: String? = nil) {
         w.beginObject()
         w.key("id"); w.string(id)

@@ -274,3 +274,10 @@ enum NotificationData {
         return .object(e)
     }
 }
+
+extension NotificationTemplate: AuditedRecord {
+    static let kind = RecordKind.notificationTemplate
+    var subjectID: String { id }
+    var storedJSON: [UInt8] { json(stored: true) }
+    var apiJSON: [UInt8] { json() }
+}

@@ -299,3 +299,14 @@ extension TenantCore {
         }
     }
 }
+
+extension EventConsumer {
+    /// Notifications: templates' messages (docs/notifications.md).
+    static let notifications = EventConsumer(
+        name: TenantCore.notificationCursor,
+        hasWork: { (core) throws(OrderbaseError) in try core.count(Keyspace.notificationTemplate, upTo: 1) > 0 },
+        pass: { (core, config) throws(OrderbaseError) in
+            let templates = try core.notificationTemplates()
+            return templates.isEmpty ? 0 : try core.deliverNotifications(templates, config: config)
+        })
+}

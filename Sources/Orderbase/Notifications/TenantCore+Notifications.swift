@@ -64,6 +64,7 @@ extension TenantCore {
             c.createdAt = wc.now
             c.updatedAt = wc.now
             wc.put(Keyspace.channelKey(c.id), c.stored)
+            wc.recordChange("notification_channel.created", before: nil, after: c)
             return c.api
         }
     }
@@ -94,7 +95,8 @@ extension TenantCore {
         let enabled = try f.bool("enabled")
         let config = outboundConfig
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            var c = try loadChannel(id, &wc)
+            let before = try loadChannel(id, &wc)
+            var c = before
             var g = f
             try Self.settingsOnlyFor(c.type, &g)
             if c.type == "email" { c.email = try NotificationChannel.readEmail(&g, current: c.email, allowPlaintext: config.allowHTTP) }
@@ -104,6 +106,7 @@ extension TenantCore {
             if let enabled { c.enabled = enabled }
             c.updatedAt = wc.now
             wc.put(Keyspace.channelKey(c.id), c.stored)
+            wc.recordChange("notification_channel.updated", before: before, after: c)
             return c.api
         }
     }
@@ -114,13 +117,14 @@ extension TenantCore {
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            _ = try loadChannel(id, &wc)
+            let c = try loadChannel(id, &wc)
             let users = try notificationTemplates().filter { $0.channelID == id }.map(\.id)
             guard users.isEmpty else {
                 throw OrderbaseError(.invalidState, "notification channel \(id) is used by \(users.count) template(s); delete or move them first",
                                      field: "id", details: .object(["templates": .array(users.map(JSON.string))]))
             }
             wc.mutation.delete(Keyspace.channelKey(id))
+            wc.recordChange("notification_channel.deleted", before: c, after: nil)
             return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
         }
     }
@@ -149,9 +153,10 @@ extension TenantCore {
             let channel = try loadChannel(draft.channelID, &wc, field: "channel_id")
             try draft.checkParts(for: channel.type)
             draft.id = ids.make("ntt_", at: wc.now)
-            draft.fromSequence = wc.counters.eventSeq
             draft.createdAt = wc.now
             draft.updatedAt = wc.now
+            wc.recordChange("notification_template.created", before: nil, after: draft)
+            draft.fromSequence = wc.counters.eventSeq  // it sends for events after its own creation
             wc.put(Keyspace.templateKey(draft.id), draft.json(stored: true))
             return draft.json()
         }
@@ -185,12 +190,14 @@ extension TenantCore {
         }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             var g = f
-            var t = try NotificationTemplate.read(&g, onto: try loadTemplate(id, &wc))
+            let before = try loadTemplate(id, &wc)
+            var t = try NotificationTemplate.read(&g, onto: before)
             try g.finish()
             let channel = try loadChannel(t.channelID, &wc, field: "channel_id")
             try t.checkParts(for: channel.type)
             t.updatedAt = wc.now
             wc.put(Keyspace.templateKey(t.id), t.json(stored: true))
+            wc.recordChange("notification_template.updated", before: before, after: t)
             return t.json()
         }
     }
@@ -203,7 +210,7 @@ extension TenantCore {
         try f.finish()
         defer { outboundChanged(present: nil) }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            _ = try loadTemplate(id, &wc)
+            let template = try loadTemplate(id, &wc)
             var pending: [(Int64, NotificationRecord)] = []
             try scan(from: [Keyspace.notificationDue], to: [Keyspace.notificationDue + 1]) { k, _ throws(OrderbaseError) in
                 var r = KeyReader(Array(k))
@@ -223,6 +230,7 @@ extension TenantCore {
                 wc.put(Keyspace.notificationKey(n.id), n.json)
             }
             wc.mutation.delete(Keyspace.templateKey(id))
+            wc.recordChange("notification_template.deleted", before: template, after: nil)
             return JSON.object(["id": .string(id), "deleted": .bool(true), "pending_failed": .int(Int64(pending.count))]).bytes
         }
     }

@@ -267,7 +267,9 @@ extension TenantCore {
     public func listOrders(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         var filters: [(field: String, value: String)] = []
-        for (key, field, allowed) in [("status", "status", OrderStatus.all), ("financial_status", "financial_status", OrderStatus.financial),
+        // Any state of any workflow version the tenant has defined (a custom workflow's own states included).
+        if let v = try f.oneOf("status", try workflows.allStates(self)) { filters.append(("status", v)) }
+        for (key, field, allowed) in [("financial_status", "financial_status", OrderStatus.financial),
                                       ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment),
                                       ("channel", "channel", OrderStatus.channels)] {
             if let v = try f.oneOf(key, allowed) { filters.append((field, v)) }
@@ -343,7 +345,7 @@ extension TenantCore {
             } else {
                 // Ids are creation-time sortable: created_after/before become id bounds.
                 let indexed = Keyspace.indexedFields.compactMap { name in filters.first { $0.field == name } }.first
-                let prefix = indexed.map { Keyspace.indexPrefix($0.field, $0.value) } ?? [Keyspace.order]
+                let prefix = indexed.map { Keyspace.indexPrefix(.order, $0.field, $0.value) } ?? [Keyspace.order]
                 var start = prefix, end = prefixUpperBound(prefix)
                 if let createdAfter { start = prefix + Keyspace.idComponent(IDGenerator.lowerBound("ord_", ms: createdAfter + 1)) }
                 if let createdBefore { end = prefix + Keyspace.idComponent(IDGenerator.lowerBound("ord_", ms: createdBefore)) }
@@ -354,7 +356,7 @@ extension TenantCore {
                 try database.scan(from: start, to: end, reverse: reverse, snapshot: snap) { k, v in
                     if indexed == nil { return try take(Array(v)) }
                     var r = KeyReader(Array(k))
-                    _ = r.string(); _ = r.string()
+                    _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
                     guard let id = r.string() else { throw OrderbaseError(.corruption, "bad index key") }
                     guard let rec = try database.get(Keyspace.orderKey(id), snapshot: snap) else {
                         throw OrderbaseError(.corruption, "index names missing order \(id)")

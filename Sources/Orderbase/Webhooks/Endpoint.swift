@@ -1,6 +1,15 @@
 /// A webhook endpoint: where a tenant's events go, which ones, and the
 /// secrets that sign them (Standard Webhooks, standardwebhooks.com).
-struct WebhookEndpoint: Sendable {
+struct WebhookEndpoint: Sendable, AuditedRecord {
+    static let kind = RecordKind.webhookEndpoint
+    var subjectID: String { id }
+    var storedJSON: [UInt8] { stored }
+    var apiJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w)
+        return w.bytes
+    }
+
     struct Secret: Sendable {
         var value: String          // "whsec_" + base64 of 24 random bytes
         var createdAt: Int64

@@ -14,6 +14,7 @@ extension TenantCore {
     }
 
     private func endpointJSON(_ e: WebhookEndpoint, secret: String? = nil) -> [UInt8] {
+        guard let secret else { return e.apiJSON }
         var w = JSONWriter()
         e.write(&w, secret: secret)
         return w.bytes
@@ -45,9 +46,10 @@ extension TenantCore {
             e.enabled = enabled
             e.payload = payload
             e.secrets = [.init(value: secret, createdAt: wc.now)]
-            e.fromSequence = wc.counters.eventSeq
             e.createdAt = wc.now
             e.updatedAt = wc.now
+            wc.recordChange("webhook_endpoint.created", before: nil, after: e)
+            e.fromSequence = wc.counters.eventSeq  // deliveries start after its own creation
             wc.put(Keyspace.endpointKey(e.id), e.stored)
             return endpointJSON(e, secret: secret)
         }
@@ -83,8 +85,8 @@ extension TenantCore {
         let payload = try f.oneOf("payload", WebhookEndpoint.payloads)
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            var e = try loadEndpoint(id, &wc)
-            let before = e.stored
+            let before = try loadEndpoint(id, &wc)
+            var e = before
             if let url { e.url = url }
             if let types { e.eventTypes = types }
             if clearDescription { e.description = nil } else if let description { e.description = description }
@@ -94,9 +96,10 @@ extension TenantCore {
                 e.enabled = enabled
                 if !enabled && e.disabledReason == nil { e.disabledReason = "disabled by \(ctx.actor.type)\(ctx.actor.id.map { " " + $0 } ?? "")" }
             }
-            if e.stored != before {
+            if e.stored != before.stored {
                 e.updatedAt = wc.now
                 wc.put(Keyspace.endpointKey(e.id), e.stored)
+                wc.recordChange("webhook_endpoint.updated", before: before, after: e)
             }
             return endpointJSON(e)
         }
@@ -108,10 +111,11 @@ extension TenantCore {
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
         defer { outboundChanged(present: nil) }  // looked up again on the next pass
-        return try webhookPass.withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            _ = try loadEndpoint(id, &wc)
+        return try passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            let e = try loadEndpoint(id, &wc)
             try failPendingDeliveries(of: id, note: "endpoint deleted", &wc)
             wc.mutation.delete(Keyspace.endpointKey(id))
+            wc.recordChange("webhook_endpoint.deleted", before: e, after: nil)
             return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
         } }
     }
@@ -128,7 +132,8 @@ extension TenantCore {
         try f.finish()
         let secret = try WebhookEndpoint.newSecret()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            var e = try loadEndpoint(id, &wc)
+            let before = try loadEndpoint(id, &wc)
+            var e = before
             let retireAt = wc.now + grace * 1000
             e.secrets = e.secrets.filter { s in s.expiresAt.map { $0 > wc.now } ?? true }.map { s in
                 var s = s
@@ -138,6 +143,7 @@ extension TenantCore {
             e.secrets.append(.init(value: secret, createdAt: wc.now))
             e.updatedAt = wc.now
             wc.put(Keyspace.endpointKey(e.id), e.stored)
+            wc.recordChange("webhook_endpoint.secret_rotated", before: before, after: e)
             return endpointJSON(e, secret: secret)
         }
     }
@@ -189,7 +195,7 @@ extension TenantCore {
         let to = try f.int("to_sequence", in: 1...Int64.max)
         try f.finish()
         if let to, to < from { throw OrderbaseError.invalid("to_sequence is before from_sequence", field: "to_sequence") }
-        return try webhookPass.withLock { () throws(OrderbaseError) -> [UInt8] in
+        return try passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in
             let events = try events(after: UInt64(from - 1), limit: 1001).filter { to == nil || $0.0 <= UInt64(to!) }
             let batch = events.prefix(1000)
             var queued = 0
@@ -253,7 +259,7 @@ extension TenantCore {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        return try webhookPass.withLock { () throws(OrderbaseError) -> [UInt8] in
+        return try passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in
             try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
                 guard let b = try wc.read(Keyspace.deliveryKey(id)) else { throw OrderbaseError(.notFound, "no delivery \(id)", field: "id") }
                 var d = try WebhookDelivery.decode(b)

@@ -39,6 +39,15 @@ struct WebhookDelivery: Sendable {
     var createdAt: Int64
     var updatedAt: Int64
 
+    /// Its index entries: due while it has a next attempt, and its place in
+    /// its endpoint's per-order queue while pending.
+    var indexKeys: [[UInt8]] {
+        var keys: [[UInt8]] = []
+        if let due = nextAttemptAt { keys.append(Keyspace.dueKey(due, id)) }
+        if status == "pending" { keys.append(Keyspace.queueKey(endpointID, orderID ?? "", eventSequence, id)) }
+        return keys
+    }
+
     func write(_ w: inout JSONWriter) {
         w.beginObject()
         w.key("id"); w.string(id)

@@ -40,39 +40,19 @@ extension TenantCore {
         return out
     }
 
-    /// One pass of everything that leaves the tenant (webhooks, then
-    /// notifications): fan out, then attempt what is due. Returns attempts
-    /// made. Each kind has its own per-tenant pass lock, so a notification
-    /// callback may call webhook methods (and the reverse cannot happen).
-    func deliverOutbound(limit: Int = 50) throws(OrderbaseError) -> Int {
-        let seen = outboundSeen
-        if seen.present == false { return 0 }
-        let hasEndpoints = try count(Keyspace.webhookEndpoint, upTo: 1) > 0
-        let templates = try notificationTemplates()
-        guard hasEndpoints || !templates.isEmpty else {
-            noOutbound(asOf: seen.epoch)
-            return 0
-        }
-        let config = outboundConfig
-        var sent = 0
-        if hasEndpoints {
-            sent += try webhookPass.withLock { () throws(OrderbaseError) -> Int in
-                // Read under the lock: webhooks.delete changes them under it.
-                let endpoints = try endpoints()
-                guard !endpoints.isEmpty else { return 0 }
-                try fanOut(endpoints)
-                guard let transport = config.transport else { return 0 }
-                var n = 0
-                for id in try dueDeliveries(limit: limit) where try attempt(id, config: config, transport: transport) { n += 1 }
-                return n
-            }
-        }
-        if !templates.isEmpty {
-            sent += try notificationPass.withLock { () throws(OrderbaseError) -> Int in
-                try deliverNotifications(templates, config: config, limit: limit)
-            }
-        }
-        return sent
+    /// One webhook pass (under the consumer's pass lock): fan out, then
+    /// attempt what is due. Returns attempts made. Each consumer has its own
+    /// per-tenant pass lock, so a notification callback may call webhook
+    /// methods (and the reverse cannot happen).
+    func webhookPass(config: OutboundConfig, limit: Int = 50) throws(OrderbaseError) -> Int {
+        // Read under the lock: webhooks.delete changes them under it.
+        let endpoints = try endpoints()
+        guard !endpoints.isEmpty else { return 0 }
+        try fanOut(endpoints)
+        guard let transport = config.transport else { return 0 }
+        var n = 0
+        for id in try dueDeliveries(limit: limit) where try attempt(id, config: config, transport: transport) { n += 1 }
+        return n
     }
 
     /// Makes deliveries for new events, advancing the cursor in the same batch.
@@ -141,7 +121,7 @@ extension TenantCore {
         }
         guard case .object(let event) = try JSON.parse(bytes) else { throw OrderbaseError(.corruption, "event \(d.eventSequence) is not an object") }
         var data: JSONObject = ["sequence": .int(Int64(d.eventSequence)), "event_id": event["id"] ?? .null]
-        for k in ["order_id", "actor", "reason", "cause"] { if let v = event[k] { data[k] = v } }
+        for k in ["subject", "order_id", "actor", "reason", "cause"] { if let v = event[k] { data[k] = v } }
         if endpoint.payload == "changes" {
             data["changes"] = event["changes"] ?? .array([])
             if d.eventType == "order.created" { data["order"] = event["order"] ?? .null }
@@ -216,38 +196,37 @@ extension TenantCore {
                 try advanceQueue(after: next, &wc)
             }
             wc.put(Keyspace.deliveryKey(d.id), next.json)
-            if var e = endpoint {
-                let before = e.stored
+            if let before = endpoint {
+                var e = before
+                var disabledBecause: String?
                 if succeeded {
                     e.failingSince = nil
                 } else {
                     e.failingSince = e.failingSince ?? wc.now
                     if code == 410 {
-                        disable(&e, reason: "the endpoint answered 410 Gone", &wc)
+                        disabledBecause = "the endpoint answered 410 Gone"
                     } else if wc.now - e.failingSince! >= RetrySchedule.disableAfter {
-                        disable(&e, reason: "every attempt failed for 5 days", &wc)
+                        disabledBecause = "every attempt failed for 5 days"
                     }
                 }
-                if e.stored != before {
+                if let reason = disabledBecause, e.enabled {
+                    e.enabled = false
+                    e.disabledReason = reason
+                    // The event keeps the shape hosts know: {endpoint_id, url, reason} as data.
+                    var w = JSONWriter()
+                    w.beginObject()
+                    w.key("endpoint_id"); w.string(e.id)
+                    w.key("url"); w.string(e.url)
+                    w.key("reason"); w.string(reason)
+                    w.endObject()
+                    wc.recordChange("webhook.endpoint_disabled", before: before, after: e, reason: reason, data: w.bytes)
+                }
+                if e.stored != before.stored {
                     e.updatedAt = wc.now
                     wc.put(Keyspace.endpointKey(e.id), e.stored)
                 }
             }
         }
-    }
-
-    /// Disables an endpoint and records `webhook.endpoint_disabled`.
-    private func disable(_ e: inout WebhookEndpoint, reason: String, _ wc: inout WriteContext) {
-        guard e.enabled else { return }
-        e.enabled = false
-        e.disabledReason = reason
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("endpoint_id"); w.string(e.id)
-        w.key("url"); w.string(e.url)
-        w.key("reason"); w.string(reason)
-        w.endObject()
-        wc.recordTenantEvent(type: "webhook.endpoint_disabled", data: w.bytes, reason: reason)
     }
 
     /// Ends every pending delivery of an endpoint as failed, with `note` as a
@@ -307,4 +286,12 @@ extension RequestContext {
         c.actor = Actor(type: "system", id: "delivery")
         return c
     }
+}
+
+extension EventConsumer {
+    /// Webhooks: endpoints' deliveries (docs/webhooks.md).
+    static let webhooks = EventConsumer(
+        name: TenantCore.webhookCursor,
+        hasWork: { (core) throws(OrderbaseError) in try core.count(Keyspace.webhookEndpoint, upTo: 1) > 0 },
+        pass: { (core, config) throws(OrderbaseError) in try core.webhookPass(config: config) })
 }

@@ -14,6 +14,7 @@ extension TenantCore {
             transition: t.name, from: old.status, to: t.to, reason: reason, requestedBy: wc.request.actor, requestedAt: wc.now,
             expiresAt: rule.expiresAfterSeconds.map { wc.now + $0 * 1000 }, allowRequester: rule.allowRequester, tiers: tiers)
         wc.put(Keyspace.approvalKey(r.id), r.stored)
+        if let e = r.expiresAt { wc.schedule(TimerAction.approvalExpiry.name, target: r.id, at: e) }
         var new = old
         new.pendingApproval = r.pending
         return try commitChange(old: old, new: new, type: "approval.requested", reason: reason, &wc)
@@ -31,6 +32,7 @@ extension TenantCore {
         r.decidedBy = status == "expired" ? nil : wc.request.actor
         r.note = note
         wc.put(Keyspace.approvalKey(r.id), r.stored)
+        if let e = r.expiresAt { wc.unschedule(TimerAction.approvalExpiry.name, target: r.id, at: e) }
         var new = order
         new.pendingApproval = nil
         _ = try commitChange(old: order, new: &new, type: "approval.\(status)", reason: note, &wc)
@@ -115,6 +117,7 @@ extension TenantCore {
                 r.status = "approved"
                 r.decidedAt = wc.now
                 r.decidedBy = ctx.actor
+                if let e = r.expiresAt { wc.unschedule(TimerAction.approvalExpiry.name, target: r.id, at: e) }
                 let (new, type) = Self.applied(voted, wf, t, reason: r.reason, now: wc.now)
                 _ = try commitChange(old: voted, new: new, type: type, reason: r.reason, &wc)
             }
@@ -184,5 +187,20 @@ extension TenantCore {
             return true
         }
         return Self.listResponse(page, hasMore: hasMore)
+    }
+}
+
+/// Approval expiry, on the scheduler: set when a request with
+/// `expires_after_seconds` is made, removed when it is decided first, and run
+/// at `expires_at`: the request is written as expired (decided at its
+/// `expires_at`, by the scheduler) and the order stops waiting, with its
+/// `approval.expired` event and audit entry.
+extension TimerAction {
+    static let approvalExpiry = TimerAction(name: "approval.expire") { (core, timer, wc) throws(OrderbaseError) in
+        let r = try core.loadApproval(timer.target, &wc)
+        guard r.status == "pending" else { return }  // decided meanwhile
+        let order = try core.loadForWrite(r.orderID, &wc, expected: nil)
+        guard order.pendingApproval?.id == r.id else { return }
+        try core.closeApproval(r.id, of: order, status: "expired", note: nil, &wc)
     }
 }

@@ -14,13 +14,15 @@ extension TenantCore {
 
     private static func response(_ w: Workflow) -> [UInt8] { w.json }
 
-    /// Stages a new version and its head; the registry learns them once staged.
-    private func stage(_ w: Workflow, _ wc: inout WriteContext) {
+    /// Stages a new version and its head, audited against the version before
+    /// it (nil: created); the registry learns them once staged.
+    private func stage(_ w: Workflow, previous: Workflow?, _ wc: inout WriteContext) {
         wc.put(Keyspace.workflowKey(w.key, w.version), w.json)
         let head = WorkflowRegistry.Head(version: w.version, archived: w.archived)
         wc.putUnread(Keyspace.workflowHeadKey(w.key), JSON.object(["version": .int(w.version), "archived": .bool(w.archived)]).bytes)
         let registry = workflows
         wc.onStaged.append { registry.setHead(w.key, head, compiled: w) }
+        wc.recordChange(previous == nil ? "workflow.created" : "workflow.updated", before: previous, after: w)
     }
 
     // MARK: workflows.create
@@ -37,7 +39,7 @@ extension TenantCore {
             w.version = 1
             w.createdAt = wc.now
             w.createdBy = ctx.actor
-            stage(w, &wc)
+            stage(w, previous: nil, &wc)
             return Self.response(w)
         }
     }
@@ -60,10 +62,11 @@ extension TenantCore {
                 throw OrderbaseError(.versionConflict, "workflow \(w.key) is at version \(head.version), not \(expected)", field: "expected_version",
                                      details: .object(["expected": .int(expected), "actual": .int(head.version)]))
             }
+            let previous = try workflows.latest(self, w.key)
             w.version = head.version + 1
             w.createdAt = wc.now
             w.createdBy = ctx.actor
-            stage(w, &wc)
+            stage(w, previous: previous, &wc)
             return Self.response(w)
         }
     }
@@ -80,9 +83,11 @@ extension TenantCore {
             if key == Workflow.defaultKey {
                 throw OrderbaseError(.invalidState, "the default workflow cannot be archived; update it instead", field: "key")
             }
-            var w = try workflows.latest(self, key)
-            if w.archived { return Self.response(w) }
+            let before = try workflows.latest(self, key)
+            if before.archived { return Self.response(before) }
+            var w = before
             w.archived = true
+            wc.recordChange("workflow.archived", before: before, after: w)
             wc.putUnread(Keyspace.workflowHeadKey(key), JSON.object(["version": .int(w.version), "archived": .bool(true)]).bytes)
             let registry = workflows, version = w.version
             wc.onStaged.append { registry.setHead(key, .init(version: version, archived: true), compiled: nil) }

@@ -429,3 +429,11 @@ extension Workflow {
         }
     }
 }
+
+extension Workflow: AuditedRecord {
+    static let kind = RecordKind.workflow
+    /// A workflow's subject is its key (each version is a record of its own, immutable).
+    var subjectID: String { key }
+    var storedJSON: [UInt8] { json }
+    var apiJSON: [UInt8] { json }
+}

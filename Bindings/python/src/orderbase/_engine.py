@@ -184,6 +184,7 @@ class Tenant(_Handle):
         self.orders = _Orders(self)
         self.events = _Events(self)
         self.audit = _Audit(self)
+        self.consumers = _Consumers(self)
         self.integrity = _Integrity(self)
         self.expressions = _Expressions(self)
         self.workflows = _Workflows(self)
@@ -385,9 +386,24 @@ class _Events:
         return _pages(self._t.call, "events.list", _merge(None, fields), "after_sequence", lambda p, d: p["last_sequence"])
 
 
+class _Consumers:
+    def __init__(self, tenant: Tenant) -> None:
+        self._t = tenant
+
+    def list(self, **fields: Any) -> Json:
+        """consumers.list: each event-log consumer's cursor and lag, and the scheduler's timers."""
+        return self._t.call("consumers.list", _merge(None, fields))
+
+
 class _Audit:
     def __init__(self, tenant: Tenant) -> None:
         self._t = tenant
+
+    def list(self, subject_type: Optional[str] = None, subject_id: Optional[str] = None, **fields: Any) -> Iterator[Json]:
+        """audit.list, oldest first, following cursors: the whole chain, or one
+        record's trail (subject_type "order", "workflow", "webhook_endpoint", … with its subject_id)."""
+        request = _merge({"subject_type": subject_type, "subject_id": subject_id} if subject_type or subject_id else None, fields)
+        return _pages(self._t.call, "audit.list", request, "starting_after", lambda p, d: d[-1]["seq"])
 
     def verify(self, **fields: Any) -> Json:
         """audit.verify: walk the hash chain."""
@@ -642,6 +658,8 @@ WRAPPERS: Dict[str, "tuple[str, str]"] = {
     "orders.hold": ("tenant", "orders.hold"),
     "orders.release_hold": ("tenant", "orders.release_hold"),
     "orders.audit": ("tenant", "orders.audit"),
+    "audit.list": ("tenant", "audit.list"),
+    "consumers.list": ("tenant", "consumers.list"),
     "audit.verify": ("tenant", "audit.verify"),
     "integrity.check": ("tenant", "integrity.check"),
     "events.list": ("tenant", "events.list"),

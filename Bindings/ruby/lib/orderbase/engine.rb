@@ -170,7 +170,7 @@ module Orderbase
   class Tenant
     include Calls
     include Handle
-    attr_reader :engine, :id, :orders, :events, :audit, :integrity, :expressions, :workflows, :approvals, :webhooks, :deliveries,
+    attr_reader :engine, :id, :orders, :events, :audit, :consumers, :integrity, :expressions, :workflows, :approvals, :webhooks, :deliveries,
                 :notification_channels, :notification_templates, :notifications
 
     def initialize(engine, tenant_id)
@@ -182,6 +182,7 @@ module Orderbase
       @orders = OrdersAPI.new(self)
       @events = EventsAPI.new(self)
       @audit = AuditAPI.new(self)
+      @consumers = ConsumersAPI.new(self)
       @integrity = IntegrityAPI.new(self)
       @expressions = ExpressionsAPI.new(self)
       @workflows = WorkflowsAPI.new(self)
@@ -383,7 +384,18 @@ module Orderbase
   end
 
   class AuditAPI < API
+    # audit.list, oldest first, following cursors: the whole chain, or one record's
+    # trail (subject_type: "order", "workflow", "webhook_endpoint", … with its subject_id).
+    def list(subject_type: nil, subject_id: nil, **fields)
+      subject = subject_type || subject_id ? { subject_type: subject_type, subject_id: subject_id } : nil
+      pages("audit.list", merge(subject, fields), :starting_after) { |_p, d| d.last[:seq] }
+    end
     def verify(**fields) = yield_call("audit.verify", merge(nil, fields))
+  end
+
+  # consumers.list: each event-log consumer's cursor and lag, and the scheduler's timers.
+  class ConsumersAPI < API
+    def list(**fields) = yield_call("consumers.list", merge(nil, fields))
   end
 
   class IntegrityAPI < API
@@ -410,6 +422,8 @@ module Orderbase
     "orders.hold" => [:tenant, :orders, :hold],
     "orders.release_hold" => [:tenant, :orders, :release_hold],
     "orders.audit" => [:tenant, :orders, :audit],
+    "audit.list" => [:tenant, :audit, :list],
+    "consumers.list" => [:tenant, :consumers, :list],
     "audit.verify" => [:tenant, :audit, :verify],
     "integrity.check" => [:tenant, :integrity, :check],
     "events.list" => [:tenant, :events, :list],

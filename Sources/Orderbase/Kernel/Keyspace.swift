@@ -3,13 +3,13 @@ import OrderbaseStore
 /// Every key a tenant database holds. One byte of prefix, then components in
 /// the order-preserving encoding of `KeyBuilder` (docs/keyspace.md mirrors this).
 enum Keyspace {
-    static let meta: UInt8 = UInt8(ascii: "M")        // M name                     -> value
+    static let meta: UInt8 = UInt8(ascii: "M")        // M name                     -> value (settings, counters, schema, consumer cursors)
     static let order: UInt8 = UInt8(ascii: "O")       // O id                       -> order JSON
     static let number: UInt8 = UInt8(ascii: "N")      // N number                   -> id
-    static let index: UInt8 = UInt8(ascii: "I")       // I field value id           -> empty
+    static let index: UInt8 = UInt8(ascii: "I")       // I kind field value id      -> empty
     static let updated: UInt8 = UInt8(ascii: "U")     // U updated_ms(u64) id       -> empty
     static let audit: UInt8 = UInt8(ascii: "A")       // A seq(u64)                 -> sha256(32) + entry JSON
-    static let orderAudit: UInt8 = UInt8(ascii: "a")  // a order_id seq(u64)        -> empty
+    static let subjectAudit: UInt8 = UInt8(ascii: "a") // a kind id seq(u64)        -> empty (a subject's audit entries)
     static let event: UInt8 = UInt8(ascii: "E")       // E seq(u64)                 -> event JSON
     static let idempotency: UInt8 = UInt8(ascii: "K") // K key                      -> sha256(32) fingerprint + first response JSON
     static let workflow: UInt8 = UInt8(ascii: "W")    // W key version(u64)         -> workflow version JSON (immutable)
@@ -24,27 +24,42 @@ enum Keyspace {
     static let notification: UInt8 = UInt8(ascii: "L")          // L notification_id             -> notification JSON (the log)
     static let notificationDue: UInt8 = UInt8(ascii: "l")       // l due_ms(u64) notification_id -> empty (pending, due then)
     static let notificationOrder: UInt8 = UInt8(ascii: "n")     // n order_id notification_id   -> empty (an order's notifications)
+    static let timer: UInt8 = UInt8(ascii: "S")                 // S due_ms(u64) action:target   -> timer JSON (the scheduler)
 
-    /// Secondary index fields (`I` keys), in the order `orders.list` prefers them.
+    /// Every prefix and what it holds: no two may share a byte (a test checks),
+    /// and a new kind's keys go under `I` (indexes) or a prefix added here.
+    static let prefixes: [(prefix: UInt8, holds: String)] = [
+        (meta, "tenant metadata"), (order, "order records"), (number, "order numbers"), (index, "secondary indexes of every kind"),
+        (updated, "orders by update time"), (audit, "the audit chain"), (subjectAudit, "audit entries by subject"),
+        (event, "the event log"), (idempotency, "idempotency keys"), (workflow, "workflow versions"), (workflowHead, "workflow heads"),
+        (approval, "approval requests"), (webhookEndpoint, "webhook endpoints"), (webhookDelivery, "webhook deliveries"),
+        (webhookDue, "due webhook deliveries"), (webhookQueue, "webhook delivery queues"), (notificationChannel, "notification channels"),
+        (notificationTemplate, "notification templates"), (notification, "the notification log"), (notificationDue, "due notifications"),
+        (notificationOrder, "notifications by order"), (timer, "the scheduler's timers"),
+    ]
+
+    /// Secondary index fields of orders (`I "order" field …` keys), in the order `orders.list` prefers them.
     static let indexedFields = ["customer", "status", "fulfillment_status", "financial_status", "channel"]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
     static func orderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(order); k.string(id); return k.bytes }
     static func numberKey(_ n: String) -> [UInt8] { var k = KeyBuilder(number); k.string(n); return k.bytes }
-    static func indexPrefix(_ field: String, _ value: String) -> [UInt8] {
-        var k = KeyBuilder(index); k.string(field); k.string(value); return k.bytes
+    static func indexPrefix(_ kind: RecordKind, _ field: String, _ value: String) -> [UInt8] {
+        var k = KeyBuilder(index); k.string(kind.name); k.string(field); k.string(value); return k.bytes
     }
-    static func indexKey(_ field: String, _ value: String, _ id: String) -> [UInt8] {
-        var k = KeyBuilder(index); k.string(field); k.string(value); k.string(id); return k.bytes
+    static func indexKey(_ kind: RecordKind, _ field: String, _ value: String, _ id: String) -> [UInt8] {
+        var k = KeyBuilder(index); k.string(kind.name); k.string(field); k.string(value); k.string(id); return k.bytes
     }
     static func updatedKey(_ ms: Int64, _ id: String) -> [UInt8] {
         var k = KeyBuilder(updated); k.uint64(UInt64(max(0, ms))); k.string(id); return k.bytes
     }
     static func auditKey(_ seq: UInt64) -> [UInt8] { var k = KeyBuilder(audit); k.uint64(seq); return k.bytes }
-    static func orderAuditKey(_ id: String, _ seq: UInt64) -> [UInt8] {
-        var k = KeyBuilder(orderAudit); k.string(id); k.uint64(seq); return k.bytes
+    static func subjectAuditKey(_ s: Subject, _ seq: UInt64) -> [UInt8] {
+        var k = KeyBuilder(subjectAudit); k.string(s.kind.name); k.string(s.id); k.uint64(seq); return k.bytes
     }
-    static func orderAuditPrefix(_ id: String) -> [UInt8] { var k = KeyBuilder(orderAudit); k.string(id); return k.bytes }
+    static func subjectAuditPrefix(_ kind: RecordKind, _ id: String?) -> [UInt8] {
+        var k = KeyBuilder(subjectAudit); k.string(kind.name); if let id { k.string(id) }; return k.bytes
+    }
     static func eventKey(_ seq: UInt64) -> [UInt8] { var k = KeyBuilder(event); k.uint64(seq); return k.bytes }
     static func idempotencyKey(_ key: String) -> [UInt8] { var k = KeyBuilder(idempotency); k.string(key); return k.bytes }
 
@@ -80,19 +95,23 @@ enum Keyspace {
         var k = KeyBuilder(notificationOrder); k.string(order); k.string(id); return k.bytes
     }
 
+    static func timerKey(_ ms: Int64, _ id: String) -> [UInt8] {
+        var k = KeyBuilder(timer); k.uint64(UInt64(max(0, ms))); k.string(id); return k.bytes
+    }
+
     /// The component appended to a prefix for an id (to build range bounds).
     static func idComponent(_ id: String) -> [UInt8] { var k = KeyBuilder(0); k.string(id); return Array(k.bytes.dropFirst()) }
 
     /// Secondary index keys of an order (all `I` keys plus its `U` key), distinct.
     static func indexKeyList(of o: Order) -> [[UInt8]] {
         var keys = [
-            indexKey("status", o.status, o.id),
-            indexKey("financial_status", o.financialStatus, o.id),
-            indexKey("fulfillment_status", o.fulfillmentStatus, o.id),
-            indexKey("channel", o.channel, o.id),
+            indexKey(.order, "status", o.status, o.id),
+            indexKey(.order, "financial_status", o.financialStatus, o.id),
+            indexKey(.order, "fulfillment_status", o.fulfillmentStatus, o.id),
+            indexKey(.order, "channel", o.channel, o.id),
             updatedKey(o.updatedAt, o.id),
         ]
-        if let c = o.customerID { keys.append(indexKey("customer", c, o.id)) }
+        if let c = o.customerID { keys.append(indexKey(.order, "customer", c, o.id)) }
         return keys
     }
 

@@ -1,0 +1,77 @@
+import OrderbaseStore
+
+/// Brings a tenant database written by an earlier release to the current
+/// schema when it is opened (docs/keyspace.md, "Schema versions").
+///
+/// Each step rewrites keys in synced batches of at most `chunk` keys and is
+/// idempotent: a key already in the new form is recognised and left alone.
+/// A crash between batches leaves some keys in each form; the next open
+/// finishes the job. The schema marker moves only after the last batch, so a
+/// release that does not know the new form never opens a half-migrated tenant
+/// as its own.
+enum Migration {
+    /// The schema this release writes: 2 since index keys and the subject
+    /// audit index carry the record kind (release 0.2.0).
+    static let current: UInt64 = 2
+
+    static func schemaBytes(_ v: UInt64) -> [UInt8] { Array(String(v).utf8) }
+
+    /// The tenant's schema version, migrated to `current` if it is older.
+    /// A newer or unknown marker is `corruption`: this release cannot read it.
+    static func openSchema(_ db: Database, tenant: String, chunk: Int = 10_000) throws(OrderbaseError) {
+        guard let marker = try store({ () throws(StoreError) in try db.get(Keyspace.metaKey(Keyspace.metaSchema)) }) else {
+            throw OrderbaseError(.corruption, "tenant \(tenant) database has no schema marker (not created by Orderbase?)",
+                                 details: .object(["reason": .string("not_a_tenant")]))
+        }
+        let text = String(decoding: marker, as: UTF8.self)
+        guard let version = UInt64(text), version >= 1, version <= current else {
+            throw OrderbaseError(.corruption, "tenant \(tenant) has unsupported schema version \(text); this release reads 1 to \(current)",
+                                 details: .object(["reason": .string("unsupported_schema"), "schema_version": .string(text)]))
+        }
+        if version == 1 {
+            try kindInIndexKeys(db, chunk: chunk)
+            try setSchema(db, 2)
+        }
+    }
+
+    static func setSchema(_ db: Database, _ v: UInt64) throws(OrderbaseError) {
+        let b = WriteBatch()
+        b.put(Keyspace.metaKey(Keyspace.metaSchema), schemaBytes(v))
+        try store { () throws(StoreError) in try db.write(b, sync: true) }
+    }
+
+    /// 1 → 2: `I field value id` becomes `I "order" field value id` and
+    /// `a order_id seq` becomes `a "order" order_id seq` (in schema 1 only
+    /// orders had either). A key whose first component names a record kind is
+    /// already migrated. Returns how many keys it rewrote.
+    @discardableResult
+    static func kindInIndexKeys(_ db: Database, chunk: Int, maxBatches: Int = .max) throws(OrderbaseError) -> Int {
+        var rewritten = 0, batches = 0
+        for prefix in [Keyspace.index, Keyspace.subjectAudit] {
+            var from = [prefix]
+            while batches < maxBatches {
+                var old: [[UInt8]] = []
+                try db.scanChecked(from: from, to: [prefix + 1]) { k, _ in
+                    let key = Array(k)
+                    var r = KeyReader(key)
+                    if let first = r.string(), RecordKind.named(first) == nil { old.append(key) }
+                    return old.count < chunk
+                }
+                guard let last = old.last else { break }
+                let b = WriteBatch()
+                for key in old {
+                    var k = KeyBuilder(prefix)
+                    k.string(RecordKind.order.name)
+                    k.raw(Array(key.dropFirst()))
+                    b.put(k.bytes, [])
+                    b.delete(key)
+                }
+                try store { () throws(StoreError) in try db.write(b, sync: true) }
+                rewritten += old.count
+                batches += 1
+                from = last + [0]
+            }
+        }
+        return rewritten
+    }
+}

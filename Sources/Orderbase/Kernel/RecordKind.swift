@@ -1,0 +1,110 @@
+/// The kinds of record the write path stores, each audited and evented the
+/// same way (DESIGN §8). A kind's name is the `subject.type` of its events and
+/// audit entries and the first component of its index keys (docs/keyspace.md).
+public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    /// Fields of the stored form that are never shown in audit entries or
+    /// events as they are: `"[redacted]"` stands for a set value. A path is
+    /// a top-level field or `field.member`.
+    let secretPaths: [[String]]
+    /// Stored-form fields the audit does not compare: bookkeeping that
+    /// changes on every write (`updated_at`) or internal cursors.
+    let unaudited: Set<String>
+
+    init(_ name: String, secretPaths: [[String]] = [], unaudited: Set<String> = []) {
+        self.name = name
+        self.secretPaths = secretPaths
+        self.unaudited = unaudited
+    }
+
+    public var description: String { name }
+    public static func == (a: RecordKind, b: RecordKind) -> Bool { a.name == b.name }
+    public func hash(into h: inout Hasher) { h.combine(name) }
+
+    public static let order = RecordKind("order")
+    public static let workflow = RecordKind("workflow", unaudited: ["created_at", "created_by"])
+    public static let webhookEndpoint = RecordKind("webhook_endpoint", secretPaths: [["secrets"]],
+                                                   unaudited: ["updated_at", "failing_since", "from_sequence"])
+    public static let notificationChannel = RecordKind("notification_channel", secretPaths: [["email", "password"], ["sms", "auth_header"]],
+                                                       unaudited: ["updated_at"])
+    public static let notificationTemplate = RecordKind("notification_template", unaudited: ["updated_at", "from_sequence", "condition_text"])
+    public static let notification = RecordKind("notification")
+    public static let webhookDelivery = RecordKind("webhook_delivery")
+    public static let approval = RecordKind("approval")
+
+    /// Every kind, for `audit.list` and `integrity.check`.
+    public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
+                                           .notification, .webhookDelivery, .approval]
+    /// The kinds whose changes are audited (the others are logs and queues
+    /// whose changes the audited records' events already tell).
+    public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate]
+    static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
+}
+
+/// What an event or audit entry is about: `{"type": "order", "id": "ord_…"}`.
+struct Subject: Equatable {
+    let kind: RecordKind
+    let id: String
+
+    func write(_ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("type"); w.string(kind.name)
+        w.key("id"); w.string(id)
+        w.endObject()
+    }
+}
+
+/// A record of a kind other than orders (whose span-based diff is faster)
+/// that `WriteContext.recordChange` audits and events.
+protocol AuditedRecord {
+    static var kind: RecordKind { get }
+    /// The `subject.id` of its events: the record's id (a workflow's key).
+    var subjectID: String { get }
+    /// The stored form, secrets included: what the audit compares.
+    var storedJSON: [UInt8] { get }
+    /// The API form: what events carry as `data`.
+    var apiJSON: [UInt8] { get }
+}
+
+/// A record's audited fields, in stored order: the stored form less the
+/// kind's unaudited fields, compared as stored and shown with secrets redacted.
+struct AuditForm {
+    var fields: [(name: String, compared: JSON, shown: [UInt8])] = []
+
+    init<R: AuditedRecord>(_ record: R) {
+        guard case .object(let o)? = try? JSON.parse(record.storedJSON) else { return }
+        let kind = R.kind
+        for (name, value) in o where !kind.unaudited.contains(name) {
+            var shown = value
+            for path in kind.secretPaths where path.first == name {
+                shown = Self.redact(shown, Array(path.dropFirst()))
+            }
+            fields.append((name, value, shown.bytes))
+        }
+    }
+
+    static let redacted = JSON.string("[redacted]")
+
+    private static func redact(_ v: JSON, _ rest: [String]) -> JSON {
+        guard let head = rest.first else { return v == .null ? v : redacted }
+        guard case .object(var o) = v, let inner = o[head] else { return v }
+        o[head] = redact(inner, Array(rest.dropFirst()))
+        return .object(o)
+    }
+
+    /// The fields that differ (nil: the record does not exist on that side;
+    /// a field set to null on creation is not a change).
+    static func diff(_ before: AuditForm?, _ after: AuditForm?) -> [FieldChange] {
+        var out: [FieldChange] = []
+        var names: [String] = after?.fields.map(\.name) ?? []
+        for f in before?.fields ?? [] where !names.contains(f.name) { names.append(f.name) }
+        for name in names {
+            let b = before?.fields.first { $0.name == name }
+            let a = after?.fields.first { $0.name == name }
+            if b?.compared == a?.compared { continue }
+            if b == nil && a?.compared == .null || a == nil && b?.compared == .null { continue }
+            out.append(FieldChange(field: name, before: b.map { ArraySlice($0.shown) }, after: a.map { ArraySlice($0.shown) }))
+        }
+        return out
+    }
+}

@@ -1,0 +1,146 @@
+import OrderbaseStore
+
+/// One open tenant database and its in-memory write state, shared by every
+/// handle to the tenant in this process (see `TenantRegistry`).
+public final class TenantCore: @unchecked Sendable {
+    public let id: String
+    let database: Database
+    let committer: Committer
+    let clock: any EngineClock
+    let ids = IDGenerator()
+    let limits: OrderLimits
+    /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
+    let workflows = WorkflowRegistry()
+    /// How webhooks leave (set by the engine that opened the tenant; Webhooks/).
+    private let outboundConfigLock = Mutex()
+    private var _outboundConfig = OutboundConfig()
+    var outboundConfig: OutboundConfig {
+        get { outboundConfigLock.withLock { _outboundConfig } }
+        set { outboundConfigLock.withLock { _outboundConfig = newValue } }
+    }
+    /// One pass per registered event consumer at a time per tenant (engines
+    /// sharing it take turns): `passLock(name)`.
+    private let passLocks = Dictionary(uniqueKeysWithValues: EventConsumer.registry.map { ($0.name, Mutex()) })
+    /// The pass lock of a registered consumer (names come from the registry only).
+    func passLock(_ consumer: String) -> Mutex { passLocks[consumer]! }
+    /// Whether any registered consumer has work here (nil: not looked yet),
+    /// so the delivery thread's wake-up after each commit costs nothing
+    /// without webhook endpoints or notification templates. `outboundEpoch`
+    /// counts durable creations and deletions of either: a pass that found
+    /// none records "none" only if none came meanwhile (its scan may have run
+    /// before that one was in the database).
+    private var _hasOutbound: Bool?  // guarded by outboundConfigLock
+    private var outboundEpoch: UInt64 = 0
+    var hasOutbound: Bool? { outboundConfigLock.withLock { _hasOutbound } }
+    var outboundSeen: (present: Bool?, epoch: UInt64) { outboundConfigLock.withLock { (_hasOutbound, outboundEpoch) } }
+    func outboundChanged(present: Bool?) {
+        outboundConfigLock.withLock {
+            outboundEpoch &+= 1
+            _hasOutbound = present
+        }
+    }
+    func noOutbound(asOf epoch: UInt64) {
+        outboundConfigLock.withLock { if outboundEpoch == epoch { _hasOutbound = false } }
+    }
+    public let settings: TenantSettings
+    private let writeLock = Mutex()
+    private var counters: Counters  // guarded by writeLock
+
+    init(id: String, dbPath: String, sync: Bool, dbOptions: DatabaseOptions, clock: any EngineClock,
+         limits: OrderLimits) throws(OrderbaseError) {
+        self.id = id
+        self.clock = clock
+        self.limits = limits
+        let db = try store { () throws(StoreError) in try Database(path: dbPath, options: dbOptions, createIfMissing: false) }
+        try Migration.openSchema(db, tenant: id)
+        guard let s = try store({ () throws(StoreError) in try db.get(Keyspace.metaKey(Keyspace.metaSettings)) }),
+              let c = try store({ () throws(StoreError) in try db.get(Keyspace.metaKey(Keyspace.metaCounters)) }) else {
+            throw OrderbaseError(.corruption, "tenant \(id) is missing its settings or counters")
+        }
+        do { settings = try TenantSettings.read(try JSON.parse(s)) } catch {
+            throw OrderbaseError(.corruption, "tenant settings do not decode: \(error.message)")
+        }
+        counters = try Counters.decode(c)
+        database = db
+        committer = Committer(database: db, sync: sync)
+    }
+
+    /// Writes the schema marker, settings and initial counters of a new tenant (synced).
+    static func initialize(dbPath: String, settings: TenantSettings, dbOptions: DatabaseOptions) throws(OrderbaseError) {
+        try store { () throws(StoreError) in
+            let db = try Database(path: dbPath, options: dbOptions, createIfMissing: true)
+            let b = WriteBatch()
+            var c = Counters()
+            c.nextNumber = settings.orderNumberStart
+            b.put(Keyspace.metaKey(Keyspace.metaSettings), settings.json)
+            b.put(Keyspace.metaKey(Keyspace.metaCounters), c.json)
+            b.put(Keyspace.metaKey(Keyspace.metaSchema), Migration.schemaBytes(Migration.current))
+            try db.write(b, sync: true)
+        }
+    }
+
+    /// The write path (DESIGN §3): compute under the tenant write lock, stage one
+    /// batch (records, indexes, audit, events, counters), leave the lock, then wait
+    /// until the batch is durable. A failure before staging changes nothing.
+    func write<T>(_ request: RequestContext, _ body: (inout WriteContext) throws(OrderbaseError) -> T) throws(OrderbaseError) -> T {
+        writeLock.lock()
+        var wc = WriteContext(core: self, now: clock.nowMilliseconds(), request: request, counters: counters)
+        let result: T
+        do {
+            result = try body(&wc)
+        } catch {
+            writeLock.unlock()
+            throw error
+        }
+        if wc.mutation.isEmpty {
+            writeLock.unlock()
+            return result
+        }
+        // Counters live in memory under the lock; the write path never reads them back.
+        wc.mutation.put(Keyspace.metaKey(Keyspace.metaCounters), wc.counters.json, readable: false)
+        let ticket: UInt64
+        do {
+            ticket = try committer.stage(wc.mutation)
+        } catch {
+            writeLock.unlock()
+            throw OrderbaseError(error)
+        }
+        counters = wc.counters
+        for hook in wc.onStaged { hook() }
+        writeLock.unlock()
+        try store { () throws(StoreError) in try committer.waitDurable(ticket) }
+        CommitSignal.bump()
+        return result
+    }
+
+    /// How many keys have this one-byte prefix, counting no further than `limit`.
+    func count(_ prefix: UInt8, upTo limit: Int) throws(OrderbaseError) -> Int {
+        var n = 0
+        try scan(from: [prefix], to: [prefix + 1]) { _, _ in n += 1; return n < limit }
+        return n
+    }
+
+    func scan(from start: [UInt8], to end: [UInt8]?, reverse: Bool = false, snapshot: Snapshot? = nil,
+              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(OrderbaseError) -> Bool) throws(OrderbaseError) {
+        try database.scanChecked(from: start, to: end, reverse: reverse, snapshot: snapshot, body)
+    }
+
+    /// Durable counters (for audit verification and tests).
+    var currentCounters: Counters { writeLock.withLock { counters } }
+}
+
+extension Database {
+    /// `scan` with its errors as `OrderbaseError`s.
+    func scanChecked(from start: [UInt8], to end: [UInt8]?, reverse: Bool = false, snapshot: Snapshot? = nil,
+                     _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(OrderbaseError) -> Bool) throws(OrderbaseError) {
+        do {
+            try scan(from: start, to: end, reverse: reverse, snapshot: snapshot) { k, v in try body(k, v) }
+        } catch let e as OrderbaseError {
+            throw e
+        } catch let e as StoreError {
+            throw OrderbaseError(e)
+        } catch {
+            throw OrderbaseError(.internal, "\(error)")
+        }
+    }
+}

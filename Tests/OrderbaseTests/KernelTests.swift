@@ -1,0 +1,308 @@
+import Foundation
+import Testing
+@testable import Orderbase
+@testable import OrderbaseStore
+
+/// The kernel (DESIGN §8): every kind audited and evented, indexes per kind, one prefix registry.
+@Suite("Kernel: every record kind")
+struct KernelTests {
+    /// The audit entries of one subject, through audit.list.
+    func audit(_ fx: WebhookFixture, _ type: String, _ id: String) throws -> [JSON] {
+        try fx.call(TenantCore.listAudit, #"{"subject_type":"\#(type)","subject_id":"\#(id)"}"#)["data"]!.array
+    }
+
+    func change(_ entry: JSON, _ field: String) -> (before: JSON, after: JSON)? {
+        guard let c = entry["changes"]?.array.first(where: { $0["field"] == .string(field) }) else { return nil }
+        return (c["before"] ?? .null, c["after"] ?? .null)
+    }
+
+    func event(_ fx: WebhookFixture, sequence: Int64) throws -> JSON {
+        try fx.call(TenantCore.listEvents, #"{"after_sequence":\#(sequence - 1),"limit":1}"#)["data"]!.array[0]
+    }
+
+    @Test("a webhook endpoint's creation, new URL, rotation, disabling by the system and deletion are each audited and evented, secrets redacted")
+    func webhookEndpoints() throws {
+        let fx = try WebhookFixture()
+        let e = try fx.endpoint()
+        let id = e["id"]!.stringValue!, secret = e["secret"]!.stringValue!
+        try fx.call(TenantCore.updateWebhook, #"{"id":"\#(id)","url":"http://127.0.0.1:9/other","actor":{"type":"user","id":"mallory"},"request_id":"r-9"}"#)
+        try fx.call(TenantCore.rotateWebhookSecret, #"{"id":"\#(id)"}"#)
+        try fx.call(TenantCore.updateWebhook, #"{"id":"\#(id)","description":null}"#)  // no change: nothing recorded
+        let entries = try audit(fx, "webhook_endpoint", id)
+        #expect(entries.map { $0["action"]!.stringValue! } == ["webhook_endpoint.created", "webhook_endpoint.updated", "webhook_endpoint.secret_rotated"])
+        // Who repointed the webhook: the actor, the request, the old and new URL.
+        let repoint = entries[1]
+        #expect(repoint["actor"]?["id"] == .string("mallory") && repoint["request_id"] == .string("r-9"))
+        #expect(change(repoint, "url")! == (.string("http://127.0.0.1:9/hook"), .string("http://127.0.0.1:9/other")))
+        #expect(repoint["changes"]!.array.count == 1, "updated_at is bookkeeping, not a change")
+        #expect(repoint["subject"] == .object(["type": .string("webhook_endpoint"), "id": .string(id)]) && repoint["order_id"] == .null)
+        #expect(change(entries[2], "secrets")! == (.string("[redacted]"), .string("[redacted]")))
+        #expect(change(entries[0], "url")?.after == .string("http://127.0.0.1:9/hook") && change(entries[0], "secrets")?.before == .null)
+        // The events say the same, with the endpoint's API form as data.
+        let ev = try event(fx, sequence: repoint["event_sequence"]!.intValue!)
+        #expect(ev["type"] == .string("webhook_endpoint.updated") && ev["subject"]?["id"] == .string(id) && ev["order"] == .null)
+        #expect(ev["data"]?["url"] == .string("http://127.0.0.1:9/other") && change(ev, "url") != nil)
+        // No secret is in any audit entry or event.
+        let everything = try fx.call(TenantCore.listAudit, "{}").text + fx.call(TenantCore.listEvents, "{}").text
+        #expect(!everything.contains(secret) && !everything.contains(String(secret.dropFirst(6))))
+        // The delivery pass disables it (410): audited as the system, the event keeps its data shape.
+        fx.transport.answer(OutboundResponse(status: 410, latencyMilliseconds: 1))
+        _ = try fx.order()
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        let disabled = try audit(fx, "webhook_endpoint", id).last!
+        #expect(disabled["action"] == .string("webhook.endpoint_disabled") && disabled["actor"]?["type"] == .string("system"))
+        #expect(change(disabled, "enabled")! == (.bool(true), .bool(false)))
+        let dev = try event(fx, sequence: disabled["event_sequence"]!.intValue!)
+        #expect(dev["data"] == .object(["endpoint_id": .string(id), "url": .string("http://127.0.0.1:9/other"), "reason": .string("the endpoint answered 410 Gone")]))
+        try fx.call(TenantCore.deleteWebhook, #"{"id":"\#(id)"}"#)
+        let deleted = try audit(fx, "webhook_endpoint", id).last!
+        #expect(deleted["action"] == .string("webhook_endpoint.deleted") && change(deleted, "url")?.after == .null)
+        #expect(try fx.call(TenantCore.verifyAudit, "{}")["ok"] == .bool(true))
+    }
+
+    @Test("notification channels and templates are audited and evented; a password is never shown, its change is")
+    func notificationConfig() throws {
+        let fx = try WebhookFixture()
+        let c = try fx.call(TenantCore.createNotificationChannel,
+                            #"{"name":"mail","type":"email","email":{"host":"127.0.0.1","security":"none","from":"shop@example.com","username":"u","password":"hunter2-secret"}}"#)
+        let cid = c["id"]!.stringValue!
+        try fx.call(TenantCore.updateNotificationChannel, #"{"id":"\#(cid)","email":{"password":"correct-horse"}}"#)
+        try fx.call(TenantCore.updateNotificationChannel, #"{"id":"\#(cid)","name":"mail 2"}"#)
+        let entries = try audit(fx, "notification_channel", cid)
+        #expect(entries.map { $0["action"]!.stringValue! } == ["notification_channel.created", "notification_channel.updated", "notification_channel.updated"])
+        let pw = change(entries[1], "email")!
+        #expect(pw.before["password"] == .string("[redacted]") && pw.after["password"] == .string("[redacted]") && pw.after["host"] == .string("127.0.0.1"))
+        #expect(change(entries[2], "name")! == (.string("mail"), .string("mail 2")) && change(entries[2], "email") == nil)
+        let all = try fx.call(TenantCore.listAudit, "{}").text + fx.call(TenantCore.listEvents, "{}").text
+        #expect(!all.contains("hunter2") && !all.contains("correct-horse"))
+
+        let t = try fx.call(TenantCore.createNotificationTemplate,
+                            #"{"name":"thanks","channel_id":"\#(cid)","event_types":["order.created"],"subject":"Hi","text":"{{order.number}}","recipients":[{"type":"customer"}]}"#)
+        let tid = t["id"]!.stringValue!
+        try fx.call(TenantCore.updateNotificationTemplate, #"{"id":"\#(tid)","text":"Order {{order.number}}"}"#)
+        try fx.call(TenantCore.deleteNotificationTemplate, #"{"id":"\#(tid)"}"#)
+        let te = try audit(fx, "notification_template", tid)
+        #expect(te.map { $0["action"]!.stringValue! } == ["notification_template.created", "notification_template.updated", "notification_template.deleted"])
+        #expect(change(te[1], "text")! == (.string("{{order.number}}"), .string("Order {{order.number}}")))
+        let ev = try event(fx, sequence: te[2]["event_sequence"]!.intValue!)
+        #expect(ev["type"] == .string("notification_template.deleted") && ev["data"]?["id"] == .string(tid))
+        try fx.call(TenantCore.deleteNotificationChannel, #"{"id":"\#(cid)"}"#)
+        #expect(try audit(fx, "notification_channel", cid).last?["action"] == .string("notification_channel.deleted"))
+    }
+
+    @Test("workflow versions and archiving are audited against the version before, and evented")
+    func workflows() throws {
+        let fx = try WebhookFixture()
+        let states = #""states":[{"key":"new","initial":true},{"key":"done","category":"done","final":true}]"#
+        try fx.call(TenantCore.createWorkflow, #"{"key":"simple","name":"Simple",\#(states),"transitions":[{"name":"finish","from":"new","to":"done"}]}"#)
+        try fx.call(TenantCore.updateWorkflow, #"{"key":"simple","name":"Simpler",\#(states),"transitions":[{"name":"finish","from":"new","to":"done"}]}"#)
+        try fx.call(TenantCore.archiveWorkflow, #"{"key":"simple"}"#)
+        let entries = try audit(fx, "workflow", "simple")
+        #expect(entries.map { $0["action"]!.stringValue! } == ["workflow.created", "workflow.updated", "workflow.archived"])
+        #expect(change(entries[1], "name")! == (.string("Simple"), .string("Simpler")) && change(entries[1], "version")! == (.int(1), .int(2)))
+        #expect(change(entries[1], "states") == nil, "unchanged parts are not listed")
+        #expect(change(entries[2], "archived")! == (.bool(false), .bool(true)))
+        let events = try fx.call(TenantCore.listEvents, #"{"types":["workflow.*"]}"#)["data"]!.array
+        #expect(events.count == 3 && events.allSatisfy { $0["subject"]?["type"] == .string("workflow") })
+    }
+
+    @Test("audit.list pages the whole chain or one subject, and refuses half a subject")
+    func auditList() throws {
+        let fx = try Fixture()
+        let a = try fx.createOrder()["id"]!.stringValue!
+        _ = try fx.createOrder()
+        try fx.call(TenantCore.updateOrder, #"{"id":"\#(a)","note":"n"}"#)
+        let mine = try fx.call(TenantCore.listAudit, #"{"subject_type":"order","subject_id":"\#(a)","limit":1}"#)
+        #expect(mine["data"]!.array.count == 1 && mine["has_more"] == .bool(true))
+        let next = try fx.call(TenantCore.listAudit, #"{"subject_type":"order","subject_id":"\#(a)","starting_after":\#(mine["data"]!.array[0]["seq"]!.intValue!)}"#)
+        #expect(next["data"]!.array.map { $0["action"]! } == [.string("order.updated")])
+        #expect(try fx.call(TenantCore.orderAudit, #"{"id":"\#(a)"}"#)["data"]!.array.count == 2)
+        let all = try fx.call(TenantCore.listAudit, #"{"starting_after":1}"#)["data"]!.array
+        #expect(all.map { $0["seq"]!.intValue! } == [2, 3])
+        #expect(all.allSatisfy { $0["subject"]?["type"] == .string("order") })
+        #expect(fx.error(TenantCore.listAudit, #"{"subject_type":"order"}"#)?.field == "subject_id")
+        #expect(fx.error(TenantCore.listAudit, #"{"subject_id":"x"}"#)?.field == "subject_type")
+        #expect(fx.error(TenantCore.listAudit, #"{"subject_type":"nope","subject_id":"x"}"#)?.code == .invalidArgument)
+    }
+
+    @Test("orders.list filters by the states of custom workflows, and refuses a state no workflow has")
+    func customStatus() throws {
+        let fx = try Fixture()
+        try fx.call(TenantCore.createWorkflow, #"""
+            {"key":"artwork","name":"Artwork","states":[{"key":"awaiting_artwork","initial":true},{"key":"printed","category":"done","final":true}],
+             "transitions":[{"name":"print","from":"awaiting_artwork","to":"printed"}]}
+            """#)
+        let a = try fx.createOrder(#""workflow":"artwork""#)["id"]!.stringValue!
+        _ = try fx.createOrder()
+        let listed = try fx.call(TenantCore.listOrders, #"{"status":"awaiting_artwork"}"#)["data"]!.array
+        #expect(listed.map { $0["id"]! } == [.string(a)])
+        #expect(try fx.call(TenantCore.listOrders, #"{"status":"pending"}"#)["data"]!.array.count == 1)
+        // A state added by a later version is known at once.
+        try fx.call(TenantCore.updateWorkflow, #"""
+            {"key":"artwork","name":"Artwork","states":[{"key":"awaiting_artwork","initial":true},{"key":"proofing"},{"key":"printed","category":"done","final":true}],
+             "transitions":[{"name":"proof","from":"awaiting_artwork","to":"proofing"},{"name":"print","from":"proofing","to":"printed"}]}
+            """#)
+        #expect(try fx.call(TenantCore.listOrders, #"{"status":"proofing"}"#)["data"]!.array.isEmpty)
+        let e = fx.error(TenantCore.listOrders, #"{"status":"awaiting_artworkk"}"#)
+        #expect(e?.code == .invalidArgument && e?.field == "status")
+    }
+
+    @Test("integrity.check reports stale and missing index entries of every indexed kind, not only orders")
+    func integrityPerKind() throws {
+        let fx = try WebhookFixture()
+        _ = try fx.endpoint()
+        fx.transport.answer(OutboundResponse(status: 500, latencyMilliseconds: 1))
+        let order = try fx.order()
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        #expect(try fx.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
+        let db = fx.core.database
+        // A notification-by-order entry naming no notification, and an `I` entry of a kind nobody registered.
+        let b = WriteBatch()
+        b.put(Keyspace.notificationOrderKey(order, "ntf_ghost"), [])
+        b.put(Keyspace.indexKey(RecordKind("shipment"), "status", "open", "shp_1"), [])
+        try db.write(b, sync: true)
+        let report = try fx.call(TenantCore.checkIntegrity, "{}")
+        let problems = report["problems"]!.array.compactMap(\.stringValue)
+        #expect(report["ok"] == .bool(false))
+        #expect(problems.contains { $0.hasPrefix("stale notification index entry") })
+        #expect(problems.contains { $0.hasPrefix("stale shipment index entry") })
+        // A pending delivery's queue entry removed: reported missing.
+        let d = try fx.deliveries()[0]
+        let delivery = try WebhookDelivery.decode(try JSON.parse(d.text).bytes)
+        #expect(delivery.status == "pending")
+        let c = WriteBatch()
+        c.delete(Keyspace.queueKey(delivery.endpointID, delivery.orderID ?? "", delivery.eventSequence, delivery.id))
+        c.delete(Keyspace.notificationOrderKey(order, "ntf_ghost"))
+        c.delete(Keyspace.indexKey(RecordKind("shipment"), "status", "open", "shp_1"))
+        try db.write(c, sync: true)
+        let after = try fx.call(TenantCore.checkIntegrity, "{}")["problems"]!.array
+        #expect(after == [.string("1 index entries are missing")])
+    }
+
+    @Test("the primary error codes are frozen (docs/errors.md): new refusals get a details.reason")
+    func frozenCodes() {
+        let frozen: [(Int32, String)] = [
+            (-1, "invalid_argument"), (-2, "not_found"), (-3, "already_exists"), (-4, "version_conflict"),
+            (-5, "invalid_transition"), (-6, "idempotency_mismatch"), (-7, "busy"), (-8, "io_error"), (-9, "corruption"),
+            (-10, "misuse"), (-11, "limit_exceeded"), (-12, "internal"), (-13, "invalid_state"), (-14, "on_hold"),
+            (-15, "guard_failed"), (-16, "not_permitted"),
+        ]
+        #expect(ErrorCode.allCases.map { "\($0.rawValue) \($0.name)" } == frozen.map { "\($0.0) \($0.1)" })
+    }
+
+    @Test("every key prefix belongs to one thing, and every kind name is distinct")
+    func prefixRegistry() {
+        let bytes = Keyspace.prefixes.map(\.prefix)
+        #expect(Set(bytes).count == bytes.count, "two entries share a prefix byte")
+        #expect(Set(Keyspace.prefixes.map(\.holds)).count == bytes.count)
+        let names = RecordKind.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        // Index field names of orders must never read as a kind (the 1 → 2 migration tells them apart so).
+        #expect(Keyspace.indexedFields.allSatisfy { RecordKind.named($0) == nil })
+        // Every prefix the integrity check scans is registered.
+        for ik in IndexedKind.all {
+            #expect(bytes.contains(ik.recordPrefix) && ik.ownPrefixes.allSatisfy(bytes.contains))
+        }
+    }
+
+    @Test("the scheduler writes an approval as expired at its time, by the system, and the timer goes with the decision")
+    func approvalExpiryTimer() throws {
+        let fx = try Fixture(options: { var o = EngineOptions(); o.background = false; return o }())
+        try fx.call(TenantCore.createWorkflow, artworkWorkflow)
+        let id = try fx.artworkOrder(total: 600_000)
+        let apr = try fx.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"processing"}"#)["pending_approval"]!["id"]!.stringValue!
+        let requested = fx.clock.nowMilliseconds()
+        var timers = try fx.call(TenantCore.listConsumers, "{}")["timers"]!
+        #expect(timers["pending"] == .int(1) && timers["next_due_at"] == .string(Timestamp.format(requested + 3_600_000)))
+        fx.clock.advance(milliseconds: 3_599_999)
+        #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0, "not due yet")
+        fx.clock.advance(milliseconds: 5_000)
+        #expect(try fx.engine.pump(maxMilliseconds: 1000) == 1)
+        // Written, not only read as expired: the stored request and the order.
+        let stored = try ApprovalRequest.decode(try fx.core.database.get(Keyspace.approvalKey(apr))!)
+        #expect(stored.status == "expired" && stored.decidedAt == requested + 3_600_000 && stored.decidedBy == nil)
+        let order = try fx.call(TenantCore.getOrder, #"{"id":"\#(id)"}"#)
+        #expect(order["pending_approval"] == .null && order["status"] == .string("awaiting_artwork"))
+        let last = try fx.events().last!
+        #expect(last["type"] == .string("approval.expired") && last["actor"] == .object(["type": .string("system"), "id": .string("scheduler")]))
+        timers = try fx.call(TenantCore.listConsumers, "{}")["timers"]!
+        #expect(timers["pending"] == .int(0) && timers["next_due_at"] == .null)
+        #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0, "a timer runs once")
+        // A request decided before its time takes its timer with it.
+        let again = try fx.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"processing"}"#)["pending_approval"]!["id"]!.stringValue!
+        #expect(try fx.call(TenantCore.listConsumers, "{}")["timers"]!["pending"] == .int(1))
+        try fx.call(TenantCore.cancelApproval, #"{"id":"\#(again)"}"#)
+        #expect(try fx.call(TenantCore.listConsumers, "{}")["timers"]!["pending"] == .int(0))
+        #expect(try fx.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
+    }
+
+    @Test("timers survive a restart, and a failing timer is kept and retried with backoff without stopping the others")
+    func timersDurableAndRetried() throws {
+        let dir = NSTemporaryDirectory() + "orderbase-timers-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualClock(1_795_000_000_000)
+        var o = EngineOptions()
+        o.background = false
+        let now = clock.nowMilliseconds()
+        var apr = ""
+        do {
+            let engine = try Engine(root: dir, options: o, clock: clock)
+            defer { engine.close() }
+            try engine.createTenant("shop", settings: nil)
+            let core = try engine.openTenant("shop").core()
+            _ = try core.createWorkflow(try JSON.parse(artworkWorkflow))
+            let order = try JSON.parse(try core.createOrder(try JSON.parse(#"""
+                {"customer":{"email":"a@b.c"},"line_items":[{"sku":"ART-1","title":"Portrait","quantity":1,"unit_price":600000}]}
+                """#)))["id"]!.stringValue!
+            for to in ["confirmed", "awaiting_artwork"] {
+                _ = try core.transitionOrder(try JSON.parse(#"{"id":"\#(order)","to":"\#(to)"}"#))
+            }
+            apr = try JSON.parse(try core.transitionOrder(try JSON.parse(#"{"id":"\#(order)","to":"processing"}"#)))["pending_approval"]!["id"]!.stringValue!
+            // A timer whose action no release knows, due before the expiry.
+            try core.write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
+                wc.schedule("no.such_action", target: "x", at: now + 1000)
+            }
+        }
+        clock.advance(milliseconds: 3_600_000)
+        let engine = try Engine(root: dir, options: o, clock: clock)
+        defer { engine.close() }
+        let core = try engine.openTenant("shop").core()
+        #expect(try engine.pump(maxMilliseconds: 1000) == 1, "the expiry ran after the restart; the bad timer did not count")
+        #expect(try ApprovalRequest.decode(try core.database.get(Keyspace.approvalKey(apr))!).status == "expired")
+        var bad: [ScheduledTimer] = []
+        try core.scan(from: [Keyspace.timer], to: [Keyspace.timer + 1]) { _, v throws(OrderbaseError) in bad.append(try ScheduledTimer.decode(Array(v))); return true }
+        #expect(bad.count == 1 && bad[0].attempts == 1 && bad[0].lastError?.hasPrefix("corruption: timer no.such_action:x") == true)
+        #expect(bad[0].due == clock.nowMilliseconds() + 60_000, "retried in a minute, not at once")
+        #expect(try engine.pump(maxMilliseconds: 1000) == 0)
+        clock.advance(milliseconds: 60_000)
+        _ = try engine.pump(maxMilliseconds: 1000)
+        bad = []
+        try core.scan(from: [Keyspace.timer], to: [Keyspace.timer + 1]) { _, v throws(OrderbaseError) in bad.append(try ScheduledTimer.decode(Array(v))); return true }
+        #expect(bad.count == 1 && bad[0].attempts == 2 && bad[0].due == clock.nowMilliseconds() + 120_000)
+    }
+
+    @Test("consumers.list shows each consumer's cursor and lag, host subscriptions included")
+    func consumersList() throws {
+        let fx = try WebhookFixture()
+        var list = try fx.call(TenantCore.listConsumers, "{}")
+        #expect(list["data"]!.array.map { $0["name"]! } == [.string("webhooks"), .string("notifications")])
+        #expect(list["data"]!.array.allSatisfy { $0["active"] == .bool(false) && $0["lag"] == .int(0) })
+        _ = try fx.endpoint()
+        _ = try fx.order()
+        _ = try fx.order()
+        list = try fx.call(TenantCore.listConsumers, "{}")
+        let webhooks = list["data"]!.array[0]
+        #expect(list["last_sequence"] == .int(3) && webhooks["active"] == .bool(true) && webhooks["cursor"] == .int(0) && webhooks["lag"] == .int(3))
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        list = try fx.call(TenantCore.listConsumers, "{}")
+        #expect(list["data"]!.array[0]["cursor"] == .int(3) && list["data"]!.array[0]["lag"] == .int(0))
+        #expect(list["data"]!.array[1]["lag"] == .int(3), "no templates: the notification cursor has not moved")
+        let s = try fx.engine.subscribe(fx.tenant, name: "erp", types: nil, callback: { _ in 0 }, release: {})
+        defer { fx.engine.unsubscribe(s) }
+        _ = try fx.engine.pump(maxMilliseconds: 1000)
+        list = try fx.call(TenantCore.listConsumers, "{}")
+        let erp = list["data"]!.array.first { $0["name"] == .string("subscription:erp") }
+        #expect(erp?["kind"] == .string("subscription") && erp?["cursor"] == .int(3) && erp?["lag"] == .int(0))
+        #expect(fx.engine.consumerLags().map(\.consumer) == ["notifications", "webhooks"])
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import Orderbase
+@testable import OrderbaseStore
+
+/// Tenants written by release 0.1.0 (schema 1: `Tests/Fixtures/tenant-v1`,
+/// made by `Tests/Fixtures/make_tenant_v1.py`) open, migrate and check.
+@Suite("Schema migration")
+struct MigrationTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/tenant-v1").standardized.path
+
+    /// An engine root holding a copy of the fixture as tenant `v1shop`.
+    final class Copy {
+        let root: String
+        var db: String { root + "/tenants/v1shop/db" }
+        init() throws {
+            root = NSTemporaryDirectory() + "orderbase-mig-" + UUID().uuidString
+            let fm = FileManager.default
+            try fm.createDirectory(atPath: root + "/tenants/v1shop/files", withIntermediateDirectories: true)
+            try fm.copyItem(atPath: MigrationTests.fixture + "/db", toPath: db)
+        }
+        deinit { try? FileManager.default.removeItem(atPath: root) }
+
+        func schema() throws -> String {
+            let d = try Database(path: db, createIfMissing: false)
+            return String(decoding: try d.get(Keyspace.metaKey(Keyspace.metaSchema)) ?? [], as: UTF8.self)
+        }
+        func keys(_ prefix: UInt8) throws -> [[UInt8]] {
+            let d = try Database(path: db, createIfMissing: false)
+            var out: [[UInt8]] = []
+            try d.scan(from: [prefix], to: [prefix + 1]) { k, _ in out.append(Array(k)); return true }
+            return out
+        }
+    }
+
+    /// Opens the copy's tenant for `body`, then closes it (no reference outlives the call).
+    func withTenant(_ copy: Copy, _ body: (TenantCore) throws -> Void) throws {
+        let engine = try Engine(root: copy.root, options: { var o = EngineOptions(); o.background = false; return o }())
+        defer { engine.close() }
+        try body(try engine.openTenant("v1shop").core())
+    }
+
+    /// Calls a method bound to its tenant (`t.listAudit`) with a JSON request.
+    func call(_ m: (JSON) throws(OrderbaseError) -> [UInt8], _ body: String) throws -> JSON {
+        try JSON.parse(try m(try JSON.parse(body)))
+    }
+
+    @Test("a tenant written by release 0.1.0 opens, migrates to schema 2, passes integrity.check and works as before")
+    func fromRelease010() throws {
+        let copy = try Copy()
+        #expect(try copy.schema() == "1")
+        let oldIndex = try copy.keys(Keyspace.index)
+        #expect(!oldIndex.isEmpty)
+        try withTenant(copy) { t in
+        let check = try call({ (r) throws(OrderbaseError) in try t.checkIntegrity(r) }, "{}")
+        #expect(check["ok"] == .bool(true), "\(check)")
+        #expect(check["orders"] == .int(4))
+        #expect(try call({ (r) throws(OrderbaseError) in try t.verifyAudit(r) }, "{}")["ok"] == .bool(true))
+        // Indexes answer through the new keys: status (a custom workflow's state too), customer, channel.
+        #expect(try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"status":"cancelled"}"#)["data"]!.array.count == 1)
+        #expect(try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"status":"printing"}"#)["data"]!.array.count == 1)
+        #expect(try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"customer_id":"cus_1"}"#)["data"]!.array.count == 2)
+        #expect(try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"channel":"phone"}"#)["data"]!.array.count == 1)
+        // Old audit entries are listed by order and in the chain, without a subject.
+        let first = try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"sort":"created_asc","limit":1}"#)["data"]!.array[0]
+        let trail = try call({ (r) throws(OrderbaseError) in try t.orderAudit(r) }, #"{"id":"\#(first["id"]!.stringValue!)"}"#)["data"]!.array
+        #expect(trail.map { $0["action"]! } == [.string("order.created"), .string("order.status_changed")] && trail[0]["subject"] == nil)
+        // New changes write the new form beside the old.
+        let updated = try call({ (r) throws(OrderbaseError) in try t.updateOrder(r) }, #"{"id":"\#(first["id"]!.stringValue!)","note":"after the upgrade"}"#)
+        #expect(updated["version"] == .int(3))
+        let request = try JSON.parse(#"{"subject_type":"order","subject_id":"\#(first["id"]!.stringValue!)"}"#)
+        let trail2 = try JSON.parse(try t.listAudit(request))["data"]!.array
+        #expect(trail2.count == 3 && trail2[2]["subject"]?["type"] == .string("order"))
+        #expect(try call({ (r) throws(OrderbaseError) in try t.checkIntegrity(r) }, "{}")["ok"] == .bool(true))
+        }
+        #expect(try copy.schema() == "2")
+        #expect(try copy.keys(Keyspace.index).count == oldIndex.count)
+        #expect(try copy.keys(Keyspace.index).allSatisfy { var r = KeyReader($0); return r.string() == "order" })
+    }
+
+    @Test("a migration stopped between batches is finished by the next open, and nothing is lost or doubled")
+    func interrupted() throws {
+        let copy = try Copy()
+        let before = (try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count)
+        do {
+            let d = try Database(path: copy.db, createIfMissing: false)
+            let done = try Migration.kindInIndexKeys(d, chunk: 3, maxBatches: 2)  // then "crash"
+            #expect(done == 6)
+        }
+        #expect(try copy.schema() == "1", "the marker moves only at the end")
+        try withTenant(copy) { t in
+            let ok = try call({ (r) throws(OrderbaseError) in try t.checkIntegrity(r) }, "{}")["ok"]
+            #expect(ok == .bool(true))
+        }
+        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == before)
+        #expect(try copy.schema() == "2")
+    }
+
+    @Test("a schema this release does not know is refused as corruption, and left as it is")
+    func unknownSchema() throws {
+        let copy = try Copy()
+        do {
+            let d = try Database(path: copy.db, createIfMissing: false)
+            let b = WriteBatch()
+            b.put(Keyspace.metaKey(Keyspace.metaSchema), Array("3".utf8))
+            try d.write(b, sync: true)
+        }
+        let engine = try Engine(root: copy.root, options: { var o = EngineOptions(); o.background = false; return o }())
+        defer { engine.close() }
+        do {
+            _ = try engine.openTenant("v1shop")
+            Issue.record("a schema 3 tenant opened")
+        } catch let e as OrderbaseError {
+            #expect(e.code == .corruption && e.message.contains("unsupported schema version 3"))
+            #expect(e.details == .object(["reason": .string("unsupported_schema"), "schema_version": .string("3")]))
+        }
+        #expect(try copy.schema() == "3")
+    }
+}
