@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Engine options (`orderbase_engine_open`'s options JSON). Every limit is a
-/// named option with a documented default (docs/options.md).
+/// named option with a documented default (include/orderbase.h, orderbase_engine_open).
 public struct EngineOptions: Sendable {
     public enum Durability: String, Sendable { case sync, relaxed }
     public var durability = Durability.sync

@@ -89,7 +89,7 @@ enum Schemas {
         req("key", key), req("name", .string(max: 255, min: 1)), opt("description", .string(max: 2000)),
         opt("priority", .described("Higher is tried first when several workflows' applies_to match a new order.", .int(-1000...1000))),
         req("states", .list(.object([
-            req("key", key), opt("label", name255), opt("category", .oneOf(["open", "done", "cancelled"])),
+            req("key", key), opt("label", name255), opt("category", .oneOf(ValueLists.workflowStateCategories)),
             opt("initial", .boolean), opt("final", .boolean),
         ]), max: 100)),
         opt("transitions", .list(.object([
@@ -110,7 +110,7 @@ enum Schemas {
     static let workflow: [Property] = [
         req("key", key), req("name", name255), req("description", .nullable(.string())), req("version", .int(1...Int64.max)),
         req("archived", .boolean), req("priority", .int(-1000...1000)),
-        req("states", .list(.object([req("key", key), req("label", name255), req("category", .oneOf(["open", "done", "cancelled"])),
+        req("states", .list(.object([req("key", key), req("label", name255), req("category", .oneOf(ValueLists.workflowStateCategories)),
                                      req("initial", .boolean), req("final", .boolean)]))),
         req("transitions", .list(.object([
             req("name", key), req("from", .anyValue), req("to", key), req("guard", .anyValue), req("guard_text", .nullable(.string())),
@@ -126,7 +126,7 @@ enum Schemas {
         req("created_at", .timestamp), req("created_by", .ref("Actor")),
     ]
     static let approvalRequest: [Property] = [
-        req("id", .string(max: 64)), req("status", .oneOf(["pending", "approved", "rejected", "cancelled", "expired"])),
+        req("id", .string(max: 64)), req("status", .oneOf(ValueLists.approvalStatuses)),
         req("order_id", .string(max: 64)), req("order_number", .string(max: 64)),
         req("workflow", .object([req("key", key), req("version", .int(1...Int64.max))])),
         req("transition", key), req("from", key), req("to", key), req("reason", .nullable(.string())),
@@ -142,7 +142,7 @@ enum Schemas {
     static let eventTypes = Schema.list(.string(max: 128, min: 1, pattern: "^[a-z0-9_.*]+$"), max: 100, min: 1)
     static let webhookEndpoint: [Property] = [
         req("id", .string(max: 64)), req("url", .string(max: 2048)), req("description", .nullable(.string(max: 500))),
-        req("event_types", .list(.string())), req("enabled", .boolean), req("payload", .oneOf(["full", "changes"])),
+        req("event_types", .list(.string())), req("enabled", .boolean), req("payload", .oneOf(ValueLists.webhookPayloads)),
         req("disabled_reason", .nullable(.string())), req("failing_since", .nullable(.timestamp)),
         req("secrets", .described("The signing secrets, newest first, without their values (shown once, on create and rotate_secret).",
                                   .list(.object([req("prefix", .string()), req("created_at", .timestamp), req("expires_at", .nullable(.timestamp))])))),
@@ -152,7 +152,7 @@ enum Schemas {
     static let webhookDelivery: [Property] = [
         req("id", .string(max: 64)), req("message_id", .described("The webhook-id header: the event's id, the same on every attempt.", .string())),
         req("endpoint_id", .string()), req("event_sequence", .int(0...Int64.max)), req("event_type", .string()),
-        req("order_id", .nullable(.string())), req("status", .oneOf(["pending", "succeeded", "failed"])),
+        req("order_id", .nullable(.string())), req("status", .oneOf(ValueLists.webhookDeliveryStatuses)),
         req("attempts", .list(.object([req("at", .timestamp), req("status_code", .nullable(.int(0...999))), req("latency_ms", .int(0...Int64.max)),
                                        req("error", .nullable(.string())), req("response", .nullable(.string()))]))),
         req("next_attempt_at", .nullable(.timestamp)), req("created_at", .timestamp), req("updated_at", .timestamp),
@@ -160,14 +160,14 @@ enum Schemas {
     static let attempt = Schema.object([req("at", .timestamp), req("status_code", .nullable(.int(0...999))), req("latency_ms", .int(0...Int64.max)),
                                         req("error", .nullable(.string())), req("response", .nullable(.string()))])
     static let notificationChannel: [Property] = [
-        req("id", .string(max: 64)), req("name", .string(max: 255)), req("type", .oneOf(["email", "sms", "callback"])), req("enabled", .boolean),
+        req("id", .string(max: 64)), req("name", .string(max: 255)), req("type", .oneOf(ValueLists.notificationChannelTypes)), req("enabled", .boolean),
         req("email", .nullable(.object([
-            req("host", .string()), req("port", .int(1...65535)), req("security", .oneOf(["starttls", "smtps", "none"])),
+            req("host", .string()), req("port", .int(1...65535)), req("security", .oneOf(ValueLists.emailSecurities)),
             req("username", .nullable(.string())), req("password_set", .boolean), req("from", .string()),
             req("from_name", .nullable(.string())), req("reply_to", .nullable(.string())),
         ]))),
         req("sms", .nullable(.object([
-            req("url", .string()), req("auth_header_set", .boolean), req("content_type", .oneOf(["form", "json"])),
+            req("url", .string()), req("auth_header_set", .boolean), req("content_type", .oneOf(ValueLists.smsContentTypes)),
             req("body", .string()), req("from", .nullable(.string())),
         ]))),
         req("created_at", .timestamp), req("updated_at", .timestamp),
@@ -176,7 +176,7 @@ enum Schemas {
         .object([
             create ? req("host", .string(max: 253, min: 1)) : opt("host", .string(max: 253, min: 1)),
             opt("port", .int(1...65535), "Default 587 (starttls), 465 (smtps), 25 (none)."),
-            opt("security", .oneOf(["starttls", "smtps", "none"]), "starttls (default, required), smtps, or none (only with engine option webhook_allow_http)."),
+            opt("security", .oneOf(ValueLists.emailSecurities), "starttls (default, required), smtps, or none (only with engine option webhook_allow_http)."),
             opt("username", .nullable(.string(max: 255, min: 1))), opt("password", .nullable(.string(max: 1024, min: 1)), "Stored; never shown again."),
             create ? req("from", .string(max: 254, min: 3)) : opt("from", .string(max: 254, min: 3)),
             opt("from_name", .nullable(.string(max: 255, min: 1))), opt("reply_to", .nullable(.string(max: 254))),
@@ -186,13 +186,13 @@ enum Schemas {
         .object([
             create ? req("url", .string(max: 2048, min: 1)) : opt("url", .string(max: 2048, min: 1)),
             opt("auth_header", .nullable(.string(max: 4096, min: 1)), "The Authorization header's value (\"Basic …\"); stored, never shown again."),
-            opt("content_type", .oneOf(["form", "json"]), "form (default) or json."),
+            opt("content_type", .oneOf(ValueLists.smsContentTypes), "form (default) or json."),
             opt("body", .string(max: 8192, min: 1), "Mustache over to, from, body, notification_id, order_id; default To={{to}}&From={{from}}&Body={{body}}."),
             opt("from", .nullable(.string(max: 64, min: 1))),
         ])
     }
     static let recipient = Schema.object([
-        req("type", .oneOf(["customer", "staff", "field"])),
+        req("type", .oneOf(ValueLists.recipientTypes)),
         opt("address", .string(max: 320, min: 1), "staff: the fixed address."),
         opt("field", .string(max: 255, min: 1), "field: the order field holding the address, like order.metadata.gift_email."),
     ])
@@ -213,9 +213,9 @@ enum Schemas {
     static let notification: [Property] = [
         req("id", .string(max: 64)), req("template_id", .string()), req("channel_id", .string()), req("channel_type", .string()),
         req("event_sequence", .nullable(.int(0...Int64.max))), req("event_type", .string()), req("order_id", .nullable(.string())),
-        req("recipient", .object([req("type", .oneOf(["customer", "staff", "field", "manual"])), req("address", .nullable(.string()))])),
+        req("recipient", .object([req("type", .oneOf(ValueLists.notificationRecipientTypes)), req("address", .nullable(.string()))])),
         req("subject", .nullable(.string())), req("text", .nullable(.string())), req("html", .nullable(.string())), req("body", .nullable(.string())),
-        req("status", .oneOf(["pending", "sent", "failed", "skipped"])),
+        req("status", .oneOf(ValueLists.notificationStatuses)),
         req("note", .described("Why it was skipped, failed without an attempt, or is waiting.", .nullable(.string()))),
         req("attempts", .list(attempt)), req("next_attempt_at", .nullable(.timestamp)), req("sent_at", .nullable(.timestamp)),
         req("created_at", .timestamp), req("updated_at", .timestamp),
@@ -265,7 +265,7 @@ enum Schemas {
     ]
     static let tenant: [Property] = [req("id", tenantID), req("settings", .ref("TenantSettings"))]
     static let apiKey: [Property] = [
-        req("id", .string(max: 64)), req("tenant", .nullable(tenantID)), req("scope", .oneOf(["read", "write", "admin"])),
+        req("id", .string(max: 64)), req("tenant", .nullable(tenantID)), req("scope", .oneOf(ValueLists.apiKeyScopes)),
         req("name", .nullable(name255)), req("prefix", .described("The start of the secret, to recognise a key.", .string())),
         req("created_at", .timestamp), req("revoked_at", .nullable(.timestamp)),
     ]

@@ -15,6 +15,8 @@ public enum OrderStatus {
     public static let financial = ["pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided"]
     public static let fulfillment = ["unfulfilled", "partially_fulfilled", "fulfilled"]
     public static let channels = ["online", "phone", "in_store", "marketplace"]
+    /// `orders.list` orders.
+    public static let sorts = ["created_desc", "created_asc", "updated_desc", "updated_asc"]
 }
 
 public struct Address: Equatable, Sendable {

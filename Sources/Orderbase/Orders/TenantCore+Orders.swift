@@ -279,7 +279,7 @@ extension TenantCore {
         let createdBefore = try f.timestamp("created_before")
         let updatedAfter = try f.timestamp("updated_after")
         let updatedBefore = try f.timestamp("updated_before")
-        let sort = try f.oneOf("sort", ["created_desc", "created_asc", "updated_desc", "updated_asc"]) ?? "created_desc"
+        let sort = try f.oneOf("sort", OrderStatus.sorts) ?? "created_desc"
         let limit = Int(try f.int("limit", in: 1...250) ?? 20)
         let after = try f.string("starting_after", maxBytes: 64, allowEmpty: false)
         try f.finish()

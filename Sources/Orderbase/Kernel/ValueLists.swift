@@ -1,0 +1,23 @@
+/// The value lists of the engine's enumerations, public so that the
+/// catalogue's schemas (and through them the OpenAPI document and the
+/// bindings) read the same lists the engine checks, instead of copies
+/// (issue 12, "shared enums"). Each is defined beside the code that uses it;
+/// this is where the API layer finds them. Order statuses, channels and hold
+/// reasons are on `OrderStatus` and `Hold`; record kinds on `RecordKind`.
+public enum ValueLists {
+    public static let orderSorts = OrderStatus.sorts
+    public static let workflowStateCategories = Workflow.State.categories
+    public static let approvalStatuses = ApprovalRequest.statuses
+    public static let webhookPayloads = WebhookEndpoint.payloads
+    public static let webhookDeliveryStatuses = WebhookDelivery.statuses
+    public static let notificationChannelTypes = NotificationChannel.types
+    public static let emailSecurities = NotificationChannel.Email.securities
+    public static let smsContentTypes = NotificationChannel.SMS.contentTypes
+    public static let recipientTypes = NotificationTemplate.Recipient.types
+    /// A notification's recipient type: a template's, or `manual` (`notifications.send` with `to`).
+    public static let notificationRecipientTypes = NotificationTemplate.Recipient.types + ["manual"]
+    public static let notificationStatuses = NotificationRecord.statuses
+    public static let simulationOutcomes = ["transition", "approval_required", "refused"]
+    public static let consumerKinds = ["engine", "subscription"]
+    public static let apiKeyScopes = APIKey.Scope.allCases.map(\.rawValue)
+}
