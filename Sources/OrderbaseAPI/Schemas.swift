@@ -57,25 +57,6 @@ enum Schemas {
                                       .string(max: 64, min: 1, pattern: "^[a-z][a-z0-9_]{0,63}$"))
     static let status = Schema.described("A state of the order's workflow (the default workflow: \(OrderStatus.all.joined(separator: ", "))).", key)
     static let expression = Schema.described("An expression: text form (a string) or JSON-Logic (docs/expressions.md).", .anyValue)
-    static let order: [Property] = [
-        req("id", .string(max: 64)), req("number", .string(max: 64)), req("version", .int(1...Int64.max)),
-        req("status", status), req("financial_status", .oneOf(OrderStatus.financial)),
-        req("fulfillment_status", .oneOf(OrderStatus.fulfillment)), req("channel", .oneOf(OrderStatus.channels)),
-        req("source", .nullable(.object([req("name", name255), opt("external_id", name255)]))),
-        req("currency", currency),
-        req("customer", .nullable(.ref("Customer"))),
-        req("billing_address", .nullable(.ref("Address"))), req("shipping_address", .nullable(.ref("Address"))),
-        req("line_items", .list(.ref("LineItem"))), req("shipping_lines", .list(.ref("ShippingLine"))),
-        req("discounts", .list(.ref("Discount"))),
-        req("subtotal", .money), req("total_discount", .money), req("total_tax", .money), req("total_shipping", .money),
-        req("total", .money), req("note", .nullable(.string(max: 5000))), req("metadata", .anyObject),
-        req("cancel_reason", .nullable(.string(max: 500))),
-        req("holds", .described("Standing holds; while any stands, the status does not change.", .list(.ref("Hold")))),
-        req("workflow", .described("The workflow version the order follows.", .object([req("key", key), req("version", .int(1...Int64.max))]))),
-        req("pending_approval", .nullable(.ref("PendingApproval"))),
-        req("created_at", .timestamp), req("updated_at", .timestamp), req("placed_at", .timestamp),
-        req("cancelled_at", .nullable(.timestamp)), req("closed_at", .nullable(.timestamp)),
-    ]
     static let hold: [Property] = [
         req("id", .string(max: 64)), req("reason", .oneOf(Hold.reasons)), req("note", .nullable(.string(max: 1000))),
         req("placed_at", .timestamp), req("placed_by", .ref("Actor")),

@@ -198,7 +198,7 @@ struct KernelTests {
         let names = RecordKind.all.map(\.name)
         #expect(Set(names).count == names.count)
         // Index field names of orders must never read as a kind (the 1 → 2 migration tells them apart so).
-        #expect(Keyspace.indexedFields.allSatisfy { RecordKind.named($0) == nil })
+        #expect(Order.indexedFields.allSatisfy { RecordKind.named($0) == nil })
         // Every prefix the integrity check scans is registered.
         for ik in IndexedKind.all {
             #expect(bytes.contains(ik.recordPrefix) && ik.ownPrefixes.allSatisfy(bytes.contains))

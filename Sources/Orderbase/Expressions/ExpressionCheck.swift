@@ -167,25 +167,4 @@ public struct DataShape: Sendable {
 
 extension Order {
     /// An order with every optional part present, rendered to learn its shape.
-    static let sample: Order = {
-        var o = Order(id: "ord_0", number: "#1", version: 1, currency: "GBP", createdAt: 0, updatedAt: 0, placedAt: 0)
-        o.sourceName = "s"
-        o.sourceExternalID = "e"
-        o.customer = Customer(id: "c", email: "a@b", name: "n", phone: "p")
-        let address = Address(name: "n", company: "c", line1: "l", line2: "l", city: "c", region: "r", postalCode: "p", country: "GB", phone: "p")
-        o.billingAddress = address
-        o.shippingAddress = address
-        let tax = TaxLine(name: "VAT", rate: DecimalRate("0.2")!, amount: 1)
-        o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", quantity: 1, unitPrice: 1, unitCost: 1,
-                                discounts: [Discount(code: "c", description: "d", amount: 0)], taxLines: [tax], properties: ["k": "v"])]
-        o.shippingLines = [ShippingLine(title: "t", code: "c", price: 1, taxLines: [tax])]
-        o.discounts = [Discount(code: "c", description: "d", amount: 0)]
-        o.note = "n"
-        o.cancelReason = "r"
-        o.cancelledAt = 0
-        o.holds = [Hold(id: "hold_0", reason: "other", note: "n", placedAt: 0, placedBy: Actor(type: "user", id: "u", roles: ["r"]))]
-        o.pendingApproval = PendingApproval(id: "apr_0", transition: "t", to: "s", requestedAt: 0, expiresAt: 0)
-        o.closedAt = 0
-        return o
-    }()
 }

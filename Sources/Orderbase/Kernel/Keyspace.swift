@@ -38,9 +38,6 @@ enum Keyspace {
         (notificationOrder, "notifications by order"), (timer, "the scheduler's timers"),
     ]
 
-    /// Secondary index fields of orders (`I "order" field …` keys), in the order `orders.list` prefers them.
-    static let indexedFields = ["customer", "status", "fulfillment_status", "financial_status", "channel"]
-
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
     static func orderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(order); k.string(id); return k.bytes }
     static func numberKey(_ n: String) -> [UInt8] { var k = KeyBuilder(number); k.string(n); return k.bytes }
@@ -101,19 +98,6 @@ enum Keyspace {
 
     /// The component appended to a prefix for an id (to build range bounds).
     static func idComponent(_ id: String) -> [UInt8] { var k = KeyBuilder(0); k.string(id); return Array(k.bytes.dropFirst()) }
-
-    /// Secondary index keys of an order (all `I` keys plus its `U` key), distinct.
-    static func indexKeyList(of o: Order) -> [[UInt8]] {
-        var keys = [
-            indexKey(.order, "status", o.status, o.id),
-            indexKey(.order, "financial_status", o.financialStatus, o.id),
-            indexKey(.order, "fulfillment_status", o.fulfillmentStatus, o.id),
-            indexKey(.order, "channel", o.channel, o.id),
-            updatedKey(o.updatedAt, o.id),
-        ]
-        if let c = o.customerID { keys.append(indexKey(.order, "customer", c, o.id)) }
-        return keys
-    }
 
     /// The same as a set, for diffing an update's old and new entries.
     static func indexKeys(of o: Order) -> Set<KeyBytes> { Set(indexKeyList(of: o).map(KeyBytes.init)) }

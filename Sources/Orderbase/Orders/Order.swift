@@ -305,45 +305,9 @@ extension Fields {
     }
 }
 
-/// An order as stored and as returned by the API.
-public struct Order: Equatable, Sendable {
-    public var id: String
-    public var number: String
-    public var version: Int64
-    public var status = "pending"
-    public var financialStatus = "pending"
-    public var fulfillmentStatus = "unfulfilled"
-    public var channel = "online"
-    public var sourceName: String?
-    public var sourceExternalID: String?
-    public var currency: String
-    var customer: Customer?
-    var billingAddress: Address?
-    var shippingAddress: Address?
-    var lineItems: [LineItem] = []
-    var shippingLines: [ShippingLine] = []
-    var discounts: [Discount] = []
-    public var subtotal: Int64 = 0
-    public var totalDiscount: Int64 = 0
-    public var totalTax: Int64 = 0
-    public var totalShipping: Int64 = 0
-    public var total: Int64 = 0
-    public var note: String?
-    public var metadata: JSON = .object([:])
-    public var cancelReason: String?
-    /// Standing holds: while any stands, the order's status does not change.
-    var holds: [Hold] = []
-    /// The workflow version the order follows (pinned at creation; `workflows.migrate` moves it).
-    public var workflowKey = Workflow.defaultKey
-    public var workflowVersion: Int64 = 1
-    /// A transition waiting for approval (`approvals.*`).
-    var pendingApproval: PendingApproval?
-    public var createdAt: Int64
-    public var updatedAt: Int64
-    public var placedAt: Int64
-    public var cancelledAt: Int64?
-    public var closedAt: Int64?
-
+/// An order's derived values and totals (its fields are declared in
+/// Tools/codegen/order_fields.py, which generates Order+Fields.generated.swift).
+extension Order {
     public var customerID: String? { customer?.id }
     public var lineItemCount: Int { lineItems.count }
     /// In a final state of its workflow: entering one sets `closed_at`.
@@ -401,154 +365,11 @@ struct RenderedOrder {
 }
 
 extension Order {
-    /// Renders the stored/API JSON. Written without closures on purpose: closures
-    /// capturing `self` copied the whole Order (≈60k instructions per create).
-    func render() -> RenderedOrder {
-        var w = JSONWriter(capacity: 768 + lineItems.count * 256)
-        var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(28)
-        var start = 0
-        w.beginObject()
-        w.key("id"); start = w.bytes.count; w.string(id); spans.append(("id", false, start..<w.bytes.count))
-        w.key("number"); start = w.bytes.count; w.string(number); spans.append(("number", false, start..<w.bytes.count))
-        w.key("version"); start = w.bytes.count; w.int(version); spans.append(("version", true, start..<w.bytes.count))
-        w.key("status"); start = w.bytes.count; w.string(status); spans.append(("status", false, start..<w.bytes.count))
-        w.key("financial_status"); start = w.bytes.count; w.string(financialStatus)
-        spans.append(("financial_status", false, start..<w.bytes.count))
-        w.key("fulfillment_status"); start = w.bytes.count; w.string(fulfillmentStatus)
-        spans.append(("fulfillment_status", false, start..<w.bytes.count))
-        w.key("channel"); start = w.bytes.count; w.string(channel); spans.append(("channel", false, start..<w.bytes.count))
-        w.key("source"); start = w.bytes.count
-        if let sourceName {
-            w.beginObject()
-            w.key("name"); w.string(sourceName)
-            if let sourceExternalID { w.key("external_id"); w.string(sourceExternalID) }
-            w.endObject()
-        } else { w.null() }
-        spans.append(("source", false, start..<w.bytes.count))
-        w.key("currency"); start = w.bytes.count; w.string(currency); spans.append(("currency", false, start..<w.bytes.count))
-        w.key("customer"); start = w.bytes.count
-        if let customer { customer.write(&w) } else { w.null() }
-        spans.append(("customer", false, start..<w.bytes.count))
-        w.key("billing_address"); start = w.bytes.count
-        if let billingAddress { billingAddress.write(&w) } else { w.null() }
-        spans.append(("billing_address", false, start..<w.bytes.count))
-        w.key("shipping_address"); start = w.bytes.count
-        if let shippingAddress { shippingAddress.write(&w) } else { w.null() }
-        spans.append(("shipping_address", false, start..<w.bytes.count))
-        w.key("line_items"); start = w.bytes.count
-        w.beginArray(); for l in lineItems { l.write(&w) }; w.endArray()
-        spans.append(("line_items", false, start..<w.bytes.count))
-        w.key("shipping_lines"); start = w.bytes.count
-        w.beginArray(); for l in shippingLines { l.write(&w) }; w.endArray()
-        spans.append(("shipping_lines", false, start..<w.bytes.count))
-        w.key("discounts"); start = w.bytes.count
-        w.beginArray(); for d in discounts { d.write(&w) }; w.endArray()
-        spans.append(("discounts", false, start..<w.bytes.count))
-        w.key("subtotal"); start = w.bytes.count; w.int(subtotal); spans.append(("subtotal", false, start..<w.bytes.count))
-        w.key("total_discount"); start = w.bytes.count; w.int(totalDiscount)
-        spans.append(("total_discount", false, start..<w.bytes.count))
-        w.key("total_tax"); start = w.bytes.count; w.int(totalTax); spans.append(("total_tax", false, start..<w.bytes.count))
-        w.key("total_shipping"); start = w.bytes.count; w.int(totalShipping)
-        spans.append(("total_shipping", false, start..<w.bytes.count))
-        w.key("total"); start = w.bytes.count; w.int(total); spans.append(("total", false, start..<w.bytes.count))
-        w.key("note"); start = w.bytes.count; w.optionalString(note); spans.append(("note", false, start..<w.bytes.count))
-        w.key("metadata"); start = w.bytes.count; w.value(metadata); spans.append(("metadata", false, start..<w.bytes.count))
-        w.key("cancel_reason"); start = w.bytes.count; w.optionalString(cancelReason)
-        spans.append(("cancel_reason", false, start..<w.bytes.count))
-        w.key("holds"); start = w.bytes.count
-        w.beginArray(); for h in holds { h.write(&w) }; w.endArray()
-        spans.append(("holds", false, start..<w.bytes.count))
-        w.key("workflow"); start = w.bytes.count
-        Workflow.writeReference(key: workflowKey, version: workflowVersion, &w)
-        spans.append(("workflow", false, start..<w.bytes.count))
-        w.key("pending_approval"); start = w.bytes.count
-        if let pendingApproval { pendingApproval.write(&w) } else { w.null() }
-        spans.append(("pending_approval", false, start..<w.bytes.count))
-        w.key("created_at"); start = w.bytes.count; w.timestamp(createdAt); spans.append(("created_at", false, start..<w.bytes.count))
-        w.key("updated_at"); start = w.bytes.count; w.timestamp(updatedAt); spans.append(("updated_at", true, start..<w.bytes.count))
-        w.key("placed_at"); start = w.bytes.count; w.timestamp(placedAt); spans.append(("placed_at", false, start..<w.bytes.count))
-        w.key("cancelled_at"); start = w.bytes.count
-        if let cancelledAt { w.timestamp(cancelledAt) } else { w.null() }
-        spans.append(("cancelled_at", false, start..<w.bytes.count))
-        w.key("closed_at"); start = w.bytes.count
-        if let closedAt { w.timestamp(closedAt) } else { w.null() }
-        spans.append(("closed_at", false, start..<w.bytes.count))
-        w.endObject()
-        return RenderedOrder(bytes: w.bytes, spans: spans)
-    }
-
-    /// Decodes a stored record. A record that does not decode is `corruption`.
-    static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> Order {
-        do {
-            var f = try Fields(try JSON.parse(bytes))
-            let limits = OrderLimits.unbounded
-            func ts(_ key: String) throws(OrderbaseError) -> Int64 {
-                guard let v = try f.timestamp(key) else { throw OrderbaseError.invalid("missing \(key)") }
-                return v
-            }
-            var o = Order(id: try f.string("id", required: true)!, number: try f.string("number", required: true)!,
-                          version: try f.int("version", in: 1...Int64.max, required: true)!,
-                          currency: try f.string("currency", required: true)!,
-                          createdAt: 0, updatedAt: 0, placedAt: 0)
-            o.status = try f.string("status", required: true)!
-            o.financialStatus = try f.string("financial_status", required: true)!
-            o.fulfillmentStatus = try f.string("fulfillment_status", required: true)!
-            o.channel = try f.string("channel", required: true)!
-            if var s = try f.object("source") {
-                o.sourceName = try s.string("name")
-                o.sourceExternalID = try s.string("external_id")
-            }
-            if var c = try f.object("customer") { o.customer = try Customer.read(&c) }
-            if var a = try f.object("billing_address") { o.billingAddress = try Address.read(&a) }
-            if var a = try f.object("shipping_address") { o.shippingAddress = try Address.read(&a) }
-            o.lineItems = try f.objects("line_items", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try LineItem.read(&g, limits: limits) } ?? []
-            o.shippingLines = try f.objects("shipping_lines", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try ShippingLine.read(&g, limits: limits) } ?? []
-            o.discounts = try f.objects("discounts", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Discount.read(&g) } ?? []
-            o.subtotal = try f.int("subtotal", in: Int64.min...Int64.max) ?? 0
-            o.totalDiscount = try f.int("total_discount", in: Int64.min...Int64.max) ?? 0
-            o.totalTax = try f.int("total_tax", in: Int64.min...Int64.max) ?? 0
-            o.totalShipping = try f.int("total_shipping", in: Int64.min...Int64.max) ?? 0
-            o.total = try f.int("total", in: Int64.min...Int64.max) ?? 0
-            o.note = try f.string("note", maxBytes: Int.max)
-            o.metadata = f.raw("metadata") ?? .object([:])
-            o.cancelReason = try f.string("cancel_reason", maxBytes: Int.max)
-            // Orders stored before holds existed have none.
-            o.holds = try f.objects("holds", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Hold.decode(&g) } ?? []
-            // Orders stored before workflows follow version 1 of the default workflow.
-            if var wf = try f.object("workflow") {
-                o.workflowKey = try wf.string("key", required: true)!
-                o.workflowVersion = try wf.int("version", in: 1...Int64.max, required: true)!
-            }
-            if var p = try f.object("pending_approval") { o.pendingApproval = try PendingApproval.decode(&p) }
-            o.createdAt = try ts("created_at")
-            o.updatedAt = try ts("updated_at")
-            o.placedAt = try ts("placed_at")
-            o.cancelledAt = try f.timestamp("cancelled_at")
-            o.closedAt = try f.timestamp("closed_at")
-            return o
-        } catch {
-            throw OrderbaseError(.corruption, "stored order does not decode: \(error.message)")
-        }
-    }
-}
-
-extension Order {
-    /// Copies the named editable fields from `edits` (an update request already
-    /// read by `readEditable`, where `null` has become "cleared").
-    mutating func apply(_ edits: Order, fields: Set<String>) {
-        if fields.contains("customer") { customer = edits.customer }
-        if fields.contains("billing_address") { billingAddress = edits.billingAddress }
-        if fields.contains("shipping_address") { shippingAddress = edits.shippingAddress }
-        if fields.contains("note") { note = edits.note }
-        if fields.contains("metadata") { metadata = edits.metadata }
-        if fields.contains("line_items") { lineItems = edits.lineItems }
-        if fields.contains("shipping_lines") { shippingLines = edits.shippingLines }
-        if fields.contains("discounts") { discounts = edits.discounts }
-    }
-
     /// The order's stored/API JSON.
     public var json: [UInt8] { render().bytes }
+
+    /// An address with every field set (for `sample`).
+    static let sampleAddress = Address(name: "n", company: "c", line1: "l", line2: "l", city: "c", region: "r", postalCode: "p", country: "GB", phone: "p")
 
     /// An order from its stored/API JSON (`corruption` if it does not decode).
     public init(json: [UInt8]) throws(OrderbaseError) { self = try Order.decode(json) }

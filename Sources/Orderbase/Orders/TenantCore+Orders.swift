@@ -29,7 +29,7 @@ extension TenantCore {
         order.sourceExternalID = sourceExternal
         order.financialStatus = try f.oneOf("financial_status", OrderStatus.financial) ?? "pending"
         order.fulfillmentStatus = try f.oneOf("fulfillment_status", OrderStatus.fulfillment) ?? "unfulfilled"
-        try readEditable(&f, into: &order, isCreate: true)
+        try Order.readEditable(&f, into: &order, isCreate: true, limits: limits)
         let placedAt = try f.timestamp("placed_at")
         let workflowKey = try f.string("workflow", maxBytes: 64, allowEmpty: false)
         try f.finish()
@@ -110,46 +110,6 @@ extension TenantCore {
         return c
     }
 
-    /// The fields `orders.update` may change (what `readEditable` reads).
-    static let editableFields = ["customer", "billing_address", "shipping_address", "note", "metadata",
-                                 "line_items", "shipping_lines", "discounts"]
-
-    /// Reads the fields a caller may set on create and change on update.
-    /// On update, only present fields change; `null` clears an optional one.
-    private func readEditable(_ f: inout Fields, into o: inout Order, isCreate: Bool) throws(OrderbaseError) {
-        if f.isNull("customer") { _ = f.raw("customer"); o.customer = nil }
-        else if var c = try f.object("customer") { o.customer = try Customer.read(&c); try c.finish() }
-        if f.isNull("billing_address") { _ = f.raw("billing_address"); o.billingAddress = nil }
-        else if var a = try f.object("billing_address") { o.billingAddress = try Address.read(&a); try a.finish() }
-        if f.isNull("shipping_address") { _ = f.raw("shipping_address"); o.shippingAddress = nil }
-        else if var a = try f.object("shipping_address") { o.shippingAddress = try Address.read(&a); try a.finish() }
-        if f.isNull("note") { _ = f.raw("note"); o.note = nil }
-        else if let n = try f.string("note", maxBytes: 5000) { o.note = n }
-        if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }
-        else if let m = f.raw("metadata") {
-            guard case .object = m else { throw OrderbaseError.invalid("metadata must be an object, got \(m.typeName)", field: "metadata") }
-            let size = m.bytes.count
-            guard size <= limits.maxMetadataBytes else {
-                throw OrderbaseError(.limitExceeded, "metadata is \(size) bytes; the limit is \(limits.maxMetadataBytes)", field: "metadata")
-            }
-            o.metadata = m
-        }
-        let limits = self.limits
-        if let items = try f.objects("line_items", maxCount: limits.maxLineItems, required: isCreate,
-                                     { (g: inout Fields) throws(OrderbaseError) in try LineItem.read(&g, limits: limits) }) {
-            guard !items.isEmpty else { throw OrderbaseError.invalid("an order needs at least one line item", field: "line_items") }
-            o.lineItems = items
-        }
-        if let s = try f.objects("shipping_lines", maxCount: limits.maxShippingLines,
-                                 { (g: inout Fields) throws(OrderbaseError) in try ShippingLine.read(&g, limits: limits) }) {
-            o.shippingLines = s
-        }
-        if let d = try f.objects("discounts", maxCount: limits.maxDiscounts,
-                                 { (g: inout Fields) throws(OrderbaseError) in try Discount.read(&g) }) {
-            o.discounts = d
-        }
-    }
-
     // MARK: orders.get
 
     public func getOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -188,10 +148,10 @@ extension TenantCore {
         // values of exactly the fields the request names; inside the lock they
         // are copied onto the current order.
         var edits = Order(id: id, number: "", version: 1, currency: "USD", createdAt: 0, updatedAt: 0, placedAt: 0)
-        let named = Set(Self.editableFields.filter { f.has($0) })
+        let named = Set(Order.editableFields.filter { f.has($0) })
         let editsLines = named.contains("line_items")
-        let editsStructure = !named.isSubset(of: ["note", "metadata"])
-        try readEditable(&f, into: &edits, isCreate: false)
+        let editsStructure = !named.isSubset(of: Order.editableWhenClosed)
+        try Order.readEditable(&f, into: &edits, isCreate: false, limits: limits)
         try f.finish()
 
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
@@ -267,14 +227,13 @@ extension TenantCore {
     public func listOrders(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         var filters: [(field: String, value: String)] = []
-        // Any state of any workflow version the tenant has defined (a custom workflow's own states included).
-        if let v = try f.oneOf("status", try workflows.allStates(self)) { filters.append(("status", v)) }
-        for (key, field, allowed) in [("financial_status", "financial_status", OrderStatus.financial),
-                                      ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment),
-                                      ("channel", "channel", OrderStatus.channels)] {
-            if let v = try f.oneOf(key, allowed) { filters.append((field, v)) }
+        for flt in Order.listFilters {
+            // status: any state of any workflow version the tenant has defined (a custom workflow's own states included).
+            let allowed = flt.field == "status" ? try workflows.allStates(self) : flt.allowed
+            let value: String?
+            if let allowed { value = try f.oneOf(flt.request, allowed) } else { value = try f.string(flt.request, maxBytes: 255, allowEmpty: false) }
+            if let value { filters.append((flt.field, value)) }
         }
-        if let c = try f.string("customer_id", maxBytes: 255, allowEmpty: false) { filters.append(("customer", c)) }
         let createdAfter = try f.timestamp("created_after")
         let createdBefore = try f.timestamp("created_before")
         let updatedAfter = try f.timestamp("updated_after")
@@ -291,17 +250,7 @@ extension TenantCore {
 
         // Filters that the chosen key range does not already guarantee.
         func matches(_ o: Order) -> Bool {
-            for flt in filters {
-                let v: String?
-                switch flt.field {
-                case "status": v = o.status
-                case "financial_status": v = o.financialStatus
-                case "fulfillment_status": v = o.fulfillmentStatus
-                case "channel": v = o.channel
-                default: v = o.customerID
-                }
-                if v != flt.value { return false }
-            }
+            for flt in filters where o.indexValue(flt.field) != flt.value { return false }
             if let createdAfter, o.createdAt <= createdAfter { return false }
             if let createdBefore, o.createdAt >= createdBefore { return false }
             if let updatedAfter, o.updatedAt <= updatedAfter { return false }
@@ -344,7 +293,7 @@ extension TenantCore {
                 }
             } else {
                 // Ids are creation-time sortable: created_after/before become id bounds.
-                let indexed = Keyspace.indexedFields.compactMap { name in filters.first { $0.field == name } }.first
+                let indexed = Order.indexedFields.compactMap { name in filters.first { $0.field == name } }.first
                 let prefix = indexed.map { Keyspace.indexPrefix(.order, $0.field, $0.value) } ?? [Keyspace.order]
                 var start = prefix, end = prefixUpperBound(prefix)
                 if let createdAfter { start = prefix + Keyspace.idComponent(IDGenerator.lowerBound("ord_", ms: createdAfter + 1)) }
