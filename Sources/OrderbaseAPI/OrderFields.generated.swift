@@ -26,6 +26,7 @@ extension Schemas {
         req("total_shipping", .money),
         req("total", .money),
         req("note", .nullable(.string(max: 5000))),
+        req("po_number", .nullable(.string(max: 64))),
         req("metadata", .anyObject),
         req("cancel_reason", .nullable(.string(max: 500))),
         req("holds", .described("Standing holds; while any stands, the status does not change.", .list(.ref("Hold")))),
@@ -47,6 +48,7 @@ extension Schemas {
         opt("shipping_lines", .list(.ref("ShippingLineInput"), max: 50)),
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),
         opt("note", .string(max: 5000)),
+        opt("po_number", .string(max: 64)),
         opt("metadata", .anyObject, "Any JSON object up to max_metadata_bytes (16 KiB by default)."),
     ]
 
@@ -59,11 +61,13 @@ extension Schemas {
         opt("shipping_lines", .list(.ref("ShippingLineInput"), max: 50)),
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),
         opt("note", .nullable(.string(max: 5000))),
+        opt("po_number", .nullable(.string(max: 64))),
         opt("metadata", .nullable(.anyObject)),
     ]
 
     /// `orders.list` filters on indexed fields.
     static let orderFilters: [Property] = [
+        opt("po_number", .string(max: 64, min: 1)),
         opt("status", Schemas.status),
         opt("fulfillment_status", .oneOf(OrderStatus.fulfillment)),
         opt("financial_status", .oneOf(OrderStatus.financial)),

@@ -306,3 +306,42 @@ struct KernelTests {
         #expect(fx.engine.consumerLags().map(\.consumer) == ["notifications", "webhooks"])
     }
 }
+
+/// `po_number`, added as one row of Tools/codegen/order_fields.py (issue 12's proof).
+@Suite("The po_number field")
+struct PONumberTests {
+    @Test("po_number is set on create, edited while open, audited, filterable through its index, checked, and seen by expressions")
+    func poNumber() throws {
+        let fx = try Fixture()
+        let a = try fx.createOrder(#""po_number":"PO-7781""#)
+        #expect(a["po_number"] == .string("PO-7781"))
+        let b = try fx.createOrder()["id"]!.stringValue!
+        #expect(try fx.call(TenantCore.getOrder, #"{"id":"\#(b)"}"#)["po_number"] == .null)
+        let id = a["id"]!.stringValue!
+        let u = try fx.call(TenantCore.updateOrder, #"{"id":"\#(id)","po_number":"PO-7782"}"#)
+        #expect(u["po_number"] == .string("PO-7782") && u["version"] == .int(2))
+        let trail = try fx.call(TenantCore.orderAudit, #"{"id":"\#(id)"}"#)["data"]!.array
+        #expect(trail.last?["changes"] == .array([.object(["field": .string("po_number"), "before": .string("PO-7781"), "after": .string("PO-7782")])]))
+        // Filterable, through the index (no order without one is listed).
+        let listed = try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7782"}"#)["data"]!.array
+        #expect(listed.map { $0["id"]! } == [.string(id)])
+        #expect(try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7781"}"#)["data"]!.array.isEmpty)
+        #expect(try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7782","status":"pending"}"#)["data"]!.array.count == 1)
+        // Limits and types; null clears.
+        let long = String(repeating: "x", count: 65)
+        let before = fx.counters
+        #expect(fx.error(TenantCore.updateOrder, #"{"id":"\#(id)","po_number":"\#(long)"}"#)?.field == "po_number")
+        #expect(fx.error(TenantCore.updateOrder, #"{"id":"\#(id)","po_number":42}"#)?.code == .invalidArgument)
+        #expect(fx.counters == before)
+        #expect(try fx.call(TenantCore.updateOrder, #"{"id":"\#(id)","po_number":null}"#)["po_number"] == .null)
+        #expect(try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7782"}"#)["data"]!.array.isEmpty, "the index entry went with the value")
+        // Editable while open only.
+        try fx.call(TenantCore.cancelOrder, #"{"id":"\#(b)","reason":"r"}"#)
+        #expect(fx.error(TenantCore.updateOrder, #"{"id":"\#(b)","po_number":"PO-1"}"#)?.code == .invalidState)
+        // Expressions know its type.
+        #expect(try fx.call(TenantCore.validateExpression, #"{"expression":"order.po_number starts_with \"PO-\""}"#)["valid"] == .bool(true))
+        let typo = try fx.call(TenantCore.validateExpression, #"{"expression":"order.po_numbr == \"x\""}"#)
+        #expect(typo["valid"] == .bool(false) && typo["error"]?["message"]?.stringValue?.contains("did you mean order.po_number") == true)
+        #expect(try fx.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
+    }
+}

@@ -79,14 +79,20 @@ struct MigrationTests {
         #expect(try copy.keys(Keyspace.index).allSatisfy { var r = KeyReader($0); return r.string() == "order" })
     }
 
-    @Test("orders stored by release 0.1.0 decode and render back byte for byte (the generated codec matches the hand-written one)")
+    @Test("orders stored by release 0.1.0 decode and render back byte for byte but for fields added since (the generated codec matches the hand-written one)")
     func codecRoundTrip() throws {
         let copy = try Copy()
         let d = try Database(path: copy.db, createIfMissing: false)
         var stored: [[UInt8]] = []
         try d.scan(from: [Keyspace.order], to: [Keyspace.order + 1]) { _, v in stored.append(Array(v)); return true }
         #expect(stored.count == 4)
-        for bytes in stored { #expect(try Order.decode(bytes).render().bytes == bytes) }
+        // Fields added since 0.1.0 render as null where the old record has none.
+        let added = Array(#""po_number":null,"#.utf8)
+        for bytes in stored {
+            var rendered = try Order.decode(bytes).render().bytes
+            if let r = rendered.firstRange(of: added) { rendered.removeSubrange(r) }
+            #expect(rendered == bytes)
+        }
     }
 
     @Test("a migration stopped between batches is finished by the next open, and nothing is lost or doubled")

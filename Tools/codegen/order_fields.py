@@ -193,9 +193,9 @@ o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", qua
     Field("total_shipping", "money", doc="Σ shipping prices (computed)"),
     Field("total", "money", doc="subtotal − total_discount + total_tax + total_shipping (computed)"),
     Field("note", "opt_string", max_bytes=5000, edit="always", sample='o.note = "n"', doc="for people; editable on closed orders too"),
-    # PO_NUMBER Field("po_number", "opt_string", max_bytes=64, edit="open", index="o.poNumber", rank=-1,
-    # PO_NUMBER       filter=("po_number", ".string(max: 64, min: 1)", None), sample='o.poNumber = "PO-1"',
-    # PO_NUMBER       doc="the buyer's purchase-order reference (≤ 64 bytes); filters `orders.list`"),
+    Field("po_number", "opt_string", max_bytes=64, edit="open", index="o.poNumber", rank=-1,
+          filter=("po_number", ".string(max: 64, min: 1)", None), sample='o.poNumber = "PO-1"',
+          doc="the buyer's purchase-order reference (≤ 64 bytes); filters `orders.list`"),
     Field("metadata", props=["public var metadata: JSON = .object([:])"], edit="always",
           render="w.value(metadata)", decode='o.metadata = f.raw("metadata") ?? .object([:])',
           read="""if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }

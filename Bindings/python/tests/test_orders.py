@@ -149,3 +149,12 @@ def test_configuration_changes_are_audited_with_secrets_redacted(tenant):
     assert consumers["webhooks"]["active"] is True and consumers["notifications"]["active"] is False
     with pytest.raises(orderbase.InvalidArgument):
         list(tenant.audit.list("webhook_endpoint"))  # half a subject
+
+
+def test_po_number_through_the_wrappers(tenant):
+    o = tenant.orders.create(line_items=[LINE], po_number="PO-42")
+    tenant.orders.create(line_items=[LINE])
+    assert [x["id"] for x in tenant.orders.list(po_number="PO-42")] == [o["id"]]
+    assert tenant.orders.update(o["id"], po_number="PO-43")["po_number"] == "PO-43"
+    with pytest.raises(orderbase.InvalidArgument):
+        tenant.orders.update(o["id"], po_number="x" * 65)

@@ -77,4 +77,11 @@ class TestOrders < Minitest::Test
     webhooks = @tenant.consumers.list[:data].find { |c| c[:name] == "webhooks" }
     assert_equal true, webhooks[:active]
   end
+
+  def test_po_number_through_the_wrappers
+    o = @tenant.orders.create(line_items: [LINE], po_number: "PO-42")
+    @tenant.orders.create(line_items: [LINE])
+    assert_equal [o[:id]], @tenant.orders.list(po_number: "PO-42").map { |x| x[:id] }
+    assert_equal "PO-43", @tenant.orders.update(o[:id], po_number: "PO-43")[:po_number]
+  end
 end

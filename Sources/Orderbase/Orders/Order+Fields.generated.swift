@@ -26,6 +26,7 @@ public struct Order: Equatable, Sendable {
     public var totalShipping: Int64 = 0
     public var total: Int64 = 0
     public var note: String?
+    public var poNumber: String?
     public var metadata: JSON = .object([:])
     public var cancelReason: String?
     /// Standing holds: while any stands, the order's status does not change.
@@ -44,14 +45,14 @@ public struct Order: Equatable, Sendable {
 
 extension Order {
     /// Every top-level field, in the order the JSON has them.
-    static let fieldNames: [String] = ["id", "number", "version", "status", "financial_status", "fulfillment_status", "channel", "source", "currency", "customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "subtotal", "total_discount", "total_tax", "total_shipping", "total", "note", "metadata", "cancel_reason", "holds", "workflow", "pending_approval", "created_at", "updated_at", "placed_at", "cancelled_at", "closed_at"]
+    static let fieldNames: [String] = ["id", "number", "version", "status", "financial_status", "fulfillment_status", "channel", "source", "currency", "customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "subtotal", "total_discount", "total_tax", "total_shipping", "total", "note", "po_number", "metadata", "cancel_reason", "holds", "workflow", "pending_approval", "created_at", "updated_at", "placed_at", "cancelled_at", "closed_at"]
 
     /// Renders the stored/API JSON, with each top-level field's span (for the audit diff).
     /// Straight-line on purpose: closures capturing `self` copied the whole Order (≈60k instructions per create).
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(31)
+        spans.reserveCapacity(32)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -122,6 +123,9 @@ extension Order {
         w.key("note"); start = w.bytes.count
         w.optionalString(note)
         spans.append(("note", false, start..<w.bytes.count))
+        w.key("po_number"); start = w.bytes.count
+        w.optionalString(poNumber)
+        spans.append(("po_number", false, start..<w.bytes.count))
         w.key("metadata"); start = w.bytes.count
         w.value(metadata)
         spans.append(("metadata", false, start..<w.bytes.count))
@@ -190,6 +194,7 @@ extension Order {
             o.totalShipping = try f.int("total_shipping", in: Int64.min...Int64.max) ?? 0
             o.total = try f.int("total", in: Int64.min...Int64.max) ?? 0
             o.note = try f.string("note", maxBytes: Int.max)
+            o.poNumber = try f.string("po_number", maxBytes: Int.max)
             o.metadata = f.raw("metadata") ?? .object([:])
             o.cancelReason = try f.string("cancel_reason", maxBytes: Int.max)
             // Orders stored before holds existed have none.
@@ -213,7 +218,7 @@ extension Order {
     }
 
     /// The fields `orders.update` may change, and those it may change on a closed order.
-    static let editableFields: [String] = ["customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "note", "metadata"]
+    static let editableFields: [String] = ["customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "note", "po_number", "metadata"]
     static let editableWhenClosed: Set<String> = ["note", "metadata"]
 
     /// Copies the named editable fields from `edits` (an update request already
@@ -226,6 +231,7 @@ extension Order {
         if fields.contains("shipping_lines") { shippingLines = edits.shippingLines }
         if fields.contains("discounts") { discounts = edits.discounts }
         if fields.contains("note") { note = edits.note }
+        if fields.contains("po_number") { poNumber = edits.poNumber }
         if fields.contains("metadata") { metadata = edits.metadata }
     }
 
@@ -253,6 +259,8 @@ extension Order {
         }
         if f.isNull("note") { _ = f.raw("note"); o.note = nil }
         else if let v = try f.string("note", maxBytes: 5000) { o.note = v }
+        if f.isNull("po_number") { _ = f.raw("po_number"); o.poNumber = nil }
+        else if let v = try f.string("po_number", maxBytes: 64) { o.poNumber = v }
         if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }
         else if let m = f.raw("metadata") {
             guard case .object = m else { throw OrderbaseError.invalid("metadata must be an object, got \(m.typeName)", field: "metadata") }
@@ -268,6 +276,7 @@ extension Order {
     func indexValue(_ field: String) -> String? {
         let o = self
         switch field {
+        case "po_number": return o.poNumber
         case "customer": return o.customerID
         case "status": return o.status
         case "fulfillment_status": return o.fulfillmentStatus
@@ -278,10 +287,11 @@ extension Order {
     }
 
     /// Indexed fields (`I "order" field …`), in the order `orders.list` prefers them.
-    static let indexedFields: [String] = ["customer", "status", "fulfillment_status", "financial_status", "channel"]
+    static let indexedFields: [String] = ["po_number", "customer", "status", "fulfillment_status", "financial_status", "channel"]
 
     /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any; status: any workflow's states).
     static let listFilters: [(request: String, field: String, allowed: [String]?)] = [
+        ("po_number", "po_number", nil),
         ("customer_id", "customer", nil),
         ("status", "status", nil),
         ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment),
@@ -303,6 +313,7 @@ extension Order {
         o.shippingLines = [ShippingLine(title: "t", code: "c", price: 1, taxLines: [TaxLine(name: "VAT", rate: DecimalRate("0.2")!, amount: 1)])]
         o.discounts = [Discount(code: "c", description: "d", amount: 0)]
         o.note = "n"
+        o.poNumber = "PO-1"
         o.cancelReason = "r"
         o.holds = [Hold(id: "hold_0", reason: "other", note: "n", placedAt: 0, placedBy: Actor(type: "user", id: "u", roles: ["r"]))]
         o.pendingApproval = PendingApproval(id: "apr_0", transition: "t", to: "s", requestedAt: 0, expiresAt: 0)
