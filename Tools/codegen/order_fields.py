@@ -347,10 +347,14 @@ def domain_swift():
     out.append("extension Keyspace {")
     out.append("    /// Secondary index keys of an order (its `I` keys and its `U` key), distinct.")
     out.append("    static func indexKeyList(of o: Order) -> [[UInt8]] {")
-    out.append("        var keys = [updatedKey(o.updatedAt, o.id)]")
-    out.append("        for field in Order.indexedFields {")
-    out.append("            if let v = o.indexValue(field) { keys.append(indexKey(.order, field, v, o.id)) }")
-    out.append("        }")
+    out.append(f"        var keys: [[UInt8]] = []")
+    out.append(f"        keys.reserveCapacity({len(indexed) + 1})")
+    out.append("        keys.append(updatedKey(o.updatedAt, o.id))")
+    for f in indexed:
+        if f.name == "customer" or f.kind == "opt_string":
+            out.append(f'        if let v = {f.index} {{ keys.append(indexKey(.order, "{f.name}", v, o.id)) }}')
+        else:
+            out.append(f'        keys.append(indexKey(.order, "{f.name}", {f.index}, o.id))')
     out.append("        return keys")
     out.append("    }")
     out.append("}")

@@ -1,33 +1,21 @@
 /// The kinds of record the write path stores, each audited and evented the
 /// same way (DESIGN §8). A kind's name is the `subject.type` of its events and
 /// audit entries and the first component of its index keys (docs/keyspace.md).
+///
+/// Only a name, so passing one around costs nothing on the order write path;
+/// what the audit needs to know of a kind is its `AuditPolicy`.
 public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public let name: String
-    /// Fields of the stored form that are never shown in audit entries or
-    /// events as they are: `"[redacted]"` stands for a set value. A path is
-    /// a top-level field or `field.member`.
-    let secretPaths: [[String]]
-    /// Stored-form fields the audit does not compare: bookkeeping that
-    /// changes on every write (`updated_at`) or internal cursors.
-    let unaudited: Set<String>
 
-    init(_ name: String, secretPaths: [[String]] = [], unaudited: Set<String> = []) {
-        self.name = name
-        self.secretPaths = secretPaths
-        self.unaudited = unaudited
-    }
+    init(_ name: String) { self.name = name }
 
     public var description: String { name }
-    public static func == (a: RecordKind, b: RecordKind) -> Bool { a.name == b.name }
-    public func hash(into h: inout Hasher) { h.combine(name) }
 
     public static let order = RecordKind("order")
-    public static let workflow = RecordKind("workflow", unaudited: ["created_at", "created_by"])
-    public static let webhookEndpoint = RecordKind("webhook_endpoint", secretPaths: [["secrets"]],
-                                                   unaudited: ["updated_at", "failing_since", "from_sequence"])
-    public static let notificationChannel = RecordKind("notification_channel", secretPaths: [["email", "password"], ["sms", "auth_header"]],
-                                                       unaudited: ["updated_at"])
-    public static let notificationTemplate = RecordKind("notification_template", unaudited: ["updated_at", "from_sequence", "condition_text"])
+    public static let workflow = RecordKind("workflow")
+    public static let webhookEndpoint = RecordKind("webhook_endpoint")
+    public static let notificationChannel = RecordKind("notification_channel")
+    public static let notificationTemplate = RecordKind("notification_template")
     public static let notification = RecordKind("notification")
     public static let webhookDelivery = RecordKind("webhook_delivery")
     public static let approval = RecordKind("approval")
@@ -39,6 +27,27 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
+}
+
+/// How the audit shows a kind's records (orders have their own span diff).
+struct AuditPolicy {
+    /// Fields of the stored form that are never shown in audit entries or
+    /// events as they are: `"[redacted]"` stands for a set value. A path is
+    /// a top-level field or `field.member`.
+    var secretPaths: [[String]] = []
+    /// Stored-form fields the audit does not compare: bookkeeping that
+    /// changes on every write (`updated_at`) or internal cursors.
+    var unaudited: Set<String> = []
+
+    static func of(_ kind: RecordKind) -> AuditPolicy {
+        switch kind {
+        case .workflow: AuditPolicy(unaudited: ["created_at", "created_by"])
+        case .webhookEndpoint: AuditPolicy(secretPaths: [["secrets"]], unaudited: ["updated_at", "failing_since", "from_sequence"])
+        case .notificationChannel: AuditPolicy(secretPaths: [["email", "password"], ["sms", "auth_header"]], unaudited: ["updated_at"])
+        case .notificationTemplate: AuditPolicy(unaudited: ["updated_at", "from_sequence", "condition_text"])
+        default: AuditPolicy()
+        }
+    }
 }
 
 /// What an event or audit entry is about: `{"type": "order", "id": "ord_…"}`.
@@ -73,10 +82,10 @@ struct AuditForm {
 
     init<R: AuditedRecord>(_ record: R) {
         guard case .object(let o)? = try? JSON.parse(record.storedJSON) else { return }
-        let kind = R.kind
-        for (name, value) in o where !kind.unaudited.contains(name) {
+        let policy = AuditPolicy.of(R.kind)
+        for (name, value) in o where !policy.unaudited.contains(name) {
             var shown = value
-            for path in kind.secretPaths where path.first == name {
+            for path in policy.secretPaths where path.first == name {
                 shown = Self.redact(shown, Array(path.dropFirst()))
             }
             fields.append((name, value, shown.bytes))
@@ -103,7 +112,7 @@ struct AuditForm {
             let a = after?.fields.first { $0.name == name }
             if b?.compared == a?.compared { continue }
             if b == nil && a?.compared == .null || a == nil && b?.compared == .null { continue }
-            out.append(FieldChange(field: name, before: b.map { ArraySlice($0.shown) }, after: a.map { ArraySlice($0.shown) }))
+            out.append(FieldChange(field: .named(name), before: b.map { ArraySlice($0.shown) }, after: a.map { ArraySlice($0.shown) }))
         }
         return out
     }

@@ -36,7 +36,12 @@ struct Counters: Equatable {
 
 /// One field's change: JSON bytes before and after (nil = absent).
 struct FieldChange {
-    let field: String
+    /// An order's field names are static (no allocation on the write path); other kinds' come from their JSON.
+    enum Name {
+        case fixed(StaticString)
+        case named(String)
+    }
+    let field: Name
     let before: ArraySlice<UInt8>?
     let after: ArraySlice<UInt8>?
 
@@ -48,7 +53,7 @@ struct FieldChange {
             let before = old.map { $0.bytes[$0.spans[n].range] }
             // On create, an absent field is not a change.
             if old == nil && after.count == 4 && after.first == UInt8(ascii: "n") { continue }  // `null`
-            if before != after { out.append(FieldChange(field: span.field.description, before: before, after: after)) }
+            if before != after { out.append(FieldChange(field: .fixed(span.field), before: before, after: after)) }
         }
         return out
     }
@@ -57,7 +62,11 @@ struct FieldChange {
         w.beginArray()
         for c in changes {
             w.beginObject()
-            w.key("field"); w.string(c.field)
+            w.key("field")
+            switch c.field {
+            case .fixed(let s): w.literal(s)
+            case .named(let n): w.string(n)
+            }
             w.key("before"); if let b = c.before { w.raw(b) } else { w.null() }
             w.key("after"); if let a = c.after { w.raw(a) } else { w.null() }
             w.endObject()

@@ -326,10 +326,15 @@ extension Order {
 extension Keyspace {
     /// Secondary index keys of an order (its `I` keys and its `U` key), distinct.
     static func indexKeyList(of o: Order) -> [[UInt8]] {
-        var keys = [updatedKey(o.updatedAt, o.id)]
-        for field in Order.indexedFields {
-            if let v = o.indexValue(field) { keys.append(indexKey(.order, field, v, o.id)) }
-        }
+        var keys: [[UInt8]] = []
+        keys.reserveCapacity(7)
+        keys.append(updatedKey(o.updatedAt, o.id))
+        if let v = o.poNumber { keys.append(indexKey(.order, "po_number", v, o.id)) }
+        if let v = o.customerID { keys.append(indexKey(.order, "customer", v, o.id)) }
+        keys.append(indexKey(.order, "status", o.status, o.id))
+        keys.append(indexKey(.order, "fulfillment_status", o.fulfillmentStatus, o.id))
+        keys.append(indexKey(.order, "financial_status", o.financialStatus, o.id))
+        keys.append(indexKey(.order, "channel", o.channel, o.id))
         return keys
     }
 }
