@@ -57,32 +57,28 @@ extension TenantCore {
     private func auditPage(of subject: Subject?, after: Int64?, limit: Int, snapshot snap: Snapshot) throws(OrderbaseError) -> [UInt8] {
         var items: [[UInt8]] = []
         var hasMore = false
-        do {
-            guard let subject else {
-                let start = Keyspace.auditKey(UInt64(after ?? 0) + 1)
-                try database.scan(from: start, to: [Keyspace.audit + 1], snapshot: snap) { _, v in
-                    if items.count == limit { hasMore = true; return false }
-                    items.append(try AuditChain.render(Array(v)))
-                    return true
-                }
-                return Self.listResponse(items, hasMore: hasMore)
-            }
-            let prefix = Keyspace.subjectAuditPrefix(subject.kind, subject.id)
-            let start = after.map { Keyspace.subjectAuditKey(subject, UInt64($0) + 1) } ?? prefix
-            try database.scan(from: start, to: prefixUpperBound(prefix), snapshot: snap) { k, _ in
-                var r = KeyReader(Array(k))
-                _ = r.string()                    // kind
-                _ = r.string()                    // id
-                guard let seq = r.uint64() else { throw OrderbaseError(.corruption, "bad audit index key") }
+        guard let subject else {
+            let start = Keyspace.auditKey(UInt64(after ?? 0) + 1)
+            try database.scanChecked(from: start, to: [Keyspace.audit + 1], snapshot: snap) { _, v throws(OrderbaseError) in
                 if items.count == limit { hasMore = true; return false }
-                guard let entry = try database.get(Keyspace.auditKey(seq), snapshot: snap) else {
-                    throw OrderbaseError(.corruption, "audit index names a missing entry")
-                }
-                items.append(try AuditChain.render(entry))
+                items.append(try AuditChain.render(Array(v)))
                 return true
             }
-        } catch let e as OrderbaseError { throw e } catch let e as StoreError { throw OrderbaseError(e) } catch {
-            throw OrderbaseError(.internal, "\(error)")
+            return Self.listResponse(items, hasMore: hasMore)
+        }
+        let prefix = Keyspace.subjectAuditPrefix(subject.kind, subject.id)
+        let start = after.map { Keyspace.subjectAuditKey(subject, UInt64($0) + 1) } ?? prefix
+        try database.scanChecked(from: start, to: prefixUpperBound(prefix), snapshot: snap) { k, _ throws(OrderbaseError) in
+            var r = KeyReader(Array(k))
+            _ = r.string()                    // kind
+            _ = r.string()                    // id
+            guard let seq = r.uint64() else { throw OrderbaseError(.corruption, "bad audit index key") }
+            if items.count == limit { hasMore = true; return false }
+            guard let entry = try store({ () throws(StoreError) in try database.get(Keyspace.auditKey(seq), snapshot: snap) }) else {
+                throw OrderbaseError(.corruption, "audit index names a missing entry")
+            }
+            items.append(try AuditChain.render(entry))
+            return true
         }
         return Self.listResponse(items, hasMore: hasMore)
     }

@@ -1,3 +1,5 @@
+import OrderbaseStore
+
 /// The kinds of record the write path stores, each audited and evented the
 /// same way (DESIGN §8). A kind's name is the `subject.type` of its events and
 /// audit entries and the first component of its index keys (docs/keyspace.md).
@@ -73,6 +75,41 @@ protocol AuditedRecord {
     var storedJSON: [UInt8] { get }
     /// The API form: what events carry as `data`.
     var apiJSON: [UInt8] { get }
+}
+
+/// An audited record stored under one key by its id: the kernel loads,
+/// writes and deletes it (`WriteContext.load`, `commit`; `TenantCore.stored`).
+protocol StoredRecord: AuditedRecord {
+    /// What people call one (`webhook endpoint`), for `not_found` messages.
+    static var noun: String { get }
+    static func key(_ id: String) -> [UInt8]
+    /// A stored record that does not decode is `corruption`.
+    static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> Self
+}
+
+extension WriteContext {
+    /// A record as the write path sees it (staged writes included), or `not_found` on `field`.
+    func load<R: StoredRecord>(_: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
+        guard let b = try read(R.key(id)) else { throw OrderbaseError(.notFound, "no \(R.noun) \(id)", field: field) }
+        return try R.decode(b)
+    }
+
+    /// The one write of a record's change: the record (or its deletion) and,
+    /// when an audited field changed, its event and audit entry (`recordChange`).
+    mutating func commit<R: StoredRecord>(_ type: String, before: R?, after: R?, reason: String? = nil, data: [UInt8]? = nil) {
+        if let after { put(R.key(after.subjectID), after.storedJSON) } else if let before { mutation.delete(R.key(before.subjectID)) }
+        recordChange(type, before: before, after: after, reason: reason, data: data)
+    }
+}
+
+extension TenantCore {
+    /// A record as stored now (outside a write), or `not_found` on `field`.
+    func stored<R: StoredRecord>(_: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
+        guard let b = try store({ () throws(StoreError) in try database.get(R.key(id)) }) else {
+            throw OrderbaseError(.notFound, "no \(R.noun) \(id)", field: field)
+        }
+        return try R.decode(b)
+    }
 }
 
 /// A record's audited fields, in stored order: the stored form less the

@@ -331,8 +331,10 @@ enum MIMEMessage {
     }
 }
 
-extension NotificationChannel: AuditedRecord {
+extension NotificationChannel: StoredRecord {
     static let kind = RecordKind.notificationChannel
+    static let noun = "notification channel"
+    static func key(_ id: String) -> [UInt8] { Keyspace.channelKey(id) }
     var subjectID: String { id }
     var storedJSON: [UInt8] { stored }
     var apiJSON: [UInt8] { api }

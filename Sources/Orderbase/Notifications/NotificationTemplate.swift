@@ -275,8 +275,10 @@ enum NotificationData {
     }
 }
 
-extension NotificationTemplate: AuditedRecord {
+extension NotificationTemplate: StoredRecord {
     static let kind = RecordKind.notificationTemplate
+    static let noun = "notification template"
+    static func key(_ id: String) -> [UInt8] { Keyspace.templateKey(id) }
     var subjectID: String { id }
     var storedJSON: [UInt8] { json(stored: true) }
     var apiJSON: [UInt8] { json() }

@@ -6,30 +6,6 @@ extension TenantCore {
     static let maxChannels = 100
     static let maxTemplates = 200
 
-    private func loadChannel(_ id: String, _ wc: inout WriteContext, field: String = "id") throws(OrderbaseError) -> NotificationChannel {
-        guard let b = try wc.read(Keyspace.channelKey(id)) else { throw OrderbaseError(.notFound, "no notification channel \(id)", field: field) }
-        return try NotificationChannel.decode(b)
-    }
-
-    private func loadTemplate(_ id: String, _ wc: inout WriteContext, field: String = "id") throws(OrderbaseError) -> NotificationTemplate {
-        guard let b = try wc.read(Keyspace.templateKey(id)) else { throw OrderbaseError(.notFound, "no notification template \(id)", field: field) }
-        return try NotificationTemplate.decode(b)
-    }
-
-    private func get(_ key: [UInt8]) throws(OrderbaseError) -> [UInt8]? {
-        try store { () throws(StoreError) in try database.get(key) }
-    }
-
-    private func storedTemplate(_ id: String, field: String) throws(OrderbaseError) -> NotificationTemplate {
-        guard let b = try get(Keyspace.templateKey(id)) else { throw OrderbaseError(.notFound, "no notification template \(id)", field: field) }
-        return try NotificationTemplate.decode(b)
-    }
-
-    private func storedChannel(_ id: String, field: String) throws(OrderbaseError) -> NotificationChannel {
-        var cache: [String: NotificationChannel?] = [:]
-        guard let c = try channel(id, cache: &cache) else { throw OrderbaseError(.notFound, "no notification channel \(id)", field: field) }
-        return c
-    }
 
     // MARK: notification_channels
 
@@ -63,8 +39,7 @@ extension TenantCore {
             c.sms = sms
             c.createdAt = wc.now
             c.updatedAt = wc.now
-            wc.put(Keyspace.channelKey(c.id), c.stored)
-            wc.recordChange("notification_channel.created", before: nil, after: c)
+            wc.commit("notification_channel.created", before: nil, after: c)
             return c.api
         }
     }
@@ -73,7 +48,7 @@ extension TenantCore {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        return try storedChannel(id, field: "id").api
+        return try stored(NotificationChannel.self, id).api
     }
 
     public func listNotificationChannels(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -95,7 +70,7 @@ extension TenantCore {
         let enabled = try f.bool("enabled")
         let config = outboundConfig
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            let before = try loadChannel(id, &wc)
+            let before = try wc.load(NotificationChannel.self, id)
             var c = before
             var g = f
             try Self.settingsOnlyFor(c.type, &g)
@@ -105,8 +80,7 @@ extension TenantCore {
             if let name { c.name = name }
             if let enabled { c.enabled = enabled }
             c.updatedAt = wc.now
-            wc.put(Keyspace.channelKey(c.id), c.stored)
-            wc.recordChange("notification_channel.updated", before: before, after: c)
+            wc.commit("notification_channel.updated", before: before, after: c)
             return c.api
         }
     }
@@ -117,14 +91,13 @@ extension TenantCore {
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            let c = try loadChannel(id, &wc)
+            let c = try wc.load(NotificationChannel.self, id)
             let users = try notificationTemplates().filter { $0.channelID == id }.map(\.id)
             guard users.isEmpty else {
                 throw OrderbaseError(.invalidState, "notification channel \(id) is used by \(users.count) template(s); delete or move them first",
                                      field: "id", details: .object(["templates": .array(users.map(JSON.string))]))
             }
-            wc.mutation.delete(Keyspace.channelKey(id))
-            wc.recordChange("notification_channel.deleted", before: c, after: nil)
+            wc.commit("notification_channel.deleted", before: c, after: nil)
             return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
         }
     }
@@ -150,14 +123,13 @@ extension TenantCore {
             guard try count(Keyspace.notificationTemplate, upTo: Self.maxTemplates) < Self.maxTemplates else {
                 throw OrderbaseError(.limitExceeded, "a tenant has at most \(Self.maxTemplates) notification templates")
             }
-            let channel = try loadChannel(draft.channelID, &wc, field: "channel_id")
+            let channel = try wc.load(NotificationChannel.self, draft.channelID, field: "channel_id")
             try draft.checkParts(for: channel.type)
             draft.id = ids.make("ntt_", at: wc.now)
             draft.createdAt = wc.now
             draft.updatedAt = wc.now
-            wc.recordChange("notification_template.created", before: nil, after: draft)
-            draft.fromSequence = wc.counters.eventSeq  // it sends for events after its own creation
-            wc.put(Keyspace.templateKey(draft.id), draft.json(stored: true))
+            draft.fromSequence = wc.counters.eventSeq + 1  // it sends for events after its own creation
+            wc.commit("notification_template.created", before: nil, after: draft)
             return draft.json()
         }
     }
@@ -166,7 +138,7 @@ extension TenantCore {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        return try storedTemplate(id, field: "id").json()
+        return try stored(NotificationTemplate.self, id).json()
     }
 
     /// `{"event_type"?, "channel_id"?}` → the templates.
@@ -190,14 +162,13 @@ extension TenantCore {
         }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             var g = f
-            let before = try loadTemplate(id, &wc)
+            let before = try wc.load(NotificationTemplate.self, id)
             var t = try NotificationTemplate.read(&g, onto: before)
             try g.finish()
-            let channel = try loadChannel(t.channelID, &wc, field: "channel_id")
+            let channel = try wc.load(NotificationChannel.self, t.channelID, field: "channel_id")
             try t.checkParts(for: channel.type)
             t.updatedAt = wc.now
-            wc.put(Keyspace.templateKey(t.id), t.json(stored: true))
-            wc.recordChange("notification_template.updated", before: before, after: t)
+            wc.commit("notification_template.updated", before: before, after: t)
             return t.json()
         }
     }
@@ -210,7 +181,7 @@ extension TenantCore {
         try f.finish()
         defer { outboundChanged(present: nil) }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            let template = try loadTemplate(id, &wc)
+            let template = try wc.load(NotificationTemplate.self, id)
             var pending: [(Int64, NotificationRecord)] = []
             try scan(from: [Keyspace.notificationDue], to: [Keyspace.notificationDue + 1]) { k, _ throws(OrderbaseError) in
                 var r = KeyReader(Array(k))
@@ -229,8 +200,7 @@ extension TenantCore {
                 n.updatedAt = wc.now
                 wc.put(Keyspace.notificationKey(n.id), n.json)
             }
-            wc.mutation.delete(Keyspace.templateKey(id))
-            wc.recordChange("notification_template.deleted", before: template, after: nil)
+            wc.commit("notification_template.deleted", before: template, after: nil)
             return JSON.object(["id": .string(id), "deleted": .bool(true), "pending_failed": .int(Int64(pending.count))]).bytes
         }
     }
@@ -254,9 +224,9 @@ extension TenantCore {
         guard (id == nil) != (draft == nil) else { throw OrderbaseError.invalid("give exactly one of id or template", field: id == nil ? "id" : "template") }
         let order = try JSON.parse(try loadRecord(orderID, snapshot: nil))
         var t: NotificationTemplate
-        if let id { t = try storedTemplate(id, field: "id") } else { t = draft! }
+        if let id { t = try stored(NotificationTemplate.self, id) } else { t = draft! }
         if t.channelID.isEmpty { throw OrderbaseError.invalid("template.channel_id is required", field: "template.channel_id") }
-        let channel = try storedChannel(t.channelID, field: id == nil ? "template.channel_id" : "id")
+        let channel = try stored(NotificationChannel.self, t.channelID, field: id == nil ? "template.channel_id" : "id")
         try t.checkParts(for: channel.type)
         let now = clock.nowMilliseconds()
         let event = Self.manualEvent(type: eventType, ctx, at: now)
@@ -327,7 +297,7 @@ extension TenantCore {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        guard let b = try get(Keyspace.notificationKey(id)) else { throw OrderbaseError(.notFound, "no notification \(id)", field: "id") }
+        guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.notificationKey(id)) }) else { throw OrderbaseError(.notFound, "no notification \(id)", field: "id") }
         return b
     }
 
@@ -352,8 +322,8 @@ extension TenantCore {
         }
         try f.finish()
         let order = try JSON.parse(try loadRecord(orderID, snapshot: nil))
-        let t = try storedTemplate(templateID, field: "template_id")
-        let channel = try storedChannel(t.channelID, field: "template_id")
+        let t = try stored(NotificationTemplate.self, templateID, field: "template_id")
+        let channel = try stored(NotificationChannel.self, t.channelID, field: "template_id")
         if let to {
             for (n, a) in to.enumerated() {
                 if let why = RecipientAddress.problem(a, channelType: channel.type) { throw OrderbaseError.invalid("to[\(n)]: \(why)", field: "to[\(n)]") }
@@ -365,7 +335,7 @@ extension TenantCore {
         defer { CommitSignal.interrupt() }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             // Rendered outside the lock; the template must still be there when they are stored.
-            _ = try loadTemplate(templateID, &wc, field: "template_id")
+            _ = try wc.load(NotificationTemplate.self, templateID, field: "template_id")
             for r in records { Self.putNew(r, &wc) }
             return Self.listResponse(records.map(\.json), hasMore: false)
         }

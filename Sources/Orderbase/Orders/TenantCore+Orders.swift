@@ -271,54 +271,47 @@ extension TenantCore {
             return true
         }
 
-        do {
-            if sort.hasPrefix("updated") {
-                // U index: (updated_ms, id). Lower/upper bounds from updated_after/before and the cursor.
-                var start = [Keyspace.updated], end: [UInt8]? = [Keyspace.updated + 1]
-                if let updatedAfter { start = Keyspace.updatedKey(updatedAfter + 1, "") }
-                if let updatedBefore { end = Keyspace.updatedKey(updatedBefore, "") }
-                if let after {
-                    let cursor = try Order.decode(try loadRecord(after, snapshot: snap))
-                    let key = Keyspace.updatedKey(cursor.updatedAt, cursor.id)
-                    if reverse { end = key } else { start = key + [0] }
-                }
-                try database.scan(from: start, to: end, reverse: reverse, snapshot: snap) { k, _ in
-                    var r = KeyReader(Array(k))
-                    _ = r.uint64()
-                    guard let id = r.string() else { throw OrderbaseError(.corruption, "bad updated-index key") }
-                    guard let rec = try database.get(Keyspace.orderKey(id), snapshot: snap) else {
-                        throw OrderbaseError(.corruption, "updated index names missing order \(id)")
-                    }
-                    return try take(rec)
-                }
-            } else {
-                // Ids are creation-time sortable: created_after/before become id bounds.
-                let indexed = Order.indexedFields.compactMap { name in filters.first { $0.field == name } }.first
-                let prefix = indexed.map { Keyspace.indexPrefix(.order, $0.field, $0.value) } ?? [Keyspace.order]
-                var start = prefix, end = prefixUpperBound(prefix)
-                if let createdAfter { start = prefix + Keyspace.idComponent(IDGenerator.lowerBound("ord_", ms: createdAfter + 1)) }
-                if let createdBefore { end = prefix + Keyspace.idComponent(IDGenerator.lowerBound("ord_", ms: createdBefore)) }
-                if let after {
-                    let key = prefix + Keyspace.idComponent(after)
-                    if reverse { end = key } else { start = key + [0] }
-                }
-                try database.scan(from: start, to: end, reverse: reverse, snapshot: snap) { k, v in
-                    if indexed == nil { return try take(Array(v)) }
-                    var r = KeyReader(Array(k))
-                    _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
-                    guard let id = r.string() else { throw OrderbaseError(.corruption, "bad index key") }
-                    guard let rec = try database.get(Keyspace.orderKey(id), snapshot: snap) else {
-                        throw OrderbaseError(.corruption, "index names missing order \(id)")
-                    }
-                    return try take(rec)
-                }
+        // The order a index entry names, at the page's snapshot.
+        func record(_ id: String, from index: String) throws(OrderbaseError) -> [UInt8] {
+            guard let rec = try store({ () throws(StoreError) in try database.get(Keyspace.orderKey(id), snapshot: snap) }) else {
+                throw OrderbaseError(.corruption, "\(index) names missing order \(id)")
             }
-        } catch let e as OrderbaseError {
-            throw e
-        } catch let e as StoreError {
-            throw OrderbaseError(e)
-        } catch {
-            throw OrderbaseError(.internal, "\(error)")
+            return rec
+        }
+        if sort.hasPrefix("updated") {
+            // U index: (updated_ms, id). Lower/upper bounds from updated_after/before and the cursor.
+            var start = [Keyspace.updated], end: [UInt8]? = [Keyspace.updated + 1]
+            if let updatedAfter { start = Keyspace.updatedKey(updatedAfter + 1, "") }
+            if let updatedBefore { end = Keyspace.updatedKey(updatedBefore, "") }
+            if let after {
+                let cursor = try Order.decode(try loadRecord(after, snapshot: snap))
+                let key = Keyspace.updatedKey(cursor.updatedAt, cursor.id)
+                if reverse { end = key } else { start = key + [0] }
+            }
+            try database.scanChecked(from: start, to: end, reverse: reverse, snapshot: snap) { k, _ throws(OrderbaseError) in
+                var r = KeyReader(Array(k))
+                _ = r.uint64()
+                guard let id = r.string() else { throw OrderbaseError(.corruption, "bad updated-index key") }
+                return try take(try record(id, from: "updated index"))
+            }
+        } else {
+            // Ids are creation-time sortable: created_after/before become id bounds.
+            let indexed = Order.indexedFields.compactMap { name in filters.first { $0.field == name } }.first
+            let prefix = indexed.map { Keyspace.indexPrefix(.order, $0.field, $0.value) } ?? [Keyspace.order]
+            var start = prefix, end = prefixUpperBound(prefix)
+            if let createdAfter { start = prefix + Keyspace.idComponent(IDGenerator.lowerBound("ord_", ms: createdAfter + 1)) }
+            if let createdBefore { end = prefix + Keyspace.idComponent(IDGenerator.lowerBound("ord_", ms: createdBefore)) }
+            if let after {
+                let key = prefix + Keyspace.idComponent(after)
+                if reverse { end = key } else { start = key + [0] }
+            }
+            try database.scanChecked(from: start, to: end, reverse: reverse, snapshot: snap) { k, v throws(OrderbaseError) in
+                if indexed == nil { return try take(Array(v)) }
+                var r = KeyReader(Array(k))
+                _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
+                guard let id = r.string() else { throw OrderbaseError(.corruption, "bad index key") }
+                return try take(try record(id, from: "index"))
+            }
         }
         return Self.listResponse(page, hasMore: hasMore)
     }

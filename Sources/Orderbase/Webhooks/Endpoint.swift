@@ -1,7 +1,9 @@
 /// A webhook endpoint: where a tenant's events go, which ones, and the
 /// secrets that sign them (Standard Webhooks, standardwebhooks.com).
-struct WebhookEndpoint: Sendable, AuditedRecord {
+struct WebhookEndpoint: Sendable, StoredRecord {
     static let kind = RecordKind.webhookEndpoint
+    static let noun = "webhook endpoint"
+    static func key(_ id: String) -> [UInt8] { Keyspace.endpointKey(id) }
     var subjectID: String { id }
     var storedJSON: [UInt8] { stored }
     var apiJSON: [UInt8] {

@@ -8,11 +8,6 @@ extension TenantCore {
         return types
     }
 
-    private func loadEndpoint(_ id: String, _ wc: inout WriteContext) throws(OrderbaseError) -> WebhookEndpoint {
-        guard let b = try wc.read(Keyspace.endpointKey(id)) else { throw OrderbaseError(.notFound, "no webhook endpoint \(id)", field: "id") }
-        return try WebhookEndpoint.decode(b)
-    }
-
     private func endpointJSON(_ e: WebhookEndpoint, secret: String? = nil) -> [UInt8] {
         guard let secret else { return e.apiJSON }
         var w = JSONWriter()
@@ -48,9 +43,9 @@ extension TenantCore {
             e.secrets = [.init(value: secret, createdAt: wc.now)]
             e.createdAt = wc.now
             e.updatedAt = wc.now
-            wc.recordChange("webhook_endpoint.created", before: nil, after: e)
-            e.fromSequence = wc.counters.eventSeq  // deliveries start after its own creation
-            wc.put(Keyspace.endpointKey(e.id), e.stored)
+            // Deliveries start after its own creation event (the event shows no from_sequence).
+            e.fromSequence = wc.counters.eventSeq + 1
+            wc.commit("webhook_endpoint.created", before: nil, after: e)
             return endpointJSON(e, secret: secret)
         }
     }
@@ -61,10 +56,7 @@ extension TenantCore {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.endpointKey(id)) }) else {
-            throw OrderbaseError(.notFound, "no webhook endpoint \(id)", field: "id")
-        }
-        return endpointJSON(try WebhookEndpoint.decode(b))
+        return endpointJSON(try stored(WebhookEndpoint.self, id))
     }
 
     public func listWebhooks(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -85,7 +77,7 @@ extension TenantCore {
         let payload = try f.oneOf("payload", WebhookEndpoint.payloads)
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            let before = try loadEndpoint(id, &wc)
+            let before = try wc.load(WebhookEndpoint.self, id)
             var e = before
             if let url { e.url = url }
             if let types { e.eventTypes = types }
@@ -98,8 +90,7 @@ extension TenantCore {
             }
             if e.stored != before.stored {
                 e.updatedAt = wc.now
-                wc.put(Keyspace.endpointKey(e.id), e.stored)
-                wc.recordChange("webhook_endpoint.updated", before: before, after: e)
+                wc.commit("webhook_endpoint.updated", before: before, after: e)
             }
             return endpointJSON(e)
         }
@@ -112,10 +103,9 @@ extension TenantCore {
         try f.finish()
         defer { outboundChanged(present: nil) }  // looked up again on the next pass
         return try passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            let e = try loadEndpoint(id, &wc)
+            let e = try wc.load(WebhookEndpoint.self, id)
             try failPendingDeliveries(of: id, note: "endpoint deleted", &wc)
-            wc.mutation.delete(Keyspace.endpointKey(id))
-            wc.recordChange("webhook_endpoint.deleted", before: e, after: nil)
+            wc.commit("webhook_endpoint.deleted", before: e, after: nil)
             return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
         } }
     }
@@ -132,7 +122,7 @@ extension TenantCore {
         try f.finish()
         let secret = try WebhookEndpoint.newSecret()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            let before = try loadEndpoint(id, &wc)
+            let before = try wc.load(WebhookEndpoint.self, id)
             var e = before
             let retireAt = wc.now + grace * 1000
             e.secrets = e.secrets.filter { s in s.expiresAt.map { $0 > wc.now } ?? true }.map { s in
@@ -142,8 +132,7 @@ extension TenantCore {
             }
             e.secrets.append(.init(value: secret, createdAt: wc.now))
             e.updatedAt = wc.now
-            wc.put(Keyspace.endpointKey(e.id), e.stored)
-            wc.recordChange("webhook_endpoint.secret_rotated", before: before, after: e)
+            wc.commit("webhook_endpoint.secret_rotated", before: before, after: e)
             return endpointJSON(e, secret: secret)
         }
     }
@@ -156,10 +145,7 @@ extension TenantCore {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.endpointKey(id)) }) else {
-            throw OrderbaseError(.notFound, "no webhook endpoint \(id)", field: "id")
-        }
-        let e = try WebhookEndpoint.decode(b)
+        let e = try stored(WebhookEndpoint.self, id)
         let config = outboundConfig
         guard let transport = config.transport else {
             throw OrderbaseError(.invalidState, "this engine has no transport to send webhooks with", field: "id")
@@ -200,7 +186,7 @@ extension TenantCore {
             let batch = events.prefix(1000)
             var queued = 0
             try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) in
-                let e = try loadEndpoint(id, &wc)
+                let e = try wc.load(WebhookEndpoint.self, id)
                 var heads = Set<String>()
                 for (seq, type, _, event) in batch where e.matches(type) {
                     try enqueue(endpoint: e.id, sequence: seq, type: type, orderID: event["order_id"]?.stringValue,

@@ -182,7 +182,7 @@ extension TenantCore {
             next.attempts.append(outcome)
             next.updatedAt = wc.now
             wc.deleteUnread(Keyspace.dueKey(due, d.id))
-            let endpoint = try wc.read(Keyspace.endpointKey(d.endpointID)).map { (b) throws(OrderbaseError) in try WebhookEndpoint.decode(b) }
+            let endpoint = try wc.read(WebhookEndpoint.key(d.endpointID)).map { (b) throws(OrderbaseError) in try WebhookEndpoint.decode(b) }
             var retryAt: Int64?
             if !succeeded && code != 410 {
                 retryAt = RetrySchedule.next(after: next.attempts.count, now: wc.now, retryAfterSeconds: retryAfter)
@@ -209,6 +209,7 @@ extension TenantCore {
                         disabledBecause = "every attempt failed for 5 days"
                     }
                 }
+                var disabled: [UInt8]?
                 if let reason = disabledBecause, e.enabled {
                     e.enabled = false
                     e.disabledReason = reason
@@ -219,11 +220,13 @@ extension TenantCore {
                     w.key("url"); w.string(e.url)
                     w.key("reason"); w.string(reason)
                     w.endObject()
-                    wc.recordChange("webhook.endpoint_disabled", before: before, after: e, reason: reason, data: w.bytes)
+                    disabled = w.bytes
                 }
                 if e.stored != before.stored {
+                    // failing_since alone is bookkeeping: written, not audited.
                     e.updatedAt = wc.now
-                    wc.put(Keyspace.endpointKey(e.id), e.stored)
+                    wc.commit(disabled == nil ? "webhook_endpoint.updated" : "webhook.endpoint_disabled", before: before, after: e,
+                              reason: disabled == nil ? nil : disabledBecause, data: disabled)
                 }
             }
         }
