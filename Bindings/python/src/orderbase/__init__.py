@@ -17,7 +17,7 @@ orderbase.Error. Calls release the GIL; engines and tenants may be shared
 across threads.
 """
 from . import _native
-from ._engine import WRAPPERS, Engine, Subscription, Tenant
+from ._engine import WRAPPERS, Engine, Subscription, Tenant, derive
 from .errors import (AlreadyExists, Busy, Corruption, Error, IdempotencyMismatch, InternalError, InvalidArgument,
                      InvalidState, InvalidTransition, IoError, LimitExceeded, Misuse, NotFound, OnHold, VersionConflict,
                      GuardFailed, NotPermitted)
@@ -33,7 +33,7 @@ def library_version() -> str:
 
 
 __all__ = [
-    "Engine", "Tenant", "Subscription", "WRAPPERS", "Error", "InvalidArgument", "NotFound", "AlreadyExists", "VersionConflict",
+    "Engine", "Tenant", "Subscription", "WRAPPERS", "derive", "Error", "InvalidArgument", "NotFound", "AlreadyExists", "VersionConflict",
     "InvalidTransition", "IdempotencyMismatch", "Busy", "IoError", "Corruption", "Misuse", "LimitExceeded",
     "InternalError", "InvalidState", "OnHold", "GuardFailed", "NotPermitted", "LibraryNotFound", "library_path", "library_version",
 ]

@@ -11,7 +11,7 @@ from . import _native
 from ._callbacks import CallbackRegistry
 from .errors import Error, Misuse, from_error_object
 
-__all__ = ["Engine", "Tenant", "Subscription"]
+__all__ = ["Engine", "Tenant", "Subscription", "derive"]
 
 Json = Dict[str, Any]
 Request = Optional[Mapping[str, Any]]
@@ -130,6 +130,10 @@ class Engine(_Handle):
         """Opens a tenant (a context manager; close it when done)."""
         return Tenant(self, tenant_id)
 
+    def __getattr__(self, name: str) -> Any:
+        """A method group with no hand-written wrappers: derived from the catalogue."""
+        return _derived_namespace(self, name)
+
     def pump(self, max_ms: int = 1000) -> int:
         """Delivers waiting events to subscriptions and makes due webhook and
         notification attempts on this thread (engines opened with
@@ -184,7 +188,6 @@ class Tenant(_Handle):
         self.orders = _Orders(self)
         self.events = _Events(self)
         self.audit = _Audit(self)
-        self.consumers = _Consumers(self)
         self.integrity = _Integrity(self)
         self.expressions = _Expressions(self)
         self.workflows = _Workflows(self)
@@ -205,6 +208,12 @@ class Tenant(_Handle):
         out = ctypes.c_void_p()
         rc = _native.lib.orderbase_call(self._get(), method.encode("utf-8"), _encode(request), ctypes.byref(out))
         return _finish(rc, out)
+
+    def __getattr__(self, name: str) -> Any:
+        """A method group with no hand-written wrappers (consumers, …): derived from the catalogue."""
+        if name in ("engine", "id"):  # not set yet (a failed open): never a method group
+            raise AttributeError(name)
+        return _derived_namespace(self, name)
 
     def __enter__(self) -> "Tenant":
         return self
@@ -283,9 +292,78 @@ def _pages(call: Any, method: str, request: Json, cursor_field: str, cursor_of: 
         request[cursor_field] = cursor_of(page, data)
 
 
-class _Tenants:
-    def __init__(self, engine: Engine) -> None:
-        self._e = engine
+def _catalogue(engine: "Engine") -> Dict[str, Json]:
+    """The library's methods by name (methods.list), read once per engine."""
+    cached = engine.__dict__.get("_methods_by_name")
+    if cached is None:
+        cached = {m["name"]: m for m in engine.call("methods.list").get("data", [])}
+        engine.__dict__["_methods_by_name"] = cached
+    return cached
+
+
+def derive(owner: Any, name: str) -> Any:
+    """A wrapper for catalogue method `name`, derived from the catalogue: the
+    path parameters of its first REST route are positional (orders.get(id)),
+    everything else is a keyword; None-valued keywords are left out.
+    `owner` is the Engine (engine methods) or a Tenant. Every method without
+    a hand-written wrapper (WRAPPERS) is reached this way, so a method new
+    in the library needs no binding code: tenant.<group>.<verb>(...)."""
+    engine = owner if isinstance(owner, Engine) else owner.engine
+    method = _catalogue(engine).get(name)
+    level = "engine" if isinstance(owner, Engine) else "tenant"
+    if method is None or method["level"] != level:
+        raise AttributeError(f"the library has no {level} method {name}")
+    params = [seg[1:-1] for seg in method["path"].split("/") if seg.startswith("{") and seg.endswith("}")]
+
+    def call(*args: Any, **fields: Any) -> Json:
+        if len(args) > len(params):
+            raise TypeError(f"{name} takes at most {len(params)} positional argument(s) ({', '.join(params) or 'none'})")
+        return owner.call(name, _merge(dict(zip(params, args)), fields))
+
+    call.__name__ = name.split(".", 1)[1]
+    call.__qualname__ = name
+    call.__doc__ = f"{name}: {method['summary']} (derived from the catalogue)"
+    return call
+
+
+class _Namespace:
+    """A group of methods (orders, webhooks, …): hand-written wrappers, and
+    for any other method of the group in the catalogue, a derived one."""
+
+    _prefix = ""
+
+    def __init__(self, owner: Any, prefix: Optional[str] = None) -> None:
+        self._owner = owner
+        if prefix is not None:
+            self._prefix = prefix
+
+    @property
+    def _t(self) -> Any:
+        return self._owner
+
+    @property
+    def _e(self) -> Any:
+        return self._owner
+
+    def __getattr__(self, verb: str) -> Any:
+        if verb.startswith("_"):
+            raise AttributeError(verb)
+        return derive(self._owner, f"{self._prefix}.{verb}")
+
+
+def _derived_namespace(owner: Any, name: str) -> "_Namespace":
+    """`owner.<name>` for a group with no hand-written namespace (AttributeError if the catalogue has none)."""
+    if name.startswith("_"):
+        raise AttributeError(name)
+    engine = owner if isinstance(owner, Engine) else owner.engine
+    level = "engine" if isinstance(owner, Engine) else "tenant"
+    if not any(m["level"] == level and n.startswith(name + ".") for n, m in _catalogue(engine).items()):
+        raise AttributeError(f"{type(owner).__name__} has no attribute or method group {name!r}")
+    return _Namespace(owner, name)
+
+
+class _Tenants(_Namespace):
+    _prefix = "tenants"
 
     def create(self, id: str, settings: Optional[Mapping[str, Any]] = None, **fields: Any) -> Json:
         """tenants.create"""
@@ -304,11 +382,10 @@ class _Tenants:
         return self._e.call("tenants.delete", _merge({"id": id}, fields))
 
 
-class _APIKeys:
+class _APIKeys(_Namespace):
     """API keys for the REST server (`orderbase serve`). tenant=None means operator keys."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._e = engine
+    _prefix = "api_keys"
 
     def create(self, tenant: Optional[str], scope: str, **fields: Any) -> Json:
         """api_keys.create: the answer's "secret" is shown only this once."""
@@ -323,18 +400,16 @@ class _APIKeys:
         return self._e.call("api_keys.revoke", _merge({"tenant": tenant, "id": id}, fields))
 
 
-class _Methods:
-    def __init__(self, engine: Engine) -> None:
-        self._e = engine
+class _Methods(_Namespace):
+    _prefix = "methods"
 
     def list(self) -> List[Json]:
         """methods.list: the catalogue."""
         return list(self._e.call("methods.list").get("data", []))
 
 
-class _Orders:
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+class _Orders(_Namespace):
+    _prefix = "orders"
 
     def create(self, request: Request = None, /, **fields: Any) -> Json:
         """orders.create: create(line_items=[...], currency="GBP", idempotency_key=...)"""
@@ -377,27 +452,16 @@ class _Orders:
         return _pages(self._t.call, "orders.audit", _merge({"id": id}, fields), "starting_after", lambda p, d: d[-1]["seq"])
 
 
-class _Events:
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+class _Events(_Namespace):
+    _prefix = "events"
 
     def list(self, **fields: Any) -> Iterator[Json]:
         """events.list from after_sequence on, following last_sequence."""
         return _pages(self._t.call, "events.list", _merge(None, fields), "after_sequence", lambda p, d: p["last_sequence"])
 
 
-class _Consumers:
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
-
-    def list(self, **fields: Any) -> Json:
-        """consumers.list: each event-log consumer's cursor and lag, and the scheduler's timers."""
-        return self._t.call("consumers.list", _merge(None, fields))
-
-
-class _Audit:
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+class _Audit(_Namespace):
+    _prefix = "audit"
 
     def list(self, subject_type: Optional[str] = None, subject_id: Optional[str] = None, **fields: Any) -> Iterator[Json]:
         """audit.list, oldest first, following cursors: the whole chain, or one
@@ -410,11 +474,10 @@ class _Audit:
         return self._t.call("audit.verify", _merge(None, fields))
 
 
-class _Expressions:
+class _Expressions(_Namespace):
     """Expressions in the text form (a str) or JSON-Logic (anything else): docs/expressions.md."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+    _prefix = "expressions"
 
     def validate(self, expression: Any, **fields: Any) -> Json:
         """expressions.validate: {"valid", "json", "text", "fields"} or {"valid": False, "error"}."""
@@ -425,12 +488,11 @@ class _Expressions:
         return self._t.call("expressions.evaluate", _merge({"expression": expression}, fields))
 
 
-class _Workflows:
+class _Workflows(_Namespace):
     """Custom status workflows as data (docs/workflows.md): definitions are dicts with
     key, name, states, transitions and applies_to."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+    _prefix = "workflows"
 
     def create(self, definition: Request = None, /, **fields: Any) -> Json:
         """workflows.create: version 1 of a new workflow."""
@@ -465,11 +527,10 @@ class _Workflows:
         return self._t.call("workflows.simulate", _merge({"order_id": order_id, "to": to}, fields))
 
 
-class _Approvals:
+class _Approvals(_Namespace):
     """Approval requests made by transitions that need approval. Pass actor={"type": "user", "id": ..., "roles": [...]}."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+    _prefix = "approvals"
 
     def list(self, **fields: Any) -> Iterator[Json]:
         """approvals.list, newest first, following cursors: list(status="pending")."""
@@ -492,11 +553,10 @@ class _Approvals:
         return self._t.call("approvals.cancel", _merge({"id": id}, fields))
 
 
-class _Webhooks:
+class _Webhooks(_Namespace):
     """Webhook endpoints (docs/webhooks.md). create() and rotate_secret() answer the secret, once."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+    _prefix = "webhooks"
 
     def create(self, url: str, **fields: Any) -> Json:
         """webhooks.create: create("https://…", event_types=["order.*"], payload="full")"""
@@ -531,9 +591,8 @@ class _Webhooks:
         return self._t.call("webhooks.replay", _merge({"id": id, "from_sequence": from_sequence}, fields))
 
 
-class _Deliveries:
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+class _Deliveries(_Namespace):
+    _prefix = "deliveries"
 
     def list(self, **fields: Any) -> Iterator[Json]:
         """deliveries.list, newest first, following cursors: list(endpoint_id=..., status="failed")."""
@@ -548,11 +607,10 @@ class _Deliveries:
         return self._t.call("deliveries.retry", _merge({"id": id}, fields))
 
 
-class _NotificationChannels:
+class _NotificationChannels(_Namespace):
     """Notification channels (docs/notifications.md): email (SMTP), sms (HTTP gateway), callback."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+    _prefix = "notification_channels"
 
     def create(self, name: str, type: str, **fields: Any) -> Json:
         """notification_channels.create: create("mail", "email", email={"host": ..., "from": ...})"""
@@ -575,11 +633,10 @@ class _NotificationChannels:
         return self._t.call("notification_channels.delete", _merge({"id": id}, fields))
 
 
-class _NotificationTemplates:
+class _NotificationTemplates(_Namespace):
     """Notification templates: Mustache parts, recipients, a condition; render() previews."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+    _prefix = "notification_templates"
 
     def create(self, name: str, channel_id: str, **fields: Any) -> Json:
         """notification_templates.create: create("Shipped", channel_id, event_types=[...], subject=..., text=..., recipients=[...])"""
@@ -606,11 +663,10 @@ class _NotificationTemplates:
         return self._t.call("notification_templates.render", _merge({"order_id": order_id}, fields))
 
 
-class _Notifications:
+class _Notifications(_Namespace):
     """The notification log, manual sends and retries."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+    _prefix = "notifications"
 
     def list(self, **fields: Any) -> Iterator[Json]:
         """notifications.list, newest first, following cursors: list(order_id=..., status="failed")."""
@@ -629,9 +685,8 @@ class _Notifications:
         return self._t.call("notifications.retry", _merge({"id": id}, fields))
 
 
-class _Integrity:
-    def __init__(self, tenant: Tenant) -> None:
-        self._t = tenant
+class _Integrity(_Namespace):
+    _prefix = "integrity"
 
     def check(self, **fields: Any) -> Json:
         """integrity.check"""
@@ -659,7 +714,6 @@ WRAPPERS: Dict[str, "tuple[str, str]"] = {
     "orders.release_hold": ("tenant", "orders.release_hold"),
     "orders.audit": ("tenant", "orders.audit"),
     "audit.list": ("tenant", "audit.list"),
-    "consumers.list": ("tenant", "consumers.list"),
     "audit.verify": ("tenant", "audit.verify"),
     "integrity.check": ("tenant", "integrity.check"),
     "events.list": ("tenant", "events.list"),
