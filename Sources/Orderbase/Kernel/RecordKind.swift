@@ -85,6 +85,12 @@ protocol StoredRecord: AuditedRecord {
     static func key(_ id: String) -> [UInt8]
     /// A stored record that does not decode is `corruption`.
     static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> Self
+    /// Its secondary index keys (`Keyspace.indexKey(kind, field, value, id)`); none by default.
+    var indexKeys: [[UInt8]] { get }
+}
+
+extension StoredRecord {
+    var indexKeys: [[UInt8]] { [] }
 }
 
 extension WriteContext {
@@ -94,10 +100,14 @@ extension WriteContext {
         return try R.decode(b)
     }
 
-    /// The one write of a record's change: the record (or its deletion) and,
-    /// when an audited field changed, its event and audit entry (`recordChange`).
+    /// The one write of a record's change, in the command's batch: the record
+    /// (or its deletion), its index entries that changed, and, when an audited
+    /// field changed, its event and audit entry (`recordChange`).
     mutating func commit<R: StoredRecord>(_ type: String, before: R?, after: R?, reason: String? = nil, data: [UInt8]? = nil) {
         if let after { put(R.key(after.subjectID), after.storedJSON) } else if let before { mutation.delete(R.key(before.subjectID)) }
+        let old = Set((before?.indexKeys ?? []).map(KeyBytes.init)), new = Set((after?.indexKeys ?? []).map(KeyBytes.init))
+        for k in old.subtracting(new) { deleteUnread(k.bytes) }
+        for k in new.subtracting(old) { putUnread(k.bytes, []) }
         recordChange(type, before: before, after: after, reason: reason, data: data)
     }
 }
