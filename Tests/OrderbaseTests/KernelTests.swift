@@ -327,6 +327,8 @@ struct PONumberTests {
         #expect(listed.map { $0["id"]! } == [.string(id)])
         #expect(try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7781"}"#)["data"]!.array.isEmpty)
         #expect(try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7782","status":"pending"}"#)["data"]!.array.count == 1)
+        #expect(fx.error(TenantCore.listOrders, #"{"po_number":"\#(String(repeating: "0", count: 65))"}"#)?.field == "po_number",
+                "the filter's limit is the field's, as the schema says")
         // Limits and types; null clears.
         let long = String(repeating: "x", count: 65)
         let before = fx.counters

@@ -28,7 +28,7 @@ property. Keys of a Field:
   schema     the response schema (Swift, OrderbaseAPI)      input  the request schema
   input_doc  / update_doc: descriptions in create / update requests
   index      Swift expression of the index value (String or String?): an `I "order" <name> value id` entry
-  filter     (request key, schema, allowed-list expression or None) for orders.list; implies index
+  filter     (request key, schema, allowed-list expression or None[, max bytes of a free-text value]) for orders.list; implies index
   rank       order in which orders.list prefers indexed filters (lower first)
   sample     Swift statement giving `o` a value of every type the field has (expressions check against it)
   doc        one line for docs/methods.md
@@ -53,6 +53,8 @@ class Field:
         self.render, self.decode, self.read, self.clear = render, decode, read, clear
         self.schema, self.input, self.input_doc, self.update_doc = schema, input, input_doc, update_doc
         self.index, self.filter, self.rank, self.sample, self.doc = index, filter, rank, sample, doc
+        # (request key, schema, allowed values or None, the engine's byte limit for a free-text value)
+        self.filter_max = filter[3] if filter and len(filter) > 3 else 255
         if kind != "custom":
             self._fill(max_bytes, default, required)
 
@@ -137,7 +139,7 @@ FIELDS = [
           read="""if f.isNull("customer") { _ = f.raw("customer"); o.customer = nil }
 else if var c = try f.object("customer") { o.customer = try Customer.read(&c); try c.finish() }""",
           clear="nil", schema='.nullable(.ref("Customer"))', input='.ref("CustomerInput")',
-          index="o.customerID", rank=0, filter=("customer_id", ".string(max: 255, min: 1)", None),
+          index="o.customerID", rank=0, filter=("customer_id", ".string(max: 255, min: 1)", None, 255),
           sample='o.customer = Customer(id: "c", email: "a@b", name: "n", phone: "p")',
           doc="`{id, email, name, phone}`; its `id` filters `orders.list` (`customer_id`)"),
     Field("billing_address", props=["var billingAddress: Address?"], edit="open",
@@ -194,7 +196,7 @@ o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", qua
     Field("total", "money", doc="subtotal − total_discount + total_tax + total_shipping (computed)"),
     Field("note", "opt_string", max_bytes=5000, edit="always", sample='o.note = "n"', doc="for people; editable on closed orders too"),
     Field("po_number", "opt_string", max_bytes=64, edit="open", index="o.poNumber", rank=-1,
-          filter=("po_number", ".string(max: 64, min: 1)", None), sample='o.poNumber = "PO-1"',
+          filter=("po_number", ".string(max: 64, min: 1)", None, 64), sample='o.poNumber = "PO-1"',
           doc="the buyer's purchase-order reference (≤ 64 bytes); filters `orders.list`"),
     Field("metadata", props=["public var metadata: JSON = .object([:])"], edit="always",
           render="w.value(metadata)", decode='o.metadata = f.raw("metadata") ?? .object([:])',
@@ -328,11 +330,12 @@ def domain_swift():
     out.append("    }\n")
     out.append("    /// Indexed fields (`I \"order\" field …`), in the order `orders.list` prefers them.")
     out.append("    static let indexedFields: [String] = [" + ", ".join('"' + ("customer" if f.name == "customer" else f.name) + '"' for f in indexed) + "]\n")
-    out.append("    /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any; status: any workflow's states).")
-    out.append("    static let listFilters: [(request: String, field: String, allowed: [String]?)] = [")
+    out.append("    /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any")
+    out.append("    /// string of at most `maxBytes`; status: any workflow's states).")
+    out.append("    static let listFilters: [(request: String, field: String, allowed: [String]?, maxBytes: Int)] = [")
     for f in indexed:
-        req, _, allowed = f.filter
-        out.append(f'        ("{req}", "{f.name}", {allowed or "nil"}),')
+        req, allowed = f.filter[0], f.filter[2]
+        out.append(f'        ("{req}", "{f.name}", {allowed or "nil"}, {f.filter_max}),')
     out.append("    ]\n")
     # Sample.
     out.append("    /// An order with every optional field set: the expression checker reads the order's shape from its rendering.")
@@ -386,7 +389,7 @@ def api_swift():
     out.append("    /// `orders.list` filters on indexed fields.")
     out.append("    static let orderFilters: [Property] = [")
     for f in sorted([f for f in FIELDS if f.filter], key=lambda f: f.rank if f.name != "customer" else 99):
-        req, schema, _ = f.filter
+        req, schema = f.filter[0], f.filter[1]
         out.append(f'        opt("{req}", {schema}),')
     out.append("    ]")
     out.append("}")

@@ -289,14 +289,15 @@ extension Order {
     /// Indexed fields (`I "order" field …`), in the order `orders.list` prefers them.
     static let indexedFields: [String] = ["po_number", "customer", "status", "fulfillment_status", "financial_status", "channel"]
 
-    /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any; status: any workflow's states).
-    static let listFilters: [(request: String, field: String, allowed: [String]?)] = [
-        ("po_number", "po_number", nil),
-        ("customer_id", "customer", nil),
-        ("status", "status", nil),
-        ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment),
-        ("financial_status", "financial_status", OrderStatus.financial),
-        ("channel", "channel", OrderStatus.channels),
+    /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any
+    /// string of at most `maxBytes`; status: any workflow's states).
+    static let listFilters: [(request: String, field: String, allowed: [String]?, maxBytes: Int)] = [
+        ("po_number", "po_number", nil, 64),
+        ("customer_id", "customer", nil, 255),
+        ("status", "status", nil, 255),
+        ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment, 255),
+        ("financial_status", "financial_status", OrderStatus.financial, 255),
+        ("channel", "channel", OrderStatus.channels, 255),
     ]
 
     /// An order with every optional field set: the expression checker reads the order's shape from its rendering.

@@ -231,7 +231,7 @@ extension TenantCore {
             // status: any state of any workflow version the tenant has defined (a custom workflow's own states included).
             let allowed = flt.field == "status" ? try workflows.allStates(self) : flt.allowed
             let value: String?
-            if let allowed { value = try f.oneOf(flt.request, allowed) } else { value = try f.string(flt.request, maxBytes: 255, allowEmpty: false) }
+            if let allowed { value = try f.oneOf(flt.request, allowed) } else { value = try f.string(flt.request, maxBytes: flt.maxBytes, allowEmpty: false) }
             if let value { filters.append((flt.field, value)) }
         }
         let createdAfter = try f.timestamp("created_after")
