@@ -50,7 +50,7 @@ func request(lines: Int) -> String {
 print("| order | bytes | engine render | JSONEncoder | ratio | engine decode | JSONDecoder | ratio |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for lines in [1, 25] {
-    let stored = try core.createOrder(try JSON.parse(request(lines: lines)))
+    let stored = try core.orders.createOrder(try JSON.parse(request(lines: lines)))
     let order = try Order(json: stored)
     let mirror = try JSONDecoder().decode(COrder.self, from: Data(stored))
     let encoder = JSONEncoder()

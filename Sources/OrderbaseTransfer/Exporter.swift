@@ -26,7 +26,7 @@ public enum Exporter {
         var orders = 0, rows = 0
         if format == .csv { try out.write(Array((csvColumns.joined(separator: ",") + "\n").utf8)) }
         var failure: (any Error)?
-        try core.forEachOrder { bytes in
+        try core.orders.forEachOrder { bytes in
             do {
                 switch format {
                 case .jsonl:

@@ -101,7 +101,7 @@ public final class Importer {
     private func create(_ request: JSON, location: String) throws {
         var replayed = false
         do {
-            _ = try core.createOrder(request, replayed: &replayed)
+            _ = try core.orders.createOrder(request, replayed: &replayed)
             if replayed { summary.duplicates += 1 } else { summary.created += 1 }
         } catch {
             var reason = error.description

@@ -29,7 +29,7 @@ struct SchemaTests {
             #expect(conformance(answer, m.response) == nil, "\(m.name): \(conformance(answer, m.response) ?? "")")
         }
         // A richer order than the minimal one: every optional part present.
-        let rich = try fx.tenant.core().createOrder(try JSON.parse("""
+        let rich = try fx.tenant.core().orders.createOrder(try JSON.parse("""
             {"currency":"GBP","channel":"phone","source":{"name":"pos","external_id":"A-1"},
              "customer":{"id":"c1","email":"a@b.c","name":"Ann","phone":"+44"},
              "billing_address":{"name":"Ann","line1":"1 High St","city":"London","postal_code":"N1","country":"GB"},
@@ -42,7 +42,7 @@ struct SchemaTests {
             """))
         let richOrder = try JSON.parse(rich)
         #expect(conformance(richOrder, .ref("Order")) == nil, "\(conformance(richOrder, .ref("Order")) ?? "")")
-        let events = try JSON.parse(try fx.tenant.core().listEvents(.object([:])))
+        let events = try JSON.parse(try fx.tenant.core().audit.listEvents(.object([:])))
         #expect(conformance(events, Catalogue.method("events.list")!.response) == nil)
     }
 

@@ -21,9 +21,9 @@ final class APIFixture: @unchecked Sendable {
         try engine.createTenant("shop", settings: nil)
         try engine.createTenant("gone", settings: nil)
         tenant = try engine.openTenant("shop")
-        let order = try JSON.parse(try tenant.core().createOrder(try JSON.parse(#"{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)))
+        let order = try JSON.parse(try tenant.core().orders.createOrder(try JSON.parse(#"{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)))
         orderID = order["id"]!.stringValue!
-        heldID = try JSON.parse(try tenant.core().createOrder(try JSON.parse(#"{"line_items":[{"title":"y","quantity":1,"unit_price":5}]}"#)))["id"]!.stringValue!
+        heldID = try JSON.parse(try tenant.core().orders.createOrder(try JSON.parse(#"{"line_items":[{"title":"y","quantity":1,"unit_price":5}]}"#)))["id"]!.stringValue!
     }
 
     deinit {
@@ -85,7 +85,7 @@ final class APIFixture: @unchecked Sendable {
     /// A webhook endpoint made on first use per purpose.
     func endpointID(_ purpose: String) -> String {
         if let id = endpoints[purpose] { return id }
-        let e = try! JSON.parse(try! tenant.core().createWebhook(try! JSON.parse(#"{"url":"https://example.com/\#(purpose)"}"#)))
+        let e = try! JSON.parse(try! tenant.core().webhooks.createWebhook(try! JSON.parse(#"{"url":"https://example.com/\#(purpose)"}"#)))
         endpoints[purpose] = e["id"]!.stringValue!
         return endpoints[purpose]!
     }
@@ -93,9 +93,9 @@ final class APIFixture: @unchecked Sendable {
     /// A pending delivery (its first attempt failed), made on first use.
     lazy var deliveryID: String = {
         _ = endpointID("deliveries")
-        _ = try! tenant.core().createOrder(try! JSON.parse(#"{"line_items":[{"title":"w","quantity":1,"unit_price":5}]}"#))
+        _ = try! tenant.core().orders.createOrder(try! JSON.parse(#"{"line_items":[{"title":"w","quantity":1,"unit_price":5}]}"#))
         _ = try! engine.pump(maxMilliseconds: 1000)
-        let page = try! JSON.parse(try! tenant.core().listDeliveries(try! JSON.parse("{}")))
+        let page = try! JSON.parse(try! tenant.core().webhooks.listDeliveries(try! JSON.parse("{}")))
         guard case .array(let items)? = page["data"], let first = items.first else { return "" }
         return first["id"]!.stringValue!
     }()
@@ -107,7 +107,7 @@ final class APIFixture: @unchecked Sendable {
     /// A callback notification channel made on first use per purpose.
     func channelID(_ purpose: String) -> String {
         if let id = channels[purpose] { return id }
-        let c = try! JSON.parse(try! tenant.core().createNotificationChannel(try! JSON.parse(#"{"name":"\#(purpose)","type":"callback"}"#)))
+        let c = try! JSON.parse(try! tenant.core().notifications.createNotificationChannel(try! JSON.parse(#"{"name":"\#(purpose)","type":"callback"}"#)))
         channels[purpose] = c["id"]!.stringValue!
         return channels[purpose]!
     }
@@ -115,7 +115,7 @@ final class APIFixture: @unchecked Sendable {
     /// A template of a callback channel made on first use per purpose.
     func templateID(_ purpose: String) -> String {
         if let id = templates[purpose] { return id }
-        let t = try! JSON.parse(try! tenant.core().createNotificationTemplate(try! JSON.parse(
+        let t = try! JSON.parse(try! tenant.core().notifications.createNotificationTemplate(try! JSON.parse(
             #"{"name":"\#(purpose)","channel_id":"\#(channelID("templates"))","text":"{{order.number}}","recipients":[{"type":"staff","address":"ops"}]}"#)))
         templates[purpose] = t["id"]!.stringValue!
         return templates[purpose]!
@@ -124,7 +124,7 @@ final class APIFixture: @unchecked Sendable {
     /// A pending notification (manually sent), made on first use per purpose.
     func notificationID(_ purpose: String) -> String {
         if let id = notifications[purpose] { return id }
-        let page = try! JSON.parse(try! tenant.core().sendNotification(try! JSON.parse(#"{"template_id":"\#(templateID("n_" + purpose))","order_id":"\#(orderID)"}"#)))
+        let page = try! JSON.parse(try! tenant.core().notifications.sendNotification(try! JSON.parse(#"{"template_id":"\#(templateID("n_" + purpose))","order_id":"\#(orderID)"}"#)))
         guard case .array(let items)? = page["data"], let first = items.first else { return "" }
         notifications[purpose] = first["id"]!.stringValue!
         return notifications[purpose]!
@@ -137,7 +137,7 @@ final class APIFixture: @unchecked Sendable {
     func workflowKey(_ purpose: String) -> String {
         if let k = workflows[purpose] { return k }
         let key = "wf_\(purpose)"
-        _ = try! tenant.core().createWorkflow(try! JSON.parse(#"{"key":"\#(key)",\#(Self.twoStates)}"#))
+        _ = try! tenant.core().workflows.createWorkflow(try! JSON.parse(#"{"key":"\#(key)",\#(Self.twoStates)}"#))
         workflows[purpose] = key
         return key
     }
@@ -147,8 +147,8 @@ final class APIFixture: @unchecked Sendable {
         if let id = approvals[purpose] { return id }
         let core = try! tenant.core()
         let wf = workflowKey("approvals")
-        let order = try! JSON.parse(try! core.createOrder(try! JSON.parse(#"{"workflow":"\#(wf)","line_items":[{"title":"a","quantity":1,"unit_price":5}]}"#)))
-        let waiting = try! JSON.parse(try! core.transitionOrder(try! JSON.parse(#"{"id":"\#(order["id"]!.stringValue!)","to":"done"}"#)))
+        let order = try! JSON.parse(try! core.orders.createOrder(try! JSON.parse(#"{"workflow":"\#(wf)","line_items":[{"title":"a","quantity":1,"unit_price":5}]}"#)))
+        let waiting = try! JSON.parse(try! core.orders.transitionOrder(try! JSON.parse(#"{"id":"\#(order["id"]!.stringValue!)","to":"done"}"#)))
         let id = waiting["pending_approval"]!["id"]!.stringValue!
         approvals[purpose] = id
         return id
@@ -156,7 +156,7 @@ final class APIFixture: @unchecked Sendable {
 
     /// A hold of the fixture's order to release, placed on first use.
     lazy var holdID: String = {
-        let o = try! JSON.parse(try! tenant.core().holdOrder(try! JSON.parse(#"{"id":"\#(heldID)","reason":"other"}"#)))
+        let o = try! JSON.parse(try! tenant.core().orders.holdOrder(try! JSON.parse(#"{"id":"\#(heldID)","reason":"other"}"#)))
         guard case .array(let holds)? = o["holds"], let h = holds.last else { return "" }
         return h["id"]!.stringValue!
     }()

@@ -11,11 +11,11 @@ struct AuditEventTests {
         let o = try f.createOrder(#""note":"old","shipping_address":{"city":"Leeds","country":"GB"}"#)
         let id = o["id"]!.stringValue!
         f.clock.advance(milliseconds: 60_000)
-        try f.call(TenantCore.updateOrder, """
+        try f.call({ $0.orders.updateOrder }, """
             {"id":"\(id)","note":"new","shipping_address":{"city":"York","country":"GB"},
              "actor":{"type":"user","id":"u-7"},"request_id":"req-42"}
             """)
-        let audit = try f.call(TenantCore.orderAudit, #"{"id":"\#(id)"}"#)["data"]!.array
+        let audit = try f.call({ $0.audit.orderAudit }, #"{"id":"\#(id)"}"#)["data"]!.array
         #expect(audit.count == 2)
         #expect(audit[0]["action"] == .string("order.created"))
         let u = audit[1]
@@ -34,13 +34,13 @@ struct AuditEventTests {
     func partialAndClearing() throws {
         let f = try Fixture()
         let id = try f.createOrder(#""note":"keep","customer":{"id":"c1"},"metadata":{"a":1},"shipping_address":{"city":"Leeds"}"#)["id"]!.stringValue!
-        let r = try f.call(TenantCore.updateOrder, #"{"id":"\#(id)","customer":null,"metadata":null}"#)
+        let r = try f.call({ $0.orders.updateOrder }, #"{"id":"\#(id)","customer":null,"metadata":null}"#)
         #expect(r["customer"] == .null)
         #expect(r["metadata"] == .object([:]))
         #expect(r["note"] == .string("keep"), "fields the request does not name stay")
         #expect(r["shipping_address"] == .object(["city": .string("Leeds")]))
-        #expect(try f.call(TenantCore.listOrders, #"{"customer_id":"c1"}"#)["data"]?.array.isEmpty == true, "the customer index entry went too")
-        #expect(try f.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
+        #expect(try f.call({ $0.orders.listOrders }, #"{"customer_id":"c1"}"#)["data"]?.array.isEmpty == true, "the customer index entry went too")
+        #expect(try f.call({ $0.audit.checkIntegrity }, "{}")["ok"] == .bool(true))
     }
 
     @Test("an update that changes nothing writes nothing and keeps the version")
@@ -48,7 +48,7 @@ struct AuditEventTests {
         let f = try Fixture()
         let id = try f.createOrder(#""note":"same""#)["id"]!.stringValue!
         let before = f.counters
-        let r = try f.call(TenantCore.updateOrder, #"{"id":"\#(id)","note":"same"}"#)
+        let r = try f.call({ $0.orders.updateOrder }, #"{"id":"\#(id)","note":"same"}"#)
         #expect(r["version"] == .int(1))
         #expect(f.counters == before)
     }
@@ -59,15 +59,15 @@ struct AuditEventTests {
         let o = try f.createOrder()
         let id = o["id"]!.stringValue!
         let lid = o["line_items"]!.array[0]["id"]!.stringValue!
-        let r = try f.call(TenantCore.updateOrder, """
+        let r = try f.call({ $0.orders.updateOrder }, """
             {"id":"\(id)","line_items":[{"id":"\(lid)","title":"Mug","quantity":3,"unit_price":500},{"title":"Plate","quantity":1,"unit_price":250}]}
             """)
         let lines = r["line_items"]!.array
         #expect(lines[0]["id"] == .string(lid))
         #expect(lines[1]["id"]?.stringValue?.hasPrefix("li_") == true)
         #expect(r["total"] == .int(1750))
-        #expect(f.error(TenantCore.updateOrder, #"{"id":"\#(id)","line_items":[{"id":"li_forged","title":"x","quantity":1,"unit_price":1}]}"#)?.field == "line_items[0].id")
-        #expect(f.error(TenantCore.updateOrder, #"{"id":"\#(id)","line_items":[]}"#)?.code == .invalidArgument)
+        #expect(f.error({ $0.orders.updateOrder }, #"{"id":"\#(id)","line_items":[{"id":"li_forged","title":"x","quantity":1,"unit_price":1}]}"#)?.field == "line_items[0].id")
+        #expect(f.error({ $0.orders.updateOrder }, #"{"id":"\#(id)","line_items":[]}"#)?.code == .invalidArgument)
     }
 
     @Test("events are appended in order with gap-free sequences, and filter by type with wildcards")
@@ -75,17 +75,17 @@ struct AuditEventTests {
         let f = try Fixture()
         var ids: [String] = []
         for _ in 0..<5 { ids.append(try f.createOrder()["id"]!.stringValue!) }
-        try f.call(TenantCore.transitionOrder, #"{"id":"\#(ids[0])","to":"confirmed"}"#)
-        try f.call(TenantCore.updateOrder, #"{"id":"\#(ids[1])","note":"n"}"#)
-        try f.call(TenantCore.cancelOrder, #"{"id":"\#(ids[2])"}"#)
-        _ = f.error(TenantCore.transitionOrder, #"{"id":"\#(ids[2])","to":"confirmed"}"#)
+        try f.call({ $0.orders.transitionOrder }, #"{"id":"\#(ids[0])","to":"confirmed"}"#)
+        try f.call({ $0.orders.updateOrder }, #"{"id":"\#(ids[1])","note":"n"}"#)
+        try f.call({ $0.orders.cancelOrder }, #"{"id":"\#(ids[2])"}"#)
+        _ = f.error({ $0.orders.transitionOrder }, #"{"id":"\#(ids[2])","to":"confirmed"}"#)
         let all = try f.events(#"{"limit":1000}"#)
         #expect(all.map { $0["sequence"]!.intValue! } == Array(1...8))
         #expect(all.map { $0["type"]!.stringValue! } == Array(repeating: "order.created", count: 5) + ["order.status_changed", "order.updated", "order.cancelled"])
         #expect(all[5]["order"]?["status"] == .string("confirmed"), "events carry the order as of the event")
         #expect(all[5]["changes"]?.array.first?["field"] == .string("status"))
         // Paging by sequence.
-        let page = try f.call(TenantCore.listEvents, #"{"after_sequence":3,"limit":2}"#)
+        let page = try f.call({ $0.audit.listEvents }, #"{"after_sequence":3,"limit":2}"#)
         #expect(page["data"]!.array.map { $0["sequence"]!.intValue! } == [4, 5])
         #expect(page["has_more"] == .bool(true))
         #expect(page["last_sequence"] == .int(5))
@@ -98,7 +98,7 @@ struct AuditEventTests {
     func tamper() throws {
         let f = try Fixture()
         for _ in 0..<3 { _ = try f.createOrder() }
-        #expect(try f.call(TenantCore.verifyAudit, "{}")["ok"] == .bool(true))
+        #expect(try f.call({ $0.audit.verifyAudit }, "{}")["ok"] == .bool(true))
         let dir = f.dir
         f.engine.close()
         // Rewrite entry 2's content (keeping its stored hash) directly in LevelDB.
@@ -115,10 +115,10 @@ struct AuditEventTests {
         let engine = try Engine(root: dir)
         defer { engine.close() }
         let core = try engine.openTenant("shop").core()
-        let r = try JSON.parse(try core.verifyAudit(.object([:])))
+        let r = try JSON.parse(try core.audit.verifyAudit(.object([:])))
         #expect(r["ok"] == .bool(false))
         #expect(r["broken_at"] == .int(2))
-        #expect(try JSON.parse(try core.checkIntegrity(.object([:])))["ok"] == .bool(false))
+        #expect(try JSON.parse(try core.audit.checkIntegrity(.object([:])))["ok"] == .bool(false))
     }
 
     @Test("deleting the last audit entry is detected against the recorded head")
@@ -135,7 +135,7 @@ struct AuditEventTests {
         }
         let engine = try Engine(root: dir)
         defer { engine.close() }
-        let r = try JSON.parse(try engine.openTenant("shop").core().verifyAudit(.object([:])))
+        let r = try JSON.parse(try engine.openTenant("shop").core().audit.verifyAudit(.object([:])))
         #expect(r["ok"] == .bool(false))
         #expect(r["reason"]?.stringValue?.contains("head") == true)
     }
@@ -157,7 +157,7 @@ struct ListTests {
             var pages = 0
             repeat {
                 let cursor = after.map { #","starting_after":"\#($0)""# } ?? ""
-                let page = try f.call(TenantCore.listOrders, #"{"limit":10,"sort":"\#(sort)"\#(cursor)}"#)
+                let page = try f.call({ $0.orders.listOrders }, #"{"limit":10,"sort":"\#(sort)"\#(cursor)}"#)
                 let ids = page["data"]!.array.map { $0["id"]!.stringValue! }
                 seen += ids
                 after = ids.last
@@ -183,8 +183,8 @@ struct ListTests {
         f.clock.advance(milliseconds: 10)
         let c = try f.createOrder(#""customer":{"id":"c2"}"#)["id"]!.stringValue!
         f.clock.advance(milliseconds: 10)
-        try f.call(TenantCore.transitionOrder, #"{"id":"\#(a)","to":"confirmed"}"#)
-        func ids(_ q: String) throws -> [String] { try f.call(TenantCore.listOrders, q)["data"]!.array.map { $0["id"]!.stringValue! } }
+        try f.call({ $0.orders.transitionOrder }, #"{"id":"\#(a)","to":"confirmed"}"#)
+        func ids(_ q: String) throws -> [String] { try f.call({ $0.orders.listOrders }, q)["data"]!.array.map { $0["id"]!.stringValue! } }
         #expect(try ids(#"{"customer_id":"c1"}"#) == [b, a])
         #expect(try ids(#"{"customer_id":"c1","status":"pending"}"#) == [b])
         #expect(try ids(#"{"status":"confirmed"}"#) == [a])
@@ -198,9 +198,9 @@ struct ListTests {
         #expect(try ids(#"{"sort":"updated_asc","starting_after":"\#(b)"}"#) == [c, a])
         #expect(try ids(#"{"updated_after":"\#(ts(t0 + 20))"}"#) == [a])
         #expect(try ids(#"{"customer_id":"nobody"}"#).isEmpty)
-        #expect(f.error(TenantCore.listOrders, #"{"limit":0}"#)?.field == "limit")
-        #expect(f.error(TenantCore.listOrders, #"{"status":"lost"}"#)?.field == "status")
-        #expect(f.error(TenantCore.listOrders, #"{"created_after":"last week"}"#)?.field == "created_after")
+        #expect(f.error({ $0.orders.listOrders }, #"{"limit":0}"#)?.field == "limit")
+        #expect(f.error({ $0.orders.listOrders }, #"{"status":"lost"}"#)?.field == "status")
+        #expect(f.error({ $0.orders.listOrders }, #"{"created_after":"last week"}"#)?.field == "created_after")
     }
 
     @Test("get by number, and not_found for unknown ids and numbers")
@@ -209,10 +209,10 @@ struct ListTests {
         let o = try f.createOrder()
         #expect(o["number"] == .string("SO-500"))
         #expect(try f.createOrder()["number"] == .string("SO-501"))
-        #expect(try f.call(TenantCore.getOrder, #"{"number":"SO-500"}"#)["id"] == o["id"])
-        #expect(f.error(TenantCore.getOrder, #"{"number":"SO-9"}"#)?.code == .notFound)
-        #expect(f.error(TenantCore.getOrder, #"{"id":"ord_x"}"#)?.code == .notFound)
-        #expect(f.error(TenantCore.getOrder, #"{}"#)?.code == .invalidArgument)
-        #expect(f.error(TenantCore.getOrder, #"{"id":"a","number":"b"}"#)?.code == .invalidArgument)
+        #expect(try f.call({ $0.orders.getOrder }, #"{"number":"SO-500"}"#)["id"] == o["id"])
+        #expect(f.error({ $0.orders.getOrder }, #"{"number":"SO-9"}"#)?.code == .notFound)
+        #expect(f.error({ $0.orders.getOrder }, #"{"id":"ord_x"}"#)?.code == .notFound)
+        #expect(f.error({ $0.orders.getOrder }, #"{}"#)?.code == .invalidArgument)
+        #expect(f.error({ $0.orders.getOrder }, #"{"id":"a","number":"b"}"#)?.code == .invalidArgument)
     }
 }

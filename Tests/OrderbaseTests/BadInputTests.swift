@@ -32,11 +32,11 @@ struct BadInputTests {
     func create(request: String, code: ErrorCode, field: String?) throws {
         let f = try Fixture()
         let before = f.counters
-        let e = f.error(TenantCore.createOrder, request)
+        let e = f.error({ $0.orders.createOrder }, request)
         #expect(e?.code == code)
         #expect(e?.field == field)
         #expect(f.counters == before)
-        #expect(try f.call(TenantCore.listOrders, "{}")["data"]?.array.isEmpty == true)
+        #expect(try f.call({ $0.orders.listOrders }, "{}")["data"]?.array.isEmpty == true)
     }
 
     @Test("limits: line items, metadata size and string lengths are limit_exceeded or invalid_argument")
@@ -46,11 +46,11 @@ struct BadInputTests {
         opts.limits.maxMetadataBytes = 64
         let f = try Fixture(options: opts)
         let line = #"{"title":"x","quantity":1,"unit_price":1}"#
-        #expect(f.error(TenantCore.createOrder, #"{"line_items":[\#(line),\#(line),\#(line)]}"#)?.code == .limitExceeded)
+        #expect(f.error({ $0.orders.createOrder }, #"{"line_items":[\#(line),\#(line),\#(line)]}"#)?.code == .limitExceeded)
         let big = String(repeating: "m", count: 100)
-        #expect(f.error(TenantCore.createOrder, #"{"metadata":{"k":"\#(big)"},"line_items":[\#(line)]}"#)?.code == .limitExceeded)
+        #expect(f.error({ $0.orders.createOrder }, #"{"metadata":{"k":"\#(big)"},"line_items":[\#(line)]}"#)?.code == .limitExceeded)
         let long = String(repeating: "n", count: 5001)
-        #expect(f.error(TenantCore.createOrder, #"{"note":"\#(long)","line_items":[\#(line)]}"#)?.field == "note")
+        #expect(f.error({ $0.orders.createOrder }, #"{"note":"\#(long)","line_items":[\#(line)]}"#)?.field == "note")
         #expect(f.counters.eventSeq == 0)
     }
 
@@ -59,7 +59,7 @@ struct BadInputTests {
         let f = try Fixture()
         let id = try f.createOrder()["id"]!.stringValue!
         let before = f.counters
-        let original = try f.core.loadRecord(id, snapshot: nil)
+        let original = try f.core.orders.loadRecord(id, snapshot: nil)
         for (req, code) in [
             (#"{"id":"\#(id)","note":5}"#, ErrorCode.invalidArgument),
             (#"{"id":"\#(id)","status":"completed"}"#, .invalidArgument),
@@ -68,22 +68,22 @@ struct BadInputTests {
             (#"{"id":"ord_missing","note":"x"}"#, .notFound),
             (#"{"note":"x"}"#, .invalidArgument),
         ] {
-            #expect(f.error(TenantCore.updateOrder, req)?.code == code, "\(req)")
+            #expect(f.error({ $0.orders.updateOrder }, req)?.code == code, "\(req)")
         }
-        #expect(f.error(TenantCore.transitionOrder, #"{"id":"\#(id)"}"#)?.field == "to")
-        #expect(f.error(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"confirmed","why":"x"}"#)?.field == "why")
+        #expect(f.error({ $0.orders.transitionOrder }, #"{"id":"\#(id)"}"#)?.field == "to")
+        #expect(f.error({ $0.orders.transitionOrder }, #"{"id":"\#(id)","to":"confirmed","why":"x"}"#)?.field == "why")
         #expect(f.counters == before)
-        #expect(try f.core.loadRecord(id, snapshot: nil) == original)
+        #expect(try f.core.orders.loadRecord(id, snapshot: nil) == original)
     }
 
     @Test("a fulfilled order's lines and a closed order's structure cannot change; note and metadata can")
     func invalidState() throws {
         let f = try Fixture()
         let id = try f.createOrder(#""fulfillment_status":"fulfilled""#)["id"]!.stringValue!
-        #expect(f.error(TenantCore.updateOrder, #"{"id":"\#(id)","line_items":[{"title":"x","quantity":1,"unit_price":1}]}"#)?.code == .invalidState)
-        try f.call(TenantCore.cancelOrder, #"{"id":"\#(id)"}"#)
-        #expect(f.error(TenantCore.updateOrder, #"{"id":"\#(id)","customer":{"id":"c9"}}"#)?.code == .invalidState)
-        #expect(try f.call(TenantCore.updateOrder, #"{"id":"\#(id)","note":"refund sent","metadata":{"ticket":"T-1"}}"#)["version"] == .int(3))
+        #expect(f.error({ $0.orders.updateOrder }, #"{"id":"\#(id)","line_items":[{"title":"x","quantity":1,"unit_price":1}]}"#)?.code == .invalidState)
+        try f.call({ $0.orders.cancelOrder }, #"{"id":"\#(id)"}"#)
+        #expect(f.error({ $0.orders.updateOrder }, #"{"id":"\#(id)","customer":{"id":"c9"}}"#)?.code == .invalidState)
+        #expect(try f.call({ $0.orders.updateOrder }, #"{"id":"\#(id)","note":"refund sent","metadata":{"ticket":"T-1"}}"#)["version"] == .int(3))
     }
 }
 
@@ -115,7 +115,7 @@ struct EngineTests {
         let t2 = try e2.openTenant("shop")
         #expect(try t2.core() === f.core)
         _ = try f.createOrder()
-        #expect(try JSON.parse(try t2.core().listOrders(.object([:])))["data"]?.array.count == 1)
+        #expect(try JSON.parse(try t2.core().orders.listOrders(.object([:])))["data"]?.array.count == 1)
     }
 
     @Test("the idle-tenant LRU closes databases beyond max_open_tenants but never under an open handle")
@@ -127,8 +127,8 @@ struct EngineTests {
         let held = try f.engine.openTenant("t0")
         for n in 1..<5 { _ = try JSON.parse(try f.engine.getTenant(.object(["id": .string("t\(n)")]))) }
         // t0 was evicted from the LRU, but its handle keeps working.
-        _ = try held.core().createOrder(try JSON.parse(#"{"line_items":[{"title":"x","quantity":1,"unit_price":1}]}"#))
-        #expect(try JSON.parse(try held.core().listOrders(.object([:])))["data"]?.array.count == 1)
+        _ = try held.core().orders.createOrder(try JSON.parse(#"{"line_items":[{"title":"x","quantity":1,"unit_price":1}]}"#))
+        #expect(try JSON.parse(try held.core().orders.listOrders(.object([:])))["data"]?.array.count == 1)
         held.close()
         #expect(throws: OrderbaseError.self) { _ = try held.core() }
     }

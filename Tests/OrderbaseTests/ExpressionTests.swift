@@ -251,38 +251,38 @@ struct ExpressionMethodTests {
     @Test("validate answers both forms and the fields read, or where and why an expression is wrong")
     func validate() throws {
         let fx = try Fixture()
-        let ok = try fx.call(TenantCore.validateExpression, #"{"expression":"order.total>500000 and order.channel==\"phone\""}"#)
+        let ok = try fx.call({ $0.expressions.validateExpression }, #"{"expression":"order.total>500000 and order.channel==\"phone\""}"#)
         #expect(ok["valid"] == .bool(true) && ok["text"] == .string(#"order.total > 500000 and order.channel == "phone""#))
         #expect(ok["fields"] == .array([.string("order.total"), .string("order.channel")]))
         #expect(ok["json"]?["and"] != nil)
-        let fromJSON = try fx.call(TenantCore.validateExpression, #"{"expression":{">":[{"var":"order.total"},1]}}"#)
+        let fromJSON = try fx.call({ $0.expressions.validateExpression }, #"{"expression":{">":[{"var":"order.total"},1]}}"#)
         #expect(fromJSON["text"] == .string("order.total > 1"))
-        let bad = try fx.call(TenantCore.validateExpression, #"{"expression":"order.total >\n  and x"}"#)
+        let bad = try fx.call({ $0.expressions.validateExpression }, #"{"expression":"order.total >\n  and x"}"#)
         #expect(bad["valid"] == .bool(false) && bad["error"]?["details"]?["line"] == .int(2))
-        let typo = try fx.call(TenantCore.validateExpression, #"{"expression":"order.totl > 1"}"#)
+        let typo = try fx.call({ $0.expressions.validateExpression }, #"{"expression":"order.totl > 1"}"#)
         #expect(typo["error"]?["message"]?.stringValue?.contains("did you mean order.total?") == true)
-        #expect(fx.error(TenantCore.validateExpression, "{}")?.field == "expression")
-        #expect(fx.error(TenantCore.validateExpression, #"{"expression":"x","extra":1}"#)?.field == "extra")
+        #expect(fx.error({ $0.expressions.validateExpression }, "{}")?.field == "expression")
+        #expect(fx.error({ $0.expressions.validateExpression }, #"{"expression":"x","extra":1}"#)?.field == "extra")
     }
 
     @Test("evaluate against an order (with the request's actor and roles) or against given data")
     func evaluate() throws {
         let fx = try Fixture()
-        let order = try fx.call(TenantCore.createOrder, #"{"channel":"phone","line_items":[{"sku":"GIFT-1","title":"x","quantity":2,"unit_price":300000}]}"#)
+        let order = try fx.call({ $0.orders.createOrder }, #"{"channel":"phone","line_items":[{"sku":"GIFT-1","title":"x","quantity":2,"unit_price":300000}]}"#)
         let id = order["id"]!.stringValue!
-        let r = try fx.call(TenantCore.evaluateExpression, """
+        let r = try fx.call({ $0.expressions.evaluateExpression }, """
             {"expression":"order.total > 500000 and some(order.line_items, item.sku starts_with \\"gift\\") and \\"manager\\" in actor.roles",
              "order_id":"\(id)","actor":{"type":"user","id":"ann","roles":["manager"]}}
             """)
         #expect(r["result"] == .bool(true))
-        let noRole = try fx.call(TenantCore.evaluateExpression, #"{"expression":"\"manager\" in actor.roles","order_id":"\#(id)"}"#)
+        let noRole = try fx.call({ $0.expressions.evaluateExpression }, #"{"expression":"\"manager\" in actor.roles","order_id":"\#(id)"}"#)
         #expect(noRole["result"] == .bool(false))
-        let free = try fx.call(TenantCore.evaluateExpression, #"{"expression":{"+":[{"var":"a"},1]},"data":{"a":41}}"#)
+        let free = try fx.call({ $0.expressions.evaluateExpression }, #"{"expression":{"+":[{"var":"a"},1]},"data":{"a":41}}"#)
         #expect(free["result"] == .int(42) && free["text"] == .string("a + 1"))
-        #expect(fx.error(TenantCore.evaluateExpression, #"{"expression":"1","order_id":"\#(id)","data":{}}"#)?.code == .invalidArgument)
-        #expect(fx.error(TenantCore.evaluateExpression, #"{"expression":"1"}"#)?.code == .invalidArgument)
-        #expect(fx.error(TenantCore.evaluateExpression, #"{"expression":"order.total","order_id":"ord_nope"}"#)?.code == .notFound)
-        #expect(fx.error(TenantCore.evaluateExpression, #"{"expression":"order.totl","order_id":"\#(id)"}"#)?.code == .invalidArgument)
+        #expect(fx.error({ $0.expressions.evaluateExpression }, #"{"expression":"1","order_id":"\#(id)","data":{}}"#)?.code == .invalidArgument)
+        #expect(fx.error({ $0.expressions.evaluateExpression }, #"{"expression":"1"}"#)?.code == .invalidArgument)
+        #expect(fx.error({ $0.expressions.evaluateExpression }, #"{"expression":"order.total","order_id":"ord_nope"}"#)?.code == .notFound)
+        #expect(fx.error({ $0.expressions.evaluateExpression }, #"{"expression":"order.totl","order_id":"\#(id)"}"#)?.code == .invalidArgument)
     }
 }
 

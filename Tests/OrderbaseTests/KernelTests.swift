@@ -8,7 +8,7 @@ import Testing
 struct KernelTests {
     /// The audit entries of one subject, through audit.list.
     func audit(_ fx: WebhookFixture, _ type: String, _ id: String) throws -> [JSON] {
-        try fx.call(TenantCore.listAudit, #"{"subject_type":"\#(type)","subject_id":"\#(id)"}"#)["data"]!.array
+        try fx.call({ $0.audit.listAudit }, #"{"subject_type":"\#(type)","subject_id":"\#(id)"}"#)["data"]!.array
     }
 
     func change(_ entry: JSON, _ field: String) -> (before: JSON, after: JSON)? {
@@ -17,7 +17,7 @@ struct KernelTests {
     }
 
     func event(_ fx: WebhookFixture, sequence: Int64) throws -> JSON {
-        try fx.call(TenantCore.listEvents, #"{"after_sequence":\#(sequence - 1),"limit":1}"#)["data"]!.array[0]
+        try fx.call({ $0.audit.listEvents }, #"{"after_sequence":\#(sequence - 1),"limit":1}"#)["data"]!.array[0]
     }
 
     @Test("a webhook endpoint's creation, new URL, rotation, disabling by the system and deletion are each audited and evented, secrets redacted")
@@ -25,9 +25,9 @@ struct KernelTests {
         let fx = try WebhookFixture()
         let e = try fx.endpoint()
         let id = e["id"]!.stringValue!, secret = e["secret"]!.stringValue!
-        try fx.call(TenantCore.updateWebhook, #"{"id":"\#(id)","url":"http://127.0.0.1:9/other","actor":{"type":"user","id":"mallory"},"request_id":"r-9"}"#)
-        try fx.call(TenantCore.rotateWebhookSecret, #"{"id":"\#(id)"}"#)
-        try fx.call(TenantCore.updateWebhook, #"{"id":"\#(id)","description":null}"#)  // no change: nothing recorded
+        try fx.call({ $0.webhooks.updateWebhook }, #"{"id":"\#(id)","url":"http://127.0.0.1:9/other","actor":{"type":"user","id":"mallory"},"request_id":"r-9"}"#)
+        try fx.call({ $0.webhooks.rotateWebhookSecret }, #"{"id":"\#(id)"}"#)
+        try fx.call({ $0.webhooks.updateWebhook }, #"{"id":"\#(id)","description":null}"#)  // no change: nothing recorded
         let entries = try audit(fx, "webhook_endpoint", id)
         #expect(entries.map { $0["action"]!.stringValue! } == ["webhook_endpoint.created", "webhook_endpoint.updated", "webhook_endpoint.secret_rotated"])
         // Who repointed the webhook: the actor, the request, the old and new URL.
@@ -43,7 +43,7 @@ struct KernelTests {
         #expect(ev["type"] == .string("webhook_endpoint.updated") && ev["subject"]?["id"] == .string(id) && ev["order"] == .null)
         #expect(ev["data"]?["url"] == .string("http://127.0.0.1:9/other") && change(ev, "url") != nil)
         // No secret is in any audit entry or event.
-        let everything = try fx.call(TenantCore.listAudit, "{}").text + fx.call(TenantCore.listEvents, "{}").text
+        let everything = try fx.call({ $0.audit.listAudit }, "{}").text + fx.call({ $0.audit.listEvents }, "{}").text
         #expect(!everything.contains(secret) && !everything.contains(String(secret.dropFirst(6))))
         // The delivery pass disables it (410): audited as the system, the event keeps its data shape.
         fx.transport.answer(OutboundResponse(status: 410, latencyMilliseconds: 1))
@@ -54,39 +54,39 @@ struct KernelTests {
         #expect(change(disabled, "enabled")! == (.bool(true), .bool(false)))
         let dev = try event(fx, sequence: disabled["event_sequence"]!.intValue!)
         #expect(dev["data"] == .object(["endpoint_id": .string(id), "url": .string("http://127.0.0.1:9/other"), "reason": .string("the endpoint answered 410 Gone")]))
-        try fx.call(TenantCore.deleteWebhook, #"{"id":"\#(id)"}"#)
+        try fx.call({ $0.webhooks.deleteWebhook }, #"{"id":"\#(id)"}"#)
         let deleted = try audit(fx, "webhook_endpoint", id).last!
         #expect(deleted["action"] == .string("webhook_endpoint.deleted") && change(deleted, "url")?.after == .null)
-        #expect(try fx.call(TenantCore.verifyAudit, "{}")["ok"] == .bool(true))
+        #expect(try fx.call({ $0.audit.verifyAudit }, "{}")["ok"] == .bool(true))
     }
 
     @Test("notification channels and templates are audited and evented; a password is never shown, its change is")
     func notificationConfig() throws {
         let fx = try WebhookFixture()
-        let c = try fx.call(TenantCore.createNotificationChannel,
+        let c = try fx.call({ $0.notifications.createNotificationChannel },
                             #"{"name":"mail","type":"email","email":{"host":"127.0.0.1","security":"none","from":"shop@example.com","username":"u","password":"hunter2-secret"}}"#)
         let cid = c["id"]!.stringValue!
-        try fx.call(TenantCore.updateNotificationChannel, #"{"id":"\#(cid)","email":{"password":"correct-horse"}}"#)
-        try fx.call(TenantCore.updateNotificationChannel, #"{"id":"\#(cid)","name":"mail 2"}"#)
+        try fx.call({ $0.notifications.updateNotificationChannel }, #"{"id":"\#(cid)","email":{"password":"correct-horse"}}"#)
+        try fx.call({ $0.notifications.updateNotificationChannel }, #"{"id":"\#(cid)","name":"mail 2"}"#)
         let entries = try audit(fx, "notification_channel", cid)
         #expect(entries.map { $0["action"]!.stringValue! } == ["notification_channel.created", "notification_channel.updated", "notification_channel.updated"])
         let pw = change(entries[1], "email")!
         #expect(pw.before["password"] == .string("[redacted]") && pw.after["password"] == .string("[redacted]") && pw.after["host"] == .string("127.0.0.1"))
         #expect(change(entries[2], "name")! == (.string("mail"), .string("mail 2")) && change(entries[2], "email") == nil)
-        let all = try fx.call(TenantCore.listAudit, "{}").text + fx.call(TenantCore.listEvents, "{}").text
+        let all = try fx.call({ $0.audit.listAudit }, "{}").text + fx.call({ $0.audit.listEvents }, "{}").text
         #expect(!all.contains("hunter2") && !all.contains("correct-horse"))
 
-        let t = try fx.call(TenantCore.createNotificationTemplate,
+        let t = try fx.call({ $0.notifications.createNotificationTemplate },
                             #"{"name":"thanks","channel_id":"\#(cid)","event_types":["order.created"],"subject":"Hi","text":"{{order.number}}","recipients":[{"type":"customer"}]}"#)
         let tid = t["id"]!.stringValue!
-        try fx.call(TenantCore.updateNotificationTemplate, #"{"id":"\#(tid)","text":"Order {{order.number}}"}"#)
-        try fx.call(TenantCore.deleteNotificationTemplate, #"{"id":"\#(tid)"}"#)
+        try fx.call({ $0.notifications.updateNotificationTemplate }, #"{"id":"\#(tid)","text":"Order {{order.number}}"}"#)
+        try fx.call({ $0.notifications.deleteNotificationTemplate }, #"{"id":"\#(tid)"}"#)
         let te = try audit(fx, "notification_template", tid)
         #expect(te.map { $0["action"]!.stringValue! } == ["notification_template.created", "notification_template.updated", "notification_template.deleted"])
         #expect(change(te[1], "text")! == (.string("{{order.number}}"), .string("Order {{order.number}}")))
         let ev = try event(fx, sequence: te[2]["event_sequence"]!.intValue!)
         #expect(ev["type"] == .string("notification_template.deleted") && ev["data"]?["id"] == .string(tid))
-        try fx.call(TenantCore.deleteNotificationChannel, #"{"id":"\#(cid)"}"#)
+        try fx.call({ $0.notifications.deleteNotificationChannel }, #"{"id":"\#(cid)"}"#)
         #expect(try audit(fx, "notification_channel", cid).last?["action"] == .string("notification_channel.deleted"))
     }
 
@@ -94,15 +94,15 @@ struct KernelTests {
     func workflows() throws {
         let fx = try WebhookFixture()
         let states = #""states":[{"key":"new","initial":true},{"key":"done","category":"done","final":true}]"#
-        try fx.call(TenantCore.createWorkflow, #"{"key":"simple","name":"Simple",\#(states),"transitions":[{"name":"finish","from":"new","to":"done"}]}"#)
-        try fx.call(TenantCore.updateWorkflow, #"{"key":"simple","name":"Simpler",\#(states),"transitions":[{"name":"finish","from":"new","to":"done"}]}"#)
-        try fx.call(TenantCore.archiveWorkflow, #"{"key":"simple"}"#)
+        try fx.call({ $0.workflows.createWorkflow }, #"{"key":"simple","name":"Simple",\#(states),"transitions":[{"name":"finish","from":"new","to":"done"}]}"#)
+        try fx.call({ $0.workflows.updateWorkflow }, #"{"key":"simple","name":"Simpler",\#(states),"transitions":[{"name":"finish","from":"new","to":"done"}]}"#)
+        try fx.call({ $0.workflows.archiveWorkflow }, #"{"key":"simple"}"#)
         let entries = try audit(fx, "workflow", "simple")
         #expect(entries.map { $0["action"]!.stringValue! } == ["workflow.created", "workflow.updated", "workflow.archived"])
         #expect(change(entries[1], "name")! == (.string("Simple"), .string("Simpler")) && change(entries[1], "version")! == (.int(1), .int(2)))
         #expect(change(entries[1], "states") == nil, "unchanged parts are not listed")
         #expect(change(entries[2], "archived")! == (.bool(false), .bool(true)))
-        let events = try fx.call(TenantCore.listEvents, #"{"types":["workflow.*"]}"#)["data"]!.array
+        let events = try fx.call({ $0.audit.listEvents }, #"{"types":["workflow.*"]}"#)["data"]!.array
         #expect(events.count == 3 && events.allSatisfy { $0["subject"]?["type"] == .string("workflow") })
     }
 
@@ -111,39 +111,39 @@ struct KernelTests {
         let fx = try Fixture()
         let a = try fx.createOrder()["id"]!.stringValue!
         _ = try fx.createOrder()
-        try fx.call(TenantCore.updateOrder, #"{"id":"\#(a)","note":"n"}"#)
-        let mine = try fx.call(TenantCore.listAudit, #"{"subject_type":"order","subject_id":"\#(a)","limit":1}"#)
+        try fx.call({ $0.orders.updateOrder }, #"{"id":"\#(a)","note":"n"}"#)
+        let mine = try fx.call({ $0.audit.listAudit }, #"{"subject_type":"order","subject_id":"\#(a)","limit":1}"#)
         #expect(mine["data"]!.array.count == 1 && mine["has_more"] == .bool(true))
-        let next = try fx.call(TenantCore.listAudit, #"{"subject_type":"order","subject_id":"\#(a)","starting_after":\#(mine["data"]!.array[0]["seq"]!.intValue!)}"#)
+        let next = try fx.call({ $0.audit.listAudit }, #"{"subject_type":"order","subject_id":"\#(a)","starting_after":\#(mine["data"]!.array[0]["seq"]!.intValue!)}"#)
         #expect(next["data"]!.array.map { $0["action"]! } == [.string("order.updated")])
-        #expect(try fx.call(TenantCore.orderAudit, #"{"id":"\#(a)"}"#)["data"]!.array.count == 2)
-        let all = try fx.call(TenantCore.listAudit, #"{"starting_after":1}"#)["data"]!.array
+        #expect(try fx.call({ $0.audit.orderAudit }, #"{"id":"\#(a)"}"#)["data"]!.array.count == 2)
+        let all = try fx.call({ $0.audit.listAudit }, #"{"starting_after":1}"#)["data"]!.array
         #expect(all.map { $0["seq"]!.intValue! } == [2, 3])
         #expect(all.allSatisfy { $0["subject"]?["type"] == .string("order") })
-        #expect(fx.error(TenantCore.listAudit, #"{"subject_type":"order"}"#)?.field == "subject_id")
-        #expect(fx.error(TenantCore.listAudit, #"{"subject_id":"x"}"#)?.field == "subject_type")
-        #expect(fx.error(TenantCore.listAudit, #"{"subject_type":"nope","subject_id":"x"}"#)?.code == .invalidArgument)
+        #expect(fx.error({ $0.audit.listAudit }, #"{"subject_type":"order"}"#)?.field == "subject_id")
+        #expect(fx.error({ $0.audit.listAudit }, #"{"subject_id":"x"}"#)?.field == "subject_type")
+        #expect(fx.error({ $0.audit.listAudit }, #"{"subject_type":"nope","subject_id":"x"}"#)?.code == .invalidArgument)
     }
 
     @Test("orders.list filters by the states of custom workflows, and refuses a state no workflow has")
     func customStatus() throws {
         let fx = try Fixture()
-        try fx.call(TenantCore.createWorkflow, #"""
+        try fx.call({ $0.workflows.createWorkflow }, #"""
             {"key":"artwork","name":"Artwork","states":[{"key":"awaiting_artwork","initial":true},{"key":"printed","category":"done","final":true}],
              "transitions":[{"name":"print","from":"awaiting_artwork","to":"printed"}]}
             """#)
         let a = try fx.createOrder(#""workflow":"artwork""#)["id"]!.stringValue!
         _ = try fx.createOrder()
-        let listed = try fx.call(TenantCore.listOrders, #"{"status":"awaiting_artwork"}"#)["data"]!.array
+        let listed = try fx.call({ $0.orders.listOrders }, #"{"status":"awaiting_artwork"}"#)["data"]!.array
         #expect(listed.map { $0["id"]! } == [.string(a)])
-        #expect(try fx.call(TenantCore.listOrders, #"{"status":"pending"}"#)["data"]!.array.count == 1)
+        #expect(try fx.call({ $0.orders.listOrders }, #"{"status":"pending"}"#)["data"]!.array.count == 1)
         // A state added by a later version is known at once.
-        try fx.call(TenantCore.updateWorkflow, #"""
+        try fx.call({ $0.workflows.updateWorkflow }, #"""
             {"key":"artwork","name":"Artwork","states":[{"key":"awaiting_artwork","initial":true},{"key":"proofing"},{"key":"printed","category":"done","final":true}],
              "transitions":[{"name":"proof","from":"awaiting_artwork","to":"proofing"},{"name":"print","from":"proofing","to":"printed"}]}
             """#)
-        #expect(try fx.call(TenantCore.listOrders, #"{"status":"proofing"}"#)["data"]!.array.isEmpty)
-        let e = fx.error(TenantCore.listOrders, #"{"status":"awaiting_artworkk"}"#)
+        #expect(try fx.call({ $0.orders.listOrders }, #"{"status":"proofing"}"#)["data"]!.array.isEmpty)
+        let e = fx.error({ $0.orders.listOrders }, #"{"status":"awaiting_artworkk"}"#)
         #expect(e?.code == .invalidArgument && e?.field == "status")
     }
 
@@ -154,14 +154,14 @@ struct KernelTests {
         fx.transport.answer(OutboundResponse(status: 500, latencyMilliseconds: 1))
         let order = try fx.order()
         _ = try fx.engine.pump(maxMilliseconds: 1000)
-        #expect(try fx.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
+        #expect(try fx.call({ $0.audit.checkIntegrity }, "{}")["ok"] == .bool(true))
         let db = fx.core.database
         // A notification-by-order entry naming no notification, and an `I` entry of a kind nobody registered.
         let b = WriteBatch()
         b.put(Keyspace.notificationOrderKey(order, "ntf_ghost"), [])
         b.put(Keyspace.indexKey(RecordKind("shipment"), "status", "open", "shp_1"), [])
         try db.write(b, sync: true)
-        let report = try fx.call(TenantCore.checkIntegrity, "{}")
+        let report = try fx.call({ $0.audit.checkIntegrity }, "{}")
         let problems = report["problems"]!.array.compactMap(\.stringValue)
         #expect(report["ok"] == .bool(false))
         #expect(problems.contains { $0.hasPrefix("stale notification index entry") })
@@ -175,7 +175,7 @@ struct KernelTests {
         c.delete(Keyspace.notificationOrderKey(order, "ntf_ghost"))
         c.delete(Keyspace.indexKey(RecordKind("shipment"), "status", "open", "shp_1"))
         try db.write(c, sync: true)
-        let after = try fx.call(TenantCore.checkIntegrity, "{}")["problems"]!.array
+        let after = try fx.call({ $0.audit.checkIntegrity }, "{}")["problems"]!.array
         #expect(after == [.string("1 index entries are missing")])
     }
 
@@ -208,11 +208,11 @@ struct KernelTests {
     @Test("the scheduler writes an approval as expired at its time, by the system, and the timer goes with the decision")
     func approvalExpiryTimer() throws {
         let fx = try Fixture(options: { var o = EngineOptions(); o.background = false; return o }())
-        try fx.call(TenantCore.createWorkflow, artworkWorkflow)
+        try fx.call({ $0.workflows.createWorkflow }, artworkWorkflow)
         let id = try fx.artworkOrder(total: 600_000)
-        let apr = try fx.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"processing"}"#)["pending_approval"]!["id"]!.stringValue!
+        let apr = try fx.call({ $0.orders.transitionOrder }, #"{"id":"\#(id)","to":"processing"}"#)["pending_approval"]!["id"]!.stringValue!
         let requested = fx.clock.nowMilliseconds()
-        var timers = try fx.call(TenantCore.listConsumers, "{}")["timers"]!
+        var timers = try fx.call({ $0.audit.listConsumers }, "{}")["timers"]!
         #expect(timers["pending"] == .int(1) && timers["next_due_at"] == .string(Timestamp.format(requested + 3_600_000)))
         fx.clock.advance(milliseconds: 3_599_999)
         #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0, "not due yet")
@@ -221,19 +221,19 @@ struct KernelTests {
         // Written, not only read as expired: the stored request and the order.
         let stored = try ApprovalRequest.decode(try fx.core.database.get(Keyspace.approvalKey(apr))!)
         #expect(stored.status == "expired" && stored.decidedAt == requested + 3_600_000 && stored.decidedBy == nil)
-        let order = try fx.call(TenantCore.getOrder, #"{"id":"\#(id)"}"#)
+        let order = try fx.call({ $0.orders.getOrder }, #"{"id":"\#(id)"}"#)
         #expect(order["pending_approval"] == .null && order["status"] == .string("awaiting_artwork"))
         let last = try fx.events().last!
         #expect(last["type"] == .string("approval.expired") && last["actor"] == .object(["type": .string("system"), "id": .string("scheduler")]))
-        timers = try fx.call(TenantCore.listConsumers, "{}")["timers"]!
+        timers = try fx.call({ $0.audit.listConsumers }, "{}")["timers"]!
         #expect(timers["pending"] == .int(0) && timers["next_due_at"] == .null)
         #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0, "a timer runs once")
         // A request decided before its time takes its timer with it.
-        let again = try fx.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"processing"}"#)["pending_approval"]!["id"]!.stringValue!
-        #expect(try fx.call(TenantCore.listConsumers, "{}")["timers"]!["pending"] == .int(1))
-        try fx.call(TenantCore.cancelApproval, #"{"id":"\#(again)"}"#)
-        #expect(try fx.call(TenantCore.listConsumers, "{}")["timers"]!["pending"] == .int(0))
-        #expect(try fx.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
+        let again = try fx.call({ $0.orders.transitionOrder }, #"{"id":"\#(id)","to":"processing"}"#)["pending_approval"]!["id"]!.stringValue!
+        #expect(try fx.call({ $0.audit.listConsumers }, "{}")["timers"]!["pending"] == .int(1))
+        try fx.call({ $0.approvals.cancelApproval }, #"{"id":"\#(again)"}"#)
+        #expect(try fx.call({ $0.audit.listConsumers }, "{}")["timers"]!["pending"] == .int(0))
+        #expect(try fx.call({ $0.audit.checkIntegrity }, "{}")["ok"] == .bool(true))
     }
 
     @Test("timers survive a restart, and a failing timer is kept and retried with backoff without stopping the others")
@@ -250,14 +250,14 @@ struct KernelTests {
             defer { engine.close() }
             try engine.createTenant("shop", settings: nil)
             let core = try engine.openTenant("shop").core()
-            _ = try core.createWorkflow(try JSON.parse(artworkWorkflow))
-            let order = try JSON.parse(try core.createOrder(try JSON.parse(#"""
+            _ = try core.workflows.createWorkflow(try JSON.parse(artworkWorkflow))
+            let order = try JSON.parse(try core.orders.createOrder(try JSON.parse(#"""
                 {"customer":{"email":"a@b.c"},"line_items":[{"sku":"ART-1","title":"Portrait","quantity":1,"unit_price":600000}]}
                 """#)))["id"]!.stringValue!
             for to in ["confirmed", "awaiting_artwork"] {
-                _ = try core.transitionOrder(try JSON.parse(#"{"id":"\#(order)","to":"\#(to)"}"#))
+                _ = try core.orders.transitionOrder(try JSON.parse(#"{"id":"\#(order)","to":"\#(to)"}"#))
             }
-            apr = try JSON.parse(try core.transitionOrder(try JSON.parse(#"{"id":"\#(order)","to":"processing"}"#)))["pending_approval"]!["id"]!.stringValue!
+            apr = try JSON.parse(try core.orders.transitionOrder(try JSON.parse(#"{"id":"\#(order)","to":"processing"}"#)))["pending_approval"]!["id"]!.stringValue!
             // A timer whose action no release knows, due before the expiry.
             try core.write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
                 wc.schedule("no.such_action", target: "x", at: now + 1000)
@@ -284,23 +284,23 @@ struct KernelTests {
     @Test("consumers.list shows each consumer's cursor and lag, host subscriptions included")
     func consumersList() throws {
         let fx = try WebhookFixture()
-        var list = try fx.call(TenantCore.listConsumers, "{}")
+        var list = try fx.call({ $0.audit.listConsumers }, "{}")
         #expect(list["data"]!.array.map { $0["name"]! } == [.string("webhooks"), .string("notifications")])
         #expect(list["data"]!.array.allSatisfy { $0["active"] == .bool(false) && $0["lag"] == .int(0) })
         _ = try fx.endpoint()
         _ = try fx.order()
         _ = try fx.order()
-        list = try fx.call(TenantCore.listConsumers, "{}")
+        list = try fx.call({ $0.audit.listConsumers }, "{}")
         let webhooks = list["data"]!.array[0]
         #expect(list["last_sequence"] == .int(3) && webhooks["active"] == .bool(true) && webhooks["cursor"] == .int(0) && webhooks["lag"] == .int(3))
         _ = try fx.engine.pump(maxMilliseconds: 1000)
-        list = try fx.call(TenantCore.listConsumers, "{}")
+        list = try fx.call({ $0.audit.listConsumers }, "{}")
         #expect(list["data"]!.array[0]["cursor"] == .int(3) && list["data"]!.array[0]["lag"] == .int(0))
         #expect(list["data"]!.array[1]["lag"] == .int(3), "no templates: the notification cursor has not moved")
         let s = try fx.engine.subscribe(fx.tenant, name: "erp", types: nil, callback: { _ in 0 }, release: {})
         defer { fx.engine.unsubscribe(s) }
         _ = try fx.engine.pump(maxMilliseconds: 1000)
-        list = try fx.call(TenantCore.listConsumers, "{}")
+        list = try fx.call({ $0.audit.listConsumers }, "{}")
         let erp = list["data"]!.array.first { $0["name"] == .string("subscription:erp") }
         #expect(erp?["kind"] == .string("subscription") && erp?["cursor"] == .int(3) && erp?["lag"] == .int(0))
         #expect(fx.engine.consumerLags().map(\.consumer) == ["notifications", "webhooks"])
@@ -316,35 +316,35 @@ struct PONumberTests {
         let a = try fx.createOrder(#""po_number":"PO-7781""#)
         #expect(a["po_number"] == .string("PO-7781"))
         let b = try fx.createOrder()["id"]!.stringValue!
-        #expect(try fx.call(TenantCore.getOrder, #"{"id":"\#(b)"}"#)["po_number"] == .null)
+        #expect(try fx.call({ $0.orders.getOrder }, #"{"id":"\#(b)"}"#)["po_number"] == .null)
         let id = a["id"]!.stringValue!
-        let u = try fx.call(TenantCore.updateOrder, #"{"id":"\#(id)","po_number":"PO-7782"}"#)
+        let u = try fx.call({ $0.orders.updateOrder }, #"{"id":"\#(id)","po_number":"PO-7782"}"#)
         #expect(u["po_number"] == .string("PO-7782") && u["version"] == .int(2))
-        let trail = try fx.call(TenantCore.orderAudit, #"{"id":"\#(id)"}"#)["data"]!.array
+        let trail = try fx.call({ $0.audit.orderAudit }, #"{"id":"\#(id)"}"#)["data"]!.array
         #expect(trail.last?["changes"] == .array([.object(["field": .string("po_number"), "before": .string("PO-7781"), "after": .string("PO-7782")])]))
         // Filterable, through the index (no order without one is listed).
-        let listed = try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7782"}"#)["data"]!.array
+        let listed = try fx.call({ $0.orders.listOrders }, #"{"po_number":"PO-7782"}"#)["data"]!.array
         #expect(listed.map { $0["id"]! } == [.string(id)])
-        #expect(try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7781"}"#)["data"]!.array.isEmpty)
-        #expect(try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7782","status":"pending"}"#)["data"]!.array.count == 1)
-        #expect(fx.error(TenantCore.listOrders, #"{"po_number":"\#(String(repeating: "0", count: 65))"}"#)?.field == "po_number",
+        #expect(try fx.call({ $0.orders.listOrders }, #"{"po_number":"PO-7781"}"#)["data"]!.array.isEmpty)
+        #expect(try fx.call({ $0.orders.listOrders }, #"{"po_number":"PO-7782","status":"pending"}"#)["data"]!.array.count == 1)
+        #expect(fx.error({ $0.orders.listOrders }, #"{"po_number":"\#(String(repeating: "0", count: 65))"}"#)?.field == "po_number",
                 "the filter's limit is the field's, as the schema says")
         // Limits and types; null clears.
         let long = String(repeating: "x", count: 65)
         let before = fx.counters
-        #expect(fx.error(TenantCore.updateOrder, #"{"id":"\#(id)","po_number":"\#(long)"}"#)?.field == "po_number")
-        #expect(fx.error(TenantCore.updateOrder, #"{"id":"\#(id)","po_number":42}"#)?.code == .invalidArgument)
+        #expect(fx.error({ $0.orders.updateOrder }, #"{"id":"\#(id)","po_number":"\#(long)"}"#)?.field == "po_number")
+        #expect(fx.error({ $0.orders.updateOrder }, #"{"id":"\#(id)","po_number":42}"#)?.code == .invalidArgument)
         #expect(fx.counters == before)
-        #expect(try fx.call(TenantCore.updateOrder, #"{"id":"\#(id)","po_number":null}"#)["po_number"] == .null)
-        #expect(try fx.call(TenantCore.listOrders, #"{"po_number":"PO-7782"}"#)["data"]!.array.isEmpty, "the index entry went with the value")
+        #expect(try fx.call({ $0.orders.updateOrder }, #"{"id":"\#(id)","po_number":null}"#)["po_number"] == .null)
+        #expect(try fx.call({ $0.orders.listOrders }, #"{"po_number":"PO-7782"}"#)["data"]!.array.isEmpty, "the index entry went with the value")
         // Editable while open only.
-        try fx.call(TenantCore.cancelOrder, #"{"id":"\#(b)","reason":"r"}"#)
-        #expect(fx.error(TenantCore.updateOrder, #"{"id":"\#(b)","po_number":"PO-1"}"#)?.code == .invalidState)
+        try fx.call({ $0.orders.cancelOrder }, #"{"id":"\#(b)","reason":"r"}"#)
+        #expect(fx.error({ $0.orders.updateOrder }, #"{"id":"\#(b)","po_number":"PO-1"}"#)?.code == .invalidState)
         // Expressions know its type.
-        #expect(try fx.call(TenantCore.validateExpression, #"{"expression":"order.po_number starts_with \"PO-\""}"#)["valid"] == .bool(true))
-        let typo = try fx.call(TenantCore.validateExpression, #"{"expression":"order.po_numbr == \"x\""}"#)
+        #expect(try fx.call({ $0.expressions.validateExpression }, #"{"expression":"order.po_number starts_with \"PO-\""}"#)["valid"] == .bool(true))
+        let typo = try fx.call({ $0.expressions.validateExpression }, #"{"expression":"order.po_numbr == \"x\""}"#)
         #expect(typo["valid"] == .bool(false) && typo["error"]?["message"]?.stringValue?.contains("did you mean order.po_number") == true)
-        #expect(try fx.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
+        #expect(try fx.call({ $0.audit.checkIntegrity }, "{}")["ok"] == .bool(true))
     }
 }
 
@@ -401,7 +401,7 @@ struct GenericCommitTests {
         }
         #expect(try keys(core, Keyspace.indexPrefix(Widget.kind, "colour", "red")).isEmpty)
         #expect(try keys(core, Keyspace.indexPrefix(Widget.kind, "colour", "blue")).count == 1)
-        let trail = try fx.call(TenantCore.listAudit, "{}")["data"]!.array.filter { $0["subject"]?["type"] == .string("widget") }
+        let trail = try fx.call({ $0.audit.listAudit }, "{}")["data"]!.array.filter { $0["subject"]?["type"] == .string("widget") }
         #expect(trail.map { $0["action"]! } == [.string("widget.created"), .string("widget.updated")])
         let fields = trail[1]["changes"]!.array.map { $0["field"]! }
         #expect(fields == [.string("colour"), .string("secret_code")])
@@ -409,13 +409,13 @@ struct GenericCommitTests {
         #expect(event["type"] == .string("widget.updated") && event["data"] == .object(["id": .string("w1"), "colour": .string("blue")]))
         // The index entry of a kind with records is not stale only if integrity.check knows the kind;
         // a kind that skips IndexedKind is reported, as it should be.
-        #expect(try fx.call(TenantCore.checkIntegrity, "{}")["problems"]!.array.contains { $0.stringValue?.hasPrefix("stale widget index entry") == true })
+        #expect(try fx.call({ $0.audit.checkIntegrity }, "{}")["problems"]!.array.contains { $0.stringValue?.hasPrefix("stale widget index entry") == true })
         try core.write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
             wc.commit("widget.deleted", before: try wc.load(Widget.self, "w1"), after: nil)
         }
         #expect(try keys(core, [Widget.prefix]).isEmpty && keys(core, Keyspace.indexPrefix(Widget.kind, "colour", "blue")).isEmpty)
         #expect(fx.error({ (c: TenantCore) in { (_: JSON) throws(OrderbaseError) -> [UInt8] in _ = try c.stored(Widget.self, "w1"); return [] } }, "{}")?.code == .notFound)
-        #expect(try fx.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
-        #expect(try fx.call(TenantCore.verifyAudit, "{}")["ok"] == .bool(true))
+        #expect(try fx.call({ $0.audit.checkIntegrity }, "{}")["ok"] == .bool(true))
+        #expect(try fx.call({ $0.audit.verifyAudit }, "{}")["ok"] == .bool(true))
     }
 }

@@ -53,26 +53,26 @@ struct MigrationTests {
         let oldIndex = try copy.keys(Keyspace.index)
         #expect(!oldIndex.isEmpty)
         try withTenant(copy) { t in
-        let check = try call({ (r) throws(OrderbaseError) in try t.checkIntegrity(r) }, "{}")
+        let check = try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")
         #expect(check["ok"] == .bool(true), "\(check)")
         #expect(check["orders"] == .int(4))
-        #expect(try call({ (r) throws(OrderbaseError) in try t.verifyAudit(r) }, "{}")["ok"] == .bool(true))
+        #expect(try call({ (r) throws(OrderbaseError) in try t.audit.verifyAudit(r) }, "{}")["ok"] == .bool(true))
         // Indexes answer through the new keys: status (a custom workflow's state too), customer, channel.
-        #expect(try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"status":"cancelled"}"#)["data"]!.array.count == 1)
-        #expect(try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"status":"printing"}"#)["data"]!.array.count == 1)
-        #expect(try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"customer_id":"cus_1"}"#)["data"]!.array.count == 2)
-        #expect(try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"channel":"phone"}"#)["data"]!.array.count == 1)
+        #expect(try call({ (r) throws(OrderbaseError) in try t.orders.listOrders(r) }, #"{"status":"cancelled"}"#)["data"]!.array.count == 1)
+        #expect(try call({ (r) throws(OrderbaseError) in try t.orders.listOrders(r) }, #"{"status":"printing"}"#)["data"]!.array.count == 1)
+        #expect(try call({ (r) throws(OrderbaseError) in try t.orders.listOrders(r) }, #"{"customer_id":"cus_1"}"#)["data"]!.array.count == 2)
+        #expect(try call({ (r) throws(OrderbaseError) in try t.orders.listOrders(r) }, #"{"channel":"phone"}"#)["data"]!.array.count == 1)
         // Old audit entries are listed by order and in the chain, without a subject.
-        let first = try call({ (r) throws(OrderbaseError) in try t.listOrders(r) }, #"{"sort":"created_asc","limit":1}"#)["data"]!.array[0]
-        let trail = try call({ (r) throws(OrderbaseError) in try t.orderAudit(r) }, #"{"id":"\#(first["id"]!.stringValue!)"}"#)["data"]!.array
+        let first = try call({ (r) throws(OrderbaseError) in try t.orders.listOrders(r) }, #"{"sort":"created_asc","limit":1}"#)["data"]!.array[0]
+        let trail = try call({ (r) throws(OrderbaseError) in try t.audit.orderAudit(r) }, #"{"id":"\#(first["id"]!.stringValue!)"}"#)["data"]!.array
         #expect(trail.map { $0["action"]! } == [.string("order.created"), .string("order.status_changed")] && trail[0]["subject"] == nil)
         // New changes write the new form beside the old.
-        let updated = try call({ (r) throws(OrderbaseError) in try t.updateOrder(r) }, #"{"id":"\#(first["id"]!.stringValue!)","note":"after the upgrade"}"#)
+        let updated = try call({ (r) throws(OrderbaseError) in try t.orders.updateOrder(r) }, #"{"id":"\#(first["id"]!.stringValue!)","note":"after the upgrade"}"#)
         #expect(updated["version"] == .int(3))
         let request = try JSON.parse(#"{"subject_type":"order","subject_id":"\#(first["id"]!.stringValue!)"}"#)
-        let trail2 = try JSON.parse(try t.listAudit(request))["data"]!.array
+        let trail2 = try JSON.parse(try t.audit.listAudit(request))["data"]!.array
         #expect(trail2.count == 3 && trail2[2]["subject"]?["type"] == .string("order"))
-        #expect(try call({ (r) throws(OrderbaseError) in try t.checkIntegrity(r) }, "{}")["ok"] == .bool(true))
+        #expect(try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")["ok"] == .bool(true))
         }
         #expect(try copy.schema() == "2")
         #expect(try copy.keys(Keyspace.index).count == oldIndex.count)
@@ -106,7 +106,7 @@ struct MigrationTests {
         }
         #expect(try copy.schema() == "1", "the marker moves only at the end")
         try withTenant(copy) { t in
-            let ok = try call({ (r) throws(OrderbaseError) in try t.checkIntegrity(r) }, "{}")["ok"]
+            let ok = try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")["ok"]
             #expect(ok == .bool(true))
         }
         #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == before)

@@ -7,7 +7,7 @@ struct MoneyTests {
     @Test("totals are computed: lines, discounts, tax on the discounted line, shipping")
     func example() throws {
         let f = try Fixture()
-        let o = try f.call(TenantCore.createOrder, """
+        let o = try f.call({ $0.orders.createOrder }, """
             {"currency":"GBP","line_items":[{"sku":"85123A","title":"Heart","quantity":6,"unit_price":255,"unit_cost":120,
               "discounts":[{"code":"SPRING","amount":100}],"tax_lines":[{"name":"VAT","rate":"0.20"}],"properties":{"gift_wrap":"yes"}}],
              "shipping_lines":[{"title":"Standard","price":495,"tax_lines":[]}]}
@@ -23,7 +23,7 @@ struct MoneyTests {
     @Test("totals from the caller are refused, never trusted")
     func callerTotals() throws {
         let f = try Fixture()
-        let e = f.error(TenantCore.createOrder, #"{"total":1,"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)
+        let e = f.error({ $0.orders.createOrder }, #"{"total":1,"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)
         #expect(e?.code == .invalidArgument && e?.field == "total")
     }
 
@@ -45,7 +45,7 @@ struct MoneyTests {
         let f = try Fixture(settings: #"{"default_currency":"JPY"}"#)
         #expect(try f.createOrder()["currency"] == .string("JPY"))
         #expect(try f.createOrder(#""currency":"KWD""#)["currency"] == .string("KWD"))
-        #expect(f.error(TenantCore.createOrder, #"{"currency":"XYZ","line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)?.field == "currency")
+        #expect(f.error({ $0.orders.createOrder }, #"{"currency":"XYZ","line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)?.field == "currency")
     }
 
     @Test("overflowing amounts are invalid_argument, not a trap", arguments: [
@@ -57,7 +57,7 @@ struct MoneyTests {
     ])
     func overflow(lines: String) throws {
         let f = try Fixture()
-        let e = f.error(TenantCore.createOrder, #"{"line_items":\#(lines)}"#)
+        let e = f.error({ $0.orders.createOrder }, #"{"line_items":\#(lines)}"#)
         #expect(e?.code == .invalidArgument)
         #expect(f.counters.eventSeq == 0)
     }
@@ -65,8 +65,8 @@ struct MoneyTests {
     @Test("discounts cannot exceed what they discount")
     func discounts() throws {
         let f = try Fixture()
-        #expect(f.error(TenantCore.createOrder, #"{"line_items":[{"title":"x","quantity":1,"unit_price":5,"discounts":[{"amount":6}]}]}"#)?.field == "line_items[0].discounts")
-        #expect(f.error(TenantCore.createOrder, #"{"discounts":[{"amount":6}],"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)?.field == "discounts")
+        #expect(f.error({ $0.orders.createOrder }, #"{"line_items":[{"title":"x","quantity":1,"unit_price":5,"discounts":[{"amount":6}]}]}"#)?.field == "line_items[0].discounts")
+        #expect(f.error({ $0.orders.createOrder }, #"{"discounts":[{"amount":6}],"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)?.field == "discounts")
         let o = try f.createOrder(#""discounts":[{"code":"ALL","amount":5}]"#, lines: #"[{"title":"x","quantity":1,"unit_price":5}]"#)
         #expect(o["total"] == .int(0))
     }
@@ -94,14 +94,14 @@ struct LifecycleTests {
         for to in OrderStatus.all {
             let o = try f.createOrder()
             let id = o["id"]!.stringValue!
-            for step in Self.path[from]! { try f.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"\#(step)"}"#) }
+            for step in Self.path[from]! { try f.call({ $0.orders.transitionOrder }, #"{"id":"\#(id)","to":"\#(step)"}"#) }
             let before = f.counters
             if Self.legal[from]!.contains(to) {
-                let r = try f.call(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"\#(to)","reason":"test"}"#)
+                let r = try f.call({ $0.orders.transitionOrder }, #"{"id":"\#(id)","to":"\#(to)","reason":"test"}"#)
                 #expect(r["status"] == .string(to))
                 #expect(f.counters.eventSeq == before.eventSeq + 1)
             } else {
-                let e = f.error(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"\#(to)"}"#)
+                let e = f.error({ $0.orders.transitionOrder }, #"{"id":"\#(id)","to":"\#(to)"}"#)
                 #expect(e?.code == .invalidTransition, "\(from) -> \(to)")
                 guard case .array(let allowed)? = e?.details?["allowed"] else { Issue.record("no allowed list"); continue }
                 #expect(Set(allowed.compactMap(\.stringValue)) == Self.legal[from]!, "the default workflow as data is the core lifecycle")
@@ -115,11 +115,11 @@ struct LifecycleTests {
         let f = try Fixture()
         let id = try f.createOrder()["id"]!.stringValue!
         f.clock.advance(milliseconds: 5000)
-        let c = try f.call(TenantCore.cancelOrder, #"{"id":"\#(id)","reason":"customer changed mind"}"#)
+        let c = try f.call({ $0.orders.cancelOrder }, #"{"id":"\#(id)","reason":"customer changed mind"}"#)
         #expect(c["status"] == .string("cancelled"))
         #expect(c["cancel_reason"] == .string("customer changed mind"))
         #expect(c["cancelled_at"] == .string(Timestamp.format(f.clock.nowMilliseconds())))
-        #expect(f.error(TenantCore.cancelOrder, #"{"id":"\#(id)"}"#)?.code == .invalidTransition)
+        #expect(f.error({ $0.orders.cancelOrder }, #"{"id":"\#(id)"}"#)?.code == .invalidTransition)
         let ev = try f.events().last!
         #expect(ev["type"] == .string("order.cancelled"))
         #expect(ev["reason"] == .string("customer changed mind"))
@@ -129,10 +129,10 @@ struct LifecycleTests {
     func unknownStatus() throws {
         let f = try Fixture()
         let id = try f.createOrder()["id"]!.stringValue!
-        let e = f.error(TenantCore.transitionOrder, #"{"id":"\#(id)","to":"shipped"}"#)
+        let e = f.error({ $0.orders.transitionOrder }, #"{"id":"\#(id)","to":"shipped"}"#)
         #expect(e?.code == .invalidTransition && e?.message == "order #1001: workflow default (version 1) has no state shipped")
-        #expect(f.error(TenantCore.transitionOrder, #"{"id":"\#(id)","to":""}"#)?.code == .invalidArgument)
-        #expect(f.error(TenantCore.transitionOrder, #"{"id":"\#(id)","to":7}"#)?.code == .invalidArgument)
+        #expect(f.error({ $0.orders.transitionOrder }, #"{"id":"\#(id)","to":""}"#)?.code == .invalidArgument)
+        #expect(f.error({ $0.orders.transitionOrder }, #"{"id":"\#(id)","to":7}"#)?.code == .invalidArgument)
     }
 }
 
@@ -142,14 +142,14 @@ struct IdempotencyTests {
     func sameKey() throws {
         let f = try Fixture()
         let body = #"{"idempotency_key":"imp-1","request_id":"r1","line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#
-        let first = try f.core.createOrder(try JSON.parse(body))
+        let first = try f.core.orders.createOrder(try JSON.parse(body))
         let seq = f.counters
         f.clock.advance(milliseconds: 1000)
         // A retry may carry another request id; it is the same request.
-        let again = try f.core.createOrder(try JSON.parse(body.replacingOccurrences(of: "\"r1\"", with: "\"r2\"")))
+        let again = try f.core.orders.createOrder(try JSON.parse(body.replacingOccurrences(of: "\"r1\"", with: "\"r2\"")))
         #expect(again == first)
         #expect(f.counters == seq)
-        let list = try f.call(TenantCore.listOrders, "{}")
+        let list = try f.call({ $0.orders.listOrders }, "{}")
         #expect(list["data"]?.array.count == 1)
     }
 
@@ -157,7 +157,7 @@ struct IdempotencyTests {
     func mismatch() throws {
         let f = try Fixture()
         _ = try f.createOrder(#""idempotency_key":"imp-2""#)
-        let e = f.error(TenantCore.createOrder, #"{"idempotency_key":"imp-2","line_items":[{"title":"Other","quantity":1,"unit_price":5}]}"#)
+        let e = f.error({ $0.orders.createOrder }, #"{"idempotency_key":"imp-2","line_items":[{"title":"Other","quantity":1,"unit_price":5}]}"#)
         #expect(e?.code == .idempotencyMismatch)
     }
 
@@ -165,13 +165,13 @@ struct IdempotencyTests {
     func stale() throws {
         let f = try Fixture()
         let id = try f.createOrder()["id"]!.stringValue!
-        try f.call(TenantCore.updateOrder, #"{"id":"\#(id)","expected_version":1,"note":"first"}"#)
+        try f.call({ $0.orders.updateOrder }, #"{"id":"\#(id)","expected_version":1,"note":"first"}"#)
         let before = f.counters
-        let e = f.error(TenantCore.updateOrder, #"{"id":"\#(id)","expected_version":1,"note":"second"}"#)
+        let e = f.error({ $0.orders.updateOrder }, #"{"id":"\#(id)","expected_version":1,"note":"second"}"#)
         #expect(e?.code == .versionConflict)
         #expect(e?.details?["actual"] == .int(2))
         #expect(f.counters == before)
-        #expect(try f.call(TenantCore.getOrder, #"{"id":"\#(id)"}"#)["note"] == .string("first"))
+        #expect(try f.call({ $0.orders.getOrder }, #"{"id":"\#(id)"}"#)["note"] == .string("first"))
     }
 
     @Test("N threads doing read-modify-write with expected_version lose no update")
@@ -185,11 +185,11 @@ struct IdempotencyTests {
                 group.addTask {
                     var done = 0
                     while done < each {
-                        let o = try! JSON.parse(try! f.core.getOrder(.object(["id": .string(id)])))
+                        let o = try! JSON.parse(try! f.core.orders.getOrder(.object(["id": .string(id)])))
                         let n = o["metadata"]!["count"]!.intValue!
                         let v = o["version"]!.intValue!
                         do {
-                            _ = try f.core.updateOrder(.object(["id": .string(id), "expected_version": .int(v),
+                            _ = try f.core.orders.updateOrder(.object(["id": .string(id), "expected_version": .int(v),
                                                                 "metadata": .object(["count": .int(n + 1)])]))
                             done += 1
                         } catch let e as OrderbaseError where e.code == .versionConflict {
@@ -202,12 +202,12 @@ struct IdempotencyTests {
                 }
             }
         }
-        let o = try f.call(TenantCore.getOrder, #"{"id":"\#(id)"}"#)
+        let o = try f.call({ $0.orders.getOrder }, #"{"id":"\#(id)"}"#)
         #expect(o["metadata"]?["count"] == .int(Int64(threads * each)))
         #expect(o["version"] == .int(Int64(threads * each + 1)))
-        let audit = try f.call(TenantCore.orderAudit, #"{"id":"\#(id)","limit":1000}"#)
+        let audit = try f.call({ $0.audit.orderAudit }, #"{"id":"\#(id)","limit":1000}"#)
         #expect(audit["data"]?.array.count == threads * each + 1)
-        #expect(try f.call(TenantCore.checkIntegrity, "{}")["ok"] == .bool(true))
+        #expect(try f.call({ $0.audit.checkIntegrity }, "{}")["ok"] == .bool(true))
         print("concurrent writers: \(threads * each) updates, \(conflicts.value) version conflicts retried")
     }
 }

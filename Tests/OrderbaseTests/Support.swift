@@ -50,13 +50,13 @@ final class Fixture: @unchecked Sendable {
 
     func createOrder(_ extra: String = "", lines: String = #"[{"sku":"A1","title":"Mug","quantity":2,"unit_price":500}]"#) throws -> JSON {
         let body = extra.isEmpty ? #"{"line_items":\#(lines)}"# : #"{"line_items":\#(lines),\#(extra)}"#
-        return try call(TenantCore.createOrder, body)
+        return try call({ $0.orders.createOrder }, body)
     }
 
     var counters: Counters { core.currentCounters }
 
     func events(_ request: String = "{}") throws -> [JSON] {
-        guard case .array(let a)? = try call(TenantCore.listEvents, request)["data"] else { return [] }
+        guard case .array(let a)? = try call({ $0.audit.listEvents }, request)["data"] else { return [] }
         return a
     }
 }

@@ -79,14 +79,14 @@ final class WebhookFixture {
     }
 
     func order() throws -> String {
-        try call(TenantCore.createOrder, #"{"line_items":[{"title":"Mug","quantity":1,"unit_price":500}]}"#)["id"]!.stringValue!
+        try call({ $0.orders.createOrder }, #"{"line_items":[{"title":"Mug","quantity":1,"unit_price":500}]}"#)["id"]!.stringValue!
     }
 
     func endpoint(_ extra: String = "") throws -> JSON {
-        try call(TenantCore.createWebhook, #"{"url":"http://127.0.0.1:9/hook"\#(extra.isEmpty ? "" : "," + extra)}"#)
+        try call({ $0.webhooks.createWebhook }, #"{"url":"http://127.0.0.1:9/hook"\#(extra.isEmpty ? "" : "," + extra)}"#)
     }
 
-    func deliveries() throws -> [JSON] { try call(TenantCore.listDeliveries, "{}")["data"]!.array }
+    func deliveries() throws -> [JSON] { try call({ $0.webhooks.listDeliveries }, "{}")["data"]!.array }
 }
 
 /// Standard Webhooks verification, written from the specification (the
@@ -103,15 +103,15 @@ struct WebhookTests {
     @Test("endpoint URLs: https, http only when allowed, no credentials, a host, a valid port")
     func urls() throws {
         let strict = try WebhookFixture(allowHTTP: false)
-        #expect(strict.error(TenantCore.createWebhook, #"{"url":"http://example.com/h"}"#)?.field == "url")
-        #expect(try strict.call(TenantCore.createWebhook, #"{"url":"https://example.com/h"}"#)["url"] == .string("https://example.com/h"))
+        #expect(strict.error({ $0.webhooks.createWebhook }, #"{"url":"http://example.com/h"}"#)?.field == "url")
+        #expect(try strict.call({ $0.webhooks.createWebhook }, #"{"url":"https://example.com/h"}"#)["url"] == .string("https://example.com/h"))
         for bad in ["https://user:pw@example.com/", "ftp://example.com/", "https:///x", "https://example.com:99999/", "https://ex ample.com/",
                     "https://example.com/#frag", "https://[::1/", "example.com"] {
-            #expect(strict.error(TenantCore.createWebhook, #"{"url":"\#(bad)"}"#)?.code == .invalidArgument, "\(bad)")
+            #expect(strict.error({ $0.webhooks.createWebhook }, #"{"url":"\#(bad)"}"#)?.code == .invalidArgument, "\(bad)")
         }
-        #expect(strict.error(TenantCore.createWebhook, #"{"url":"https://example.com/","event_types":[]}"#)?.field == "event_types")
-        #expect(strict.error(TenantCore.createWebhook, #"{"url":"https://example.com/","event_types":["Order Created"]}"#)?.field == "event_types[0]")
-        #expect(strict.error(TenantCore.createWebhook, #"{"url":"https://example.com/","payload":"xml"}"#)?.field == "payload")
+        #expect(strict.error({ $0.webhooks.createWebhook }, #"{"url":"https://example.com/","event_types":[]}"#)?.field == "event_types")
+        #expect(strict.error({ $0.webhooks.createWebhook }, #"{"url":"https://example.com/","event_types":["Order Created"]}"#)?.field == "event_types[0]")
+        #expect(strict.error({ $0.webhooks.createWebhook }, #"{"url":"https://example.com/","payload":"xml"}"#)?.field == "payload")
     }
 
     @Test("addresses: loopback, private, link-local, metadata and odd spellings are refused unless allowed")
@@ -135,12 +135,12 @@ struct WebhookTests {
         let e = try fx.endpoint()
         let secret = e["secret"]!.stringValue!
         #expect(secret.hasPrefix("whsec_") && Base64.decode(String(secret.dropFirst(6)))?.count == 24)
-        #expect(try fx.call(TenantCore.getWebhook, #"{"id":"\#(e["id"]!.stringValue!)"}"#)["secret"] == nil, "shown once")
+        #expect(try fx.call({ $0.webhooks.getWebhook }, #"{"id":"\#(e["id"]!.stringValue!)"}"#)["secret"] == nil, "shown once")
         let id = try fx.order()
         #expect(try fx.engine.pump(maxMilliseconds: 1000) == 1)
         let r = fx.transport.requests[0]
         // Event 1 is the endpoint's own creation (webhook_endpoint.created), not delivered to it.
-        let event = try fx.call(TenantCore.listEvents, #"{"types":["order.*"]}"#)["data"]!.array[0]
+        let event = try fx.call({ $0.audit.listEvents }, #"{"types":["order.*"]}"#)["data"]!.array[0]
         #expect(r.header("webhook-id") == event["id"]!.stringValue && r.header("webhook-timestamp") == String(fx.clock.nowMilliseconds() / 1000))
         #expect(verifies(r, secret: secret))
         let body = try JSON.parse(r.body)
@@ -160,7 +160,7 @@ struct WebhookTests {
         let early = try fx.order()
         let cancels = try fx.endpoint(#""event_types":["order.cancelled"],"payload":"changes""#)
         _ = try fx.endpoint(#""event_types":["order.*"],"enabled":false"#)
-        try fx.call(TenantCore.cancelOrder, #"{"id":"\#(early)"}"#)
+        try fx.call({ $0.orders.cancelOrder }, #"{"id":"\#(early)"}"#)
         _ = try fx.order()
         #expect(try fx.engine.pump(maxMilliseconds: 1000) == 1, "only the cancellation, and not the order created before")
         let body = try JSON.parse(fx.transport.requests[0].body)
@@ -209,10 +209,10 @@ struct WebhookTests {
         fx.transport.answer(OutboundResponse(status: 410, latencyMilliseconds: 1))
         _ = try fx.order()
         _ = try fx.engine.pump(maxMilliseconds: 1000)
-        let gone = try fx.call(TenantCore.getWebhook, #"{"id":"\#(e["id"]!.stringValue!)"}"#)
+        let gone = try fx.call({ $0.webhooks.getWebhook }, #"{"id":"\#(e["id"]!.stringValue!)"}"#)
         #expect(gone["enabled"] == .bool(false) && gone["disabled_reason"] == .string("the endpoint answered 410 Gone"))
         #expect(try fx.deliveries()[0]["status"] == .string("failed"))
-        let last = try fx.call(TenantCore.listEvents, "{}")["data"]!.array.last!
+        let last = try fx.call({ $0.audit.listEvents }, "{}")["data"]!.array.last!
         #expect(last["type"] == .string("webhook.endpoint_disabled") && last["order_id"] == .null && last["data"]?["endpoint_id"] == e["id"])
 
         let slow = try WebhookFixture()
@@ -220,17 +220,17 @@ struct WebhookTests {
         slow.transport.answer(OutboundResponse(status: nil, latencyMilliseconds: 5000, error: "Connection refused"))
         _ = try slow.order()
         var rounds = 0
-        while rounds < 20, try slow.call(TenantCore.getWebhook, #"{"id":"\#(e2["id"]!.stringValue!)"}"#)["enabled"] == .bool(true) {
+        while rounds < 20, try slow.call({ $0.webhooks.getWebhook }, #"{"id":"\#(e2["id"]!.stringValue!)"}"#)["enabled"] == .bool(true) {
             _ = try slow.engine.pump(maxMilliseconds: 1000)
             slow.clock.advance(milliseconds: 86_400_000)
             _ = try slow.order()  // new deliveries keep failing too
             rounds += 1
         }
-        let disabled = try slow.call(TenantCore.getWebhook, #"{"id":"\#(e2["id"]!.stringValue!)"}"#)
+        let disabled = try slow.call({ $0.webhooks.getWebhook }, #"{"id":"\#(e2["id"]!.stringValue!)"}"#)
         #expect(disabled["disabled_reason"] == .string("every attempt failed for 5 days") && rounds >= 5 && rounds <= 7)
         // Enabling again clears the failure and resumes the waiting deliveries.
         slow.transport.answer(OutboundResponse(status: 204, latencyMilliseconds: 1))
-        try slow.call(TenantCore.updateWebhook, #"{"id":"\#(e2["id"]!.stringValue!)","enabled":true}"#)
+        try slow.call({ $0.webhooks.updateWebhook }, #"{"id":"\#(e2["id"]!.stringValue!)","enabled":true}"#)
         slow.clock.advance(milliseconds: 86_400_000 * 2)
         while try slow.engine.pump(maxMilliseconds: 1000) > 0 {}
         #expect(try slow.deliveries().contains { $0["status"] == .string("succeeded") })
@@ -242,7 +242,7 @@ struct WebhookTests {
         _ = try fx.endpoint()
         fx.transport.answer(OutboundResponse(status: 500, latencyMilliseconds: 1), OutboundResponse(status: 200, latencyMilliseconds: 1))
         let a = try fx.order()
-        try fx.call(TenantCore.transitionOrder, #"{"id":"\#(a)","to":"confirmed"}"#)
+        try fx.call({ $0.orders.transitionOrder }, #"{"id":"\#(a)","to":"confirmed"}"#)
         _ = try fx.order()  // another order's delivery does not wait
         _ = try fx.engine.pump(maxMilliseconds: 1000)
         // a's creation failed; a's confirmation waits behind it; b went through
@@ -260,7 +260,7 @@ struct WebhookTests {
         let fx = try WebhookFixture()
         let e = try fx.endpoint(#""event_types":["order.*"]"#)  // not the rotation's own event
         let old = e["secret"]!.stringValue!
-        let rotated = try fx.call(TenantCore.rotateWebhookSecret, #"{"id":"\#(e["id"]!.stringValue!)","grace_seconds":3600}"#)
+        let rotated = try fx.call({ $0.webhooks.rotateWebhookSecret }, #"{"id":"\#(e["id"]!.stringValue!)","grace_seconds":3600}"#)
         let new = rotated["secret"]!.stringValue!
         #expect(new != old && rotated["secrets"]!.array.count == 2)
         _ = try fx.order()
@@ -283,29 +283,29 @@ struct WebhookTests {
         _ = try fx.order()
         _ = try fx.engine.pump(maxMilliseconds: 1000)
         let failed = try fx.deliveries()[0]
-        try fx.call(TenantCore.updateWebhook, #"{"id":"\#(endpointID)","enabled":true}"#)
+        try fx.call({ $0.webhooks.updateWebhook }, #"{"id":"\#(endpointID)","enabled":true}"#)
         fx.transport.answer(OutboundResponse(status: 200, latencyMilliseconds: 1))
-        let retried = try fx.call(TenantCore.retryDelivery, #"{"id":"\#(failed["id"]!.stringValue!)"}"#)
+        let retried = try fx.call({ $0.webhooks.retryDelivery }, #"{"id":"\#(failed["id"]!.stringValue!)"}"#)
         #expect(retried["message_id"] == failed["message_id"] && retried["status"] == .string("pending") && retried["id"] != failed["id"])
         _ = try fx.engine.pump(maxMilliseconds: 1000)
-        #expect(try fx.call(TenantCore.getDelivery, #"{"id":"\#(retried["id"]!.stringValue!)"}"#)["status"] == .string("succeeded"))
-        #expect(fx.error(TenantCore.retryDelivery, #"{"id":"\#(retried["id"]!.stringValue!)"}"#)?.code == .invalidState)
-        let replay = try fx.call(TenantCore.replayWebhook, #"{"id":"\#(endpointID)","from_sequence":2,"to_sequence":2}"#)
+        #expect(try fx.call({ $0.webhooks.getDelivery }, #"{"id":"\#(retried["id"]!.stringValue!)"}"#)["status"] == .string("succeeded"))
+        #expect(fx.error({ $0.webhooks.retryDelivery }, #"{"id":"\#(retried["id"]!.stringValue!)"}"#)?.code == .invalidState)
+        let replay = try fx.call({ $0.webhooks.replayWebhook }, #"{"id":"\#(endpointID)","from_sequence":2,"to_sequence":2}"#)
         #expect(replay["queued"] == .int(1))
         _ = try fx.engine.pump(maxMilliseconds: 1000)
         #expect(Set(fx.transport.requests.map { $0.header("webhook-id")! }).count == 1, "a replay keeps the webhook-id")
-        let test = try fx.call(TenantCore.testWebhook, #"{"id":"\#(endpointID)"}"#)
+        let test = try fx.call({ $0.webhooks.testWebhook }, #"{"id":"\#(endpointID)"}"#)
         #expect(test["succeeded"] == .bool(true) && test["status_code"] == .int(200))
         #expect(try JSON.parse(fx.transport.requests.last!.body)["type"] == .string("webhook.test") && verifies(fx.transport.requests.last!, secret: e["secret"]!.stringValue!))
-        #expect(try fx.call(TenantCore.listDeliveries, #"{"status":"succeeded","limit":1}"#)["has_more"] == .bool(true))
+        #expect(try fx.call({ $0.webhooks.listDeliveries }, #"{"status":"succeeded","limit":1}"#)["has_more"] == .bool(true))
         fx.transport.answer(OutboundResponse(status: 500, latencyMilliseconds: 1))
         _ = try fx.order()
         _ = try fx.engine.pump(maxMilliseconds: 1000)
-        let waiting = try fx.call(TenantCore.listDeliveries, #"{"status":"pending"}"#)["data"]!.array
+        let waiting = try fx.call({ $0.webhooks.listDeliveries }, #"{"status":"pending"}"#)["data"]!.array
         #expect(waiting.count == 1)
-        try fx.call(TenantCore.deleteWebhook, #"{"id":"\#(endpointID)"}"#)
-        #expect(fx.error(TenantCore.getWebhook, #"{"id":"\#(endpointID)"}"#)?.code == .notFound)
-        let ended = try fx.call(TenantCore.getDelivery, #"{"id":"\#(waiting[0]["id"]!.stringValue!)"}"#)
+        try fx.call({ $0.webhooks.deleteWebhook }, #"{"id":"\#(endpointID)"}"#)
+        #expect(fx.error({ $0.webhooks.getWebhook }, #"{"id":"\#(endpointID)"}"#)?.code == .notFound)
+        let ended = try fx.call({ $0.webhooks.getDelivery }, #"{"id":"\#(waiting[0]["id"]!.stringValue!)"}"#)
         #expect(ended["status"] == .string("failed") && ended["attempts"]!.array.last?["error"] == .string("endpoint deleted"))
         _ = try fx.order()
         #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0)

@@ -35,7 +35,7 @@ final class TransferFixture: @unchecked Sendable {
 
     func orders() throws -> [JSON] {
         var out: [JSON] = []
-        try core.forEachOrder { out.append(try JSON.parse($0)); return true }
+        try core.orders.forEachOrder { out.append(try JSON.parse($0)); return true }
         return out
     }
 }
@@ -163,7 +163,7 @@ struct TransferTests {
     func export() throws {
         let fx = try TransferFixture()
         for n in 1...3 {
-            _ = try fx.core.createOrder(try JSON.parse(#"{"line_items":[{"title":"t,\#(n)","quantity":\#(n),"unit_price":10},{"sku":"=X","title":"u","quantity":1,"unit_price":1}]}"#))
+            _ = try fx.core.orders.createOrder(try JSON.parse(#"{"line_items":[{"title":"t,\#(n)","quantity":\#(n),"unit_price":10},{"sku":"=X","title":"u","quantity":1,"unit_price":1}]}"#))
         }
         let jsonl = fx.dir + "/out.jsonl", csvPath = fx.dir + "/out.csv"
         for (path, format) in [(jsonl, Exporter.Format.jsonl), (csvPath, .csv)] {
@@ -174,7 +174,7 @@ struct TransferTests {
         }
         let lines = try String(contentsOfFile: jsonl, encoding: .utf8).split(separator: "\n")
         let first = try JSON.parse(String(lines[0]))
-        #expect(Array(lines[0].utf8) == (try fx.core.getOrder(.object(["id": first["id"]!]))))
+        #expect(Array(lines[0].utf8) == (try fx.core.orders.getOrder(.object(["id": first["id"]!]))))
         let csvLines = try String(contentsOfFile: csvPath, encoding: .utf8).split(separator: "\n")
         #expect(csvLines.count == 7 && csvLines[0].hasPrefix("order_id,number,"))
         #expect(csvLines[1].contains("\"t,1\"") && csvLines[2].contains(",'=X,"))

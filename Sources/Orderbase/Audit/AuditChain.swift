@@ -16,7 +16,7 @@ enum AuditChain {
     }
 }
 
-extension TenantCore {
+extension AuditService {
     // MARK: orders.audit
 
     public func orderAudit(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -26,7 +26,7 @@ extension TenantCore {
         let after = try f.int("starting_after", in: 0...Int64.max)
         try f.finish()
         let snap = database.snapshot()
-        _ = try loadRecord(id, snapshot: snap)
+        _ = try orders.loadRecord(id, snapshot: snap)
         return try auditPage(of: Subject(kind: .order, id: id), after: after, limit: limit, snapshot: snap)
     }
 
@@ -170,7 +170,7 @@ extension TenantCore {
                     guard let t = try? JSON.parse(bytes)["type"]?.stringValue else {
                         throw OrderbaseError(.corruption, "event \(seq) does not decode")
                     }
-                    if !Self.typeMatches(t, types) {
+                    if !TenantCore.typeMatches(t, types) {
                         last = seq
                         return true
                     }
@@ -187,14 +187,5 @@ extension TenantCore {
         out.removeLast()
         out.append(contentsOf: Array(",\"last_sequence\":\(last)}".utf8))
         return out
-    }
-
-    /// `order.*` matches every type starting with `order.`; `*` matches all.
-    static func typeMatches(_ type: String, _ patterns: [String]) -> Bool {
-        patterns.contains { p in
-            if p == "*" { return true }
-            if p.hasSuffix(".*") { return type.hasPrefix(String(p.dropLast())) }
-            return p == type
-        }
     }
 }

@@ -1,6 +1,6 @@
 import OrderbaseStore
 
-extension TenantCore {
+extension AuditService {
     // MARK: integrity.check
 
     /// Checks, at one snapshot, that every record of every indexed kind

@@ -83,14 +83,16 @@ extension TenantCore {
         }
         return (out, last)
     }
+}
 
+extension AuditService {
     // MARK: consumers.list
 
     /// `{}` → every consumer of the event log with its cursor and lag, and the scheduler's timers.
     public func listConsumers(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         try Fields.request(request).0.finish()
-        let (positions, last) = try consumerPositions()
-        let timers = try timerSummary()
+        let (positions, last) = try core.consumerPositions()
+        let timers = try core.timerSummary()
         var w = JSONWriter()
         w.beginObject()
         w.key("data"); w.beginArray()

@@ -10,7 +10,7 @@ public final class TenantCore: @unchecked Sendable {
     let ids = IDGenerator()
     let limits: OrderLimits
     /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
-    let workflows = WorkflowRegistry()
+    let workflowRegistry = WorkflowRegistry()
     /// How webhooks leave (set by the engine that opened the tenant; Webhooks/).
     private let outboundConfigLock = Mutex()
     private var _outboundConfig = OutboundConfig()
@@ -123,6 +123,28 @@ public final class TenantCore: @unchecked Sendable {
     func scan(from start: [UInt8], to end: [UInt8]?, reverse: Bool = false, snapshot: Snapshot? = nil,
               _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(OrderbaseError) -> Bool) throws(OrderbaseError) {
         try database.scanChecked(from: start, to: end, reverse: reverse, snapshot: snapshot, body)
+    }
+
+    /// A page of a list method: `{"data": [items], "has_more"}` from rendered items.
+    static func listResponse(_ items: [[UInt8]], hasMore: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(items.reduce(32) { $0 + $1.count + 1 })
+        out.append(contentsOf: Array("{\"data\":[".utf8))
+        for (n, item) in items.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: item)
+        }
+        out.append(contentsOf: Array("],\"has_more\":\(hasMore)}".utf8))
+        return out
+    }
+
+    /// `order.*` matches every type starting with `order.`; `*` matches all.
+    static func typeMatches(_ type: String, _ patterns: [String]) -> Bool {
+        patterns.contains { p in
+            if p == "*" { return true }
+            if p.hasSuffix(".*") { return type.hasPrefix(String(p.dropLast())) }
+            return p == type
+        }
     }
 
     /// Durable counters (for audit verification and tests).

@@ -93,7 +93,7 @@ struct NotificationTemplate: Sendable {
         }
         if f.isNull("condition") { _ = f.raw("condition"); t.condition = nil } else if let raw = f.raw("condition") {
             do {
-                let (e, _) = try TenantCore.compile(raw, check: false)
+                let (e, _) = try ExpressionService.compile(raw, check: false)
                 _ = try NotificationData.conditionShape.check(e)
                 t.condition = e
             } catch {

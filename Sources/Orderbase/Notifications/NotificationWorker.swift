@@ -16,7 +16,7 @@ public typealias NotificationHandler = @Sendable (_ tenant: String, _ notificati
 ///    the SMS gateway, or the host callback), outside the write lock; each
 ///    outcome is written: `sent`, a retry on the webhook schedule, or
 ///    `failed` (a permanent refusal: an SMTP 5xx, a gateway 4xx, or ten failed attempts).
-extension TenantCore {
+extension NotificationService {
     static let notificationCursor = "notifications"
     /// How long a notification whose channel cannot send now (disabled, or
     /// no transport or callback in this engine) waits before it is looked at again.
@@ -104,15 +104,6 @@ extension TenantCore {
     }
 
     /// The last event sequence written (0: none).
-    func lastEventSequence() throws(OrderbaseError) -> UInt64 {
-        var last: UInt64 = 0
-        try scan(from: [Keyspace.event], to: [Keyspace.event + 1], reverse: true) { k, _ in
-            var r = KeyReader(Array(k))
-            last = r.uint64() ?? 0
-            return false
-        }
-        return last
-    }
 
     /// The notifications one template makes for one event (or a manual send
     /// to `to`) through `channel` (nil: it no longer exists): none when its
@@ -137,7 +128,7 @@ extension TenantCore {
         if manual == nil, let condition = t.condition {
             let data = JSON.object(["order": order, "actor": event["actor"] ?? .null, "event": event])
             do {
-                guard try condition.test(data, context: evaluationContext(currency: order["currency"]?.stringValue)) else { return [] }
+                guard try condition.test(data, context: expressions.evaluationContext(currency: order["currency"]?.stringValue)) else { return [] }
             } catch {
                 var r = record(channel.type, "customer", nil)
                 r.status = "failed"
@@ -244,9 +235,9 @@ extension TenantCore {
             guard let handler = config.notificationHandler else { waiting = "no notification callback is registered in this engine"; break }
             guard channel.enabled else { waiting = "the channel is disabled"; break }
             var w = JSONWriter()
-            n.write(&w, tenant: self.id)
+            n.write(&w, tenant: core.id)
             let started = SystemClock().nowMilliseconds()
-            let rc = handler(self.id, w.bytes)
+            let rc = handler(core.id, w.bytes)
             response = OutboundResponse(status: nil, latencyMilliseconds: SystemClock().nowMilliseconds() - started,
                                         error: rc == 0 ? nil : "the callback returned \(rc): try again later")
         }
@@ -303,10 +294,10 @@ extension TenantCore {
 extension EventConsumer {
     /// Notifications: templates' messages (docs/notifications.md).
     static let notifications = EventConsumer(
-        name: TenantCore.notificationCursor,
+        name: NotificationService.notificationCursor,
         hasWork: { (core) throws(OrderbaseError) in try core.count(Keyspace.notificationTemplate, upTo: 1) > 0 },
         pass: { (core, config) throws(OrderbaseError) in
-            let templates = try core.notificationTemplates()
-            return templates.isEmpty ? 0 : try core.deliverNotifications(templates, config: config)
+            let templates = try core.notifications.notificationTemplates()
+            return templates.isEmpty ? 0 : try core.notifications.deliverNotifications(templates, config: config)
         })
 }

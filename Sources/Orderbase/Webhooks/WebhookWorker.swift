@@ -28,7 +28,7 @@ struct OutboundConfig: Sendable {
 ///
 /// Per endpoint, one order's deliveries go in sequence order: only the oldest
 /// pending one (the head of its `p` queue) is due at a time.
-extension TenantCore {
+extension WebhookService {
     static let webhookCursor = "webhooks"
 
     func endpoints() throws(OrderbaseError) -> [WebhookEndpoint] {
@@ -294,7 +294,7 @@ extension RequestContext {
 extension EventConsumer {
     /// Webhooks: endpoints' deliveries (docs/webhooks.md).
     static let webhooks = EventConsumer(
-        name: TenantCore.webhookCursor,
+        name: WebhookService.webhookCursor,
         hasWork: { (core) throws(OrderbaseError) in try core.count(Keyspace.webhookEndpoint, upTo: 1) > 0 },
-        pass: { (core, config) throws(OrderbaseError) in try core.webhookPass(config: config) })
+        pass: { (core, config) throws(OrderbaseError) in try core.webhooks.webhookPass(config: config) })
 }

@@ -248,7 +248,7 @@ extension Workflow {
         if stored { _ = f.raw(key + "_text") }
         guard let raw = f.raw(key) else { return nil }
         do {
-            return try TenantCore.compile(raw, check: false).0
+            return try ExpressionService.compile(raw, check: false).0
         } catch {
             problems.append(WorkflowProblem(field: f.fieldPath(key), message: error.message))
             return nil

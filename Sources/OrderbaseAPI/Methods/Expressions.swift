@@ -8,14 +8,14 @@ extension Catalogue {
                request: [req("expression", .described("Text form (a string) or JSON-Logic (anything else); docs/expressions.md.", .anyValue))],
                response: .object([req("valid", .boolean), opt("json", .anyValue), opt("text", .nullable(.string())),
                                   opt("fields", .list(.string())), opt("error", .object(Schemas.errorFields))]),
-               .tenant { t, r throws(OrderbaseError) in try t.validateExpression(r) }),
+               .tenant { t, r throws(OrderbaseError) in try t.expressions.validateExpression(r) }),
         Method("expressions.evaluate", .read, [Route("POST", "/v1/expressions/evaluate")],
                "Evaluate an expression against an order (order_id) or given data.",
                request: [req("expression", .described("Text form (a string) or JSON-Logic (anything else).", .anyValue)),
                          opt("order_id", .string(max: 64, min: 1), "Evaluate against {\"order\": <this order>, \"actor\": <the request's actor>}."),
                          opt("data", .described("Any JSON to evaluate against, instead of an order (fields are not checked).", .anyValue))],
                response: .object([req("result", .anyValue), req("json", .anyValue), req("text", .nullable(.string()))]),
-               .tenant { t, r throws(OrderbaseError) in try t.evaluateExpression(r) }),
+               .tenant { t, r throws(OrderbaseError) in try t.expressions.evaluateExpression(r) }),
 
         // MARK: workflows and approvals
     ]

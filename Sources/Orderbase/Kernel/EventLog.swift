@@ -1,5 +1,7 @@
 import OrderbaseStore
 
+// The event log as the kernel serves it: the commit signal that wakes consumers, durable cursors, reading events, event-type filters.
+
 /// Wakes consumers once a batch is durable (DESIGN §3, step 5): one
 /// process-wide generation counter and condition. A wake-up names no tenant;
 /// a consumer that finds nothing new goes back to waiting. Commits signal only
@@ -60,6 +62,17 @@ extension TenantCore {
         try write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
             wc.putUnread(Self.cursorKey(name), Array(String(sequence).utf8))
         }
+    }
+
+    /// The newest event's sequence (0: none).
+    func lastEventSequence() throws(OrderbaseError) -> UInt64 {
+        var last: UInt64 = 0
+        try scan(from: [Keyspace.event], to: [Keyspace.event + 1], reverse: true) { k, _ in
+            var r = KeyReader(Array(k))
+            last = r.uint64() ?? 0
+            return false
+        }
+        return last
     }
 
     /// Up to `limit` events after `sequence`, oldest first: (sequence, type,

@@ -1,7 +1,7 @@
 /// `orders.hold` and `orders.release_hold`: holds stop an order's status
 /// from changing (a suspected fraud, an address to check, stock to arrive)
 /// until each is released. Several can stand at once.
-extension TenantCore {
+extension OrderService {
     /// Refuses a status change while holds stand, listing them.
     static func checkNoHolds(_ order: Order, to target: String) throws(OrderbaseError) {
         guard !order.holds.isEmpty else { return }

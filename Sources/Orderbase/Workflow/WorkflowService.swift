@@ -1,5 +1,5 @@
 /// `workflows.*`: defining, versioning, archiving and migrating workflows.
-extension TenantCore {
+extension WorkflowService {
     /// Reads a definition from a request and refuses it with every problem
     /// listed (`details.errors`) unless it validates.
     private func readDefinition(_ f: inout Fields) throws(OrderbaseError) -> Workflow {
@@ -20,7 +20,7 @@ extension TenantCore {
         wc.put(Keyspace.workflowKey(w.key, w.version), w.json)
         let head = WorkflowRegistry.Head(version: w.version, archived: w.archived)
         wc.putUnread(Keyspace.workflowHeadKey(w.key), JSON.object(["version": .int(w.version), "archived": .bool(w.archived)]).bytes)
-        let registry = workflows
+        let registry = workflowRegistry
         wc.onStaged.append { registry.setHead(w.key, head, compiled: w) }
         wc.recordChange(previous == nil ? "workflow.created" : "workflow.updated", before: previous, after: w)
     }
@@ -33,7 +33,7 @@ extension TenantCore {
         var w = try readDefinition(&f)
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            if try workflows.head(self, w.key) != nil {
+            if try workflowRegistry.head(core, w.key) != nil {
                 throw OrderbaseError(.alreadyExists, "workflow \(w.key) exists; workflows.update makes a new version", field: "key")
             }
             w.version = 1
@@ -54,7 +54,7 @@ extension TenantCore {
         var w = try readDefinition(&f)
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            guard let head = try workflows.head(self, w.key) else {
+            guard let head = try workflowRegistry.head(core, w.key) else {
                 throw OrderbaseError(.notFound, "no workflow \(w.key)", field: "key")
             }
             if head.archived { throw OrderbaseError(.invalidState, "workflow \(w.key) is archived", field: "key") }
@@ -62,7 +62,7 @@ extension TenantCore {
                 throw OrderbaseError(.versionConflict, "workflow \(w.key) is at version \(head.version), not \(expected)", field: "expected_version",
                                      details: .object(["expected": .int(expected), "actual": .int(head.version)]))
             }
-            let previous = try workflows.latest(self, w.key)
+            let previous = try workflowRegistry.latest(core, w.key)
             w.version = head.version + 1
             w.createdAt = wc.now
             w.createdBy = ctx.actor
@@ -83,13 +83,13 @@ extension TenantCore {
             if key == Workflow.defaultKey {
                 throw OrderbaseError(.invalidState, "the default workflow cannot be archived; update it instead", field: "key")
             }
-            let before = try workflows.latest(self, key)
+            let before = try workflowRegistry.latest(core, key)
             if before.archived { return Self.response(before) }
             var w = before
             w.archived = true
             wc.recordChange("workflow.archived", before: before, after: w)
             wc.putUnread(Keyspace.workflowHeadKey(key), JSON.object(["version": .int(w.version), "archived": .bool(true)]).bytes)
-            let registry = workflows, version = w.version
+            let registry = workflowRegistry, version = w.version
             wc.onStaged.append { registry.setHead(key, .init(version: version, archived: true), compiled: nil) }
             return Self.response(w)
         }
@@ -103,12 +103,12 @@ extension TenantCore {
         let key = try f.string("key", maxBytes: 64, required: true)!
         let version = try f.int("version", in: 1...Int64.max)
         try f.finish()
-        guard let head = try workflows.head(self, key) else { throw OrderbaseError(.notFound, "no workflow \(key)", field: "key") }
-        guard let version else { return Self.response(try workflows.latest(self, key)) }
+        guard let head = try workflowRegistry.head(core, key) else { throw OrderbaseError(.notFound, "no workflow \(key)", field: "key") }
+        guard let version else { return Self.response(try workflowRegistry.latest(core, key)) }
         guard version <= head.version else {
             throw OrderbaseError(.notFound, "workflow \(key) has versions 1 to \(head.version)", field: "version")
         }
-        var w = try workflows.version(self, key, version)
+        var w = try workflowRegistry.version(core, key, version)
         w.archived = head.archived
         return Self.response(w)
     }
@@ -118,11 +118,11 @@ extension TenantCore {
         var (f, _) = try Fields.request(request)
         let archived = try f.bool("include_archived") ?? false
         try f.finish()
-        var keys = Set(try workflows.heads(self).keys)
+        var keys = Set(try workflowRegistry.heads(core).keys)
         keys.insert(Workflow.defaultKey)
         var out: [[UInt8]] = []
         for key in keys.sorted() {
-            let w = try workflows.latest(self, key)
+            let w = try workflowRegistry.latest(core, key)
             if w.archived && !archived { continue }
             out.append(w.json)
         }
@@ -176,7 +176,7 @@ extension TenantCore {
         let dryRun = try f.bool("dry_run") ?? false
         try f.finish()
 
-        guard let head = try workflows.head(self, key) else { throw OrderbaseError(.notFound, "no workflow \(key)", field: "key") }
+        guard let head = try workflowRegistry.head(core, key) else { throw OrderbaseError(.notFound, "no workflow \(key)", field: "key") }
         let toVersion = toVersionAsked ?? head.version
         guard toVersion <= head.version else {
             throw OrderbaseError(.notFound, "workflow \(key) has versions 1 to \(head.version)", field: "to_version")
@@ -185,12 +185,12 @@ extension TenantCore {
             guard fromVersion <= head.version else { throw OrderbaseError(.notFound, "workflow \(key) has versions 1 to \(head.version)", field: "from_version") }
             guard fromVersion != toVersion else { throw OrderbaseError.invalid("from_version and to_version are the same", field: "from_version") }
         }
-        let target = try workflows.version(self, key, toVersion)
+        let target = try workflowRegistry.version(core, key, toVersion)
         let sources = fromVersion.map { [$0] } ?? Array(1..<toVersion)
         // Every state of every source version must land somewhere, checked before anything moves.
         var unmapped: [String] = []
         for v in sources {
-            for s in try workflows.version(self, key, v).states where target.state(mapping[s.key] ?? s.key) == nil {
+            for s in try workflowRegistry.version(core, key, v).states where target.state(mapping[s.key] ?? s.key) == nil {
                 unmapped.append("\(s.key) (version \(v))")
             }
         }
@@ -220,7 +220,7 @@ extension TenantCore {
         func move(_ wc: inout WriteContext?) throws(OrderbaseError) {
             for id in ids {
                 let old: Order
-                if wc != nil { old = try loadForWrite(id, &wc!, expected: nil) } else { old = try Order.decode(try loadRecord(id, snapshot: nil)) }
+                if wc != nil { old = try orders.loadForWrite(id, &wc!, expected: nil) } else { old = try Order.decode(try orders.loadRecord(id, snapshot: nil)) }
                 // Re-checked under the lock: another writer may have moved it.
                 guard old.workflowKey == key, old.workflowVersion != toVersion, sources.contains(old.workflowVersion) else { continue }
                 if let p = old.pendingApproval, !p.isExpired(at: wc?.now ?? clock.nowMilliseconds()) {
@@ -236,7 +236,7 @@ extension TenantCore {
                 new.pendingApproval = nil
                 let state = target.state(new.status)!
                 if state.final { new.closedAt = new.closedAt ?? wc!.now } else { new.closedAt = nil; new.cancelledAt = nil }
-                _ = try commitChange(old: old, new: new, type: "order.workflow_migrated", reason: reason, &wc!)
+                _ = try orders.commitChange(old: old, new: new, type: "order.workflow_migrated", reason: reason, &wc!)
             }
         }
         if dryRun {
@@ -268,4 +268,62 @@ extension TenantCore {
 
 extension WorkflowProblem {
     var json: JSON { .object(["field": .string(field), "message": .string(message)]) }
+}
+
+extension WorkflowService {
+    // MARK: workflows.simulate
+
+    /// `{"order_id", "to", "reason"?}` → what `orders.transition` would do
+    /// for this actor now: `transition` (with the order after it),
+    /// `approval_required` (with the tiers), or `refused` (with the error).
+    /// Writes nothing.
+    public func simulateWorkflow(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("order_id", maxBytes: 64, required: true)!
+        let to = try f.string("to", maxBytes: 64, required: true, allowEmpty: false)!
+        let reason = try f.string("reason", maxBytes: 500)
+        try f.finish()
+        let order = try Order.decode(try orders.loadRecord(id, snapshot: nil))
+        let wf = try orders.workflow(of: order)
+        let now = clock.nowMilliseconds()
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("order_id"); w.string(order.id)
+        w.key("from"); w.string(order.status)
+        w.key("to"); w.string(to)
+        w.key("workflow"); Workflow.writeReference(key: wf.key, version: wf.version, &w)
+        do {
+            switch try orders.decide(order, wf, to: to, reason: reason, actor: ctx.actor, now: now) {
+            case .apply(let t):
+                w.key("outcome"); w.string("transition")
+                w.key("transition"); w.string(t.name)
+                var (after, type) = OrderService.applied(order, wf, t, reason: reason, now: now)
+                after.version = order.version + 1
+                after.updatedAt = max(now, order.updatedAt)
+                w.key("event"); w.string(type)
+                w.key("order"); w.raw(after.render().bytes)
+            case .approval(let t, let tiers, let rule):
+                w.key("outcome"); w.string("approval_required")
+                w.key("transition"); w.string(t.name)
+                w.key("approval"); w.beginObject()
+                w.key("tiers"); w.beginArray()
+                for tier in tiers {
+                    w.beginObject()
+                    w.key("name"); w.optionalString(tier.name)
+                    w.key("approvers"); w.int(tier.approvers)
+                    w.key("roles"); w.beginArray(); for r in tier.roles { w.string(r) }; w.endArray()
+                    w.endObject()
+                }
+                w.endArray()
+                w.key("allow_requester"); w.bool(rule.allowRequester)
+                w.key("expires_after_seconds"); if let e = rule.expiresAfterSeconds { w.int(e) } else { w.null() }
+                w.endObject()
+            }
+        } catch {
+            w.key("outcome"); w.string("refused")
+            w.key("error"); error.write(&w)
+        }
+        w.endObject()
+        return w.bytes
+    }
 }

@@ -1,7 +1,7 @@
 import OrderbaseStore
 
 /// `webhooks.*` and `deliveries.*` (docs/webhooks.md).
-extension TenantCore {
+extension WebhookService {
     private func readEventTypes(_ f: inout Fields) throws(OrderbaseError) -> [String]? {
         guard let types = try EventTypes.read(f.raw("event_types"), field: "event_types") else { return nil }
         guard !types.isEmpty else { throw OrderbaseError.invalid("event_types must name at least one type (\"*\" for all)", field: "event_types") }
@@ -102,7 +102,7 @@ extension TenantCore {
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
         defer { outboundChanged(present: nil) }  // looked up again on the next pass
-        return try passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+        return try core.passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let e = try wc.load(WebhookEndpoint.self, id)
             try failPendingDeliveries(of: id, note: "endpoint deleted", &wc)
             wc.commit("webhook_endpoint.deleted", before: e, after: nil)
@@ -181,7 +181,7 @@ extension TenantCore {
         let to = try f.int("to_sequence", in: 1...Int64.max)
         try f.finish()
         if let to, to < from { throw OrderbaseError.invalid("to_sequence is before from_sequence", field: "to_sequence") }
-        return try passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in
+        return try core.passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in
             let events = try events(after: UInt64(from - 1), limit: 1001).filter { to == nil || $0.0 <= UInt64(to!) }
             let batch = events.prefix(1000)
             var queued = 0
@@ -245,7 +245,7 @@ extension TenantCore {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        return try passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in
+        return try core.passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in
             try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
                 guard let b = try wc.read(Keyspace.deliveryKey(id)) else { throw OrderbaseError(.notFound, "no delivery \(id)", field: "id") }
                 var d = try WebhookDelivery.decode(b)

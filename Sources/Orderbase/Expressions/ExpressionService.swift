@@ -1,7 +1,7 @@
 /// `expressions.validate` and `expressions.evaluate`: let a UI try an
 /// expression (text or JSON-Logic) against an order before it is saved in a
 /// workflow, an automation or a report.
-extension TenantCore {
+extension ExpressionService {
     /// Reads the required `expression` field without compiling it.
     static func rawExpression(_ f: inout Fields) throws(OrderbaseError) -> JSON {
         guard let raw = f.raw("expression") else { throw OrderbaseError.invalid("expression is required", field: "expression") }
@@ -78,7 +78,7 @@ extension TenantCore {
         var currency: String?
         switch (orderID, given) {
         case (let id?, nil):
-            let order = try JSON.parse(try loadRecord(id, snapshot: nil))
+            let order = try JSON.parse(try orders.loadRecord(id, snapshot: nil))
             data = .object(["order": order, "actor": ctx.actor.json])
             currency = Variable(.string("currency")).lookup(order, default: .null).stringValue
         case (nil, let d?):

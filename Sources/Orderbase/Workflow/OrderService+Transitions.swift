@@ -1,7 +1,7 @@
 /// Moving orders through their workflow: `orders.transition`, `orders.cancel`,
 /// `orders.transitions` and `workflows.simulate` share one decision, so what
 /// the simulation and the listing say is what a transition does.
-extension TenantCore {
+extension OrderService {
     /// What asking for a transition would do.
     enum Decision {
         /// The transition happens now.
@@ -59,7 +59,7 @@ extension TenantCore {
                                      field: "id", details: .object(["transition": .string(t.name), "missing": .array(missing.map { .string($0) })]))
             }
         }
-        let ctx = try evaluationContext(currency: order.currency)
+        let ctx = try expressions.evaluationContext(currency: order.currency)
         if let g = t.guardExpression, !(try g.test(data, context: ctx)) {
             let text = (try? ExpressionText.format(g.json)) ?? String(decoding: g.json.bytes, as: UTF8.self)
             var values: JSONObject = [:]
@@ -96,7 +96,7 @@ extension TenantCore {
 
     /// The workflow version an order follows.
     func workflow(of order: Order) throws(OrderbaseError) -> Workflow {
-        try workflows.version(self, order.workflowKey, order.workflowVersion)
+        try workflowRegistry.version(core, order.workflowKey, order.workflowVersion)
     }
 
     /// The target of `orders.cancel`: the first cancelled-category state the order's status has a transition to.
@@ -140,7 +140,7 @@ extension TenantCore {
             let decision = try decide(old, wf, to: target, reason: reason, actor: ctx.actor, now: wc.now)
             // A pending approval that expired, or that a cancellation overrides, is closed first.
             if let p = old.pendingApproval {
-                old = try closeApproval(p.id, of: old, status: p.isExpired(at: wc.now) ? "expired" : "cancelled",
+                old = try approvals.closeApproval(p.id, of: old, status: p.isExpired(at: wc.now) ? "expired" : "cancelled",
                                         note: nil, &wc).0
             }
             switch decision {
@@ -148,7 +148,7 @@ extension TenantCore {
                 let (new, type) = Self.applied(old, wf, t, reason: reason, now: wc.now)
                 return try commitChange(old: old, new: new, type: type, reason: reason, &wc)
             case .approval(let t, let tiers, let rule):
-                return try requestApproval(old, wf, t, tiers, rule, reason: reason, &wc)
+                return try approvals.requestApproval(old, wf, t, tiers, rule, reason: reason, &wc)
             }
         }
     }
@@ -188,62 +188,6 @@ extension TenantCore {
             w.endObject()
         }
         w.endArray()
-        w.endObject()
-        return w.bytes
-    }
-
-    // MARK: workflows.simulate
-
-    /// `{"order_id", "to", "reason"?}` → what `orders.transition` would do
-    /// for this actor now: `transition` (with the order after it),
-    /// `approval_required` (with the tiers), or `refused` (with the error).
-    /// Writes nothing.
-    public func simulateWorkflow(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var (f, ctx) = try Fields.request(request)
-        let id = try f.string("order_id", maxBytes: 64, required: true)!
-        let to = try f.string("to", maxBytes: 64, required: true, allowEmpty: false)!
-        let reason = try f.string("reason", maxBytes: 500)
-        try f.finish()
-        let order = try Order.decode(try loadRecord(id, snapshot: nil))
-        let wf = try workflow(of: order)
-        let now = clock.nowMilliseconds()
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("order_id"); w.string(order.id)
-        w.key("from"); w.string(order.status)
-        w.key("to"); w.string(to)
-        w.key("workflow"); Workflow.writeReference(key: wf.key, version: wf.version, &w)
-        do {
-            switch try decide(order, wf, to: to, reason: reason, actor: ctx.actor, now: now) {
-            case .apply(let t):
-                w.key("outcome"); w.string("transition")
-                w.key("transition"); w.string(t.name)
-                var (after, type) = Self.applied(order, wf, t, reason: reason, now: now)
-                after.version = order.version + 1
-                after.updatedAt = max(now, order.updatedAt)
-                w.key("event"); w.string(type)
-                w.key("order"); w.raw(after.render().bytes)
-            case .approval(let t, let tiers, let rule):
-                w.key("outcome"); w.string("approval_required")
-                w.key("transition"); w.string(t.name)
-                w.key("approval"); w.beginObject()
-                w.key("tiers"); w.beginArray()
-                for tier in tiers {
-                    w.beginObject()
-                    w.key("name"); w.optionalString(tier.name)
-                    w.key("approvers"); w.int(tier.approvers)
-                    w.key("roles"); w.beginArray(); for r in tier.roles { w.string(r) }; w.endArray()
-                    w.endObject()
-                }
-                w.endArray()
-                w.key("allow_requester"); w.bool(rule.allowRequester)
-                w.key("expires_after_seconds"); if let e = rule.expiresAfterSeconds { w.int(e) } else { w.null() }
-                w.endObject()
-            }
-        } catch {
-            w.key("outcome"); w.string("refused")
-            w.key("error"); error.write(&w)
-        }
         w.endObject()
         return w.bytes
     }

@@ -5,7 +5,7 @@ import OrderbaseStore
 /// in the same write as the last approval), one approver rejects it, someone
 /// cancels it, or it expires. Every step is an order change with its event
 /// and audit entry, so who approved what is in the order's audit.
-extension TenantCore {
+extension ApprovalService {
     /// Makes the approval request for a transition and marks the order as waiting.
     func requestApproval(_ old: Order, _ wf: Workflow, _ t: Workflow.Transition, _ tiers: [ApprovalRequest.Tier],
                          _ rule: Workflow.Approval, reason: String?, _ wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] {
@@ -17,7 +17,7 @@ extension TenantCore {
         if let e = r.expiresAt { wc.schedule(TimerAction.approvalExpiry.name, target: r.id, at: e) }
         var new = old
         new.pendingApproval = r.pending
-        return try commitChange(old: old, new: new, type: "approval.requested", reason: reason, &wc)
+        return try orders.commitChange(old: old, new: new, type: "approval.requested", reason: reason, &wc)
     }
 
     /// Ends a pending approval request without its transition (rejected,
@@ -35,7 +35,7 @@ extension TenantCore {
         if let e = r.expiresAt { wc.unschedule(TimerAction.approvalExpiry.name, target: r.id, at: e) }
         var new = order
         new.pendingApproval = nil
-        _ = try commitChange(old: order, new: &new, type: "approval.\(status)", reason: note, &wc)
+        _ = try orders.commitChange(old: order, new: &new, type: "approval.\(status)", reason: note, &wc)
         return (new, r)
     }
 
@@ -63,7 +63,7 @@ extension TenantCore {
                                  + (status == "expired" ? " (it expired at \(Timestamp.format(r.expiresAt ?? 0)))" : ""),
                                  field: "id", details: .object(["status": .string(status)]))
         }
-        let order = try loadForWrite(r.orderID, &wc, expected: nil)
+        let order = try orders.loadForWrite(r.orderID, &wc, expected: nil)
         guard order.pendingApproval?.id == r.id else {
             throw OrderbaseError(.corruption, "approval request \(id) is pending but order \(order.number) does not wait for it")
         }
@@ -107,10 +107,10 @@ extension TenantCore {
             r.tiers[tier].votes.append(ApprovalRequest.Vote(actor: ctx.actor, at: wc.now, note: note))
             var voted = order
             voted.pendingApproval = r.pending
-            _ = try commitChange(old: order, new: &voted, type: "approval.approved", reason: note, &wc)
+            _ = try orders.commitChange(old: order, new: &voted, type: "approval.approved", reason: note, &wc)
             if r.tiers.allSatisfy(\.satisfied) {
-                let wf = try workflows.version(self, r.workflowKey, r.workflowVersion)
-                guard order.status == r.from, case .apply(let t) = try decide(voted, wf, to: r.to, reason: r.reason, actor: ctx.actor,
+                let wf = try workflowRegistry.version(core, r.workflowKey, r.workflowVersion)
+                guard order.status == r.from, case .apply(let t) = try orders.decide(voted, wf, to: r.to, reason: r.reason, actor: ctx.actor,
                                                                                now: wc.now, approved: true) else {
                     throw OrderbaseError(.invalidState, "order \(order.number) is no longer \(r.from)", field: "id")
                 }
@@ -118,8 +118,8 @@ extension TenantCore {
                 r.decidedAt = wc.now
                 r.decidedBy = ctx.actor
                 if let e = r.expiresAt { wc.unschedule(TimerAction.approvalExpiry.name, target: r.id, at: e) }
-                let (new, type) = Self.applied(voted, wf, t, reason: r.reason, now: wc.now)
-                _ = try commitChange(old: voted, new: new, type: type, reason: r.reason, &wc)
+                let (new, type) = OrderService.applied(voted, wf, t, reason: r.reason, now: wc.now)
+                _ = try orders.commitChange(old: voted, new: new, type: type, reason: r.reason, &wc)
             }
             wc.put(Keyspace.approvalKey(r.id), r.stored)
             return Self.approvalJSON(r, now: wc.now)
@@ -197,10 +197,10 @@ extension TenantCore {
 /// `approval.expired` event and audit entry.
 extension TimerAction {
     static let approvalExpiry = TimerAction(name: "approval.expire") { (core, timer, wc) throws(OrderbaseError) in
-        let r = try core.loadApproval(timer.target, &wc)
+        let r = try core.approvals.loadApproval(timer.target, &wc)
         guard r.status == "pending" else { return }  // decided meanwhile
-        let order = try core.loadForWrite(r.orderID, &wc, expected: nil)
+        let order = try core.orders.loadForWrite(r.orderID, &wc, expected: nil)
         guard order.pendingApproval?.id == r.id else { return }
-        try core.closeApproval(r.id, of: order, status: "expired", note: nil, &wc)
+        try core.approvals.closeApproval(r.id, of: order, status: "expired", note: nil, &wc)
     }
 }

@@ -1,7 +1,7 @@
 import OrderbaseStore
 
 /// The order methods. Each takes the request object and returns response JSON.
-extension TenantCore {
+extension OrderService {
     // MARK: orders.create
 
     public func createOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -79,20 +79,20 @@ extension TenantCore {
     /// A condition that cannot be evaluated for this order does not match.
     private func workflowForNewOrder(_ order: Order, named key: String?, actor: Actor) throws(OrderbaseError) -> Workflow {
         if let key {
-            let w = try workflows.latest(self, key)
+            let w = try workflowRegistry.latest(core, key)
             if w.archived { throw OrderbaseError(.invalidState, "workflow \(key) is archived", field: "workflow") }
             return w
         }
         var data: JSON?
-        for w in try workflows.assigners(self) {
+        for w in try workflowRegistry.assigners(core) {
             if let channels = w.appliesToChannels, !channels.contains(order.channel) { continue }
             if let c = w.appliesToCondition {
                 if data == nil { data = try Self.guardData(order, actor: actor) }
-                guard let ctx = try? evaluationContext(currency: order.currency), (try? c.test(data!, context: ctx)) == true else { continue }
+                guard let ctx = try? expressions.evaluationContext(currency: order.currency), (try? c.test(data!, context: ctx)) == true else { continue }
             }
             return w
         }
-        return try workflows.latest(self, Workflow.defaultKey)
+        return try workflowRegistry.latest(core, Workflow.defaultKey)
     }
 
     /// The request without its per-attempt fields, canonically serialized and hashed.
@@ -229,7 +229,7 @@ extension TenantCore {
         var filters: [(field: String, value: String)] = []
         for flt in Order.listFilters {
             // status: any state of any workflow version the tenant has defined (a custom workflow's own states included).
-            let allowed = flt.field == "status" ? try workflows.allStates(self) : flt.allowed
+            let allowed = flt.field == "status" ? try workflowRegistry.allStates(core) : flt.allowed
             let value: String?
             if let allowed { value = try f.oneOf(flt.request, allowed) } else { value = try f.string(flt.request, maxBytes: flt.maxBytes, allowEmpty: false) }
             if let value { filters.append((flt.field, value)) }
@@ -324,15 +324,4 @@ extension TenantCore {
         try database.scan(from: [Keyspace.order], to: [Keyspace.order + 1], snapshot: snap) { _, v in try body(Array(v)) }
     }
 
-    static func listResponse(_ items: [[UInt8]], hasMore: Bool) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(items.reduce(32) { $0 + $1.count + 1 })
-        out.append(contentsOf: Array("{\"data\":[".utf8))
-        for (n, item) in items.enumerated() {
-            if n > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: item)
-        }
-        out.append(contentsOf: Array("],\"has_more\":\(hasMore)}".utf8))
-        return out
-    }
 }

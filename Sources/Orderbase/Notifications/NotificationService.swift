@@ -2,7 +2,7 @@ import OrderbaseStore
 
 /// `notification_channels.*`, `notification_templates.*` and
 /// `notifications.*` (docs/notifications.md).
-extension TenantCore {
+extension NotificationService {
     static let maxChannels = 100
     static let maxTemplates = 200
 
@@ -222,7 +222,7 @@ extension TenantCore {
         let eventType = try f.string("event_type", maxBytes: 128, allowEmpty: false) ?? "manual"
         try f.finish()
         guard (id == nil) != (draft == nil) else { throw OrderbaseError.invalid("give exactly one of id or template", field: id == nil ? "id" : "template") }
-        let order = try JSON.parse(try loadRecord(orderID, snapshot: nil))
+        let order = try JSON.parse(try orders.loadRecord(orderID, snapshot: nil))
         var t: NotificationTemplate
         if let id { t = try stored(NotificationTemplate.self, id) } else { t = draft! }
         if t.channelID.isEmpty { throw OrderbaseError.invalid("template.channel_id is required", field: "template.channel_id") }
@@ -233,7 +233,7 @@ extension TenantCore {
         var holds = true
         if let c = t.condition {
             let data = JSON.object(["order": order, "actor": event["actor"]!, "event": event])
-            holds = try c.test(data, context: evaluationContext(currency: order["currency"]?.stringValue))
+            holds = try c.test(data, context: expressions.evaluationContext(currency: order["currency"]?.stringValue))
         }
         t.condition = nil  // answered above; the preview shows the messages either way
         var w = JSONWriter()
@@ -321,7 +321,7 @@ extension TenantCore {
             if to!.isEmpty { throw OrderbaseError.invalid("to must name at least one address (or be left out)", field: "to") }
         }
         try f.finish()
-        let order = try JSON.parse(try loadRecord(orderID, snapshot: nil))
+        let order = try JSON.parse(try orders.loadRecord(orderID, snapshot: nil))
         let t = try stored(NotificationTemplate.self, templateID, field: "template_id")
         let channel = try stored(NotificationChannel.self, t.channelID, field: "template_id")
         if let to {
