@@ -17,18 +17,18 @@ public struct Expression: Sendable {
 
     /// The value of the expression for `data`, with NaN and the infinities as `null`.
     public func evaluate(_ data: JSON, context: EvaluationContext = EvaluationContext()) throws(OrderbaseError) -> JSON {
-        var steps = 0
-        return JS.sanitized(try root.eval(data, context, &steps))
+        var budget = EvaluationBudget()
+        return JS.sanitized(try root.eval(data, context, &budget))
     }
 
     /// Whether the expression's value is truthy for `data` (a guard's answer).
     public func test(_ data: JSON, context: EvaluationContext = EvaluationContext()) throws(OrderbaseError) -> Bool {
-        var steps = 0
-        return JS.truthy(try root.eval(data, context, &steps))
+        var budget = EvaluationBudget()
+        return JS.truthy(try root.eval(data, context, &budget))
     }
 
     static let maxDepth = 64
-    static let maxSteps = 1_000_000
+    static let maxSteps = EvaluationBudget.maxSteps
 
     static func compile(_ json: JSON, path: String, depth: inout Int) throws(OrderbaseError) -> Node {
         depth += 1
@@ -166,55 +166,55 @@ indirect enum Node: Sendable {
     case variable(Variable, Node?)
     case op(Op, [Node])
 
-    func eval(_ data: JSON, _ ctx: EvaluationContext, _ steps: inout Int) throws(OrderbaseError) -> JSON {
-        steps += 1
-        if steps > Expression.maxSteps { throw OrderbaseError(.limitExceeded, "the expression took more than \(Expression.maxSteps) steps") }
+    func eval(_ data: JSON, _ ctx: EvaluationContext, _ budget: inout EvaluationBudget) throws(OrderbaseError) -> JSON {
+        try budget.step()
         switch self {
         case .literal(let v): return v
         case .list(let items):
             var out: [JSON] = []
             out.reserveCapacity(items.count)
-            for i in items { out.append(try i.eval(data, ctx, &steps)) }
+            for i in items { out.append(try i.eval(data, ctx, &budget)) }
             return .array(out)
         case .variable(let v, let d):
-            return v.lookup(data, default: try d?.eval(data, ctx, &steps) ?? .null)
+            return v.lookup(data, default: try d?.eval(data, ctx, &budget) ?? .null)
         case .op(let op, let args):
-            return try Self.apply(op, args, data, ctx, &steps)
+            return try Self.apply(op, args, data, ctx, &budget)
         }
     }
 
-    static func apply(_ op: Op, _ args: [Node], _ data: JSON, _ ctx: EvaluationContext, _ steps: inout Int) throws(OrderbaseError) -> JSON {
+    static func apply(_ op: Op, _ args: [Node], _ data: JSON, _ ctx: EvaluationContext, _ budget: inout EvaluationBudget) throws(OrderbaseError) -> JSON {
         // Operators that decide which arguments to evaluate.
         switch op {
         case .if, .ternary:
             var i = 0
             while i < args.count - 1 {
-                if JS.truthy(try args[i].eval(data, ctx, &steps)) { return try args[i + 1].eval(data, ctx, &steps) }
+                if JS.truthy(try args[i].eval(data, ctx, &budget)) { return try args[i + 1].eval(data, ctx, &budget) }
                 i += 2
             }
-            return i == args.count - 1 ? try args[i].eval(data, ctx, &steps) : .null
+            return i == args.count - 1 ? try args[i].eval(data, ctx, &budget) : .null
         case .and, .or:
             var current = JSON.null
             for a in args {
-                current = try a.eval(data, ctx, &steps)
+                current = try a.eval(data, ctx, &budget)
                 if JS.truthy(current) != (op == .and) { return current }
             }
             return current
         case .filter, .map, .all, .none, .some:
-            let scoped = try args[0].eval(data, ctx, &steps)
+            let scoped = try args[0].eval(data, ctx, &budget)
             guard case .array(let items) = scoped else { return op == .map || op == .filter ? .array([]) : .bool(op == .none) }
             switch op {
             case .map:
                 var out: [JSON] = []
-                for i in items { out.append(try args[1].eval(i, ctx, &steps)) }
+                for i in items { out.append(try args[1].eval(i, ctx, &budget)) }
+                try budget.produced(out.count * EvaluationBudget.bytesPerElement)
                 return .array(out)
             case .all:
                 if items.isEmpty { return .bool(false) }
-                for i in items where !JS.truthy(try args[1].eval(i, ctx, &steps)) { return .bool(false) }
+                for i in items where !JS.truthy(try args[1].eval(i, ctx, &budget)) { return .bool(false) }
                 return .bool(true)
             default:
                 var out: [JSON] = []
-                for i in items where JS.truthy(try args[1].eval(i, ctx, &steps)) {
+                for i in items where JS.truthy(try args[1].eval(i, ctx, &budget)) {
                     out.append(i)
                     if op == .some { return .bool(true) }
                     if op == .none { return .bool(false) }
@@ -222,17 +222,17 @@ indirect enum Node: Sendable {
                 return op == .filter ? .array(out) : .bool(op == .none)
             }
         case .reduce:
-            let scoped = try args[0].eval(data, ctx, &steps)
-            var acc = args.count > 2 ? try args[2].eval(data, ctx, &steps) : .null
+            let scoped = try args[0].eval(data, ctx, &budget)
+            var acc = args.count > 2 ? try args[2].eval(data, ctx, &budget) : .null
             guard case .array(let items) = scoped else { return acc }
-            for i in items { acc = try args[1].eval(.object(["current": i, "accumulator": acc]), ctx, &steps) }
+            for i in items { acc = try args[1].eval(.object(["current": i, "accumulator": acc]), ctx, &budget) }
             return acc
         default:
             break
         }
         var v: [JSON] = []
         v.reserveCapacity(args.count)
-        for a in args { v.append(try a.eval(data, ctx, &steps)) }
+        for a in args { v.append(try a.eval(data, ctx, &budget)) }
         func arg(_ i: Int) -> JSON { i < v.count ? v[i] : .null }
         switch op {
         case .variable:
@@ -289,6 +289,7 @@ indirect enum Node: Sendable {
         case .merge:
             var out: [JSON] = []
             for x in v { if case .array(let a) = x { out.append(contentsOf: a) } else { out.append(x) } }
+            try budget.produced(out.count * EvaluationBudget.bytesPerElement)
             return .array(out)
         case .in:
             switch arg(1) {
@@ -297,7 +298,9 @@ indirect enum Node: Sendable {
             default: return .bool(false)
             }
         case .cat:
-            return .string(v.map { $0 == .null ? "" : JS.string($0) }.joined())
+            let text = v.map { $0 == .null ? "" : JS.string($0) }.joined()
+            try budget.produced(text.utf8.count)
+            return .string(text)
         case .substr:
             let u = Array(JS.string(arg(0)).utf16)
             let n = u.count
@@ -418,5 +421,36 @@ extension Double {
     var clampedToInt: Double {
         if isNaN { return 0 }
         return Swift.max(-9.2e18, Swift.min(9.2e18, rounded(.towardZero)))
+    }
+}
+
+/// What one evaluation may spend (docs/expressions.md, "Limits"): steps
+/// (every node evaluated), and bytes of the values it produces (strings from
+/// `cat`, lists from `map` and `merge`, counted as they are made, whether
+/// kept or not). A step budget alone does not bound memory: a `reduce` that
+/// doubles a string with `cat` at each of 31 steps would make gigabytes.
+/// Exceeding either is `limit_exceeded` with `details.budget` naming it.
+struct EvaluationBudget {
+    static let maxSteps = 1_000_000
+    static let maxBytes = 1 << 20
+    /// What one element of a produced list counts for.
+    static let bytesPerElement = 16
+    var steps = 0
+    var bytes = 0
+
+    mutating func step() throws(OrderbaseError) {
+        steps += 1
+        if steps > Self.maxSteps {
+            throw OrderbaseError(.limitExceeded, "the expression took more than \(Self.maxSteps) steps",
+                                 details: .object(["budget": .string("expression_steps"), "limit": .int(Int64(Self.maxSteps))]))
+        }
+    }
+
+    mutating func produced(_ n: Int) throws(OrderbaseError) {
+        bytes += n
+        if bytes > Self.maxBytes {
+            throw OrderbaseError(.limitExceeded, "the expression produced more than \(Self.maxBytes) bytes of values",
+                                 details: .object(["budget": .string("expression_bytes"), "limit": .int(Int64(Self.maxBytes))]))
+        }
     }
 }

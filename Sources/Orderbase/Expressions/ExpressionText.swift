@@ -377,7 +377,10 @@ extension ExpressionText {
         }
 
         func operation(_ op: String, _ args: [JSON], scope: Scope) throws(OrderbaseError) -> (text: String, prec: Int) {
-            func arg(_ n: Int) throws(OrderbaseError) -> (text: String, prec: Int) { try print(args[n], scope: scope) }
+            // A missing argument is null, as JSON-Logic reads it (`{"!": []}` is `not null`): never an index past the end.
+            func arg(_ n: Int) throws(OrderbaseError) -> (text: String, prec: Int) {
+                n < args.count ? try print(args[n], scope: scope) : ("null", 8)
+            }
             switch op {
             case "var":
                 if args.count == 1, case .string(let path) = args[0], let text = Self.pathText(path, scope: scope) { return (text, 8) }

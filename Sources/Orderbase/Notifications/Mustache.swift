@@ -229,16 +229,30 @@ struct MustacheTemplate: Sendable, Equatable {
 
     // MARK: rendering
 
+    /// What one rendering may make (docs/notifications.md, "Limits"): nested
+    /// sections over lists multiply (10 lines nested 8 deep is 10^8 passes),
+    /// so output and work are both bounded; exceeding either is
+    /// `limit_exceeded` with `details.budget`.
+    static let maxOutputBytes = 1 << 20
+    static let maxSteps = 1_000_000
+
     /// The template with `data`'s values; `escape` applies to `{{name}}` only.
-    func render(_ data: JSON, escape: Escape) -> String {
+    func render(_ data: JSON, escape: Escape) throws(OrderbaseError) -> String {
         var out = ""
         var stack = [data]
-        Self.render(nodes, &stack, escape, &out)
+        var steps = 0
+        try Self.render(nodes, &stack, escape, &out, &steps)
         return out
     }
 
-    private static func render(_ nodes: [Node], _ stack: inout [JSON], _ escape: Escape, _ out: inout String) {
+    private static func render(_ nodes: [Node], _ stack: inout [JSON], _ escape: Escape, _ out: inout String,
+                               _ steps: inout Int) throws(OrderbaseError) {
         for node in nodes {
+            steps += 1
+            if steps > maxSteps {
+                throw OrderbaseError(.limitExceeded, "the template took more than \(maxSteps) steps to render",
+                                     details: .object(["budget": .string("template_steps"), "limit": .int(Int64(maxSteps))]))
+            }
             switch node {
             case .text(let s):
                 out += s
@@ -248,21 +262,25 @@ struct MustacheTemplate: Sendable, Equatable {
             case .section(let name, let body, let inverted, _, _):
                 let v = lookup(name, stack)
                 if inverted {
-                    if !truthy(v) { render(body, &stack, escape, &out) }
+                    if !truthy(v) { try render(body, &stack, escape, &out, &steps) }
                     continue
                 }
                 guard truthy(v) else { continue }
                 if case .array(let items) = v {
                     for item in items {
                         stack.append(item)
-                        render(body, &stack, escape, &out)
+                        try render(body, &stack, escape, &out, &steps)
                         stack.removeLast()
                     }
                 } else {
                     stack.append(v)
-                    render(body, &stack, escape, &out)
+                    try render(body, &stack, escape, &out, &steps)
                     stack.removeLast()
                 }
+            }
+            if out.utf8.count > maxOutputBytes {
+                throw OrderbaseError(.limitExceeded, "the template renders to more than \(maxOutputBytes) bytes",
+                                     details: .object(["budget": .string("template_output_bytes"), "limit": .int(Int64(maxOutputBytes))]))
             }
         }
     }

@@ -173,11 +173,18 @@ extension NotificationService {
             } else if let address {
                 if context == nil { context = NotificationData.context(order: order, event: event, shop: settings) }
                 let data = NotificationData.with(context!, recipient: (type, address))
-                r.subject = t.subject?.render(data, escape: .none)
-                r.text = t.text?.render(data, escape: .none)
-                r.html = t.html?.render(data, escape: .html)
-                r.body = t.body?.render(data, escape: .none)
-                r.nextAttemptAt = now
+                do {
+                    r.subject = try t.subject?.render(data, escape: .none)
+                    r.text = try t.text?.render(data, escape: .none)
+                    r.html = try t.html?.render(data, escape: .html)
+                    r.body = try t.body?.render(data, escape: .none)
+                    r.nextAttemptAt = now
+                } catch {
+                    // Recorded on the notification, never retried: the same order renders the same way.
+                    (r.subject, r.text, r.html, r.body) = (nil, nil, nil, nil)
+                    r.status = "failed"
+                    r.note = "render: \(error.message)"
+                }
             } else {
                 r.status = "skipped"
                 r.note = missing
@@ -225,7 +232,9 @@ extension NotificationService {
                                     "notification_id": .string(n.id), "order_id": .string(n.orderID ?? "")])
             var headers = [("Content-Type", s.mediaType)]
             if let a = s.authHeader { headers.append(("Authorization", a)) }
-            let r = transport.post(OutboundRequest(url: s.url, headers: headers, body: Array(s.body.render(data, escape: s.escape).utf8),
+            let rendered: String
+            do { rendered = try s.body.render(data, escape: s.escape) } catch { waiting = error.message; break }
+            let r = transport.post(OutboundRequest(url: s.url, headers: headers, body: Array(rendered.utf8),
                                                    connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
                                                    timeoutMilliseconds: config.timeoutMilliseconds, addressPolicy: config.policy,
                                                    caFile: config.caFile))

@@ -85,6 +85,28 @@ public struct IPAddress: Sendable, Equatable {
 
     var isV4: Bool { bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF }
 
+    private init(v4: [UInt8]) { bytes = Self.v4(v4[0], v4[1], v4[2], v4[3]) }
+
+    /// The IPv4 addresses an IPv6 address carries, each with the form that
+    /// carries it: IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4
+    /// `2002:AABB:CCDD::/48`, Teredo `2001:0::/32` (its server, and its client
+    /// stored inverted). IPv4-mapped `::ffff:a.b.c.d` is read as IPv4 already.
+    var embeddedV4: [(IPAddress, String)] {
+        guard !isV4 else { return [] }
+        let b = bytes
+        if b[0..<12].allSatisfy({ $0 == 0 }) {
+            // :: and ::1 are IPv6's own unspecified and loopback, not ::0.0.0.0 and ::0.0.0.1.
+            if b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] <= 1 { return [] }
+            return [(IPAddress(v4: Array(b[12..<16])), "IPv4-compatible")]
+        }
+        if inPrefix([0, 0x64, 0xFF, 0x9B] + Array(repeating: 0, count: 12), bits: 96) { return [(IPAddress(v4: Array(b[12..<16])), "NAT64")] }
+        if b[0] == 0x20 && b[1] == 0x02 { return [(IPAddress(v4: Array(b[2..<6])), "6to4")] }
+        if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0 {
+            return [(IPAddress(v4: Array(b[4..<8])), "Teredo server"), (IPAddress(v4: b[12..<16].map { $0 ^ 0xFF }), "Teredo")]
+        }
+        return []
+    }
+
     static func parseIPv4(_ s: String) -> [UInt8]? {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
@@ -167,14 +189,20 @@ public struct IPAddress: Sendable, Equatable {
         (Array(repeating: 0, count: 15) + [1], 128, "loopback"), (Array(repeating: 0, count: 16), 128, "unspecified"),
         ([0xFC] + Array(repeating: 0, count: 15), 7, "private"), ([0xFE, 0x80] + Array(repeating: 0, count: 14), 10, "link-local"),
         ([0xFF] + Array(repeating: 0, count: 15), 8, "multicast"),
-        ([0, 0x64, 0xFF, 0x9B] + Array(repeating: 0, count: 12), 96, "NAT64"),
+        ([0, 0x64, 0xFF, 0x9B, 0, 1] + Array(repeating: 0, count: 10), 48, "NAT64 (local use)"),
     ]
 
+    /// The block an address is in ("loopback", "private"…), judged by the
+    /// IPv4 address it embeds when it embeds one ("loopback (the IPv4 address in this 6to4 address)").
     public var category: String {
-        Self.special.first { inPrefix($0.0, bits: $0.1) }?.2 ?? "public"
+        if let name = Self.special.first(where: { inPrefix($0.0, bits: $0.1) })?.2 { return name }
+        for (v4, form) in embeddedV4 where !v4.isPublic { return "\(v4.category) (the IPv4 address in this \(form) address)" }
+        return "public"
     }
 
-    public var isPublic: Bool { Self.special.allSatisfy { !inPrefix($0.0, bits: $0.1) } }
+    public var isPublic: Bool {
+        Self.special.allSatisfy { !inPrefix($0.0, bits: $0.1) } && embeddedV4.allSatisfy { $0.0.isPublic }
+    }
 }
 
 /// An address block: `10.0.0.0/8`, `::1/128`, or one address.

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import Orderbase
+
+/// Findings from outside (issue 13) that took a host process down or let a
+/// request through: each is refused now, with `limit_exceeded` naming the budget.
+@Suite("Hostile caller logic")
+struct HostileInputTests {
+    /// 31 items: enough for `cat(accumulator, accumulator)` to make 2^32 bytes without a byte budget.
+    static let doubling = #"{"reduce":[{"var":"l"},{"cat":[{"var":"accumulator"},{"var":"accumulator"}]},"xx"]}"#
+    static let list31 = "[" + (0..<31).map(String.init).joined(separator: ",") + "]"
+
+    @Test("an operator given an empty argument list is validated and evaluated, not a trap (it crashed the host)")
+    func emptyArguments() throws {
+        let fx = try Fixture()
+        for op in ["!", "!!", "-", "+", "*", "/", "%", "==", "<", "if", "?:", "cat", "max", "var", "in", "substr", "merge", "log"] {
+            let e = #"{"expression":{"\#(op)":[]},"data":{}}"#
+            // Either an answer or a clear refusal: the point is that the process is still here.
+            if let v = try? fx.call({ $0.expressions.validateExpression }, #"{"expression":{"\#(op)":[]}}"#) {
+                #expect(v["valid"] != nil, "\(op)")
+            }
+            _ = try? fx.call({ $0.expressions.evaluateExpression }, e)
+        }
+        let v = try fx.call({ $0.expressions.validateExpression }, #"{"expression":{"!":[]}}"#)
+        #expect(v["valid"] == .bool(true) && v["text"] == .string("not null"))
+        #expect(try fx.call({ $0.expressions.evaluateExpression }, #"{"expression":{"!":[]},"data":{}}"#)["result"] == .bool(true))
+    }
+
+    @Test("a value that doubles in a reduce stops at the byte budget with limit_exceeded, wherever the expression runs")
+    func exponentialMemory() throws {
+        let fx = try Fixture(options: { var o = EngineOptions(); o.background = false; return o }())
+        let e = fx.error({ $0.expressions.evaluateExpression }, #"{"expression":\#(Self.doubling),"data":{"l":\#(Self.list31)}}"#)
+        #expect(e?.code == .limitExceeded && e?.details?["budget"] == .string("expression_bytes"))
+        // As a notification condition on order.created: the notification is logged as failed, and the pass goes on.
+        let c = try fx.call({ $0.notifications.createNotificationChannel }, #"{"name":"host","type":"callback"}"#)["id"]!.stringValue!
+        let lines = "[" + (0..<31).map { #"{"title":"t\#($0)","quantity":1,"unit_price":1}"# }.joined(separator: ",") + "]"
+        let condition = #"{"reduce":[{"var":"order.line_items"},{"cat":[{"var":"accumulator"},{"var":"accumulator"}]},"xx"]}"#
+        try fx.call({ $0.notifications.createNotificationTemplate }, #"""
+            {"name":"bomb","channel_id":"\#(c)","event_types":["order.created"],"text":"x","recipients":[{"type":"staff","address":"ops"}],
+             "condition":\#(condition)}
+            """#)
+        let order = try fx.createOrder(lines: lines)["id"]!.stringValue!
+        _ = try fx.engine.pump(maxMilliseconds: 1000)  // the fan-out evaluates the condition once and moves on
+        let logged = try fx.call({ $0.notifications.listNotifications }, #"{"order_id":"\#(order)"}"#)["data"]!.array
+        #expect(logged.count == 1 && logged.first?["status"] == .string("failed"))
+        #expect(logged.first?["note"]?.stringValue?.contains("bytes of values") == true)
+    }
+
+    @Test("nested sections over the lines stop at the template's output budget; the draft preview answers instead of growing")
+    func exponentialTemplate() throws {
+        let fx = try Fixture()
+        let c = try fx.call({ $0.notifications.createNotificationChannel }, #"{"name":"host","type":"callback"}"#)["id"]!.stringValue!
+        let lines = "[" + (0..<10).map { #"{"title":"line \#($0) of ten","quantity":1,"unit_price":1}"# }.joined(separator: ",") + "]"
+        let order = try fx.createOrder(lines: lines)["id"]!.stringValue!
+        let depth = 8
+        let text = String(repeating: "{{#order.line_items}}", count: depth) + "{{title}}" + String(repeating: "{{/order.line_items}}", count: depth)
+        let preview = try fx.call({ $0.notifications.renderNotificationTemplate }, #"""
+            {"template":{"name":"t","channel_id":"\#(c)","text":"\#(text)","recipients":[{"type":"staff","address":"ops"}]},"order_id":"\#(order)"}
+            """#)
+        let n = preview["notifications"]!.array[0]
+        #expect(n["status"] == .string("failed") && n["text"] == .null)
+        #expect(n["note"]?.stringValue?.contains("more than \(MustacheTemplate.maxOutputBytes) bytes") == true
+                || n["note"]?.stringValue?.contains("steps") == true)
+    }
+
+    @Test("every IPv6 form that embeds an IPv4 address is judged by that address")
+    func embeddedIPv4() {
+        let policy = AddressPolicy()
+        let refused: [(String, String)] = [
+            ("::127.0.0.1", "loopback"),                        // IPv4-compatible
+            ("::7f00:1", "loopback"),
+            ("2002:a9fe:a9fe::", "link-local (cloud metadata)"),  // 6to4 of 169.254.169.254
+            ("2002:7f00:1::1", "loopback"),
+            ("64:ff9b::127.0.0.1", "loopback"),                 // NAT64
+            ("64:ff9b::a00:1", "private"),
+            ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"),  // Teredo, client 127.0.0.1 (stored inverted)
+            ("2001:0:a00:1::1", "private"),                     // Teredo server 10.0.0.1
+            ("::ffff:169.254.169.254", "link-local (cloud metadata)"),  // mapped, as before
+        ]
+        for (address, category) in refused {
+            #expect(!policy.permits(address), "\(address)")
+            #expect(policy.refusal(address)?.hasPrefix(category) == true, "\(address): \(policy.refusal(address) ?? "permitted")")
+        }
+        for address in ["64:ff9b::8.8.8.8", "2002:808:808::1", "::8.8.8.8", "2001:0:808:808::f7f7:f7f7"] {
+            #expect(policy.permits(address), "\(address): \(policy.refusal(address) ?? "")")
+        }
+        #expect(!policy.permits("64:ff9b:1::808:808"), "local-use NAT64 is refused as a block")
+        #expect(policy.permits("::1") == false && policy.refusal("::1") == "loopback" && policy.refusal("::") == "unspecified")
+    }
+}
