@@ -71,6 +71,9 @@ public final class RESTHandler: Sendable {
     public let engine: Engine
     let routes = RouteTable()
     let limiter: RateLimiter?
+    /// Every 401 reads the same, whatever the cause (docs/rest.md): a missing,
+    /// malformed, unknown, revoked or wrong key is not told apart for a caller.
+    static let unauthorizedMessage = "a valid API key is required: Authorization: Bearer <key>"
     public let metrics = Metrics()
     let openAPIBytes: [UInt8]
 
@@ -205,11 +208,11 @@ public final class RESTHandler: Sendable {
                         headers: [("WWW-Authenticate", "Bearer realm=\"orderbase\"")])
         }
         guard input.headerCount("authorization") == 1, let h = input.header("authorization") else {
-            throw unauthorized("send an API key: Authorization: Bearer <key>")
+            throw unauthorized(Self.unauthorizedMessage)
         }
         let parts = h.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw unauthorized("the Authorization header must be: Bearer <key>") }
-        guard let key = engine.authenticate(String(parts[1]).trimmingSpaces) else { throw unauthorized("invalid API key") }
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw unauthorized(Self.unauthorizedMessage) }
+        guard let key = engine.authenticate(String(parts[1]).trimmingSpaces) else { throw unauthorized(Self.unauthorizedMessage) }
         return key
     }
 

@@ -56,7 +56,8 @@ public final class RESTServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(readTimeout: .seconds(config.idleTimeoutSeconds)))
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Our own handler answers a request the HTTP parser refuses, with the error object (errorCaught).
+                    try sync.configureHTTPServerPipeline(withErrorHandling: false)
                     try sync.addHandler(HTTPConnection(handler: handler, pool: pool, log: config.logRequests, connections: connections))
                     connections.add(channel)
                     channel.closeFuture.whenComplete { _ in connections.remove(channel) }
@@ -158,6 +159,10 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var tooLarge = false
     private var discarded = 0
     private var start = 0.0
+    /// Requests read but not answered yet (a parse error can be answered only when none is).
+    private var pending = 0
+    /// A request the parser refused was answered: nothing more is read as a request.
+    private var refused = false
 
     init(handler: RESTHandler, pool: NIOThreadPool, log: Bool, connections: Connections) {
         self.handler = handler
@@ -167,6 +172,7 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if refused { return }
         switch unwrapInboundIn(data) {
         case .head(let h):
             start = RESTServer.monotonicSeconds()
@@ -208,6 +214,7 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
                                   headers: h.headers.map { ($0.name.lowercased(), $0.value) }, body: body)
             body = []
             connections.begin()
+            pending += 1
             let routed = handler.route(method: input.method, path: path)
             if routed.mayBlock {
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -218,10 +225,12 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
                     case .success(let out): me.answer(ctx, h, out, close: false)
                     case .failure: me.answer(ctx, h, Self.unavailable(routed), close: true)
                     }
+                    me.pending -= 1
                     me.connections.end()
                 }
             } else {
                 answer(context, h, handler.handle(input, routed), close: false)
+                pending -= 1
                 connections.end()
             }
         }
@@ -273,15 +282,38 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, head == nil {
+        if event is IdleStateHandler.IdleStateEvent, head == nil || refused {
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
     }
 
+    /// A request the HTTP parser refuses (oversized or folded headers, bare
+    /// CR or LF, NUL, a bad Content-Length, an overlong URL) is answered 400
+    /// with the error object, like every other refusal, and the connection
+    /// closes: the parser cannot find where the next request starts. While an
+    /// earlier request is still being answered, the connection just closes.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        if refused { return }  // already answered; the rest of what the client sends is dropped
+        guard error is HTTPParserError, pending == 0 else {
+            context.close(promise: nil)
+            return
+        }
+        refused = true
+        let body = OrderbaseError(.invalidArgument, "malformed HTTP request (\(error))").json
+        let headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(body.count)),
+                                   ("Connection", "close"), ("X-Request-Id", RESTHandler.requestID(nil))])
+        handler.metrics.record(method: "-", route: "unmatched", status: 400, seconds: 0)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: body.count)
+        buffer.writeBytes(body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        // Close our side only: closing both while the client is still sending (a 500 KB URL)
+        // resets the connection and loses the answer. Its side ends when it has read it, or
+        // the idle timeout ends it.
+        let channel = context.channel
+        context.writeAndFlushPromise(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(mode: .output, promise: nil) }
     }
 }
 

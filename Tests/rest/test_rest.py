@@ -203,3 +203,44 @@ def test_cli_on_a_busy_tenant_and_bad_arguments(data, setup, server):
     k = run_cli("keys", "create", "--tenant", "third", "--scope", "write", data=data).stdout.strip()
     r = requests.post(server.url + "/v1/orders", json=ORDER, headers={"Authorization": f"Bearer {k}"})
     assert r.status_code == 201 and r.json()["number"] == "#1001"
+
+
+def raw_request(client, payload: bytes) -> bytes:
+    """Sends bytes as they are (no client library repairs them) and reads the answer until the server closes."""
+    with socket.create_connection(acme_url(client), timeout=10) as s:
+        s.sendall(payload)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def test_requests_the_http_parser_refuses_get_the_error_object(api):
+    """Oversized and folded headers, bare CR or LF, NUL, a bad Content-Length and a 500 KB URL answered 400 with an empty body."""
+    acme = api("acme:read")
+    cases = {
+        "folded header": b"GET /v1/orders HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  folded\r\n\r\n",
+        "bare CR": b"GET /v1/orders HTTP/1.1\r\nHost: x\rX-A: 1\r\n\r\n",
+        "NUL in a header": b"GET /v1/orders HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
+        "bad Content-Length": b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n{}",
+        "oversized header": b"GET /v1/orders HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+        "500 KB URL": b"GET /v1/orders?" + b"a" * 500_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    }
+    for name, payload in cases.items():
+        answer = raw_request(acme, payload)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400"), (name, head[:80])
+        error = __import__("json").loads(body)["error"]
+        assert error["code"] == "invalid_argument" and error["message"].startswith("malformed HTTP request"), (name, error)
+
+
+def test_every_401_reads_the_same(api, setup):
+    bodies = set()
+    for headers in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer obk.acme.nope.nope"},
+                    {"Authorization": "Bearer " + setup["acme:read"] + "x"}):
+        r = requests.get(api("acme:read").base + "/v1/orders", headers=headers, timeout=10)
+        assert r.status_code == 401
+        bodies.add(r.text)
+    assert len(bodies) == 1, bodies
