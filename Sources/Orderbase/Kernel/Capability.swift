@@ -30,8 +30,8 @@ extension Capability {
         try core.stored(type, id, field: field)
     }
     func cursor(_ name: String) throws(OrderbaseError) -> UInt64 { try core.cursor(name) }
-    func events(after sequence: UInt64, limit: Int) throws(OrderbaseError) -> [(UInt64, String, [UInt8], JSON)] {
-        try core.events(after: sequence, limit: limit)
+    func events(after sequence: UInt64, upTo bound: UInt64 = .max, limit: Int) throws(OrderbaseError) -> [(UInt64, String, [UInt8], JSON)] {
+        try core.events(after: sequence, upTo: bound, limit: limit)
     }
     func lastEventSequence() throws(OrderbaseError) -> UInt64 { try core.lastEventSequence() }
     func outboundChanged(present: Bool?) { core.outboundChanged(present: present) }

@@ -77,9 +77,15 @@ extension TenantCore {
 
     /// Up to `limit` events after `sequence`, oldest first: (sequence, type,
     /// the event's bytes, the event parsed once for every consumer's use).
-    func events(after sequence: UInt64, limit: Int) throws(OrderbaseError) -> [(UInt64, String, [UInt8], JSON)] {
+    /// `upTo` stops at a sequence: a consumer that read its configuration
+    /// (endpoints, templates) after reading the log's last sequence takes no
+    /// event logged after that read, since a configuration made meanwhile
+    /// would miss it (the next pass takes it, with the configuration it has then).
+    func events(after sequence: UInt64, upTo bound: UInt64 = .max, limit: Int) throws(OrderbaseError) -> [(UInt64, String, [UInt8], JSON)] {
         var out: [(UInt64, String, [UInt8], JSON)] = []
-        try scan(from: Keyspace.eventKey(sequence + 1), to: [Keyspace.event + 1]) { k, v throws(OrderbaseError) in
+        guard sequence < bound else { return out }
+        let end = bound == .max ? [Keyspace.event + 1] : Keyspace.eventKey(bound + 1)
+        try scan(from: Keyspace.eventKey(sequence + 1), to: end) { k, v throws(OrderbaseError) in
             var r = KeyReader(Array(k))
             guard let seq = r.uint64() else { throw OrderbaseError(.corruption, "bad event key") }
             let bytes = Array(v)

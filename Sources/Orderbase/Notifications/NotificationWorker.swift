@@ -32,8 +32,9 @@ extension NotificationService {
     }
 
     /// One notification pass: fan out, then attempt what is due. Returns attempts made.
-    func deliverNotifications(_ templates: [NotificationTemplate], config: OutboundConfig, limit: Int = 50) throws(OrderbaseError) -> Int {
-        try fanOutNotifications(templates)
+    /// `bound`: the log's last sequence, read before `templates` were.
+    func deliverNotifications(_ templates: [NotificationTemplate], upTo bound: UInt64, config: OutboundConfig, limit: Int = 50) throws(OrderbaseError) -> Int {
+        try fanOutNotifications(templates, upTo: bound)
         let now = clock.nowMilliseconds()
         var due: [String] = []
         try scan(from: [Keyspace.notificationDue], to: Keyspace.notificationDueKey(now + 1, "")) { k, _ throws(OrderbaseError) in
@@ -49,14 +50,13 @@ extension NotificationService {
         return sent
     }
 
-    private func fanOutNotifications(_ templates: [NotificationTemplate]) throws(OrderbaseError) {
+    private func fanOutNotifications(_ templates: [NotificationTemplate], upTo bound: UInt64) throws(OrderbaseError) {
         let live = templates.filter { $0.enabled && !$0.eventTypes.isEmpty }
         let floor = live.map(\.fromSequence).min() ?? UInt64.max
         var cursor = try self.cursor(Self.notificationCursor)
         if live.isEmpty || floor > cursor {
             // Nothing before the oldest live template's start can match: skip ahead cheaply.
-            let last = try lastEventSequence()
-            let to = live.isEmpty ? last : min(last, floor)
+            let to = live.isEmpty ? bound : min(bound, floor)
             if to > cursor {
                 try write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
                     wc.putUnread(Self.cursorKey(Self.notificationCursor), Array(String(to).utf8))
@@ -67,7 +67,7 @@ extension NotificationService {
         }
         var channels: [String: NotificationChannel?] = [:]
         while true {
-            let events = try events(after: cursor, limit: 100)
+            let events = try events(after: cursor, upTo: bound, limit: 100)
             guard let last = events.last?.0 else { return }
             // Rendered before the write, so the tenant's write lock waits only for the batch
             // (this pass lock keeps fan-outs of one tenant one at a time).
@@ -306,7 +306,9 @@ extension EventConsumer {
         name: NotificationService.notificationCursor,
         hasWork: { (core) throws(OrderbaseError) in try core.count(Keyspace.notificationTemplate, upTo: 1) > 0 },
         pass: { (core, config) throws(OrderbaseError) in
+            // The log's end first, then the templates: a template made after that read takes the events after it next pass.
+            let bound = try core.lastEventSequence()
             let templates = try core.notifications.notificationTemplates()
-            return templates.isEmpty ? 0 : try core.notifications.deliverNotifications(templates, config: config)
+            return templates.isEmpty ? 0 : try core.notifications.deliverNotifications(templates, upTo: bound, config: config)
         })
 }

@@ -45,10 +45,12 @@ extension WebhookService {
     /// per-tenant pass lock, so a notification callback may call webhook
     /// methods (and the reverse cannot happen).
     func webhookPass(config: OutboundConfig, limit: Int = 50) throws(OrderbaseError) -> Int {
-        // Read under the lock: webhooks.delete changes them under it.
+        // The log's end first, then the endpoints (under the lock: webhooks.delete changes them under it):
+        // an endpoint made after that read is not in the list, and neither are the events after it.
+        let bound = try lastEventSequence()
         let endpoints = try endpoints()
         guard !endpoints.isEmpty else { return 0 }
-        try fanOut(endpoints)
+        try fanOut(endpoints, upTo: bound)
         guard let transport = config.transport else { return 0 }
         var n = 0
         for id in try dueDeliveries(limit: limit) where try attempt(id, config: config, transport: transport) { n += 1 }
@@ -56,11 +58,11 @@ extension WebhookService {
     }
 
     /// Makes deliveries for new events, advancing the cursor in the same batch.
-    private func fanOut(_ endpoints: [WebhookEndpoint]) throws(OrderbaseError) {
+    private func fanOut(_ endpoints: [WebhookEndpoint], upTo bound: UInt64) throws(OrderbaseError) {
         let floor = endpoints.map(\.fromSequence).min() ?? 0
         var cursor = max(try self.cursor(Self.webhookCursor), floor)
         while true {
-            let events = try events(after: cursor, limit: 200)
+            let events = try events(after: cursor, upTo: bound, limit: 200)
             guard let last = events.last?.0 else { return }
             try write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
                 var heads = Set<String>()  // (endpoint, order) queues given a head in this batch
