@@ -203,16 +203,13 @@ public final class RESTHandler: Sendable {
     }
 
     private func authenticate(_ input: HTTPInput) throws -> APIKey {
-        func unauthorized(_ why: String) -> HTTPFailure {
-            HTTPFailure(401, OrderbaseError(.invalidArgument, why), httpCode: HTTPOnlyErrors.unauthorized,
-                        headers: [("WWW-Authenticate", "Bearer realm=\"orderbase\"")])
-        }
-        guard input.headerCount("authorization") == 1, let h = input.header("authorization") else {
-            throw unauthorized(Self.unauthorizedMessage)
-        }
+        // One answer whatever the cause: a caller learns nothing from which check failed.
+        let unauthorized = HTTPFailure(401, OrderbaseError(.invalidArgument, Self.unauthorizedMessage), httpCode: HTTPOnlyErrors.unauthorized,
+                                       headers: [("WWW-Authenticate", "Bearer realm=\"orderbase\"")])
+        guard input.headerCount("authorization") == 1, let h = input.header("authorization") else { throw unauthorized }
         let parts = h.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw unauthorized(Self.unauthorizedMessage) }
-        guard let key = engine.authenticate(String(parts[1]).trimmingSpaces) else { throw unauthorized(Self.unauthorizedMessage) }
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw unauthorized }
+        guard let key = engine.authenticate(String(parts[1]).trimmingSpaces) else { throw unauthorized }
         return key
     }
 

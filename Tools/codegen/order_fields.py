@@ -261,8 +261,6 @@ def domain_swift():
     out.append("}\n")
     # Render.
     out.append("extension Order {")
-    out.append("    /// Every top-level field, in the order the JSON has them.")
-    out.append("    static let fieldNames: [String] = [" + ", ".join(f'"{f.name}"' for f in FIELDS) + "]\n")
     out.append("    /// Renders the stored/API JSON, with each top-level field's span (for the audit diff).")
     out.append("    /// Straight-line on purpose: closures capturing `self` copied the whole Order (≈60k instructions per create).")
     out.append("    func render() -> RenderedOrder {")

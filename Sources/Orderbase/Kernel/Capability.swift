@@ -36,7 +36,6 @@ extension Capability {
     func lastEventSequence() throws(OrderbaseError) -> UInt64 { try core.lastEventSequence() }
     func outboundChanged(present: Bool?) { core.outboundChanged(present: present) }
     static func listResponse(_ items: [[UInt8]], hasMore: Bool) -> [UInt8] { TenantCore.listResponse(items, hasMore: hasMore) }
-    static func cursorKey(_ name: String) -> [UInt8] { TenantCore.cursorKey(name) }
 
     // The other capabilities, for the places one calls another.
     var orders: OrderService { core.orders }

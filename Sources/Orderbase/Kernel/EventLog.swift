@@ -60,7 +60,7 @@ extension TenantCore {
     /// Records the consumer's acknowledged sequence (durably, in `sync` mode).
     func saveCursor(_ name: String, _ sequence: UInt64) throws(OrderbaseError) {
         try write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
-            wc.putUnread(Self.cursorKey(name), Array(String(sequence).utf8))
+            wc.setCursor(name, sequence)
         }
     }
 

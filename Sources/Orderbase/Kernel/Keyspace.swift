@@ -100,7 +100,6 @@ enum Keyspace {
     static func idComponent(_ id: String) -> [UInt8] { var k = KeyBuilder(0); k.string(id); return Array(k.bytes.dropFirst()) }
 
     /// The same as a set, for diffing an update's old and new entries.
-    static func indexKeys(of o: Order) -> Set<KeyBytes> { Set(indexKeyList(of: o).map(KeyBytes.init)) }
 
     // Meta names.
     static let metaSchema = "schema_version"

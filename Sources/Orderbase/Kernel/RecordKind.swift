@@ -104,10 +104,8 @@ extension WriteContext {
     /// (or its deletion), its index entries that changed, and, when an audited
     /// field changed, its event and audit entry (`recordChange`).
     mutating func commit<R: StoredRecord>(_ type: String, before: R?, after: R?, reason: String? = nil, data: [UInt8]? = nil) {
-        if let after { put(R.key(after.subjectID), after.storedJSON) } else if let before { mutation.delete(R.key(before.subjectID)) }
-        let old = Set((before?.indexKeys ?? []).map(KeyBytes.init)), new = Set((after?.indexKeys ?? []).map(KeyBytes.init))
-        for k in old.subtracting(new) { deleteUnread(k.bytes) }
-        for k in new.subtracting(old) { putUnread(k.bytes, []) }
+        if let after { put(R.key(after.subjectID), after.storedJSON) } else if let before { delete(R.key(before.subjectID)) }
+        replaceIndexEntries(before?.indexKeys ?? [], with: after?.indexKeys ?? [])
         recordChange(type, before: before, after: after, reason: reason, data: data)
     }
 }

@@ -59,16 +59,18 @@ struct TimerAction: Sendable {
 
 extension WriteContext {
     /// Sets a timer (replacing one with the same action and target at that
-    /// time). ScheduledTimer keys are readable: two passes sharing a tenant must see
+    /// time). Timer keys are readable: two passes sharing a tenant must see
     /// each other's staged deletions.
     mutating func schedule(_ action: String, target: String, at due: Int64) {
         let t = ScheduledTimer(action: action, target: target, due: due)
         put(t.key, t.json)
+        let core = self.core
+        onStaged.append { core.timerStaged(due: due) }
     }
 
     /// Removes the timer set for `action` on `target` at `due`, if any.
     mutating func unschedule(_ action: String, target: String, at due: Int64) {
-        mutation.delete(ScheduledTimer(action: action, target: target, due: due).key)
+        delete(ScheduledTimer(action: action, target: target, due: due).key)
     }
 }
 
@@ -79,18 +81,27 @@ extension TenantCore {
     /// Runs every timer due by the engine's clock (at most `limit`); returns how many ran.
     func runDueTimers(limit: Int = 100) throws(OrderbaseError) -> Int {
         let now = clock.nowMilliseconds()
+        let hint = nextTimerDue
+        if let next = hint.due, next > now { return 0 }
         var due: [ScheduledTimer] = []
-        try scan(from: [Keyspace.timer], to: Keyspace.timerKey(now + 1, "")) { _, v throws(OrderbaseError) in
+        var first: Int64?
+        try scan(from: [Keyspace.timer], to: [Keyspace.timer + 1]) { k, v throws(OrderbaseError) in
+            var r = KeyReader(Array(k))
+            let at = Int64(r.uint64() ?? 0)
+            if first == nil { first = at }
+            guard at <= now else { return false }
             due.append(try ScheduledTimer.decode(Array(v)))
             return due.count < limit
         }
+        // Nothing due: remember when the first one is (none: Int64.max); after running some, look again next pass.
+        timersSeen(nextDue: due.isEmpty ? (first ?? .max) : nil, asOf: hint.epoch)
         var ran = 0
         for t in due {
             do {
                 try write(RequestContext.scheduler) { (wc: inout WriteContext) throws(OrderbaseError) in
                     // Another engine sharing the tenant may have run it already.
                     guard try wc.read(t.key) != nil else { return }
-                    wc.mutation.delete(t.key)
+                    wc.delete(t.key)
                     guard let action = TimerAction.named(t.action) else {
                         throw OrderbaseError(.corruption, "timer \(t.id) names no known action")
                     }
@@ -100,13 +111,14 @@ extension TenantCore {
             } catch {
                 try write(RequestContext.scheduler) { (wc: inout WriteContext) throws(OrderbaseError) in
                     guard try wc.read(t.key) != nil else { return }
-                    wc.mutation.delete(t.key)
+                    wc.delete(t.key)
                     var next = t
                     next.attempts += 1
                     next.lastError = "\(error.code.name): \(error.message)"
                     let wait = min(Self.timerRetryMax, Self.timerRetryBase << min(next.attempts - 1, 20))
                     next.due = max(wc.now, t.due) + wait
                     wc.put(next.key, next.json)
+                    wc.onStaged.append { [due = next.due] in self.timerStaged(due: due) }
                 }
             }
         }

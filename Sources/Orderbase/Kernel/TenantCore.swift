@@ -42,6 +42,23 @@ public final class TenantCore: @unchecked Sendable {
     func noOutbound(asOf epoch: UInt64) {
         outboundConfigLock.withLock { if outboundEpoch == epoch { _hasOutbound = false } }
     }
+    /// The earliest due time of the tenant's timers as last seen (nil: not
+    /// known; `Int64.max`: none), so a delivery pass over a tenant with
+    /// nothing due costs a lock instead of a seek. `timerEpoch` counts timers
+    /// staged since: a scan that may have missed one does not record its answer.
+    private let timerLock = Mutex()
+    private var _nextTimerDue: Int64?  // guarded by timerLock
+    private var timerEpoch: UInt64 = 0
+    var nextTimerDue: (due: Int64?, epoch: UInt64) { timerLock.withLock { (_nextTimerDue, timerEpoch) } }
+    func timerStaged(due: Int64) {
+        timerLock.withLock {
+            timerEpoch &+= 1
+            if let known = _nextTimerDue { _nextTimerDue = min(known, due) }
+        }
+    }
+    func timersSeen(nextDue: Int64?, asOf epoch: UInt64) {
+        timerLock.withLock { if timerEpoch == epoch { _nextTimerDue = nextDue } }
+    }
     public let settings: TenantSettings
     private let writeLock = Mutex()
     private var counters: Counters  // guarded by writeLock

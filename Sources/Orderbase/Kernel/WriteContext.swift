@@ -96,6 +96,21 @@ struct WriteContext {
     /// A key no command reads while writing (indexes, numbers, events, audit, counters).
     mutating func putUnread(_ key: [UInt8], _ value: [UInt8]) { mutation.put(key, value, readable: false) }
     mutating func deleteUnread(_ key: [UInt8]) { mutation.delete(key, readable: false) }
+    /// Deletes a key the write path may read back (records, timers).
+    mutating func delete(_ key: [UInt8]) { mutation.delete(key) }
+
+    /// Moves a record's index entries from `old` to `new`: deletes those that
+    /// went, adds those that came, leaves the rest (any kind, orders included).
+    mutating func replaceIndexEntries(_ old: [[UInt8]], with new: [[UInt8]]) {
+        let before = Set(old.map(KeyBytes.init)), after = Set(new.map(KeyBytes.init))
+        for k in before.subtracting(after) { deleteUnread(k.bytes) }
+        for k in after.subtracting(before) { putUnread(k.bytes, []) }
+    }
+
+    /// Records a consumer's acknowledged event sequence (`M cursor:<name>`) in this batch.
+    mutating func setCursor(_ name: String, _ sequence: UInt64) {
+        putUnread(TenantCore.cursorKey(name), Array(String(sequence).utf8))
+    }
 
     /// Appends the event and the audit entry for one change of one order:
     /// `order_id` and `order` (the after-state) as ever, and `subject`.

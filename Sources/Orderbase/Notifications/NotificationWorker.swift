@@ -59,7 +59,7 @@ extension NotificationService {
             let to = live.isEmpty ? bound : min(bound, floor)
             if to > cursor {
                 try write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
-                    wc.putUnread(Self.cursorKey(Self.notificationCursor), Array(String(to).utf8))
+                    wc.setCursor(Self.notificationCursor, to)
                 }
                 cursor = to
             }
@@ -81,7 +81,7 @@ extension NotificationService {
             }
             try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
                 for r in records { Self.putNew(r, &wc) }
-                wc.putUnread(Self.cursorKey(Self.notificationCursor), Array(String(last).utf8))
+                wc.setCursor(Self.notificationCursor, last)
             }
             cursor = last
         }

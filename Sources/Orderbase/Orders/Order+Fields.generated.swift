@@ -44,9 +44,6 @@ public struct Order: Equatable, Sendable {
 }
 
 extension Order {
-    /// Every top-level field, in the order the JSON has them.
-    static let fieldNames: [String] = ["id", "number", "version", "status", "financial_status", "fulfillment_status", "channel", "source", "currency", "customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "subtotal", "total_discount", "total_tax", "total_shipping", "total", "note", "po_number", "metadata", "cancel_reason", "holds", "workflow", "pending_approval", "created_at", "updated_at", "placed_at", "cancelled_at", "closed_at"]
-
     /// Renders the stored/API JSON, with each top-level field's span (for the audit diff).
     /// Straight-line on purpose: closures capturing `self` copied the whole Order (≈60k instructions per create).
     func render() -> RenderedOrder {

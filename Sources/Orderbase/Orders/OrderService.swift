@@ -215,9 +215,7 @@ extension OrderService {
         new.updatedAt = max(wc.now, old.updatedAt)
         let after = new.render()
         wc.put(Keyspace.orderKey(new.id), after.bytes)
-        let oldKeys = Keyspace.indexKeys(of: old), newKeys = Keyspace.indexKeys(of: new)
-        for k in oldKeys.subtracting(newKeys) { wc.deleteUnread(k.bytes) }
-        for k in newKeys.subtracting(oldKeys) { wc.putUnread(k.bytes, []) }
+        wc.replaceIndexEntries(Keyspace.indexKeyList(of: old), with: Keyspace.indexKeyList(of: new))
         wc.record(type: type, orderID: new.id, changes: FieldChange.diff(before, after), reason: reason, order: after)
         return after.bytes
     }

@@ -73,7 +73,7 @@ extension WebhookService {
                         try enqueue(endpoint: e.id, sequence: seq, type: type, orderID: orderID, messageID: eventID, heads: &heads, &wc)
                     }
                 }
-                wc.putUnread(Self.cursorKey(Self.webhookCursor), Array(String(last).utf8))
+                wc.setCursor(Self.webhookCursor, last)
             }
             cursor = last
         }
