@@ -85,9 +85,10 @@ run: lib $(BINDIR)/quickstart
 
 C_TESTS := $(BINDIR)/abi_test $(BINDIR)/crash_test $(BINDIR)/crash_child
 
-# Generated code first: the order's fields are declared once in Tools/codegen/order_fields.py.
+# Generated code first: record fields are declared once in Tools/codegen/ (order_fields.py, record_fields.py).
 test-swift: deps
 	$(PYTHON) Tools/codegen/order_fields.py --check
+	$(PYTHON) Tools/codegen/record_fields.py --check
 	swift test
 
 test-c: lib $(C_TESTS) $(BINDIR)/quickstart

@@ -121,15 +121,6 @@ enum Schemas {
         req("decided_at", .nullable(.timestamp)), req("decided_by", .nullable(.ref("Actor"))), req("note", .nullable(.string())),
     ]
     static let eventTypes = Schema.list(.string(max: 128, min: 1, pattern: "^[a-z0-9_.*]+$"), max: 100, min: 1)
-    static let webhookEndpoint: [Property] = [
-        req("id", .string(max: 64)), req("url", .string(max: 2048)), req("description", .nullable(.string(max: 500))),
-        req("event_types", .list(.string())), req("enabled", .boolean), req("payload", .oneOf(ValueLists.webhookPayloads)),
-        req("disabled_reason", .nullable(.string())), req("failing_since", .nullable(.timestamp)),
-        req("secrets", .described("The signing secrets, newest first, without their values (shown once, on create and rotate_secret).",
-                                  .list(.object([req("prefix", .string()), req("created_at", .timestamp), req("expires_at", .nullable(.timestamp))])))),
-        opt("secret", .described("The new secret (whsec_…), only in the answers of webhooks.create and webhooks.rotate_secret.", .string())),
-        req("created_at", .timestamp), req("updated_at", .timestamp),
-    ]
     static let webhookDelivery: [Property] = [
         req("id", .string(max: 64)), req("message_id", .described("The webhook-id header: the event's id, the same on every attempt.", .string())),
         req("endpoint_id", .string()), req("event_sequence", .int(0...Int64.max)), req("event_type", .string()),

@@ -1,6 +1,6 @@
-/// A webhook endpoint: where a tenant's events go, which ones, and the
-/// secrets that sign them (Standard Webhooks, standardwebhooks.com).
-struct WebhookEndpoint: Sendable, StoredRecord {
+/// A webhook endpoint (its fields: `WebhookEndpoint+Fields.generated.swift`,
+/// declared in Tools/codegen/record_fields.py).
+extension WebhookEndpoint: StoredRecord {
     static let kind = RecordKind.webhookEndpoint
     static let noun = "webhook endpoint"
     static func key(_ id: String) -> [UInt8] { Keyspace.endpointKey(id) }
@@ -18,22 +18,6 @@ struct WebhookEndpoint: Sendable, StoredRecord {
         var expiresAt: Int64?      // set when rotated out: it signs alongside the new one until then
     }
 
-    var id: String
-    var url: String
-    var description: String?
-    var eventTypes: [String] = ["*"]
-    var enabled = true
-    /// "full": the order after the change; "changes": only the changed fields.
-    var payload = "full"
-    var secrets: [Secret] = []
-    var disabledReason: String?
-    /// The first failed attempt since the last success (5 days of failure disables).
-    var failingSince: Int64?
-    /// Events after this sequence are delivered (those already logged when it was made are not).
-    var fromSequence: UInt64 = 0
-    var createdAt: Int64 = 0
-    var updatedAt: Int64 = 0
-
     static let payloads = ["full", "changes"]
 
     /// Secrets that sign a message sent at `now` (newest first).
@@ -45,62 +29,18 @@ struct WebhookEndpoint: Sendable, StoredRecord {
 
     static func newSecret() throws(OrderbaseError) -> String { "whsec_" + Base64.encode(try Crypto.randomBytes(24)) }
 
-    /// The API form (`stored` false): each secret as its prefix, and the new
-    /// `secret` in full only when given (create, rotate). The stored form
-    /// (`stored` true) keeps the secrets and `from_sequence`.
-    func write(_ w: inout JSONWriter, stored: Bool = false, secret: String? = nil) {
-        w.beginObject()
-        w.key("id"); w.string(id)
-        w.key("url"); w.string(url)
-        w.key("description"); w.optionalString(description)
-        w.key("event_types"); w.beginArray(); for t in eventTypes { w.string(t) }; w.endArray()
-        w.key("enabled"); w.bool(enabled)
-        w.key("payload"); w.string(payload)
-        w.key("disabled_reason"); w.optionalString(disabledReason)
-        w.key("failing_since"); if let failingSince { w.timestamp(failingSince) } else { w.null() }
-        w.key("secrets"); w.beginArray()
-        for s in stored ? secrets : secrets.sorted(by: { $0.createdAt > $1.createdAt }) {
-            w.beginObject()
-            if stored { w.key("value"); w.string(s.value) } else { w.key("prefix"); w.string(String(s.value.prefix(12))) }
-            w.key("created_at"); w.timestamp(s.createdAt)
-            w.key("expires_at"); if let e = s.expiresAt { w.timestamp(e) } else { w.null() }
-            w.endObject()
-        }
-        w.endArray()
-        if stored { w.key("from_sequence"); w.int(Int64(fromSequence)) }
-        if let secret { w.key("secret"); w.string(secret) }
-        w.key("created_at"); w.timestamp(createdAt)
-        w.key("updated_at"); w.timestamp(updatedAt)
-        w.endObject()
+    /// The API form with the new `secret` in full (create, rotate: shown only then).
+    func apiJSON(secret: String) -> [UInt8] {
+        var w = JSONWriter()
+        write(&w) { w in w.key("secret"); w.string(secret) }
+        return w.bytes
     }
 
+    /// The stored form: the secrets' values and `from_sequence` included.
     var stored: [UInt8] {
         var w = JSONWriter()
         write(&w, stored: true)
         return w.bytes
-    }
-
-    static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> WebhookEndpoint {
-        do throws(OrderbaseError) {
-            var f = try Fields(try JSON.parse(bytes))
-            var e = WebhookEndpoint(id: try f.string("id", required: true)!, url: try f.string("url", maxBytes: Int.max, required: true)!)
-            e.description = try f.string("description", maxBytes: Int.max)
-            e.eventTypes = (try f.array("event_types", maxCount: Int.max) ?? []).compactMap(\.stringValue)
-            e.enabled = try f.bool("enabled") ?? true
-            e.payload = try f.string("payload") ?? "full"
-            e.disabledReason = try f.string("disabled_reason", maxBytes: Int.max)
-            e.failingSince = try f.timestamp("failing_since")
-            e.secrets = try f.objects("secrets", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) -> Secret in
-                Secret(value: try g.string("value", required: true)!, createdAt: try g.timestamp("created_at") ?? 0,
-                       expiresAt: try g.timestamp("expires_at"))
-            } ?? []
-            e.fromSequence = UInt64(try f.int("from_sequence", in: 0...Int64.max) ?? 0)
-            e.createdAt = try f.timestamp("created_at") ?? 0
-            e.updatedAt = try f.timestamp("updated_at") ?? 0
-            return e
-        } catch {
-            throw OrderbaseError(.corruption, "stored webhook endpoint does not decode: \(error.message)")
-        }
     }
 }
 

@@ -2,17 +2,8 @@ import OrderbaseStore
 
 /// `webhooks.*` and `deliveries.*` (docs/webhooks.md).
 extension WebhookService {
-    private func readEventTypes(_ f: inout Fields) throws(OrderbaseError) -> [String]? {
-        guard let types = try EventTypes.read(f.raw("event_types"), field: "event_types") else { return nil }
-        guard !types.isEmpty else { throw OrderbaseError.invalid("event_types must name at least one type (\"*\" for all)", field: "event_types") }
-        return types
-    }
-
     private func endpointJSON(_ e: WebhookEndpoint, secret: String? = nil) -> [UInt8] {
-        guard let secret else { return e.apiJSON }
-        var w = JSONWriter()
-        e.write(&w, secret: secret)
-        return w.bytes
+        secret.map { e.apiJSON(secret: $0) } ?? e.apiJSON
     }
 
     // MARK: webhooks.create
@@ -20,12 +11,9 @@ extension WebhookService {
     /// `{"url", "event_types"?, "description"?, "enabled"?, "payload"?}` → the endpoint with its `secret` (shown once).
     public func createWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let url = try f.string("url", maxBytes: 2048, required: true)!
-        try WebhookURL.check(url, allowHTTP: outboundConfig.allowHTTP)
-        let types = try readEventTypes(&f) ?? ["*"]
-        let description = try f.string("description", maxBytes: 500)
-        let enabled = try f.bool("enabled") ?? true
-        let payload = try f.oneOf("payload", WebhookEndpoint.payloads) ?? "full"
+        var draft = WebhookEndpoint.blank
+        _ = try WebhookEndpoint.read(&f, onto: &draft, isCreate: true)
+        try WebhookURL.check(draft.url, allowHTTP: outboundConfig.allowHTTP)
         try f.finish()
         let secret = try WebhookEndpoint.newSecret()
         defer {
@@ -35,11 +23,8 @@ extension WebhookService {
         }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             guard try count(Keyspace.webhookEndpoint, upTo: 100) < 100 else { throw OrderbaseError(.limitExceeded, "a tenant has at most 100 webhook endpoints") }
-            var e = WebhookEndpoint(id: ids.make("whe_", at: wc.now), url: url)
-            e.description = description
-            e.eventTypes = types
-            e.enabled = enabled
-            e.payload = payload
+            var e = draft
+            e.id = ids.make("whe_", at: wc.now)
             e.secrets = [.init(value: secret, createdAt: wc.now)]
             e.createdAt = wc.now
             e.updatedAt = wc.now
@@ -68,25 +53,17 @@ extension WebhookService {
     public func updateWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
-        let url = try f.string("url", maxBytes: 2048)
-        if let url { try WebhookURL.check(url, allowHTTP: outboundConfig.allowHTTP) }
-        let types = try readEventTypes(&f)
-        let clearDescription = f.isNull("description")
-        let description = try f.string("description", maxBytes: 500)
-        let enabled = try f.bool("enabled")
-        let payload = try f.oneOf("payload", WebhookEndpoint.payloads)
+        var edits = WebhookEndpoint.blank
+        let given = try WebhookEndpoint.read(&f, onto: &edits, isCreate: false)
+        if given.contains("url") { try WebhookURL.check(edits.url, allowHTTP: outboundConfig.allowHTTP) }
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try wc.load(WebhookEndpoint.self, id)
             var e = before
-            if let url { e.url = url }
-            if let types { e.eventTypes = types }
-            if clearDescription { e.description = nil } else if let description { e.description = description }
-            if let payload { e.payload = payload }
-            if let enabled {
-                if enabled && !e.enabled { e.disabledReason = nil; e.failingSince = nil }
-                e.enabled = enabled
-                if !enabled && e.disabledReason == nil { e.disabledReason = "disabled by \(ctx.actor.type)\(ctx.actor.id.map { " " + $0 } ?? "")" }
+            e.apply(edits, fields: given)
+            if given.contains("enabled") {
+                if e.enabled && !before.enabled { e.disabledReason = nil; e.failingSince = nil }
+                if !e.enabled && e.disabledReason == nil { e.disabledReason = "disabled by \(ctx.actor.type)\(ctx.actor.id.map { " " + $0 } ?? "")" }
             }
             if e.stored != before.stored {
                 e.updatedAt = wc.now
