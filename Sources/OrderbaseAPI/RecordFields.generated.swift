@@ -22,7 +22,7 @@ extension Schemas {
     /// What a create of a webhook endpoint takes.
     static let webhookEndpointCreate: [Property] = [
         req("url", .string(max: 2048, min: 1), "https (http only with the engine option webhook_allow_http); no credentials."),
-        opt("description", .string(max: 500)),
+        opt("description", .nullable(.string(max: 500))),
         opt("event_types", Schemas.eventTypes, "Types and wildcards (order.*, *); default [\"*\"]."),
         opt("enabled", .boolean),
         opt("payload", .oneOf(ValueLists.webhookPayloads), "full: the order after the change (default); changes: only the changed fields."),
@@ -35,5 +35,80 @@ extension Schemas {
         opt("event_types", Schemas.eventTypes),
         opt("enabled", .boolean),
         opt("payload", .oneOf(ValueLists.webhookPayloads)),
+    ]
+
+    /// The notification channel as every method answers it.
+    static let notificationChannel: [Property] = [
+        req("id", .string(max: 64)),
+        req("name", .string(max: 255)),
+        req("type", .oneOf(ValueLists.notificationChannelTypes)),
+        req("enabled", .boolean),
+        req("email", .nullable(Schemas.emailSettings)),
+        req("sms", .nullable(Schemas.smsSettings)),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a notification channel takes.
+    static let notificationChannelCreate: [Property] = [
+        req("name", .string(max: 255, min: 1)),
+        req("type", .oneOf(ValueLists.notificationChannelTypes)),
+        opt("enabled", .boolean),
+        opt("email", Schemas.emailInput(create: true), "Required for type email."),
+        opt("sms", Schemas.smsInput(create: true), "Required for type sms."),
+    ]
+
+    /// What an update of a notification channel may change (`null` clears an optional field).
+    static let notificationChannelUpdate: [Property] = [
+        opt("name", .string(max: 255, min: 1)),
+        opt("enabled", .boolean),
+        opt("email", Schemas.emailInput(create: false)),
+        opt("sms", Schemas.smsInput(create: false)),
+    ]
+
+    /// The notification template as every method answers it.
+    static let notificationTemplate: [Property] = [
+        req("id", .string(max: 64)),
+        req("name", .string(max: 255)),
+        req("channel_id", .string(max: 64)),
+        req("event_types", .list(.string())),
+        req("enabled", .boolean),
+        req("subject", .nullable(.string())),
+        req("text", .nullable(.string())),
+        req("html", .nullable(.string())),
+        req("body", .nullable(.string())),
+        req("recipients", .list(Schemas.recipient)),
+        req("condition", .anyValue),
+        req("condition_text", .nullable(.string())),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a notification template takes.
+    static let notificationTemplateCreate: [Property] = [
+        req("name", .string(max: 255, min: 1)),
+        req("channel_id", .string(max: 64, min: 1)),
+        opt("event_types", .list(.string(max: 128, min: 1, pattern: "^[a-z0-9_.*]+$"), max: 100), "Types and wildcards (order.*); [] or absent: only notifications.send."),
+        opt("enabled", .boolean),
+        opt("subject", .nullable(.string(max: 65_536, min: 1)), "Mustache (email)."),
+        opt("text", .nullable(.string(max: 65_536, min: 1)), "Mustache (email, callback)."),
+        opt("html", .nullable(.string(max: 65_536, min: 1)), "Mustache, HTML-escaped (email)."),
+        opt("body", .nullable(.string(max: 65_536, min: 1)), "Mustache (SMS, callback)."),
+        req("recipients", .list(Schemas.recipient, max: 20, min: 1)),
+        opt("condition", .nullable(.described("An expression over order, actor and event (text or JSON-Logic); null: always.", .anyValue))),
+    ]
+
+    /// What an update of a notification template may change (`null` clears an optional field).
+    static let notificationTemplateUpdate: [Property] = [
+        opt("name", .string(max: 255, min: 1)),
+        opt("channel_id", .string(max: 64, min: 1)),
+        opt("event_types", .list(.string(max: 128, min: 1, pattern: "^[a-z0-9_.*]+$"), max: 100)),
+        opt("enabled", .boolean),
+        opt("subject", .nullable(.string(max: 65_536, min: 1))),
+        opt("text", .nullable(.string(max: 65_536, min: 1))),
+        opt("html", .nullable(.string(max: 65_536, min: 1))),
+        opt("body", .nullable(.string(max: 65_536, min: 1))),
+        opt("recipients", .list(Schemas.recipient, max: 20, min: 1)),
+        opt("condition", .nullable(.described("An expression over order, actor and event (text or JSON-Logic); null: always.", .anyValue))),
     ]
 }

@@ -131,19 +131,16 @@ enum Schemas {
     ]
     static let attempt = Schema.object([req("at", .timestamp), req("status_code", .nullable(.int(0...999))), req("latency_ms", .int(0...Int64.max)),
                                         req("error", .nullable(.string())), req("response", .nullable(.string()))])
-    static let notificationChannel: [Property] = [
-        req("id", .string(max: 64)), req("name", .string(max: 255)), req("type", .oneOf(ValueLists.notificationChannelTypes)), req("enabled", .boolean),
-        req("email", .nullable(.object([
-            req("host", .string()), req("port", .int(1...65535)), req("security", .oneOf(ValueLists.emailSecurities)),
-            req("username", .nullable(.string())), req("password_set", .boolean), req("from", .string()),
-            req("from_name", .nullable(.string())), req("reply_to", .nullable(.string())),
-        ]))),
-        req("sms", .nullable(.object([
-            req("url", .string()), req("auth_header_set", .boolean), req("content_type", .oneOf(ValueLists.smsContentTypes)),
-            req("body", .string()), req("from", .nullable(.string())),
-        ]))),
-        req("created_at", .timestamp), req("updated_at", .timestamp),
-    ]
+    /// A channel's settings as answers show them (credentials as `password_set` / `auth_header_set`).
+    static let emailSettings = Schema.object([
+        req("host", .string()), req("port", .int(1...65535)), req("security", .oneOf(ValueLists.emailSecurities)),
+        req("username", .nullable(.string())), req("password_set", .boolean), req("from", .string()),
+        req("from_name", .nullable(.string())), req("reply_to", .nullable(.string())),
+    ])
+    static let smsSettings = Schema.object([
+        req("url", .string()), req("auth_header_set", .boolean), req("content_type", .oneOf(ValueLists.smsContentTypes)),
+        req("body", .string()), req("from", .nullable(.string())),
+    ])
     static func emailInput(create: Bool) -> Schema {
         .object([
             create ? req("host", .string(max: 253, min: 1)) : opt("host", .string(max: 253, min: 1)),
@@ -168,20 +165,6 @@ enum Schemas {
         opt("address", .string(max: 320, min: 1), "staff: the fixed address."),
         opt("field", .string(max: 255, min: 1), "field: the order field holding the address, like order.metadata.gift_email."),
     ])
-    static let templateInput: [Property] = [
-        opt("event_types", .list(.string(max: 128, min: 1, pattern: "^[a-z0-9_.*]+$"), max: 100), "Types and wildcards (order.*); [] or absent: only notifications.send."),
-        opt("enabled", .boolean),
-        opt("subject", .nullable(.string(max: 65_536, min: 1)), "Mustache (email)."), opt("text", .nullable(.string(max: 65_536, min: 1)), "Mustache (email, callback)."),
-        opt("html", .nullable(.string(max: 65_536, min: 1)), "Mustache, HTML-escaped (email)."), opt("body", .nullable(.string(max: 65_536, min: 1)), "Mustache (SMS, callback)."),
-        opt("condition", .described("An expression over order, actor and event (text or JSON-Logic); null: always.", .anyValue)),
-    ]
-    static let notificationTemplate: [Property] = [
-        req("id", .string(max: 64)), req("name", .string(max: 255)), req("channel_id", .string(max: 64)), req("event_types", .list(.string())),
-        req("enabled", .boolean), req("subject", .nullable(.string())), req("text", .nullable(.string())), req("html", .nullable(.string())),
-        req("body", .nullable(.string())), req("recipients", .list(recipient)),
-        req("condition", .anyValue), req("condition_text", .nullable(.string())),
-        req("created_at", .timestamp), req("updated_at", .timestamp),
-    ]
     static let notification: [Property] = [
         req("id", .string(max: 64)), req("template_id", .string()), req("channel_id", .string()), req("channel_type", .string()),
         req("event_sequence", .nullable(.int(0...Int64.max))), req("event_type", .string()), req("order_id", .nullable(.string())),

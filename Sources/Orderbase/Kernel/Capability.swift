@@ -26,7 +26,7 @@ extension Capability {
         try core.scan(from: start, to: end, reverse: reverse, snapshot: snapshot, body)
     }
     func count(_ prefix: UInt8, upTo limit: Int) throws(OrderbaseError) -> Int { try core.count(prefix, upTo: limit) }
-    func stored<R: StoredRecord>(_ type: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
+    func stored<R: KeyedRecord>(_ type: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
         try core.stored(type, id, field: field)
     }
     func cursor(_ name: String) throws(OrderbaseError) -> UInt64 { try core.cursor(name) }

@@ -77,42 +77,69 @@ protocol AuditedRecord {
     var apiJSON: [UInt8] { get }
 }
 
-/// An audited record stored under one key by its id: the kernel loads,
-/// writes and deletes it (`WriteContext.load`, `commit`; `TenantCore.stored`).
-protocol StoredRecord: AuditedRecord {
+/// A record stored under one key by its id, with its secondary index
+/// entries: the kernel loads, writes and deletes it (`WriteContext.load`,
+/// `save`, `commit`; `TenantCore.stored`). Logged kinds (notifications,
+/// webhook deliveries) are only this: their changes are told by the events of
+/// the records they serve, so `save` writes them without an event or audit entry.
+protocol KeyedRecord {
+    static var kind: RecordKind { get }
     /// What people call one (`webhook endpoint`), for `not_found` messages.
     static var noun: String { get }
     static func key(_ id: String) -> [UInt8]
+    /// Its id (the `subject.id` of events about it).
+    var subjectID: String { get }
+    /// The stored form.
+    var storedJSON: [UInt8] { get }
     /// A stored record that does not decode is `corruption`.
     static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> Self
-    /// Its secondary index keys (`Keyspace.indexKey(kind, field, value, id)`); none by default.
+    /// Its secondary index keys (`Keyspace.indexKey(kind, field, value, id)`, or a
+    /// logged kind's due and queue keys); none by default. `save` and `commit`
+    /// write the ones that appear and delete the ones that went.
     var indexKeys: [[UInt8]] { get }
 }
 
-extension StoredRecord {
+extension KeyedRecord {
     var indexKeys: [[UInt8]] { [] }
 }
 
+/// An audited record stored under one key by its id: every change is an
+/// event and an audit entry (`WriteContext.commit`).
+protocol StoredRecord: KeyedRecord, AuditedRecord {}
+
 extension WriteContext {
     /// A record as the write path sees it (staged writes included), or `not_found` on `field`.
-    func load<R: StoredRecord>(_: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
+    func load<R: KeyedRecord>(_: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
         guard let b = try read(R.key(id)) else { throw OrderbaseError(.notFound, "no \(R.noun) \(id)", field: field) }
         return try R.decode(b)
     }
 
-    /// The one write of a record's change, in the command's batch: the record
-    /// (or its deletion), its index entries that changed, and, when an audited
-    /// field changed, its event and audit entry (`recordChange`).
-    mutating func commit<R: StoredRecord>(_ type: String, before: R?, after: R?, reason: String? = nil, data: [UInt8]? = nil) {
+    /// A record as the write path sees it, or nil.
+    func loadIfPresent<R: KeyedRecord>(_: R.Type, _ id: String) throws(OrderbaseError) -> R? {
+        guard let b = try read(R.key(id)) else { return nil }
+        return try R.decode(b)
+    }
+
+    /// Writes a record (or its deletion) and the index entries that changed,
+    /// in the command's batch, with no event or audit entry: the write of a
+    /// logged kind, and the first half of `commit`.
+    mutating func save<R: KeyedRecord>(before: R?, after: R?) {
         if let after { put(R.key(after.subjectID), after.storedJSON) } else if let before { delete(R.key(before.subjectID)) }
         replaceIndexEntries(before?.indexKeys ?? [], with: after?.indexKeys ?? [])
+    }
+
+    /// The one write of an audited record's change, in the command's batch: the
+    /// record (or its deletion), its index entries that changed, and, when an
+    /// audited field changed, its event and audit entry (`recordChange`).
+    mutating func commit<R: StoredRecord>(_ type: String, before: R?, after: R?, reason: String? = nil, data: [UInt8]? = nil) {
+        save(before: before, after: after)
         recordChange(type, before: before, after: after, reason: reason, data: data)
     }
 }
 
 extension TenantCore {
     /// A record as stored now (outside a write), or `not_found` on `field`.
-    func stored<R: StoredRecord>(_: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
+    func stored<R: KeyedRecord>(_: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
         guard let b = try store({ () throws(StoreError) in try database.get(R.key(id)) }) else {
             throw OrderbaseError(.notFound, "no \(R.noun) \(id)", field: field)
         }

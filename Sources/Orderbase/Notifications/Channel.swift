@@ -1,7 +1,7 @@
-/// A way notifications leave (docs/notifications.md): email over SMTP, SMS
-/// through an HTTP gateway, or a callback into the host. Credentials (the SMTP
-/// password, the gateway's auth header) are stored and used, never shown.
-struct NotificationChannel: Sendable {
+/// A notification channel (docs/notifications.md); its fields are declared in
+/// Tools/codegen/record_fields.py (`NotificationChannel+Fields.generated.swift`),
+/// its email and SMS settings here.
+extension NotificationChannel {
     struct Email: Sendable, Equatable {
         var host: String
         var port: Int64
@@ -16,6 +16,27 @@ struct NotificationChannel: Sendable {
         static let securities = ["starttls", "smtps", "none"]
         static func defaultPort(_ security: String) -> Int64 { security == "smtps" ? 465 : security == "starttls" ? 587 : 25 }
         var url: String { "\(security == "smtps" ? "smtps" : "smtp")://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+        /// The stored form keeps the password; the API form says only `password_set`.
+        func write(_ w: inout JSONWriter, stored: Bool) {
+            w.beginObject()
+            w.key("host"); w.string(host)
+            w.key("port"); w.int(port)
+            w.key("security"); w.string(security)
+            w.key("username"); w.optionalString(username)
+            if stored { w.key("password"); w.optionalString(password) } else { w.key("password_set"); w.bool(password != nil) }
+            w.key("from"); w.string(from)
+            w.key("from_name"); w.optionalString(fromName)
+            w.key("reply_to"); w.optionalString(replyTo)
+            w.endObject()
+        }
+
+        static func decode(_ g: inout Fields) throws(OrderbaseError) -> Email {
+            Email(host: try g.string("host", maxBytes: Int.max, required: true)!, port: try g.int("port", in: 1...65535, required: true)!,
+                  security: try g.string("security", required: true)!, username: try g.string("username", maxBytes: Int.max),
+                  password: try g.string("password", maxBytes: Int.max), from: try g.string("from", maxBytes: Int.max, required: true)!,
+                  fromName: try g.string("from_name", maxBytes: Int.max), replyTo: try g.string("reply_to", maxBytes: Int.max))
+        }
     }
 
     struct SMS: Sendable, Equatable {
@@ -36,18 +57,27 @@ struct NotificationChannel: Sendable {
                                                        "order_id": .string], open: false)
         var escape: MustacheTemplate.Escape { contentType == "json" ? .jsonString : .formURL }
         var mediaType: String { contentType == "json" ? "application/json" : "application/x-www-form-urlencoded" }
+
+        /// The stored form keeps the auth header; the API form says only `auth_header_set`.
+        func write(_ w: inout JSONWriter, stored: Bool) {
+            w.beginObject()
+            w.key("url"); w.string(url)
+            if stored { w.key("auth_header"); w.optionalString(authHeader) } else { w.key("auth_header_set"); w.bool(authHeader != nil) }
+            w.key("content_type"); w.string(contentType)
+            w.key("body"); w.string(body.source)
+            w.key("from"); w.optionalString(from)
+            w.endObject()
+        }
+
+        static func decode(_ g: inout Fields) throws(OrderbaseError) -> SMS {
+            SMS(url: try g.string("url", maxBytes: Int.max, required: true)!, authHeader: try g.string("auth_header", maxBytes: Int.max),
+                contentType: try g.string("content_type", required: true)!,
+                body: try MustacheTemplate(try g.string("body", maxBytes: Int.max, required: true)!, field: "sms.body"),
+                from: try g.string("from", maxBytes: Int.max))
+        }
     }
 
     static let types = ["email", "sms", "callback"]
-
-    var id: String
-    var name: String
-    var type: String
-    var enabled = true
-    var email: Email?
-    var sms: SMS?
-    var createdAt: Int64 = 0
-    var updatedAt: Int64 = 0
 
     // MARK: reading requests
 
@@ -117,43 +147,6 @@ struct NotificationChannel: Sendable {
         }
     }
 
-    // MARK: writing
-
-    /// The API form hides credentials (`password_set`, `auth_header_set`); the stored form keeps them.
-    func write(_ w: inout JSONWriter, stored: Bool = false) {
-        w.beginObject()
-        w.key("id"); w.string(id)
-        w.key("name"); w.string(name)
-        w.key("type"); w.string(type)
-        w.key("enabled"); w.bool(enabled)
-        w.key("email")
-        if let e = email {
-            w.beginObject()
-            w.key("host"); w.string(e.host)
-            w.key("port"); w.int(e.port)
-            w.key("security"); w.string(e.security)
-            w.key("username"); w.optionalString(e.username)
-            if stored { w.key("password"); w.optionalString(e.password) } else { w.key("password_set"); w.bool(e.password != nil) }
-            w.key("from"); w.string(e.from)
-            w.key("from_name"); w.optionalString(e.fromName)
-            w.key("reply_to"); w.optionalString(e.replyTo)
-            w.endObject()
-        } else { w.null() }
-        w.key("sms")
-        if let s = sms {
-            w.beginObject()
-            w.key("url"); w.string(s.url)
-            if stored { w.key("auth_header"); w.optionalString(s.authHeader) } else { w.key("auth_header_set"); w.bool(s.authHeader != nil) }
-            w.key("content_type"); w.string(s.contentType)
-            w.key("body"); w.string(s.body.source)
-            w.key("from"); w.optionalString(s.from)
-            w.endObject()
-        } else { w.null() }
-        w.key("created_at"); w.timestamp(createdAt)
-        w.key("updated_at"); w.timestamp(updatedAt)
-        w.endObject()
-    }
-
     var stored: [UInt8] {
         var w = JSONWriter()
         write(&w, stored: true)
@@ -164,32 +157,6 @@ struct NotificationChannel: Sendable {
         var w = JSONWriter()
         write(&w)
         return w.bytes
-    }
-
-    static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> NotificationChannel {
-        do throws(OrderbaseError) {
-            var f = try Fields(try JSON.parse(bytes))
-            var c = NotificationChannel(id: try f.string("id", required: true)!, name: try f.string("name", maxBytes: Int.max, required: true)!,
-                                        type: try f.string("type", required: true)!)
-            c.enabled = try f.bool("enabled") ?? true
-            if var g = try f.object("email") {
-                c.email = Email(host: try g.string("host", maxBytes: Int.max, required: true)!, port: try g.int("port", in: 1...65535, required: true)!,
-                                security: try g.string("security", required: true)!, username: try g.string("username", maxBytes: Int.max),
-                                password: try g.string("password", maxBytes: Int.max), from: try g.string("from", maxBytes: Int.max, required: true)!,
-                                fromName: try g.string("from_name", maxBytes: Int.max), replyTo: try g.string("reply_to", maxBytes: Int.max))
-            }
-            if var g = try f.object("sms") {
-                c.sms = SMS(url: try g.string("url", maxBytes: Int.max, required: true)!, authHeader: try g.string("auth_header", maxBytes: Int.max),
-                            contentType: try g.string("content_type", required: true)!,
-                            body: try MustacheTemplate(try g.string("body", maxBytes: Int.max, required: true)!, field: "sms.body"),
-                            from: try g.string("from", maxBytes: Int.max))
-            }
-            c.createdAt = try f.timestamp("created_at") ?? 0
-            c.updatedAt = try f.timestamp("updated_at") ?? 0
-            return c
-        } catch {
-            throw OrderbaseError(.corruption, "stored notification channel does not decode: \(error.message)")
-        }
     }
 }
 

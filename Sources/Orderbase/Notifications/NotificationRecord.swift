@@ -1,8 +1,13 @@
 /// One message to one recipient: the notification log's entry (who, what,
 /// when, status), rendered when the event was fanned out (or at
 /// `notifications.send`), so it shows exactly what was sent.
-struct NotificationRecord: Sendable {
+struct NotificationRecord: Sendable, KeyedRecord {
     static let statuses = ["pending", "sent", "failed", "skipped"]
+    static let kind = RecordKind.notification
+    static let noun = "notification"
+    static func key(_ id: String) -> [UInt8] { Keyspace.notificationKey(id) }
+    var subjectID: String { id }
+    var storedJSON: [UInt8] { json }
 
     var id: String
     var templateID: String

@@ -19,24 +19,21 @@ extension NotificationService {
     /// `{"name", "type", "enabled"?, "email"? | "sms"?}` → the channel (credentials hidden).
     public func createNotificationChannel(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let name = try f.string("name", maxBytes: 255, required: true, allowEmpty: false)!
-        let type = try f.oneOf("type", NotificationChannel.types, required: true)!
-        let enabled = try f.bool("enabled") ?? true
+        var c = NotificationChannel.blank
+        _ = try NotificationChannel.read(&f, onto: &c, isCreate: true)
+        let type = c.type
         let config = outboundConfig
         try Self.settingsOnlyFor(type, &f)
-        let email = try NotificationChannel.readEmail(&f, current: nil, allowPlaintext: config.allowHTTP)
-        let sms = try NotificationChannel.readSMS(&f, current: nil, allowHTTP: config.allowHTTP)
-        if type == "email" && email == nil { throw OrderbaseError.invalid("an email channel needs email: {host, from, …}", field: "email") }
-        if type == "sms" && sms == nil { throw OrderbaseError.invalid("an SMS channel needs sms: {url, …}", field: "sms") }
+        c.email = try NotificationChannel.readEmail(&f, current: nil, allowPlaintext: config.allowHTTP)
+        c.sms = try NotificationChannel.readSMS(&f, current: nil, allowHTTP: config.allowHTTP)
+        if type == "email" && c.email == nil { throw OrderbaseError.invalid("an email channel needs email: {host, from, …}", field: "email") }
+        if type == "sms" && c.sms == nil { throw OrderbaseError.invalid("an SMS channel needs sms: {url, …}", field: "sms") }
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             guard try count(Keyspace.notificationChannel, upTo: Self.maxChannels) < Self.maxChannels else {
                 throw OrderbaseError(.limitExceeded, "a tenant has at most \(Self.maxChannels) notification channels")
             }
-            var c = NotificationChannel(id: ids.make("nch_", at: wc.now), name: name, type: type)
-            c.enabled = enabled
-            c.email = email
-            c.sms = sms
+            c.id = ids.make("nch_", at: wc.now)
             c.createdAt = wc.now
             c.updatedAt = wc.now
             wc.commit("notification_channel.created", before: nil, after: c)
@@ -66,8 +63,8 @@ extension NotificationService {
     public func updateNotificationChannel(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
-        let name = try f.string("name", maxBytes: 255, allowEmpty: false)
-        let enabled = try f.bool("enabled")
+        var edits = NotificationChannel.blank
+        let given = try NotificationChannel.read(&f, onto: &edits, isCreate: false)
         let config = outboundConfig
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try wc.load(NotificationChannel.self, id)
@@ -77,8 +74,7 @@ extension NotificationService {
             if c.type == "email" { c.email = try NotificationChannel.readEmail(&g, current: c.email, allowPlaintext: config.allowHTTP) }
             if c.type == "sms" { c.sms = try NotificationChannel.readSMS(&g, current: c.sms, allowHTTP: config.allowHTTP) }
             try g.finish()
-            if let name { c.name = name }
-            if let enabled { c.enabled = enabled }
+            c.apply(edits, fields: given)
             c.updatedAt = wc.now
             wc.commit("notification_channel.updated", before: before, after: c)
             return c.api
@@ -110,10 +106,8 @@ extension NotificationService {
     /// channel does not take, a recipient address it cannot use.
     public func createNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        for k in ["name", "channel_id", "recipients"] where f.raw(k) == nil || f.isNull(k) {
-            throw OrderbaseError.invalid("\(k) is required", field: k)
-        }
-        var draft = try NotificationTemplate.read(&f, onto: NotificationTemplate(id: "", name: "", channelID: ""))
+        var draft = NotificationTemplate.blank
+        _ = try NotificationTemplate.read(&f, onto: &draft, isCreate: true)
         try f.finish()
         defer {
             outboundChanged(present: true)
@@ -157,14 +151,13 @@ extension NotificationService {
     public func updateNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
-        for k in ["name", "channel_id", "recipients", "event_types", "enabled"] where f.isNull(k) {
-            throw OrderbaseError.invalid("\(k) cannot be null", field: k)
-        }
+        var edits = NotificationTemplate.blank
+        let given = try NotificationTemplate.read(&f, onto: &edits, isCreate: false)
+        try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            var g = f
             let before = try wc.load(NotificationTemplate.self, id)
-            var t = try NotificationTemplate.read(&g, onto: before)
-            try g.finish()
+            var t = before
+            t.apply(edits, fields: given)
             let channel = try wc.load(NotificationChannel.self, t.channelID, field: "channel_id")
             try t.checkParts(for: channel.type)
             t.updatedAt = wc.now
@@ -182,23 +175,20 @@ extension NotificationService {
         defer { outboundChanged(present: nil) }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let template = try wc.load(NotificationTemplate.self, id)
-            var pending: [(Int64, NotificationRecord)] = []
+            var pending: [NotificationRecord] = []
             try scan(from: [Keyspace.notificationDue], to: [Keyspace.notificationDue + 1]) { k, _ throws(OrderbaseError) in
                 var r = KeyReader(Array(k))
-                guard let due = r.uint64(), let nid = r.string() else { throw OrderbaseError(.corruption, "bad notification due key") }
-                if let b = try wc.read(Keyspace.notificationKey(nid)) {
-                    let n = try NotificationRecord.decode(b)
-                    if n.templateID == id { pending.append((Int64(due), n)) }
-                }
+                guard r.uint64() != nil, let nid = r.string() else { throw OrderbaseError(.corruption, "bad notification due key") }
+                if let n = try wc.loadIfPresent(NotificationRecord.self, nid), n.templateID == id { pending.append(n) }
                 return true
             }
-            for (due, var n) in pending {
-                wc.deleteUnread(Keyspace.notificationDueKey(due, n.id))
+            for before in pending {
+                var n = before
                 n.status = "failed"
                 n.nextAttemptAt = nil
                 n.note = "template deleted"
                 n.updatedAt = wc.now
-                wc.put(Keyspace.notificationKey(n.id), n.json)
+                wc.save(before: before, after: n)
             }
             wc.commit("notification_template.deleted", before: template, after: nil)
             return JSON.object(["id": .string(id), "deleted": .bool(true), "pending_failed": .int(Int64(pending.count))]).bytes
@@ -215,8 +205,12 @@ extension NotificationService {
         let id = try f.string("id", maxBytes: 64, allowEmpty: false)
         var draft: NotificationTemplate?
         if var g = try f.object("template") {
-            draft = try NotificationTemplate.read(&g, onto: NotificationTemplate(id: "ntt_draft", name: "draft", channelID: ""))
+            var d = NotificationTemplate.blank
+            d.id = "ntt_draft"
+            d.name = "draft"
+            _ = try NotificationTemplate.read(&g, onto: &d, isCreate: false)
             try g.finish()
+            draft = d
         }
         let orderID = try f.string("order_id", maxBytes: 64, required: true)!
         let eventType = try f.string("event_type", maxBytes: 128, allowEmpty: false) ?? "manual"
@@ -297,8 +291,7 @@ extension NotificationService {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.notificationKey(id)) }) else { throw OrderbaseError(.notFound, "no notification \(id)", field: "id") }
-        return b
+        return try stored(NotificationRecord.self, id).json
     }
 
     /// `{"template_id", "order_id", "to"?}` → `{"data": [notifications]}`:
@@ -336,7 +329,7 @@ extension NotificationService {
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             // Rendered outside the lock; the template must still be there when they are stored.
             _ = try wc.load(NotificationTemplate.self, templateID, field: "template_id")
-            for r in records { Self.putNew(r, &wc) }
+            for r in records { wc.save(before: nil, after: r) }
             return Self.listResponse(records.map(\.json), hasMore: false)
         }
     }
@@ -350,8 +343,8 @@ extension NotificationService {
         try f.finish()
         defer { CommitSignal.interrupt() }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            guard let b = try wc.read(Keyspace.notificationKey(id)) else { throw OrderbaseError(.notFound, "no notification \(id)", field: "id") }
-            var n = try NotificationRecord.decode(b)
+            let before = try wc.load(NotificationRecord.self, id)
+            var n = before
             guard n.status == "pending" || n.status == "failed" else {
                 throw OrderbaseError(.invalidState, "notification \(id) is \(n.status); notifications.send sends the template again", field: "id")
             }
@@ -366,16 +359,14 @@ extension NotificationService {
             n.note = nil
             n.nextAttemptAt = wc.now
             n.updatedAt = wc.now
-            if let due {  // pending: moved to now
-                wc.deleteUnread(Keyspace.notificationDueKey(due, id))
-                wc.putUnread(Keyspace.notificationDueKey(wc.now, id), [])
-                wc.put(Keyspace.notificationKey(id), n.json)
+            if due != nil {  // pending: moved to now
+                wc.save(before: before, after: n)
             } else {  // failed: a new notification of the same message
                 n.id = ids.make("ntf_", at: wc.now)
                 n.attempts = []
                 n.createdAt = wc.now
                 n.sentAt = nil
-                Self.putNew(n, &wc)
+                wc.save(before: nil, after: n)
             }
             return n.json
         }

@@ -1,8 +1,6 @@
-/// What to send, on which events, through which channel, to whom, and when
-/// (docs/notifications.md). Every part is checked when saved: the Mustache
-/// parts against the variables they will see, the condition against the
-/// order's shape, recipients against the channel's kind of address.
-struct NotificationTemplate: Sendable {
+/// A notification template (docs/notifications.md); its fields are declared in
+/// Tools/codegen/record_fields.py (`NotificationTemplate+Fields.generated.swift`).
+extension NotificationTemplate {
     struct Recipient: Sendable, Equatable {
         /// "customer" (the order's customer email or phone), "staff" (a fixed
         /// `address`), or "field" (the address at `field`, like order.metadata.gift_email).
@@ -10,24 +8,20 @@ struct NotificationTemplate: Sendable {
         var address: String?
         var field: String?
         static let types = ["customer", "staff", "field"]
-    }
 
-    var id: String
-    var name: String
-    var channelID: String
-    /// Types and wildcards (order.*, *); empty: only `notifications.send`.
-    var eventTypes: [String] = []
-    var enabled = true
-    var subject: MustacheTemplate?
-    var text: MustacheTemplate?
-    var html: MustacheTemplate?
-    var body: MustacheTemplate?
-    var recipients: [Recipient] = []
-    var condition: Expression?
-    /// Events after this sequence are notified (those logged before it was made are not).
-    var fromSequence: UInt64 = 0
-    var createdAt: Int64 = 0
-    var updatedAt: Int64 = 0
+        func write(_ w: inout JSONWriter) {
+            w.beginObject()
+            w.key("type"); w.string(type)
+            if let address { w.key("address"); w.string(address) }
+            if let field { w.key("field"); w.string(field) }
+            w.endObject()
+        }
+
+        static func decode(_ g: inout Fields) throws(OrderbaseError) -> Recipient {
+            Recipient(type: try g.string("type", required: true)!, address: try g.string("address", maxBytes: Int.max),
+                      field: try g.string("field", maxBytes: Int.max))
+        }
+    }
 
     static let parts = ["subject", "text", "html", "body"]
 
@@ -51,22 +45,17 @@ struct NotificationTemplate: Sendable {
 
     func matches(_ type: String) -> Bool { TenantCore.typeMatches(type, eventTypes) }
 
-    /// Reads the fields of a create (`current` nil) or an update onto `current`.
-    static func read(_ f: inout Fields, onto current: NotificationTemplate) throws(OrderbaseError) -> NotificationTemplate {
-        var t = current
-        if let n = try f.string("name", maxBytes: 255, allowEmpty: false) { t.name = n }
-        if let c = try f.string("channel_id", maxBytes: 64, allowEmpty: false) { t.channelID = c }
-        if let types = try EventTypes.read(f.raw("event_types"), field: "event_types") { t.eventTypes = types }
-        if let e = try f.bool("enabled") { t.enabled = e }
-        for p in parts {
-            if f.isNull(p) { _ = f.raw(p); t.setPart(p, nil); continue }
-            if let s = try f.string(p, maxBytes: MustacheTemplate.maxBytes, allowEmpty: false) {
-                let tpl = try MustacheTemplate(s, field: p)
-                try tpl.check(NotificationData.shape, field: p)
-                t.setPart(p, tpl)
-            }
-        }
-        if let list = try f.objects("recipients", maxCount: 20, { (g: inout Fields) throws(OrderbaseError) -> Recipient in
+    /// A Mustache part of a request, parsed and checked against what templates see.
+    static func readPart(_ f: inout Fields, _ name: String) throws(OrderbaseError) -> MustacheTemplate? {
+        guard let s = try f.string(name, maxBytes: MustacheTemplate.maxBytes, allowEmpty: false) else { return nil }
+        let tpl = try MustacheTemplate(s, field: name)
+        try tpl.check(NotificationData.shape, field: name)
+        return tpl
+    }
+
+    /// The `recipients` of a request: 1 to 20, each checked against the order's shape.
+    static func readRecipients(_ f: inout Fields) throws(OrderbaseError) -> [Recipient]? {
+        guard let list = try f.objects("recipients", maxCount: 20, { (g: inout Fields) throws(OrderbaseError) -> Recipient in
             let type = try g.oneOf("type", Recipient.types, required: true)!
             var r = Recipient(type: type)
             switch type {
@@ -87,20 +76,20 @@ struct NotificationTemplate: Sendable {
             }
             try g.finish()
             return r
-        }) {
-            guard !list.isEmpty else { throw OrderbaseError.invalid("recipients must name at least one recipient", field: "recipients") }
-            t.recipients = list
+        }) else { return nil }
+        guard !list.isEmpty else { throw OrderbaseError.invalid("recipients must name at least one recipient", field: "recipients") }
+        return list
+    }
+
+    /// A condition of a request, compiled and checked against what conditions see.
+    static func readCondition(_ raw: JSON) throws(OrderbaseError) -> Expression {
+        do {
+            let (e, _) = try ExpressionService.compile(raw, check: false)
+            _ = try NotificationData.conditionShape.check(e)
+            return e
+        } catch {
+            throw OrderbaseError(error.code, "condition: \(error.message)", field: "condition", details: error.details)
         }
-        if f.isNull("condition") { _ = f.raw("condition"); t.condition = nil } else if let raw = f.raw("condition") {
-            do {
-                let (e, _) = try ExpressionService.compile(raw, check: false)
-                _ = try NotificationData.conditionShape.check(e)
-                t.condition = e
-            } catch {
-                throw OrderbaseError(error.code, "condition: \(error.message)", field: "condition", details: error.details)
-            }
-        }
-        return t
     }
 
     /// What a channel of `type` needs: email a subject and a text part (HTML
@@ -128,64 +117,10 @@ struct NotificationTemplate: Sendable {
         }
     }
 
-    // MARK: writing
-
-    func write(_ w: inout JSONWriter, stored: Bool = false) {
-        w.beginObject()
-        w.key("id"); w.string(id)
-        w.key("name"); w.string(name)
-        w.key("channel_id"); w.string(channelID)
-        w.key("event_types"); w.beginArray(); for t in eventTypes { w.string(t) }; w.endArray()
-        w.key("enabled"); w.bool(enabled)
-        for p in Self.parts {
-            w.dynamicKey(p)
-            if let t = part(p) { w.string(t.source) } else { w.null() }
-        }
-        w.key("recipients"); w.beginArray()
-        for r in recipients {
-            w.beginObject()
-            w.key("type"); w.string(r.type)
-            if let a = r.address { w.key("address"); w.string(a) }
-            if let f = r.field { w.key("field"); w.string(f) }
-            w.endObject()
-        }
-        w.endArray()
-        Workflow.writeExpression(condition, "condition", &w)
-        if stored { w.key("from_sequence"); w.int(Int64(fromSequence)) }
-        w.key("created_at"); w.timestamp(createdAt)
-        w.key("updated_at"); w.timestamp(updatedAt)
-        w.endObject()
-    }
-
     func json(stored: Bool = false) -> [UInt8] {
         var w = JSONWriter()
         write(&w, stored: stored)
         return w.bytes
-    }
-
-    static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> NotificationTemplate {
-        do throws(OrderbaseError) {
-            var f = try Fields(try JSON.parse(bytes))
-            var t = NotificationTemplate(id: try f.string("id", required: true)!, name: try f.string("name", maxBytes: Int.max, required: true)!,
-                                         channelID: try f.string("channel_id", required: true)!)
-            t.eventTypes = (try f.array("event_types", maxCount: Int.max) ?? []).compactMap(\.stringValue)
-            t.enabled = try f.bool("enabled") ?? true
-            for p in parts {
-                if let s = try f.string(p, maxBytes: Int.max) { t.setPart(p, try MustacheTemplate(s, field: p)) }
-            }
-            t.recipients = try f.objects("recipients", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) -> Recipient in
-                Recipient(type: try g.string("type", required: true)!, address: try g.string("address", maxBytes: Int.max),
-                          field: try g.string("field", maxBytes: Int.max))
-            } ?? []
-            _ = f.raw("condition_text")
-            if let raw = f.raw("condition"), raw != .null { t.condition = try Expression(raw) }
-            t.fromSequence = UInt64(try f.int("from_sequence", in: 0...Int64.max) ?? 0)
-            t.createdAt = try f.timestamp("created_at") ?? 0
-            t.updatedAt = try f.timestamp("updated_at") ?? 0
-            return t
-        } catch {
-            throw OrderbaseError(.corruption, "stored notification template does not decode: \(error.message)")
-        }
     }
 }
 

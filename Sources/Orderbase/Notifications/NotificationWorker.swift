@@ -80,7 +80,7 @@ extension NotificationService {
                 }
             }
             try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
-                for r in records { Self.putNew(r, &wc) }
+                for r in records { wc.save(before: nil, after: r) }
                 wc.setCursor(Self.notificationCursor, last)
             }
             cursor = last
@@ -96,12 +96,6 @@ extension NotificationService {
         return c
     }
 
-    /// Writes a new notification: its record, its due time, its order's index entry.
-    static func putNew(_ r: NotificationRecord, _ wc: inout WriteContext) {
-        wc.put(Keyspace.notificationKey(r.id), r.json)
-        if let due = r.nextAttemptAt { wc.putUnread(Keyspace.notificationDueKey(due, r.id), []) }
-        if let order = r.orderID { wc.putUnread(Keyspace.notificationOrderKey(order, r.id), []) }
-    }
 
     /// The last event sequence written (0: none).
 
@@ -109,7 +103,7 @@ extension NotificationService {
     /// to `to`) through `channel` (nil: it no longer exists): none when its
     /// condition is false; one per distinct recipient, rendered, `pending` and
     /// due `now`, or `skipped` with the reason. Reads and writes nothing:
-    /// callers store them (`putNew`).
+    /// callers store them (`wc.save`).
     func makeNotifications(_ t: NotificationTemplate, channel: NotificationChannel?, order: JSON, event: JSON, sequence: UInt64?,
                            to manual: [String]?, now: Int64) -> [NotificationRecord] {
         let eventType = event["type"]?.stringValue ?? "manual"
@@ -254,12 +248,10 @@ extension NotificationService {
             try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
                 guard try wc.read(Keyspace.notificationKey(n.id)) == bytes else { return }  // someone else moved it
                 var cur = n
-                wc.deleteUnread(Keyspace.notificationDueKey(due, n.id))
                 cur.nextAttemptAt = wc.now + Self.notificationParkMilliseconds
                 cur.note = "waiting: \(waiting)"
                 cur.updatedAt = wc.now
-                wc.put(Keyspace.notificationKey(n.id), cur.json)
-                wc.putUnread(Keyspace.notificationDueKey(cur.nextAttemptAt!, n.id), [])
+                wc.save(before: n, after: cur)
             }
             return false
         }
@@ -280,7 +272,6 @@ extension NotificationService {
         try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
             guard try wc.read(Keyspace.notificationKey(n.id)) == bytes else { return }  // someone else moved it
             var cur = n
-            wc.deleteUnread(Keyspace.notificationDueKey(due, n.id))
             cur.attempts.append(outcome)
             cur.updatedAt = wc.now
             cur.note = nil
@@ -290,12 +281,11 @@ extension NotificationService {
                 cur.nextAttemptAt = nil
             } else if !permanent, let at = RetrySchedule.next(after: cur.attempts.count, now: wc.now, retryAfterSeconds: retryAfter) {
                 cur.nextAttemptAt = at
-                wc.putUnread(Keyspace.notificationDueKey(at, n.id), [])
             } else {
                 cur.status = "failed"
                 cur.nextAttemptAt = nil
             }
-            wc.put(Keyspace.notificationKey(n.id), cur.json)
+            wc.save(before: n, after: cur)
         }
     }
 }

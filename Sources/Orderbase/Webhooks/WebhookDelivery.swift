@@ -1,5 +1,11 @@
 /// One event on its way to one endpoint, with every attempt.
-struct WebhookDelivery: Sendable {
+struct WebhookDelivery: Sendable, KeyedRecord {
+    static let kind = RecordKind.webhookDelivery
+    static let noun = "delivery"
+    static func key(_ id: String) -> [UInt8] { Keyspace.deliveryKey(id) }
+    var subjectID: String { id }
+    var storedJSON: [UInt8] { json }
+
     struct Attempt: Sendable {
         var at: Int64
         var statusCode: Int?

@@ -102,14 +102,18 @@ extension WebhookEndpoint {
     /// Only present fields change; `null` clears an optional one. The caller `finish`es `f`.
     static func read(_ f: inout Fields, onto o: inout WebhookEndpoint, isCreate: Bool) throws(OrderbaseError) -> Set<String> {
         var given: Set<String> = []
+        if f.isNull("url") { throw OrderbaseError.invalid("url cannot be null", field: "url") }
         if let v = try f.string("url", maxBytes: 2048, required: isCreate, allowEmpty: false) { o.url = v; given.insert("url") }
         if f.isNull("description") { _ = f.raw("description"); o.description = nil; given.insert("description") }
         else if let v = try f.string("description", maxBytes: 500) { o.description = v; given.insert("description") }
+        if f.isNull("event_types") { throw OrderbaseError.invalid("event_types cannot be null", field: "event_types") }
         if let v = try EventTypes.read(f.raw("event_types"), field: "event_types") {
             guard !v.isEmpty else { throw OrderbaseError.invalid("event_types must name at least one type (\"*\" for all)", field: "event_types") }
             o.eventTypes = v; given.insert("event_types")
         }
+        if f.isNull("enabled") { throw OrderbaseError.invalid("enabled cannot be null", field: "enabled") }
         if let v = try f.bool("enabled") { o.enabled = v; given.insert("enabled") }
+        if f.isNull("payload") { throw OrderbaseError.invalid("payload cannot be null", field: "payload") }
         if let v = try f.oneOf("payload", WebhookEndpoint.payloads) { o.payload = v; given.insert("payload") }
         return given
     }

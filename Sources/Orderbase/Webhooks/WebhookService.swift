@@ -209,10 +209,7 @@ extension WebhookService {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.deliveryKey(id)) }) else {
-            throw OrderbaseError(.notFound, "no delivery \(id)", field: "id")
-        }
-        return b
+        return try stored(WebhookDelivery.self, id).json
     }
 
     /// `{"id"}` → a pending one is moved to now; a failed one gets a new
@@ -224,14 +221,12 @@ extension WebhookService {
         try f.finish()
         return try core.passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in
             try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-                guard let b = try wc.read(Keyspace.deliveryKey(id)) else { throw OrderbaseError(.notFound, "no delivery \(id)", field: "id") }
-                var d = try WebhookDelivery.decode(b)
+                let before = try wc.load(WebhookDelivery.self, id)
+                var d = before
                 switch d.status {
                 case "pending":
-                    guard let due = d.nextAttemptAt else { return b }  // waiting behind an older delivery of its order
-                    wc.deleteUnread(Keyspace.dueKey(due, d.id))
+                    guard d.nextAttemptAt != nil else { return d.json }  // waiting behind an older delivery of its order
                     d.nextAttemptAt = wc.now
-                    wc.putUnread(Keyspace.dueKey(wc.now, d.id), [])
                 case "succeeded":
                     throw OrderbaseError(.invalidState, "delivery \(id) succeeded; webhooks.replay sends an event again", field: "id")
                 default:
@@ -242,7 +237,7 @@ extension WebhookService {
                                        messageID: d.messageID, heads: &heads, &wc).json
                 }
                 d.updatedAt = wc.now
-                wc.put(Keyspace.deliveryKey(d.id), d.json)
+                wc.save(before: before, after: d)
                 return d.json
             }
         }

@@ -95,10 +95,9 @@ extension WebhookService {
             }
         }
         var stored = d
-        if waiting { stored.nextAttemptAt = nil } else { wc.putUnread(Keyspace.dueKey(wc.now, d.id), []) }
+        if waiting { stored.nextAttemptAt = nil }  // its turn comes when the one before it ends (`advanceQueue`)
         heads.insert(pair)
-        wc.put(Keyspace.deliveryKey(d.id), stored.json)
-        wc.putUnread(Keyspace.queueKey(endpoint, queue, sequence, d.id), [])
+        wc.save(before: nil, after: stored)
         return stored
     }
 
@@ -178,26 +177,24 @@ extension WebhookService {
         let code = outcome.statusCode ?? 0
         let succeeded = (200..<300).contains(code)
         try write(RequestContext.system) { (wc: inout WriteContext) throws(OrderbaseError) in
-            guard let current = try wc.read(Keyspace.deliveryKey(d.id)).map({ (b) throws(OrderbaseError) in try WebhookDelivery.decode(b) }),
+            guard let current = try wc.loadIfPresent(WebhookDelivery.self, d.id),
                   current.status == "pending", current.nextAttemptAt == due else { return }  // someone else moved it
             var next = current
             next.attempts.append(outcome)
             next.updatedAt = wc.now
-            wc.deleteUnread(Keyspace.dueKey(due, d.id))
-            let endpoint = try wc.read(WebhookEndpoint.key(d.endpointID)).map { (b) throws(OrderbaseError) in try WebhookEndpoint.decode(b) }
+            let endpoint = try wc.loadIfPresent(WebhookEndpoint.self, d.endpointID)
             var retryAt: Int64?
             if !succeeded && code != 410 {
                 retryAt = RetrySchedule.next(after: next.attempts.count, now: wc.now, retryAfterSeconds: retryAfter)
             }
             if let retryAt {
                 next.nextAttemptAt = retryAt
-                wc.putUnread(Keyspace.dueKey(retryAt, d.id), [])
             } else {
                 next.status = succeeded ? "succeeded" : "failed"
                 next.nextAttemptAt = nil
                 try advanceQueue(after: next, &wc)
             }
-            wc.put(Keyspace.deliveryKey(d.id), next.json)
+            wc.save(before: current, after: next)
             if let before = endpoint {
                 var e = before
                 var disabledBecause: String?
@@ -249,22 +246,20 @@ extension WebhookService {
             return true
         }
         for (key, id) in pending {
-            wc.deleteUnread(key)
-            guard let b = try wc.read(Keyspace.deliveryKey(id)) else { continue }
-            var d = try WebhookDelivery.decode(b)
-            if let due = d.nextAttemptAt { wc.deleteUnread(Keyspace.dueKey(due, d.id)) }
+            guard let before = try wc.loadIfPresent(WebhookDelivery.self, id) else { wc.deleteUnread(key); continue }  // a stray queue entry
+            var d = before
             d.status = "failed"
             d.nextAttemptAt = nil
             d.updatedAt = wc.now
             d.attempts.append(.init(at: wc.now, statusCode: nil, latencyMilliseconds: 0, error: note, response: nil))
-            wc.put(Keyspace.deliveryKey(d.id), d.json)
+            wc.save(before: before, after: d)
         }
     }
 
-    /// Takes a finished delivery out of its queue and makes the next one due now.
+    /// Makes the delivery after a finished one in its queue due now (the
+    /// finished one leaves the queue when it is saved, no longer pending).
     func advanceQueue(after d: WebhookDelivery, _ wc: inout WriteContext) throws(OrderbaseError) {
         let queue = d.orderID ?? ""
-        wc.deleteUnread(Keyspace.queueKey(d.endpointID, queue, d.eventSequence, d.id))
         let prefix = Keyspace.queuePrefix(d.endpointID, queue)
         var nextID: String?
         try scan(from: prefix, to: prefixUpperBound(prefix)) { k, _ throws(OrderbaseError) in
@@ -275,12 +270,11 @@ extension WebhookService {
             nextID = id
             return false
         }
-        guard let nextID, let b = try wc.read(Keyspace.deliveryKey(nextID)) else { return }
-        var n = try WebhookDelivery.decode(b)
-        guard n.status == "pending", n.nextAttemptAt == nil else { return }
+        guard let nextID, let before = try wc.loadIfPresent(WebhookDelivery.self, nextID) else { return }
+        guard before.status == "pending", before.nextAttemptAt == nil else { return }
+        var n = before
         n.nextAttemptAt = wc.now
-        wc.put(Keyspace.deliveryKey(n.id), n.json)
-        wc.putUnread(Keyspace.dueKey(wc.now, n.id), [])
+        wc.save(before: before, after: n)
     }
 }
 

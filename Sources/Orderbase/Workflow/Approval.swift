@@ -34,7 +34,13 @@ struct PendingApproval: Equatable, Sendable {
 /// An approval request: a transition that waits for approvers (by tier,
 /// in order) before it happens. Stored under its own key (`R id`), mirrored
 /// on the order as `pending_approval` while it is pending.
-struct ApprovalRequest: Sendable {
+struct ApprovalRequest: Sendable, KeyedRecord {
+    static let kind = RecordKind.approval
+    static let noun = "approval request"
+    static func key(_ id: String) -> [UInt8] { Keyspace.approvalKey(id) }
+    var subjectID: String { id }
+    var storedJSON: [UInt8] { stored }
+
     struct Vote: Sendable {
         var actor: Actor
         var at: Int64

@@ -13,7 +13,7 @@ extension ApprovalService {
             id: ids.make("apr_", at: wc.now), orderID: old.id, orderNumber: old.number, workflowKey: wf.key, workflowVersion: wf.version,
             transition: t.name, from: old.status, to: t.to, reason: reason, requestedBy: wc.request.actor, requestedAt: wc.now,
             expiresAt: rule.expiresAfterSeconds.map { wc.now + $0 * 1000 }, allowRequester: rule.allowRequester, tiers: tiers)
-        wc.put(Keyspace.approvalKey(r.id), r.stored)
+        wc.save(before: nil, after: r)
         if let e = r.expiresAt { wc.schedule(TimerAction.approvalExpiry.name, target: r.id, at: e) }
         var new = old
         new.pendingApproval = r.pending
@@ -26,24 +26,18 @@ extension ApprovalService {
     @discardableResult
     func closeApproval(_ id: String, of order: Order, status: String, note: String?,
                        _ wc: inout WriteContext) throws(OrderbaseError) -> (Order, ApprovalRequest) {
-        var r = try loadApproval(id, &wc)
+        let before = try wc.load(ApprovalRequest.self, id)
+        var r = before
         r.status = status
         r.decidedAt = status == "expired" ? (r.expiresAt ?? wc.now) : wc.now
         r.decidedBy = status == "expired" ? nil : wc.request.actor
         r.note = note
-        wc.put(Keyspace.approvalKey(r.id), r.stored)
+        wc.save(before: before, after: r)
         if let e = r.expiresAt { wc.unschedule(TimerAction.approvalExpiry.name, target: r.id, at: e) }
         var new = order
         new.pendingApproval = nil
         _ = try orders.commitChange(old: order, new: &new, type: "approval.\(status)", reason: note, &wc)
         return (new, r)
-    }
-
-    func loadApproval(_ id: String, _ wc: inout WriteContext) throws(OrderbaseError) -> ApprovalRequest {
-        guard let bytes = try wc.read(Keyspace.approvalKey(id)) else {
-            throw OrderbaseError(.notFound, "no approval request \(id)", field: "id")
-        }
-        return try ApprovalRequest.decode(bytes)
     }
 
     /// Reads `{"id", "note"?}` and loads the request and its order for a decision, refusing closed and expired requests.
@@ -56,7 +50,7 @@ extension ApprovalService {
     }
 
     private func openApproval(_ id: String, _ wc: inout WriteContext) throws(OrderbaseError) -> (ApprovalRequest, Order) {
-        let r = try loadApproval(id, &wc)
+        let r = try wc.load(ApprovalRequest.self, id)
         let status = r.effectiveStatus(at: wc.now)
         guard status == "pending" else {
             throw OrderbaseError(.invalidState, "approval request \(id) is \(status)"
@@ -103,6 +97,7 @@ extension ApprovalService {
         let (id, note, ctx) = try decisionInput(request)
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             var (r, order) = try openApproval(id, &wc)
+            let before = r
             let tier = try Self.checkApprover(r, ctx.actor)
             r.tiers[tier].votes.append(ApprovalRequest.Vote(actor: ctx.actor, at: wc.now, note: note))
             var voted = order
@@ -121,7 +116,7 @@ extension ApprovalService {
                 let (new, type) = OrderService.applied(voted, wf, t, reason: r.reason, now: wc.now)
                 _ = try orders.commitChange(old: voted, new: new, type: type, reason: r.reason, &wc)
             }
-            wc.put(Keyspace.approvalKey(r.id), r.stored)
+            wc.save(before: before, after: r)
             return Self.approvalJSON(r, now: wc.now)
         }
     }
@@ -160,10 +155,7 @@ extension ApprovalService {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxBytes: 64, required: true)!
         try f.finish()
-        guard let bytes = try store({ () throws(StoreError) in try database.get(Keyspace.approvalKey(id)) }) else {
-            throw OrderbaseError(.notFound, "no approval request \(id)", field: "id")
-        }
-        return Self.approvalJSON(try ApprovalRequest.decode(bytes), now: clock.nowMilliseconds())
+        return Self.approvalJSON(try stored(ApprovalRequest.self, id), now: clock.nowMilliseconds())
     }
 
     /// `{"status"?, "order_id"?, "limit"?, "starting_after"?}` → requests, newest first.
@@ -197,7 +189,7 @@ extension ApprovalService {
 /// `approval.expired` event and audit entry.
 extension TimerAction {
     static let approvalExpiry = TimerAction(name: "approval.expire") { (core, timer, wc) throws(OrderbaseError) in
-        let r = try core.approvals.loadApproval(timer.target, &wc)
+        let r = try wc.load(ApprovalRequest.self, timer.target)
         guard r.status == "pending" else { return }  // decided meanwhile
         let order = try core.orders.loadForWrite(r.orderID, &wc, expected: nil)
         guard order.pendingApproval?.id == r.id else { return }
