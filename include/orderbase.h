@@ -115,6 +115,12 @@ typedef struct orderbase_error {
  *                        webhooks, SMS gateways and SMTP; docs/notifications.md)
  *   "tls_ca_file":       a readable PEM file of the certificate authorities outbound
  *                        TLS trusts instead of the system's (a private CA)
+ *   "expression_max_steps":      nodes one expression evaluation may visit (default 1000000, 1000..100000000)
+ *   "expression_max_bytes":      bytes of values one evaluation may produce (default 1048576, 1024..268435456)
+ *   "template_max_steps":        nodes one template rendering may visit (default 1000000, 1000..100000000)
+ *   "template_max_output_bytes": bytes one rendering may write (default 1048576, 1024..67108864)
+ *                        (budgets for caller logic: exceeding one is ORDERBASE_ELIMIT with
+ *                        details.budget naming it; docs/limits.md)
  *   Unknown keys are rejected.
  * @return ORDERBASE_OK, ORDERBASE_EINVALID (bad options or UTF-8),
  *         ORDERBASE_EIO (directory not creatable), ORDERBASE_EMISUSE (out NULL).

@@ -22,6 +22,8 @@ public struct EngineOptions: Sendable {
     public var maxRequestBytes = 1 << 20
     public var blockCacheBytes = 32 << 20
     public var limits = OrderLimits()
+    /// What one expression or template evaluation may spend.
+    public var budgets = Budgets()
 
     public init() {}
 
@@ -35,6 +37,7 @@ public struct EngineOptions: Sendable {
         o.maxRequestBytes = Int(try f.int("max_request_bytes", in: 1024...(64 << 20)) ?? (1 << 20))
         o.limits.maxLineItems = Int(try f.int("max_line_items", in: 1...10_000) ?? 500)
         o.limits.maxMetadataBytes = Int(try f.int("max_metadata_bytes", in: 2...(1 << 20)) ?? 16_384)
+        o.budgets = try Budgets.read(&f)
         o.blockCacheBytes = Int(try f.int("block_cache_bytes", in: (1 << 20)...(4 << 30)) ?? (32 << 20))
         o.webhookAllowHTTP = try f.bool("webhook_allow_http") ?? false
         if let list = try f.array("webhook_allowed_addresses", maxCount: 100) {
@@ -206,7 +209,7 @@ public final class Engine: @unchecked Sendable {
             let path = try store { () throws(StoreError) in try directory.dbPath(id) }
             let core = try TenantRegistry.shared.acquire(key) { () throws(OrderbaseError) in
                 try TenantCore(id: id, dbPath: path, sync: options.durability == .sync, dbOptions: dbOptions,
-                               clock: clock, limits: options.limits)
+                               clock: clock, limits: options.limits, budgets: options.budgets)
             }
             cache[id] = (key, core, tick)
             core.outboundConfig = outboundConfigLocked

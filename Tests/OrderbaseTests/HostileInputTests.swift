@@ -65,7 +65,42 @@ struct HostileInputTests {
         let n = preview["notifications"]!.array[0]
         #expect(n["status"] == .string("failed") && n["text"] == .null)
         // 10^8 titles would be about a gigabyte: the output budget stops it long before the step budget.
-        #expect(n["note"] == .string("render: the template renders to more than \(MustacheTemplate.maxOutputBytes) bytes"))
+        #expect(n["note"] == .string("render: the template renders to more than \(Budgets().templateOutputBytes) bytes"))
+    }
+
+    @Test("the budgets are engine options: smaller ones stop smaller work, each refusal names its budget and limit; out of range is refused")
+    func budgetsAreOptions() throws {
+        let options = try EngineOptions.parse(try JSON.parse(#"""
+            {"expression_max_steps":1000,"expression_max_bytes":2048,"template_max_steps":1000,"template_max_output_bytes":1024}
+            """#))
+        #expect(options.budgets.expressionSteps == 1000 && options.budgets.expressionBytes == 2048)
+        #expect(options.budgets.templateSteps == 1000 && options.budgets.templateOutputBytes == 1024)
+        let fx = try Fixture(options: options)
+        // 2,000 steps pass the default budget but not 1,000.
+        let sum = #"{"reduce":[{"var":"l"},{"+":[{"var":"accumulator"},{"var":"current"}]},0]}"#
+        let l400 = "[" + (0..<400).map(String.init).joined(separator: ",") + "]"
+        let steps = fx.error({ $0.expressions.evaluateExpression }, #"{"expression":\#(sum),"data":{"l":\#(l400)}}"#)
+        #expect(steps?.code == .limitExceeded && steps?.details?["budget"] == .string("expression_steps") && steps?.details?["limit"] == .int(1000))
+        let defaults = try Fixture()
+        #expect(try defaults.call({ $0.expressions.evaluateExpression }, #"{"expression":\#(sum),"data":{"l":\#(l400)}}"#)["result"] == .int(79800))
+        // 4,096 bytes of cat: over 2 KiB.
+        let big = String(repeating: "x", count: 4096)
+        let bytes = fx.error({ $0.expressions.evaluateExpression }, #"{"expression":{"cat":[{"var":"s"},"!"]},"data":{"s":"\#(big)"}}"#)
+        #expect(bytes?.details?["budget"] == .string("expression_bytes") && bytes?.details?["limit"] == .int(2048))
+        // A template: 50 lines of a 30-byte title is over 1 KiB.
+        let c = try fx.call({ $0.notifications.createNotificationChannel }, #"{"name":"host","type":"callback"}"#)["id"]!.stringValue!
+        let lines = "[" + (0..<50).map { #"{"title":"line \#($0) of fifty, long title","quantity":1,"unit_price":1}"# }.joined(separator: ",") + "]"
+        let order = try fx.createOrder(lines: lines)["id"]!.stringValue!
+        let preview = try fx.call({ $0.notifications.renderNotificationTemplate }, #"""
+            {"template":{"name":"t","channel_id":"\#(c)","text":"{{#order.line_items}}{{title}}{{/order.line_items}}","recipients":[{"type":"staff","address":"ops"}]},
+             "order_id":"\#(order)"}
+            """#)
+        #expect(preview["notifications"]!.array[0]["note"] == .string("render: the template renders to more than 1024 bytes"))
+        for bad in [#"{"expression_max_steps":999}"#, #"{"template_max_output_bytes":0}"#, #"{"expression_max_bytes":"big"}"#] {
+            let json = try JSON.parse(bad)
+            let e = #expect(throws: OrderbaseError.self, "\(bad)") { try EngineOptions.parse(json) }
+            #expect(e?.code == .invalidArgument && e?.field?.hasPrefix("options.") == true, "\(bad): \(String(describing: e))")
+        }
     }
 
     @Test("every IPv6 form that embeds an IPv4 address is judged by that address")

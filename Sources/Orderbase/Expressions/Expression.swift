@@ -17,18 +17,17 @@ public struct Expression: Sendable {
 
     /// The value of the expression for `data`, with NaN and the infinities as `null`.
     public func evaluate(_ data: JSON, context: EvaluationContext = EvaluationContext()) throws(OrderbaseError) -> JSON {
-        var budget = EvaluationBudget()
+        var budget = EvaluationBudget(context.budgets)
         return JS.sanitized(try root.eval(data, context, &budget))
     }
 
     /// Whether the expression's value is truthy for `data` (a guard's answer).
     public func test(_ data: JSON, context: EvaluationContext = EvaluationContext()) throws(OrderbaseError) -> Bool {
-        var budget = EvaluationBudget()
+        var budget = EvaluationBudget(context.budgets)
         return JS.truthy(try root.eval(data, context, &budget))
     }
 
     static let maxDepth = 64
-    static let maxSteps = EvaluationBudget.maxSteps
 
     static func compile(_ json: JSON, path: String, depth: inout Int) throws(OrderbaseError) -> Node {
         depth += 1
@@ -76,10 +75,14 @@ public struct EvaluationContext: Sendable {
     public var nowMilliseconds: Int64
     public var timeZone: TimeZoneRules
     public var currency: String?
-    public init(nowMilliseconds: Int64 = SystemClock().nowMilliseconds(), timeZone: TimeZoneRules = .utc, currency: String? = nil) {
+    /// What the evaluation may spend (`expression_max_steps`, `expression_max_bytes`).
+    public var budgets: Budgets
+    public init(nowMilliseconds: Int64 = SystemClock().nowMilliseconds(), timeZone: TimeZoneRules = .utc, currency: String? = nil,
+                budgets: Budgets = Budgets()) {
         self.nowMilliseconds = nowMilliseconds
         self.timeZone = timeZone
         self.currency = currency
+        self.budgets = budgets
     }
 }
 
@@ -431,26 +434,29 @@ extension Double {
 /// doubles a string with `cat` at each of 31 steps would make gigabytes.
 /// Exceeding either is `limit_exceeded` with `details.budget` naming it.
 struct EvaluationBudget {
-    static let maxSteps = 1_000_000
-    static let maxBytes = 1 << 20
     /// What one element of a produced list counts for.
     static let bytesPerElement = 16
+    let maxSteps: Int
+    let maxBytes: Int
     var steps = 0
     var bytes = 0
 
+    init(_ budgets: Budgets) {
+        maxSteps = budgets.expressionSteps
+        maxBytes = budgets.expressionBytes
+    }
+
     mutating func step() throws(OrderbaseError) {
         steps += 1
-        if steps > Self.maxSteps {
-            throw OrderbaseError(.limitExceeded, "the expression took more than \(Self.maxSteps) steps",
-                                 details: .object(["budget": .string("expression_steps"), "limit": .int(Int64(Self.maxSteps))]))
+        if steps > maxSteps {
+            throw Budgets.exceeded("expression_steps", limit: maxSteps, "the expression took more than \(maxSteps) steps")
         }
     }
 
     mutating func produced(_ n: Int) throws(OrderbaseError) {
         bytes += n
-        if bytes > Self.maxBytes {
-            throw OrderbaseError(.limitExceeded, "the expression produced more than \(Self.maxBytes) bytes of values",
-                                 details: .object(["budget": .string("expression_bytes"), "limit": .int(Int64(Self.maxBytes))]))
+        if bytes > maxBytes {
+            throw Budgets.exceeded("expression_bytes", limit: maxBytes, "the expression produced more than \(maxBytes) bytes of values")
         }
     }
 }

@@ -33,7 +33,8 @@ extension ExpressionService {
     /// and the currency of the order judged.
     func evaluationContext(currency: String?) throws(OrderbaseError) -> EvaluationContext {
         EvaluationContext(nowMilliseconds: clock.nowMilliseconds(),
-                          timeZone: try TimeZoneRules.named(settings.timeZone, field: "settings.time_zone"), currency: currency)
+                          timeZone: try TimeZoneRules.named(settings.timeZone, field: "settings.time_zone"), currency: currency,
+                          budgets: budgets)
     }
 
     // MARK: expressions.validate

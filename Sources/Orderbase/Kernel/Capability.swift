@@ -13,6 +13,7 @@ extension Capability {
     var ids: IDGenerator { core.ids }
     var settings: TenantSettings { core.settings }
     var limits: OrderLimits { core.limits }
+    var budgets: Budgets { core.budgets }
     var clock: any EngineClock { core.clock }
     var database: Database { core.database }
     var workflowRegistry: WorkflowRegistry { core.workflowRegistry }

@@ -9,6 +9,8 @@ public final class TenantCore: @unchecked Sendable {
     let clock: any EngineClock
     let ids = IDGenerator()
     let limits: OrderLimits
+    /// What one expression or template evaluation may spend (engine options).
+    let budgets: Budgets
     /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
     let workflowRegistry = WorkflowRegistry()
     /// How webhooks leave (set by the engine that opened the tenant; Webhooks/).
@@ -64,10 +66,11 @@ public final class TenantCore: @unchecked Sendable {
     private var counters: Counters  // guarded by writeLock
 
     init(id: String, dbPath: String, sync: Bool, dbOptions: DatabaseOptions, clock: any EngineClock,
-         limits: OrderLimits) throws(OrderbaseError) {
+         limits: OrderLimits, budgets: Budgets = Budgets()) throws(OrderbaseError) {
         self.id = id
         self.clock = clock
         self.limits = limits
+        self.budgets = budgets
         let db = try store { () throws(StoreError) in try Database(path: dbPath, options: dbOptions, createIfMissing: false) }
         try Migration.openSchema(db, tenant: id)
         guard let s = try store({ () throws(StoreError) in try db.get(Keyspace.metaKey(Keyspace.metaSettings)) }),

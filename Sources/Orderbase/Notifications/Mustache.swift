@@ -233,25 +233,28 @@ struct MustacheTemplate: Sendable, Equatable {
     /// sections over lists multiply (10 lines nested 8 deep is 10^8 passes),
     /// so output and work are both bounded; exceeding either is
     /// `limit_exceeded` with `details.budget`.
-    static let maxOutputBytes = 1 << 20
-    static let maxSteps = 1_000_000
+    struct RenderBudget {
+        let maxSteps: Int
+        let maxOutputBytes: Int
+        var steps = 0
+    }
 
     /// The template with `data`'s values; `escape` applies to `{{name}}` only.
-    func render(_ data: JSON, escape: Escape) throws(OrderbaseError) -> String {
+    /// `budgets` bounds the work and the output (engine options `template_max_steps`, `template_max_output_bytes`).
+    func render(_ data: JSON, escape: Escape, budgets: Budgets = Budgets()) throws(OrderbaseError) -> String {
         var out = ""
         var stack = [data]
-        var steps = 0
-        try Self.render(nodes, &stack, escape, &out, &steps)
+        var budget = RenderBudget(maxSteps: budgets.templateSteps, maxOutputBytes: budgets.templateOutputBytes)
+        try Self.render(nodes, &stack, escape, &out, &budget)
         return out
     }
 
     private static func render(_ nodes: [Node], _ stack: inout [JSON], _ escape: Escape, _ out: inout String,
-                               _ steps: inout Int) throws(OrderbaseError) {
+                               _ budget: inout RenderBudget) throws(OrderbaseError) {
         for node in nodes {
-            steps += 1
-            if steps > maxSteps {
-                throw OrderbaseError(.limitExceeded, "the template took more than \(maxSteps) steps to render",
-                                     details: .object(["budget": .string("template_steps"), "limit": .int(Int64(maxSteps))]))
+            budget.steps += 1
+            if budget.steps > budget.maxSteps {
+                throw Budgets.exceeded("template_steps", limit: budget.maxSteps, "the template took more than \(budget.maxSteps) steps to render")
             }
             switch node {
             case .text(let s):
@@ -262,25 +265,25 @@ struct MustacheTemplate: Sendable, Equatable {
             case .section(let name, let body, let inverted, _, _):
                 let v = lookup(name, stack)
                 if inverted {
-                    if !truthy(v) { try render(body, &stack, escape, &out, &steps) }
+                    if !truthy(v) { try render(body, &stack, escape, &out, &budget) }
                     continue
                 }
                 guard truthy(v) else { continue }
                 if case .array(let items) = v {
                     for item in items {
                         stack.append(item)
-                        try render(body, &stack, escape, &out, &steps)
+                        try render(body, &stack, escape, &out, &budget)
                         stack.removeLast()
                     }
                 } else {
                     stack.append(v)
-                    try render(body, &stack, escape, &out, &steps)
+                    try render(body, &stack, escape, &out, &budget)
                     stack.removeLast()
                 }
             }
-            if out.utf8.count > maxOutputBytes {
-                throw OrderbaseError(.limitExceeded, "the template renders to more than \(maxOutputBytes) bytes",
-                                     details: .object(["budget": .string("template_output_bytes"), "limit": .int(Int64(maxOutputBytes))]))
+            if out.utf8.count > budget.maxOutputBytes {
+                throw Budgets.exceeded("template_output_bytes", limit: budget.maxOutputBytes,
+                                       "the template renders to more than \(budget.maxOutputBytes) bytes")
             }
         }
     }

@@ -168,10 +168,10 @@ extension NotificationService {
                 if context == nil { context = NotificationData.context(order: order, event: event, shop: settings) }
                 let data = NotificationData.with(context!, recipient: (type, address))
                 do {
-                    r.subject = try t.subject?.render(data, escape: .none)
-                    r.text = try t.text?.render(data, escape: .none)
-                    r.html = try t.html?.render(data, escape: .html)
-                    r.body = try t.body?.render(data, escape: .none)
+                    r.subject = try t.subject?.render(data, escape: .none, budgets: budgets)
+                    r.text = try t.text?.render(data, escape: .none, budgets: budgets)
+                    r.html = try t.html?.render(data, escape: .html, budgets: budgets)
+                    r.body = try t.body?.render(data, escape: .none, budgets: budgets)
                     r.nextAttemptAt = now
                 } catch {
                     // Recorded on the notification, never retried: the same order renders the same way.
@@ -227,7 +227,7 @@ extension NotificationService {
             var headers = [("Content-Type", s.mediaType)]
             if let a = s.authHeader { headers.append(("Authorization", a)) }
             let rendered: String
-            do { rendered = try s.body.render(data, escape: s.escape) } catch { waiting = error.message; break }
+            do { rendered = try s.body.render(data, escape: s.escape, budgets: budgets) } catch { waiting = error.message; break }
             let r = transport.post(OutboundRequest(url: s.url, headers: headers, body: Array(rendered.utf8),
                                                    connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
                                                    timeoutMilliseconds: config.timeoutMilliseconds, addressPolicy: config.policy,
