@@ -68,6 +68,17 @@ let jsonLogicCases: [(String, String, String)] = [
     // Literals, arrays of expressions, log.
     (#"[1, {"var": "a"}, "x"]"#, #"{"a":2}"#, #"[1,2,"x"]"#), (#""plain""#, "null", #""plain""#), ("{}", "null", "{}"),
     (#"{"log": "apple"}"#, "null", #""apple""#),
+    // The JSON Logic community's `??` (the first argument that is not null) and
+    // `exists` (whether the path is in the data, even holding null): its
+    // accepted proposal "Define JSON Logic on the JSON Data Model".
+    (#"{"??": [null, 1]}"#, "null", "1"), (#"{"??": [1, 2]}"#, "null", "1"), (#"{"??": [null, null]}"#, "null", "null"),
+    (#"{"??": []}"#, "null", "null"), (#"{"??": [false, 1]}"#, "null", "false"), (#"{"??": [0, 1]}"#, "null", "0"),
+    (#"{"??": ["", "x"]}"#, "null", #""""#), (#"{"??": [{"var": "a"}, "d"]}"#, "{}", #""d""#),
+    (#"{"??": [{"var": "a"}, {"var": "b"}, 3]}"#, #"{"b":2}"#, "2"), (#"{"??": [null, {"var": "x"}]}"#, "null", "null"),
+    (#"{"exists": "a"}"#, #"{"a":null}"#, "true"), (#"{"exists": "b"}"#, #"{"a":1}"#, "false"),
+    (#"{"exists": ["a", "b"]}"#, #"{"a":{"b":0}}"#, "true"), (#"{"exists": ["a", "c"]}"#, #"{"a":{"b":0}}"#, "false"),
+    (#"{"exists": ["a", "b"]}"#, #"{"a":5}"#, "false"), (#"{"exists": "a"}"#, "null", "false"),
+    (#"{"exists": ["a.b"]}"#, #"{"a.b":1}"#, "true"), (#"{"exists": ["a.b"]}"#, #"{"a":{"b":1}}"#, "false"),
     // Orderbase's extensions.
     (#"{"ob.starts_with": ["GIFT-card", "gift"]}"#, "null", "true"), (#"{"ob.ends_with": ["Mug", "UG"]}"#, "null", "true"),
     (#"{"ob.contains": ["Heart Holder", "HOLD"]}"#, "null", "true"), (#"{"ob.contains": [5, "5"]}"#, "null", "false"),
@@ -152,7 +163,9 @@ struct ExpressionTextTests {
          #"{"all":[{"var":"order.line_items"},{"some":[{"var":"tax_lines"},{"==":[{"var":"rate"},"0.2"]}]}]}"#),
         ("order.placed_at before add(now(), -days(3))", #"{"ob.before":[{"var":"order.placed_at"},{"ob.add":[{"ob.now":[]},{"-":[{"ob.days":[3]}]}]}]}"#),
         (#"order.customer.email ends_with "@example.com""#, #"{"ob.ends_with":[{"var":"order.customer.email"},"@example.com"]}"#),
-        ("missing(\"a\", \"b\")", #"{"missing":["a","b"]}"#), ("x === null", #"{"===":[{"var":"x"},null]}"#),
+        ("missing(\"a\", \"b\")", #"{"missing":["a","b"]}"#),
+        ("coalesce(order.po_number, order.number, \"none\")", #"{"??":[{"var":"order.po_number"},{"var":"order.number"},"none"]}"#),
+        ("exists(\"order\", \"po_number\")", #"{"exists":["order","po_number"]}"#), ("x === null", #"{"===":[{"var":"x"},null]}"#),
         ("a % 2 == 1", #"{"==":[{"%":[{"var":"a"},2]},1]}"#), ("[]", "[]"), ("true", "true"), (#""é\n""#, #""é\n""#),
     ]
 
@@ -281,6 +294,10 @@ struct ExpressionMethodTests {
         #expect(free["result"] == .int(42) && free["text"] == .string("a + 1"))
         #expect(fx.error({ $0.expressions.evaluateExpression }, #"{"expression":"1","order_id":"\#(id)","data":{}}"#)?.code == .invalidArgument)
         #expect(fx.error({ $0.expressions.evaluateExpression }, #"{"expression":"1"}"#)?.code == .invalidArgument)
+        // null is valid data (issue 13): a var of it is null, and ?? supplies a default.
+        #expect(try fx.call({ $0.expressions.evaluateExpression }, #"{"expression":{"var":"a"},"data":null}"#)["result"] == .null)
+        #expect(try fx.call({ $0.expressions.evaluateExpression }, #"{"expression":"coalesce(a, 5)","data":null}"#)["result"] == .int(5))
+        #expect(fx.error({ $0.expressions.evaluateExpression }, #"{"expression":"1","order_id":"\#(id)","data":null}"#)?.code == .invalidArgument)
         #expect(fx.error({ $0.expressions.evaluateExpression }, #"{"expression":"order.total","order_id":"ord_nope"}"#)?.code == .notFound)
         #expect(fx.error({ $0.expressions.evaluateExpression }, #"{"expression":"order.totl","order_id":"\#(id)"}"#)?.code == .invalidArgument)
     }

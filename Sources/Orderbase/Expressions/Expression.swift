@@ -91,6 +91,8 @@ enum Op: String, CaseIterable {
     case `if`, ternary = "?:", eq = "==", strictEq = "===", ne = "!=", strictNe = "!==", not = "!", truthy = "!!", or, and
     case gt = ">", ge = ">=", lt = "<", le = "<=", max, min, plus = "+", minus = "-", times = "*", divide = "/", modulo = "%"
     case map, filter, reduce, all, none, some, merge, `in`, cat, substr, log
+    // The JSON Logic community's specification (accepted proposal "Define JSON Logic on the JSON Data Model").
+    case coalesce = "??", exists
     // Orderbase's extensions.
     case startsWith = "ob.starts_with", endsWith = "ob.ends_with", contains = "ob.contains"
     case now = "ob.now", days = "ob.days", hours = "ob.hours", minutes = "ob.minutes"
@@ -224,6 +226,13 @@ indirect enum Node: Sendable {
                 }
                 return op == .filter ? .array(out) : .bool(op == .none)
             }
+        case .coalesce:
+            // The first argument that is not null, evaluated in turn (later ones are not evaluated).
+            for a in args {
+                let v = try a.eval(data, ctx, &budget)
+                if v != .null { return v }
+            }
+            return .null
         case .reduce:
             let scoped = try args[0].eval(data, ctx, &budget)
             var acc = args.count > 2 ? try args[2].eval(data, ctx, &budget) : .null
@@ -247,6 +256,16 @@ indirect enum Node: Sendable {
                 let x = Variable(k).lookup(data, default: .null)
                 return x == .null || x == .string("")
             })
+        case .exists:
+            // The keys one by one (a key with a dot is one key); true when the last is present, even holding null.
+            let keys: [JSON]
+            if case .array(let a)? = v.first, v.count == 1 { keys = a } else { keys = v }
+            var cur = data
+            for k in keys {
+                guard case .object(let o) = cur, let key = k.stringValue, let next = o[key] else { return .bool(false) }
+                cur = next
+            }
+            return .bool(!keys.isEmpty || data != .null)
         case .missingSome:
             guard case .array(let keys) = arg(1) else { return .array([]) }
             let need = JS.toNumber(arg(0))

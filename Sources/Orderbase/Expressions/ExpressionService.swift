@@ -71,7 +71,9 @@ extension ExpressionService {
         var (f, ctx) = try Fields.request(request)
         let raw = try Self.rawExpression(&f)
         let orderID = try f.string("order_id", maxBytes: 64, allowEmpty: false)
-        let given = f.raw("data")
+        // `data` may be any JSON, null included (null is valid data: a `var` of it is null).
+        let dataIsNull = f.isNull("data")
+        let given: JSON? = f.raw("data") ?? (dataIsNull ? .null : nil)
         try f.finish()
         // Against free-form data only the syntax and operators are checked.
         let (e, _) = try Self.compile(raw, check: given == nil)

@@ -44,7 +44,7 @@ public enum ExpressionText {
         "weekday": "ob.weekday", "hour": "ob.hour", "day": "ob.day", "month": "ob.month", "year": "ob.year",
         "local_date": "ob.local_date",
         "money_gt": "ob.money_gt", "money_ge": "ob.money_ge", "money_lt": "ob.money_lt", "money_le": "ob.money_le",
-        "money_eq": "ob.money_eq",
+        "money_eq": "ob.money_eq", "coalesce": "??",
     ]
     static let iterators: Set<String> = ["some", "all", "none", "map", "filter"]
 
