@@ -51,7 +51,7 @@ public struct EngineOptions: Sendable {
         }
         o.webhookConnectTimeoutMilliseconds = try f.int("webhook_connect_timeout_ms", in: 100...120_000) ?? 5000
         o.webhookTimeoutMilliseconds = try f.int("webhook_timeout_ms", in: 100...600_000) ?? 15_000
-        if let ca = try f.string("tls_ca_file", maxBytes: 4096, allowEmpty: false) {
+        if let ca = try f.string("tls_ca_file", maxLength: 4096, allowEmpty: false) {
             guard access(ca, R_OK) == 0 else {
                 throw OrderbaseError.invalid("options.tls_ca_file: \(ca) is not a readable file", field: "options.tls_ca_file")
             }
@@ -250,7 +250,7 @@ public final class Engine: @unchecked Sendable {
     public func listTenants(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
-        let after = try f.string("starting_after", maxBytes: 64)
+        let after = try f.string("starting_after", maxLength: 64)
         try f.finish()
         try lock.withLock { () throws(OrderbaseError) in try checkOpen() }
         var ids = try store { () throws(StoreError) in try directory.listTenants() }
@@ -270,7 +270,7 @@ public final class Engine: @unchecked Sendable {
 
     public func getTenant(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         let (_, core) = try core(id)
         return Self.tenantJSON(id, core.settings)
@@ -278,7 +278,7 @@ public final class Engine: @unchecked Sendable {
 
     public func createTenant(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         let settings = f.raw("settings")
         try f.finish()
         return Self.tenantJSON(id, try createTenant(id, settings: settings))
@@ -297,7 +297,7 @@ public final class Engine: @unchecked Sendable {
     /// open on it in this process, or another process holds its database.
     public func deleteTenant(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         try validID(id)
         try lock.withLock { () throws(OrderbaseError) in

@@ -5,10 +5,9 @@ import Orderbase
 /// layer reads the same declarations to type query parameters, and the
 /// OpenAPI document is rendered from them (`OpenAPI.document`).
 public indirect enum Schema: Sendable {
-    /// `maxBytes` is the engine's limit in UTF-8 bytes; the schema states it as
-    /// `maxLength` (characters), which multibyte text reaches later than the
-    /// engine does, and as `x-max-bytes`.
-    case string(maxBytes: Int?, minLength: Int, values: [String]?, format: String?, pattern: String?)
+    /// `maxLength` counts characters as JSON Schema does (Unicode code points),
+    /// and so does the engine (`String.isLonger(than:)`): both sides agree.
+    case string(maxLength: Int?, minLength: Int, values: [String]?, format: String?, pattern: String?)
     case integer(min: Int64?, max: Int64?)
     case boolean
     case object([Property])
@@ -26,12 +25,12 @@ public indirect enum Schema: Sendable {
     case described(String, Schema)
 
     public static func string(max: Int? = nil, min: Int = 0, pattern: String? = nil) -> Schema {
-        .string(maxBytes: max, minLength: min, values: nil, format: nil, pattern: pattern)
+        .string(maxLength: max, minLength: min, values: nil, format: nil, pattern: pattern)
     }
     public static func oneOf(_ values: [String]) -> Schema {
-        .string(maxBytes: nil, minLength: 0, values: values, format: nil, pattern: nil)
+        .string(maxLength: nil, minLength: 0, values: values, format: nil, pattern: nil)
     }
-    public static let timestamp = Schema.string(maxBytes: 64, minLength: 0, values: nil, format: "date-time", pattern: nil)
+    public static let timestamp = Schema.string(maxLength: 64, minLength: 0, values: nil, format: "date-time", pattern: nil)
     public static func int(_ range: ClosedRange<Int64>) -> Schema { .integer(min: range.lowerBound, max: range.upperBound) }
     public static let money = Schema.described("An amount in minor units of the order's currency.", .integer(min: 0, max: 1_000_000_000_000_000))
     public static func list(_ item: Schema, max: Int? = nil, min: Int = 0) -> Schema { .array(item, minItems: min, maxItems: max) }
@@ -43,13 +42,10 @@ public indirect enum Schema: Sendable {
     /// take `null` as "absent" (and, in updates, "clear").
     public func json(request: Bool) -> JSON {
         switch self {
-        case .string(let maxBytes, let minLength, let values, let format, let pattern):
+        case .string(let maxLength, let minLength, let values, let format, let pattern):
             var o: JSONObject = ["type": .string("string")]
             if let values { o["enum"] = .array(values.map { .string($0) }) }
-            if let maxBytes {
-                o["maxLength"] = .int(Int64(maxBytes))
-                o["x-max-bytes"] = .int(Int64(maxBytes))
-            }
+            if let maxLength { o["maxLength"] = .int(Int64(maxLength)) }
             if minLength > 0 { o["minLength"] = .int(Int64(minLength)) }
             if let format { o["format"] = .string(format) }
             if let pattern { o["pattern"] = .string(pattern) }

@@ -60,16 +60,16 @@ class Field:
     def _fill(self, max_bytes, default, required):
         n, k = self.name, self.kind
         prop = self.prop = camel(n)
-        limit = f", maxBytes: {max_bytes}" if max_bytes else ""
+        limit = f", maxLength: {max_bytes}" if max_bytes else ""
         if k == "string":
             self.props = self.props or [f"public var {prop}{' = ' + default if default else ': String'}"]
             self.render = self.render or f"w.string({prop})"
-            self.decode = self.decode or f'o.{prop} = try f.string("{n}", maxBytes: Int.max, required: true)!'
+            self.decode = self.decode or f'o.{prop} = try f.string("{n}", maxLength: Int.max, required: true)!'
             self.schema = self.schema or f".string(max: {max_bytes})" if max_bytes else (self.schema or ".string()")
         elif k == "opt_string":
             self.props = self.props or [f"public var {prop}: String?"]
             self.render = self.render or f"w.optionalString({prop})"
-            self.decode = self.decode or f'o.{prop} = try f.string("{n}", maxBytes: Int.max)'
+            self.decode = self.decode or f'o.{prop} = try f.string("{n}", maxLength: Int.max)'
             self.schema = self.schema or (f".nullable(.string(max: {max_bytes}))" if max_bytes else ".nullable(.string())")
             if self.edit:
                 self.read = self.read or (f'if f.isNull("{n}") {{ _ = f.raw("{n}"); o.{prop} = nil }}\n'
@@ -191,7 +191,7 @@ o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", qua
     Field("note", "opt_string", max_bytes=5000, edit="always", sample='o.note = "n"', doc="for people; editable on closed orders too"),
     Field("po_number", "opt_string", max_bytes=64, edit="open", index="o.poNumber", rank=-1,
           filter=("po_number", ".string(max: 64, min: 1)", None, 64), sample='o.poNumber = "PO-1"',
-          doc="the buyer's purchase-order reference (≤ 64 bytes); filters `orders.list`"),
+          doc="the buyer's purchase-order reference (≤ 64 characters); filters `orders.list`"),
     Field("metadata", props=["public var metadata: JSON = .object([:])"], edit="always",
           render="w.value(metadata)", decode='o.metadata = f.raw("metadata") ?? .object([:])',
           read="""if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }
@@ -318,8 +318,8 @@ def domain_swift():
     out.append("    /// Indexed fields (`I \"order\" field …`), in the order `orders.list` prefers them.")
     out.append("    static let indexedFields: [String] = [" + ", ".join('"' + ("customer" if f.name == "customer" else f.name) + '"' for f in indexed) + "]\n")
     out.append("    /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any")
-    out.append("    /// string of at most `maxBytes`; status: any workflow's states).")
-    out.append("    static let listFilters: [(request: String, field: String, allowed: [String]?, maxBytes: Int)] = [")
+    out.append("    /// string of at most `maxLength` characters; status: any workflow's states).")
+    out.append("    static let listFilters: [(request: String, field: String, allowed: [String]?, maxLength: Int)] = [")
     for f in indexed:
         req, allowed = f.filter[0], f.filter[2]
         out.append(f'        ("{req}", "{f.name}", {allowed or "nil"}, {f.filter_max}),')

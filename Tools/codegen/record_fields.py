@@ -34,7 +34,8 @@ and these keys:
   read=""    the service reads it (it needs the record as stored or the engine's options); still declared
              here for the schemas and the docs
 
-Every field a create takes or an update changes that is not optional refuses `null`.
+As everywhere in the API (docs/rest.md), `null` for an optional field that
+cannot be cleared means the same as leaving it out.
 
 Validation that needs the engine (a URL's scheme against the engine options,
 a template against the order's shape) stays in the service, after `read`.
@@ -75,21 +76,21 @@ class F:
 
     def _limits(self, required=""):
         allow = ", allowEmpty: false" if self.min else ""
-        return f", maxBytes: {self.max or 1024}{required}{allow}"
+        return f", maxLength: {self.max or 1024}{required}{allow}"
 
     def _string(self):
         n, p = self.name, self.prop
         req = ', required: isCreate' if self.create == "req" else ""
         self._fill("String", f"w.string(o.{p})",
-                   f'o.{p} = try f.string("{n}", maxBytes: Int.max, required: true)!' if self.default is None else
-                   f'o.{p} = try f.string("{n}", maxBytes: Int.max) ?? {self.default}',
+                   f'o.{p} = try f.string("{n}", maxLength: Int.max, required: true)!' if self.default is None else
+                   f'o.{p} = try f.string("{n}", maxLength: Int.max) ?? {self.default}',
                    f'if let v = try f.string("{n}"{self._limits(req)}) {{ o.{p} = v; given.insert("{n}") }}',
                    f".string(max: {self.max})" if self.max else ".string()",
                    f".string(max: {self.max or 1024}{', min: 1' if self.min else ''})", zero='""')
 
     def _opt_string(self):
         n, p = self.name, self.prop
-        self._fill("String?", f"w.optionalString(o.{p})", f'o.{p} = try f.string("{n}", maxBytes: Int.max)',
+        self._fill("String?", f"w.optionalString(o.{p})", f'o.{p} = try f.string("{n}", maxLength: Int.max)',
                    f'if f.isNull("{n}") {{ _ = f.raw("{n}"); o.{p} = nil; given.insert("{n}") }}\n'
                    f'else if let v = try f.string("{n}"{self._limits()}) {{ o.{p} = v; given.insert("{n}") }}',
                    f".nullable(.string(max: {self.max}))" if self.max else ".nullable(.string())",
@@ -162,7 +163,7 @@ def part(name, input_doc, doc):
     p = camel(name)
     return F(name, swift="MustacheTemplate?", create="opt", edit=True,
              render=f"if let t = o.{p} {{ w.string(t.source) }} else {{ w.null() }}",
-             decode=f'if let s = try f.string("{name}", maxBytes: Int.max) {{ o.{p} = try MustacheTemplate(s, field: "{name}") }}',
+             decode=f'if let s = try f.string("{name}", maxLength: Int.max) {{ o.{p} = try MustacheTemplate(s, field: "{name}") }}',
              read=f'if f.isNull("{name}") {{ _ = f.raw("{name}"); o.{p} = nil; given.insert("{name}") }}\n'
                   f'else if let v = try NotificationTemplate.readPart(&f, "{name}") {{ o.{p} = v; given.insert("{name}") }}',
              schema=".nullable(.string())", input=".string(max: 65_536, min: 1)", input_doc=input_doc, doc=doc)
@@ -353,12 +354,8 @@ def domain_swift(r):
     out.append("    /// Only present fields change; `null` clears an optional one. The caller `finish`es `f`.")
     out.append(f"    static func read(_ f: inout Fields, onto o: inout {r.swift}, isCreate: Bool) throws(OrderbaseError) -> Set<String> {{")
     out.append("        var given: Set<String> = []")
-    for f in [f for f in r.stored_fields if f.create or f.edit]:
+    for f in [f for f in r.stored_fields if (f.create or f.edit) and f.read]:
         code = f.read
-        if not f.nullable:
-            code = (f'if f.isNull("{f.name}") {{ throw OrderbaseError.invalid("{f.name} cannot be null", field: "{f.name}") }}' + ("\n" + code if code else ""))
-        if not code:
-            continue
         if f.create == "req" and f.type in ("custom", "strings"):
             code += (f'\nif isCreate && !given.contains("{f.name}") {{ throw OrderbaseError.invalid("{f.name} is required", field: "{f.name}") }}')
         if not f.edit:

@@ -21,7 +21,7 @@ extension AuditService {
 
     public func orderAudit(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
         let after = try f.int("starting_after", in: 0...Int64.max)
         try f.finish()
@@ -38,7 +38,7 @@ extension AuditService {
     public func listAudit(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         let type = try f.oneOf("subject_type", RecordKind.audited.map(\.name))
-        let id = try f.string("subject_id", maxBytes: 255, allowEmpty: false)
+        let id = try f.string("subject_id", maxLength: 255, allowEmpty: false)
 
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
         let after = try f.int("starting_after", in: 0...Int64.max)
@@ -149,7 +149,7 @@ extension AuditService {
         if let t = try f.array("types", maxCount: 100) {
             types = []
             for (n, e) in t.enumerated() {
-                guard case .string(let s) = e, !s.isEmpty, s.utf8.count <= 128 else {
+                guard case .string(let s) = e, !s.isEmpty, !s.isLonger(than: 128) else {
                     throw OrderbaseError.invalid("types[\(n)] must be an event type like \"order.created\" or \"order.*\"", field: "types[\(n)]")
                 }
                 types!.append(s)

@@ -4,6 +4,8 @@
 extension ExpressionService {
     /// Reads the required `expression` field without compiling it.
     static func rawExpression(_ f: inout Fields) throws(OrderbaseError) -> JSON {
+        // An explicit null is JSON-Logic's literal null (it evaluates to null), not a missing expression.
+        if f.isNull("expression") { _ = f.raw("expression"); return .null }
         guard let raw = f.raw("expression") else { throw OrderbaseError.invalid("expression is required", field: "expression") }
         return raw
     }
@@ -14,7 +16,7 @@ extension ExpressionService {
     static func compile(_ raw: JSON, check: Bool) throws(OrderbaseError) -> (Expression, [String]) {
         let json: JSON
         if case .string(let text) = raw {
-            guard text.utf8.count <= 16_384 else { throw OrderbaseError(.limitExceeded, "expression text is longer than 16384 bytes", field: "expression") }
+            guard !text.isLonger(than: 16_384) else { throw OrderbaseError(.limitExceeded, "expression text is longer than 16384 characters", field: "expression") }
             json = try ExpressionText.parse(text)
         } else {
             json = raw
@@ -70,7 +72,7 @@ extension ExpressionService {
     public func evaluateExpression(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
         let raw = try Self.rawExpression(&f)
-        let orderID = try f.string("order_id", maxBytes: 64, allowEmpty: false)
+        let orderID = try f.string("order_id", maxLength: 64, allowEmpty: false)
         // `data` may be any JSON, null included (null is valid data: a `var` of it is null).
         let dataIsNull = f.isNull("data")
         let given: JSON? = f.raw("data") ?? (dataIsNull ? .null : nil)

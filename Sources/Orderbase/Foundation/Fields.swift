@@ -64,7 +64,7 @@ public struct Fields {
         return v == .null ? nil : v
     }
 
-    public mutating func string(_ key: String, maxBytes: Int = 1024, required: Bool = false, allowEmpty: Bool = true) throws(OrderbaseError) -> String? {
+    public mutating func string(_ key: String, maxLength: Int = 1024, required: Bool = false, allowEmpty: Bool = true) throws(OrderbaseError) -> String? {
         guard let v = raw(key) else {
             if required { throw OrderbaseError.invalid("\(fieldPath(key)) is required", field: fieldPath(key)) }
             return nil
@@ -72,8 +72,8 @@ public struct Fields {
         guard case .string(let s) = v else {
             throw OrderbaseError.invalid("\(fieldPath(key)) must be a string, got \(v.typeName)", field: fieldPath(key))
         }
-        if s.utf8.count > maxBytes {
-            throw OrderbaseError.invalid("\(fieldPath(key)) is longer than \(maxBytes) bytes", field: fieldPath(key))
+        if s.isLonger(than: maxLength) {
+            throw OrderbaseError.invalid("\(fieldPath(key)) is longer than \(maxLength) characters", field: fieldPath(key))
         }
         if !allowEmpty && s.isEmpty { throw OrderbaseError.invalid("\(fieldPath(key)) must not be empty", field: fieldPath(key)) }
         return s
@@ -107,7 +107,7 @@ public struct Fields {
     }
 
     public mutating func oneOf(_ key: String, _ allowed: [String], required: Bool = false) throws(OrderbaseError) -> String? {
-        guard let s = try string(key, maxBytes: 64, required: required) else { return nil }
+        guard let s = try string(key, maxLength: 64, required: required) else { return nil }
         guard allowed.contains(s) else {
             throw OrderbaseError(.invalidArgument, "\(fieldPath(key)) must be one of \(allowed.joined(separator: ", "))",
                                  field: fieldPath(key), details: .object(["allowed": .array(allowed.map { .string($0) })]))
@@ -150,7 +150,7 @@ public struct Fields {
 
     /// A timestamp in RFC 3339 form, as epoch milliseconds.
     public mutating func timestamp(_ key: String) throws(OrderbaseError) -> Int64? {
-        guard let s = try string(key, maxBytes: 64) else { return nil }
+        guard let s = try string(key, maxLength: 64) else { return nil }
         guard let ms = Timestamp.parse(s) else {
             throw OrderbaseError.invalid("\(fieldPath(key)) must be an RFC 3339 timestamp like 2026-11-25T10:00:00.000Z", field: fieldPath(key))
         }
@@ -165,5 +165,17 @@ public struct Fields {
             throw OrderbaseError(.invalidArgument, "unknown field \(fieldPath(first))", field: fieldPath(first),
                                  details: .object(["unknown_fields": .array(unknown.map { .string(fieldPath($0)) })]))
         }
+    }
+}
+
+extension String {
+    /// Whether it has more than `max` characters as JSON Schema counts them
+    /// (Unicode code points, so "é" is one and an emoji one): the unit of every
+    /// length limit on caller text, in the engine and in the OpenAPI document.
+    /// A string of at most `max` UTF-8 bytes is never longer, so most checks
+    /// count nothing.
+    @inline(__always)
+    public func isLonger(than max: Int) -> Bool {
+        utf8.count > max && unicodeScalars.count > max
     }
 }

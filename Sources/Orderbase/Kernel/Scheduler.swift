@@ -36,10 +36,10 @@ struct ScheduledTimer: Sendable, Equatable {
     static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> ScheduledTimer {
         do throws(OrderbaseError) {
             var f = try Fields(try JSON.parse(bytes))
-            var t = ScheduledTimer(action: try f.string("action", required: true)!, target: try f.string("target", maxBytes: Int.max, required: true)!,
+            var t = ScheduledTimer(action: try f.string("action", required: true)!, target: try f.string("target", maxLength: Int.max, required: true)!,
                           due: try f.timestamp("due_at") ?? 0)
             t.attempts = try f.int("attempts", in: 0...Int64.max) ?? 0
-            t.lastError = try f.string("last_error", maxBytes: Int.max)
+            t.lastError = try f.string("last_error", maxLength: Int.max)
             return t
         } catch {
             throw OrderbaseError(.corruption, "stored timer does not decode: \(error.message)")

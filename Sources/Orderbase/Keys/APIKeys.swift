@@ -126,9 +126,9 @@ extension Engine {
     /// Without `tenant` the key is an operator key (scope `admin`).
     public func createAPIKey(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let tenant = try f.string("tenant", maxBytes: 63)
+        let tenant = try f.string("tenant", maxLength: 63)
         let scope = APIKey.Scope(rawValue: try f.oneOf("scope", APIKey.Scope.allCases.map(\.rawValue), required: true)!)!
-        let name = try f.string("name", maxBytes: 255)
+        let name = try f.string("name", maxLength: 255)
         try f.finish()
         if tenant == nil && scope != .admin {
             throw OrderbaseError.invalid("an operator key (no tenant) has scope admin", field: "scope")
@@ -155,10 +155,10 @@ extension Engine {
     /// `{"tenant"?, "include_revoked"?, "limit"?, "starting_after"?}`, oldest first.
     public func listAPIKeys(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let tenant = try f.string("tenant", maxBytes: 63)
+        let tenant = try f.string("tenant", maxLength: 63)
         let includeRevoked = try f.bool("include_revoked") ?? false
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
-        let after = try f.string("starting_after", maxBytes: 64)
+        let after = try f.string("starting_after", maxLength: 64)
         try f.finish()
         let dir = try keysDir(tenant)
         let names = try store { () throws(StoreError) in
@@ -183,8 +183,8 @@ extension Engine {
     /// reads the record on every request). Revoking twice is not an error.
     public func revokeAPIKey(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let tenant = try f.string("tenant", maxBytes: 63)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let tenant = try f.string("tenant", maxLength: 63)
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         guard var key = try loadKey(id, tenant: tenant) else {
             throw OrderbaseError(.notFound, "no API key \(id)", field: "id")

@@ -32,10 +32,10 @@ extension NotificationChannel {
         }
 
         static func decode(_ g: inout Fields) throws(OrderbaseError) -> Email {
-            Email(host: try g.string("host", maxBytes: Int.max, required: true)!, port: try g.int("port", in: 1...65535, required: true)!,
-                  security: try g.string("security", required: true)!, username: try g.string("username", maxBytes: Int.max),
-                  password: try g.string("password", maxBytes: Int.max), from: try g.string("from", maxBytes: Int.max, required: true)!,
-                  fromName: try g.string("from_name", maxBytes: Int.max), replyTo: try g.string("reply_to", maxBytes: Int.max))
+            Email(host: try g.string("host", maxLength: Int.max, required: true)!, port: try g.int("port", in: 1...65535, required: true)!,
+                  security: try g.string("security", required: true)!, username: try g.string("username", maxLength: Int.max),
+                  password: try g.string("password", maxLength: Int.max), from: try g.string("from", maxLength: Int.max, required: true)!,
+                  fromName: try g.string("from_name", maxLength: Int.max), replyTo: try g.string("reply_to", maxLength: Int.max))
         }
     }
 
@@ -70,10 +70,10 @@ extension NotificationChannel {
         }
 
         static func decode(_ g: inout Fields) throws(OrderbaseError) -> SMS {
-            SMS(url: try g.string("url", maxBytes: Int.max, required: true)!, authHeader: try g.string("auth_header", maxBytes: Int.max),
+            SMS(url: try g.string("url", maxLength: Int.max, required: true)!, authHeader: try g.string("auth_header", maxLength: Int.max),
                 contentType: try g.string("content_type", required: true)!,
-                body: try MustacheTemplate(try g.string("body", maxBytes: Int.max, required: true)!, field: "sms.body"),
-                from: try g.string("from", maxBytes: Int.max))
+                body: try MustacheTemplate(try g.string("body", maxLength: Int.max, required: true)!, field: "sms.body"),
+                from: try g.string("from", maxLength: Int.max))
         }
     }
 
@@ -85,7 +85,7 @@ extension NotificationChannel {
     /// update (absent fields keep `current`'s values).
     static func readEmail(_ f: inout Fields, current: Email?, allowPlaintext: Bool) throws(OrderbaseError) -> Email? {
         guard var g = try f.object("email") else { return current }
-        let host = try g.string("host", maxBytes: 253, required: current == nil, allowEmpty: false) ?? current!.host
+        let host = try g.string("host", maxLength: 253, required: current == nil, allowEmpty: false) ?? current!.host
         guard Self.isHost(host) else { throw OrderbaseError.invalid("email.host must be a host name or an IP address", field: "email.host") }
         let security = try g.oneOf("security", Email.securities) ?? current?.security ?? "starttls"
         if security == "none" && !allowPlaintext {
@@ -95,17 +95,17 @@ extension NotificationChannel {
         let port = try g.int("port", in: 1...65535) ?? (current.map { $0.security == security ? $0.port : Email.defaultPort(security) } ?? Email.defaultPort(security))
         var e = Email(host: host, port: port, security: security, username: current?.username, password: current?.password,
                       from: current?.from ?? "", fromName: current?.fromName, replyTo: current?.replyTo)
-        if g.isNull("username") { _ = g.raw("username"); e.username = nil } else if let u = try g.string("username", maxBytes: 255, allowEmpty: false) { e.username = u }
-        if g.isNull("password") { _ = g.raw("password"); e.password = nil } else if let p = try g.string("password", maxBytes: 1024, allowEmpty: false) { e.password = p }
-        if let from = try g.string("from", maxBytes: 254, required: current == nil) {
+        if g.isNull("username") { _ = g.raw("username"); e.username = nil } else if let u = try g.string("username", maxLength: 255, allowEmpty: false) { e.username = u }
+        if g.isNull("password") { _ = g.raw("password"); e.password = nil } else if let p = try g.string("password", maxLength: 1024, allowEmpty: false) { e.password = p }
+        if let from = try g.string("from", maxLength: 254, required: current == nil) {
             guard RecipientAddress.isEmail(from) else { throw OrderbaseError.invalid("email.from must be an email address like shop@example.com", field: "email.from") }
             e.from = from
         }
-        if g.isNull("from_name") { _ = g.raw("from_name"); e.fromName = nil } else if let n = try g.string("from_name", maxBytes: 255, allowEmpty: false) {
+        if g.isNull("from_name") { _ = g.raw("from_name"); e.fromName = nil } else if let n = try g.string("from_name", maxLength: 255, allowEmpty: false) {
             guard !n.contains(where: { $0 == "\r" || $0 == "\n" }) else { throw OrderbaseError.invalid("email.from_name must be one line", field: "email.from_name") }
             e.fromName = n
         }
-        if g.isNull("reply_to") { _ = g.raw("reply_to"); e.replyTo = nil } else if let r = try g.string("reply_to", maxBytes: 254) {
+        if g.isNull("reply_to") { _ = g.raw("reply_to"); e.replyTo = nil } else if let r = try g.string("reply_to", maxLength: 254) {
             guard RecipientAddress.isEmail(r) else { throw OrderbaseError.invalid("email.reply_to must be an email address", field: "email.reply_to") }
             e.replyTo = r
         }
@@ -116,23 +116,23 @@ extension NotificationChannel {
 
     static func readSMS(_ f: inout Fields, current: SMS?, allowHTTP: Bool) throws(OrderbaseError) -> SMS? {
         guard var g = try f.object("sms") else { return current }
-        let url = try g.string("url", maxBytes: 2048, required: current == nil) ?? current!.url
+        let url = try g.string("url", maxLength: 2048, required: current == nil) ?? current!.url
         try WebhookURL.check(url, allowHTTP: allowHTTP, field: "sms.url")
         let contentType = try g.oneOf("content_type", SMS.contentTypes) ?? current?.contentType ?? "form"
         let body: MustacheTemplate
         if let b = current?.body { body = b } else { body = try MustacheTemplate(SMS.defaultBody, field: "sms.body") }
         var s = SMS(url: url, authHeader: current?.authHeader, contentType: contentType, body: body, from: current?.from)
-        if g.isNull("auth_header") { _ = g.raw("auth_header"); s.authHeader = nil } else if let a = try g.string("auth_header", maxBytes: 4096, allowEmpty: false) {
+        if g.isNull("auth_header") { _ = g.raw("auth_header"); s.authHeader = nil } else if let a = try g.string("auth_header", maxLength: 4096, allowEmpty: false) {
             guard a.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) else {
                 throw OrderbaseError.invalid("sms.auth_header must be printable ASCII on one line", field: "sms.auth_header")
             }
             s.authHeader = a
         }
-        if let b = try g.string("body", maxBytes: 8192, allowEmpty: false) {
+        if let b = try g.string("body", maxLength: 8192, allowEmpty: false) {
             s.body = try MustacheTemplate(b, field: "sms.body")
             try s.body.check(SMS.bodyShape, field: "sms.body")
         }
-        if g.isNull("from") { _ = g.raw("from"); s.from = nil } else if let from = try g.string("from", maxBytes: 64, allowEmpty: false) { s.from = from }
+        if g.isNull("from") { _ = g.raw("from"); s.from = nil } else if let from = try g.string("from", maxLength: 64, allowEmpty: false) { s.from = from }
         try g.finish()
         return s
     }

@@ -29,7 +29,7 @@ struct MustacheTemplate: Sendable, Equatable {
     let source: String
     let nodes: [Node]
 
-    static let maxBytes = 65_536
+    static let maxLength = 65_536
 
     /// How a rendered value is escaped for where it lands.
     enum Escape: Sendable {
@@ -82,8 +82,8 @@ struct MustacheTemplate: Sendable, Equatable {
 
     /// Parses `source`; errors name `field`, the line and the column.
     init(_ source: String, field: String) throws(OrderbaseError) {
-        guard source.utf8.count <= Self.maxBytes else {
-            throw OrderbaseError(.limitExceeded, "\(field) is longer than \(Self.maxBytes) bytes", field: field)
+        guard !source.isLonger(than: Self.maxLength) else {
+            throw OrderbaseError(.limitExceeded, "\(field) is longer than \(Self.maxLength) characters", field: field)
         }
         self.source = source
         var tokens = try Self.tokenize(source, field: field)

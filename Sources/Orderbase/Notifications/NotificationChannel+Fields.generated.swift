@@ -51,8 +51,8 @@ extension NotificationChannel {
         do throws(OrderbaseError) {
             var f = try Fields(try JSON.parse(bytes))
             var o = blank
-            o.id = try f.string("id", maxBytes: Int.max, required: true)!
-            o.name = try f.string("name", maxBytes: Int.max, required: true)!
+            o.id = try f.string("id", maxLength: Int.max, required: true)!
+            o.name = try f.string("name", maxLength: Int.max, required: true)!
             o.type = try f.string("type") ?? "email"
             o.enabled = try f.bool("enabled") ?? true
             if var g = try f.object("email") { o.email = try Email.decode(&g) }
@@ -73,16 +73,11 @@ extension NotificationChannel {
     /// Only present fields change; `null` clears an optional one. The caller `finish`es `f`.
     static func read(_ f: inout Fields, onto o: inout NotificationChannel, isCreate: Bool) throws(OrderbaseError) -> Set<String> {
         var given: Set<String> = []
-        if f.isNull("name") { throw OrderbaseError.invalid("name cannot be null", field: "name") }
-        if let v = try f.string("name", maxBytes: 255, required: isCreate, allowEmpty: false) { o.name = v; given.insert("name") }
+        if let v = try f.string("name", maxLength: 255, required: isCreate, allowEmpty: false) { o.name = v; given.insert("name") }
         if isCreate {
-            if f.isNull("type") { throw OrderbaseError.invalid("type cannot be null", field: "type") }
             if let v = try f.oneOf("type", NotificationChannel.types, required: isCreate) { o.type = v; given.insert("type") }
         }
-        if f.isNull("enabled") { throw OrderbaseError.invalid("enabled cannot be null", field: "enabled") }
         if let v = try f.bool("enabled") { o.enabled = v; given.insert("enabled") }
-        if f.isNull("email") { throw OrderbaseError.invalid("email cannot be null", field: "email") }
-        if f.isNull("sms") { throw OrderbaseError.invalid("sms cannot be null", field: "sms") }
         return given
     }
 

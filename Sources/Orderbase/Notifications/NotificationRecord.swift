@@ -84,18 +84,18 @@ struct NotificationRecord: Sendable, KeyedRecord {
                 id: try f.string("id", required: true)!, templateID: try f.string("template_id", required: true)!,
                 channelID: try f.string("channel_id", required: true)!, channelType: try f.string("channel_type", required: true)!,
                 eventSequence: try f.int("event_sequence", in: 0...Int64.max).map(UInt64.init),
-                eventType: try f.string("event_type", maxBytes: big, required: true)!, orderID: try f.string("order_id"),
+                eventType: try f.string("event_type", maxLength: big, required: true)!, orderID: try f.string("order_id"),
                 recipientType: "", createdAt: try f.timestamp("created_at") ?? 0, updatedAt: try f.timestamp("updated_at") ?? 0)
             if var g = try f.object("recipient") {
                 r.recipientType = try g.string("type", required: true)!
-                r.recipient = try g.string("address", maxBytes: big)
+                r.recipient = try g.string("address", maxLength: big)
             }
-            r.subject = try f.string("subject", maxBytes: big)
-            r.text = try f.string("text", maxBytes: big)
-            r.html = try f.string("html", maxBytes: big)
-            r.body = try f.string("body", maxBytes: big)
+            r.subject = try f.string("subject", maxLength: big)
+            r.text = try f.string("text", maxLength: big)
+            r.html = try f.string("html", maxLength: big)
+            r.body = try f.string("body", maxLength: big)
             r.status = try f.string("status", required: true)!
-            r.note = try f.string("note", maxBytes: big)
+            r.note = try f.string("note", maxLength: big)
             r.attempts = try f.objects("attempts", maxCount: big, WebhookDelivery.Attempt.read) ?? []
             r.nextAttemptAt = try f.timestamp("next_attempt_at")
             r.sentAt = try f.timestamp("sent_at")

@@ -43,7 +43,7 @@ extension NotificationService {
 
     public func getNotificationChannel(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         return try stored(NotificationChannel.self, id).api
     }
@@ -62,7 +62,7 @@ extension NotificationService {
     /// the rest stay (a password or auth header is kept unless replaced or set to null).
     public func updateNotificationChannel(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         var edits = NotificationChannel.blank
         let given = try NotificationChannel.read(&f, onto: &edits, isCreate: false)
         let config = outboundConfig
@@ -84,7 +84,7 @@ extension NotificationService {
     /// `{"id"}`: refused while a template sends through it (`details.templates`).
     public func deleteNotificationChannel(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let c = try wc.load(NotificationChannel.self, id)
@@ -130,7 +130,7 @@ extension NotificationService {
 
     public func getNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         return try stored(NotificationTemplate.self, id).json()
     }
@@ -138,8 +138,8 @@ extension NotificationService {
     /// `{"event_type"?, "channel_id"?}` → the templates.
     public func listNotificationTemplates(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let type = try f.string("event_type", maxBytes: 128, allowEmpty: false)
-        let channel = try f.string("channel_id", maxBytes: 64, allowEmpty: false)
+        let type = try f.string("event_type", maxLength: 128, allowEmpty: false)
+        let channel = try f.string("channel_id", maxLength: 64, allowEmpty: false)
         try f.finish()
         let list = try notificationTemplates().filter { t in
             (type.map { t.matches($0) } ?? true) && (channel.map { t.channelID == $0 } ?? true)
@@ -150,7 +150,7 @@ extension NotificationService {
     /// `{"id", …any create field}`: given fields change; `null` clears a part or the condition.
     public func updateNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         var edits = NotificationTemplate.blank
         let given = try NotificationTemplate.read(&f, onto: &edits, isCreate: false)
         try f.finish()
@@ -170,7 +170,7 @@ extension NotificationService {
     /// failed in the same write (already sent ones stay in the log).
     public func deleteNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         defer { outboundChanged(present: nil) }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
@@ -202,7 +202,7 @@ extension NotificationService {
     /// preview before saving.
     public func renderNotificationTemplate(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, allowEmpty: false)
+        let id = try f.string("id", maxLength: 64, allowEmpty: false)
         var draft: NotificationTemplate?
         if var g = try f.object("template") {
             var d = NotificationTemplate.blank
@@ -212,8 +212,8 @@ extension NotificationService {
             try g.finish()
             draft = d
         }
-        let orderID = try f.string("order_id", maxBytes: 64, required: true)!
-        let eventType = try f.string("event_type", maxBytes: 128, allowEmpty: false) ?? "manual"
+        let orderID = try f.string("order_id", maxLength: 64, required: true)!
+        let eventType = try f.string("event_type", maxLength: 128, allowEmpty: false) ?? "manual"
         try f.finish()
         guard (id == nil) != (draft == nil) else { throw OrderbaseError.invalid("give exactly one of id or template", field: id == nil ? "id" : "template") }
         let order = try JSON.parse(try orders.loadRecord(orderID, snapshot: nil))
@@ -251,11 +251,11 @@ extension NotificationService {
     /// `{"template_id"?, "order_id"?, "status"?, "limit"?, "starting_after"?}` → the log, newest first.
     public func listNotifications(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let template = try f.string("template_id", maxBytes: 64, allowEmpty: false)
-        let order = try f.string("order_id", maxBytes: 64, allowEmpty: false)
+        let template = try f.string("template_id", maxLength: 64, allowEmpty: false)
+        let order = try f.string("order_id", maxLength: 64, allowEmpty: false)
         let status = try f.oneOf("status", NotificationRecord.statuses)
         let limit = Int(try f.int("limit", in: 1...250) ?? 50)
-        let after = try f.string("starting_after", maxBytes: 64, allowEmpty: false)
+        let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
         var page: [[UInt8]] = []
         var hasMore = false
@@ -289,7 +289,7 @@ extension NotificationService {
 
     public func getNotification(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         return try stored(NotificationRecord.self, id).json
     }
@@ -300,14 +300,14 @@ extension NotificationService {
     /// consulted: a person asked).
     public func sendNotification(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let templateID = try f.string("template_id", maxBytes: 64, required: true)!
-        let orderID = try f.string("order_id", maxBytes: 64, required: true)!
+        let templateID = try f.string("template_id", maxLength: 64, required: true)!
+        let orderID = try f.string("order_id", maxLength: 64, required: true)!
         var to: [String]?
         if let list = try f.array("to", maxCount: 20) {
             to = []
             for (n, v) in list.enumerated() {
-                guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= 320 else {
-                    throw OrderbaseError.invalid("to[\(n)] must be an address (1 to 320 bytes)", field: "to[\(n)]")
+                guard case .string(let s) = v, !s.isEmpty, !s.isLonger(than: 320) else {
+                    throw OrderbaseError.invalid("to[\(n)] must be an address (1 to 320 characters)", field: "to[\(n)]")
                 }
                 to!.append(s)
             }
@@ -339,7 +339,7 @@ extension NotificationService {
     /// schedule), which is the answer; the failed one keeps its log.
     public func retryNotification(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         defer { CommitSignal.interrupt() }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in

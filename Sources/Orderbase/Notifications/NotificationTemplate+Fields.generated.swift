@@ -59,15 +59,15 @@ extension NotificationTemplate {
         do throws(OrderbaseError) {
             var f = try Fields(try JSON.parse(bytes))
             var o = blank
-            o.id = try f.string("id", maxBytes: Int.max, required: true)!
-            o.name = try f.string("name", maxBytes: Int.max, required: true)!
-            o.channelID = try f.string("channel_id", maxBytes: Int.max, required: true)!
+            o.id = try f.string("id", maxLength: Int.max, required: true)!
+            o.name = try f.string("name", maxLength: Int.max, required: true)!
+            o.channelID = try f.string("channel_id", maxLength: Int.max, required: true)!
             o.eventTypes = (try f.array("event_types", maxCount: Int.max) ?? []).compactMap(\.stringValue)
             o.enabled = try f.bool("enabled") ?? true
-            if let s = try f.string("subject", maxBytes: Int.max) { o.subject = try MustacheTemplate(s, field: "subject") }
-            if let s = try f.string("text", maxBytes: Int.max) { o.text = try MustacheTemplate(s, field: "text") }
-            if let s = try f.string("html", maxBytes: Int.max) { o.html = try MustacheTemplate(s, field: "html") }
-            if let s = try f.string("body", maxBytes: Int.max) { o.body = try MustacheTemplate(s, field: "body") }
+            if let s = try f.string("subject", maxLength: Int.max) { o.subject = try MustacheTemplate(s, field: "subject") }
+            if let s = try f.string("text", maxLength: Int.max) { o.text = try MustacheTemplate(s, field: "text") }
+            if let s = try f.string("html", maxLength: Int.max) { o.html = try MustacheTemplate(s, field: "html") }
+            if let s = try f.string("body", maxLength: Int.max) { o.body = try MustacheTemplate(s, field: "body") }
             o.recipients = try f.objects("recipients", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Recipient.decode(&g) } ?? []
             _ = f.raw("condition_text")
             if let raw = f.raw("condition"), raw != .null { o.condition = try Expression(raw) }
@@ -88,13 +88,9 @@ extension NotificationTemplate {
     /// Only present fields change; `null` clears an optional one. The caller `finish`es `f`.
     static func read(_ f: inout Fields, onto o: inout NotificationTemplate, isCreate: Bool) throws(OrderbaseError) -> Set<String> {
         var given: Set<String> = []
-        if f.isNull("name") { throw OrderbaseError.invalid("name cannot be null", field: "name") }
-        if let v = try f.string("name", maxBytes: 255, required: isCreate, allowEmpty: false) { o.name = v; given.insert("name") }
-        if f.isNull("channel_id") { throw OrderbaseError.invalid("channel_id cannot be null", field: "channel_id") }
-        if let v = try f.string("channel_id", maxBytes: 64, required: isCreate, allowEmpty: false) { o.channelID = v; given.insert("channel_id") }
-        if f.isNull("event_types") { throw OrderbaseError.invalid("event_types cannot be null", field: "event_types") }
+        if let v = try f.string("name", maxLength: 255, required: isCreate, allowEmpty: false) { o.name = v; given.insert("name") }
+        if let v = try f.string("channel_id", maxLength: 64, required: isCreate, allowEmpty: false) { o.channelID = v; given.insert("channel_id") }
         if let v = try EventTypes.read(f.raw("event_types"), field: "event_types") { o.eventTypes = v; given.insert("event_types") }
-        if f.isNull("enabled") { throw OrderbaseError.invalid("enabled cannot be null", field: "enabled") }
         if let v = try f.bool("enabled") { o.enabled = v; given.insert("enabled") }
         if f.isNull("subject") { _ = f.raw("subject"); o.subject = nil; given.insert("subject") }
         else if let v = try NotificationTemplate.readPart(&f, "subject") { o.subject = v; given.insert("subject") }
@@ -104,7 +100,6 @@ extension NotificationTemplate {
         else if let v = try NotificationTemplate.readPart(&f, "html") { o.html = v; given.insert("html") }
         if f.isNull("body") { _ = f.raw("body"); o.body = nil; given.insert("body") }
         else if let v = try NotificationTemplate.readPart(&f, "body") { o.body = v; given.insert("body") }
-        if f.isNull("recipients") { throw OrderbaseError.invalid("recipients cannot be null", field: "recipients") }
         if let v = try NotificationTemplate.readRecipients(&f) { o.recipients = v; given.insert("recipients") }
         if isCreate && !given.contains("recipients") { throw OrderbaseError.invalid("recipients is required", field: "recipients") }
         if f.isNull("condition") { _ = f.raw("condition"); o.condition = nil; given.insert("condition") }

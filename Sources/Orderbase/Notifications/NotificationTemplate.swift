@@ -18,8 +18,8 @@ extension NotificationTemplate {
         }
 
         static func decode(_ g: inout Fields) throws(OrderbaseError) -> Recipient {
-            Recipient(type: try g.string("type", required: true)!, address: try g.string("address", maxBytes: Int.max),
-                      field: try g.string("field", maxBytes: Int.max))
+            Recipient(type: try g.string("type", required: true)!, address: try g.string("address", maxLength: Int.max),
+                      field: try g.string("field", maxLength: Int.max))
         }
     }
 
@@ -47,7 +47,7 @@ extension NotificationTemplate {
 
     /// A Mustache part of a request, parsed and checked against what templates see.
     static func readPart(_ f: inout Fields, _ name: String) throws(OrderbaseError) -> MustacheTemplate? {
-        guard let s = try f.string(name, maxBytes: MustacheTemplate.maxBytes, allowEmpty: false) else { return nil }
+        guard let s = try f.string(name, maxLength: MustacheTemplate.maxLength, allowEmpty: false) else { return nil }
         let tpl = try MustacheTemplate(s, field: name)
         try tpl.check(NotificationData.shape, field: name)
         return tpl
@@ -59,9 +59,9 @@ extension NotificationTemplate {
             let type = try g.oneOf("type", Recipient.types, required: true)!
             var r = Recipient(type: type)
             switch type {
-            case "staff": r.address = try g.string("address", maxBytes: 320, required: true, allowEmpty: false)!
+            case "staff": r.address = try g.string("address", maxLength: 320, required: true, allowEmpty: false)!
             case "field":
-                let path = try g.string("field", maxBytes: 255, required: true, allowEmpty: false)!
+                let path = try g.string("field", maxLength: 255, required: true, allowEmpty: false)!
                 let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
                 guard parts.first == "order", parts.count >= 2 else {
                     throw OrderbaseError.invalid("\(g.fieldPath("field")) names a field of the order, like order.metadata.gift_email", field: g.fieldPath("field"))

@@ -170,10 +170,10 @@ extension Order {
             o.id = try f.string("id", required: true)!
             o.number = try f.string("number", required: true)!
             o.version = try f.int("version", in: 1...Int64.max, required: true)!
-            o.status = try f.string("status", maxBytes: Int.max, required: true)!
-            o.financialStatus = try f.string("financial_status", maxBytes: Int.max, required: true)!
-            o.fulfillmentStatus = try f.string("fulfillment_status", maxBytes: Int.max, required: true)!
-            o.channel = try f.string("channel", maxBytes: Int.max, required: true)!
+            o.status = try f.string("status", maxLength: Int.max, required: true)!
+            o.financialStatus = try f.string("financial_status", maxLength: Int.max, required: true)!
+            o.fulfillmentStatus = try f.string("fulfillment_status", maxLength: Int.max, required: true)!
+            o.channel = try f.string("channel", maxLength: Int.max, required: true)!
             if var s = try f.object("source") {
                 o.sourceName = try s.string("name")
                 o.sourceExternalID = try s.string("external_id")
@@ -190,10 +190,10 @@ extension Order {
             o.totalTax = try f.int("total_tax", in: Int64.min...Int64.max) ?? 0
             o.totalShipping = try f.int("total_shipping", in: Int64.min...Int64.max) ?? 0
             o.total = try f.int("total", in: Int64.min...Int64.max) ?? 0
-            o.note = try f.string("note", maxBytes: Int.max)
-            o.poNumber = try f.string("po_number", maxBytes: Int.max)
+            o.note = try f.string("note", maxLength: Int.max)
+            o.poNumber = try f.string("po_number", maxLength: Int.max)
             o.metadata = f.raw("metadata") ?? .object([:])
-            o.cancelReason = try f.string("cancel_reason", maxBytes: Int.max)
+            o.cancelReason = try f.string("cancel_reason", maxLength: Int.max)
             // Orders stored before holds existed have none.
             o.holds = try f.objects("holds", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Hold.decode(&g) } ?? []
             // Orders stored before workflows follow version 1 of the default workflow.
@@ -255,9 +255,9 @@ extension Order {
             o.discounts = d
         }
         if f.isNull("note") { _ = f.raw("note"); o.note = nil }
-        else if let v = try f.string("note", maxBytes: 5000) { o.note = v }
+        else if let v = try f.string("note", maxLength: 5000) { o.note = v }
         if f.isNull("po_number") { _ = f.raw("po_number"); o.poNumber = nil }
-        else if let v = try f.string("po_number", maxBytes: 64) { o.poNumber = v }
+        else if let v = try f.string("po_number", maxLength: 64) { o.poNumber = v }
         if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }
         else if let m = f.raw("metadata") {
             guard case .object = m else { throw OrderbaseError.invalid("metadata must be an object, got \(m.typeName)", field: "metadata") }
@@ -287,8 +287,8 @@ extension Order {
     static let indexedFields: [String] = ["po_number", "customer", "status", "fulfillment_status", "financial_status", "channel"]
 
     /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any
-    /// string of at most `maxBytes`; status: any workflow's states).
-    static let listFilters: [(request: String, field: String, allowed: [String]?, maxBytes: Int)] = [
+    /// string of at most `maxLength` characters; status: any workflow's states).
+    static let listFilters: [(request: String, field: String, allowed: [String]?, maxLength: Int)] = [
         ("po_number", "po_number", nil, 64),
         ("customer_id", "customer", nil, 255),
         ("status", "status", nil, 255),

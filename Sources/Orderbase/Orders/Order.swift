@@ -24,15 +24,15 @@ public struct Address: Equatable, Sendable {
 
     static func read(_ f: inout Fields) throws(OrderbaseError) -> Address {
         var a = Address()
-        a.name = try f.string("name", maxBytes: 255)
-        a.company = try f.string("company", maxBytes: 255)
-        a.line1 = try f.string("line1", maxBytes: 255)
-        a.line2 = try f.string("line2", maxBytes: 255)
-        a.city = try f.string("city", maxBytes: 255)
-        a.region = try f.string("region", maxBytes: 255)
-        a.postalCode = try f.string("postal_code", maxBytes: 32)
-        a.phone = try f.string("phone", maxBytes: 64)
-        if let c = try f.string("country", maxBytes: 2) {
+        a.name = try f.string("name", maxLength: 255)
+        a.company = try f.string("company", maxLength: 255)
+        a.line1 = try f.string("line1", maxLength: 255)
+        a.line2 = try f.string("line2", maxLength: 255)
+        a.city = try f.string("city", maxLength: 255)
+        a.region = try f.string("region", maxLength: 255)
+        a.postalCode = try f.string("postal_code", maxLength: 32)
+        a.phone = try f.string("phone", maxLength: 64)
+        if let c = try f.string("country", maxLength: 2) {
             guard c.utf8.count == 2, c.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
                 throw OrderbaseError.invalid("\(f.fieldPath("country")) must be an ISO 3166-1 alpha-2 code like \"GB\"", field: f.fieldPath("country"))
             }
@@ -56,13 +56,13 @@ public struct Customer: Equatable, Sendable {
 
     static func read(_ f: inout Fields) throws(OrderbaseError) -> Customer {
         var c = Customer()
-        c.id = try f.string("id", maxBytes: 255, allowEmpty: false)
-        c.email = try f.string("email", maxBytes: 254)
+        c.id = try f.string("id", maxLength: 255, allowEmpty: false)
+        c.email = try f.string("email", maxLength: 254)
         if let e = c.email, !(e.contains("@") && !e.hasPrefix("@") && !e.hasSuffix("@")) {
             throw OrderbaseError.invalid("\(f.fieldPath("email")) is not an email address", field: f.fieldPath("email"))
         }
-        c.name = try f.string("name", maxBytes: 255)
-        c.phone = try f.string("phone", maxBytes: 64)
+        c.name = try f.string("name", maxLength: 255)
+        c.phone = try f.string("phone", maxLength: 64)
         return c
     }
 
@@ -80,7 +80,7 @@ public struct Discount: Equatable, Sendable {
     var amount: Int64
 
     static func read(_ f: inout Fields) throws(OrderbaseError) -> Discount {
-        Discount(code: try f.string("code", maxBytes: 255), description: try f.string("description", maxBytes: 255),
+        Discount(code: try f.string("code", maxLength: 255), description: try f.string("description", maxLength: 255),
                  amount: try f.int("amount", in: 0...Money.max, required: true)!)
     }
 
@@ -100,8 +100,8 @@ public struct TaxLine: Equatable, Sendable {
     var amount: Int64?
 
     static func read(_ f: inout Fields) throws(OrderbaseError) -> TaxLine {
-        let name = try f.string("name", maxBytes: 255, required: true, allowEmpty: false)!
-        let rateText = try f.string("rate", maxBytes: 12, required: true)!
+        let name = try f.string("name", maxLength: 255, required: true, allowEmpty: false)!
+        let rateText = try f.string("rate", maxLength: 12, required: true)!
         guard let rate = DecimalRate(rateText), rate.isFraction else {
             throw OrderbaseError.invalid("\(f.fieldPath("rate")) must be a decimal string between \"0\" and \"1\" with at most 6 decimals, like \"0.20\"", field: f.fieldPath("rate"))
         }
@@ -134,10 +134,10 @@ public struct LineItem: Equatable, Sendable {
     var properties: [String: String]
 
     static func read(_ f: inout Fields, limits: OrderLimits) throws(OrderbaseError) -> LineItem {
-        let id = try f.string("id", maxBytes: 64)
-        let sku = try f.string("sku", maxBytes: 255)
-        let title = try f.string("title", maxBytes: 255, required: true, allowEmpty: false)
-        let variant = try f.string("variant_title", maxBytes: 255)
+        let id = try f.string("id", maxLength: 64)
+        let sku = try f.string("sku", maxLength: 255)
+        let title = try f.string("title", maxLength: 255, required: true, allowEmpty: false)
+        let variant = try f.string("variant_title", maxLength: 255)
         let qty = try f.int("quantity", in: 1...1_000_000, required: true)!
         let price = try f.int("unit_price", in: 0...Money.max, required: true)!
         let cost = try f.int("unit_cost", in: 0...Money.max)
@@ -149,9 +149,9 @@ public struct LineItem: Equatable, Sendable {
                 throw OrderbaseError(.limitExceeded, "\(p.path) has more than \(limits.maxProperties) entries", field: p.path)
             }
             for (k, v) in p.object {
-                guard k.utf8.count <= 255 else { throw OrderbaseError.invalid("property names are at most 255 bytes", field: p.fieldPath(k)) }
-                guard case .string(let s) = v, s.utf8.count <= 1024 else {
-                    throw OrderbaseError.invalid("\(p.fieldPath(k)) must be a string of at most 1024 bytes", field: p.fieldPath(k))
+                guard !k.isLonger(than: 255) else { throw OrderbaseError.invalid("property names are at most 255 characters", field: p.fieldPath(k)) }
+                guard case .string(let s) = v, !s.isLonger(than: 1024) else {
+                    throw OrderbaseError.invalid("\(p.fieldPath(k)) must be a string of at most 1024 characters", field: p.fieldPath(k))
                 }
                 props[k] = s
             }
@@ -186,8 +186,8 @@ public struct ShippingLine: Equatable, Sendable {
 
     static func read(_ f: inout Fields, limits: OrderLimits) throws(OrderbaseError) -> ShippingLine {
         ShippingLine(
-            title: try f.string("title", maxBytes: 255, required: true, allowEmpty: false)!,
-            code: try f.string("code", maxBytes: 255),
+            title: try f.string("title", maxLength: 255, required: true, allowEmpty: false)!,
+            code: try f.string("code", maxLength: 255),
             price: try f.int("price", in: 0...Money.max, required: true)!,
             taxLines: try f.objects("tax_lines", maxCount: limits.maxTaxLines) { (g: inout Fields) throws(OrderbaseError) in try TaxLine.read(&g) } ?? [])
     }
@@ -218,7 +218,7 @@ public struct Hold: Equatable, Sendable {
         var by = Actor.api
         if var a = try f.object("placed_by") { by = try Actor.read(&a) }
         return Hold(id: try f.string("id", required: true)!, reason: try f.string("reason", required: true)!,
-                    note: try f.string("note", maxBytes: Int.max), placedAt: at, placedBy: by)
+                    note: try f.string("note", maxLength: Int.max), placedAt: at, placedBy: by)
     }
 
     func write(_ w: inout JSONWriter) {
@@ -248,11 +248,11 @@ public struct Actor: Equatable, Sendable {
     public static let api = Actor(type: "api", id: nil)
 
     static func read(_ f: inout Fields) throws(OrderbaseError) -> Actor {
-        var a = Actor(type: try f.oneOf("type", types, required: true)!, id: try f.string("id", maxBytes: 255))
+        var a = Actor(type: try f.oneOf("type", types, required: true)!, id: try f.string("id", maxLength: 255))
         if let roles = try f.array("roles", maxCount: 20) {
             for (n, r) in roles.enumerated() {
-                guard case .string(let s) = r, !s.isEmpty, s.utf8.count <= 64 else {
-                    throw OrderbaseError.invalid("\(f.fieldPath("roles"))[\(n)] must be a role name of 1 to 64 bytes", field: "\(f.fieldPath("roles"))[\(n)]")
+                guard case .string(let s) = r, !s.isEmpty, !s.isLonger(than: 64) else {
+                    throw OrderbaseError.invalid("\(f.fieldPath("roles"))[\(n)] must be a role name of 1 to 64 characters", field: "\(f.fieldPath("roles"))[\(n)]")
                 }
                 a.roles.append(s)
             }
@@ -289,7 +289,7 @@ public struct RequestContext: Sendable {
             c.actor = try Actor.read(&a)
             try a.finish()
         }
-        c.requestID = try f.string("request_id", maxBytes: 255)
+        c.requestID = try f.string("request_id", maxLength: 255)
         return c
     }
 }

@@ -15,9 +15,9 @@ extension OrderService {
     /// `{"id", "reason", "note"?, "expected_version"?}` → the order with the new hold. Event `order.held`.
     public func holdOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         let reason = try f.oneOf("reason", Hold.reasons, required: true)!
-        let note = try f.string("note", maxBytes: 1000)
+        let note = try f.string("note", maxLength: 1000)
         let expected = try f.int("expected_version", in: 1...Int64.max)
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
@@ -37,9 +37,9 @@ extension OrderService {
     /// `{"id", "hold_id", "note"?, "expected_version"?}` → the order without that hold. Event `order.hold_released`.
     public func releaseHold(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
-        let holdID = try f.string("hold_id", maxBytes: 64, required: true)!
-        let note = try f.string("note", maxBytes: 1000)
+        let id = try f.string("id", maxLength: 64, required: true)!
+        let holdID = try f.string("hold_id", maxLength: 64, required: true)!
+        let note = try f.string("note", maxLength: 1000)
         let expected = try f.int("expected_version", in: 1...Int64.max)
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in

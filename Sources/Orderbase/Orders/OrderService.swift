@@ -14,12 +14,12 @@ extension OrderService {
     public func createOrder(_ request: JSON, replayed: inout Bool) throws(OrderbaseError) -> [UInt8] {
         replayed = false
         var (f, ctx) = try Fields.request(request)
-        let idemKey = try f.string("idempotency_key", maxBytes: 255, allowEmpty: false)
+        let idemKey = try f.string("idempotency_key", maxLength: 255, allowEmpty: false)
         let channel = try f.oneOf("channel", OrderStatus.channels) ?? "online"
         var sourceName: String?, sourceExternal: String?
         if var s = try f.object("source") {
-            sourceName = try s.string("name", maxBytes: 255, required: true, allowEmpty: false)
-            sourceExternal = try s.string("external_id", maxBytes: 255)
+            sourceName = try s.string("name", maxLength: 255, required: true, allowEmpty: false)
+            sourceExternal = try s.string("external_id", maxLength: 255)
             try s.finish()
         }
         let currency = try readCurrency(&f) ?? settings.defaultCurrency
@@ -31,7 +31,7 @@ extension OrderService {
         order.fulfillmentStatus = try f.oneOf("fulfillment_status", OrderStatus.fulfillment) ?? "unfulfilled"
         try Order.readEditable(&f, into: &order, isCreate: true, limits: limits)
         let placedAt = try f.timestamp("placed_at")
-        let workflowKey = try f.string("workflow", maxBytes: 64, allowEmpty: false)
+        let workflowKey = try f.string("workflow", maxLength: 64, allowEmpty: false)
         try f.finish()
         for n in order.lineItems.indices where order.lineItems[n].id != nil {
             throw OrderbaseError.invalid("line item ids are assigned by the engine", field: "line_items[\(n)].id")
@@ -103,7 +103,7 @@ extension OrderService {
     }
 
     private func readCurrency(_ f: inout Fields) throws(OrderbaseError) -> String? {
-        guard let c = try f.string("currency", maxBytes: 3) else { return nil }
+        guard let c = try f.string("currency", maxLength: 3) else { return nil }
         guard Currency.exponent(c) != nil else {
             throw OrderbaseError.invalid("currency must be an ISO 4217 code like \"GBP\"", field: "currency")
         }
@@ -114,8 +114,8 @@ extension OrderService {
 
     public func getOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64)
-        let number = try f.string("number", maxBytes: 64)
+        let id = try f.string("id", maxLength: 64)
+        let number = try f.string("number", maxLength: 64)
         try f.finish()
         switch (id, number) {
         case (let id?, nil):
@@ -142,7 +142,7 @@ extension OrderService {
 
     public func updateOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         let expected = try f.int("expected_version", in: 1...Int64.max)
         // Parse and validate once, before taking the lock: `edits` holds the new
         // values of exactly the fields the request names; inside the lock they
@@ -229,7 +229,7 @@ extension OrderService {
             // status: any state of any workflow version the tenant has defined (a custom workflow's own states included).
             let allowed = flt.field == "status" ? try workflowRegistry.allStates(core) : flt.allowed
             let value: String?
-            if let allowed { value = try f.oneOf(flt.request, allowed) } else { value = try f.string(flt.request, maxBytes: flt.maxBytes, allowEmpty: false) }
+            if let allowed { value = try f.oneOf(flt.request, allowed) } else { value = try f.string(flt.request, maxLength: flt.maxLength, allowEmpty: false) }
             if let value { filters.append((flt.field, value)) }
         }
         let createdAfter = try f.timestamp("created_after")
@@ -238,7 +238,7 @@ extension OrderService {
         let updatedBefore = try f.timestamp("updated_before")
         let sort = try f.oneOf("sort", OrderStatus.sorts) ?? "created_desc"
         let limit = Int(try f.int("limit", in: 1...250) ?? 20)
-        let after = try f.string("starting_after", maxBytes: 64, allowEmpty: false)
+        let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
 
         let snap = database.snapshot()

@@ -14,21 +14,21 @@ public struct TenantSettings: Sendable, Equatable {
         var s = TenantSettings()
         guard let json, json != .null else { return s }
         var f = try Fields(json, path: "settings")
-        s.name = try f.string("name", maxBytes: 255)
-        if let p = try f.string("order_number_prefix", maxBytes: 16) {
+        s.name = try f.string("name", maxLength: 255)
+        if let p = try f.string("order_number_prefix", maxLength: 16) {
             guard p.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
                 throw OrderbaseError.invalid("order_number_prefix must be printable", field: "settings.order_number_prefix")
             }
             s.orderNumberPrefix = p
         }
         s.orderNumberStart = try f.int("order_number_start", in: 0...1_000_000_000_000) ?? 1001
-        if let c = try f.string("default_currency", maxBytes: 3) {
+        if let c = try f.string("default_currency", maxLength: 3) {
             guard Currency.exponent(c) != nil else {
                 throw OrderbaseError.invalid("settings.default_currency must be an ISO 4217 code like \"GBP\"", field: "settings.default_currency")
             }
             s.defaultCurrency = c
         }
-        if let tz = try f.string("time_zone", maxBytes: 64) {
+        if let tz = try f.string("time_zone", maxLength: 64) {
             s.timeZone = try TimeZoneRules.named(tz, field: "settings.time_zone").name
         }
         if let created = try f.timestamp("created_at") { s.createdAt = created }

@@ -26,7 +26,7 @@ struct WebhookDelivery: Sendable, KeyedRecord {
         static func read(_ g: inout Fields) throws(OrderbaseError) -> Attempt {
             Attempt(at: try g.timestamp("at") ?? 0, statusCode: try g.int("status_code", in: 0...999).map(Int.init),
                     latencyMilliseconds: try g.int("latency_ms", in: 0...Int64.max) ?? 0,
-                    error: try g.string("error", maxBytes: Int.max), response: try g.string("response", maxBytes: Int.max))
+                    error: try g.string("error", maxLength: Int.max), response: try g.string("response", maxLength: Int.max))
         }
     }
 
@@ -85,7 +85,7 @@ struct WebhookDelivery: Sendable, KeyedRecord {
                 id: try f.string("id", required: true)!, messageID: try f.string("message_id", required: true)!,
                 endpointID: try f.string("endpoint_id", required: true)!,
                 eventSequence: UInt64(try f.int("event_sequence", in: 0...Int64.max, required: true)!),
-                eventType: try f.string("event_type", maxBytes: Int.max, required: true)!, orderID: try f.string("order_id"),
+                eventType: try f.string("event_type", maxLength: Int.max, required: true)!, orderID: try f.string("order_id"),
                 createdAt: try f.timestamp("created_at") ?? 0, updatedAt: try f.timestamp("updated_at") ?? 0)
             d.status = try f.string("status", required: true)!
             d.attempts = try f.objects("attempts", maxCount: Int.max, Attempt.read) ?? []

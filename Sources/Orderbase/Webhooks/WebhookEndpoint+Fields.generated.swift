@@ -73,13 +73,13 @@ extension WebhookEndpoint {
         do throws(OrderbaseError) {
             var f = try Fields(try JSON.parse(bytes))
             var o = blank
-            o.id = try f.string("id", maxBytes: Int.max, required: true)!
-            o.url = try f.string("url", maxBytes: Int.max, required: true)!
-            o.description = try f.string("description", maxBytes: Int.max)
+            o.id = try f.string("id", maxLength: Int.max, required: true)!
+            o.url = try f.string("url", maxLength: Int.max, required: true)!
+            o.description = try f.string("description", maxLength: Int.max)
             o.eventTypes = (try f.array("event_types", maxCount: Int.max) ?? []).compactMap(\.stringValue)
             o.enabled = try f.bool("enabled") ?? true
             o.payload = try f.string("payload") ?? "full"
-            o.disabledReason = try f.string("disabled_reason", maxBytes: Int.max)
+            o.disabledReason = try f.string("disabled_reason", maxLength: Int.max)
             o.failingSince = try f.timestamp("failing_since")
             o.secrets = try f.objects("secrets", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) -> Secret in
                 Secret(value: try g.string("value", required: true)!, createdAt: try g.timestamp("created_at") ?? 0,
@@ -102,18 +102,14 @@ extension WebhookEndpoint {
     /// Only present fields change; `null` clears an optional one. The caller `finish`es `f`.
     static func read(_ f: inout Fields, onto o: inout WebhookEndpoint, isCreate: Bool) throws(OrderbaseError) -> Set<String> {
         var given: Set<String> = []
-        if f.isNull("url") { throw OrderbaseError.invalid("url cannot be null", field: "url") }
-        if let v = try f.string("url", maxBytes: 2048, required: isCreate, allowEmpty: false) { o.url = v; given.insert("url") }
+        if let v = try f.string("url", maxLength: 2048, required: isCreate, allowEmpty: false) { o.url = v; given.insert("url") }
         if f.isNull("description") { _ = f.raw("description"); o.description = nil; given.insert("description") }
-        else if let v = try f.string("description", maxBytes: 500) { o.description = v; given.insert("description") }
-        if f.isNull("event_types") { throw OrderbaseError.invalid("event_types cannot be null", field: "event_types") }
+        else if let v = try f.string("description", maxLength: 500) { o.description = v; given.insert("description") }
         if let v = try EventTypes.read(f.raw("event_types"), field: "event_types") {
             guard !v.isEmpty else { throw OrderbaseError.invalid("event_types must name at least one type (\"*\" for all)", field: "event_types") }
             o.eventTypes = v; given.insert("event_types")
         }
-        if f.isNull("enabled") { throw OrderbaseError.invalid("enabled cannot be null", field: "enabled") }
         if let v = try f.bool("enabled") { o.enabled = v; given.insert("enabled") }
-        if f.isNull("payload") { throw OrderbaseError.invalid("payload cannot be null", field: "payload") }
         if let v = try f.oneOf("payload", WebhookEndpoint.payloads) { o.payload = v; given.insert("payload") }
         return given
     }

@@ -39,7 +39,7 @@ extension WebhookService {
 
     public func getWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         return endpointJSON(try stored(WebhookEndpoint.self, id))
     }
@@ -52,7 +52,7 @@ extension WebhookService {
     /// `{"id", "url"?, "event_types"?, "description"?, "enabled"?, "payload"?}`. Enabling clears `disabled_reason`.
     public func updateWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         var edits = WebhookEndpoint.blank
         let given = try WebhookEndpoint.read(&f, onto: &edits, isCreate: false)
         if given.contains("url") { try WebhookURL.check(edits.url, allowHTTP: outboundConfig.allowHTTP) }
@@ -76,7 +76,7 @@ extension WebhookService {
     /// `{"id"}` → `{"id", "deleted": true}`. Its pending deliveries end as failed, in the same write.
     public func deleteWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         defer { outboundChanged(present: nil) }  // looked up again on the next pass
         return try core.passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
@@ -94,7 +94,7 @@ extension WebhookService {
     /// (default 86400; 0 retires them at once).
     public func rotateWebhookSecret(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         let grace = try f.int("grace_seconds", in: 0...604_800) ?? 86_400
         try f.finish()
         let secret = try WebhookEndpoint.newSecret()
@@ -120,7 +120,7 @@ extension WebhookService {
     /// attempt (`status_code`, `latency_ms`, `error`, `succeeded`). Records no delivery.
     public func testWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         let e = try stored(WebhookEndpoint.self, id)
         let config = outboundConfig
@@ -153,7 +153,7 @@ extension WebhookService {
     /// original `webhook-id`s. `{"queued", "last_sequence", "has_more"}`.
     public func replayWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         let from = try f.int("from_sequence", in: 1...Int64.max, required: true)!
         let to = try f.int("to_sequence", in: 1...Int64.max)
         try f.finish()
@@ -186,10 +186,10 @@ extension WebhookService {
     /// `{"endpoint_id"?, "status"?, "limit"?, "starting_after"?}` → deliveries, newest first.
     public func listDeliveries(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let endpoint = try f.string("endpoint_id", maxBytes: 64, allowEmpty: false)
+        let endpoint = try f.string("endpoint_id", maxLength: 64, allowEmpty: false)
         let status = try f.oneOf("status", WebhookDelivery.statuses)
         let limit = Int(try f.int("limit", in: 1...250) ?? 50)
-        let after = try f.string("starting_after", maxBytes: 64, allowEmpty: false)
+        let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
         var page: [[UInt8]] = []
         var hasMore = false
@@ -207,7 +207,7 @@ extension WebhookService {
 
     public func getDelivery(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         return try stored(WebhookDelivery.self, id).json
     }
@@ -217,7 +217,7 @@ extension WebhookService {
     /// once or after the older deliveries of its order), which is the answer.
     public func retryDelivery(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         return try core.passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in
             try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in

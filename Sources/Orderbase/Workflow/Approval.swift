@@ -149,7 +149,7 @@ struct ApprovalRequest: Sendable, KeyedRecord {
                 orderNumber: try f.string("order_number", required: true)!,
                 workflowKey: try wf.string("key", required: true)!, workflowVersion: try wf.int("version", in: 1...Int64.max, required: true)!,
                 transition: try f.string("transition", required: true)!, from: try f.string("from", required: true)!,
-                to: try f.string("to", required: true)!, reason: try f.string("reason", maxBytes: Int.max),
+                to: try f.string("to", required: true)!, reason: try f.string("reason", maxLength: Int.max),
                 requestedBy: requestedBy, requestedAt: requestedAt, expiresAt: try f.timestamp("expires_at"),
                 allowRequester: try f.bool("allow_requester") ?? false, tiers: [])
             r.tiers = try f.objects("tiers", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) -> Tier in
@@ -157,7 +157,7 @@ struct ApprovalRequest: Sendable, KeyedRecord {
                              roles: (try g.array("roles", maxCount: Int.max) ?? []).compactMap(\.stringValue))
                 t.votes = try g.objects("approvals", maxCount: Int.max) { (v: inout Fields) throws(OrderbaseError) -> Vote in
                     guard var a = try v.object("actor"), let at = try v.timestamp("at") else { throw OrderbaseError.invalid("incomplete vote") }
-                    return Vote(actor: try Actor.read(&a), at: at, note: try v.string("note", maxBytes: Int.max))
+                    return Vote(actor: try Actor.read(&a), at: at, note: try v.string("note", maxLength: Int.max))
                 } ?? []
                 _ = g.raw("satisfied")
                 return t
@@ -165,7 +165,7 @@ struct ApprovalRequest: Sendable, KeyedRecord {
             r.status = try f.string("status", required: true)!
             r.decidedAt = try f.timestamp("decided_at")
             r.decidedBy = try actor("decided_by")
-            r.note = try f.string("note", maxBytes: Int.max)
+            r.note = try f.string("note", maxLength: Int.max)
             return r
         } catch {
             throw OrderbaseError(.corruption, "stored approval request does not decode: \((error as? OrderbaseError)?.message ?? "\(error)")")

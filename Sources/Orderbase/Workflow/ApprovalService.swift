@@ -43,8 +43,8 @@ extension ApprovalService {
     /// Reads `{"id", "note"?}` and loads the request and its order for a decision, refusing closed and expired requests.
     private func decisionInput(_ request: JSON) throws(OrderbaseError) -> (id: String, note: String?, ctx: RequestContext) {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
-        let note = try f.string("note", maxBytes: 1000)
+        let id = try f.string("id", maxLength: 64, required: true)!
+        let note = try f.string("note", maxLength: 1000)
         try f.finish()
         return (id, note, ctx)
     }
@@ -153,7 +153,7 @@ extension ApprovalService {
     /// `{"id"}` → the request (a pending one past its expiry reads as expired).
     public func getApproval(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         return Self.approvalJSON(try stored(ApprovalRequest.self, id), now: clock.nowMilliseconds())
     }
@@ -162,9 +162,9 @@ extension ApprovalService {
     public func listApprovals(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         let status = try f.oneOf("status", ApprovalRequest.statuses)
-        let orderID = try f.string("order_id", maxBytes: 64, allowEmpty: false)
+        let orderID = try f.string("order_id", maxLength: 64, allowEmpty: false)
         let limit = Int(try f.int("limit", in: 1...250) ?? 50)
-        let after = try f.string("starting_after", maxBytes: 64, allowEmpty: false)
+        let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
         let now = clock.nowMilliseconds()
         var page: [[UInt8]] = []

@@ -113,9 +113,9 @@ extension OrderService {
 
     public func transitionOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
-        let to = try f.string("to", maxBytes: 64, required: true, allowEmpty: false)!
-        let reason = try f.string("reason", maxBytes: 500)
+        let id = try f.string("id", maxLength: 64, required: true)!
+        let to = try f.string("to", maxLength: 64, required: true, allowEmpty: false)!
+        let reason = try f.string("reason", maxLength: 500)
         let expected = try f.int("expected_version", in: 1...Int64.max)
         try f.finish()
         return try transition(id: id, to: to, reason: reason, expected: expected, ctx)
@@ -123,8 +123,8 @@ extension OrderService {
 
     public func cancelOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
-        let reason = try f.string("reason", maxBytes: 500)
+        let id = try f.string("id", maxLength: 64, required: true)!
+        let reason = try f.string("reason", maxLength: 500)
         let expected = try f.int("expected_version", in: 1...Int64.max)
         try f.finish()
         return try transition(id: id, to: nil, reason: reason, expected: expected, ctx)
@@ -159,7 +159,7 @@ extension OrderService {
     /// there now, whether that needs approval, and if not, why not.
     public func orderTransitions(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("id", maxBytes: 64, required: true)!
+        let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
         let order = try Order.decode(try loadRecord(id, snapshot: nil))
         let wf = try workflow(of: order)

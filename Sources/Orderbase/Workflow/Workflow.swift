@@ -140,13 +140,13 @@ extension Workflow {
     /// unusable is collected in `problems` (see `validate`).
     static func read(_ f: inout Fields, stored: Bool) throws(OrderbaseError) -> Workflow {
         var problems: [WorkflowProblem] = []
-        let key = try f.string("key", maxBytes: 64, required: true)!
+        let key = try f.string("key", maxLength: 64, required: true)!
         guard isKey(key) else { throw OrderbaseError.invalid("key must be \(keyPattern)", field: f.fieldPath("key")) }
         guard !reservedKeys.contains(key) else {
             throw OrderbaseError.invalid("\(key) is reserved (REST routes /v1/workflows/\(key))", field: f.fieldPath("key"))
         }
-        var w = Workflow(key: key, name: try f.string("name", maxBytes: 255, required: true, allowEmpty: false)!)
-        w.description = try f.string("description", maxBytes: 2000)
+        var w = Workflow(key: key, name: try f.string("name", maxLength: 255, required: true, allowEmpty: false)!)
+        w.description = try f.string("description", maxLength: 2000)
         w.priority = try f.int("priority", in: -1000...1000) ?? 0
         if stored {
             w.version = try f.int("version", in: 1...Int64.max, required: true)!
@@ -155,9 +155,9 @@ extension Workflow {
             if var a = try f.object("created_by") { w.createdBy = try Actor.read(&a); try a.finish() }
         }
         w.states = try f.objects("states", maxCount: 100, required: true) { (s: inout Fields) throws(OrderbaseError) -> State in
-            let k = try s.string("key", maxBytes: 64, required: true)!
+            let k = try s.string("key", maxLength: 64, required: true)!
             guard isKey(k) else { throw OrderbaseError.invalid("\(s.fieldPath("key")) must be \(keyPattern)", field: s.fieldPath("key")) }
-            var st = State(key: k, label: try s.string("label", maxBytes: 255) ?? k,
+            var st = State(key: k, label: try s.string("label", maxLength: 255) ?? k,
                            category: try s.oneOf("category", State.categories) ?? "open")
             st.initial = try s.bool("initial") ?? false
             st.final = try s.bool("final") ?? false
@@ -186,7 +186,7 @@ extension Workflow {
     }
 
     private static func readTransition(_ t: inout Fields, stored: Bool, _ problems: inout [WorkflowProblem]) throws(OrderbaseError) -> Transition {
-        let name = try t.string("name", maxBytes: 64, required: true)!
+        let name = try t.string("name", maxLength: 64, required: true)!
         guard isKey(name) else { throw OrderbaseError.invalid("\(t.fieldPath("name")) must be \(keyPattern)", field: t.fieldPath("name")) }
         var from: [String]?
         switch t.raw("from") {
@@ -201,12 +201,12 @@ extension Workflow {
         default:
             throw OrderbaseError.invalid("\(t.fieldPath("from")) must be a state key, a list of 1 to 100 state keys, or \"*\"", field: t.fieldPath("from"))
         }
-        var tr = Transition(name: name, from: from, to: try t.string("to", maxBytes: 64, required: true)!)
+        var tr = Transition(name: name, from: from, to: try t.string("to", maxLength: 64, required: true)!)
         tr.guardExpression = try readExpression(&t, "guard", stored: stored, &problems)
         tr.requiresReason = try t.bool("requires_reason") ?? false
         if let fields = try t.array("required_fields", maxCount: 50) {
             for (n, v) in fields.enumerated() {
-                guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= 255 else {
+                guard case .string(let s) = v, !s.isEmpty, !s.isLonger(than: 255) else {
                     throw OrderbaseError.invalid("\(t.fieldPath("required_fields"))[\(n)] must be an order field path like \"shipping_address.postal_code\"",
                                                  field: "\(t.fieldPath("required_fields"))[\(n)]")
                 }
@@ -219,12 +219,12 @@ extension Workflow {
             ap.expiresAfterSeconds = try a.int("expires_after_seconds", in: 60...31_536_000)
             ap.tiers = try a.objects("tiers", maxCount: 5, required: true) { (g: inout Fields) throws(OrderbaseError) -> ApprovalTier in
                 var tier = ApprovalTier()
-                tier.name = try g.string("name", maxBytes: 64)
+                tier.name = try g.string("name", maxLength: 64)
                 tier.approvers = try g.int("approvers", in: 1...20) ?? 1
                 if let roles = try g.array("roles", maxCount: 20) {
                     for (n, r) in roles.enumerated() {
-                        guard case .string(let s) = r, !s.isEmpty, s.utf8.count <= 64 else {
-                            throw OrderbaseError.invalid("\(g.fieldPath("roles"))[\(n)] must be a role name of 1 to 64 bytes", field: "\(g.fieldPath("roles"))[\(n)]")
+                        guard case .string(let s) = r, !s.isEmpty, !s.isLonger(than: 64) else {
+                            throw OrderbaseError.invalid("\(g.fieldPath("roles"))[\(n)] must be a role name of 1 to 64 characters", field: "\(g.fieldPath("roles"))[\(n)]")
                         }
                         tier.roles.append(s)
                     }

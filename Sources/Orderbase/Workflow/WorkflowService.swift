@@ -77,7 +77,7 @@ extension WorkflowService {
     /// orders on it keep following it. The default workflow cannot be archived.
     public func archiveWorkflow(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let key = try f.string("key", maxBytes: 64, required: true)!
+        let key = try f.string("key", maxLength: 64, required: true)!
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             if key == Workflow.defaultKey {
@@ -100,7 +100,7 @@ extension WorkflowService {
     /// `{"key", "version"?}` → that version (default: the latest).
     public func getWorkflow(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let key = try f.string("key", maxBytes: 64, required: true)!
+        let key = try f.string("key", maxLength: 64, required: true)!
         let version = try f.int("version", in: 1...Int64.max)
         try f.finish()
         guard let head = try workflowRegistry.head(core, key) else { throw OrderbaseError(.notFound, "no workflow \(key)", field: "key") }
@@ -158,7 +158,7 @@ extension WorkflowService {
     /// id order, `limit` per call; `next_starting_after` continues.
     public func migrateWorkflow(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let key = try f.string("key", maxBytes: 64, required: true)!
+        let key = try f.string("key", maxLength: 64, required: true)!
         let fromVersion = try f.int("from_version", in: 1...Int64.max)
         let toVersionAsked = try f.int("to_version", in: 1...Int64.max)
         var mapping: [String: String] = [:]
@@ -172,7 +172,7 @@ extension WorkflowService {
             }
         }
         let limit = Int(try f.int("limit", in: 1...1000) ?? 500)
-        let after = try f.string("starting_after", maxBytes: 64, allowEmpty: false)
+        let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         let dryRun = try f.bool("dry_run") ?? false
         try f.finish()
 
@@ -279,9 +279,9 @@ extension WorkflowService {
     /// Writes nothing.
     public func simulateWorkflow(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
-        let id = try f.string("order_id", maxBytes: 64, required: true)!
-        let to = try f.string("to", maxBytes: 64, required: true, allowEmpty: false)!
-        let reason = try f.string("reason", maxBytes: 500)
+        let id = try f.string("order_id", maxLength: 64, required: true)!
+        let to = try f.string("to", maxLength: 64, required: true, allowEmpty: false)!
+        let reason = try f.string("reason", maxLength: 500)
         try f.finish()
         let order = try Order.decode(try orders.loadRecord(id, snapshot: nil))
         let wf = try orders.workflow(of: order)
