@@ -2,12 +2,14 @@
 #
 #   make run    install missing system packages, build liborderbase.so, run the C quickstart
 #   make test   every test: Swift suites, the C ABI test, the export check, the crash test,
-#               the bindings, the REST server over HTTP and its schemathesis conformance run
+#               the bindings, the REST server over HTTP and its schemathesis conformance run,
+#               the Swift suites under ThreadSanitizer, and a bounded run of every fuzz harness
+#   make fuzz   the fuzz harnesses for longer (FUZZ_SECONDS each, default 600; docs/fuzzing.md)
 #   make cli    the `orderbase` command (serve, tenants, keys, import, export) in build/bin
 #   make serve  build it and serve the REST API on the data directory under the project
 #   make bench  the benchmark programs (Benchmarks/README.md); make bench-webhooks, make bench-rest
 #
-# Variables: CRASH_ITERATIONS (default 50), CONFIG (release|debug for the C library and
+# Variables: CRASH_ITERATIONS (default 50), FUZZ_SECONDS (per harness; 40 in make test), CONFIG (release|debug for the C library and
 # the command, default release), DATA_DIR (make serve's root, default data/server).
 
 SHELL := /bin/bash
@@ -15,6 +17,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= release
 CRASH_ITERATIONS ?= 50
+FUZZ_TARGETS := json expression mustache workflow call
 CC ?= cc
 CFLAGS ?= -O2 -g -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L
 BUILD := build
@@ -30,7 +33,7 @@ APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-co
 TEST_APT_PACKAGES := valgrind ruby ruby-ffi ruby-minitest curl jq openssl
 LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
 
-.PHONY: all deps test-deps apt-install lib cli serve run test test-swift test-c test-python test-wheel test-ruby test-rest python-wheel bench bench-rest bench-webhooks clean
+.PHONY: all deps test-deps apt-install lib cli serve run test test-swift test-c test-python test-wheel test-ruby test-rest test-tsan test-fuzz fuzz fuzz-build python-wheel bench bench-rest bench-webhooks clean
 
 PYTHON ?= python3
 VENV := $(BUILD)/venv
@@ -164,10 +167,43 @@ test-rest: deps lib $(VENV)/.installed $(VENV)/.rest-tools
 	  ORDERBASE_LIBRARY="$(abspath $(LIB))" \
 	  $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider .
 
+# The Swift suites again under ThreadSanitizer (group commit, the delivery thread,
+# concurrent writers, handles): any data race it reports fails the suite.
+test-tsan: deps
+	TSAN_OPTIONS=halt_on_error=1 swift test --sanitize=thread --scratch-path .build-tsan
+
+# The fuzz harnesses (Fuzz/Harness, docs/fuzzing.md), built with libFuzzer, AddressSanitizer
+# and its leak checker. Each runs FUZZ_SECONDS from the committed seed corpus (new inputs go
+# to build/fuzz/corpus, findings to build/fuzz/); a crash, a leak, a broken property, an
+# input slower than 10 s or over 2 GiB fails the run. gold cannot link the sanitizer
+# runtimes here; lld can.
+FUZZ_BIN := .build-fuzz/debug/OrderbaseFuzz
+fuzz-build: deps
+	swift build --product OrderbaseFuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
+
+define run-fuzz
+	@mkdir -p $(BUILD)/fuzz; total=0; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+	  ORDERBASE_FUZZ_TARGET=$$t SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=Fuzz/lsan.supp:print_suppressions=0 $(FUZZ_BIN) -max_total_time=$(1) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus/$$t Fuzz/corpus/$$t > $(BUILD)/fuzz/$$t.log 2>&1 \
+	    || { tail -60 $(BUILD)/fuzz/$$t.log; echo "fuzz: $$t FOUND SOMETHING (build/fuzz/$$t.log, build/fuzz/$$t-*)"; exit 1; }; \
+	  runs=$$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(BUILD)/fuzz/$$t.log | grep -o '[0-9]*$$'); \
+	  echo "fuzz: $$t $$runs executions in $(1) s, no finding"; total=$$((total + runs)); \
+	done; echo "fuzz: $$total executions in all, no finding"
+endef
+
+test-fuzz: fuzz-build
+	$(call run-fuzz,$(or $(FUZZ_SECONDS),40))
+
+fuzz: fuzz-build
+	$(call run-fuzz,$(or $(FUZZ_SECONDS),600))
+
 # Runs every suite even when one fails, then prints one summary line.
 test: test-deps
 	@passed=0; failed=0; \
-	for t in test-swift test-c test-python test-wheel test-ruby test-rest; do \
+	for t in test-swift test-c test-python test-wheel test-ruby test-rest test-tsan test-fuzz; do \
 	  if $(MAKE) --no-print-directory $$t; then passed=$$((passed+1)); else failed=$$((failed+1)); echo "suite $$t FAILED"; fi; \
 	done; \
 	echo "suites: $$passed passed, $$failed failed"; \

@@ -48,6 +48,9 @@ let package = Package(
             "OrderbaseServer", "OrderbaseTransfer", "OrderbaseDelivery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Fuzz harnesses (docs/fuzzing.md): libFuzzer drives them when built with
+        // -DFUZZING -sanitize=fuzzer,address (make fuzz); a plain build replays inputs.
+        .executableTarget(name: "OrderbaseFuzz", dependencies: ["OrderbaseAPI"], path: "Fuzz/Harness"),
         .executableTarget(name: "codec-bench", dependencies: ["Orderbase"], path: "Benchmarks/CodecBench"),
         .executableTarget(name: "expr-bench", dependencies: ["Orderbase"], path: "Benchmarks/ExprBench"),
         .testTarget(name: "OrderbaseStoreTests", dependencies: ["OrderbaseStore"]),

@@ -157,17 +157,21 @@ public enum ExpressionText {
 
         mutating func sum(scope: Scope) throws(OrderbaseError) -> JSON {
             var left = try product(scope: scope)
+            // Whether `left` is a sum this loop built: only such a chain flattens (`1 + 2 + 3`). An operand
+            // that is itself a sum, parenthesized (`(1 + 2) + 3`) or a unary plus (`+a + b`), stays whole.
+            var chained = false
             while true {
                 skipSpace()
                 if i < b.count, b[i] == UInt8(ascii: "+") {
                     i += 1
                     let right = try product(scope: scope)
-                    // A chain flattens (`1 + 2 + 3`); a parenthesized operand (`(1 + 2)`) is marked and stays whole.
-                    if case .object(let o) = left, o.count == 1, case .array(let a)? = o["+"] { left = .object(["+": .array(a + [right])]) }
+                    if chained, case .object(let o) = left, case .array(let a)? = o["+"] { left = .object(["+": .array(a + [right])]) }
                     else { left = .object(["+": .array([left, right])]) }
+                    chained = true
                 } else if i < b.count, b[i] == UInt8(ascii: "-") {
                     i += 1
                     left = .object(["-": .array([left, try product(scope: scope)])])
+                    chained = false
                 } else {
                     return left
                 }
@@ -291,6 +295,8 @@ public enum ExpressionText {
                 } while symbol(",")
                 try expect(")")
             }
+            // `var("path")` is `{"var": "path"}`, the form a path prints from (found by the expression fuzzer).
+            if op == "var", args.count == 1, case .string = args[0] { return .object([op: args[0]]) }
             return .object([op: .array(args)])
         }
 

@@ -379,6 +379,9 @@ struct JSONParser {
             i = start
             throw fail("number out of range")
         }
+        // Canonical: a whole number the writer prints as an integer is read as one (`1.0`, `1e3`
+        // and `-0.0` are 1, 1000 and 0), so printing and parsing give back the same value.
+        if d == d.rounded(), abs(d) < 1e15 { return .int(Int64(d)) }
         return .double(d)
     }
 }
