@@ -307,6 +307,16 @@ struct ExpressionMethodTests {
 
 @Suite("Expressions (hostile text)")
 struct ExpressionHostileTests {
+    @Test("whatever the printer writes parses back, down to the deepest nesting an expression may have")
+    func deepestPrintsBack() throws {
+        for inner in [JSON.int(-2), .object(["var": .string("x")]), .object(["+": .array([.int(1), .int(2)])])] {
+            var e = inner
+            for n in 0..<(Expression.maxDepth - 2) { e = .object([n % 2 == 0 ? "-" : "!": .array([e])]) }
+            let text = try ExpressionText.format(e)
+            #expect(try ExpressionText.parse(text) == e, "\(text)")
+        }
+    }
+
     @Test("deep nesting in the text form fails cleanly instead of exhausting the stack")
     func deep() {
         for text in [String(repeating: "(", count: 20_000) + "1" + String(repeating: ")", count: 20_000),
