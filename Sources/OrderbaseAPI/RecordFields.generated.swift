@@ -111,4 +111,67 @@ extension Schemas {
         opt("recipients", .list(Schemas.recipient, max: 20, min: 1)),
         opt("condition", .nullable(.described("An expression over order, actor and event (text or JSON-Logic); null: always.", .anyValue))),
     ]
+
+    /// The delivery as every method answers it.
+    static let webhookDelivery: [Property] = [
+        req("id", .string(max: 64)),
+        req("message_id", .described("The webhook-id header: the event's id, the same on every attempt.", .string())),
+        req("endpoint_id", .string()),
+        req("event_sequence", .int(0...Int64.max)),
+        req("event_type", .string()),
+        req("order_id", .nullable(.string())),
+        req("status", .oneOf(ValueLists.webhookDeliveryStatuses)),
+        req("attempts", .list(Schemas.attempt)),
+        req("next_attempt_at", .nullable(.timestamp)),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// The notification as every method answers it.
+    static let notification: [Property] = [
+        req("id", .string(max: 64)),
+        req("template_id", .string()),
+        req("channel_id", .string()),
+        req("channel_type", .string()),
+        req("event_sequence", .nullable(.int(0...Int64.max))),
+        req("event_type", .string()),
+        req("order_id", .nullable(.string())),
+        req("recipient", .object([req("type", .oneOf(ValueLists.notificationRecipientTypes)), req("address", .nullable(.string()))])),
+        req("subject", .nullable(.string())),
+        req("text", .nullable(.string())),
+        req("html", .nullable(.string())),
+        req("body", .nullable(.string())),
+        req("status", .oneOf(ValueLists.notificationStatuses)),
+        req("note", .described("Why it was skipped, failed without an attempt, or is waiting.", .nullable(.string()))),
+        req("attempts", .list(Schemas.attempt)),
+        req("next_attempt_at", .nullable(.timestamp)),
+        req("sent_at", .nullable(.timestamp)),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// The approval request as every method answers it.
+    static let approvalRequest: [Property] = [
+        req("id", .string(max: 64)),
+        req("status", .oneOf(ValueLists.approvalStatuses)),
+        req("order_id", .string(max: 64)),
+        req("order_number", .string(max: 64)),
+        req("workflow", .object([req("key", key), req("version", .int(1...Int64.max))])),
+        req("transition", key),
+        req("from", key),
+        req("to", key),
+        req("reason", .nullable(.string())),
+        req("requested_by", .ref("Actor")),
+        req("requested_at", .timestamp),
+        req("expires_at", .nullable(.timestamp)),
+        req("allow_requester", .boolean),
+        req("tiers", .list(.object([
+            req("name", .nullable(.string())), req("approvers", .int(1...20)), req("roles", .list(.string())),
+            req("approvals", .list(.object([req("actor", .ref("Actor")), req("at", .timestamp), req("note", .nullable(.string()))]))),
+            req("satisfied", .boolean),
+        ]))),
+        req("decided_at", .nullable(.timestamp)),
+        req("decided_by", .nullable(.ref("Actor"))),
+        req("note", .nullable(.string())),
+    ]
 }

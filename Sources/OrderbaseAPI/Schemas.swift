@@ -106,29 +106,7 @@ enum Schemas {
                                              req("condition", .anyValue), req("condition_text", .nullable(.string()))]))),
         req("created_at", .timestamp), req("created_by", .ref("Actor")),
     ]
-    static let approvalRequest: [Property] = [
-        req("id", .string(max: 64)), req("status", .oneOf(ValueLists.approvalStatuses)),
-        req("order_id", .string(max: 64)), req("order_number", .string(max: 64)),
-        req("workflow", .object([req("key", key), req("version", .int(1...Int64.max))])),
-        req("transition", key), req("from", key), req("to", key), req("reason", .nullable(.string())),
-        req("requested_by", .ref("Actor")), req("requested_at", .timestamp), req("expires_at", .nullable(.timestamp)),
-        req("allow_requester", .boolean),
-        req("tiers", .list(.object([
-            req("name", .nullable(.string())), req("approvers", .int(1...20)), req("roles", .list(.string())),
-            req("approvals", .list(.object([req("actor", .ref("Actor")), req("at", .timestamp), req("note", .nullable(.string()))]))),
-            req("satisfied", .boolean),
-        ]))),
-        req("decided_at", .nullable(.timestamp)), req("decided_by", .nullable(.ref("Actor"))), req("note", .nullable(.string())),
-    ]
     static let eventTypes = Schema.list(.string(max: 128, min: 1, pattern: "^[a-z0-9_.*]+$"), max: 100, min: 1)
-    static let webhookDelivery: [Property] = [
-        req("id", .string(max: 64)), req("message_id", .described("The webhook-id header: the event's id, the same on every attempt.", .string())),
-        req("endpoint_id", .string()), req("event_sequence", .int(0...Int64.max)), req("event_type", .string()),
-        req("order_id", .nullable(.string())), req("status", .oneOf(ValueLists.webhookDeliveryStatuses)),
-        req("attempts", .list(.object([req("at", .timestamp), req("status_code", .nullable(.int(0...999))), req("latency_ms", .int(0...Int64.max)),
-                                       req("error", .nullable(.string())), req("response", .nullable(.string()))]))),
-        req("next_attempt_at", .nullable(.timestamp)), req("created_at", .timestamp), req("updated_at", .timestamp),
-    ]
     static let attempt = Schema.object([req("at", .timestamp), req("status_code", .nullable(.int(0...999))), req("latency_ms", .int(0...Int64.max)),
                                         req("error", .nullable(.string())), req("response", .nullable(.string()))])
     /// A channel's settings as answers show them (credentials as `password_set` / `auth_header_set`).
@@ -165,16 +143,6 @@ enum Schemas {
         opt("address", .string(max: 320, min: 1), "staff: the fixed address."),
         opt("field", .string(max: 255, min: 1), "field: the order field holding the address, like order.metadata.gift_email."),
     ])
-    static let notification: [Property] = [
-        req("id", .string(max: 64)), req("template_id", .string()), req("channel_id", .string()), req("channel_type", .string()),
-        req("event_sequence", .nullable(.int(0...Int64.max))), req("event_type", .string()), req("order_id", .nullable(.string())),
-        req("recipient", .object([req("type", .oneOf(ValueLists.notificationRecipientTypes)), req("address", .nullable(.string()))])),
-        req("subject", .nullable(.string())), req("text", .nullable(.string())), req("html", .nullable(.string())), req("body", .nullable(.string())),
-        req("status", .oneOf(ValueLists.notificationStatuses)),
-        req("note", .described("Why it was skipped, failed without an attempt, or is waiting.", .nullable(.string()))),
-        req("attempts", .list(attempt)), req("next_attempt_at", .nullable(.timestamp)), req("sent_at", .nullable(.timestamp)),
-        req("created_at", .timestamp), req("updated_at", .timestamp),
-    ]
     static let actor: [Property] = [
         req("type", .oneOf(Actor.types)), opt("id", name255),
         opt("roles", .list(.string(max: 64, min: 1), max: 20), "Roles the host vouches for (manager, warehouse…); expressions read actor.roles."),

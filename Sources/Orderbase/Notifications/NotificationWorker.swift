@@ -238,7 +238,7 @@ extension NotificationService {
             guard let handler = config.notificationHandler else { waiting = "no notification callback is registered in this engine"; break }
             guard channel.enabled else { waiting = "the channel is disabled"; break }
             var w = JSONWriter()
-            n.write(&w, tenant: core.id)
+            n.write(&w) { w in w.key("tenant"); w.string(core.id) }
             let started = SystemClock().nowMilliseconds()
             let rc = handler(core.id, w.bytes)
             response = OutboundResponse(status: nil, latencyMilliseconds: SystemClock().nowMilliseconds() - started,

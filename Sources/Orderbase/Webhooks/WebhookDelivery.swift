@@ -1,5 +1,6 @@
-/// One event on its way to one endpoint, with every attempt.
-struct WebhookDelivery: Sendable, KeyedRecord {
+/// A webhook delivery (its fields: `WebhookDelivery+Fields.generated.swift`,
+/// declared in Tools/codegen/record_fields.py).
+extension WebhookDelivery: KeyedRecord {
     static let kind = RecordKind.webhookDelivery
     static let noun = "delivery"
     static func key(_ id: String) -> [UInt8] { Keyspace.deliveryKey(id) }
@@ -32,19 +33,6 @@ struct WebhookDelivery: Sendable, KeyedRecord {
 
     static let statuses = ["pending", "succeeded", "failed"]
 
-    var id: String
-    /// The `webhook-id` header: the event's id, the same on every attempt.
-    var messageID: String
-    var endpointID: String
-    var eventSequence: UInt64
-    var eventType: String
-    var orderID: String?
-    var status = "pending"
-    var attempts: [Attempt] = []
-    var nextAttemptAt: Int64?
-    var createdAt: Int64
-    var updatedAt: Int64
-
     /// Its index entries: due while it has a next attempt, and its place in
     /// its endpoint's per-order queue while pending.
     var indexKeys: [[UInt8]] {
@@ -54,46 +42,10 @@ struct WebhookDelivery: Sendable, KeyedRecord {
         return keys
     }
 
-    func write(_ w: inout JSONWriter) {
-        w.beginObject()
-        w.key("id"); w.string(id)
-        w.key("message_id"); w.string(messageID)
-        w.key("endpoint_id"); w.string(endpointID)
-        w.key("event_sequence"); w.int(Int64(eventSequence))
-        w.key("event_type"); w.string(eventType)
-        w.key("order_id"); w.optionalString(orderID)
-        w.key("status"); w.string(status)
-        w.key("attempts"); w.beginArray()
-        for a in attempts { a.write(&w) }
-        w.endArray()
-        w.key("next_attempt_at"); if let n = nextAttemptAt { w.timestamp(n) } else { w.null() }
-        w.key("created_at"); w.timestamp(createdAt)
-        w.key("updated_at"); w.timestamp(updatedAt)
-        w.endObject()
-    }
-
     var json: [UInt8] {
         var w = JSONWriter()
         write(&w)
         return w.bytes
-    }
-
-    static func decode(_ bytes: [UInt8]) throws(OrderbaseError) -> WebhookDelivery {
-        do throws(OrderbaseError) {
-            var f = try Fields(try JSON.parse(bytes))
-            var d = WebhookDelivery(
-                id: try f.string("id", required: true)!, messageID: try f.string("message_id", required: true)!,
-                endpointID: try f.string("endpoint_id", required: true)!,
-                eventSequence: UInt64(try f.int("event_sequence", in: 0...Int64.max, required: true)!),
-                eventType: try f.string("event_type", maxLength: Int.max, required: true)!, orderID: try f.string("order_id"),
-                createdAt: try f.timestamp("created_at") ?? 0, updatedAt: try f.timestamp("updated_at") ?? 0)
-            d.status = try f.string("status", required: true)!
-            d.attempts = try f.objects("attempts", maxCount: Int.max, Attempt.read) ?? []
-            d.nextAttemptAt = try f.timestamp("next_attempt_at")
-            return d
-        } catch {
-            throw OrderbaseError(.corruption, "stored webhook delivery does not decode: \(error.message)")
-        }
     }
 }
 

@@ -142,11 +142,7 @@ extension ApprovalService {
         }
     }
 
-    static func approvalJSON(_ r: ApprovalRequest, now: Int64) -> [UInt8] {
-        var w = JSONWriter()
-        r.write(&w, now: now)
-        return w.bytes
-    }
+    static func approvalJSON(_ r: ApprovalRequest, now: Int64) -> [UInt8] { r.json(at: now) }
 
     // MARK: approvals.get / approvals.list
 
