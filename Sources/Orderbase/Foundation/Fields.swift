@@ -1,13 +1,15 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// A test hook: collects the top-level field names request readers ask for on
 /// the calling thread, so a test can hold each catalogue method's declared
 /// request schema to what the method really reads. Off unless a test turns it
-/// on; then one Bool load per field read elsewhere.
+/// on; then one relaxed atomic load per field read elsewhere (atomic: tests
+/// turn it on while other threads read requests, which ThreadSanitizer saw).
 public enum FieldProbe {
-    nonisolated(unsafe) static var enabled = false
+    static let enabled = Atomic<Bool>(false)
     private final class Box { var names: Set<String> = [] }
     nonisolated(unsafe) private static var key: pthread_key_t = {
         var k = pthread_key_t()
@@ -22,7 +24,7 @@ public enum FieldProbe {
 
     /// The top-level field names read while `body` runs on this thread.
     public static func collect(_ body: () throws -> Void) rethrows -> Set<String> {
-        enabled = true
+        enabled.store(true, ordering: .relaxed)
         let box = Box()
         pthread_setspecific(key, Unmanaged.passUnretained(box).toOpaque())
         defer { pthread_setspecific(key, nil) }
@@ -58,7 +60,7 @@ public struct Fields {
     public func isNull(_ key: String) -> Bool { object[key] == .null }
 
     public mutating func raw(_ key: String) -> JSON? {
-        if isRequest && FieldProbe.enabled { FieldProbe.note(key) }
+        if isRequest && FieldProbe.enabled.load(ordering: .relaxed) { FieldProbe.note(key) }
         guard let v = object[key] else { return nil }
         if !used.contains(key) { used.append(key) }
         return v == .null ? nil : v
