@@ -152,9 +152,12 @@ class F:
 
 
 class Record:
-    def __init__(self, swift, noun, schema, path, doc, fields, docs=None, conformances="Sendable"):
+    def __init__(self, swift, noun, schema, path, doc, fields, kind, key, audited, docs=None, conformances="Sendable"):
         self.swift, self.noun, self.schema, self.path, self.doc = swift, noun, schema, path, doc
         self.fields, self.docs, self.conformances = fields, docs, conformances
+        # Its `RecordKind`, its `Keyspace` key function, and whether its changes are
+        # audited and evented (`StoredRecord`) or only stored (`KeyedRecord`, a logged kind).
+        self.kind, self.key, self.audited = kind, key, audited
 
     @property
     def stored_fields(self):
@@ -178,7 +181,7 @@ def part(name, input_doc, doc):
 RECORDS = [
     Record("WebhookEndpoint", "webhook endpoint", "webhookEndpoint", "Sources/Orderbase/Webhooks/WebhookEndpoint+Fields.generated.swift",
            "A webhook endpoint: where a tenant's events go, which ones, and the secrets that sign them (Standard Webhooks).",
-           docs="docs/webhooks.md", fields=[
+           docs="docs/webhooks.md", kind="webhookEndpoint", key="endpointKey", audited=True, fields=[
         F("id", "string", max=64, doc="`whe_` + a ULID"),
         F("url", "string", max=2048, min=1, create="req", edit=True,
           input_doc="https (http only with the engine option webhook_allow_http); no credentials.",
@@ -232,7 +235,7 @@ w.endArray()""",
            "Sources/Orderbase/Notifications/NotificationChannel+Fields.generated.swift",
            "A way notifications leave: email over SMTP, SMS through an HTTP gateway, or a callback into the host. "
            "Credentials (the SMTP password, the gateway's auth header) are stored and used, never shown.",
-           docs="docs/notifications.md", fields=[
+           docs="docs/notifications.md", kind="notificationChannel", key="channelKey", audited=True, fields=[
         F("id", "string", max=64, doc="`nch_` + a ULID"),
         F("name", "string", max=255, min=1, create="req", edit=True, doc="for people"),
         F("type", "enum", default='"email"', values="NotificationChannel.types", api_values="ValueLists.notificationChannelTypes",
@@ -260,7 +263,7 @@ w.endArray()""",
            "What to send, on which events, through which channel, to whom, and when. Every part is checked when saved: "
            "the Mustache parts against the variables they will see, the condition against the order's shape, "
            "recipients against the channel's kind of address.",
-           docs="docs/notifications.md", fields=[
+           docs="docs/notifications.md", kind="notificationTemplate", key="templateKey", audited=True, fields=[
         F("id", "string", max=64, doc="`ntt_` + a ULID"),
         F("name", "string", max=255, min=1, create="req", edit=True, doc="for people"),
         F("channel_id", "string", prop="channelID", max=64, min=1, create="req", edit=True, doc="the channel it sends through; its type decides the parts"),
@@ -297,7 +300,7 @@ else if let raw = f.raw("condition") { o.condition = try NotificationTemplate.re
     ]),
     # Logged kinds: written by the engine, never by a request (no create or update fields).
     Record("WebhookDelivery", "delivery", "webhookDelivery", "Sources/Orderbase/Webhooks/WebhookDelivery+Fields.generated.swift",
-           "One event on its way to one endpoint, with every attempt.", fields=[
+           "One event on its way to one endpoint, with every attempt.", kind="webhookDelivery", key="deliveryKey", audited=False, fields=[
         F("id", "string", default='""', max=64),
         F("message_id", "string", prop="messageID", default='""',
           schema='.described("The webhook-id header: the event\'s id, the same on every attempt.", .string())'),
@@ -314,7 +317,7 @@ else if let raw = f.raw("condition") { o.condition = try NotificationTemplate.re
     ]),
     Record("NotificationRecord", "notification", "notification", "Sources/Orderbase/Notifications/NotificationRecord+Fields.generated.swift",
            "One message to one recipient: the notification log's entry (who, what, when, status), rendered when the event was fanned "
-           "out (or at `notifications.send`), so it shows exactly what was sent.", fields=[
+           "out (or at `notifications.send`), so it shows exactly what was sent.", kind="notification", key="notificationKey", audited=False, fields=[
         F("id", "string", default='""', max=64),
         F("template_id", "string", prop="templateID", default='""'),
         F("channel_id", "string", prop="channelID", default='""'),
@@ -344,7 +347,7 @@ w.endObject()""",
         F("updated_at", "timestamp", default="0"),
     ]),
     Record("ApprovalRequest", "approval request", "approvalRequest", "Sources/Orderbase/Workflow/ApprovalRequest+Fields.generated.swift",
-           "A transition waiting for approval: its tiers, their votes, and how it ended.", fields=[
+           "A transition waiting for approval: its tiers, their votes, and how it ended.", kind="approval", key="approvalKey", audited=False, fields=[
         F("id", "string", default='""', max=64),
         F("status", "enum", default='"pending"', values="ApprovalRequest.statuses", api_values="ValueLists.approvalStatuses"),
         F("order_id", "string", prop="orderID", default='""', max=64),
@@ -391,6 +394,24 @@ def domain_swift(r):
     out.append(f"struct {r.swift}: {r.conformances} {{")
     for f in r.stored_fields:
         out.append(f"    {f.declaration}")
+    out.append("}\n")
+    out.append(f"extension {r.swift}: {'StoredRecord' if r.audited else 'KeyedRecord'} {{")
+    out.append(f"    static let kind = RecordKind.{r.kind}")
+    out.append(f'    static let noun = "{r.noun}"')
+    out.append(f"    static func key(_ id: String) -> [UInt8] {{ Keyspace.{r.key}(id) }}")
+    out.append("    var subjectID: String { id }")
+    out.append("    /// The stored form: every field, secrets and stored-only fields included.")
+    out.append("    var storedJSON: [UInt8] {")
+    out.append("        var w = JSONWriter()")
+    out.append("        write(&w, stored: true)")
+    out.append("        return w.bytes")
+    out.append("    }")
+    out.append("    /// The form answers and events carry.")
+    out.append("    var apiJSON: [UInt8] {")
+    out.append("        var w = JSONWriter()")
+    out.append("        write(&w)")
+    out.append("        return w.bytes")
+    out.append("    }")
     out.append("}\n")
     out.append(f"extension {r.swift} {{")
     blank = ", ".join(f"{f.prop}: {f.zero}" for f in r.required())

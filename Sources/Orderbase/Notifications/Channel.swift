@@ -146,18 +146,6 @@ extension NotificationChannel {
                 && l.utf8.allSatisfy { c in (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D }
         }
     }
-
-    var stored: [UInt8] {
-        var w = JSONWriter()
-        write(&w, stored: true)
-        return w.bytes
-    }
-
-    var api: [UInt8] {
-        var w = JSONWriter()
-        write(&w)
-        return w.bytes
-    }
 }
 
 /// Recipient addresses.
@@ -296,13 +284,4 @@ enum MIMEMessage {
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(weekdays[Int(((days % 7) + 7) % 7)]), \(d) \(months[Int(m) - 1]) \(y) \(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60)) +0000"
     }
-}
-
-extension NotificationChannel: StoredRecord {
-    static let kind = RecordKind.notificationChannel
-    static let noun = "notification channel"
-    static func key(_ id: String) -> [UInt8] { Keyspace.channelKey(id) }
-    var subjectID: String { id }
-    var storedJSON: [UInt8] { stored }
-    var apiJSON: [UInt8] { api }
 }

@@ -15,6 +15,25 @@ struct NotificationChannel: Sendable {
     var updatedAt: Int64 = 0
 }
 
+extension NotificationChannel: StoredRecord {
+    static let kind = RecordKind.notificationChannel
+    static let noun = "notification channel"
+    static func key(_ id: String) -> [UInt8] { Keyspace.channelKey(id) }
+    var subjectID: String { id }
+    /// The stored form: every field, secrets and stored-only fields included.
+    var storedJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w, stored: true)
+        return w.bytes
+    }
+    /// The form answers and events carry.
+    var apiJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w)
+        return w.bytes
+    }
+}
+
 extension NotificationChannel {
     /// A record with every field at its default (required text empty), to read a request onto.
     static var blank: NotificationChannel { NotificationChannel(id: "", name: "") }

@@ -27,6 +27,25 @@ struct NotificationRecord: Sendable {
     var updatedAt: Int64 = 0
 }
 
+extension NotificationRecord: KeyedRecord {
+    static let kind = RecordKind.notification
+    static let noun = "notification"
+    static func key(_ id: String) -> [UInt8] { Keyspace.notificationKey(id) }
+    var subjectID: String { id }
+    /// The stored form: every field, secrets and stored-only fields included.
+    var storedJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w, stored: true)
+        return w.bytes
+    }
+    /// The form answers and events carry.
+    var apiJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w)
+        return w.bytes
+    }
+}
+
 extension NotificationRecord {
     /// A record with every field at its default (required text empty), to read a request onto.
     static var blank: NotificationRecord { NotificationRecord() }

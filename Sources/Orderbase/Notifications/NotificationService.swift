@@ -37,7 +37,7 @@ extension NotificationService {
             c.createdAt = wc.now
             c.updatedAt = wc.now
             wc.commit("notification_channel.created", before: nil, after: c)
-            return c.api
+            return c.apiJSON
         }
     }
 
@@ -45,14 +45,14 @@ extension NotificationService {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
-        return try stored(NotificationChannel.self, id).api
+        return try stored(NotificationChannel.self, id).apiJSON
     }
 
     public func listNotificationChannels(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         try Fields.request(request).0.finish()
         var out: [[UInt8]] = []
         try scan(from: [Keyspace.notificationChannel], to: [Keyspace.notificationChannel + 1]) { _, v throws(OrderbaseError) in
-            out.append(try NotificationChannel.decode(Array(v)).api)
+            out.append(try NotificationChannel.decode(Array(v)).apiJSON)
             return true
         }
         return Self.listResponse(out, hasMore: false)
@@ -77,7 +77,7 @@ extension NotificationService {
             c.apply(edits, fields: given)
             c.updatedAt = wc.now
             wc.commit("notification_channel.updated", before: before, after: c)
-            return c.api
+            return c.apiJSON
         }
     }
 
@@ -124,7 +124,7 @@ extension NotificationService {
             draft.updatedAt = wc.now
             draft.fromSequence = wc.counters.eventSeq + 1  // it sends for events after its own creation
             wc.commit("notification_template.created", before: nil, after: draft)
-            return draft.json()
+            return draft.apiJSON
         }
     }
 
@@ -132,7 +132,7 @@ extension NotificationService {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
-        return try stored(NotificationTemplate.self, id).json()
+        return try stored(NotificationTemplate.self, id).apiJSON
     }
 
     /// `{"event_type"?, "channel_id"?}` → the templates.
@@ -144,7 +144,7 @@ extension NotificationService {
         let list = try notificationTemplates().filter { t in
             (type.map { t.matches($0) } ?? true) && (channel.map { t.channelID == $0 } ?? true)
         }
-        return Self.listResponse(list.map { $0.json() }, hasMore: false)
+        return Self.listResponse(list.map { $0.apiJSON }, hasMore: false)
     }
 
     /// `{"id", …any create field}`: given fields change; `null` clears a part or the condition.
@@ -162,7 +162,7 @@ extension NotificationService {
             try t.checkParts(for: channel.type)
             t.updatedAt = wc.now
             wc.commit("notification_template.updated", before: before, after: t)
-            return t.json()
+            return t.apiJSON
         }
     }
 
@@ -291,7 +291,7 @@ extension NotificationService {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
-        return try stored(NotificationRecord.self, id).json
+        return try stored(NotificationRecord.self, id).apiJSON
     }
 
     /// `{"template_id", "order_id", "to"?}` → `{"data": [notifications]}`:
@@ -330,7 +330,7 @@ extension NotificationService {
             // Rendered outside the lock; the template must still be there when they are stored.
             _ = try wc.load(NotificationTemplate.self, templateID, field: "template_id")
             for r in records { wc.save(before: nil, after: r) }
-            return Self.listResponse(records.map(\.json), hasMore: false)
+            return Self.listResponse(records.map(\.apiJSON), hasMore: false)
         }
     }
 
@@ -368,7 +368,7 @@ extension NotificationService {
                 n.sentAt = nil
                 wc.save(before: nil, after: n)
             }
-            return n.json
+            return n.apiJSON
         }
     }
 }

@@ -21,6 +21,25 @@ struct NotificationTemplate: Sendable {
     var updatedAt: Int64 = 0
 }
 
+extension NotificationTemplate: StoredRecord {
+    static let kind = RecordKind.notificationTemplate
+    static let noun = "notification template"
+    static func key(_ id: String) -> [UInt8] { Keyspace.templateKey(id) }
+    var subjectID: String { id }
+    /// The stored form: every field, secrets and stored-only fields included.
+    var storedJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w, stored: true)
+        return w.bytes
+    }
+    /// The form answers and events carry.
+    var apiJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w)
+        return w.bytes
+    }
+}
+
 extension NotificationTemplate {
     /// A record with every field at its default (required text empty), to read a request onto.
     static var blank: NotificationTemplate { NotificationTemplate(id: "", name: "", channelID: "") }

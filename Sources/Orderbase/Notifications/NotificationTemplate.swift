@@ -116,12 +116,6 @@ extension NotificationTemplate {
             }
         }
     }
-
-    func json(stored: Bool = false) -> [UInt8] {
-        var w = JSONWriter()
-        write(&w, stored: stored)
-        return w.bytes
-    }
 }
 
 /// What templates and conditions see.
@@ -208,13 +202,4 @@ enum NotificationData {
         for k in ["id", "type", "sequence", "at", "actor", "reason"] { e[k] = stored[k] ?? .null }
         return .object(e)
     }
-}
-
-extension NotificationTemplate: StoredRecord {
-    static let kind = RecordKind.notificationTemplate
-    static let noun = "notification template"
-    static func key(_ id: String) -> [UInt8] { Keyspace.templateKey(id) }
-    var subjectID: String { id }
-    var storedJSON: [UInt8] { json(stored: true) }
-    var apiJSON: [UInt8] { json() }
 }

@@ -1,17 +1,6 @@
 /// A webhook endpoint (its fields: `WebhookEndpoint+Fields.generated.swift`,
 /// declared in Tools/codegen/record_fields.py).
-extension WebhookEndpoint: StoredRecord {
-    static let kind = RecordKind.webhookEndpoint
-    static let noun = "webhook endpoint"
-    static func key(_ id: String) -> [UInt8] { Keyspace.endpointKey(id) }
-    var subjectID: String { id }
-    var storedJSON: [UInt8] { stored }
-    var apiJSON: [UInt8] {
-        var w = JSONWriter()
-        write(&w)
-        return w.bytes
-    }
-
+extension WebhookEndpoint {
     struct Secret: Sendable {
         var value: String          // "whsec_" + base64 of 24 random bytes
         var createdAt: Int64
@@ -33,13 +22,6 @@ extension WebhookEndpoint: StoredRecord {
     func apiJSON(secret: String) -> [UInt8] {
         var w = JSONWriter()
         write(&w) { w in w.key("secret"); w.string(secret) }
-        return w.bytes
-    }
-
-    /// The stored form: the secrets' values and `from_sequence` included.
-    var stored: [UInt8] {
-        var w = JSONWriter()
-        write(&w, stored: true)
         return w.bytes
     }
 }

@@ -18,6 +18,25 @@ struct WebhookDelivery: Sendable {
     var updatedAt: Int64 = 0
 }
 
+extension WebhookDelivery: KeyedRecord {
+    static let kind = RecordKind.webhookDelivery
+    static let noun = "delivery"
+    static func key(_ id: String) -> [UInt8] { Keyspace.deliveryKey(id) }
+    var subjectID: String { id }
+    /// The stored form: every field, secrets and stored-only fields included.
+    var storedJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w, stored: true)
+        return w.bytes
+    }
+    /// The form answers and events carry.
+    var apiJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w)
+        return w.bytes
+    }
+}
+
 extension WebhookDelivery {
     /// A record with every field at its default (required text empty), to read a request onto.
     static var blank: WebhookDelivery { WebhookDelivery() }

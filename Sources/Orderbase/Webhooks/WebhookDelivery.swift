@@ -1,12 +1,6 @@
 /// A webhook delivery (its fields: `WebhookDelivery+Fields.generated.swift`,
 /// declared in Tools/codegen/record_fields.py).
-extension WebhookDelivery: KeyedRecord {
-    static let kind = RecordKind.webhookDelivery
-    static let noun = "delivery"
-    static func key(_ id: String) -> [UInt8] { Keyspace.deliveryKey(id) }
-    var subjectID: String { id }
-    var storedJSON: [UInt8] { json }
-
+extension WebhookDelivery {
     struct Attempt: Sendable {
         var at: Int64
         var statusCode: Int?
@@ -40,12 +34,6 @@ extension WebhookDelivery: KeyedRecord {
         if let due = nextAttemptAt { keys.append(Keyspace.dueKey(due, id)) }
         if status == "pending" { keys.append(Keyspace.queueKey(endpointID, orderID ?? "", eventSequence, id)) }
         return keys
-    }
-
-    var json: [UInt8] {
-        var w = JSONWriter()
-        write(&w)
-        return w.bytes
     }
 }
 

@@ -19,6 +19,25 @@ struct WebhookEndpoint: Sendable {
     var updatedAt: Int64 = 0
 }
 
+extension WebhookEndpoint: StoredRecord {
+    static let kind = RecordKind.webhookEndpoint
+    static let noun = "webhook endpoint"
+    static func key(_ id: String) -> [UInt8] { Keyspace.endpointKey(id) }
+    var subjectID: String { id }
+    /// The stored form: every field, secrets and stored-only fields included.
+    var storedJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w, stored: true)
+        return w.bytes
+    }
+    /// The form answers and events carry.
+    var apiJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w)
+        return w.bytes
+    }
+}
+
 extension WebhookEndpoint {
     /// A record with every field at its default (required text empty), to read a request onto.
     static var blank: WebhookEndpoint { WebhookEndpoint(id: "", url: "") }

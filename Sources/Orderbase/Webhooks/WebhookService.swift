@@ -65,7 +65,7 @@ extension WebhookService {
                 if e.enabled && !before.enabled { e.disabledReason = nil; e.failingSince = nil }
                 if !e.enabled && e.disabledReason == nil { e.disabledReason = "disabled by \(ctx.actor.type)\(ctx.actor.id.map { " " + $0 } ?? "")" }
             }
-            if e.stored != before.stored {
+            if e.storedJSON != before.storedJSON {
                 e.updatedAt = wc.now
                 wc.commit("webhook_endpoint.updated", before: before, after: e)
             }
@@ -209,7 +209,7 @@ extension WebhookService {
         var (f, _) = try Fields.request(request)
         let id = try f.string("id", maxLength: 64, required: true)!
         try f.finish()
-        return try stored(WebhookDelivery.self, id).json
+        return try stored(WebhookDelivery.self, id).apiJSON
     }
 
     /// `{"id"}` → a pending one is moved to now; a failed one gets a new
@@ -225,7 +225,7 @@ extension WebhookService {
                 var d = before
                 switch d.status {
                 case "pending":
-                    guard d.nextAttemptAt != nil else { return d.json }  // waiting behind an older delivery of its order
+                    guard d.nextAttemptAt != nil else { return d.apiJSON }  // waiting behind an older delivery of its order
                     d.nextAttemptAt = wc.now
                 case "succeeded":
                     throw OrderbaseError(.invalidState, "delivery \(id) succeeded; webhooks.replay sends an event again", field: "id")
@@ -234,11 +234,11 @@ extension WebhookService {
                     // schedule); the failed one keeps its log.
                     var heads = Set<String>()
                     return try enqueue(endpoint: d.endpointID, sequence: d.eventSequence, type: d.eventType, orderID: d.orderID,
-                                       messageID: d.messageID, heads: &heads, &wc).json
+                                       messageID: d.messageID, heads: &heads, &wc).apiJSON
                 }
                 d.updatedAt = wc.now
                 wc.save(before: before, after: d)
-                return d.json
+                return d.apiJSON
             }
         }
     }

@@ -221,7 +221,7 @@ extension WebhookService {
                     w.endObject()
                     disabled = w.bytes
                 }
-                if e.stored != before.stored {
+                if e.storedJSON != before.storedJSON {
                     // failing_since alone is bookkeeping: written, not audited.
                     e.updatedAt = wc.now
                     wc.commit(disabled == nil ? "webhook_endpoint.updated" : "webhook.endpoint_disabled", before: before, after: e,

@@ -36,13 +36,7 @@ struct PendingApproval: Equatable, Sendable {
 /// on the order as `pending_approval` while it is pending.
 /// An approval request (its fields: `ApprovalRequest+Fields.generated.swift`,
 /// declared in Tools/codegen/record_fields.py).
-extension ApprovalRequest: KeyedRecord {
-    static let kind = RecordKind.approval
-    static let noun = "approval request"
-    static func key(_ id: String) -> [UInt8] { Keyspace.approvalKey(id) }
-    var subjectID: String { id }
-    var storedJSON: [UInt8] { stored }
-
+extension ApprovalRequest {
     struct Vote: Sendable {
         var actor: Actor
         var at: Int64
@@ -105,13 +99,6 @@ extension ApprovalRequest: KeyedRecord {
         seen.status = effectiveStatus(at: now)
         var w = JSONWriter()
         seen.write(&w)
-        return w.bytes
-    }
-
-    /// The stored form (status as written, not as seen at some time).
-    var stored: [UInt8] {
-        var w = JSONWriter()
-        write(&w, stored: true)
         return w.bytes
     }
 }

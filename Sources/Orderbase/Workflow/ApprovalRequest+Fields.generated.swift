@@ -25,6 +25,25 @@ struct ApprovalRequest: Sendable {
     var note: String?
 }
 
+extension ApprovalRequest: KeyedRecord {
+    static let kind = RecordKind.approval
+    static let noun = "approval request"
+    static func key(_ id: String) -> [UInt8] { Keyspace.approvalKey(id) }
+    var subjectID: String { id }
+    /// The stored form: every field, secrets and stored-only fields included.
+    var storedJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w, stored: true)
+        return w.bytes
+    }
+    /// The form answers and events carry.
+    var apiJSON: [UInt8] {
+        var w = JSONWriter()
+        write(&w)
+        return w.bytes
+    }
+}
+
 extension ApprovalRequest {
     /// A record with every field at its default (required text empty), to read a request onto.
     static var blank: ApprovalRequest { ApprovalRequest() }
