@@ -1,49 +1,71 @@
 import Testing
 @testable import Orderbase
 
-/// JSON-Logic's documented semantics (jsonlogic.com, "Supported operations",
-/// and the behaviour of its reference implementation), case by case:
-/// (logic, data, expected result).
+/// JSON-Logic as the JSON Logic community's specification defines it (the
+/// operator pages of jsonlogic.com and the community's accepted proposals: the
+/// JSON data model with `val`, `exists` and `??`; error handling with `throw`,
+/// `try` and NaN as an error; `preserve`, `length`), written case by case from
+/// the text: (logic, data, expected). An expected `error:T` is an error whose
+/// `details.error.type` is T.
 let jsonLogicCases: [(String, String, String)] = [
-    // Truthiness, as !! reports it: 0, "", [], null, false are falsy; "0", {}, [0] truthy.
+    // Truthiness, as !! reports it: 0, "", [], {}, null, false are falsy; "0", [0], {"a": 0} truthy.
     (#"{"!!": [0]}"#, "null", "false"), (#"{"!!": [""]}"#, "null", "false"), (#"{"!!": [[]]}"#, "null", "false"),
     (#"{"!!": [null]}"#, "null", "false"), (#"{"!!": ["0"]}"#, "null", "true"), (#"{"!!": [[0]]}"#, "null", "true"),
-    (#"{"!!": [{}]}"#, "null", "true"), (#"{"!!": [-1]}"#, "null", "true"), (#"{"!": [[]]}"#, "null", "true"),
-    (#"{"!": true}"#, "null", "false"), (#"{"!": [false]}"#, "null", "true"),
-    // Equality with coercion, and without.
+    (#"{"!!": [{}]}"#, "null", "false"), (#"{"!!": {"val": "o"}}"#, #"{"o":{"a":0}}"#, "true"), (#"{"!!": [-1]}"#, "null", "true"),
+    (#"{"!": [[]]}"#, "null", "true"), (#"{"!": true}"#, "null", "false"), (#"{"!": [false]}"#, "null", "true"),
+    (#"{"if": [{}, "yes", "no"]}"#, "null", #""no""#),
+    // Equality: strings (and null) as they are, anything else as numbers; a list or an object is NaN.
     (#"{"==": [1, 1]}"#, "null", "true"), (#"{"==": [1, "1"]}"#, "null", "true"), (#"{"==": [0, false]}"#, "null", "true"),
-    (#"{"==": ["", 0]}"#, "null", "true"), (#"{"==": [null, 0]}"#, "null", "false"), (#"{"==": [null, null]}"#, "null", "true"),
-    (#"{"==": [[1,2], "1,2"]}"#, "null", "true"), (#"{"==": [1.0, 1]}"#, "null", "true"), (#"{"==": ["a", "b"]}"#, "null", "false"),
+    (#"{"==": ["", 0]}"#, "null", "true"), (#"{"==": [null, 0]}"#, "null", "true"), (#"{"==": [null, null]}"#, "null", "true"),
+    (#"{"==": [null, ""]}"#, "null", "false"), (#"{"==": [1.0, 1]}"#, "null", "true"), (#"{"==": ["a", "b"]}"#, "null", "false"),
+    (#"{"==": [[1,2], "1,2"]}"#, "null", "error:NaN"), (#"{"==": [1, "A"]}"#, "null", "error:NaN"), (#"{"==": [{}, 1]}"#, "null", "error:NaN"),
     (#"{"===": [1, "1"]}"#, "null", "false"), (#"{"===": [1, 1.0]}"#, "null", "true"), (#"{"!=": [1, "1"]}"#, "null", "false"),
-    (#"{"!==": [1, "1"]}"#, "null", "true"), (#"{"==": [true, "1"]}"#, "null", "true"), (#"{"==": [[], false]}"#, "null", "true"),
-    // Comparisons, between, string order.
+    (#"{"!==": [1, "1"]}"#, "null", "true"), (#"{"==": [true, "1"]}"#, "null", "true"), (#"{"===": [[1], 5]}"#, "null", "false"),
+    // Comparisons chain over neighbouring pairs and stop at the first that fails.
     (#"{">": [2, 1]}"#, "null", "true"), (#"{">=": [1, 1]}"#, "null", "true"), (#"{"<": [1, 2]}"#, "null", "true"),
     (#"{"<=": [2, 1]}"#, "null", "false"), (#"{"<": [1, 2, 3]}"#, "null", "true"), (#"{"<": [1, 1, 3]}"#, "null", "false"),
-    (#"{"<=": [1, 1, 3]}"#, "null", "true"), (#"{"<": ["11", "2"]}"#, "null", "true"), (#"{"<": ["11", 2]}"#, "null", "false"),
-    (#"{">": ["a", 1]}"#, "null", "false"), (#"{"<": [null, 1]}"#, "null", "true"),
-    // if: chains, else, nothing left.
+    (#"{"<=": [1, 1, 3]}"#, "null", "true"), (#"{">": [3, 2, 1]}"#, "null", "true"), (#"{"==": [3, 3, 3]}"#, "null", "true"),
+    (#"{"!=": [3, 2, 3]}"#, "null", "true"), (#"{"<": [3, 2, {"throw": "not lazy"}]}"#, "null", "false"),
+    (#"{"<": ["11", "2"]}"#, "null", "true"), (#"{"<": ["11", 2]}"#, "null", "false"), (#"{">": ["a", 1]}"#, "null", "error:NaN"),
+    (#"{"<": [null, 1]}"#, "null", "true"), (#"{"<": [[1], 5]}"#, "null", "error:NaN"),
+    // if: chains, else, nothing left; only the branch taken is evaluated.
     (#"{"if": [true, "yes", "no"]}"#, "null", #""yes""#), (#"{"if": [false, "yes", "no"]}"#, "null", #""no""#),
     (#"{"if": [false, 1, false, 2, 3]}"#, "null", "3"), (#"{"if": [false, 1, true, 2, 3]}"#, "null", "2"),
     (#"{"if": [false, 1]}"#, "null", "null"), (#"{"if": []}"#, "null", "null"), (#"{"?:": [[], "a", "b"]}"#, "null", #""b""#),
-    // and / or return a value, not a boolean.
+    (#"{"if": [true, "a", {"throw": "not lazy"}]}"#, "null", #""a""#),
+    // and / or return a value, not a boolean, and stop early.
     (#"{"or": [false, 0, "a"]}"#, "null", #""a""#), (#"{"or": [false, 0]}"#, "null", "0"), (#"{"and": [1, "x", 3]}"#, "null", "3"),
-    (#"{"and": [1, "", 3]}"#, "null", #""""#), (#"{"and": []}"#, "null", "null"),
-    // Arithmetic: + and * take parseFloat, - / % take Number().
-    (#"{"+": [1, 2, 3]}"#, "null", "6"), (#"{"+": ["3.5", 1]}"#, "null", "4.5"), (#"{"+": ["3abc", 1]}"#, "null", "4"),
-    (#"{"+": "3.14"}"#, "null", "3.14"), (#"{"+": []}"#, "null", "0"), (#"{"+": ["abc", 1]}"#, "null", "null"),
-    (#"{"*": [2, "3"]}"#, "null", "6"), (#"{"*": ["2"]}"#, "null", #""2""#), (#"{"-": [5, 2]}"#, "null", "3"),
-    (#"{"-": [2]}"#, "null", "-2"), (#"{"-": ["5", "2"]}"#, "null", "3"), (#"{"-": ["5x", 2]}"#, "null", "null"),
-    (#"{"/": [6, 4]}"#, "null", "1.5"), (#"{"/": [1, 0]}"#, "null", "null"), (#"{"%": [7, 3]}"#, "null", "1"),
-    (#"{"%": [-7, 3]}"#, "null", "-1"), (#"{"max": [1, 3, 2]}"#, "null", "3"), (#"{"min": [1, "0", 2]}"#, "null", "0"),
-    (#"{"max": []}"#, "null", "null"), (#"{"max": [1, "x"]}"#, "null", "null"), (#"{"+": [null, true]}"#, "null", "null"),
-    (#"{"-": [null, true]}"#, "null", "-1"),
-    // var: dotted paths, array indexes, defaults, the whole data, computed names.
+    (#"{"and": [1, "", 3]}"#, "null", #""""#), (#"{"and": []}"#, "null", "null"), (#"{"and": [0, {"throw": "not lazy"}]}"#, "null", "0"),
+    // Arithmetic: Number() of each operand (null 0, true 1, "" 0); a list, an object or a non-number string is NaN.
+    (#"{"+": [1, 2, 3]}"#, "null", "6"), (#"{"+": ["3.5", 1]}"#, "null", "4.5"), (#"{"+": ["3abc", 1]}"#, "null", "error:NaN"),
+    (#"{"+": "3.14"}"#, "null", "3.14"), (#"{"+": []}"#, "null", "0"), (#"{"+": ["abc", 1]}"#, "null", "error:NaN"),
+    (#"{"+": [1, "2", "", true, false, null]}"#, "null", "4"), (#"{"+": [[1], 1]}"#, "null", "error:NaN"),
+    (#"{"*": [2, "3"]}"#, "null", "6"), (#"{"*": ["2"]}"#, "null", "2"), (#"{"*": []}"#, "null", "1"), (#"{"-": [5, 2]}"#, "null", "3"),
+    (#"{"-": [2]}"#, "null", "-2"), (#"{"-": ["5", "2"]}"#, "null", "3"), (#"{"-": [10, 2, 3]}"#, "null", "5"),
+    (#"{"-": ["5x", 2]}"#, "null", "error:NaN"),
+    (#"{"/": [6, 4]}"#, "null", "1.5"), (#"{"/": [8, 2, 2]}"#, "null", "2"), (#"{"/": [2]}"#, "null", "0.5"),
+    (#"{"/": [1, 0]}"#, "null", "error:NaN"), (#"{"/": [0, 0]}"#, "null", "error:NaN"), (#"{"/": [0]}"#, "null", "error:NaN"),
+    (#"{"%": [7, 3]}"#, "null", "1"), (#"{"%": [-7, 3]}"#, "null", "-1"), (#"{"%": [8, 6, 3]}"#, "null", "2"),
+    (#"{"%": [1, 0]}"#, "null", "error:NaN"),
+    (#"{"max": [1, 3, 2]}"#, "null", "3"), (#"{"min": [1, 0, 2]}"#, "null", "0"), (#"{"min": [1, "0", 2]}"#, "null", "error:Invalid Arguments"),
+    (#"{"max": [1, null]}"#, "null", "error:Invalid Arguments"), (#"{"-": [null, true]}"#, "null", "-1"),
+    // An operator as the only argument gives the argument list.
+    (#"{"+": {"val": "xs"}}"#, #"{"xs":[1,2,3]}"#, "6"), (#"{"max": {"merge": [[1, 2], 5]}}"#, "null", "5"),
+    (#"{"cat": {"merge": [["a "], ["b", "!"]]}}"#, "null", #""a b!""#), (#"{"-": {"preserve": []}}"#, "null", "error:Invalid Arguments"),
+    // val: one key (dots are part of it), a path of keys and indexes, the data itself, scopes up.
+    (#"{"val": "a"}"#, #"{"a":1}"#, "1"), (#"{"val": "a.b"}"#, #"{"a.b":2,"a":{"b":3}}"#, "2"), (#"{"val": ["a", "b"]}"#, #"{"a":{"b":3}}"#, "3"),
+    (#"{"val": ["xs", 1]}"#, #"{"xs":[5,6]}"#, "6"), (#"{"val": []}"#, #"{"x":1}"#, #"{"x":1}"#), (#"{"val": ""}"#, #"{"":7}"#, "7"),
+    (#"{"val": ["a", "b"]}"#, #"{"a":null}"#, "null"), (#"{"val": "nope"}"#, "{}", "null"),
+    (#"{"map": [[1, 2, 3], {"+": [{"val": []}, {"val": [[1], "index"]}]}]}"#, "null", "[1,3,5]"),
+    (#"{"map": [{"val": "xs"}, {"+": [{"val": []}, {"val": [[2], "k"]}]}]}"#, #"{"xs":[1,2],"k":10}"#, "[11,12]"),
+    (#"{"map": [["x"], {"map": [[1], {"val": [[-4], "k"]}]}]}"#, #"{"k":"outer"}"#, #"[["outer"]]"#),
+    // var: dotted paths, array indexes, defaults, the whole data, computed names (legacy, kept).
     (#"{"var": "a"}"#, #"{"a":1}"#, "1"), (#"{"var": "a.b.c"}"#, #"{"a":{"b":{"c":"deep"}}}"#, #""deep""#),
     (#"{"var": ["z", 26]}"#, #"{"a":1}"#, "26"), (#"{"var": 1}"#, #"["a","b"]"#, #""b""#), (#"{"var": "1"}"#, #"["a","b"]"#, #""b""#),
     (#"{"var": ""}"#, "5", "5"), (#"{"var": []}"#, #"{"x":1}"#, #"{"x":1}"#), (#"{"var": "a.0.b"}"#, #"{"a":[{"b":7}]}"#, "7"),
     (#"{"var": ["a", "d"]}"#, #"{"a":null}"#, "null"), (#"{"var": ["a.b", "d"]}"#, #"{"a":null}"#, #""d""#),
     (#"{"var": {"cat": ["a", "b"]}}"#, #"{"ab":3}"#, "3"), (#"{"var": "a.x"}"#, #"{"a":[1]}"#, "null"),
-    // missing and missing_some.
+    // missing and missing_some (legacy, kept).
     (#"{"missing": ["a", "b"]}"#, #"{"a":1}"#, #"["b"]"#), (#"{"missing": "a"}"#, #"{"a":""}"#, #"["a"]"#),
     (#"{"missing": [["a", "b"]]}"#, #"{"b":0}"#, #"["a"]"#), (#"{"missing_some": [1, ["a", "b"]]}"#, #"{"a":1}"#, "[]"),
     (#"{"missing_some": [2, ["a", "b", "c"]]}"#, #"{"a":1}"#, #"["b","c"]"#),
@@ -60,17 +82,26 @@ let jsonLogicCases: [(String, String, String)] = [
     (#"{"merge": [[1, 2], [3], 4, [[5]]]}"#, "null", "[1,2,3,4,[5]]"), (#"{"merge": []}"#, "null", "[]"),
     (#"{"in": ["Spring", "Springfield"]}"#, "null", "true"), (#"{"in": ["Ring", ["Gold", "Ring"]]}"#, "null", "true"),
     (#"{"in": [1, ["1", 2]]}"#, "null", "false"), (#"{"in": ["x", null]}"#, "null", "false"),
-    // Strings.
+    // Strings, length.
     (#"{"cat": ["I love", " pie"]}"#, "null", #""I love pie""#), (#"{"cat": ["a", 1, null, true, [1, 2]]}"#, "null", #""a1true1,2""#),
     (#"{"cat": [1.5, 2.0]}"#, "null", #""1.52""#), (#"{"substr": ["jsonlogic", 4]}"#, "null", #""logic""#),
     (#"{"substr": ["jsonlogic", -5]}"#, "null", #""logic""#), (#"{"substr": ["jsonlogic", 1, 3]}"#, "null", #""son""#),
     (#"{"substr": ["jsonlogic", 4, -2]}"#, "null", #""log""#), (#"{"substr": ["abc", 5]}"#, "null", #""""#),
-    // Literals, arrays of expressions, log.
+    (#"{"length": {"val": "xs"}}"#, #"{"xs":[1,2,3]}"#, "3"), (#"{"length": "hello"}"#, "null", "5"),
+    (#"{"length": {"val": "nope"}}"#, "{}", "error:Invalid Arguments"), (#"{"length": 5}"#, "null", "error:Invalid Arguments"),
+    // Literals, arrays of expressions, preserve, log.
     (#"[1, {"var": "a"}, "x"]"#, #"{"a":2}"#, #"[1,2,"x"]"#), (#""plain""#, "null", #""plain""#), ("{}", "null", "{}"),
+    (#"{"preserve": {"+": [1, 2]}}"#, "null", #"{"+":[1,2]}"#), (#"{"preserve": [1, 2]}"#, "null", "[1,2]"),
     (#"{"log": "apple"}"#, "null", #""apple""#),
+    // Errors: throw raises, try takes the first argument that raises nothing; a fallback reads the error.
+    (#"{"throw": "Oops"}"#, "null", "error:Oops"), (#"{"throw": {"val": "e"}}"#, #"{"e":{"type":"Custom"}}"#, "error:Custom"),
+    (#"{"try": [{"throw": "Oops"}, 1]}"#, "null", "1"), (#"{"try": [{"/": [0, 0]}, {"/": [1, 0]}, 2]}"#, "null", "2"),
+    (#"{"try": [{"throw": "A"}, {"throw": "B"}]}"#, "null", "error:B"), (#"{"try": [{"throw": "A"}, {"val": "type"}]}"#, "null", #""A""#),
+    (#"{"try": [{"map": [[1], {"/": [0, 0]}]}, {"val": "type"}]}"#, "null", #""NaN""#),
+    (#"{"try": [{"throw": "A"}, {"val": [[2], "fallback"]}]}"#, #"{"fallback":"F"}"#, #""F""#),
+    (#"{"map": [[1, 2], {"try": [{"/": [0, 0]}]}]}"#, "null", "error:NaN"),
     // The JSON Logic community's `??` (the first argument that is not null) and
-    // `exists` (whether the path is in the data, even holding null): its
-    // accepted proposal "Define JSON Logic on the JSON Data Model".
+    // `exists` (whether the path is in the data, even holding null).
     (#"{"??": [null, 1]}"#, "null", "1"), (#"{"??": [1, 2]}"#, "null", "1"), (#"{"??": [null, null]}"#, "null", "null"),
     (#"{"??": []}"#, "null", "null"), (#"{"??": [false, 1]}"#, "null", "false"), (#"{"??": [0, 1]}"#, "null", "0"),
     (#"{"??": ["", "x"]}"#, "null", #""""#), (#"{"??": [{"var": "a"}, "d"]}"#, "{}", #""d""#),
@@ -96,9 +127,19 @@ struct ExpressionTests {
     @Test("every documented JSON-Logic case evaluates as the specification says")
     func specification() throws {
         for (logic, data, expected) in jsonLogicCases {
-            let e = try Expression(try JSON.parse(logic))
-            let got = try e.evaluate(try JSON.parse(data), context: EvaluationContext(nowMilliseconds: Self.now))
-            #expect(got == (try JSON.parse(expected)), "\(logic) with \(data): got \(got.text), expected \(expected)")
+            let got: Result<JSON, OrderbaseError>
+            do {
+                let e = try Expression(try JSON.parse(logic))
+                got = .success(try e.evaluate(try JSON.parse(data), context: EvaluationContext(nowMilliseconds: Self.now)))
+            } catch { got = .failure(error) }
+            if expected.hasPrefix("error:") {
+                let type = String(expected.dropFirst(6))
+                guard case .failure(let e) = got else { Issue.record("\(logic) with \(data): got \(got), expected the error \(type)"); continue }
+                #expect(e.code == .invalidArgument && e.details?["error"]?["type"] == .string(type), "\(logic) with \(data): got \(e)")
+            } else {
+                guard case .success(let v) = got else { Issue.record("\(logic) with \(data): got \(got), expected \(expected)"); continue }
+                #expect(v == (try JSON.parse(expected)), "\(logic) with \(data): got \(v.text), expected \(expected)")
+            }
         }
     }
 
@@ -122,7 +163,11 @@ struct ExpressionTests {
         #expect(error(#"{"frobnicate": [1]}"#)?.details?["operator"] == .string("frobnicate"))
         #expect(error(#"{"and": [{"nope": 1}]}"#)?.field == "and[0]")
         #expect(error(#"{"a": 1, "b": 2}"#)?.code == .invalidArgument)
-        #expect(error(#"{"==": [1]}"#)?.message.contains("takes 2 arguments") == true)
+        #expect(error(#"{"==": [1]}"#)?.message.contains("takes 2 or more arguments") == true)
+        #expect(error(#"{"==": [1]}"#)?.details?["error"]?["type"] == .string("Invalid Arguments"))
+        #expect(error(#"{"and": true}"#)?.details?["error"]?["type"] == .string("Invalid Arguments"))
+        #expect(error(#"{"frobnicate": [1]}"#)?.details?["error"]?["type"] == .string("Unknown Operator"))
+        #expect(error(#"{"a": 1, "b": 2}"#)?.details?["error"]?["type"] == .string("Unknown Operator"))
         #expect(error(#"{"substr": ["a"]}"#) != nil)
         var deep = "1"
         for _ in 0..<100 { deep = #"{"!": [\#(deep)]}"# }

@@ -3,8 +3,11 @@
 /// evaluate many times (`evaluate(data)`): operators are resolved and `var`
 /// paths split at compile time, so evaluation walks a small tree.
 ///
-/// Semantics follow the reference implementation (json-logic-js) exactly,
-/// including JavaScript's truthiness and coercions (docs/expressions.md).
+/// Semantics follow the JSON Logic community's specification (the accepted
+/// proposals: the JSON data model with `val`, `exists` and `??`; error
+/// handling with `throw`, `try` and `NaN` as an error), which keeps
+/// json-logic-js's operators and `var`/`missing`/`missing_some` as legacy
+/// (docs/expressions.md, "Semantics").
 public struct Expression: Sendable {
     public let json: JSON
     let root: Node
@@ -15,16 +18,18 @@ public struct Expression: Sendable {
         root = try Self.compile(json, path: "", depth: &depth)
     }
 
-    /// The value of the expression for `data`, with NaN and the infinities as `null`.
+    /// The value of the expression for `data`, with the infinities as `null`.
+    /// An error the expression raises (`throw`, `NaN`, invalid arguments) is
+    /// `invalid_argument` with `details.error` (`{"type": "NaN"}`).
     public func evaluate(_ data: JSON, context: EvaluationContext = EvaluationContext()) throws(OrderbaseError) -> JSON {
         var budget = EvaluationBudget(context.budgets)
-        return JS.sanitized(try root.eval(data, context, &budget))
+        return JS.sanitized(try root.eval(data, .top, context, &budget))
     }
 
     /// Whether the expression's value is truthy for `data` (a guard's answer).
     public func test(_ data: JSON, context: EvaluationContext = EvaluationContext()) throws(OrderbaseError) -> Bool {
         var budget = EvaluationBudget(context.budgets)
-        return JS.truthy(try root.eval(data, context, &budget))
+        return JS.truthy(try root.eval(data, .top, context, &budget))
     }
 
     static let maxDepth = 64
@@ -42,16 +47,26 @@ public struct Expression: Sendable {
             let (name, raw) = (o.members[0].key, o.members[0].value)
             guard let op = Op(rawValue: name) else {
                 throw OrderbaseError(.invalidArgument, "unknown operator \"\(name)\"", field: path.isEmpty ? nil : path,
-                                     details: .object(["operator": .string(name)]))
+                                     details: .object(["operator": .string(name), "error": LogicError.unknownOperator]))
+            }
+            let here = path.isEmpty ? name : "\(path).\(name)"
+            if op == .preserve { return .literal(raw) }  // its argument is data, not logic
+            let dynamic: Bool
+            if case .object(let a) = raw, a.count == 1 { dynamic = true } else { dynamic = false }
+            if Op.needsList.contains(op), !raw.isList {
+                throw LogicError.invalidArguments("\(name) takes a list of arguments", field: here)
+            }
+            if dynamic, Op.spreads.contains(op) {
+                // {"+": {"val": "prices"}}: the argument's value (a list) is the arguments.
+                return .spread(op, try compile(raw, path: "\(here)[0]", depth: &depth))
             }
             let argsJSON: [JSON]
             if case .array(let a) = raw { argsJSON = a } else { argsJSON = [raw] }
             var args: [Node] = []
-            let here = path.isEmpty ? name : "\(path).\(name)"
             for (n, a) in argsJSON.enumerated() { args.append(try compile(a, path: "\(here)[\(n)]", depth: &depth)) }
             if let (lo, hi) = op.arity, !(lo...hi).contains(args.count) {
-                throw OrderbaseError.invalid("\(name) takes \(lo == hi ? "\(lo)" : "\(lo) to \(hi)") arguments, got \(args.count)",
-                                             field: here)
+                let range = lo == hi ? "\(lo)" : hi == Int.max ? "\(lo) or more" : "\(lo) to \(hi)"
+                throw LogicError.invalidArguments("\(name) takes \(range) arguments, got \(args.count)", field: here)
             }
             if op == .variable, case .literal(let p)? = args.first {
                 // The common case, a constant path: split it now.
@@ -61,11 +76,45 @@ public struct Expression: Sendable {
         case .object(let o) where o.isEmpty:
             return .literal(json)
         case .object:
-            throw OrderbaseError.invalid("an object in an expression must have exactly one key, the operator", field: path.isEmpty ? nil : path)
+            throw OrderbaseError(.invalidArgument, "an object in an expression must have exactly one key, the operator",
+                                 field: path.isEmpty ? nil : path, details: .object(["error": LogicError.unknownOperator]))
         default:
             return .literal(json)
         }
     }
+}
+
+/// The errors an expression raises while it runs, as the community
+/// specification names them (`{"type": "NaN"}`, `{"type": "Invalid
+/// Arguments"}`, or what `throw` was given). They are `invalid_argument` with
+/// the error under `details.error`; `try` catches them and nothing else (a
+/// budget overrun is never caught).
+enum LogicError {
+    static let unknownOperator: JSON = .object(["type": .string("Unknown Operator")])
+    static let invalidArgumentsType: JSON = .object(["type": .string("Invalid Arguments")])
+    static let nan: OrderbaseError = raised(.object(["type": .string("NaN")]))
+
+    static func raised(_ error: JSON) -> OrderbaseError {
+        let type = error["type"]?.stringValue ?? String(decoding: error.bytes, as: UTF8.self)
+        return OrderbaseError(.invalidArgument, "the expression raised an error: \(type)", field: "expression",
+                              details: .object(["error": error]))
+    }
+
+    /// Wrong arguments: at compile time with the path, at run time (a dynamic
+    /// argument list, a value of the wrong type) without.
+    static func invalidArguments(_ message: String, field: String = "expression") -> OrderbaseError {
+        OrderbaseError(.invalidArgument, message, field: field, details: .object(["error": invalidArgumentsType]))
+    }
+
+    /// The error value, if `e` is one an expression raised.
+    static func caught(_ e: OrderbaseError) -> JSON? {
+        guard e.code == .invalidArgument, let v = e.details?["error"] else { return nil }
+        return v
+    }
+}
+
+extension JSON {
+    var isList: Bool { if case .array = self { true } else { false } }
 }
 
 /// What an expression can see besides its data: the engine's clock (for
@@ -91,8 +140,9 @@ enum Op: String, CaseIterable {
     case `if`, ternary = "?:", eq = "==", strictEq = "===", ne = "!=", strictNe = "!==", not = "!", truthy = "!!", or, and
     case gt = ">", ge = ">=", lt = "<", le = "<=", max, min, plus = "+", minus = "-", times = "*", divide = "/", modulo = "%"
     case map, filter, reduce, all, none, some, merge, `in`, cat, substr, log
-    // The JSON Logic community's specification (accepted proposal "Define JSON Logic on the JSON Data Model").
-    case coalesce = "??", exists
+    // The JSON Logic community's specification (accepted proposals "Define JSON Logic on the
+    // JSON Data Model" and "Error Handling"), and its core operators `preserve` and `length`.
+    case coalesce = "??", exists, val, `throw`, `try`, preserve, length
     // Orderbase's extensions.
     case startsWith = "ob.starts_with", endsWith = "ob.ends_with", contains = "ob.contains"
     case now = "ob.now", days = "ob.days", hours = "ob.hours", minutes = "ob.minutes"
@@ -102,21 +152,28 @@ enum Op: String, CaseIterable {
     case moneyGt = "ob.money_gt", moneyGe = "ob.money_ge", moneyLt = "ob.money_lt", moneyLe = "ob.money_le", moneyEq = "ob.money_eq"
 
     static let money: Set<Op> = [.moneyGt, .moneyGe, .moneyLt, .moneyLe, .moneyEq]
+    static let comparisons: Set<Op> = [.eq, .strictEq, .ne, .strictNe, .gt, .ge, .lt, .le]
+    /// Operators that decide what to evaluate: their arguments must be a list written out.
+    static let needsList: Set<Op> = [.eq, .strictEq, .ne, .strictNe, .gt, .ge, .lt, .le, .if, .ternary, .and, .or, .map, .filter, .reduce, .all, .none, .some]
+    /// Operators whose one argument, when it is an operator, gives the list of arguments.
+    static let spreads: Set<Op> = [.plus, .minus, .times, .divide, .modulo, .max, .min, .cat, .val]
 
-    /// Argument counts checked at compile time (nil: any).
+    /// Argument counts checked at compile time (nil: any). A dynamic argument
+    /// list (`spreads`) is checked when it is evaluated.
     var arity: (Int, Int)? {
         switch self {
         case .variable: (0, 2)
         case .missingSome: (2, 2)
         case .not, .truthy: (0, 1)
-        case .gt, .ge, .eq, .strictEq, .ne, .strictNe, .modulo, .divide: (2, 2)
-        case .lt, .le: (2, 3)
+        case .eq, .strictEq, .ne, .strictNe, .gt, .ge, .lt, .le: (2, Int.max)
+        case .minus, .divide, .max, .min: (1, Int.max)
+        case .modulo: (2, Int.max)
         case .map, .filter, .all, .none, .some: (2, 2)
         case .reduce: (2, 3)
         case .in: (2, 2)
         case .substr: (2, 3)
-        case .minus: (1, 2)
-        case .times: (1, Int.max)
+        case .throw, .length: (1, 1)
+        case .try: (1, Int.max)
         case .startsWith, .endsWith, .contains, .before, .after, .plusTime: (2, 2)
         case .now: (0, 0)
         case .days, .hours, .minutes, .changed, .previous: (1, 1)
@@ -145,23 +202,69 @@ struct Variable: Sendable {
         if whole { return data }
         var cur = data
         for p in parts {
-            switch cur {
-            case .object(let o):
-                guard let next = o[p] else { return d }
-                cur = next
-            case .array(let a):
-                guard let i = Int(p), i >= 0, i < a.count, String(i) == p else { return d }
-                cur = a[i]
-            case .string(let s):
-                if p == "length" { cur = .int(Int64(s.utf16.count)); continue }
-                guard let i = Int(p), i >= 0, i < s.utf16.count else { return d }
-                let u = Array(s.utf16)
-                cur = .string(String(decoding: [u[i]], as: UTF16.self))
-            default:
-                return d
-            }
+            guard let next = Self.step(cur, .string(p)) else { return d }
+            cur = next
         }
         return cur
+    }
+
+    /// One step into a value: an object's member, a list's element or a
+    /// string's UTF-16 unit by index, or the `length` of a list or string.
+    static func step(_ v: JSON, _ key: JSON) -> JSON? {
+        let name: String
+        switch key {
+        case .string(let s): name = s
+        case .int(let n): name = String(n)
+        case .double(let d) where d.rounded() == d && abs(d) < 1e15: name = String(Int64(d))
+        case .bool, .null, .double: name = JS.string(key)
+        case .array, .object: return nil
+        }
+        switch v {
+        case .object(let o):
+            return o[name]
+        case .array(let a):
+            if name == "length" { return .int(Int64(a.count)) }
+            guard let i = Int(name), i >= 0, i < a.count, String(i) == name else { return nil }
+            return a[i]
+        case .string(let s):
+            if name == "length" { return .int(Int64(s.utf16.count)) }
+            guard let i = Int(name), i >= 0, i < s.utf16.count, String(i) == name else { return nil }
+            let u = s.utf16
+            return .string(String(decoding: [u[u.index(u.startIndex, offsetBy: i)]], as: UTF16.self))
+        default:
+            return nil
+        }
+    }
+}
+
+/// The scopes above the data an operator runs on, which `val` reaches with
+/// `[[n], …]`: inside an iterator, level 1 is the iteration (`{"index": i}`)
+/// and level 2 the data the iterator was called on; inside a `try` fallback,
+/// level 1 is `null` and level 2 the data of the `try`; and so on outwards.
+indirect enum Above: Sendable {
+    case top
+    case iteration(index: Int, outer: JSON, parent: Above)
+    case caught(outer: JSON, parent: Above)
+
+    /// The value `levels` scopes up, or nil past the outermost.
+    func climb(_ levels: Int) -> JSON? {
+        var n = levels
+        var s = self
+        while true {
+            switch s {
+            case .top: return nil
+            case .iteration(let i, let outer, let parent):
+                if n == 1 { return .object(["index": .int(Int64(i))]) }
+                if n == 2 { return outer }
+                n -= 2
+                s = parent
+            case .caught(let outer, let parent):
+                if n == 1 { return .null }
+                if n == 2 { return outer }
+                n -= 2
+                s = parent
+            }
+        }
     }
 }
 
@@ -170,56 +273,75 @@ indirect enum Node: Sendable {
     case list([Node])
     case variable(Variable, Node?)
     case op(Op, [Node])
+    /// An operator whose argument list is the value of one expression.
+    case spread(Op, Node)
 
-    func eval(_ data: JSON, _ ctx: EvaluationContext, _ budget: inout EvaluationBudget) throws(OrderbaseError) -> JSON {
+    func eval(_ data: JSON, _ above: Above, _ ctx: EvaluationContext, _ budget: inout EvaluationBudget) throws(OrderbaseError) -> JSON {
         try budget.step()
         switch self {
         case .literal(let v): return v
         case .list(let items):
             var out: [JSON] = []
             out.reserveCapacity(items.count)
-            for i in items { out.append(try i.eval(data, ctx, &budget)) }
+            for i in items { out.append(try i.eval(data, above, ctx, &budget)) }
             return .array(out)
         case .variable(let v, let d):
-            return v.lookup(data, default: try d?.eval(data, ctx, &budget) ?? .null)
+            return v.lookup(data, default: try d?.eval(data, above, ctx, &budget) ?? .null)
         case .op(let op, let args):
-            return try Self.apply(op, args, data, ctx, &budget)
+            return try Self.apply(op, args, data, above, ctx, &budget)
+        case .spread(let op, let arg):
+            let v = try arg.eval(data, above, ctx, &budget)
+            let values: [JSON]
+            if case .array(let a) = v { values = a } else { values = [v] }
+            return try Self.compute(op, values, data, above, ctx)
         }
     }
 
-    static func apply(_ op: Op, _ args: [Node], _ data: JSON, _ ctx: EvaluationContext, _ budget: inout EvaluationBudget) throws(OrderbaseError) -> JSON {
+    static func apply(_ op: Op, _ args: [Node], _ data: JSON, _ above: Above, _ ctx: EvaluationContext,
+                      _ budget: inout EvaluationBudget) throws(OrderbaseError) -> JSON {
         // Operators that decide which arguments to evaluate.
         switch op {
         case .if, .ternary:
             var i = 0
             while i < args.count - 1 {
-                if JS.truthy(try args[i].eval(data, ctx, &budget)) { return try args[i + 1].eval(data, ctx, &budget) }
+                if JS.truthy(try args[i].eval(data, above, ctx, &budget)) { return try args[i + 1].eval(data, above, ctx, &budget) }
                 i += 2
             }
-            return i == args.count - 1 ? try args[i].eval(data, ctx, &budget) : .null
+            return i == args.count - 1 ? try args[i].eval(data, above, ctx, &budget) : .null
         case .and, .or:
             var current = JSON.null
             for a in args {
-                current = try a.eval(data, ctx, &budget)
+                current = try a.eval(data, above, ctx, &budget)
                 if JS.truthy(current) != (op == .and) { return current }
             }
             return current
+        case .eq, .strictEq, .ne, .strictNe, .gt, .ge, .lt, .le:
+            // A chain, each neighbouring pair in turn, stopping at the first that fails.
+            var previous = try args[0].eval(data, above, ctx, &budget)
+            for a in args.dropFirst() {
+                let current = try a.eval(data, above, ctx, &budget)
+                if !(try JS.compare(op, previous, current)) { return .bool(false) }
+                previous = current
+            }
+            return .bool(true)
         case .filter, .map, .all, .none, .some:
-            let scoped = try args[0].eval(data, ctx, &budget)
+            let scoped = try args[0].eval(data, above, ctx, &budget)
             guard case .array(let items) = scoped else { return op == .map || op == .filter ? .array([]) : .bool(op == .none) }
             switch op {
             case .map:
                 var out: [JSON] = []
-                for i in items { out.append(try args[1].eval(i, ctx, &budget)) }
+                for (n, i) in items.enumerated() { out.append(try args[1].eval(i, .iteration(index: n, outer: data, parent: above), ctx, &budget)) }
                 try budget.produced(out.count * EvaluationBudget.bytesPerElement)
                 return .array(out)
             case .all:
                 if items.isEmpty { return .bool(false) }
-                for i in items where !JS.truthy(try args[1].eval(i, ctx, &budget)) { return .bool(false) }
+                for (n, i) in items.enumerated() where !JS.truthy(try args[1].eval(i, .iteration(index: n, outer: data, parent: above), ctx, &budget)) {
+                    return .bool(false)
+                }
                 return .bool(true)
             default:
                 var out: [JSON] = []
-                for i in items where JS.truthy(try args[1].eval(i, ctx, &budget)) {
+                for (n, i) in items.enumerated() where JS.truthy(try args[1].eval(i, .iteration(index: n, outer: data, parent: above), ctx, &budget)) {
                     out.append(i)
                     if op == .some { return .bool(true) }
                     if op == .none { return .bool(false) }
@@ -229,26 +351,80 @@ indirect enum Node: Sendable {
         case .coalesce:
             // The first argument that is not null, evaluated in turn (later ones are not evaluated).
             for a in args {
-                let v = try a.eval(data, ctx, &budget)
+                let v = try a.eval(data, above, ctx, &budget)
                 if v != .null { return v }
             }
             return .null
         case .reduce:
-            let scoped = try args[0].eval(data, ctx, &budget)
-            var acc = args.count > 2 ? try args[2].eval(data, ctx, &budget) : .null
+            let scoped = try args[0].eval(data, above, ctx, &budget)
+            var acc = args.count > 2 ? try args[2].eval(data, above, ctx, &budget) : .null
             guard case .array(let items) = scoped else { return acc }
-            for i in items { acc = try args[1].eval(.object(["current": i, "accumulator": acc]), ctx, &budget) }
+            for (n, i) in items.enumerated() {
+                acc = try args[1].eval(.object(["current": i, "accumulator": acc]), .iteration(index: n, outer: data, parent: above), ctx, &budget)
+            }
             return acc
+        case .try:
+            // The first argument that raises no error; each fallback sees the error before it as its data.
+            var raised: OrderbaseError? = nil
+            for a in args {
+                do {
+                    if let previous = raised {
+                        return try a.eval(LogicError.caught(previous) ?? .null, .caught(outer: data, parent: above), ctx, &budget)
+                    }
+                    return try a.eval(data, above, ctx, &budget)
+                } catch {
+                    guard LogicError.caught(error) != nil else { throw error }
+                    raised = error
+                }
+            }
+            throw raised ?? LogicError.nan
         default:
             break
         }
         var v: [JSON] = []
         v.reserveCapacity(args.count)
-        for a in args { v.append(try a.eval(data, ctx, &budget)) }
+        for a in args { v.append(try a.eval(data, above, ctx, &budget)) }
+        switch op {
+        case .map, .merge, .cat:
+            let out = try compute(op, v, data, above, ctx)
+            switch out {
+            case .array(let a): try budget.produced(a.count * EvaluationBudget.bytesPerElement)
+            case .string(let s): try budget.produced(s.utf8.count)
+            default: break
+            }
+            return out
+        default:
+            return try compute(op, v, data, above, ctx)
+        }
+    }
+
+    /// The eager operators, on their evaluated arguments.
+    static func compute(_ op: Op, _ v: [JSON], _ data: JSON, _ above: Above, _ ctx: EvaluationContext) throws(OrderbaseError) -> JSON {
         func arg(_ i: Int) -> JSON { i < v.count ? v[i] : .null }
         switch op {
         case .variable:
             return Variable(arg(0)).lookup(data, default: arg(1))
+        case .val:
+            // {"val": "a"} one key; {"val": ["a", 0]} a path; {"val": []} the data;
+            // {"val": [[n], …]} starts n scopes up (docs/expressions.md).
+            var cur = data
+            var path = v[...]
+            if v.count == 1, v[0] == .null { return data }
+            if case .array(let a)? = path.first, a.count == 1 {
+                let n = JS.toNumber(a[0])
+                guard n.isFinite else { return .null }
+                let levels = Int(Swift.min(abs(n.rounded(.towardZero)), 1e6))
+                if levels > 0 {
+                    guard let up = above.climb(levels) else { return .null }
+                    cur = up
+                }
+                path = path.dropFirst()
+            }
+            for key in path {
+                guard let next = Variable.step(cur, key) else { return .null }
+                cur = next
+            }
+            return cur
         case .missing:
             let keys: [JSON]
             if case .array(let a)? = v.first { keys = a } else { keys = v }
@@ -274,44 +450,52 @@ indirect enum Node: Sendable {
                 return x == .null || x == .string("")
             }
             return Double(keys.count - missing.count) >= need ? .array([]) : .array(missing)
-        case .eq: return .bool(JS.looseEquals(arg(0), arg(1)))
-        case .ne: return .bool(!JS.looseEquals(arg(0), arg(1)))
-        case .strictEq: return .bool(JS.strictEquals(arg(0), arg(1)))
-        case .strictNe: return .bool(!JS.strictEquals(arg(0), arg(1)))
         case .not: return .bool(!JS.truthy(arg(0)))
         case .truthy: return .bool(JS.truthy(arg(0)))
-        case .gt: return .bool(JS.less(arg(1), arg(0), orEqual: false))
-        case .ge: return .bool(JS.less(arg(1), arg(0), orEqual: true))
-        case .lt, .le:
-            let orEqual = op == .le
-            if v.count == 3 { return .bool(JS.less(v[0], v[1], orEqual: orEqual) && JS.less(v[1], v[2], orEqual: orEqual)) }
-            return .bool(JS.less(arg(0), arg(1), orEqual: orEqual))
         case .max, .min:
+            // Numbers only (a string, boolean, null, list or object is invalid), at least one.
+            guard !v.isEmpty else { throw LogicError.invalidArguments("\(op.rawValue) needs at least one number") }
             var r: Double = op == .max ? -.infinity : .infinity
             for x in v {
-                let n = JS.toNumber(x)
-                if n.isNaN { return .double(.nan) }
-                r = op == .max ? Swift.max(r, n) : Swift.min(r, n)
+                switch x {
+                case .int, .double: r = op == .max ? Swift.max(r, JS.toNumber(x)) : Swift.min(r, JS.toNumber(x))
+                default: throw LogicError.invalidArguments("\(op.rawValue) takes numbers only")
+                }
             }
             return JS.number(r)
         case .plus:
             var sum = 0.0
-            for x in v { sum += JS.parseFloat(x) }
-            return JS.number(sum)
+            for x in v { sum += try JS.operand(x) }
+            return try finite(sum)
         case .times:
-            if v.count == 1 { return v[0] }  // reduce without an initial value returns the lone element as is
-            var product = JS.parseFloat(v[0])
-            for x in v.dropFirst() { product *= JS.parseFloat(x) }
-            return JS.number(product)
+            var product = 1.0
+            for x in v { product *= try JS.operand(x) }
+            return try finite(product)
         case .minus:
-            if v.count == 1 { return JS.number(-JS.toNumber(v[0])) }
-            return JS.number(JS.toNumber(v[0]) - JS.toNumber(v[1]))
-        case .divide: return JS.number(JS.toNumber(arg(0)) / JS.toNumber(arg(1)))
-        case .modulo: return JS.number(JS.toNumber(arg(0)).truncatingRemainder(dividingBy: JS.toNumber(arg(1))))
+            guard let first = v.first else { throw LogicError.invalidArguments("- needs at least one argument") }
+            if v.count == 1 { return try finite(-(try JS.operand(first))) }
+            var r = try JS.operand(first)
+            for x in v.dropFirst() { r -= try JS.operand(x) }
+            return try finite(r)
+        case .divide:
+            // Division by zero is the NaN error, as is a quotient that overflows; one argument is its reciprocal.
+            guard !v.isEmpty else { throw LogicError.invalidArguments("/ needs at least one argument") }
+            var r = v.count == 1 ? 1.0 : try JS.operand(v[0])
+            for x in v.dropFirst(v.count == 1 ? 0 : 1) {
+                let d = try JS.operand(x)
+                if d == 0 { throw LogicError.nan }
+                r /= d
+            }
+            if !r.isFinite { throw LogicError.nan }
+            return JS.number(r)
+        case .modulo:
+            guard v.count >= 2 else { throw LogicError.invalidArguments("% needs at least two arguments") }
+            var r = try JS.operand(v[0])
+            for x in v.dropFirst() { r = r.truncatingRemainder(dividingBy: try JS.operand(x)) }
+            return try finite(r)
         case .merge:
             var out: [JSON] = []
             for x in v { if case .array(let a) = x { out.append(contentsOf: a) } else { out.append(x) } }
-            try budget.produced(out.count * EvaluationBudget.bytesPerElement)
             return .array(out)
         case .in:
             switch arg(1) {
@@ -320,9 +504,17 @@ indirect enum Node: Sendable {
             default: return .bool(false)
             }
         case .cat:
-            let text = v.map { $0 == .null ? "" : JS.string($0) }.joined()
-            try budget.produced(text.utf8.count)
-            return .string(text)
+            return .string(v.map { $0 == .null ? "" : JS.string($0) }.joined())
+        case .length:
+            switch arg(0) {
+            case .string(let s): return .int(Int64(s.utf16.count))
+            case .array(let a): return .int(Int64(a.count))
+            case .object(let o): return .int(Int64(o.count))
+            default: throw LogicError.invalidArguments("length takes a string, a list or an object")
+            }
+        case .throw:
+            if case .object = arg(0) { throw LogicError.raised(arg(0)) }
+            throw LogicError.raised(.object(["type": arg(0)]))
         case .substr:
             let u = Array(JS.string(arg(0)).utf16)
             let n = u.count
@@ -405,6 +597,12 @@ indirect enum Node: Sendable {
         default:
             return .null  // the lazy operators returned above
         }
+    }
+
+    /// An arithmetic result: NaN is the error; an infinity stays (a result prints it as null).
+    static func finite(_ d: Double) throws(OrderbaseError) -> JSON {
+        if d.isNaN { throw LogicError.nan }
+        return JS.number(d)
     }
 
     @inline(__always) static func asciiLower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }

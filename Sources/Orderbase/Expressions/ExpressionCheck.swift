@@ -113,8 +113,28 @@ public struct DataShape: Sendable {
                 if case .failure(let e) = Self.resolve(v.parts, from: scope) { throw e }
                 if scope == root { paths.append(v.parts.joined(separator: ".")) }
             }
+        case .spread(_, let arg):
+            try walk(arg, scope: scope, &paths)
         case .op(let op, let args):
             switch op {
+            case .try:
+                // A fallback reads the error before it, not the order.
+                try walk(args[0], scope: scope, &paths)
+                for a in args.dropFirst() { try walk(a, scope: .any, &paths) }
+            case .val:
+                for a in args { try walk(a, scope: scope, &paths) }
+                // A literal path read at this level is checked like a var path.
+                var parts: [String] = []
+                for a in args {
+                    switch a {
+                    case .literal(.string(let s)): parts.append(s)
+                    case .literal(.int(let n)): parts.append(String(n))
+                    default: return
+                    }
+                }
+                guard !parts.isEmpty else { return }
+                if case .failure(let e) = Self.resolve(parts, from: scope) { throw e }
+                if scope == root { paths.append(parts.joined(separator: ".")) }
             case .some, .all, .none, .map, .filter:
                 try walk(args[0], scope: scope, &paths)
                 var element = Kind.any

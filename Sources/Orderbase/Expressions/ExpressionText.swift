@@ -300,6 +300,10 @@ public enum ExpressionText {
                 } while symbol(",")
                 try expect(")")
             }
+            if op == "preserve" {
+                guard args.count == 1 else { throw fail("preserve() takes one value", at: start) }
+                return .object([op: args[0]])
+            }
             // `var("path")` is `{"var": "path"}`, the form a path prints from (found by the expression fuzzer).
             if op == "var", args.count == 1, case .string = args[0] { return .object([op: args[0]]) }
             return .object([op: .array(args)])
@@ -373,9 +377,26 @@ extension ExpressionText {
                 throw OrderbaseError.invalid("an object literal has no text form", field: "expression")
             case .object(let o):
                 let op = o.members[0].key
+                let raw = o.members[0].value
+                if op == "preserve" {
+                    // Data, not logic: printable while it holds no object (the text has no object literals).
+                    guard !Self.holdsObject(raw) else { throw OrderbaseError.invalid("preserve of an object has no text form", field: "expression") }
+                    return ("preserve(" + (try print(raw, scope: scope)).text + ")", 8)
+                }
+                if case .object(let inner) = raw, inner.count == 1, let o = Op(rawValue: op), Op.spreads.contains(o) {
+                    throw OrderbaseError.invalid("{\"\(op)\": {…}} (a dynamic argument list) has no text form", field: "expression")
+                }
                 let args: [JSON]
-                if case .array(let a) = o.members[0].value { args = a } else { args = [o.members[0].value] }
+                if case .array(let a) = raw { args = a } else { args = [raw] }
                 return try operation(op, args, scope: scope)
+            }
+        }
+
+        static func holdsObject(_ v: JSON) -> Bool {
+            switch v {
+            case .object: true
+            case .array(let a): a.contains(where: holdsObject)
+            default: false
             }
         }
 
@@ -409,8 +430,9 @@ extension ExpressionText {
             case "!!":
                 return ("!!" + wrap(try arg(0), above: 6), 7)
             case "==", "===", "!=", "!==", ">", ">=":
-                return (wrap(try arg(0), above: 4) + " \(op) " + wrap(try arg(1), above: 4), 4)
-            case "<", "<=":
+                // A longer chain has no text form: `a == b == c` reads as `(a == b) == c`.
+                if args.count == 2 { return (wrap(try arg(0), above: 4) + " \(op) " + wrap(try arg(1), above: 4), 4) }
+            case "<", "<=" where args.count <= 3:
                 let parts = try args.indices.map { (n: Int) throws(OrderbaseError) in wrap(try arg(n), above: 4) }
                 return (parts.joined(separator: " \(op) "), 4)
             case "+":
@@ -428,7 +450,7 @@ extension ExpressionText {
                     if case .double = args[0] { return ("-(" + x.text + ")", 7) }
                     return ("-" + wrap(x, above: 6), 7)
                 }
-                return (wrap(try arg(0), above: 4) + " - " + wrap(try arg(1), above: 5), 5)
+                if args.count == 2 { return (wrap(try arg(0), above: 4) + " - " + wrap(try arg(1), above: 5), 5) }
             case "*":
                 if args.count >= 2 {
                     var parts: [String] = []
@@ -436,7 +458,7 @@ extension ExpressionText {
                     return (parts.joined(separator: " * "), 6)
                 }
             case "/", "%":
-                return (wrap(try arg(0), above: 5) + " \(op) " + wrap(try arg(1), above: 6), 6)
+                if args.count == 2 { return (wrap(try arg(0), above: 5) + " \(op) " + wrap(try arg(1), above: 6), 6) }
             case "?:":
                 return ("if(" + (try list(args, scope: scope)) + ")", 8)
             case "some", "all", "none", "map", "filter":
@@ -448,7 +470,7 @@ extension ExpressionText {
                     return (wrap(try arg(0), above: 4) + " \(word) " + wrap(try arg(1), above: 4), 4)
                 }
                 if let name = ExpressionText.callNames[op] { return ("\(name)(" + (try list(args, scope: scope)) + ")", 8) }
-                if !op.hasPrefix("ob.") { return ("\(op)(" + (try list(args, scope: scope)) + ")", 8) }
+                if !op.hasPrefix("ob."), op.utf8.allSatisfy(Parser.isIdent) { return ("\(op)(" + (try list(args, scope: scope)) + ")", 8) }
             }
             throw OrderbaseError.invalid("{\"\(op)\": …} with \(args.count) arguments has no text form", field: "expression")
         }

@@ -1,12 +1,13 @@
-/// JavaScript's conversions and comparisons on JSON values, which JSON-Logic
-/// inherits from its reference implementation (json-logic-js): truthiness,
-/// `ToNumber`, `ToString`, `parseFloat`, loose (`==`) and strict (`===`)
-/// equality, and relational comparison. Numbers are IEEE doubles, as in
-/// JavaScript; NaN and the infinities may appear while evaluating and become
-/// `null` in a result (as `JSON.stringify` writes them).
+/// The conversions and comparisons JSON-Logic takes from JavaScript, as the
+/// JSON Logic community's specification defines them on the JSON data model:
+/// truthiness, `ToNumber`, `ToString`, loose (`==`) and strict (`===`)
+/// equality, relational comparison, and the arithmetic coercion that makes a
+/// list, an object or a non-numeric string a `NaN` error rather than a value.
+/// Numbers are IEEE doubles, as in JavaScript; the infinities become `null` in
+/// a result (as `JSON.stringify` writes them).
 enum JS {
-    /// JSON-Logic's truthiness: `false`, `null`, `0`, NaN, `""` and `[]` are
-    /// falsy; everything else (`"0"`, `{}`) is truthy.
+    /// Truthiness: `false`, `null`, `0`, `""`, `[]` and `{}` are falsy;
+    /// everything else (`"0"`, `[0]`, `{"a": 0}`) is truthy.
     static func truthy(_ v: JSON) -> Bool {
         switch v {
         case .null: false
@@ -15,7 +16,54 @@ enum JS {
         case .double(let d): d != 0 && !d.isNaN
         case .string(let s): !s.isEmpty
         case .array(let a): !a.isEmpty
-        case .object: true
+        case .object(let o): !o.isEmpty
+        }
+    }
+
+    /// A value as an arithmetic operand: `ToNumber` for scalars (`null` 0,
+    /// `true` 1, `"2"` 2, `""` 0); a list, an object, or a string that is not
+    /// a number is the `NaN` error.
+    static func operand(_ v: JSON) throws(OrderbaseError) -> Double {
+        switch v {
+        case .array, .object: throw LogicError.nan
+        default:
+            let d = toNumber(v)
+            if d.isNaN { throw LogicError.nan }
+            return d
+        }
+    }
+
+    /// One comparison of a chain (`==`, `<`, …): strict ones compare type and
+    /// value; two strings (or `null`) compare as strings; anything else
+    /// compares as numbers, where an operand that is not one is the `NaN`
+    /// error (so `1 < "A"` and `[1] == 1` are errors, `null == 0` is true).
+    static func compare(_ op: Op, _ a: JSON, _ b: JSON) throws(OrderbaseError) -> Bool {
+        switch op {
+        case .strictEq: return strictEquals(a, b)
+        case .strictNe: return !strictEquals(a, b)
+        default: break
+        }
+        func textual(_ v: JSON) -> Bool { if case .string = v { true } else { v == .null } }
+        if textual(a), textual(b) {
+            switch op {
+            case .eq: return looseEquals(a, b)
+            case .ne: return !looseEquals(a, b)
+            case .lt: return less(a, b, orEqual: false)
+            case .le: return less(a, b, orEqual: true)
+            case .gt: return less(b, a, orEqual: false)
+            default: return less(b, a, orEqual: true)
+            }
+        }
+        let x = try operand(a)
+        let y: Double
+        if a == .null, case .array = b { y = .nan } else if a == .null, case .object = b { y = .nan } else { y = try operand(b) }
+        switch op {
+        case .eq: return x == y
+        case .ne: return x != y
+        case .lt: return x < y
+        case .le: return x <= y
+        case .gt: return x > y
+        default: return x >= y
         }
     }
 
@@ -72,39 +120,6 @@ enum JS {
         }
         guard t.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.eE".contains($0)) }), let d = Double(t) else { return .nan }
         return d
-    }
-
-    /// `parseFloat`: the longest decimal prefix after leading whitespace, NaN if none.
-    static func parseFloat(_ v: JSON) -> Double {
-        switch v {
-        case .int(let n): return Double(n)
-        case .double(let d): return d
-        default: break
-        }
-        var t = Substring(string(v))
-        while let f = t.first, whitespace.contains(f) { t = t.dropFirst() }
-        for word in ["Infinity", "+Infinity"] where t.hasPrefix(word) { return .infinity }
-        if t.hasPrefix("-Infinity") { return -.infinity }
-        let u = Array(t.utf8)
-        var i = 0
-        if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") { i += 1 }
-        var digits = 0
-        while i < u.count, (0x30...0x39).contains(u[i]) { i += 1; digits += 1 }
-        if i < u.count, u[i] == UInt8(ascii: ".") {
-            var j = i + 1
-            var frac = 0
-            while j < u.count, (0x30...0x39).contains(u[j]) { j += 1; frac += 1 }
-            if digits + frac > 0 { i = j; digits += frac }
-        }
-        guard digits > 0 else { return .nan }
-        if i < u.count, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E") {
-            var j = i + 1
-            if j < u.count, u[j] == UInt8(ascii: "+") || u[j] == UInt8(ascii: "-") { j += 1 }
-            let start = j
-            while j < u.count, (0x30...0x39).contains(u[j]) { j += 1 }
-            if j > start { i = j }
-        }
-        return Double(String(decoding: u[0..<i], as: UTF8.self)) ?? .nan
     }
 
     /// `ToString` (`String(v)`; arrays join their elements, `null` inside an array is empty).
