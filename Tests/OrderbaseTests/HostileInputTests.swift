@@ -51,7 +51,7 @@ struct HostileInputTests {
         #expect(logged.first?["note"]?.stringValue?.contains("bytes of values") == true)
     }
 
-    @Test("nested sections over the lines stop at the template's output budget; the draft preview answers instead of growing")
+    @Test("nested sections over the lines stop at the template's output budget; the draft preview answers instead of growing; saving refuses the worst case")
     func exponentialTemplate() throws {
         let fx = try Fixture()
         let c = try fx.call({ $0.notifications.createNotificationChannel }, #"{"name":"host","type":"callback"}"#)["id"]!.stringValue!
@@ -66,6 +66,32 @@ struct HostileInputTests {
         #expect(n["status"] == .string("failed") && n["text"] == .null)
         // 10^8 titles would be about a gigabyte: the output budget stops it long before the step budget.
         #expect(n["note"] == .string("render: the template renders to more than \(Budgets().templateOutputBytes) bytes"))
+        // Saved, the same template is refused at once: its worst case for an order at the
+        // engine's limits (500 lines) is 500^8 passes, whatever orders exist.
+        func save(_ text: String) -> OrderbaseError? {
+            fx.error({ $0.notifications.createNotificationTemplate }, #"""
+                {"name":"t","channel_id":"\#(c)","event_types":["order.created"],"text":"\#(text)","recipients":[{"type":"staff","address":"ops"}]}
+                """#)
+        }
+        let saved = save(text)
+        #expect(saved?.code == .limitExceeded && saved?.field == "text" && saved?.details?["budget"] == .string("template_steps"), "\(String(describing: saved))")
+        // Two nested sections over the lines fit (250,000 passes); three do not.
+        let two = "{{#order.line_items}}{{#order.line_items}}{{title}}{{/order.line_items}}{{/order.line_items}}"
+        let fits = try fx.call({ $0.notifications.createNotificationTemplate }, #"""
+            {"name":"two","channel_id":"\#(c)","event_types":["order.created"],"text":"\#(two)","recipients":[{"type":"staff","address":"ops"}]}
+            """#)
+        #expect(fits["id"] != nil)
+        #expect(save("{{#order.line_items}}" + two + "{{/order.line_items}}")?.details?["budget"] == .string("template_steps"))
+        // Literal text counts too: 3 KiB written per pair of lines is 750 MB.
+        let wide = "{{#order.line_items}}{{#order.line_items}}" + String(repeating: "x", count: 3000) + "{{/order.line_items}}{{/order.line_items}}"
+        #expect(save(wide)?.details?["budget"] == .string("template_output_bytes"))
+        // An update is checked the same way, and changes nothing when refused.
+        let id = try fx.call({ $0.notifications.createNotificationTemplate }, #"""
+            {"name":"ok","channel_id":"\#(c)","event_types":["order.created"],"text":"{{#order.line_items}}{{title}}{{/order.line_items}}","recipients":[{"type":"staff","address":"ops"}]}
+            """#)["id"]!.stringValue!
+        let upd = fx.error({ $0.notifications.updateNotificationTemplate }, #"{"id":"\#(id)","text":"\#(text)"}"#)
+        #expect(upd?.details?["budget"] == .string("template_steps"))
+        #expect(try fx.call({ $0.notifications.getNotificationTemplate }, #"{"id":"\#(id)"}"#)["text"] == .string("{{#order.line_items}}{{title}}{{/order.line_items}}"))
     }
 
     @Test("the budgets are engine options: smaller ones stop smaller work, each refusal names its budget and limit; out of range is refused")

@@ -328,6 +328,69 @@ struct MustacheTemplate: Sendable, Equatable {
         }
     }
 
+    // MARK: worst case
+
+    /// The most rendering this template can take for an order at the engine's
+    /// limits, known before any order: a section over a list repeats its body
+    /// once per element, at most `listLimit(list name)` times (line items
+    /// `max_line_items`, shipping lines and discounts 50, a line's tax lines 10
+    /// and properties 50), so nested sections multiply. `steps` counts nodes
+    /// rendered, as `render` does; `bytes` the literal text written (a
+    /// variable's value adds to that, bounded when rendered). A section over a
+    /// value that is not a known list counts once.
+    func worstCase(_ shape: DataShape.Kind, listLimit: (String) -> Int) -> (steps: Double, bytes: Double) {
+        Self.worstCase(nodes, [shape], listLimit)
+    }
+
+    private static func worstCase(_ nodes: [Node], _ stack: [DataShape.Kind], _ listLimit: (String) -> Int) -> (steps: Double, bytes: Double) {
+        var steps = 0.0, bytes = 0.0
+        for node in nodes {
+            steps += 1
+            switch node {
+            case .text(let t):
+                bytes += Double(t.utf8.count)
+            case .variable:
+                continue
+            case .section(let name, let body, let inverted, let line, let column):
+                let kind = (try? resolve(name, stack, field: "", line: line, column: column)) ?? .any
+                if !inverted, case .array(let element) = kind {
+                    let inner = worstCase(body, stack + [element], listLimit)
+                    let n = Double(listLimit(name.parts.last ?? ""))
+                    steps += n * inner.steps
+                    bytes += n * inner.bytes
+                } else {
+                    let inner = worstCase(body, inverted ? stack : stack + [kind], listLimit)
+                    steps += inner.steps
+                    bytes += inner.bytes
+                }
+            }
+        }
+        return (steps, bytes)
+    }
+
+    /// Refuses, as `limit_exceeded` naming the budget, a template whose worst
+    /// case for an order at `limits` exceeds the rendering budgets.
+    func checkWorstCase(_ shape: DataShape.Kind, limits: OrderLimits, budgets: Budgets, field: String) throws(OrderbaseError) {
+        let worst = worstCase(shape) { list in
+            switch list {
+            case "line_items": limits.maxLineItems
+            case "shipping_lines": limits.maxShippingLines
+            case "discounts": limits.maxDiscounts
+            case "tax_lines": limits.maxTaxLines
+            case "properties": limits.maxProperties
+            default: 50
+            }
+        }
+        func refuse(_ budget: String, _ limit: Int, _ worstCase: Double, _ what: String) -> OrderbaseError {
+            OrderbaseError(.limitExceeded, "\(field): for an order at the engine's limits (\(limits.maxLineItems) line items) this template could take \(what) \(JS.numberString(worstCase.rounded())), over the \(budget) budget of \(limit); nest fewer sections over lists",
+                           field: field, details: .object(["budget": .string(budget), "limit": .int(Int64(limit)), "worst_case": .double(worstCase)]))
+        }
+        if worst.steps > Double(budgets.templateSteps) { throw refuse("template_steps", budgets.templateSteps, worst.steps, "steps") }
+        if worst.bytes > Double(budgets.templateOutputBytes) {
+            throw refuse("template_output_bytes", budgets.templateOutputBytes, worst.bytes, "bytes of text")
+        }
+    }
+
     // MARK: checking
 
     /// Every name resolves in `shape` (an unknown one is an error naming the

@@ -109,6 +109,7 @@ extension NotificationService {
         var draft = NotificationTemplate.blank
         _ = try NotificationTemplate.read(&f, onto: &draft, isCreate: true)
         try f.finish()
+        try draft.checkWorstCase(limits: limits, budgets: budgets)
         defer {
             outboundChanged(present: true)
             CommitSignal.interrupt()
@@ -158,6 +159,7 @@ extension NotificationService {
             let before = try wc.load(NotificationTemplate.self, id)
             var t = before
             t.apply(edits, fields: given)
+            try t.checkWorstCase(limits: limits, budgets: budgets)
             let channel = try wc.load(NotificationChannel.self, t.channelID, field: "channel_id")
             try t.checkParts(for: channel.type)
             t.updatedAt = wc.now

@@ -94,6 +94,13 @@ extension NotificationTemplate {
 
     /// What a channel of `type` needs: email a subject and a text part (HTML
     /// optional), SMS a body, a callback anything but nothing at all.
+    /// Each part's worst case for an order at the engine's limits fits the rendering budgets.
+    func checkWorstCase(limits: OrderLimits, budgets: Budgets) throws(OrderbaseError) {
+        for p in Self.parts {
+            try part(p)?.checkWorstCase(NotificationData.shape, limits: limits, budgets: budgets, field: p)
+        }
+    }
+
     func checkParts(for type: String) throws(OrderbaseError) {
         switch type {
         case "email":
