@@ -49,6 +49,24 @@ struct HostileInputTests {
         let logged = try fx.call({ $0.notifications.listNotifications }, #"{"order_id":"\#(order)"}"#)["data"]!.array
         #expect(logged.count == 1 && logged.first?["status"] == .string("failed"))
         #expect(logged.first?["note"]?.stringValue?.contains("bytes of values") == true)
+        // An event says so, naming the notification.
+        func failures() throws -> [JSON] {
+            try fx.call({ $0.audit.listEvents }, #"{"types":["notification.failed"],"limit":100}"#)["data"]!.array
+        }
+        let failed = try failures()
+        #expect(failed.count == 1 && failed.first?["subject"]?["type"] == .string("notification")
+                && failed.first?["subject"]?["id"] == logged.first?["id"] && failed.first?["data"]?["status"] == .string("failed"))
+        // A template on notification.failed that fails too raises no further event: a failure cannot feed itself.
+        try fx.call({ $0.notifications.createNotificationTemplate }, #"""
+            {"name":"echo","channel_id":"\#(c)","event_types":["notification.failed","order.updated"],"text":"x","recipients":[{"type":"staff","address":"ops"}],
+             "condition":{"/":[1,0]}}
+            """#)
+        _ = try fx.createOrder(lines: lines)  // the bomb fails again: one more event, which the echo fails on
+        for _ in 0..<3 { _ = try fx.engine.pump(maxMilliseconds: 1000) }
+        let after = try failures()
+        let echoes = try fx.call({ $0.notifications.listNotifications }, #"{"limit":100}"#)["data"]!.array.filter { $0["event_type"] == .string("notification.failed") }
+        #expect(after.count == 2, "\(after.count) failure events")
+        #expect(echoes.count == 1 && echoes.first?["status"] == .string("failed") && echoes.first?["note"]?.stringValue?.contains("NaN") == true)
     }
 
     @Test("nested sections over the lines stop at the template's output budget; the draft preview answers instead of growing; saving refuses the worst case")

@@ -192,6 +192,10 @@ struct WebhookTests {
         #expect(done["status"] == .string("failed") && done["attempts"]!.array.count == 10 && done["next_attempt_at"] == .null)
         #expect(done["attempts"]!.array[0]["status_code"] == .int(500) && done["attempts"]!.array[0]["response"] == .string("oops"))
         #expect(fx.transport.requests.count == 10 && Set(fx.transport.requests.map { $0.header("webhook-id")! }).count == 1, "one webhook-id across retries")
+        // The final failure is an event (webhook_delivery.failed, the delivery as data), which goes to
+        // other endpoints on `*` but never back to the endpoint that failed it (no eleventh request above).
+        let failed = try fx.call({ $0.audit.listEvents }, #"{"types":["webhook_delivery.failed"]}"#)["data"]!.array
+        #expect(failed.count == 1 && failed[0]["subject"]?["id"] == done["id"] && failed[0]["data"]?["status"] == .string("failed"))
 
         let again = try WebhookFixture()
         _ = try again.endpoint()

@@ -97,10 +97,29 @@ protocol KeyedRecord {
     /// logged kind's due and queue keys); none by default. `save` and `commit`
     /// write the ones that appear and delete the ones that went.
     var indexKeys: [[UInt8]] { get }
+    /// The event `save` appends when this save is a logged record's final
+    /// failure (`notification.failed`), with its data; nil for none (the default).
+    func failureEvent(before: Self?) -> (type: String, data: [UInt8])?
 }
 
 extension KeyedRecord {
     var indexKeys: [[UInt8]] { [] }
+    func failureEvent(before: Self?) -> (type: String, data: [UInt8])? { nil }
+}
+
+/// The events that say a consumer's work failed for good. Whatever is made
+/// for one of them (a webhook delivery, a notification) raises no further
+/// failure event when it fails in turn, so a failing endpoint or channel
+/// subscribed to them cannot feed itself.
+enum FailureEvents {
+    static let types: Set<String> = ["notification.failed", "webhook_delivery.failed"]
+
+    /// `type` with `data` when `status` became "failed" now (and what failed was not made for a failure event).
+    static func on(_ type: String, status: String, before: String?, madeFor eventType: String, data: @autoclosure () -> [UInt8])
+        -> (type: String, data: [UInt8])? {
+        guard status == "failed", before != "failed", !types.contains(eventType) else { return nil }
+        return (type, data())
+    }
 }
 
 /// An audited record stored under one key by its id: every change is an
@@ -126,6 +145,10 @@ extension WriteContext {
     mutating func save<R: KeyedRecord>(before: R?, after: R?) {
         if let after { put(R.key(after.subjectID), after.storedJSON) } else if let before { delete(R.key(before.subjectID)) }
         replaceIndexEntries(before?.indexKeys ?? [], with: after?.indexKeys ?? [])
+        if let after, let event = after.failureEvent(before: before) {
+            appendEvent(type: event.type, subject: Subject(kind: R.kind, id: after.subjectID), reason: nil, changes: nil,
+                        order: nil, data: event.data)
+        }
     }
 
     /// The one write of an audited record's change, in the command's batch: the

@@ -141,7 +141,8 @@ struct WriteContext {
     }
 
     /// Appends one event to the tenant's log; returns its sequence.
-    private mutating func appendEvent(type: String, subject: Subject, reason: String?, changes: [FieldChange]?,
+    @discardableResult
+    mutating func appendEvent(type: String, subject: Subject, reason: String?, changes: [FieldChange]?,
                                       order: [UInt8]?, data: [UInt8]?) -> UInt64 {
         counters.eventSeq += 1
         let seq = counters.eventSeq

@@ -1,6 +1,11 @@
 /// A webhook delivery (its fields: `WebhookDelivery+Fields.generated.swift`,
 /// declared in Tools/codegen/record_fields.py).
 extension WebhookDelivery {
+    /// `webhook_delivery.failed` when it ends failed (docs/webhooks.md).
+    func failureEvent(before: WebhookDelivery?) -> (type: String, data: [UInt8])? {
+        FailureEvents.on("webhook_delivery.failed", status: status, before: before?.status, madeFor: eventType, data: apiJSON)
+    }
+
     struct Attempt: Sendable {
         var at: Int64
         var statusCode: Int?

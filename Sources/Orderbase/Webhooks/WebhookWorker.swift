@@ -69,7 +69,9 @@ extension WebhookService {
                 for (seq, type, _, event) in events {
                     let orderID = event["order_id"]?.stringValue
                     let eventID = event["id"]?.stringValue ?? "evt_\(seq)"
-                    for e in endpoints where e.enabled && seq > e.fromSequence && e.matches(type) {
+                    // A delivery's failure is news for the other endpoints, not for the one that failed it.
+                    let failedEndpoint = type == "webhook_delivery.failed" ? event["data"]?["endpoint_id"]?.stringValue : nil
+                    for e in endpoints where e.enabled && seq > e.fromSequence && e.matches(type) && e.id != failedEndpoint {
                         try enqueue(endpoint: e.id, sequence: seq, type: type, orderID: orderID, messageID: eventID, heads: &heads, &wc)
                     }
                 }
