@@ -118,6 +118,10 @@ let jsonLogicCases: [(String, String, String)] = [
     (#"{"ob.after": [{"ob.add": [{"ob.now": []}, {"ob.days": 1}]}, "2026-11-27T09:59:59.999Z"]}"#, "null", "true"),
     (#"{"ob.add": ["2026-11-26T10:00:00Z", {"-": [{"ob.hours": 1}]}]}"#, "null", #""2026-11-26T09:00:00.000Z""#),
     (#"{"ob.before": ["not a time", 5]}"#, "null", "false"),
+    // Epoch milliseconds outside years 0000-9999 are not times (near Int64's ends they trapped in ob.add and ob.local_date).
+    (#"{"ob.add": [9223372036854775807, 1000]}"#, "null", "null"), (#"{"ob.add": [-9223372036854775807, -100000000000000]}"#, "null", "null"),
+    (#"{"ob.local_date": [-9223372036854775807]}"#, "null", "null"), (#"{"ob.year": [9223372036854775807]}"#, "null", "null"),
+    (#"{"ob.add": ["9999-12-31T23:59:59Z", 100000]}"#, "null", "null"), (#"{"ob.year": [0]}"#, "null", "1970"),
 ]
 
 @Suite("Expressions (JSON-Logic)")

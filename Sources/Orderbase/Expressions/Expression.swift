@@ -592,8 +592,8 @@ indirect enum Node: Sendable {
         case .plusTime:
             guard let a = instant(arg(0)) else { return .null }
             let d = JS.toNumber(arg(1))
-            guard d.isFinite, abs(d) < 1e15 else { return .null }
-            return .string(Timestamp.format(a + Int64(d)))
+            guard d.isFinite, abs(d) < 1e15, let t = instant(.int(a + Int64(d))) else { return .null }
+            return .string(Timestamp.format(t))
         default:
             return .null  // the lazy operators returned above
         }
@@ -607,12 +607,17 @@ indirect enum Node: Sendable {
 
     @inline(__always) static func asciiLower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
 
-    /// A timestamp (RFC 3339 string) or epoch milliseconds.
+    /// The instants an RFC 3339 time can write: years 0000 to 9999, in epoch milliseconds.
+    static let instants: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+
+    /// A timestamp (RFC 3339 string) or epoch milliseconds, within `instants`
+    /// (so calendar arithmetic on it cannot overflow: epoch milliseconds near
+    /// Int64's ends trapped in `ob.add` and `ob.local_date`).
     static func instant(_ v: JSON) -> Int64? {
         switch v {
-        case .string(let s): return Timestamp.parse(s)
-        case .int(let n): return n
-        case .double(let d) where d.isFinite && abs(d) < 1e15: return Int64(d)
+        case .string(let s): return Timestamp.parse(s).flatMap { instants.contains($0) ? $0 : nil }
+        case .int(let n): return instants.contains(n) ? n : nil
+        case .double(let d) where d.isFinite && abs(d) < 1e15 && instants.contains(Int64(d)): return Int64(d)
         default: return nil
         }
     }
