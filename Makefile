@@ -17,7 +17,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= release
 CRASH_ITERATIONS ?= 50
-FUZZ_TARGETS := json expression mustache workflow call
+FUZZ_TARGETS := json expression mustache workflow call rest
 CC ?= cc
 CFLAGS ?= -O2 -g -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L
 BUILD := build
@@ -176,7 +176,7 @@ test-tsan: deps
 # and its leak checker. Each runs FUZZ_SECONDS from the committed seed corpus (new inputs go
 # to build/fuzz/corpus, findings to build/fuzz/); a crash, a leak, a broken property, an
 # input slower than 10 s or over 2 GiB fails the run (leaks in the stateless harnesses:
-# the call harness's engine keeps caches LeakSanitizer cannot trace). gold cannot link
+# the call and rest harnesses' engine keeps caches LeakSanitizer cannot trace). gold cannot link
 # the sanitizer runtimes here; lld can.
 FUZZ_BIN := .build-fuzz/debug/OrderbaseFuzz
 fuzz-build: deps
@@ -187,7 +187,7 @@ define run-fuzz
 	@mkdir -p $(BUILD)/fuzz; total=0; \
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(BUILD)/fuzz/corpus/$$t; \
-	  leaks=1; [ $$t = call ] && leaks=0; \
+	  leaks=1; case $$t in call|rest) leaks=0;; esac; \
 	  ORDERBASE_FUZZ_TARGET=$$t SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=$$leaks LSAN_OPTIONS=suppressions=Fuzz/lsan.supp:print_suppressions=0 $(FUZZ_BIN) -max_total_time=$(1) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -detect_leaks=$$leaks \
 	    -artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus/$$t Fuzz/corpus/$$t > $(BUILD)/fuzz/$$t.log 2>&1 \
 	    || { tail -60 $(BUILD)/fuzz/$$t.log; echo "fuzz: $$t FOUND SOMETHING (build/fuzz/$$t.log, build/fuzz/$$t-*)"; exit 1; }; \

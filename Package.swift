@@ -50,7 +50,12 @@ let package = Package(
         ]),
         // Fuzz harnesses (docs/fuzzing.md): libFuzzer drives them when built with
         // -DFUZZING -sanitize=fuzzer,address (make fuzz); a plain build replays inputs.
-        .executableTarget(name: "OrderbaseFuzz", dependencies: ["OrderbaseAPI"], path: "Fuzz/Harness"),
+        .executableTarget(name: "OrderbaseFuzz", dependencies: [
+            "OrderbaseAPI", "OrderbaseServer",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Fuzz/Harness"),
         .executableTarget(name: "codec-bench", dependencies: ["Orderbase"], path: "Benchmarks/CodecBench"),
         .executableTarget(name: "expr-bench", dependencies: ["Orderbase"], path: "Benchmarks/ExprBench"),
         .testTarget(name: "OrderbaseStoreTests", dependencies: ["OrderbaseStore"]),

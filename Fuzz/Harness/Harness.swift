@@ -15,7 +15,7 @@ import Foundation
 
 enum Harness {
     static let targets: [String: @Sendable ([UInt8]) -> Void] = [
-        "json": json, "expression": expression, "mustache": mustache, "workflow": workflow, "call": call,
+        "json": json, "expression": expression, "mustache": mustache, "workflow": workflow, "call": call, "rest": rest,
     ]
 
     /// Small budgets, so a run spends its time on many inputs rather than one big evaluation.

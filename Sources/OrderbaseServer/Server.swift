@@ -58,7 +58,7 @@ public final class RESTServer: Sendable {
                     try sync.addHandler(IdleStateHandler(readTimeout: .seconds(config.idleTimeoutSeconds)))
                     // Our own handler answers a request the HTTP parser refuses, with the error object (errorCaught).
                     try sync.configureHTTPServerPipeline(withErrorHandling: false)
-                    try sync.addHandler(HTTPConnection(handler: handler, pool: pool, log: config.logRequests, connections: connections))
+                    try sync.addHandler(HTTPConnection(handler: handler, blocking: HTTPConnection.on(pool), log: config.logRequests, connections: connections))
                     connections.add(channel)
                     channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 }
@@ -150,8 +150,16 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Runs work that may block off the event loop and answers on it (the
+    /// server: its thread pool; the REST fuzz harness: inline, on an embedded loop).
+    typealias Blocking = @Sendable (any EventLoop, @escaping @Sendable () -> HTTPOutput) -> EventLoopFuture<HTTPOutput>
+
+    static func on(_ pool: NIOThreadPool) -> Blocking {
+        { loop, work in pool.runIfActive(eventLoop: loop, work) }
+    }
+
     let handler: RESTHandler
-    let pool: NIOThreadPool
+    let blocking: Blocking
     let log: Bool
     let connections: Connections
     private var head: HTTPRequestHead?
@@ -164,9 +172,9 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// A request the parser refused was answered: nothing more is read as a request.
     private var refused = false
 
-    init(handler: RESTHandler, pool: NIOThreadPool, log: Bool, connections: Connections) {
+    init(handler: RESTHandler, blocking: @escaping Blocking, log: Bool, connections: Connections) {
         self.handler = handler
-        self.pool = pool
+        self.blocking = blocking
         self.log = log
         self.connections = connections
     }
@@ -219,7 +227,7 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
             if routed.mayBlock {
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let handler = self.handler
-                pool.runIfActive(eventLoop: context.eventLoop) { handler.handle(input, routed) }.whenComplete { result in
+                blocking(context.eventLoop) { handler.handle(input, routed) }.whenComplete { result in
                     let (me, ctx) = bound.value
                     switch result {
                     case .success(let out): me.answer(ctx, h, out, close: false)
