@@ -299,7 +299,9 @@ public final class RESTHandler: Sendable {
                     throw HTTPFailure.invalid("If-Match must be the order's ETag, like \"3\"", field: "If-Match")
                 }
                 if let given = request["expected_version"], given != .int(v) {
-                    throw HTTPFailure.invalid("If-Match and the body's expected_version differ", field: "expected_version")
+                    // At most one of them is the order's version: a precondition fails either way.
+                    throw HTTPFailure(412, OrderbaseError(.versionConflict, "If-Match and the body's expected_version differ; at most one of them is the order's version",
+                                                          field: "expected_version", details: .object(["if_match": .int(v), "expected_version": given])))
                 }
                 request["expected_version"] = .int(v)
                 fromIfMatch = true

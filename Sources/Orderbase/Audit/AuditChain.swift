@@ -27,14 +27,16 @@ extension AuditService {
         try f.finish()
         let snap = database.snapshot()
         _ = try orders.loadRecord(id, snapshot: snap)
-        return try auditPage(of: Subject(kind: .order, id: id), after: after, limit: limit, snapshot: snap)
+        return try auditPage(of: [Subject(kind: .order, id: id)], after: after, limit: limit, snapshot: snap)
     }
 
     // MARK: audit.list
 
     /// `{"subject_type"?, "subject_id"?, "limit"?, "starting_after"?}` → audit
-    /// entries oldest first: the whole chain, or one record's (both fields;
-    /// a deleted record's entries stay listed).
+    /// entries oldest first: the whole chain; one record's (both fields; a
+    /// deleted record's entries stay listed); every entry about an id whatever
+    /// its kind (`subject_id` alone); or every entry about one kind
+    /// (`subject_type` alone, read from the chain).
     public func listAudit(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         let type = try f.oneOf("subject_type", RecordKind.audited.map(\.name))
@@ -44,41 +46,55 @@ extension AuditService {
         let after = try f.int("starting_after", in: 0...Int64.max)
         try f.finish()
         let snap = database.snapshot()
-        guard let type, let kind = RecordKind.named(type) else {
-            if id != nil { throw OrderbaseError.invalid("subject_id needs subject_type", field: "subject_type") }
-            return try auditPage(of: nil, after: after, limit: limit, snapshot: snap)
+        let kind = type.flatMap(RecordKind.named)
+        if let id {
+            let kinds = kind.map { [$0] } ?? RecordKind.audited
+            return try auditPage(of: kinds.map { Subject(kind: $0, id: id) }, after: after, limit: limit, snapshot: snap)
         }
-        guard id != nil else { throw OrderbaseError.invalid("subject_type needs subject_id", field: "subject_id") }
-        return try auditPage(of: Subject(kind: kind, id: id!), after: after, limit: limit, snapshot: snap)
+        return try chainPage(about: kind, after: after, limit: limit, snapshot: snap)
     }
 
-    /// A page of audit entries after sequence `after`: a subject's (through
-    /// its `a kind id seq` index), or the whole chain (`subject` nil).
-    private func auditPage(of subject: Subject?, after: Int64?, limit: Int, snapshot snap: Snapshot) throws(OrderbaseError) -> [UInt8] {
+    /// The chain from `after`, or only its entries about `kind`.
+    private func chainPage(about kind: RecordKind?, after: Int64?, limit: Int, snapshot snap: Snapshot) throws(OrderbaseError) -> [UInt8] {
         var items: [[UInt8]] = []
         var hasMore = false
-        guard let subject else {
-            let start = Keyspace.auditKey(UInt64(after ?? 0) + 1)
-            try database.scanChecked(from: start, to: [Keyspace.audit + 1], snapshot: snap) { _, v throws(OrderbaseError) in
-                if items.count == limit { hasMore = true; return false }
-                items.append(try AuditChain.render(Array(v)))
-                return true
-            }
-            return Self.listResponse(items, hasMore: hasMore)
-        }
-        let prefix = Keyspace.subjectAuditPrefix(subject.kind, subject.id)
-        let start = after.map { Keyspace.subjectAuditKey(subject, UInt64($0) + 1) } ?? prefix
-        try database.scanChecked(from: start, to: prefixUpperBound(prefix), snapshot: snap) { k, _ throws(OrderbaseError) in
-            var r = KeyReader(Array(k))
-            _ = r.string()                    // kind
-            _ = r.string()                    // id
-            guard let seq = r.uint64() else { throw OrderbaseError(.corruption, "bad audit index key") }
+        let start = Keyspace.auditKey(UInt64(after ?? 0) + 1)
+        try database.scanChecked(from: start, to: [Keyspace.audit + 1], snapshot: snap) { _, v throws(OrderbaseError) in
+            let entry = try AuditChain.render(Array(v))
+            // Entries from before release 0.2.0 have no subject: they are all about orders.
+            if let kind, ((try? JSON.parse(entry))?["subject"]?["type"]?.stringValue ?? "order") != kind.name { return true }
             if items.count == limit { hasMore = true; return false }
+            items.append(entry)
+            return true
+        }
+        return Self.listResponse(items, hasMore: hasMore)
+    }
+
+    /// The entries about `subjects` (one record, or one id under every audited kind), in chain order, from `after`.
+    private func auditPage(of subjects: [Subject], after: Int64?, limit: Int, snapshot snap: Snapshot) throws(OrderbaseError) -> [UInt8] {
+        var seqs: [UInt64] = []
+        for subject in subjects {
+            let prefix = Keyspace.subjectAuditPrefix(subject.kind, subject.id)
+            let start = after.map { Keyspace.subjectAuditKey(subject, UInt64($0) + 1) } ?? prefix
+            var taken = 0
+            try database.scanChecked(from: start, to: prefixUpperBound(prefix), snapshot: snap) { k, _ throws(OrderbaseError) in
+                var r = KeyReader(Array(k))
+                _ = r.string()                    // kind
+                _ = r.string()                    // id
+                guard let seq = r.uint64() else { throw OrderbaseError(.corruption, "bad audit index key") }
+                seqs.append(seq)
+                taken += 1
+                return taken <= limit
+            }
+        }
+        seqs.sort()
+        let hasMore = seqs.count > limit
+        var items: [[UInt8]] = []
+        for seq in seqs.prefix(limit) {
             guard let entry = try store({ () throws(StoreError) in try database.get(Keyspace.auditKey(seq), snapshot: snap) }) else {
                 throw OrderbaseError(.corruption, "audit index names a missing entry")
             }
             items.append(try AuditChain.render(entry))
-            return true
         }
         return Self.listResponse(items, hasMore: hasMore)
     }

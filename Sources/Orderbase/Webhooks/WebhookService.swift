@@ -150,14 +150,15 @@ extension WebhookService {
 
     /// `{"id", "from_sequence", "to_sequence"?}` → queues the endpoint's
     /// matching events in [from, to] again (at most 1000 per call), with their
-    /// original `webhook-id`s. `{"queued", "last_sequence", "has_more"}`.
+    /// original `webhook-id`s (an empty range, `to` before `from`, queues
+    /// nothing). `{"queued", "last_sequence", "has_more"}`.
     public func replayWebhook(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxLength: 64, required: true)!
         let from = try f.int("from_sequence", in: 1...Int64.max, required: true)!
         let to = try f.int("to_sequence", in: 1...Int64.max)
         try f.finish()
-        if let to, to < from { throw OrderbaseError.invalid("to_sequence is before from_sequence", field: "to_sequence") }
+        // A to_sequence before from_sequence is an empty range: nothing is queued.
         return try core.passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in
             let events = try events(after: UInt64(from - 1), limit: 1001).filter { to == nil || $0.0 <= UInt64(to!) }
             let batch = events.prefix(1000)

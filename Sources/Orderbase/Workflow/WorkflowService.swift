@@ -183,7 +183,7 @@ extension WorkflowService {
         }
         if let fromVersion {
             guard fromVersion <= head.version else { throw OrderbaseError(.notFound, "workflow \(key) has versions 1 to \(head.version)", field: "from_version") }
-            guard fromVersion != toVersion else { throw OrderbaseError.invalid("from_version and to_version are the same", field: "from_version") }
+            // from_version == to_version: its orders are on the target already; nothing moves.
         }
         let target = try workflowRegistry.version(core, key, toVersion)
         let sources = fromVersion.map { [$0] } ?? Array(1..<toVersion)

@@ -4,7 +4,7 @@ extension Catalogue {
     /// Audit, events and the kernel's view of itself: audit trails and the hash chain, integrity, consumers, the event log.
     static let auditMethods: [Method] = [
         Method("audit.list", .admin, [Route("GET", "/v1/audit")],
-               "The tenant's audit entries, oldest first: every one, or one record's (subject_type and subject_id together).",
+               "The tenant's audit entries, oldest first: every one; one record's (subject_type and subject_id); every entry about an id (subject_id alone); or about one kind (subject_type alone).",
                request: [opt("subject_type", .oneOf(RecordKind.audited.map(\.name)), "The kind of record (order, workflow, webhook_endpoint, …)."),
                          opt("subject_id", .string(max: 255, min: 1), "The record's id (a workflow's key)."),
                          limit100, opt("starting_after", .int(0...Int64.max), "The last seq of the previous page.")],
