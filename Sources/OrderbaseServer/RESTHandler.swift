@@ -298,7 +298,7 @@ public final class RESTHandler: Sendable {
                 guard let v = Self.parseETag(tag) else {
                     throw HTTPFailure.invalid("If-Match must be the order's ETag, like \"3\"", field: "If-Match")
                 }
-                if let given = request["expected_version"], given != .int(v) {
+                if let given = request["expected_version"], given != .null, given != .int(v) {
                     // At most one of them is the order's version: a precondition fails either way.
                     throw HTTPFailure(412, OrderbaseError(.versionConflict, "If-Match and the body's expected_version differ; at most one of them is the order's version",
                                                           field: "expected_version", details: .object(["if_match": .int(v), "expected_version": given])))

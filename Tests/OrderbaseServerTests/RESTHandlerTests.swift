@@ -156,6 +156,8 @@ struct RESTHandlerTests {
         #expect(fx.send("GET", "/v1/orders/\(id)", key: "acme:read", headers: [("If-Match", "\"3\"")]).status == 400)
         #expect(fx.send("GET", "/v1/orders/\(id)", key: "acme:read").header("ETag") == "\"3\"")
         #expect(fx.send("POST", "/v1/orders/\(id)/transition", key: "acme:write", body: #"{"to":"completed"}"#).status == 409)
+        // A body expected_version of null is "not given": If-Match alone decides.
+        #expect(fx.send("PATCH", "/v1/orders/\(id)", key: "acme:write", body: #"{"note":"c","expected_version":null}"#, headers: [("If-Match", "\"3\"")]).status == 200)
     }
 
     @Test("Idempotency-Key maps to idempotency_key: a repeat returns the first order; a different request under the key is 422")

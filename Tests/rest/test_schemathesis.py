@@ -2,12 +2,16 @@
 
 It must find no server error (5xx), no response that breaks the schema (status,
 content type, headers, body), no crash, and no schema-violating request that
-is accepted. `positive_data_acceptance` is left out: a schema-valid request
-can still be refused for the state it meets (a stale expected_version, an
-idempotency key used before, a transition the order's status forbids), and
-rules across fields that JSON Schema cannot state (a workflow's transitions
-naming its states, If-Match against the body's expected_version).
-SCHEMATHESIS_EXCLUDE="" runs it anyway, to count what is left.
+is accepted. `positive_data_acceptance` is left out of `make test`: with the
+state answers counted as accepted (409, 412: `schemathesis.toml`), 17 tenant
+and 2 operator operations still refuse some schema-valid requests, for rules
+across fields that the document does not state yet (exactly one of two
+fields, a recipient of type `field` needing `field`, a channel's settings by
+its type, a workflow's transitions naming its states), `https://` URLs that
+depend on an engine option, sums that overflow, integers past int64 inside
+free-form objects, IANA zone names, and `orders.list status` refusing a state
+no workflow has. SCHEMATHESIS_EXCLUDE="" runs it anyway, to count what is left;
+SCHEMATHESIS_FULL=1 prints every failure.
 """
 import os
 import shutil
