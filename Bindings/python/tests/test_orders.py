@@ -147,8 +147,8 @@ def test_configuration_changes_are_audited_with_secrets_redacted(tenant):
     assert e["secret"] not in everything
     consumers = {c["name"]: c for c in tenant.consumers.list()["data"]}
     assert consumers["webhooks"]["active"] is True and consumers["notifications"]["active"] is False
-    with pytest.raises(orderbase.InvalidArgument):
-        list(tenant.audit.list("webhook_endpoint"))  # half a subject
+    # Half a subject: the kind alone is every entry about that kind.
+    assert [a["action"] for a in tenant.audit.list("webhook_endpoint")] == [a["action"] for a in trail]
 
 
 def test_po_number_through_the_wrappers(tenant):

@@ -465,8 +465,9 @@ class _Audit(_Namespace):
     _prefix = "audit"
 
     def list(self, subject_type: Optional[str] = None, subject_id: Optional[str] = None, **fields: Any) -> Iterator[Json]:
-        """audit.list, oldest first, following cursors: the whole chain, or one
-        record's trail (subject_type "order", "workflow", "webhook_endpoint", … with its subject_id)."""
+        """audit.list, oldest first, following cursors: the whole chain; one
+        record's trail (subject_type "order", "workflow", "webhook_endpoint", … with its subject_id);
+        every entry about an id (subject_id alone) or about one kind (subject_type alone)."""
         request = _merge({"subject_type": subject_type, "subject_id": subject_id} if subject_type or subject_id else None, fields)
         return _pages(self._t.call, "audit.list", request, "starting_after", lambda p, d: d[-1]["seq"])
 

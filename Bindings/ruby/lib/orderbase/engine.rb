@@ -449,8 +449,9 @@ module Orderbase
   end
 
   class AuditAPI < API
-    # audit.list, oldest first, following cursors: the whole chain, or one record's
-    # trail (subject_type: "order", "workflow", "webhook_endpoint", … with its subject_id).
+    # audit.list, oldest first, following cursors: the whole chain; one record's
+    # trail (subject_type: "order", "workflow", "webhook_endpoint", … with its subject_id);
+    # every entry about an id (subject_id alone) or about one kind (subject_type alone).
     def list(subject_type: nil, subject_id: nil, **fields)
       subject = subject_type || subject_id ? { subject_type: subject_type, subject_id: subject_id } : nil
       pages("audit.list", merge(subject, fields), :starting_after) { |_p, d| d.last[:seq] }
