@@ -166,7 +166,8 @@ enum Schemas {
         opt("changes", .described("Absent on order.created, whose order is the whole after-state.", .list(.ref("FieldChange")))),
         req("order", .described("The order after the change; null when the subject is not an order.", .nullable(.ref("Order")))),
         opt("data", .described("For other subjects: the record after the change (before it, when deleted), secrets left out; "
-                               + "webhook.endpoint_disabled: {endpoint_id, url, reason}.", .anyObject)),
+                               + "webhook.endpoint_disabled: {endpoint_id, url, reason}; "
+                               + "notification.failed, webhook_delivery.failed: the notification or delivery.", .anyObject)),
     ]
     static let auditEntry: [Property] = [
         req("seq", .int(1...Int64.max)), req("at", .timestamp),
