@@ -385,7 +385,7 @@ indirect enum Node: Sendable {
         v.reserveCapacity(args.count)
         for a in args { v.append(try a.eval(data, above, ctx, &budget)) }
         switch op {
-        case .map, .merge, .cat:
+        case .merge, .cat:  // (map counts its list where it makes it, above)
             let out = try compute(op, v, data, above, ctx)
             switch out {
             case .array(let a): try budget.produced(a.count * EvaluationBudget.bytesPerElement)
