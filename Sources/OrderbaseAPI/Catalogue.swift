@@ -52,6 +52,9 @@ public struct Method: Sendable {
     /// The request object's own properties (`actor` and `request_id`, which
     /// every request may carry, are added by `requestSchema`).
     public let request: [Property]
+    /// Rules across the request's fields (exactly one of two, fields by type)
+    /// that the OpenAPI document states beside the properties.
+    public let rules: [Rule]
     public let response: Schema
     /// 201 for methods that create a resource, else 200.
     public let successStatus: Int
@@ -66,13 +69,14 @@ public struct Method: Sendable {
     /// and X-Request-Id).
     public let queryFields: [Property]
 
-    init(_ name: String, _ scope: Scope, _ routes: [Route], _ summary: String, request: [Property] = [],
+    init(_ name: String, _ scope: Scope, _ routes: [Route], _ summary: String, request: [Property] = [], rules: [Rule] = [],
          response: Schema, status: Int = 200, access: Access = .tenant, scansEverything: Bool = false, _ target: Target) {
         self.name = name
         self.scope = scope
         self.routes = routes
         self.summary = summary
         self.request = request
+        self.rules = rules
         self.response = response
         self.successStatus = status
         self.access = access
@@ -92,7 +96,7 @@ public struct Method: Sendable {
     public var route: Route { routes[0] }
 
     /// Takes `idempotency_key` (the REST `Idempotency-Key` header maps to it).
-    public var takesIdempotencyKey: Bool { request.contains { $0.name == "idempotency_key" } }
+    public var takesIdempotencyKey: Bool { request.contains { $0.name == Catalogue.idempotencyKeyField } }
     /// Takes `expected_version` (the REST `If-Match` header maps to it).
     public var takesExpectedVersion: Bool { request.contains { $0.name == "expected_version" } }
     /// Answers an order (REST sets `ETag` to its version).
@@ -102,10 +106,12 @@ public struct Method: Sendable {
     }
 
     /// The whole request object, common fields included.
-    public var requestSchema: Schema { .object(request + Catalogue.commonFields) }
+    public var requestSchema: Schema { .objectWithRules(request + Catalogue.commonFields, rules) }
 }
 
 public enum Catalogue {
+    /// The request field REST takes only as the Idempotency-Key header.
+    public static let idempotencyKeyField = "idempotency_key"
     /// Fields every request may carry (docs/methods.md, "Every request").
     static let commonFields: [Property] = [
         opt("actor", .ref("Actor"), "Who is acting; recorded in audit entries and events. Default {\"type\":\"api\"} (REST: the key's id)."),

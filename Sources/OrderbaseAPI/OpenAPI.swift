@@ -22,6 +22,13 @@ public enum OpenAPI {
         (503, "The server is shutting down."),
     ]
 
+    /// The document for an engine with or without `webhook_allow_http` (which
+    /// changes what URLs and SMTP security settings are accepted).
+    public static func document(allowHTTP: Bool) -> JSON {
+        Schema.$httpAllowed.withValue(allowHTTP) { document }
+    }
+
+    /// The document for an engine with default options.
     public static var document: JSON {
         var paths = JSONObject()
         var byPath: [String: JSONObject] = [:]
@@ -56,6 +63,7 @@ public enum OpenAPI {
 
         var schemas = JSONObject()
         for c in Schemas.components { schemas[c.name] = c.schema.json(request: c.name.hasSuffix("Input") || c.name == "Actor") }
+        schemas[Schema.jsonValueName] = Schema.jsonValueComponent
         var responses = JSONObject()
         responses["Error"] = jsonResponse("An error (docs/errors.md).", Schema.ref("Error").json)
 
@@ -89,6 +97,23 @@ public enum OpenAPI {
 
     static func header(_ description: String, _ schema: Schema, required: Bool = false) -> JSON {
         .object(["in": .string("header"), "description": .string(description), "required": .bool(required), "schema": schema.json])
+    }
+
+    /// The JSON body of a route: the request's fields but those in its path and
+    /// `idempotency_key` (over REST the Idempotency-Key header carries it). A rule
+    /// "exactly one of" that a path parameter answers leaves the others out.
+    static func body(_ m: Method, _ r: Route) -> ([Property], [Rule]) {
+        var dropped = Set(r.parameters)
+        if m.takesIdempotencyKey { dropped.insert(Catalogue.idempotencyKeyField) }
+        var rules: [Rule] = []
+        for rule in m.rules {
+            if case .exactlyOne(let names) = rule, names.contains(where: r.parameters.contains) {
+                dropped.formUnion(names)
+            } else {
+                rules.append(rule)
+            }
+        }
+        return ((m.request + Catalogue.commonFields).filter { !dropped.contains($0.name) }, rules)
     }
 
     static func operation(_ m: Method, _ r: Route, index: Int) -> JSON {
@@ -131,10 +156,10 @@ public enum OpenAPI {
             "parameters": .array(params),
         ]
         if r.hasBody {
-            let bodyProps = (m.request + Catalogue.commonFields).filter { !pathParams.contains($0.name) }
+            let (bodyProps, rules) = body(m, r)
             op["requestBody"] = .object([
                 "required": .bool(bodyProps.contains(where: \.required)),
-                "content": .object(["application/json": .object(["schema": Schema.object(bodyProps).json(request: true)])]),
+                "content": .object(["application/json": .object(["schema": Schema.objectWithRules(bodyProps, rules).json(request: true)])]),
             ])
         }
         var responses = JSONObject()

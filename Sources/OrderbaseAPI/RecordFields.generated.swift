@@ -21,7 +21,7 @@ extension Schemas {
 
     /// What a create of a webhook endpoint takes.
     static let webhookEndpointCreate: [Property] = [
-        req("url", .string(max: 2048, min: 1), "https (http only with the engine option webhook_allow_http); no credentials."),
+        req("url", Schema.outboundURL, "https (http only with the engine option webhook_allow_http); no credentials."),
         opt("description", .nullable(.string(max: 500))),
         opt("event_types", Schemas.eventTypes, "Types and wildcards (order.*, *); default [\"*\"]."),
         opt("enabled", .boolean),
@@ -30,7 +30,7 @@ extension Schemas {
 
     /// What an update of a webhook endpoint may change (`null` clears an optional field).
     static let webhookEndpointUpdate: [Property] = [
-        opt("url", .string(max: 2048, min: 1)),
+        opt("url", Schema.outboundURL),
         opt("description", .nullable(.string(max: 500))),
         opt("event_types", Schemas.eventTypes),
         opt("enabled", .boolean),

@@ -23,6 +23,23 @@ public indirect enum Schema: Sendable {
     case nullable(Schema)
     /// Adds a description to the schema it wraps.
     case described(String, Schema)
+    /// An object with rules across its properties (`Rule`).
+    case objectWithRules([Property], [Rule])
+    /// A value that follows at least one of these schemas.
+    case anyOf([Schema])
+    /// A string of the inner schema but these values.
+    case except(Schema, [String])
+    /// The first schema where the engine option `webhook_allow_http` is on (plain
+    /// http and SMTP without TLS allowed), else the second.
+    case byAllowHTTP(Schema, Schema)
+
+    /// Whether the document being rendered is for an engine with `webhook_allow_http`.
+    @TaskLocal public static var httpAllowed = false
+
+    /// An outbound URL (webhook endpoints, SMS gateways) as `WebhookURL` checks it.
+    public static let outboundURL = Schema.byAllowHTTP(
+        .string(max: WebhookURL.maxCharacters, min: 1, pattern: WebhookURL.pattern(allowHTTP: true)),
+        .string(max: WebhookURL.maxCharacters, min: 1, pattern: WebhookURL.pattern(allowHTTP: false)))
 
     public static func string(max: Int? = nil, min: Int = 0, pattern: String? = nil) -> Schema {
         .string(maxLength: max, minLength: min, values: nil, format: nil, pattern: pattern)
@@ -58,19 +75,22 @@ public indirect enum Schema: Sendable {
         case .boolean:
             return .object(["type": .string("boolean")])
         case .object(let props):
+            return Schema.objectWithRules(props, []).json(request: request)
+        case .objectWithRules(let props, let rules):
             var o: JSONObject = ["type": .string("object"), "additionalProperties": .bool(false)]
             var p = JSONObject()
             for prop in props { p[prop.name] = prop.schemaJSON(request: request) }
             o["properties"] = .object(p)
             let required = props.filter(\.required).map { JSON.string($0.name) }
             if !required.isEmpty { o["required"] = .array(required) }
+            if !rules.isEmpty { o["allOf"] = .array(rules.map { $0.json(props, request: request) }) }
             return .object(o)
         case .map(let value):
             return .object(["type": .string("object"), "additionalProperties": value.json(request: request)])
         case .anyObject:
-            return .object(["type": .string("object")])
+            return .object(["type": .string("object"), "additionalProperties": Schema.ref(Schema.jsonValueName).json])
         case .anyValue:
-            return .object([:])
+            return Schema.ref(Schema.jsonValueName).json
         case .array(let item, let minItems, let maxItems):
             var o: JSONObject = ["type": .string("array"), "items": item.json(request: request)]
             if minItems > 0 { o["minItems"] = .int(Int64(minItems)) }
@@ -86,6 +106,14 @@ public indirect enum Schema: Sendable {
                 return .object(o)
             }
             return .object(["anyOf": .array([inner.json(request: request), .object(["type": .string("null")])])])
+        case .anyOf(let schemas):
+            return .object(["anyOf": .array(schemas.map { $0.json(request: request) })])
+        case .except(let inner, let values):
+            guard case .object(var o) = inner.json(request: request) else { return inner.json(request: request) }
+            o["not"] = .object(["enum": .array(values.map { .string($0) })])
+            return .object(o)
+        case .byAllowHTTP(let allowed, let refused):
+            return (Schema.httpAllowed ? allowed : refused).json(request: request)
         case .described(let text, let inner):
             guard case .object(var o) = inner.json(request: request) else { return inner.json(request: request) }
             if o["$ref"] != nil { return .object(["allOf": .array([.object(o)]), "description": .string(text)]) }
@@ -94,10 +122,30 @@ public indirect enum Schema: Sendable {
         }
     }
 
+    /// The component every free-form value refers to (`anyValue`, the members of
+    /// `anyObject`): any JSON, with integers inside int64 as the engine's parser
+    /// takes them (a longer integer is malformed JSON to it; fractions and
+    /// exponents are doubles).
+    public static let jsonValueName = "JSONValue"
+    static var jsonValueComponent: JSON {
+        let me = Schema.ref(jsonValueName).json
+        return .object([
+            "description": .string("Any JSON value; an integer must fit in a signed 64-bit integer."),
+            "anyOf": .array([
+                .object(["type": .array([.string("null"), .string("boolean"), .string("string")])]),
+                .object(["type": .string("number"), "not": .object(["type": .string("integer")])]),
+                .object(["type": .string("integer"), "minimum": .int(Int64.min), "maximum": .int(Int64.max)]),
+                .object(["type": .string("array"), "items": me]),
+                .object(["type": .string("object"), "additionalProperties": me]),
+            ]),
+        ])
+    }
+
     var isNullable: Bool {
         switch self {
         case .nullable, .anyValue: true
         case .described(_, let s): s.isNullable
+        case .byAllowHTTP(let a, let b): a.isNullable && b.isNullable
         default: false
         }
     }
@@ -110,9 +158,73 @@ public indirect enum Schema: Sendable {
         case .integer: "integer"
         case .boolean: "boolean"
         case .array: "array"
-        case .nullable(let s), .described(_, let s): s.queryType
-        case .object, .map, .anyObject, .ref: "object"
+        case .nullable(let s), .described(_, let s), .byAllowHTTP(let s, _), .except(let s, _): s.queryType
+        case .object, .objectWithRules, .map, .anyObject, .ref: "object"
+        case .anyOf: "any"
         case .anyValue: "any"
+        }
+    }
+}
+
+/// A rule across the properties of an object that one property's schema cannot
+/// say, rendered as JSON Schema (`allOf` on the object). A property that does not
+/// take `null` as a value counts as absent when it is `null`, as request readers
+/// take it.
+public enum Rule: Sendable {
+    /// Exactly one of these properties is given.
+    case exactlyOne([String])
+    /// When `field` meets `condition`, `require` must be given, `forbid` must not
+    /// be (or be null), and the properties in `restrict` follow their schemas.
+    case when(String, Condition, require: [String] = [], forbid: [String] = [], restrict: [Property] = [])
+
+    public enum Condition: Sendable {
+        case equals(String)
+        case given
+        case absent
+    }
+
+    func json(_ props: [Property], request: Bool) -> JSON {
+        func takesNull(_ name: String) -> Bool { props.first { $0.name == name }?.schema.isNullable ?? false }
+        func given(_ name: String) -> JSON {
+            var o: JSONObject = ["required": .array([.string(name)])]
+            if !takesNull(name) { o["properties"] = .object([name: .object(["not": .object(["type": .string("null")])])]) }
+            return .object(o)
+        }
+        switch self {
+        case .exactlyOne(let names):
+            return .object(["oneOf": .array(names.map(given))])
+        case .when(let field, let value, let require, let forbid, let restrict):
+            let condition: JSON = switch value {
+            case .equals(let v): .object(["required": .array([.string(field)]), "properties": .object([field: .object(["const": .string(v)])])])
+            case .given: given(field)
+            case .absent: .object(["not": given(field)])
+            }
+            var then = JSONObject()
+            var properties = JSONObject()
+            if !require.isEmpty { then["required"] = .array(require.map { .string($0) }) }
+            for name in require where !takesNull(name) { properties[name] = .object(["not": .object(["type": .string("null")])]) }
+            for name in forbid { properties[name] = .object(["type": .string("null")]) }
+            for p in restrict { properties[p.name] = p.schema.json(request: request) }
+            if !properties.isEmpty { then["properties"] = .object(properties) }
+            return .object(["if": condition, "then": .object(then)])
+        }
+    }
+
+    /// The rule in words, for descriptions.
+    public var text: String {
+        switch self {
+        case .exactlyOne(let names): return "exactly one of " + names.joined(separator: ", ")
+        case .when(let field, let value, let require, let forbid, let restrict):
+            var parts: [String] = []
+            if !require.isEmpty { parts.append("requires " + require.joined(separator: ", ")) }
+            if !forbid.isEmpty { parts.append("forbids " + forbid.joined(separator: ", ")) }
+            for p in restrict { parts.append("limits \(p.name)") }
+            let subject = switch value {
+            case .equals(let v): "\(field) \(v)"
+            case .given: field
+            case .absent: "no \(field)"
+            }
+            return subject + " " + parts.joined(separator: " and ")
         }
     }
 }

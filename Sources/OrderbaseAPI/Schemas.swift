@@ -8,8 +8,8 @@ enum Schemas {
     static let name255 = Schema.string(max: 255)
     static let currency = Schema.described("ISO 4217 code.", .oneOf(Currency.codes))
     static let country = Schema.described("ISO 3166-1 alpha-2 code.", .string(max: 2, min: 2, pattern: "^[A-Z]{2}$"))
-    static let timeZone = Schema.described("IANA time zone (Europe/London); calendar parts in expressions use it. Default UTC.",
-                                           .string(max: 64, min: 1, pattern: "^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$"))
+    static let timeZone = Schema.described("IANA time zone (Europe/London) of the engine's zone database; calendar parts in expressions use it. Default UTC.",
+                                           .oneOf(TimeZoneRules.knownNames))
     static let tenantID = Schema.string(max: 63, min: 1, pattern: "^[a-z0-9][a-z0-9_-]{0,62}$")
     static let decimalRate = Schema.described("A decimal string between 0 and 1 with at most 6 decimals.",
                                               .string(max: 12, min: 1, pattern: "^(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)$"))
@@ -67,7 +67,7 @@ enum Schemas {
     ]
     /// A workflow definition as written (workflows.create / update / validate).
     static let workflowDefinition: [Property] = [
-        req("key", key), req("name", .string(max: 255, min: 1)), opt("description", .string(max: 2000)),
+        req("key", .except(key, Array(Workflow.reservedKeys).sorted())), req("name", .string(max: 255, min: 1)), opt("description", .string(max: 2000)),
         opt("priority", .described("Higher is tried first when several workflows' applies_to match a new order.", .int(-1000...1000))),
         req("states", .list(.object([
             req("key", key), opt("label", name255), opt("category", .oneOf(ValueLists.workflowStateCategories)),
@@ -75,7 +75,8 @@ enum Schemas {
         ]), max: 100)),
         opt("transitions", .list(.object([
             req("name", key),
-            req("from", .described("A state key, a list of state keys, or \"*\" (every non-final state but the target).", .anyValue)),
+            req("from", .described("A state key, a list of 1 to 100 state keys, or \"*\" (every non-final state but the target).",
+                                   .anyOf([key, .list(key, max: 100, min: 1), .oneOf(["*"])]))),
             req("to", key), opt("guard", expression), opt("requires_reason", .boolean),
             opt("required_fields", .list(.string(max: 255, min: 1), max: 50)),
             opt("approval", .object([
@@ -120,28 +121,43 @@ enum Schemas {
         req("body", .string()), req("from", .nullable(.string())),
     ])
     static func emailInput(create: Bool) -> Schema {
-        .object([
-            create ? req("host", .string(max: 253, min: 1)) : opt("host", .string(max: 253, min: 1)),
+        let host = Schema.string(max: 253, min: 1, pattern: AddressPattern.host)
+        let from = Schema.string(max: 254, min: 3, pattern: AddressPattern.email)
+        let securities = Schema.byAllowHTTP(.oneOf(ValueLists.emailSecurities), .oneOf(ValueLists.emailSecurities.filter { $0 != "none" }))
+        return .objectWithRules([
+            create ? req("host", host) : opt("host", host),
             opt("port", .int(1...65535), "Default 587 (starttls), 465 (smtps), 25 (none)."),
-            opt("security", .oneOf(ValueLists.emailSecurities), "starttls (default, required), smtps, or none (only with engine option webhook_allow_http)."),
+            opt("security", securities, "starttls (default, required), smtps, or none (only with engine option webhook_allow_http)."),
             opt("username", .nullable(.string(max: 255, min: 1))), opt("password", .nullable(.string(max: 1024, min: 1)), "Stored; never shown again."),
-            create ? req("from", .string(max: 254, min: 3)) : opt("from", .string(max: 254, min: 3)),
-            opt("from_name", .nullable(.string(max: 255, min: 1))), opt("reply_to", .nullable(.string(max: 254))),
-        ])
+            create ? req("from", from) : opt("from", from),
+            opt("from_name", .nullable(.string(max: 255, min: 1, pattern: "^[^\\r\\n]*$"))),
+            opt("reply_to", .nullable(.string(max: 254, pattern: AddressPattern.email))),
+        ], create ? [.when("username", .given, require: ["password"])] : [])
     }
     static func smsInput(create: Bool) -> Schema {
         .object([
-            create ? req("url", .string(max: 2048, min: 1)) : opt("url", .string(max: 2048, min: 1)),
-            opt("auth_header", .nullable(.string(max: 4096, min: 1)), "The Authorization header's value (\"Basic …\"); stored, never shown again."),
+            create ? req("url", .outboundURL) : opt("url", .outboundURL),
+            opt("auth_header", .nullable(.string(max: 4096, min: 1, pattern: "^[ -~]*$")), "The Authorization header's value (\"Basic …\"); stored, never shown again."),
             opt("content_type", .oneOf(ValueLists.smsContentTypes), "form (default) or json."),
             opt("body", .string(max: 8192, min: 1), "Mustache over to, from, body, notification_id, order_id; default To={{to}}&From={{from}}&Body={{body}}."),
             opt("from", .nullable(.string(max: 64, min: 1))),
         ])
     }
-    static let recipient = Schema.object([
+    /// A channel's settings belong to its type (create; an update is checked against the stored type).
+    static let channelTypeRules: [Rule] = [
+        .when("type", .equals("email"), require: ["email"], forbid: ["sms"]),
+        .when("type", .equals("sms"), require: ["sms"], forbid: ["email"]),
+        .when("type", .equals("callback"), forbid: ["email", "sms"]),
+    ]
+    static let recipient = Schema.objectWithRules([
         req("type", .oneOf(ValueLists.recipientTypes)),
         opt("address", .string(max: 320, min: 1), "staff: the fixed address."),
-        opt("field", .string(max: 255, min: 1), "field: the order field holding the address, like order.metadata.gift_email."),
+        opt("field", .string(max: 255, min: 1, pattern: RecipientField.pattern),
+            "field: a text field of the order holding the address, like order.customer.email or order.metadata.gift_email."),
+    ], [
+        .when("type", .equals("staff"), require: ["address"], forbid: ["field"]),
+        .when("type", .equals("field"), require: ["field"], forbid: ["address"]),
+        .when("type", .equals("customer"), forbid: ["address", "field"]),
     ])
     static let actor: [Property] = [
         req("type", .oneOf(Actor.types)), opt("id", name255),

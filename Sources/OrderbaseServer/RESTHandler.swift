@@ -81,7 +81,7 @@ public final class RESTHandler: Sendable {
         self.engine = engine
         limiter = options.rateLimit.map { RateLimiter(perSecond: $0) }
         var w = JSONWriter(capacity: 64 << 10)
-        w.value(OpenAPI.document)
+        w.value(OpenAPI.document(allowHTTP: engine.options.webhookAllowHTTP))
         openAPIBytes = w.bytes
     }
 
@@ -282,14 +282,17 @@ public final class RESTHandler: Sendable {
     /// Maps Idempotency-Key, If-Match and X-Request-Id, and sets the default
     /// actor. Returns whether `expected_version` came from If-Match.
     private func applyHeaders(_ m: Method, _ input: HTTPInput, _ request: inout JSONObject, requestID: String, key: APIKey) throws -> Bool {
+        // Over REST the key is the header only (the OpenAPI body leaves the field out),
+        // so a request never carries two keys that could disagree.
+        if m.takesIdempotencyKey, request[Catalogue.idempotencyKeyField] != nil {
+            throw HTTPFailure(422, OrderbaseError.invalid("over REST the idempotency key is the Idempotency-Key header, not a body field",
+                                                          field: Catalogue.idempotencyKeyField))
+        }
         if let k = input.header("idempotency-key") {
             guard m.takesIdempotencyKey else {
                 throw HTTPFailure.invalid("\(m.name) takes no Idempotency-Key", field: "Idempotency-Key")
             }
-            if let given = request["idempotency_key"], given != .string(k) {
-                throw HTTPFailure.invalid("Idempotency-Key and the body's idempotency_key differ", field: "idempotency_key")
-            }
-            request["idempotency_key"] = .string(k)
+            request[Catalogue.idempotencyKeyField] = .string(k)
         }
         var fromIfMatch = false
         if let tag = input.header("if-match") {

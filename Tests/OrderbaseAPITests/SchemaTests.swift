@@ -100,3 +100,50 @@ struct SchemaTests {
         }
     }
 }
+
+@Suite("Patterns in the OpenAPI document say what the engine checks")
+struct PatternTests {
+    func matches(_ pattern: String, _ s: String) throws -> Bool {
+        try Regex(pattern).wholeMatch(in: s) != nil
+    }
+
+    @Test("webhook and SMS URLs: the pattern and WebhookURL.check agree, with and without plain http")
+    func urls() throws {
+        let samples = ["https://hooks.example.com/x?y=1", "HTTPS://a.b:443/", "http://a.example/", "https://[::1]:8443/p", "https://[::1]x/",
+                       "https://a:0/", "https://a:08/", "https://a:65535", "https://a:65536", "https://u@a/", "https://a/#f", "https://",
+                       "https:///p", "https://a b/", "ftp://a/", "https://a:b:1/", "https://a.example?q", "https://[zz]/", "https://[]/",
+                       "https://a~b!$&'()*+,;=%/", "https://é.example/", "https://a/\u{7F}", "https://a/%20\"x"]
+        for allow in [false, true] {
+            for s in samples {
+                var ok = true
+                do { try WebhookURL.check(s, allowHTTP: allow) } catch { ok = false }
+                #expect(try matches(WebhookURL.pattern(allowHTTP: allow), s) == ok, "\(s) allowHTTP=\(allow): engine \(ok)")
+            }
+        }
+    }
+
+    @Test("hosts, email addresses and recipient fields: the patterns and the engine agree")
+    func addresses() throws {
+        for s in ["smtp.example.com", "127.0.0.1", "a", "-a.com", "a-.com", "a..b", "::1", "a_b.com", String(repeating: "a", count: 64) + ".com", "xn--p1ai"] {
+            #expect(try matches(AddressPattern.host, s) == NotificationChannel.isHost(s), "\(s)")
+        }
+        for s in ["ops@acme.example", "a.b+c@x.io", ".a@x.io", "a.@x.io", "a..b@x.io", "a@1.2.3.4", "a@x.1io", "a@x", "a b@x.io", "a@@x.io",
+                  "\"q\"@x.io", "a@x-.io", "{x}|~@y.org", "a@[::1]", "é@x.io"] {
+            #expect(try matches(AddressPattern.email, s) == RecipientAddress.isEmail(s), "\(s)")
+        }
+        for s in ["order.customer.email", "order.metadata.gift_email", "order.metadata.a.b", "order.metadata", "order.metadata.", "order.total",
+                  "order.customer", "order.line_items.0.title", "order.shipping_address.phone", "order.note", "customer.email", "order", "order.nope"] {
+            #expect(try matches(RecipientField.pattern, s) == RecipientField.isText(s), "\(s)")
+        }
+    }
+
+    @Test("time zones: the document lists exactly the names the engine takes")
+    func timeZones() throws {
+        #expect(TimeZoneRules.knownNames.contains("UTC") && TimeZoneRules.knownNames.contains("Europe/London"))
+        #expect(!TimeZoneRules.knownNames.contains { $0.hasPrefix("posix/") || $0.hasPrefix("right/") })
+        for name in TimeZoneRules.knownNames.prefix(40) { #expect((try? TimeZoneRules.named(name)) != nil, "\(name)") }
+        for name in ["Europe/Londn", "../etc/passwd", "posix/Europe/London", "", "Europe/London/"] {
+            #expect((try? TimeZoneRules.named(name)) == nil, "\(name)")
+        }
+    }
+}

@@ -215,6 +215,37 @@ func conformance(_ v: JSON, _ s: Schema, path: String = "$") -> String? {
         if let maxItems, a.count > maxItems { return "\(path): more than \(maxItems) items" }
         for (n, x) in a.enumerated() { if let e = conformance(x, item, path: "\(path)[\(n)]") { return e } }
         return nil
+    case .anyOf(let schemas):
+        return schemas.contains { conformance(v, $0, path: path) == nil } ? nil : "\(path): matches none of \(schemas.count) schemas"
+    case .except(let inner, let values):
+        if case .string(let str) = v, values.contains(str) { return "\(path): \(str) is excluded" }
+        return conformance(v, inner, path: path)
+    case .byAllowHTTP(let allowed, let refused):
+        return conformance(v, Schema.httpAllowed ? allowed : refused, path: path)
+    case .objectWithRules(let props, let rules):
+        if let e = conformance(v, .object(props), path: path) { return e }
+        guard case .object(let o) = v else { return nil }
+        func given(_ name: String) -> Bool {
+            guard let x = o[name] else { return false }
+            return x != .null || (props.first { $0.name == name }?.schema.isNullable ?? false)
+        }
+        for rule in rules {
+            switch rule {
+            case .exactlyOne(let names):
+                if names.filter(given).count != 1 { return "\(path): \(rule.text)" }
+            case .when(let field, let condition, let require, let forbid, let restrict):
+                let holds = switch condition {
+                case .equals(let value): o[field] == .string(value)
+                case .given: given(field)
+                case .absent: !given(field)
+                }
+                guard holds else { continue }
+                if let missing = require.first(where: { !given($0) }) { return "\(path).\(missing): required when \(rule.text)" }
+                if let extra = forbid.first(where: { (o[$0] ?? .null) != .null }) { return "\(path).\(extra): forbidden when \(rule.text)" }
+                for p in restrict { if let x = o[p.name], let e = conformance(x, p.schema, path: "\(path).\(p.name)") { return e } }
+            }
+        }
+        return nil
     case .object(let props):
         guard case .object(let o) = v else { return "\(path): expected an object, got \(v.typeName)" }
         for p in props where p.required && o[p.name] == nil { return "\(path).\(p.name): required but absent" }

@@ -170,8 +170,11 @@ struct RESTHandlerTests {
         let c = fx.send("POST", "/v1/orders", key: "acme:write", body: #"{"line_items":[{"title":"y","quantity":1,"unit_price":1}]}"#,
                         headers: [("Idempotency-Key", "k-1")])
         #expect(c.status == 422 && c.code == "idempotency_mismatch")
-        #expect(fx.send("POST", "/v1/orders", key: "acme:write", body: #"{"idempotency_key":"k-2","line_items":[{"title":"x","quantity":1,"unit_price":1}]}"#,
-                        headers: [("Idempotency-Key", "k-3")]).status == 400)
+        // Over REST the key is the header only: a body idempotency_key is refused, with or without the header.
+        let inBody = fx.send("POST", "/v1/orders", key: "acme:write", body: #"{"idempotency_key":"k-2","line_items":[{"title":"x","quantity":1,"unit_price":1}]}"#,
+                             headers: [("Idempotency-Key", "k-2")])
+        #expect(inBody.status == 422 && inBody.json["error"]?["field"] == .string("idempotency_key"))
+        #expect(fx.send("POST", "/v1/orders", key: "acme:write", body: #"{"idempotency_key":"k-2","line_items":[{"title":"x","quantity":1,"unit_price":1}]}"#).status == 422)
         let id = a.json["id"]!.stringValue!
         #expect(fx.send("POST", "/v1/orders/\(id)/cancel", key: "acme:write", headers: [("Idempotency-Key", "k-4")]).status == 400)
         #expect(fx.send("GET", "/v1/orders", key: "acme:read").json["data"].map { if case .array(let x) = $0 { x.count } else { -1 } } == 1)
@@ -211,7 +214,8 @@ struct RESTHandlerTests {
         #expect(fx.send("GET", "/v1/orders?limit=1&limit=2", key: "acme:read").status == 400)
         #expect(fx.send("GET", "/v1/orders?colour=red", key: "acme:read").status == 400)
         #expect(fx.send("GET", "/v1/orders?limit=0", key: "acme:read").status == 422)
-        #expect(fx.send("GET", "/v1/orders?status=shipped", key: "acme:read").status == 422)
+        #expect(fx.send("GET", "/v1/orders?status=shipped", key: "acme:read").status == 200)
+        #expect(fx.send("GET", "/v1/orders?status=Shipped", key: "acme:read").status == 422)
         #expect(fx.send("GET", "/v1/orders?created_after=2026-01-01T00%3A00%3A00Z", key: "acme:read").status == 200)
         let events = fx.send("GET", "/v1/events?types=order.created&types=order.updated&limit=1", key: "acme:read")
         #expect(events.status == 200 && events.json["last_sequence"] == .int(1))

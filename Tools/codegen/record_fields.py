@@ -183,7 +183,7 @@ RECORDS = [
            "A webhook endpoint: where a tenant's events go, which ones, and the secrets that sign them (Standard Webhooks).",
            docs="docs/webhooks.md", kind="webhookEndpoint", key="endpointKey", audited=True, fields=[
         F("id", "string", max=64, doc="`whe_` + a ULID"),
-        F("url", "string", max=2048, min=1, create="req", edit=True,
+        F("url", "string", max=2048, min=1, create="req", edit=True, input="Schema.outboundURL",
           input_doc="https (http only with the engine option webhook_allow_http); no credentials.",
           doc="`https://` (plain `http://` only when the engine option `webhook_allow_http` is true); no `user:password@`, no fragment, ≤ 2048 bytes of printable ASCII"),
         F("description", "opt_string", max=500, create="opt", edit=True, doc="for people"),

@@ -33,20 +33,53 @@ public struct TimeZoneRules: Sendable, Equatable {
     private static let cache = Mutex()
     nonisolated(unsafe) private static var loaded: [String: TimeZoneRules] = ["UTC": .utc]
 
-    /// The zone named `name` (`Europe/London`, `America/New_York`, `UTC`).
-    /// Names are checked before any path is built; an unknown zone is `invalid_argument`.
+    /// The zone named `name` (`Europe/London`, `America/New_York`, `UTC`): one of
+    /// `knownNames`, so no path is ever built from a caller's text; an unknown zone is
+    /// `invalid_argument`.
     public static func named(_ name: String, field: String = "time_zone") throws(OrderbaseError) -> TimeZoneRules {
         if let z = cache.withLock({ loaded[name] }) { return z }
-        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
-        let valid = !name.isEmpty && name.utf8.count <= 64 && parts.allSatisfy { p in
-            !p.isEmpty && p != "." && p != ".." && p.first != "." &&
-                p.utf8.allSatisfy { c in (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D || c == 0x2B }
-        }
-        guard valid, let bytes = readFile(directory + "/" + name), let z = parse(name: name, bytes) else {
+        guard known.contains(name), let bytes = readFile(directory + "/" + name), let z = parse(name: name, bytes) else {
             throw OrderbaseError.invalid("\(field) must be an IANA time zone name like \"Europe/London\"; \"\(name)\" is not one", field: field)
         }
         cache.withLock { loaded[name] = z }
         return z
+    }
+
+    /// Every name `named` accepts, sorted: UTC and the TZif files under `directory`
+    /// (not its `posix/` and `right/` copies), names of at most 64 characters of
+    /// letters, digits and `_-+` between slashes. Listed once per process.
+    public static let knownNames: [String] = {
+        var out: Set<String> = ["UTC"]
+        func part(_ p: String) -> Bool {
+            !p.isEmpty && p.first != "." && p.utf8.allSatisfy { c in
+                (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D || c == 0x2B
+            }
+        }
+        func walk(_ relative: String, depth: Int) {
+            guard depth < 4, let d = opendir(relative.isEmpty ? directory : directory + "/" + relative) else { return }
+            defer { closedir(d) }
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                    raw.baseAddress.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
+                }
+                guard part(name), !(relative.isEmpty && (name == "posix" || name == "right")) else { continue }
+                let path = relative.isEmpty ? name : relative + "/" + name
+                var st = stat()
+                guard path.utf8.count <= 64, stat(directory + "/" + path, &st) == 0 else { continue }
+                if (st.st_mode & S_IFMT) == S_IFDIR { walk(path, depth: depth + 1) }
+                else if (st.st_mode & S_IFMT) == S_IFREG, isTZif(directory + "/" + path) { out.insert(path) }
+            }
+        }
+        walk("", depth: 0)
+        return out.sorted()
+    }()
+    private static let known = Set(knownNames)
+
+    private static func isTZif(_ path: String) -> Bool {
+        guard let f = fopen(path, "rb") else { return false }
+        defer { fclose(f) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        return magic.withUnsafeMutableBytes { fread($0.baseAddress, 1, 4, f) } == 4 && magic == Array("TZif".utf8)
     }
 
     private static func readFile(_ path: String) -> [UInt8]? {

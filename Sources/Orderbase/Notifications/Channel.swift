@@ -86,7 +86,7 @@ extension NotificationChannel {
     static func readEmail(_ f: inout Fields, current: Email?, allowPlaintext: Bool) throws(OrderbaseError) -> Email? {
         guard var g = try f.object("email") else { return current }
         let host = try g.string("host", maxLength: 253, required: current == nil, allowEmpty: false) ?? current!.host
-        guard Self.isHost(host) else { throw OrderbaseError.invalid("email.host must be a host name or an IP address", field: "email.host") }
+        guard Self.isHost(host) else { throw OrderbaseError.invalid("email.host must be a host name or an IPv4 address", field: "email.host") }
         let security = try g.oneOf("security", Email.securities) ?? current?.security ?? "starttls"
         if security == "none" && !allowPlaintext {
             throw OrderbaseError.invalid("email.security \"none\" sends mail and passwords in clear; only with the engine option webhook_allow_http (tests, a local relay)",
@@ -137,29 +137,44 @@ extension NotificationChannel {
         return s
     }
 
-    /// A DNS name or an IP literal (no scheme, port, path or userinfo).
+    /// A DNS name (an IPv4 address is one: labels of digits); no IPv6 literal,
+    /// scheme, port, path or userinfo. `AddressPattern.host` says the same.
     static func isHost(_ s: String) -> Bool {
-        if IPAddress(s) != nil { return true }
         let labels = s.split(separator: ".", omittingEmptySubsequences: false)
-        return !labels.isEmpty && labels.allSatisfy { l in
-            !l.isEmpty && l.utf8.count <= 63 && l.first != "-" && l.last != "-"
-                && l.utf8.allSatisfy { c in (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D }
-        }
+        return labels.allSatisfy(isLabel)
     }
+
+    static func isLabel(_ l: Substring) -> Bool {
+        !l.isEmpty && l.utf8.count <= 63 && l.first != "-" && l.last != "-"
+            && l.utf8.allSatisfy { c in (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D }
+    }
+}
+
+/// The rules of `NotificationChannel.isHost` and `RecipientAddress.isEmail` as
+/// regular expressions, for the OpenAPI document (a test holds them together).
+public enum AddressPattern {
+    static let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    static let atom = "[!#$%&'*+/0-9=?A-Z^_`a-z{|}~-]+"
+    public static let host = "^\(label)(\\.\(label))*$"
+    public static let email = "^\(atom)(\\.\(atom))*@(\(label)\\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
 }
 
 /// Recipient addresses.
 enum RecipientAddress {
-    /// A plain ASCII address (`local@domain`): no display name, spaces,
-    /// quotes, brackets or line breaks, so it is safe in an SMTP envelope and a header.
+    /// A plain ASCII address (`local@domain`) of at most 254 characters: the local
+    /// part dot-separated atoms of printable ASCII but spaces, quotes, brackets and
+    /// `()<>,;:\\`; the domain a DNS name whose last label starts with a letter (so
+    /// never an IP address). Safe in an SMTP envelope and a header.
     static func isEmail(_ s: String) -> Bool {
         guard s.utf8.count <= 254 else { return false }
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64 else { return false }
+        guard parts.count == 2 else { return false }
         let forbidden = Set("()<>[]\\,;:\"".utf8)
-        guard parts[0].utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !forbidden.contains($0) }),
-              !parts[0].hasPrefix("."), !parts[0].hasSuffix("."), !parts[0].contains("..") else { return false }
-        return NotificationChannel.isHost(String(parts[1])) && IPAddress(String(parts[1])) == nil
+        let atoms = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        guard atoms.allSatisfy({ a in !a.isEmpty && a.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !forbidden.contains($0) } }) else { return false }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.allSatisfy(NotificationChannel.isLabel), let first = labels.last?.utf8.first else { return false }
+        return (first >= 0x41 && first <= 0x5A) || (first >= 0x61 && first <= 0x7A)
     }
 
     /// E.164: "+" and 6 to 15 digits.

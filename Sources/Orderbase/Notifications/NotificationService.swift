@@ -9,10 +9,12 @@ extension NotificationService {
 
     // MARK: notification_channels
 
-    /// `email` belongs to email channels and `sms` to SMS channels only.
-    private static func settingsOnlyFor(_ type: String, _ f: inout Fields) throws(OrderbaseError) {
-        for (key, owner) in [("email", "email"), ("sms", "sms")] where owner != type && f.raw(key) != nil {
-            throw OrderbaseError.invalid("\(key) is only for channels of type \(owner); this one is \(type)", field: key)
+    /// `email` belongs to email channels and `sms` to SMS channels only (null is
+    /// absent). On a create the request's own type decides (`invalid_argument`); on
+    /// an update the stored channel's (`invalid_state`).
+    private static func settingsOnlyFor(_ type: String, _ f: inout Fields, stored: Bool) throws(OrderbaseError) {
+        for (key, owner) in [("email", "email"), ("sms", "sms")] where owner != type && (f.raw(key) ?? .null) != .null {
+            throw OrderbaseError(stored ? .invalidState : .invalidArgument, "\(key) is only for channels of type \(owner); this one is \(type)", field: key)
         }
     }
 
@@ -23,7 +25,7 @@ extension NotificationService {
         _ = try NotificationChannel.read(&f, onto: &c, isCreate: true)
         let type = c.type
         let config = outboundConfig
-        try Self.settingsOnlyFor(type, &f)
+        try Self.settingsOnlyFor(type, &f, stored: false)
         c.email = try NotificationChannel.readEmail(&f, current: nil, allowPlaintext: config.allowHTTP)
         c.sms = try NotificationChannel.readSMS(&f, current: nil, allowHTTP: config.allowHTTP)
         if type == "email" && c.email == nil { throw OrderbaseError.invalid("an email channel needs email: {host, from, …}", field: "email") }
@@ -70,7 +72,7 @@ extension NotificationService {
             let before = try wc.load(NotificationChannel.self, id)
             var c = before
             var g = f
-            try Self.settingsOnlyFor(c.type, &g)
+            try Self.settingsOnlyFor(c.type, &g, stored: true)
             if c.type == "email" { c.email = try NotificationChannel.readEmail(&g, current: c.email, allowPlaintext: config.allowHTTP) }
             if c.type == "sms" { c.sms = try NotificationChannel.readSMS(&g, current: c.sms, allowHTTP: config.allowHTTP) }
             try g.finish()
@@ -218,10 +220,10 @@ extension NotificationService {
         let eventType = try f.string("event_type", maxLength: 128, allowEmpty: false) ?? "manual"
         try f.finish()
         guard (id == nil) != (draft == nil) else { throw OrderbaseError.invalid("give exactly one of id or template", field: id == nil ? "id" : "template") }
+        if let draft, draft.channelID.isEmpty { throw OrderbaseError.invalid("template.channel_id is required", field: "template.channel_id") }
         let order = try JSON.parse(try orders.loadRecord(orderID, snapshot: nil))
         var t: NotificationTemplate
         if let id { t = try stored(NotificationTemplate.self, id) } else { t = draft! }
-        if t.channelID.isEmpty { throw OrderbaseError.invalid("template.channel_id is required", field: "template.channel_id") }
         let channel = try stored(NotificationChannel.self, t.channelID, field: id == nil ? "template.channel_id" : "id")
         try t.checkParts(for: channel.type)
         let now = clock.nowMilliseconds()

@@ -58,18 +58,24 @@ extension NotificationTemplate {
         guard let list = try f.objects("recipients", maxCount: 20, { (g: inout Fields) throws(OrderbaseError) -> Recipient in
             let type = try g.oneOf("type", Recipient.types, required: true)!
             var r = Recipient(type: type)
+            // Each member is read whatever the type, so one given for another type is named as such.
+            let address = try g.string("address", maxLength: 320, allowEmpty: false)
+            let path = try g.string("field", maxLength: 255, allowEmpty: false)
+            func only(_ name: String, _ forType: String) -> OrderbaseError {
+                OrderbaseError.invalid("\(g.fieldPath(name)) is only for recipients of type \(forType)", field: g.fieldPath(name))
+            }
+            func missing(_ name: String) -> OrderbaseError { OrderbaseError.invalid("\(g.fieldPath(name)) is required", field: g.fieldPath(name)) }
+            if address != nil, type != "staff" { throw only("address", "staff") }
+            if path != nil, type != "field" { throw only("field", "field") }
             switch type {
-            case "staff": r.address = try g.string("address", maxLength: 320, required: true, allowEmpty: false)!
+            case "staff":
+                guard let address else { throw missing("address") }
+                r.address = address
             case "field":
-                let path = try g.string("field", maxLength: 255, required: true, allowEmpty: false)!
-                let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-                guard parts.first == "order", parts.count >= 2 else {
-                    throw OrderbaseError.invalid("\(g.fieldPath("field")) names a field of the order, like order.metadata.gift_email", field: g.fieldPath("field"))
-                }
-                switch DataShape.resolve(parts, from: NotificationData.shape) {
-                case .success(.string), .success(.any): break
-                case .success: throw OrderbaseError.invalid("\(path) is not a text field", field: g.fieldPath("field"))
-                case .failure(let e): throw OrderbaseError.invalid(e.message, field: g.fieldPath("field"))
+                guard let path else { throw missing("field") }
+                guard RecipientField.isText(path) else {
+                    throw OrderbaseError.invalid("\(g.fieldPath("field")) must name a text field of the order, like order.customer.email or order.metadata.gift_email (not through a list)",
+                                                 field: g.fieldPath("field"))
                 }
                 r.field = path
             default: break
@@ -122,6 +128,53 @@ extension NotificationTemplate {
                 throw OrderbaseError.invalid("recipients: \(why) for a \(type) channel", field: "recipients")
             }
         }
+    }
+}
+
+/// Where a recipient of type `field` reads its address: a path from `order` to a
+/// text field of the order (`order.customer.email`), not through a list; below an
+/// open object (`order.metadata`) any path of non-empty keys. `pattern` is the same
+/// rule as a regular expression, for the OpenAPI document.
+public enum RecipientField {
+    static var order: DataShape.Kind {
+        guard case .object(let fields, _) = NotificationData.shape, let o = fields["order"] else { return .any }
+        return o
+    }
+
+    static func isText(_ path: String) -> Bool {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.first == "order" else { return false }
+        return isText(parts.dropFirst(), order)
+    }
+
+    private static func isText(_ parts: ArraySlice<String>, _ kind: DataShape.Kind) -> Bool {
+        guard let p = parts.first else {
+            switch kind {
+            case .string, .any: return true
+            default: return false
+            }
+        }
+        guard case .object(let fields, let open) = kind else { return false }
+        if let next = fields[p] { return isText(parts.dropFirst(), next) }
+        return open && parts.allSatisfy { !$0.isEmpty }
+    }
+
+    public static let pattern: String = "^order" + (rest(order) ?? "(?!)") + "$"
+
+    /// The regular expression for what may follow a value of `kind`; nil when no text is below it.
+    private static func rest(_ kind: DataShape.Kind) -> String? {
+        switch kind {
+        case .string, .any: return ""
+        case .object(let fields, let open):
+            var alternatives = fields.sorted { $0.key < $1.key }.compactMap { k, v in rest(v).map { "\\." + escape(k) + $0 } }
+            if open { alternatives.append("(\\.[^.]+)+") }
+            return alternatives.isEmpty ? nil : "(" + alternatives.joined(separator: "|") + ")"
+        default: return nil
+        }
+    }
+
+    private static func escape(_ s: String) -> String {
+        String(s.flatMap { "\\^$.|?*+()[]{}/".contains($0) ? ["\\", $0] : [$0] })
     }
 }
 

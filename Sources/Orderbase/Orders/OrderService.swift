@@ -226,10 +226,16 @@ extension OrderService {
         var (f, _) = try Fields.request(request)
         var filters: [(field: String, value: String)] = []
         for flt in Order.listFilters {
-            // status: any state of any workflow version the tenant has defined (a custom workflow's own states included).
-            let allowed = flt.field == "status" ? try workflowRegistry.allStates(core) : flt.allowed
             let value: String?
-            if let allowed { value = try f.oneOf(flt.request, allowed) } else { value = try f.string(flt.request, maxLength: flt.maxLength, allowEmpty: false) }
+            if flt.field == "status" {
+                // Any state key: a custom workflow's states included, and one no workflow has
+                // (yet, or any longer) matches no order, as an unknown customer_id does.
+                value = try f.string(flt.request, maxLength: 64, allowEmpty: false)
+                if let v = value, !Workflow.isKey(v) {
+                    throw OrderbaseError.invalid("status must be a state key: \(Workflow.keyPattern)", field: "status")
+                }
+            } else if let allowed = flt.allowed { value = try f.oneOf(flt.request, allowed) }
+            else { value = try f.string(flt.request, maxLength: flt.maxLength, allowEmpty: false) }
             if let value { filters.append((flt.field, value)) }
         }
         let createdAfter = try f.timestamp("created_after")

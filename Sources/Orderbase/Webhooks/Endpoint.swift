@@ -42,39 +42,64 @@ enum WebhookSignature {
 
 /// Endpoint URLs: https (http only where the engine allows it), a host, no
 /// userinfo, no fragment. Addresses are checked later, at connect time.
-enum WebhookURL {
+///
+/// The grammar, which `pattern` states as a regular expression for the OpenAPI
+/// document: the scheme (any case) and `://`; a host that is a name of RFC 3986
+/// reg-name characters (letters, digits, `-._~%!$&'()*+,;=`) or an IPv6 literal in
+/// brackets (hex digits, `:` and `.`); an optional port 1 to 65535 without leading
+/// zeros; then nothing, or a path or query of printable ASCII without `#`. At
+/// most 2048 characters.
+public enum WebhookURL {
+    public static let maxCharacters = 2048
+    static let nameCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=".utf8)
+    static let ipv6Characters = Set("0123456789ABCDEFabcdef:.".utf8)
+
+    /// The regular expression of URLs `check` accepts.
+    public static func pattern(allowHTTP: Bool) -> String {
+        let scheme = allowHTTP ? "[Hh][Tt][Tt][Pp][Ss]?" : "[Hh][Tt][Tt][Pp][Ss]"
+        let host = "([A-Za-z0-9._~%!$&'()*+,;=-]+|\\[[0-9A-Fa-f:.]+\\])"
+        let port = "(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+        return "^" + scheme + "://" + host + port + "([/?][!\"$-~]*)?$"
+    }
+
     static func check(_ url: String, allowHTTP: Bool, field: String = "url") throws(OrderbaseError) {
         func bad(_ why: String) -> OrderbaseError { OrderbaseError.invalid("\(field) \(why)", field: field) }
-        guard url.utf8.count <= 2048 else { throw bad("is longer than 2048 bytes") }
+        guard url.utf8.count <= maxCharacters else { throw bad("is longer than \(maxCharacters) characters") }
         guard url.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
             throw bad("must be an absolute URL of printable ASCII without spaces (percent-encode the rest)")
         }
+        let bytes = Array(url.utf8)
         let lower = url.lowercased()
-        let rest: Substring
-        if lower.hasPrefix("https://") { rest = url.dropFirst(8) }
+        var i: Int
+        if lower.hasPrefix("https://") { i = 8 }
         else if lower.hasPrefix("http://") {
             guard allowHTTP else { throw bad("must use https (engine option webhook_allow_http allows http)") }
-            rest = url.dropFirst(7)
+            i = 7
         } else { throw bad("must start with https://") }
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !bytes.contains(UInt8(ascii: "#")) else { throw bad("must not have a fragment") }
+        let end = bytes[i...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.count
+        let authority = bytes[i..<end]
         guard !authority.isEmpty else { throw bad("has no host") }
-        guard !authority.contains("@") else { throw bad("must not carry credentials (user:password@); sign with the endpoint secret instead") }
-        guard !url.contains("#") else { throw bad("must not have a fragment") }
-        var host = Substring(authority)
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { throw bad("has an unclosed IPv6 address") }
-            let after = host[host.index(after: close)...]
-            guard after.isEmpty || after.hasPrefix(":") else { throw bad("has a malformed host") }
-            if after.hasPrefix(":") { try port(after.dropFirst()) }
-            host = host[host.index(after: host.startIndex)..<close]
-        } else if let colon = host.lastIndex(of: ":") {
-            try port(host[host.index(after: colon)...])
-            host = host[..<colon]
+        guard !authority.contains(UInt8(ascii: "@")) else { throw bad("must not carry credentials (user:password@); sign with the endpoint secret instead") }
+        if authority.first == UInt8(ascii: "[") {
+            guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else { throw bad("has an unclosed IPv6 address") }
+            let literal = authority[(authority.startIndex + 1)..<close]
+            guard !literal.isEmpty, literal.allSatisfy(ipv6Characters.contains) else { throw bad("has a malformed IPv6 address") }
+            i = close + 1
+        } else {
+            let name = authority.prefix { $0 != UInt8(ascii: ":") }
+            guard !name.isEmpty else { throw bad("has no host") }
+            guard name.allSatisfy(nameCharacters.contains) else { throw bad("has a host with characters a host name cannot have") }
+            i = name.endIndex
         }
-        guard !host.isEmpty else { throw bad("has no host") }
-        func port(_ p: Substring) throws(OrderbaseError) {
-            guard !p.isEmpty, p.count <= 5, p.allSatisfy(\.isASCIIDigit), let n = Int(p), (1...65535).contains(n) else {
-                throw bad("has an invalid port")
+        if i < end {
+            let p = bytes[i..<end]
+            guard p.first == UInt8(ascii: ":") else { throw bad("has a malformed host") }
+            let digits = p.dropFirst()
+            guard !digits.isEmpty, digits.count <= 5, digits.first != UInt8(ascii: "0"),
+                  digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let n = Int(String(decoding: digits, as: UTF8.self)), n <= 65535 else {
+                throw bad("has an invalid port (1 to 65535, no leading zeros)")
             }
         }
     }

@@ -62,7 +62,7 @@ public struct Workflow: Sendable {
     private(set) var byPair: [String: Int] = [:]   // "from\u{0}to" → transition index
 
     /// Keys REST routes use as literal path segments.
-    static let reservedKeys: Set<String> = ["validate", "simulate"]
+    public static let reservedKeys: Set<String> = ["validate", "simulate"]
     static let keyPattern = "a lowercase letter, then up to 63 lowercase letters, digits or underscores"
     static func isKey(_ s: String) -> Bool {
         let b = Array(s.utf8)
@@ -191,17 +191,21 @@ extension Workflow {
         var from: [String]?
         switch t.raw("from") {
         case .string("*")?: from = nil
-        case .string(let s)?: from = [s]
+        case .string(let s)? where isKey(s): from = [s]
         case .array(let a)? where !a.isEmpty && a.count <= 100:
             from = []
             for (n, v) in a.enumerated() {
-                guard case .string(let s) = v else { throw OrderbaseError.invalid("\(t.fieldPath("from"))[\(n)] must be a state key", field: "\(t.fieldPath("from"))[\(n)]") }
+                guard case .string(let s) = v, isKey(s) else {
+                    throw OrderbaseError.invalid("\(t.fieldPath("from"))[\(n)] must be a state key: \(keyPattern)", field: "\(t.fieldPath("from"))[\(n)]")
+                }
                 from!.append(s)
             }
         default:
             throw OrderbaseError.invalid("\(t.fieldPath("from")) must be a state key, a list of 1 to 100 state keys, or \"*\"", field: t.fieldPath("from"))
         }
-        var tr = Transition(name: name, from: from, to: try t.string("to", maxLength: 64, required: true)!)
+        let to = try t.string("to", maxLength: 64, required: true)!
+        guard isKey(to) else { throw OrderbaseError.invalid("\(t.fieldPath("to")) must be a state key: \(keyPattern)", field: t.fieldPath("to")) }
+        var tr = Transition(name: name, from: from, to: to)
         tr.guardExpression = try readExpression(&t, "guard", stored: stored, &problems)
         tr.requiresReason = try t.bool("requires_reason") ?? false
         if let fields = try t.array("required_fields", maxCount: 50) {

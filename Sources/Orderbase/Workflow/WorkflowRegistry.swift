@@ -15,8 +15,6 @@ final class WorkflowRegistry: @unchecked Sendable {
     private var compiled: [String: Workflow] = [:]
     /// Latest versions that assign themselves to new orders, in the order they are tried.
     private var assigners: [Workflow]?
-    /// Every state of every version, sorted (nil until asked for).
-    private var states: [String]?
 
     /// Every head, loading them from the database the first time.
     func heads(_ core: TenantCore) throws(OrderbaseError) -> [String: Head] {
@@ -81,26 +79,12 @@ final class WorkflowRegistry: @unchecked Sendable {
         return out
     }
 
-    /// Every state key of every version of every workflow, the built-in default's
-    /// included: what an order's `status` can be (orders keep the version they started on).
-    func allStates(_ core: TenantCore) throws(OrderbaseError) -> [String] {
-        if let s = lock.withLock({ states }) { return s }
-        var all = Set(Workflow.builtInDefault.states.map(\.key))
-        for (key, h) in try heads(core) {
-            for v in 1...max(1, h.version) { all.formUnion(try version(core, key, v).states.map(\.key)) }
-        }
-        let sorted = all.sorted()
-        lock.withLock { states = sorted }
-        return sorted
-    }
-
     /// Records a new head (called from `onStaged`).
     func setHead(_ key: String, _ head: Head, compiled w: Workflow?) {
         lock.withLock {
             heads?[key] = head
             if let w { compiled[key + "\u{0}" + String(w.version)] = w }
             assigners = nil
-            states = nil
         }
     }
 }

@@ -34,6 +34,7 @@ extension Catalogue {
                "Create an API key for the REST server; the answer holds its secret, shown only this once.",
                request: [opt("tenant", Schemas.tenantID, "The tenant the key is bound to; absent: an operator key (scope admin)."),
                          req("scope", .oneOf(ValueLists.apiKeyScopes)), opt("name", Schemas.name255)],
+               rules: [.when("tenant", .absent, restrict: [req("scope", .oneOf(["admin"]))])],
                response: .described("The key, with its secret.", .object(Schemas.apiKey + [req("secret", .string())])),
                status: 201, access: .ownTenant(field: "tenant"),
                .engine { e, r throws(OrderbaseError) in try e.createAPIKey(r) }),

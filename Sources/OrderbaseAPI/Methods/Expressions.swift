@@ -13,7 +13,8 @@ extension Catalogue {
                "Evaluate an expression against an order (order_id) or given data.",
                request: [req("expression", .described("Text form (a string) or JSON-Logic (anything else).", .anyValue)),
                          opt("order_id", .string(max: 64, min: 1), "Evaluate against {\"order\": <this order>, \"actor\": <the request's actor>}."),
-                         opt("data", .described("Any JSON to evaluate against, instead of an order (fields are not checked).", .anyValue))],
+                         opt("data", .described("Any JSON to evaluate against, instead of an order (fields are not checked); null is data.", .anyValue))],
+               rules: [.exactlyOne(["order_id", "data"])],
                response: .object([req("result", .anyValue), req("json", .anyValue), req("text", .nullable(.string()))]),
                .tenant { t, r throws(OrderbaseError) in try t.expressions.evaluateExpression(r) }),
 

@@ -5,7 +5,7 @@ extension Catalogue {
     static let notificationMethods: [Method] = [
         Method("notification_channels.create", .admin, [Route("POST", "/v1/notification_channels")],
                "Add a channel: email over SMTP, SMS through an HTTP gateway, or a callback into the host.",
-               request: Schemas.notificationChannelCreate,
+               request: Schemas.notificationChannelCreate, rules: Schemas.channelTypeRules,
                response: .ref("NotificationChannel"), status: 201,
                .tenant { t, r throws(OrderbaseError) in try t.notifications.createNotificationChannel(r) }),
         Method("notification_channels.get", .admin, [Route("GET", "/v1/notification_channels/{id}")], "A channel (credentials as password_set / auth_header_set).",
@@ -49,8 +49,12 @@ extension Catalogue {
                [Route("POST", "/v1/notification_templates/{id}/render"), Route("POST", "/v1/notification_templates/render")],
                "Preview: what a saved template (id) or a draft (template) would send for an order now. Writes nothing.",
                request: [opt("id", .string(max: 64, min: 1)),
-                         opt("template", .described("A draft: the fields of notification_templates.create.", .anyObject)),
+                         opt("template", .described("A draft: the fields of notification_templates.create, all optional but channel_id.",
+                                                    .object(Schemas.notificationTemplateUpdate.map {
+                                                        Property($0.name, $0.schema, required: $0.name == "channel_id", doc: $0.doc)
+                                                    }))),
                          req("order_id", .string(max: 64)), opt("event_type", .string(max: 128, min: 1), "The event.type templates see; default manual.")],
+               rules: [.exactlyOne(["id", "template"])],
                response: .object([req("condition", .described("Whether the condition holds for the order.", .boolean)),
                                   req("notifications", .list(.ref("Notification")))]),
                .tenant { t, r throws(OrderbaseError) in try t.notifications.renderNotificationTemplate(r) }),

@@ -1,0 +1,178 @@
+"""schemathesis hooks: the rules of the API that JSON Schema cannot state.
+
+The OpenAPI document states every rule JSON Schema can (lengths, patterns,
+enums, nullability, exactly one of two fields, fields by type). A few rules are
+beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
+
+- the expression language (guards, conditions, `expressions.evaluate`) and the
+  Mustache templates are languages, not shapes;
+- a workflow definition is a graph: unique state keys, exactly one initial
+  state, a final one, transitions between its own states, every state
+  reachable and able to finish;
+- an order's money adds up: every line (quantity x unit price) and every total
+  stays within +-10^15 minor units;
+- `workflows.migrate` maps states of the versions it names.
+
+For the positive-data checks these hooks turn each generated request into one
+that keeps those rules, changing only what the rules need. Negative cases
+(schema-violating on purpose) pass through untouched, so the checks that the
+server refuses them stay as strict as before.
+"""
+import uuid
+
+import schemathesis
+
+EXPRESSIONS = [True, {"==": [1, 1]}, "1 < 2", {"if": [True, "a", "b"]}]
+MONEY_CAP = 10 ** 12
+
+
+def _positive(case):
+    meta = getattr(case, "meta", None)
+    return meta is None or not meta.generation.mode.is_negative
+
+
+def _expression(value):
+    return EXPRESSIONS[len(repr(value)) % len(EXPRESSIONS)]
+
+
+def _plain_text(value):
+    # Mustache: keep the text, drop what would open or close a tag.
+    return value.replace("{", "(").replace("}", ")") if isinstance(value, str) else value
+
+
+def _int(v):
+    """A JSON integer as generated: an int, or a float with no fraction (JSON Schema's integer)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return None
+
+
+def _cap(obj, key, most):
+    if isinstance(obj, dict) and _int(obj.get(key)) is not None:
+        obj[key] = min(_int(obj[key]), most)
+        return obj[key]
+    return 0
+
+
+def _cap_discounts(discounts, room):
+    """Discounts may not exceed what they discount: take each up to what is left."""
+    for d in discounts or []:
+        room -= _cap(d, "amount", room)
+    return room
+
+
+def _money(body):
+    lines = body.get("line_items") if isinstance(body.get("line_items"), list) else []
+    n = max(1, len(lines) + len(body.get("shipping_lines") or []))
+    cap = MONEY_CAP // (4 * n)
+    left = 0
+    for line in lines:
+        if not isinstance(line, dict):
+            continue
+        q = _int(line.get("quantity")) or 1
+        price = _cap(line, "unit_price", cap // q)
+        left += _cap_discounts(line.get("discounts"), q * price)
+        for t in line.get("tax_lines") or []:
+            _cap(t, "amount", cap // 10)
+    for s in body.get("shipping_lines") or []:
+        _cap(s, "price", cap)
+        for t in (s.get("tax_lines") if isinstance(s, dict) else None) or []:
+            _cap(t, "amount", cap // 10)
+    if "line_items" in body:
+        _cap_discounts(body.get("discounts"), left)
+    else:
+        # An edit without lines discounts the stored ones, which the generator cannot see.
+        body.pop("discounts", None)
+
+
+def _workflow(body, key):
+    states = body.get("states")
+    if not isinstance(states, list):
+        return
+    while len(states) < 2:
+        states.append({"key": "s"})
+    for n, s in enumerate(states):
+        s["key"] = f"s{n}"
+        s["initial"] = n == 0
+        s["final"] = n == len(states) - 1
+        if s["final"]:
+            s["category"] = "done"
+        elif s.get("category") in ("done", "cancelled") or s.get("category") is None:
+            s["category"] = "open"
+    given = body.get("transitions") if isinstance(body.get("transitions"), list) else []
+    chain = []
+    for n in range(len(states) - 1):
+        t = dict(given[n]) if n < len(given) and isinstance(given[n], dict) else {}
+        t.update({"name": f"t{n}", "from": states[n]["key"], "to": states[n + 1]["key"]})
+        t.pop("required_fields", None)
+        if t.get("guard") is not None:
+            t["guard"] = _expression(t["guard"])
+        approval = t.get("approval")
+        if isinstance(approval, dict):
+            for tier in approval.get("tiers") or []:
+                if isinstance(tier, dict) and tier.get("when") is not None:
+                    tier["when"] = _expression(tier["when"])
+        chain.append(t)
+    body["transitions"] = chain
+    applies = body.get("applies_to")
+    if key == "default" or body.get("key") == "default":
+        body.pop("applies_to", None)
+    elif isinstance(applies, dict) and applies.get("condition") is not None:
+        applies["condition"] = _expression(applies["condition"])
+
+
+@schemathesis.hook
+def map_case(context, case):
+    # X-Request-Id takes any value (docs/rest.md: echoed when printable ASCII, else replaced).
+    # The HTTP client sends only latin-1 text, so a generated value beyond it goes as its UTF-8 bytes.
+    for name, value in list((case.headers or {}).items()):
+        if isinstance(value, str):
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                case.headers[name] = value.encode("utf-8").decode("latin-1")
+    if not _positive(case):
+        return case
+    # An idempotency key is for one request: a key reused with another body is refused (422
+    # idempotency_mismatch, as the IETF Idempotency-Key draft says), so each case has its own.
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    return _positive_body(case)
+
+
+def _positive_body(case):
+    if not isinstance(case.body, dict):
+        return case
+    body = case.body
+    label = f"{case.operation.method.upper()} {case.operation.path}"
+    if label in ("POST /v1/orders", "PATCH /v1/orders/{id}"):
+        _money(body)
+        # A line's id names a line of the stored order; generated ones name none, so they become new lines.
+        for line in body.get("line_items") or []:
+            if isinstance(line, dict):
+                line.pop("id", None)
+    elif label in ("POST /v1/expressions/evaluate", "POST /v1/expressions/validate"):
+        if "expression" in body:
+            body["expression"] = _expression(body["expression"])
+    elif label in ("POST /v1/workflows", "POST /v1/workflows/validate", "POST /v1/workflows/{key}/versions"):
+        _workflow(body, (case.path_parameters or {}).get("key"))
+    elif label == "POST /v1/workflows/{key}/migrate":
+        if body.get("mapping"):
+            body["mapping"] = {}
+    elif label in ("POST /v1/notification_templates", "PATCH /v1/notification_templates/{id}",
+                   "POST /v1/notification_templates/render", "POST /v1/notification_templates/{id}/render",
+                   "POST /v1/notification_channels", "PATCH /v1/notification_channels/{id}"):
+        target = body.get("template") if isinstance(body.get("template"), dict) else body
+        for part in ("subject", "text", "html", "body"):
+            if part in target:
+                target[part] = _plain_text(target[part])
+        if target.get("condition") is not None:
+            target["condition"] = _expression(target["condition"])
+        sms = body.get("sms")
+        if isinstance(sms, dict) and "body" in sms:
+            sms["body"] = _plain_text(sms["body"])
+    return case
