@@ -141,6 +141,16 @@ public indirect enum Schema: Sendable {
         ])
     }
 
+    /// Whether `null` is a value of its own here (free-form data), not "absent" or
+    /// "clear" as request readers take it for other fields.
+    public var nullIsData: Bool {
+        switch self {
+        case .anyValue: true
+        case .described(_, let s): s.nullIsData
+        default: false
+        }
+    }
+
     var isNullable: Bool {
         switch self {
         case .nullable, .anyValue: true
@@ -184,7 +194,7 @@ public enum Rule: Sendable {
     }
 
     func json(_ props: [Property], request: Bool) -> JSON {
-        func takesNull(_ name: String) -> Bool { props.first { $0.name == name }?.schema.isNullable ?? false }
+        func takesNull(_ name: String) -> Bool { props.first { $0.name == name }?.schema.nullIsData ?? false }
         func given(_ name: String) -> JSON {
             var o: JSONObject = ["required": .array([.string(name)])]
             if !takesNull(name) { o["properties"] = .object([name: .object(["not": .object(["type": .string("null")])])]) }

@@ -227,7 +227,7 @@ func conformance(_ v: JSON, _ s: Schema, path: String = "$") -> String? {
         guard case .object(let o) = v else { return nil }
         func given(_ name: String) -> Bool {
             guard let x = o[name] else { return false }
-            return x != .null || (props.first { $0.name == name }?.schema.isNullable ?? false)
+            return x != .null || (props.first { $0.name == name }?.schema.nullIsData ?? false)
         }
         for rule in rules {
             switch rule {

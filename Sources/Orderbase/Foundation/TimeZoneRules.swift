@@ -46,8 +46,9 @@ public struct TimeZoneRules: Sendable, Equatable {
     }
 
     /// Every name `named` accepts, sorted: UTC and the TZif files under `directory`
-    /// (not its `posix/` and `right/` copies), names of at most 64 characters of
-    /// letters, digits and `_-+` between slashes. Listed once per process.
+    /// (its `posix/` and `right/` copies included, as earlier releases took them),
+    /// names of at most 64 characters of letters, digits and `_-+` between slashes.
+    /// Listed once per process.
     public static let knownNames: [String] = {
         var out: Set<String> = ["UTC"]
         func part(_ p: String) -> Bool {
@@ -62,7 +63,7 @@ public struct TimeZoneRules: Sendable, Equatable {
                 let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
                     raw.baseAddress.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
                 }
-                guard part(name), !(relative.isEmpty && (name == "posix" || name == "right")) else { continue }
+                guard part(name) else { continue }
                 let path = relative.isEmpty ? name : relative + "/" + name
                 var st = stat()
                 guard path.utf8.count <= 64, stat(directory + "/" + path, &st) == 0 else { continue }
