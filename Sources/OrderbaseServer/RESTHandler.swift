@@ -192,7 +192,8 @@ public final class RESTHandler: Sendable {
     /// The HTTP status of an engine error (docs/rest.md, "Errors").
     static func status(for e: OrderbaseError) -> Int {
         switch e.code {
-        case .invalidArgument, .idempotencyMismatch, .limitExceeded: 422
+        case .limitExceeded: e.isQuota ? 409 : 422
+        case .invalidArgument, .idempotencyMismatch: 422
         case .notFound: 404
         case .alreadyExists, .versionConflict, .invalidTransition, .invalidState, .onHold, .guardFailed: 409
         case .notPermitted: 403

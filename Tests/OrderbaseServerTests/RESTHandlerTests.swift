@@ -268,6 +268,8 @@ struct RESTHandlerTests {
                                          (.corruption, 500), (.limitExceeded, 422), (.internal, 500), (.invalidState, 409), (.onHold, 409),
                                          (.guardFailed, 409), (.notPermitted, 403)]
         for (code, status) in table { #expect(RESTHandler.status(for: OrderbaseError(code, "x")) == status, "\(code)") }
+        // A full store is about state, not the request: 409.
+        #expect(RESTHandler.status(for: OrderbaseError.quota("holds", limit: 20, "an order has at most 20 holds")) == 409)
         #expect(ErrorCode.allCases.count == table.count + 1)  // + misuse: 500, or 503 once the engine closes
     }
 }

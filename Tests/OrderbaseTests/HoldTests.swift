@@ -72,4 +72,15 @@ struct HoldTests {
         _ = try fx.call({ $0.orders.cancelOrder }, #"{"id":"\#(id)"}"#)
         #expect(fx.error({ $0.orders.holdOrder }, #"{"id":"\#(id)","reason":"other"}"#)?.code == .invalidState)
     }
+
+    @Test("an order takes at most 20 holds: the 21st is limit_exceeded naming the quota, and writes nothing")
+    func holdQuota() throws {
+        let fx = try Fixture()
+        let id = try fx.call({ $0.orders.createOrder }, #"{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)["id"]!.stringValue!
+        for _ in 0..<20 { _ = try fx.call({ $0.orders.holdOrder }, #"{"id":"\#(id)","reason":"other"}"#) }
+        let version = try fx.call({ $0.orders.getOrder }, #"{"id":"\#(id)"}"#)["version"]
+        let e = fx.error({ $0.orders.holdOrder }, #"{"id":"\#(id)","reason":"other"}"#)
+        #expect(e?.code == .limitExceeded && e?.details?["quota"] == .string("holds") && e?.details?["limit"] == .int(20))
+        #expect(try fx.call({ $0.orders.getOrder }, #"{"id":"\#(id)"}"#)["version"] == version)
+    }
 }

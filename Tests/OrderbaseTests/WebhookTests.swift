@@ -13,8 +13,16 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
     /// Answers given in turn; the last repeats. Default: 200.
     func answer(_ r: OutboundResponse...) { lock.withLock { answers = r } }
 
+    /// While set, each post signals `entered` and waits for `gate`: an endpoint that hangs.
+    var hang: (entered: DispatchSemaphore, gate: DispatchSemaphore)? {
+        get { lock.withLock { _hang } }
+        set { lock.withLock { _hang = newValue } }
+    }
+    private var _hang: (entered: DispatchSemaphore, gate: DispatchSemaphore)?
+
     func post(_ request: OutboundRequest) -> OutboundResponse {
-        lock.withLock {
+        if let h = hang { h.entered.signal(); h.gate.wait() }
+        return lock.withLock {
             _requests.append(request)
             if answers.count > 1 { return answers.removeFirst() }
             return answers.first ?? OutboundResponse(status: 200, latencyMilliseconds: 1)
@@ -313,5 +321,37 @@ struct WebhookTests {
         #expect(ended["status"] == .string("failed") && ended["attempts"]!.array.last?["error"] == .string("endpoint deleted"))
         _ = try fx.order()
         #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0)
+    }
+}
+
+@Suite("Webhook sending and the methods that change endpoints")
+struct WebhookSendLockTests {
+    @Test("a hanging endpoint does not hold up webhooks.delete or replay: sending runs outside the pass lock, and its late outcome is dropped")
+    func sendOutsidePassLock() throws {
+        nonisolated(unsafe) let fx = try WebhookFixture()
+        let e = try fx.endpoint()["id"]!.stringValue!
+        _ = try fx.order()
+        let hang = (entered: DispatchSemaphore(value: 0), gate: DispatchSemaphore(value: 0))
+        fx.transport.hang = hang
+        let pumped = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { _ = try? fx.engine.pump(maxMilliseconds: 60_000); pumped.signal() }
+        #expect(hang.entered.wait(timeout: .now() + 30) == .success)
+        // The send is in flight; the pass lock is free.
+        let answered = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var deleted: JSON?
+        Thread.detachNewThread {
+            _ = try? fx.call({ $0.webhooks.replayWebhook }, #"{"id":"\#(e)","from_sequence":1}"#)
+            deleted = try? fx.call({ $0.webhooks.deleteWebhook }, #"{"id":"\#(e)"}"#)
+            answered.signal()
+        }
+        let inTime = answered.wait(timeout: .now() + 10) == .success
+        fx.transport.hang = nil
+        hang.gate.signal()
+        #expect(inTime, "webhooks.replay / delete waited for the hanging send")
+        if !inTime { _ = answered.wait(timeout: .now() + 30) }
+        #expect(pumped.wait(timeout: .now() + 30) == .success)
+        #expect(deleted?["deleted"] == .bool(true))
+        // The endpoint went while its delivery was in flight: the delivery ends failed, not succeeded.
+        #expect(try fx.deliveries().allSatisfy { $0["status"] == .string("failed") })
     }
 }

@@ -60,6 +60,16 @@ public struct OrderbaseError: Error, Sendable, CustomStringConvertible {
         OrderbaseError(.invalidArgument, message, field: field)
     }
 
+    /// `limit_exceeded` because what is stored is full (`details.quota` names
+    /// what, `details.limit` how many): an answer about state, not about the
+    /// request (REST 409), unlike a request over a limit (422).
+    public static func quota(_ what: String, limit: Int, _ message: String, field: String? = nil) -> OrderbaseError {
+        OrderbaseError(.limitExceeded, message, field: field, details: .object(["quota": .string(what), "limit": .int(Int64(limit))]))
+    }
+
+    /// Whether it is a `quota` refusal.
+    public var isQuota: Bool { code == .limitExceeded && details?["quota"] != nil }
+
     public var description: String { "\(code.name): \(message)" + (field.map { " (\($0))" } ?? "") }
 
     /// `{"error":{"code":...,"message":...,"field":...,"details":...}}`

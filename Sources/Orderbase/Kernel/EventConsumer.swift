@@ -14,6 +14,10 @@ struct EventConsumer: Sendable {
     /// One pass: handle new events and what is due; returns the work done
     /// (attempts made). Passes of one consumer on one tenant never overlap.
     let pass: @Sendable (TenantCore, OutboundConfig) throws(OrderbaseError) -> Int
+    /// Sending, when the consumer keeps it apart from its pass: it runs after the
+    /// pass under a lock of its own (`sendLock`), so methods that take the pass
+    /// lock (webhooks.delete, replay, retry) never wait on the network.
+    var send: (@Sendable (TenantCore, OutboundConfig) throws(OrderbaseError) -> Int)? = nil
 
     /// Every consumer, in the order a pass runs them.
     static let registry: [EventConsumer] = [.webhooks, .notifications]
@@ -33,6 +37,9 @@ extension TenantCore {
                 guard try c.hasWork(self) else { continue }
                 any = true
                 done += try passLock(c.name).withLock { () throws(OrderbaseError) -> Int in try c.pass(self, config) }
+                if let send = c.send {
+                    done += try sendLock(c.name).withLock { () throws(OrderbaseError) -> Int in try send(self, config) }
+                }
             } catch {
                 // One consumer's trouble must not stop the others.
                 any = true

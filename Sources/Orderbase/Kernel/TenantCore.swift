@@ -25,6 +25,9 @@ public final class TenantCore: @unchecked Sendable {
     private let passLocks = Dictionary(uniqueKeysWithValues: EventConsumer.registry.map { ($0.name, Mutex()) })
     /// The pass lock of a registered consumer (names come from the registry only).
     func passLock(_ consumer: String) -> Mutex { passLocks[consumer]! }
+    /// One send phase per consumer at a time per tenant (`EventConsumer.send`).
+    private let sendLocks = Dictionary(uniqueKeysWithValues: EventConsumer.registry.map { ($0.name, Mutex()) })
+    func sendLock(_ consumer: String) -> Mutex { sendLocks[consumer]! }
     /// Whether any registered consumer has work here (nil: not looked yet),
     /// so the delivery thread's wake-up after each commit costs nothing
     /// without webhook endpoints or notification templates. `outboundEpoch`

@@ -33,7 +33,7 @@ extension NotificationService {
         try f.finish()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             guard try count(Keyspace.notificationChannel, upTo: Self.maxChannels) < Self.maxChannels else {
-                throw OrderbaseError(.limitExceeded, "a tenant has at most \(Self.maxChannels) notification channels")
+                throw OrderbaseError.quota("notification_channels", limit: Self.maxChannels, "a tenant has at most \(Self.maxChannels) notification channels")
             }
             c.id = ids.make("nch_", at: wc.now)
             c.createdAt = wc.now
@@ -118,7 +118,7 @@ extension NotificationService {
         }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             guard try count(Keyspace.notificationTemplate, upTo: Self.maxTemplates) < Self.maxTemplates else {
-                throw OrderbaseError(.limitExceeded, "a tenant has at most \(Self.maxTemplates) notification templates")
+                throw OrderbaseError.quota("notification_templates", limit: Self.maxTemplates, "a tenant has at most \(Self.maxTemplates) notification templates")
             }
             let channel = try wc.load(NotificationChannel.self, draft.channelID, field: "channel_id")
             try draft.checkParts(for: channel.type)

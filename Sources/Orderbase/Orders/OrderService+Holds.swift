@@ -25,7 +25,7 @@ extension OrderService {
             if old.isFinal {
                 throw OrderbaseError(.invalidState, "order \(old.number) is \(old.status); a closed order cannot be held", field: "id")
             }
-            guard old.holds.count < 20 else { throw OrderbaseError(.limitExceeded, "an order has at most 20 holds", field: "id") }
+            guard old.holds.count < 20 else { throw OrderbaseError.quota("holds", limit: 20, "an order has at most 20 holds", field: "id") }
             var new = old
             new.holds.append(Hold(id: ids.make("hold_", at: wc.now), reason: reason, note: note, placedAt: wc.now, placedBy: ctx.actor))
             return try commitChange(old: old, new: new, type: "order.held", reason: note ?? reason, &wc)

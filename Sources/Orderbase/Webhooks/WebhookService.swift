@@ -22,7 +22,7 @@ extension WebhookService {
             CommitSignal.interrupt()
         }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            guard try count(Keyspace.webhookEndpoint, upTo: 100) < 100 else { throw OrderbaseError(.limitExceeded, "a tenant has at most 100 webhook endpoints") }
+            guard try count(Keyspace.webhookEndpoint, upTo: 100) < 100 else { throw OrderbaseError.quota("webhook_endpoints", limit: 100, "a tenant has at most 100 webhook endpoints") }
             var e = draft
             e.id = ids.make("whe_", at: wc.now)
             e.secrets = [.init(value: secret, createdAt: wc.now)]

@@ -40,17 +40,25 @@ extension WebhookService {
         return out
     }
 
-    /// One webhook pass (under the consumer's pass lock): fan out, then
-    /// attempt what is due. Returns attempts made. Each consumer has its own
-    /// per-tenant pass lock, so a notification callback may call webhook
-    /// methods (and the reverse cannot happen).
-    func webhookPass(config: OutboundConfig, limit: Int = 50) throws(OrderbaseError) -> Int {
+    /// The fan-out step (under the consumer's pass lock, which webhooks.delete,
+    /// replay and deliveries.retry also take: they change endpoints and queues).
+    /// Each consumer has its own per-tenant pass lock, so a notification
+    /// callback may call webhook methods (and the reverse cannot happen).
+    func webhookFanOutPass() throws(OrderbaseError) -> Int {
         // The log's end first, then the endpoints (under the lock: webhooks.delete changes them under it):
         // an endpoint made after that read is not in the list, and neither are the events after it.
         let bound = try lastEventSequence()
         let endpoints = try endpoints()
         guard !endpoints.isEmpty else { return 0 }
         try fanOut(endpoints, upTo: bound)
+        return 0
+    }
+
+    /// The attempt step (under the consumer's send lock, not the pass lock, so
+    /// a slow endpoint never holds up the methods above): sends what is due and
+    /// writes each outcome, unless the delivery moved meanwhile (`record`).
+    /// Returns attempts made.
+    func webhookSendPass(config: OutboundConfig, limit: Int = 50) throws(OrderbaseError) -> Int {
         guard let transport = config.transport else { return 0 }
         var n = 0
         for id in try dueDeliveries(limit: limit) where try attempt(id, config: config, transport: transport) { n += 1 }
@@ -294,5 +302,6 @@ extension EventConsumer {
     static let webhooks = EventConsumer(
         name: WebhookService.webhookCursor,
         hasWork: { (core) throws(OrderbaseError) in try core.count(Keyspace.webhookEndpoint, upTo: 1) > 0 },
-        pass: { (core, config) throws(OrderbaseError) in try core.webhooks.webhookPass(config: config) })
+        pass: { (core, _) throws(OrderbaseError) in try core.webhooks.webhookFanOutPass() },
+        send: { (core, config) throws(OrderbaseError) in try core.webhooks.webhookSendPass(config: config) })
 }
