@@ -105,7 +105,7 @@ FIELDS = [
           decode='o.version = try f.int("version", in: 1...Int64.max, required: true)!', doc="1 on creation, +1 on every change"),
     Field("status", "string", default='"pending"', schema="status", index="o.status", rank=1,
           filter=("status", "Schemas.status", None), sample=None,
-          doc="a state of the order's workflow (any workflow's state filters `orders.list`)"),
+          doc="a state of the order's workflow (`orders.list` takes any state key: a state no workflow has matches no order; a value that is not a key is `invalid_argument`)"),
     Field("financial_status", "string", default='"pending"', schema=".oneOf(OrderStatus.financial)", index="o.financialStatus", rank=3,
           filter=("financial_status", ".oneOf(OrderStatus.financial)", "OrderStatus.financial"), doc="how far it is paid"),
     Field("fulfillment_status", "string", default='"unfulfilled"', schema=".oneOf(OrderStatus.fulfillment)", index="o.fulfillmentStatus",
