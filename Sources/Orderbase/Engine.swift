@@ -310,9 +310,20 @@ public final class Engine: @unchecked Sendable {
                 throw OrderbaseError(.busy, "tenant \(id) is open; close its handles first")
             }
             if let e = cache.removeValue(forKey: id) { TenantRegistry.shared.release(e.key) }
-            // Prove no other process holds it: opening takes LevelDB's LOCK.
+            // Prove no other process holds it: opening takes LevelDB's LOCK. A pass of the
+            // delivery thread that began before the last handle closed may still hold the
+            // database for a moment: a busy LOCK is tried again for up to a second.
             let path = try store { () throws(StoreError) in try directory.dbPath(id) }
-            _ = try store { () throws(StoreError) in try Database(path: path, options: dbOptions, createIfMissing: false) }
+            var tries = 0
+            while true {
+                do throws(OrderbaseError) {
+                    _ = try store { () throws(StoreError) in try Database(path: path, options: dbOptions, createIfMissing: false) }
+                    break
+                } catch where error.code == .busy && tries < 50 {
+                    tries += 1
+                    usleep(20_000)
+                }
+            }
             try store { () throws(StoreError) in try directory.removeTenant(id) }
         }
         return Array("{\"id\":\"\(id)\",\"deleted\":true}".utf8)
