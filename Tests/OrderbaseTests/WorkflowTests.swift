@@ -194,7 +194,7 @@ struct WorkflowTests {
         #expect(try fx.call({ $0.orders.transitionOrder }, #"{"id":"\#(a)","to":"packing"}"#)["workflow"]?["version"] == .int(1))
         let before = fx.counters
         let unmapped = fx.error({ $0.workflows.migrateWorkflow }, #"{"key":"simple"}"#)
-        #expect(unmapped?.code == .invalidArgument && unmapped?.details?["unmapped"] == .array([.string("packing (version 1)")]))
+        #expect(unmapped?.code == .invalidState && unmapped?.details?["unmapped"] == .array([.string("packing (version 1)")]))
         #expect(fx.error({ $0.workflows.migrateWorkflow }, #"{"key":"simple","mapping":{"packing":"nowhere"}}"#)?.field == "mapping.packing")
         let dry = try fx.call({ $0.workflows.migrateWorkflow }, #"{"key":"simple","mapping":{"packing":"picking"},"dry_run":true}"#)
         #expect(dry["migrated"] == .int(2) && fx.counters == before)

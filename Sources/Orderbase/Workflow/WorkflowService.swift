@@ -194,11 +194,12 @@ extension WorkflowService {
                 unmapped.append("\(s.key) (version \(v))")
             }
         }
+        // Both refusals are about the versions as stored, not the request's shape: invalid_state.
         for (from, to) in mapping.sorted(by: { $0.key < $1.key }) where target.state(to) == nil {
-            throw OrderbaseError.invalid("mapping.\(from): \(to) is not a state of \(key) version \(toVersion)", field: "mapping.\(from)")
+            throw OrderbaseError(.invalidState, "mapping.\(from): \(to) is not a state of \(key) version \(toVersion)", field: "mapping.\(from)")
         }
         if !unmapped.isEmpty {
-            throw OrderbaseError(.invalidArgument, "these states have no state of the same key in version \(toVersion) and no mapping: \(unmapped.joined(separator: ", "))",
+            throw OrderbaseError(.invalidState, "these states have no state of the same key in version \(toVersion) and no mapping: \(unmapped.joined(separator: ", "))",
                                  field: "mapping", details: .object(["unmapped": .array(unmapped.map { .string($0) })]))
         }
 
