@@ -133,11 +133,15 @@ public enum OpenAPI {
                 params.append(.object(q))
             }
         }
-        var idParam = header("Echoed when it is printable ASCII of at most 255 bytes, else replaced by a generated one; recorded as the request_id of changes.", .string())
+        // Header values are HTTP field content (RFC 9110 §5.5): tab, visible ASCII, space and obs-text;
+        // the HTTP parser answers 400 to anything else.
+        var idParam = header("Echoed when it is printable ASCII of at most 255 bytes, else replaced by a generated one; recorded as the request_id of changes.",
+                             .string(pattern: "^[\\t\\x20-\\x7E\\x80-\\xFF]*$"))
         if case .object(var o) = idParam { o["name"] = .string("X-Request-Id"); idParam = .object(o) }
         params.append(idParam)
         if m.takesIdempotencyKey {
-            if case .object(var o) = header("Maps to idempotency_key.", .string(max: 255, min: 1)) {
+            if case .object(var o) = header("Maps to idempotency_key: 1 to 255 characters of printable ASCII, not starting or ending with a space.",
+                                            .string(max: 255, min: 1, pattern: "^[!-~]([ -~]*[!-~])?$")) {
                 o["name"] = .string("Idempotency-Key"); params.append(.object(o))
             }
         }

@@ -293,6 +293,9 @@ public final class RESTHandler: Sendable {
             guard m.takesIdempotencyKey else {
                 throw HTTPFailure.invalid("\(m.name) takes no Idempotency-Key", field: "Idempotency-Key")
             }
+            guard !k.isEmpty, k.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) else {
+                throw HTTPFailure.invalid("Idempotency-Key must be 1 to 255 characters of printable ASCII", field: "Idempotency-Key")
+            }
             request[Catalogue.idempotencyKeyField] = .string(k)
         }
         var fromIfMatch = false

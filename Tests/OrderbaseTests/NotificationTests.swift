@@ -110,6 +110,12 @@ struct NotificationTests {
         #expect(c["email"]!["password_set"] == .bool(true) && c["email"]!["port"] == .int(587) && !c.text.contains("secret"))
         let updated = try f.call({ $0.notifications.updateNotificationChannel }, #"{"id":"\#(c["id"]!.stringValue!)","email":{"from_name":"Shop"}}"#)
         #expect(updated["email"]!["password_set"] == .bool(true) && updated["email"]!["from_name"] == .string("Shop"))
+        // A username needs a password: the request's fault on a create, the stored channel's on an update.
+        #expect(f.error({ $0.notifications.createNotificationChannel }, #"{"name":"q","type":"email","email":{"host":"smtp.example.com","from":"a@example.com","username":"u"}}"#)?.code == .invalidArgument)
+        let plain = try f.call({ $0.notifications.createNotificationChannel }, #"{"name":"p","type":"email","email":{"host":"smtp.example.com","from":"a@example.com"}}"#)
+        #expect(f.error({ $0.notifications.updateNotificationChannel }, #"{"id":"\#(plain["id"]!.stringValue!)","email":{"username":"u"}}"#)?.code == .invalidState)
+        // Settings of another type: the request's fault on a create (above), the stored type's on an update.
+        #expect(f.error({ $0.notifications.updateNotificationChannel }, #"{"id":"\#(plain["id"]!.stringValue!)","sms":{"url":"https://sms.example.com/"}}"#)?.code == .invalidState)
     }
 
     @Test("an event becomes rendered emails to the customer, staff and a custom-field address; the condition filters; the log tells")

@@ -109,7 +109,11 @@ extension NotificationChannel {
             guard RecipientAddress.isEmail(r) else { throw OrderbaseError.invalid("email.reply_to must be an email address", field: "email.reply_to") }
             e.replyTo = r
         }
-        if e.username != nil && e.password == nil { throw OrderbaseError.invalid("email.username needs email.password", field: "email.password") }
+        if e.username != nil && e.password == nil {
+            // On a create the request alone is wrong (the document says so); on an update the
+            // stored channel has no password for the username: a matter of its state.
+            throw OrderbaseError(current == nil ? .invalidArgument : .invalidState, "email.username needs email.password", field: "email.password")
+        }
         try g.finish()
         return e
     }
