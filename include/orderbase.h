@@ -65,7 +65,9 @@ extern "C" {
 #define ORDERBASE_EIO                   (-8) /* io_error: the filesystem or database failed */
 #define ORDERBASE_ECORRUPT              (-9) /* corruption: stored data is damaged */
 #define ORDERBASE_EMISUSE              (-10) /* misuse: NULL/closed/foreign handle, NULL argument */
-#define ORDERBASE_ELIMIT               (-11) /* limit_exceeded: a configured limit was hit */
+#define ORDERBASE_ELIMIT               (-11) /* limit_exceeded: a configured limit was hit (details.budget: a
+                                                budget of caller logic; details.quota: a full store, such as
+                                                20 holds on an order or 100 webhook endpoints) */
 #define ORDERBASE_EINTERNAL            (-12) /* internal: a bug in Orderbase; please report */
 #define ORDERBASE_ESTATE               (-13) /* invalid_state: the object's state forbids this (e.g. editing lines of a fulfilled order) */
 #define ORDERBASE_EHOLD                (-14) /* on_hold: holds stand on the order; release them before its status changes */

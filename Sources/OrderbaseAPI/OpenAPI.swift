@@ -161,6 +161,11 @@ public enum OpenAPI {
         ]
         if r.hasBody {
             let (bodyProps, rules) = body(m, r)
+            // The rules in words beside the allOf that states them.
+            if !rules.isEmpty {
+                op["description"] = .string("Catalogue method `\(m.name)` (scope \(m.scope.rawValue)). Across fields: "
+                                            + rules.map(\.text).joined(separator: "; ") + ".")
+            }
             op["requestBody"] = .object([
                 "required": .bool(bodyProps.contains(where: \.required)),
                 "content": .object(["application/json": .object(["schema": Schema.objectWithRules(bodyProps, rules).json(request: true)])]),

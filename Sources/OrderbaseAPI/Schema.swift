@@ -228,7 +228,10 @@ public enum Rule: Sendable {
             var parts: [String] = []
             if !require.isEmpty { parts.append("requires " + require.joined(separator: ", ")) }
             if !forbid.isEmpty { parts.append("forbids " + forbid.joined(separator: ", ")) }
-            for p in restrict { parts.append("limits \(p.name)") }
+            for p in restrict {
+                if case .string(_, _, let values?, _, _) = p.schema { parts.append("takes \(p.name) " + values.joined(separator: " or ")) }
+                else { parts.append("limits \(p.name)") }
+            }
             let subject = switch value {
             case .equals(let v): "\(field) \(v)"
             case .given: field

@@ -60,11 +60,12 @@ extension AuditService {
         var hasMore = false
         let start = Keyspace.auditKey(UInt64(after ?? 0) + 1)
         try database.scanChecked(from: start, to: [Keyspace.audit + 1], snapshot: snap) { _, v throws(OrderbaseError) in
-            let entry = try AuditChain.render(Array(v))
+            let stored = Array(v)
+            // The kind is read from the stored entry (after its 32-byte hash), so only matches are rendered.
             // Entries from before release 0.2.0 have no subject: they are all about orders.
-            if let kind, ((try? JSON.parse(entry))?["subject"]?["type"]?.stringValue ?? "order") != kind.name { return true }
+            if let kind, ((try? JSON.parse(Array(stored.dropFirst(32))))?["subject"]?["type"]?.stringValue ?? "order") != kind.name { return true }
             if items.count == limit { hasMore = true; return false }
-            items.append(entry)
+            items.append(try AuditChain.render(stored))
             return true
         }
         return Self.listResponse(items, hasMore: hasMore)
