@@ -112,6 +112,104 @@ extension Schemas {
         opt("condition", .nullable(.described("An expression over order, actor and event (text or JSON-Logic); null: always.", .anyValue))),
     ]
 
+    /// The location as every method answers it.
+    static let location: [Property] = [
+        req("id", .string(max: 64)),
+        req("name", .string(max: 255)),
+        req("type", .oneOf(ValueLists.locationTypes)),
+        req("address", .ref("Address")),
+        req("active", .boolean),
+        req("fulfills_online_orders", .boolean),
+        req("rank", .int(0...1_000_000)),
+        req("ships_to", .list(.string())),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a location takes.
+    static let locationCreate: [Property] = [
+        req("name", .string(max: 255, min: 1)),
+        opt("type", .oneOf(ValueLists.locationTypes)),
+        opt("address", .ref("Address"), "Where it is (country: ISO 3166-1 alpha-2)."),
+        opt("active", .boolean),
+        opt("fulfills_online_orders", .boolean),
+        opt("rank", .int(0...1_000_000)),
+        opt("ships_to", .list(.string(max: 2, min: 2, pattern: "^[A-Z]{2}$"), max: 250), "ISO 3166-1 alpha-2 codes; [] or absent: everywhere."),
+    ]
+
+    /// What an update of a location may change (`null` clears an optional field).
+    static let locationUpdate: [Property] = [
+        opt("name", .string(max: 255, min: 1)),
+        opt("type", .oneOf(ValueLists.locationTypes)),
+        opt("address", .ref("Address")),
+        opt("active", .boolean),
+        opt("fulfills_online_orders", .boolean),
+        opt("rank", .int(0...1_000_000)),
+        opt("ships_to", .list(.string(max: 2, min: 2, pattern: "^[A-Z]{2}$"), max: 250)),
+    ]
+
+    /// The inventory item as every method answers it.
+    static let inventoryItem: [Property] = [
+        req("sku", .string(max: 255)),
+        req("tracked", .boolean),
+        req("backorder", .oneOf(ValueLists.backorderPolicies)),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a inventory item takes.
+    static let inventoryItemCreate: [Property] = [
+        opt("tracked", .boolean),
+        opt("backorder", .oneOf(ValueLists.backorderPolicies)),
+    ]
+
+    /// What an update of a inventory item may change (`null` clears an optional field).
+    static let inventoryItemUpdate: [Property] = [
+        opt("tracked", .boolean),
+        opt("backorder", .oneOf(ValueLists.backorderPolicies)),
+    ]
+
+    /// The inventory level as every method answers it.
+    static let inventoryLevel: [Property] = [
+        req("sku", .string(max: 255)),
+        req("location_id", .string(max: 64)),
+        req("on_hand", .int(Int64.min...Int64.max)),
+        req("available", .described("on_hand − committed − reserved − damaged − quality_control − safety_stock (negative when oversold or backordered).", .integer(min: nil, max: nil))),
+        req("committed", .int(Int64.min...Int64.max)),
+        req("reserved", .int(Int64.min...Int64.max)),
+        req("incoming", .int(Int64.min...Int64.max)),
+        req("damaged", .int(Int64.min...Int64.max)),
+        req("quality_control", .int(Int64.min...Int64.max)),
+        req("safety_stock", .int(Int64.min...Int64.max)),
+        req("updated_at", .timestamp),
+    ]
+
+    /// The inventory movement as every method answers it.
+    static let inventoryMovement: [Property] = [
+        req("id", .string(max: 64)),
+        req("sku", .string()),
+        req("location_id", .string()),
+        req("quantity", .oneOf(ValueLists.inventoryQuantities)),
+        req("delta", .int(Int64.min...Int64.max)),
+        req("after", .int(Int64.min...Int64.max)),
+        req("reason", .oneOf(ValueLists.movementReasons)),
+        req("reference", .nullable(.string())),
+        req("actor", .ref("Actor")),
+        req("at", .timestamp),
+    ]
+
+    /// The fulfillment order as every method answers it.
+    static let fulfillmentOrder: [Property] = [
+        req("id", .string(max: 64)),
+        req("order_id", .string()),
+        req("location_id", .string()),
+        req("status", .oneOf(ValueLists.fulfillmentOrderStatuses)),
+        req("hold_reason", .nullable(.string())),
+        req("lines", .list(.object([req("line_item_id", .string()), req("sku", .string()), req("quantity", .int(1...Int64.max))]))),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
     /// The delivery as every method answers it.
     static let webhookDelivery: [Property] = [
         req("id", .string(max: 64)),

@@ -74,6 +74,16 @@ final class APIFixture: @unchecked Sendable {
             "notifications.list": "", "notifications.get": #""id":"\#(notificationID("get"))""#,
             "notifications.send": #""template_id":"\#(templateID("send"))","order_id":"\#(orderID)""#,
             "notifications.retry": #""id":"\#(notificationID("retry"))""#,
+            "locations.create": #""name":"Store""#, "locations.list": "", "locations.get": #""id":"\#(locationID)""#,
+            "locations.update": #""id":"\#(locationID)","rank":2"#,
+            "inventory.get": #""sku":"SKU-1""#, "inventory.update_item": #""sku":"SKU-2","backorder":"allow""#,
+            "inventory.list": "", "inventory.movements": "",
+            "inventory.adjust": #""sku":"SKU-1","location_id":"\#(locationID)","delta":5,"reason":"received""#,
+            "inventory.adjust_many": #""changes":[{"sku":"SKU-1","location_id":"\#(locationID)","delta":1}],"reason":"correction""#,
+            "inventory.set": #""sku":"SKU-1","location_id":"\#(locationID)","quantity":50,"reason":"cycle_count""#,
+            "inventory.set_many": #""quantities":[{"sku":"SKU-1","location_id":"\#(locationID)","name":"incoming","quantity":4}],"reason":"cycle_count""#,
+            "inventory.move": #""sku":"SKU-1","location_id":"\#(locationID)","from":"available","to":"damaged","quantity":1,"reason":"damaged""#,
+            "fulfillment_orders.list": "", "fulfillment_orders.get": #""id":"\#(fulfillmentOrderID)""#,
         ][name]
     }
 
@@ -81,6 +91,23 @@ final class APIFixture: @unchecked Sendable {
     static let twoStates = #""name":"Two","states":[{"key":"open","initial":true},{"key":"done","category":"done","final":true}],"transitions":[{"name":"finish","from":"open","to":"done","approval":{"tiers":[{"approvers":1}],"allow_requester":true}}]"#
 
     private var endpoints: [String: String] = [:]
+
+    /// A location holding 100 of SKU-1, made on first use.
+    lazy var locationID: String = {
+        let l = try! JSON.parse(try! tenant.core().inventory.createLocation(try! JSON.parse(#"{"name":"Main"}"#)))
+        let id = l["id"]!.stringValue!
+        _ = try! tenant.core().inventory.adjust(try! JSON.parse(#"{"sku":"SKU-1","location_id":"\#(id)","delta":100,"reason":"received"}"#))
+        return id
+    }()
+
+    /// The fulfillment order of an order for one SKU-1, made on first use.
+    lazy var fulfillmentOrderID: String = {
+        _ = locationID
+        let o = try! JSON.parse(try! tenant.core().orders.createOrder(try! JSON.parse(#"{"line_items":[{"title":"s","sku":"SKU-1","quantity":1,"unit_price":5}]}"#)))
+        let page = try! JSON.parse(try! tenant.core().inventory.listFulfillmentOrders(try! JSON.parse(#"{"order_id":"\#(o["id"]!.stringValue!)"}"#)))
+        guard case .array(let items)? = page["data"], let first = items.first else { return "" }
+        return first["id"]!.stringValue!
+    }()
 
     /// A webhook endpoint made on first use per purpose.
     func endpointID(_ purpose: String) -> String {

@@ -18,6 +18,7 @@ concern (`o` is the record, `f` the `Fields` being read, `w` the writer):
   string, opt_string   text; `max` bytes on input (and `min` 1: not empty)
   bool, enum           `values`: the Swift list of allowed values (engine side) and `api_values` (catalogue side)
   strings              a list of text
+  int                  an Int64; `min`/`max` bound what a request may give (and the schema)
   uint64, timestamp, opt_timestamp
 
 and these keys:
@@ -120,6 +121,14 @@ class F:
         self._fill("UInt64", f"w.int(Int64(o.{p}))", f'o.{p} = UInt64(try f.int("{n}", in: 0...Int64.max) ?? 0)',
                    None, ".int(0...Int64.max)", None)
 
+    def _int(self):
+        n, p = self.name, self.prop
+        lo, hi = self.min if self.min is not None else "Int64.min", self.max if self.max is not None else "Int64.max"
+        self.min = self.max = None
+        self._fill("Int64", f"w.int(o.{p})", f'o.{p} = try f.int("{n}", in: Int64.min...Int64.max) ?? {self.default or 0}',
+                   f'if let v = try f.int("{n}", in: {lo}...{hi}) {{ o.{p} = v; given.insert("{n}") }}',
+                   f".int({lo}...{hi})", f".int({lo}...{hi})")
+
     def _timestamp(self):
         n, p = self.name, self.prop
         self._fill("Int64", f"w.timestamp(o.{p})", f'o.{p} = try f.timestamp("{n}") ?? 0', None, ".timestamp", None)
@@ -152,12 +161,14 @@ class F:
 
 
 class Record:
-    def __init__(self, swift, noun, schema, path, doc, fields, kind, key, audited, docs=None, conformances="Sendable"):
+    def __init__(self, swift, noun, schema, path, doc, fields, kind, key, audited, docs=None, conformances="Sendable", subject="id"):
         self.swift, self.noun, self.schema, self.path, self.doc = swift, noun, schema, path, doc
         self.fields, self.docs, self.conformances = fields, docs, conformances
         # Its `RecordKind`, its `Keyspace` key function, and whether its changes are
         # audited and evented (`StoredRecord`) or only stored (`KeyedRecord`, a logged kind).
         self.kind, self.key, self.audited = kind, key, audited
+        # The Swift expression of its id (`key(_:)` takes it; events name it as `subject.id`).
+        self.subject = subject
 
     @property
     def stored_fields(self):
@@ -298,6 +309,97 @@ else if let raw = f.raw("condition") { o.condition = try NotificationTemplate.re
         F("created_at", "timestamp", default="0", doc="when it was made"),
         F("updated_at", "timestamp", default="0", doc="when it last changed"),
     ]),
+    Record("Location", "location", "location", "Sources/Orderbase/Inventory/Location+Fields.generated.swift",
+           "A place that holds stock: a warehouse, a store or a drop-shipper. Routing picks among the active ones "
+           "that fulfill online orders and ship to the order's country, lowest rank first.",
+           docs="docs/inventory.md", kind="location", key="locationKey", audited=True, fields=[
+        F("id", "string", max=64, doc="`loc_` + a ULID"),
+        F("name", "string", max=255, min=1, create="req", edit=True, doc="for people"),
+        F("type", "enum", default='"warehouse"', values="Location.types", api_values="ValueLists.locationTypes",
+          create="opt", edit=True, doc="`warehouse` (default), `store` or `drop_shipper`"),
+        F("address", swift="Address", default="Address()", create="opt", edit=True, nullable=False,
+          render="o.address.write(&w)",
+          decode='if var g = try f.object("address") { o.address = try Address.read(&g) }',
+          read='if var g = try f.object("address") { o.address = try Address.read(&g); try g.finish(); given.insert("address") }',
+          schema='.ref("Address")', input='.ref("Address")', input_doc="Where it is (country: ISO 3166-1 alpha-2).",
+          doc="where it is (the order address shape); an update replaces it whole"),
+        F("active", "bool", default="true", create="opt", edit=True,
+          doc="false: routing never picks it (its stock stays, and what it has committed stays committed)"),
+        F("fulfills_online_orders", "bool", default="true", create="opt", edit=True,
+          doc="false: routing never picks it for new orders (a store that only sells over the counter)"),
+        F("rank", "int", default="0", min="0", max="1_000_000", create="opt", edit=True,
+          doc="0 to 1,000,000: routing tries lower ranks first (ties by id, the oldest first)"),
+        F("ships_to", "strings", default="[]", create="opt", edit=True,
+          input='.list(.string(max: 2, min: 2, pattern: "^[A-Z]{2}$"), max: 250)',
+          input_doc="ISO 3166-1 alpha-2 codes; [] or absent: everywhere.",
+          read="""if let v = try Location.readCountries(&f) { o.shipsTo = v; given.insert("ships_to") }""",
+          doc="the countries it ships to (ISO 3166-1 alpha-2, at most 250, kept sorted and unique); `[]`: everywhere"),
+        F("created_at", "timestamp", default="0", doc="when it was made"),
+        F("updated_at", "timestamp", default="0", doc="when it last changed"),
+    ]),
+    Record("InventoryItem", "inventory item", "inventoryItem", "Sources/Orderbase/Inventory/InventoryItem+Fields.generated.swift",
+           "A SKU as inventory knows it: whether its stock is tracked (orders commit it) and whether it may be sold past zero.",
+           docs="docs/inventory.md", kind="inventoryItem", key="inventoryItemKey", audited=True, subject="sku", fields=[
+        F("sku", "string", max=255, doc="the SKU, as order lines carry it (1 to 255 characters)"),
+        F("tracked", "bool", default="true", create="opt", edit=True,
+          doc="true (default): orders commit its stock at a location, and refuse what no location has; false: orders take it without commitment"),
+        F("backorder", "enum", default='"deny"', values="InventoryItem.backorderPolicies", api_values="ValueLists.backorderPolicies",
+          create="opt", edit=True,
+          doc="`deny` (default): an order for more than is available fails with `insufficient_stock`; `allow`: the short part is committed as backordered (a fulfillment order on hold, reason `out_of_stock`)"),
+        F("created_at", "timestamp", default="0", doc="when inventory first knew it"),
+        F("updated_at", "timestamp", default="0", doc="when its settings last changed"),
+    ]),
+    # Stock: levels change only through movements (the ledger), which the engine writes.
+    Record("InventoryLevel", "inventory level", "inventoryLevel", "Sources/Orderbase/Inventory/InventoryLevel+Fields.generated.swift",
+           "The stock of one SKU at one location, in named quantities. Each equals the sum of its movements.",
+           docs="docs/inventory.md", kind="inventoryLevel", key="inventoryLevelKey", audited=False, subject="levelID", fields=[
+        F("sku", "string", default='""', max=255, doc="the SKU"),
+        F("location_id", "string", prop="locationID", default='""', max=64, doc="the location"),
+        F("on_hand", "int", default="0", writes_key=True,
+          render='w.key("on_hand"); w.int(o.onHand)\nif !stored { w.key("available"); w.int(o.available) }', doc="units physically there (committed, reserved and unavailable ones included)"),
+        F("available", response="derived", schema='.described("on_hand − committed − reserved − damaged − quality_control − safety_stock (negative when oversold or backordered).", .integer(min: nil, max: nil))',
+          doc="on hand − committed − reserved − damaged − quality control − safety stock; derived, never stored"),
+        F("committed", "int", default="0", doc="promised to orders, not yet shipped"),
+        F("reserved", "int", default="0", doc="held for other reasons"),
+        F("incoming", "int", default="0", doc="on its way (transfers, purchase orders); not on hand"),
+        F("damaged", "int", default="0", doc="on hand but unsellable"),
+        F("quality_control", "int", default="0", doc="on hand, waiting for inspection"),
+        F("safety_stock", "int", default="0", doc="on hand, kept back from sale"),
+        F("updated_at", "timestamp", default="0", doc="when it last moved"),
+    ]),
+    Record("InventoryMovement", "inventory movement", "inventoryMovement", "Sources/Orderbase/Inventory/InventoryMovement+Fields.generated.swift",
+           "One change of one quantity of one level: the ledger that every level sums.",
+           docs="docs/inventory.md", kind="inventoryMovement", key="movementKey", audited=False, fields=[
+        F("id", "string", default='""', max=64, doc="`mov_` + a ULID (time-ordered)"),
+        F("sku", "string", default='""', doc="the SKU"),
+        F("location_id", "string", prop="locationID", default='""', doc="the location"),
+        F("quantity", "enum", default='"on_hand"', values="InventoryLevel.quantities", api_values="ValueLists.inventoryQuantities",
+          doc="which named quantity changed"),
+        F("delta", "int", default="0", doc="the change (never 0)"),
+        F("after", "int", default="0", doc="the quantity after it"),
+        F("reason", "string", default='""', schema=".oneOf(ValueLists.movementReasons)", doc="why (`docs/inventory.md`, \"Reasons\")"),
+        F("reference", "opt_string", doc="what caused it: `order:ord_…`, `fulfillment_order:fo_…`, a caller's reference"),
+        F("actor", swift="Actor", default='Actor(type: "system", id: nil)', render="o.actor.write(&w)",
+          decode="""guard var a = try f.object("actor") else { throw OrderbaseError.invalid("actor is required") }
+o.actor = try Actor.read(&a)""", schema='.ref("Actor")', doc="who"),
+        F("at", "timestamp", default="0", doc="when"),
+    ]),
+    Record("FulfillmentOrder", "fulfillment order", "fulfillmentOrder", "Sources/Orderbase/Inventory/FulfillmentOrder+Fields.generated.swift",
+           "The work one location does for one order: the lines and quantities committed there.",
+           docs="docs/inventory.md", kind="fulfillmentOrder", key="fulfillmentOrderKey", audited=True, fields=[
+        F("id", "string", default='""', max=64, doc="`fo_` + a ULID"),
+        F("order_id", "string", prop="orderID", default='""', doc="the order"),
+        F("location_id", "string", prop="locationID", default='""', doc="the location that ships it"),
+        F("status", "enum", default='"open"', values="FulfillmentOrder.statuses", api_values="ValueLists.fulfillmentOrderStatuses",
+          doc="`open`, `on_hold` (a backorder: reason `out_of_stock`), `cancelled` (its order was cancelled: its commitment released)"),
+        F("hold_reason", "opt_string", doc="why it is on hold (`out_of_stock`)"),
+        F("lines", swift="[Line]", default="[]", render="w.beginArray(); for l in o.lines { l.write(&w) }; w.endArray()",
+          decode='o.lines = try f.objects("lines", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Line.decode(&g) } ?? []',
+          schema='.list(.object([req("line_item_id", .string()), req("sku", .string()), req("quantity", .int(1...Int64.max))]))',
+          doc="the order's lines (`line_item_id`, `sku`) and the quantity of each committed here"),
+        F("created_at", "timestamp", default="0", doc="when it was made"),
+        F("updated_at", "timestamp", default="0", doc="when it last changed"),
+    ]),
     # Logged kinds: written by the engine, never by a request (no create or update fields).
     Record("WebhookDelivery", "delivery", "webhookDelivery", "Sources/Orderbase/Webhooks/WebhookDelivery+Fields.generated.swift",
            "One event on its way to one endpoint, with every attempt.", kind="webhookDelivery", key="deliveryKey", audited=False, fields=[
@@ -399,7 +501,7 @@ def domain_swift(r):
     out.append(f"    static let kind = RecordKind.{r.kind}")
     out.append(f'    static let noun = "{r.noun}"')
     out.append(f"    static func key(_ id: String) -> [UInt8] {{ Keyspace.{r.key}(id) }}")
-    out.append("    var subjectID: String { id }")
+    out.append(f"    var subjectID: String {{ {r.subject} }}")
     out.append("    /// The stored form: every field, secrets and stored-only fields included.")
     out.append("    var storedJSON: [UInt8] {")
     out.append("        var w = JSONWriter()")

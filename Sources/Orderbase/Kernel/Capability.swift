@@ -42,6 +42,7 @@ extension Capability {
     var orders: OrderService { core.orders }
     var approvals: ApprovalService { core.approvals }
     var expressions: ExpressionService { core.expressions }
+    var inventory: InventoryService { core.inventory }
 }
 
 /// `tenant.orders`: orders, their transitions and holds (Orders/, Workflow/OrderService+Transitions.swift).
@@ -58,6 +59,8 @@ public struct AuditService: Capability { let core: TenantCore }
 public struct WebhookService: Capability { let core: TenantCore }
 /// `tenant.notifications`: channels, templates and the log (Notifications/).
 public struct NotificationService: Capability { let core: TenantCore }
+/// `tenant.inventory`: locations, stock levels and their ledger, commitment, fulfillment orders (Inventory/).
+public struct InventoryService: Capability { let core: TenantCore }
 
 extension TenantCore {
     public var orders: OrderService { OrderService(core: self) }
@@ -67,4 +70,5 @@ extension TenantCore {
     public var audit: AuditService { AuditService(core: self) }
     public var webhooks: WebhookService { WebhookService(core: self) }
     public var notifications: NotificationService { NotificationService(core: self) }
+    public var inventory: InventoryService { InventoryService(core: self) }
 }

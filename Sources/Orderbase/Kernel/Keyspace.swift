@@ -25,6 +25,12 @@ enum Keyspace {
     static let notificationDue: UInt8 = UInt8(ascii: "l")       // l due_ms(u64) notification_id -> empty (pending, due then)
     static let notificationOrder: UInt8 = UInt8(ascii: "n")     // n order_id notification_id   -> empty (an order's notifications)
     static let timer: UInt8 = UInt8(ascii: "S")                 // S due_ms(u64) action:target   -> timer JSON (the scheduler)
+    static let location: UInt8 = UInt8(ascii: "G")              // G location_id                 -> location JSON
+    static let inventoryItem: UInt8 = UInt8(ascii: "v")         // v sku                         -> inventory item JSON
+    static let inventoryLevel: UInt8 = UInt8(ascii: "V")        // V sku location_id             -> level JSON (the sum of its movements)
+    static let movement: UInt8 = UInt8(ascii: "H")              // H movement_id                 -> movement JSON (the stock ledger)
+    static let fulfillmentOrder: UInt8 = UInt8(ascii: "F")      // F fulfillment_order_id        -> fulfillment order JSON
+    static let orderFulfillment: UInt8 = UInt8(ascii: "f")      // f order_id                    -> JSON list of its fulfillment order ids
 
     /// Every prefix and what it holds: no two may share a byte (a test checks),
     /// and a new kind's keys go under `I` (indexes) or a prefix added here.
@@ -35,7 +41,9 @@ enum Keyspace {
         (approval, "approval requests"), (webhookEndpoint, "webhook endpoints"), (webhookDelivery, "webhook deliveries"),
         (webhookDue, "due webhook deliveries"), (webhookQueue, "webhook delivery queues"), (notificationChannel, "notification channels"),
         (notificationTemplate, "notification templates"), (notification, "the notification log"), (notificationDue, "due notifications"),
-        (notificationOrder, "notifications by order"), (timer, "the scheduler's timers"),
+        (notificationOrder, "notifications by order"), (timer, "the scheduler's timers"), (location, "locations"),
+        (inventoryItem, "inventory items"), (inventoryLevel, "inventory levels"), (movement, "the stock ledger"),
+        (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -95,6 +103,21 @@ enum Keyspace {
     static func timerKey(_ ms: Int64, _ id: String) -> [UInt8] {
         var k = KeyBuilder(timer); k.uint64(UInt64(max(0, ms))); k.string(id); return k.bytes
     }
+
+    static func locationKey(_ id: String) -> [UInt8] { var k = KeyBuilder(location); k.string(id); return k.bytes }
+    static func inventoryItemKey(_ sku: String) -> [UInt8] { var k = KeyBuilder(inventoryItem); k.string(sku); return k.bytes }
+    /// A level's id is `location_id:sku` (location ids hold no colon).
+    static func inventoryLevelKey(_ id: String) -> [UInt8] {
+        let (location, sku) = InventoryLevel.split(id)
+        return inventoryLevelKey(sku: sku, location: location)
+    }
+    static func inventoryLevelKey(sku: String, location: String) -> [UInt8] {
+        var k = KeyBuilder(inventoryLevel); k.string(sku); k.string(location); return k.bytes
+    }
+    static func inventoryLevelPrefix(sku: String) -> [UInt8] { var k = KeyBuilder(inventoryLevel); k.string(sku); return k.bytes }
+    static func movementKey(_ id: String) -> [UInt8] { var k = KeyBuilder(movement); k.string(id); return k.bytes }
+    static func fulfillmentOrderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(fulfillmentOrder); k.string(id); return k.bytes }
+    static func orderFulfillmentKey(_ orderID: String) -> [UInt8] { var k = KeyBuilder(orderFulfillment); k.string(orderID); return k.bytes }
 
     /// The component appended to a prefix for an id (to build range bounds).
     static func idComponent(_ id: String) -> [UInt8] { var k = KeyBuilder(0); k.string(id); return Array(k.bytes.dropFirst()) }

@@ -21,13 +21,20 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let notification = RecordKind("notification")
     public static let webhookDelivery = RecordKind("webhook_delivery")
     public static let approval = RecordKind("approval")
+    public static let location = RecordKind("location")
+    public static let inventoryItem = RecordKind("inventory_item")
+    public static let inventoryLevel = RecordKind("inventory_level")
+    public static let inventoryMovement = RecordKind("inventory_movement")
+    public static let fulfillmentOrder = RecordKind("fulfillment_order")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                           .notification, .webhookDelivery, .approval]
+                                           .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
+                                           .inventoryMovement, .fulfillmentOrder]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
-    public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate]
+    public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
+                                               .location, .inventoryItem, .fulfillmentOrder]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 
@@ -47,6 +54,7 @@ struct AuditPolicy {
         case .webhookEndpoint: AuditPolicy(secretPaths: [["secrets"]], unaudited: ["updated_at", "failing_since", "from_sequence"])
         case .notificationChannel: AuditPolicy(secretPaths: [["email", "password"], ["sms", "auth_header"]], unaudited: ["updated_at"])
         case .notificationTemplate: AuditPolicy(unaudited: ["updated_at", "from_sequence", "condition_text"])
+        case .location, .inventoryItem, .fulfillmentOrder: AuditPolicy(unaudited: ["updated_at"])
         default: AuditPolicy()
         }
     }

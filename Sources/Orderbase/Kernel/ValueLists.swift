@@ -19,5 +19,17 @@ public enum ValueLists {
     public static let notificationStatuses = NotificationRecord.statuses
     public static let simulationOutcomes = ["transition", "approval_required", "refused"]
     public static let consumerKinds = ["engine", "subscription"]
+    public static let locationTypes = Location.types
+    public static let backorderPolicies = InventoryItem.backorderPolicies
+    public static let inventoryQuantities = InventoryLevel.quantities
+    /// The quantities a caller may adjust or set (`committed` moves only with orders).
+    public static let adjustableQuantities = InventoryLevel.adjustable
+    /// The buckets `inventory.move` moves between.
+    public static let moveBuckets = InventoryLevel.moveBuckets
+    /// The buckets units may move into (not `incoming`).
+    public static let moveTargets = InventoryLevel.moveBuckets.filter { $0 != "incoming" }
+    public static let movementReasons = InventoryMovement.reasons
+    public static let callerMovementReasons = InventoryMovement.callerReasons
+    public static let fulfillmentOrderStatuses = FulfillmentOrder.statuses
     public static let apiKeyScopes = APIKey.Scope.allCases.map(\.rawValue)
 }

@@ -99,6 +99,21 @@ struct WriteContext {
     /// Deletes a key the write path may read back (records, timers).
     mutating func delete(_ key: [UInt8]) { mutation.delete(key) }
 
+    /// The answer kept under an idempotency key, if the key was used before with
+    /// this `fingerprint` (the request's hash); `idempotency_mismatch` if with another.
+    func replay(_ key: String, _ fingerprint: [UInt8]) throws(OrderbaseError) -> [UInt8]? {
+        guard let stored = try read(Keyspace.idempotencyKey(key)) else { return nil }
+        guard stored.count >= 32, Array(stored[0..<32]) == fingerprint else {
+            throw OrderbaseError(.idempotencyMismatch, "idempotency_key \(key) was used with a different request", field: "idempotency_key")
+        }
+        return Array(stored[32...])
+    }
+
+    /// Keeps `answer` under an idempotency key, in this batch (`replay` reads it).
+    mutating func remember(_ key: String, _ fingerprint: [UInt8], _ answer: [UInt8]) {
+        put(Keyspace.idempotencyKey(key), fingerprint + answer)
+    }
+
     /// Moves a record's index entries from `old` to `new`: deletes those that
     /// went, adds those that came, leaves the rest (any kind, orders included).
     mutating func replaceIndexEntries(_ old: [[UInt8]], with new: [[UInt8]]) {

@@ -42,15 +42,9 @@ extension OrderService {
         var wasReplayed = false
         defer { replayed = wasReplayed }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            if let idemKey, let fingerprint {
-                if let stored = try wc.read(Keyspace.idempotencyKey(idemKey)) {
-                    guard stored.count >= 32, Array(stored[0..<32]) == fingerprint else {
-                        throw OrderbaseError(.idempotencyMismatch,
-                                             "idempotency_key \(idemKey) was used with a different request", field: "idempotency_key")
-                    }
-                    wasReplayed = true
-                    return Array(stored[32...])
-                }
+            if let idemKey, let fingerprint, let answer = try wc.replay(idemKey, fingerprint) {
+                wasReplayed = true
+                return answer
             }
             let now = wc.now
             order.id = ids.make("ord_", at: now)
@@ -64,12 +58,14 @@ extension OrderService {
             order.workflowKey = wf.key
             order.workflowVersion = wf.version
             order.status = wf.initialState
+            // Tracked lines commit stock in this batch, under this lock: no other order can take the same units.
+            try inventory.commit(order, &wc)
             let rendered = order.render()
             wc.put(Keyspace.orderKey(order.id), rendered.bytes)
             wc.putUnread(Keyspace.numberKey(order.number), Array(order.id.utf8))
             for k in Keyspace.indexKeyList(of: order) { wc.putUnread(k, []) }
             wc.record(type: "order.created", orderID: order.id, changes: FieldChange.diff(nil, rendered), reason: nil, order: rendered)
-            if let idemKey, let fingerprint { wc.put(Keyspace.idempotencyKey(idemKey), fingerprint + rendered.bytes) }
+            if let idemKey, let fingerprint { wc.remember(idemKey, fingerprint, rendered.bytes) }
             return rendered.bytes
         }
     }
@@ -162,6 +158,10 @@ extension OrderService {
             if editsLines && old.fulfillmentStatus != "unfulfilled" {
                 throw OrderbaseError(.invalidState, "line items cannot change once fulfillment has started (\(old.fulfillmentStatus))", field: "line_items")
             }
+            if editsLines, try inventory.holdsCommitment(id, &wc) {
+                throw OrderbaseError(.invalidState, "line items cannot change while stock is committed to them (order edits will adjust it; cancel and re-create until then)",
+                                     field: "line_items", details: .object(["reason": .string("stock_committed")]))
+            }
             var new = old
             new.apply(edits, fields: named)
             if editsLines {
@@ -211,6 +211,8 @@ extension OrderService {
         new.updatedAt = old.updatedAt
         let changes = FieldChange.diff(before, new.render())
         if changes.isEmpty { return before.bytes }
+        // A cancellation releases the stock committed to the order, in its batch.
+        if new.cancelledAt != nil && old.cancelledAt == nil { try inventory.release(new.id, &wc) }
         new.version = old.version + 1
         new.updatedAt = max(wc.now, old.updatedAt)
         let after = new.render()
