@@ -68,6 +68,7 @@ extension AuditService {
                 return true
             }
             if nextSeq - 1 != counters.eventSeq { problem("event log ends at \(nextSeq - 1) but the counter says \(counters.eventSeq)") }
+            try checkStock(snap, problem)
         } catch let e as OrderbaseError { throw e } catch let e as StoreError { throw OrderbaseError(e) } catch {
             throw OrderbaseError(.internal, "\(error)")
         }
@@ -84,6 +85,66 @@ extension AuditService {
         w.key("problems"); w.beginArray(); for p in problems { w.string(p) }; w.endArray()
         w.endObject()
         return w.bytes
+    }
+}
+
+extension AuditService {
+    /// The stock ledger's invariants (DESIGN §9): every level equals the sum of
+    /// its movements; `committed` equals what open and on-hold fulfillment
+    /// orders hold there; every level's location exists; each order's list of
+    /// fulfillment orders and the fulfillment orders agree.
+    func checkStock(_ snap: Snapshot, _ problem: (String) -> Void) throws {
+        var ledger: [String: [String: Int64]] = [:]
+        try database.scan(from: [Keyspace.movement], to: [Keyspace.movement + 1], snapshot: snap) { _, v in
+            guard let m = try? InventoryMovement.decode(Array(v)) else { return true }  // reported with the indexed kinds
+            ledger[m.locationID + ":" + m.sku, default: [:]][m.quantity, default: 0] += m.delta
+            return true
+        }
+        var held: [String: Int64] = [:]
+        var listed: [String: String] = [:]  // fulfillment order id -> its order, from the orders' lists
+        try database.scan(from: [Keyspace.orderFulfillment], to: [Keyspace.orderFulfillment + 1], snapshot: snap) { k, v in
+            var r = KeyReader(Array(k))
+            let order = r.string() ?? "?"
+            guard let ids = try? InventoryService.decodeIDs(Array(v)) else { problem("order \(order)'s fulfillment order list does not decode"); return true }
+            for id in ids { listed[id] = order }
+            return true
+        }
+        try database.scan(from: [Keyspace.fulfillmentOrder], to: [Keyspace.fulfillmentOrder + 1], snapshot: snap) { k, v in
+            var r = KeyReader(Array(k))
+            let key = r.string() ?? "?"
+            guard let fo = try? FulfillmentOrder.decode(Array(v)) else { problem("fulfillment order \(key) does not decode"); return true }
+            if fo.id != key { problem("fulfillment order stored under \(key) has id \(fo.id)") }
+            if listed.removeValue(forKey: fo.id) != fo.orderID { problem("fulfillment order \(fo.id) is not in order \(fo.orderID)'s list") }
+            if fo.holdsCommitment { for l in fo.lines { held[fo.locationID + ":" + l.sku, default: 0] += l.quantity } }
+            return true
+        }
+        for (id, order) in listed { problem("order \(order) lists missing fulfillment order \(id)") }
+        var locations: Set<String> = []
+        try database.scan(from: [Keyspace.location], to: [Keyspace.location + 1], snapshot: snap) { k, _ in
+            var r = KeyReader(Array(k))
+            if let id = r.string() { locations.insert(id) }
+            return true
+        }
+        try database.scan(from: [Keyspace.inventoryLevel], to: [Keyspace.inventoryLevel + 1], snapshot: snap) { k, v in
+            var r = KeyReader(Array(k))
+            let sku = r.string() ?? "?", location = r.string() ?? "?"
+            let id = location + ":" + sku
+            guard let level = try? InventoryLevel.decode(Array(v)), level.sku == sku, level.locationID == location else {
+                problem("inventory level \(id) does not decode or names another level"); return true
+            }
+            if !locations.contains(location) { problem("inventory level \(id) is at missing location \(location)") }
+            let sums = ledger.removeValue(forKey: id) ?? [:]
+            for q in InventoryLevel.quantities where level[q] != sums[q] ?? 0 {
+                problem("inventory level \(id): \(q) is \(level[q]) but its movements sum to \(sums[q] ?? 0)")
+            }
+            let holding = held.removeValue(forKey: id) ?? 0
+            if level.committed != holding {
+                problem("inventory level \(id): committed is \(level.committed) but open fulfillment orders hold \(holding)")
+            }
+            return true
+        }
+        for (id, sums) in ledger where sums.values.contains(where: { $0 != 0 }) { problem("movements of \(id) sum to stock but it has no level") }
+        for (id, q) in held where q != 0 { problem("fulfillment orders hold \(q) of \(id) but it has no level") }
     }
 }
 
@@ -111,6 +172,10 @@ struct IndexedKind: Sendable {
                     ownPrefixes: [Keyspace.webhookDue, Keyspace.webhookQueue]) { (b) throws(OrderbaseError) in
             let d = try WebhookDelivery.decode(b)
             return (d.id, d.indexKeys, nil)
+        },
+        IndexedKind(kind: .inventoryMovement, recordPrefix: Keyspace.movement, ownPrefixes: []) { (b) throws(OrderbaseError) in
+            let m = try InventoryMovement.decode(b)
+            return (m.id, m.indexKeys, nil)
         },
     ]
 }
