@@ -204,8 +204,28 @@ extension Schemas {
         req("order_id", .string()),
         req("location_id", .string()),
         req("status", .oneOf(ValueLists.fulfillmentOrderStatuses)),
-        req("hold_reason", .nullable(.string())),
-        req("lines", .list(.object([req("line_item_id", .string()), req("sku", .string()), req("quantity", .int(1...Int64.max))]))),
+        req("hold_reason", .nullable(.oneOf(Hold.reasons))),
+        req("hold_note", .nullable(.string())),
+        req("fulfill_at", .nullable(.timestamp)),
+        req("fulfill_by", .nullable(.timestamp)),
+        req("lines", .list(.object([req("line_item_id", .string()), req("sku", .nullable(.string())), req("quantity", .int(0...Int64.max)), req("shipped", .int(0...Int64.max)), req("tracked", .boolean)]))),
+        req("merged_into", .nullable(.string())),
+        req("supported_actions", .list(.oneOf(ValueLists.fulfillmentOrderActions))),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// The shipment as every method answers it.
+    static let shipment: [Property] = [
+        req("id", .string(max: 64)),
+        req("order_id", .string()),
+        req("fulfillment_order_id", .string()),
+        req("location_id", .string()),
+        req("status", .oneOf(ValueLists.shipmentStatuses)),
+        req("lines", .list(.object([req("line_item_id", .string()), req("sku", .nullable(.string())), req("quantity", .int(1...Int64.max))]))),
+        req("tracking", .object([req("carrier", .nullable(.string())), req("number", .nullable(.string())), req("url", .nullable(.string()))])),
+        req("notify_customer", .boolean),
+        req("delivered_at", .nullable(.timestamp)),
         req("created_at", .timestamp),
         req("updated_at", .timestamp),
     ]

@@ -246,6 +246,7 @@ enum Schemas {
         ("InventoryLevel", .object(inventoryLevel)),
         ("InventoryMovement", .object(inventoryMovement)),
         ("FulfillmentOrder", .object(fulfillmentOrder)),
+        ("Shipment", .object(shipment)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),
         ("Event", .object(event)),

@@ -84,6 +84,16 @@ final class APIFixture: @unchecked Sendable {
             "inventory.set_many": #""quantities":[{"sku":"SKU-1","location_id":"\#(locationID)","name":"incoming","quantity":4}],"reason":"cycle_count""#,
             "inventory.move": #""sku":"SKU-1","location_id":"\#(locationID)","from":"available","to":"damaged","quantity":1,"reason":"damaged""#,
             "fulfillment_orders.list": "", "fulfillment_orders.get": #""id":"\#(fulfillmentOrderID)""#,
+            "fulfillment_orders.hold": #""id":"\#(fulfillmentOrder("hold"))","reason":"other""#,
+            "fulfillment_orders.release_hold": #""id":"\#(fulfillmentOrder("release", held: true))""#,
+            "fulfillment_orders.cancel": #""id":"\#(fulfillmentOrder("cancel"))""#,
+            "fulfillment_orders.move": #""id":"\#(fulfillmentOrder("move"))","location_id":"\#(secondLocationID)""#,
+            "fulfillment_orders.split": #""id":"\#(fulfillmentOrder("split", quantity: 2))","lines":[{"line_item_id":"\#(lineItem("split"))","quantity":1}]"#,
+            "fulfillment_orders.merge": #""id":"\#(splitPair.1)","into":"\#(splitPair.0)""#,
+            "fulfillment_orders.reschedule": #""id":"\#(fulfillmentOrder("reschedule"))","fulfill_at":"2030-01-01T00:00:00Z""#,
+            "shipments.create": #""fulfillment_order_id":"\#(fulfillmentOrder("ship"))","tracking":{"carrier":"DHL","number":"1Z"}"#,
+            "shipments.list": "", "shipments.get": #""id":"\#(shipmentID)""#,
+            "shipments.update_status": #""id":"\#(shipmentID)","status":"delivered""#,
         ][name]
     }
 
@@ -98,6 +108,46 @@ final class APIFixture: @unchecked Sendable {
         let id = l["id"]!.stringValue!
         _ = try! tenant.core().inventory.adjust(try! JSON.parse(#"{"sku":"SKU-1","location_id":"\#(id)","delta":100,"reason":"received"}"#))
         return id
+    }()
+
+    /// A second location holding 100 of SKU-1, made on first use.
+    lazy var secondLocationID: String = {
+        let l = try! JSON.parse(try! tenant.core().inventory.createLocation(try! JSON.parse(#"{"name":"Second","rank":5}"#)))
+        let id = l["id"]!.stringValue!
+        _ = try! tenant.core().inventory.adjust(try! JSON.parse(#"{"sku":"SKU-1","location_id":"\#(id)","delta":100,"reason":"received"}"#))
+        return id
+    }()
+
+    private var fulfillmentOrders: [String: (fo: String, line: String)] = [:]
+
+    /// The fulfillment order of a new order for `quantity` of SKU-1, per purpose (`held`: put on hold).
+    func fulfillmentOrder(_ purpose: String, quantity: Int = 1, held: Bool = false) -> String {
+        if let known = fulfillmentOrders[purpose] { return known.fo }
+        _ = locationID
+        let core = try! tenant.core()
+        let o = try! JSON.parse(try! core.orders.createOrder(try! JSON.parse(#"{"line_items":[{"title":"s","sku":"SKU-1","quantity":\#(quantity),"unit_price":5}]}"#)))
+        let page = try! JSON.parse(try! core.inventory.listFulfillmentOrders(try! JSON.parse(#"{"order_id":"\#(o["id"]!.stringValue!)"}"#)))
+        guard case .array(let fos)? = page["data"], let fo = fos.first?["id"]?.stringValue,
+              case .array(let lines)? = o["line_items"], let line = lines.first?["id"]?.stringValue else { return "" }
+        if held { _ = try! core.inventory.holdFulfillmentOrder(try! JSON.parse(#"{"id":"\#(fo)","reason":"other"}"#)) }
+        fulfillmentOrders[purpose] = (fo, line)
+        return fo
+    }
+
+    func lineItem(_ purpose: String) -> String { fulfillmentOrders[purpose]!.line }
+
+    /// Two fulfillment orders of one order at one location (a split), made on first use.
+    lazy var splitPair: (String, String) = {
+        let fo = fulfillmentOrder("pair", quantity: 2)
+        let r = try! JSON.parse(try! tenant.core().inventory.splitFulfillmentOrder(try! JSON.parse(#"{"id":"\#(fo)","lines":[{"line_item_id":"\#(lineItem("pair"))","quantity":1}]}"#)))
+        guard case .array(let both)? = r["data"], both.count == 2 else { return ("", "") }
+        return (both[0]["id"]!.stringValue!, both[1]["id"]!.stringValue!)
+    }()
+
+    /// A shipment of one SKU-1, made on first use.
+    lazy var shipmentID: String = {
+        let s = try! JSON.parse(try! tenant.core().inventory.createShipment(try! JSON.parse(#"{"fulfillment_order_id":"\#(fulfillmentOrder("shipment"))"}"#)))
+        return s["id"]!.stringValue!
     }()
 
     /// The fulfillment order of an order for one SKU-1, made on first use.
@@ -260,6 +310,8 @@ func conformance(_ v: JSON, _ s: Schema, path: String = "$") -> String? {
             switch rule {
             case .exactlyOne(let names):
                 if names.filter(given).count != 1 { return "\(path): \(rule.text)" }
+            case .atLeastOne(let names):
+                if !names.contains(where: { o[$0] != nil }) { return "\(path): \(rule.text)" }
             case .when(let field, let condition, let require, let forbid, let restrict):
                 let holds = switch condition {
                 case .equals(let value): o[field] == .string(value)

@@ -91,8 +91,9 @@ extension AuditService {
 extension AuditService {
     /// The stock ledger's invariants (DESIGN §9): every level equals the sum of
     /// its movements; `committed` equals what open and on-hold fulfillment
-    /// orders hold there; every level's location exists; each order's list of
-    /// fulfillment orders and the fulfillment orders agree.
+    /// orders hold there (their unshipped tracked units); every level's location
+    /// exists and its backorder queue names only waiting backorders; each
+    /// order's list of fulfillment orders and the fulfillment orders agree.
     func checkStock(_ snap: Snapshot, _ problem: (String) -> Void) throws {
         var ledger: [String: [String: Int64]] = [:]
         try database.scan(from: [Keyspace.movement], to: [Keyspace.movement + 1], snapshot: snap) { _, v in
@@ -101,6 +102,7 @@ extension AuditService {
             return true
         }
         var held: [String: Int64] = [:]
+        var backorders: Set<String> = []
         var listed: [String: String] = [:]  // fulfillment order id -> its order, from the orders' lists
         try database.scan(from: [Keyspace.orderFulfillment], to: [Keyspace.orderFulfillment + 1], snapshot: snap) { k, v in
             var r = KeyReader(Array(k))
@@ -115,7 +117,11 @@ extension AuditService {
             guard let fo = try? FulfillmentOrder.decode(Array(v)) else { problem("fulfillment order \(key) does not decode"); return true }
             if fo.id != key { problem("fulfillment order stored under \(key) has id \(fo.id)") }
             if listed.removeValue(forKey: fo.id) != fo.orderID { problem("fulfillment order \(fo.id) is not in order \(fo.orderID)'s list") }
-            if fo.holdsCommitment { for l in fo.lines { held[fo.locationID + ":" + l.sku, default: 0] += l.quantity } }
+            if fo.holdsCommitment {
+                for l in fo.lines where l.tracked { if let sku = l.sku { held[fo.locationID + ":" + sku, default: 0] += l.remaining } }
+            }
+            if fo.isBackorder { backorders.insert(fo.id) }
+            for l in fo.lines where l.shipped > l.quantity { problem("fulfillment order \(fo.id) shipped more of \(l.lineItemID) than it has") }
             return true
         }
         for (id, order) in listed { problem("order \(order) lists missing fulfillment order \(id)") }
@@ -133,6 +139,7 @@ extension AuditService {
                 problem("inventory level \(id) does not decode or names another level"); return true
             }
             if !locations.contains(location) { problem("inventory level \(id) is at missing location \(location)") }
+            for fo in level.backorders where !backorders.contains(fo) { problem("inventory level \(id) queues \(fo), which is not a waiting backorder") }
             let sums = ledger.removeValue(forKey: id) ?? [:]
             for q in InventoryLevel.quantities where level[q] != sums[q] ?? 0 {
                 problem("inventory level \(id): \(q) is \(level[q]) but its movements sum to \(sums[q] ?? 0)")
@@ -176,6 +183,10 @@ struct IndexedKind: Sendable {
         IndexedKind(kind: .inventoryMovement, recordPrefix: Keyspace.movement, ownPrefixes: []) { (b) throws(OrderbaseError) in
             let m = try InventoryMovement.decode(b)
             return (m.id, m.indexKeys, nil)
+        },
+        IndexedKind(kind: .shipment, recordPrefix: Keyspace.shipment, ownPrefixes: []) { (b) throws(OrderbaseError) in
+            let s = try Shipment.decode(b)
+            return (s.id, s.indexKeys, nil)
         },
     ]
 }

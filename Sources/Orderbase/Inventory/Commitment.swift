@@ -7,108 +7,71 @@ extension InventoryService {
     struct Assignment {
         var line: Int
         var lineItemID: String
-        var sku: String
+        var sku: String?
         var location: String
         var quantity: Int64
+        var tracked: Bool
         var backorder: Bool
     }
 
-    /// Commits `order`'s tracked lines (lines whose SKU has a tracked inventory
-    /// item) and makes its fulfillment orders. Lines without a SKU, or whose SKU
-    /// inventory does not know or does not track, commit nothing.
-    ///
-    /// Routing, in order: the candidates are the active locations that fulfill
-    /// online orders and ship to the shipping address's country, by rank then
-    /// age. (1) The first candidate that has every tracked line available takes
-    /// the whole order. (2) Else each line goes whole to the first candidate
-    /// that has it available (a line is never split across locations).
-    /// (3) Else, for a SKU that allows backorders, the first candidate takes
-    /// what it has and commits the rest as backordered, in a fulfillment order
-    /// on hold (reason `out_of_stock`); for one that denies them the order fails
-    /// with `invalid_state`, `details.reason` `insufficient_stock`, naming each
-    /// short line and what each candidate has.
-    func commit(_ order: Order, _ wc: inout WriteContext) throws(OrderbaseError) {
-        var tracked: [(index: Int, id: String, sku: String, quantity: Int64, allow: Bool)] = []
-        var items: [String: InventoryItem?] = [:]
-        for (n, li) in order.lineItems.enumerated() {
-            guard let sku = li.sku, !sku.isEmpty, let id = li.id else { continue }
-            if items[sku] == nil { items[sku] = .some(try wc.loadIfPresent(InventoryItem.self, sku)) }
-            guard let item = items[sku]!, item.tracked else { continue }
-            tracked.append((n, id, sku, li.quantity, item.backorder == "allow"))
-        }
-        if tracked.isEmpty { return }
-        let country = order.shippingAddress?.country
-        let candidates = try locations(snapshot: nil).filter { $0.canShip(to: country) }
-        var batch = StockBatch(reason: "order_committed", reference: "order:" + order.id, actor: wc.request.actor)
-        var taken: [String: Int64] = [:]  // by level id: what this order has taken so far
-        func free(_ sku: String, _ location: String, _ wc: inout WriteContext) throws(OrderbaseError) -> Int64 {
-            let level = try batch.level(sku, at: location, field: "line_items", &wc, createItem: false)
-            return level.available - (taken[level.levelID] ?? 0)
-        }
-
-        var plan: [Assignment] = []
-        var demand: [String: Int64] = [:]
-        for t in tracked { demand[t.sku, default: 0] += t.quantity }
-        // (1) One location with everything.
-        var whole: String?
-        for l in candidates {
-            var ok = true
-            for (sku, q) in demand where try free(sku, l.id, &wc) < q { ok = false; break }
-            if ok { whole = l.id; break }
-        }
+    /// The routing decision for an order's lines: where each goes, or which are short.
+    struct Plan {
+        var assignments: [Assignment] = []
         var short: [JSON] = []
         var firstShort: Int?
-        for t in tracked {
-            if let whole {
-                plan.append(Assignment(line: t.index, lineItemID: t.id, sku: t.sku, location: whole, quantity: t.quantity, backorder: false))
-                continue
-            }
-            // (2) The line whole at the first location that has it.
-            var placed = false
-            for l in candidates where try free(t.sku, l.id, &wc) >= t.quantity {
-                plan.append(Assignment(line: t.index, lineItemID: t.id, sku: t.sku, location: l.id, quantity: t.quantity, backorder: false))
-                taken[l.id + ":" + t.sku, default: 0] += t.quantity
-                placed = true
-                break
-            }
-            if placed { continue }
-            // (3) Backordered at the first candidate, or short.
-            if t.allow, let first = candidates.first {
-                let now = max(0, min(t.quantity, try free(t.sku, first.id, &wc)))
-                if now > 0 {
-                    plan.append(Assignment(line: t.index, lineItemID: t.id, sku: t.sku, location: first.id, quantity: now, backorder: false))
-                }
-                plan.append(Assignment(line: t.index, lineItemID: t.id, sku: t.sku, location: first.id, quantity: t.quantity - now, backorder: true))
-                taken[first.id + ":" + t.sku, default: 0] += t.quantity
-                continue
-            }
-            var at: [JSON] = []
-            for l in candidates { at.append(.object(["location_id": .string(l.id), "available": .int(try free(t.sku, l.id, &wc))])) }
-            short.append(.object(["line_index": .int(Int64(t.index)), "sku": .string(t.sku), "requested": .int(t.quantity), "available": .array(at)]))
-            firstShort = firstShort ?? t.index
-        }
-        if let firstShort {
-            let where_ = candidates.isEmpty
+        var candidates: [Location] = []
+    }
+
+    /// An order's commitment, decided before the order is written and applied after its event.
+    struct PendingCommitment {
+        var batch: StockBatch
+        var plan: Plan
+        /// The order's derived `fulfillment_status` once applied.
+        var status: String
+    }
+
+    /// Decides where `order`'s lines go (`route`) and refuses a short order
+    /// (`invalid_state`, `details.reason` `insufficient_stock`, each short line
+    /// with what each candidate has), writing nothing. Nil when the order gets
+    /// no fulfillment orders: one placed already fulfilled or partly fulfilled
+    /// (a historical import), or one without tracked lines in a tenant with no
+    /// location that could ship it.
+    func prepareCommitment(_ order: Order, _ wc: inout WriteContext) throws(OrderbaseError) -> PendingCommitment? {
+        guard order.fulfillmentStatus == "unfulfilled" else { return nil }
+        var batch = StockBatch(reason: "order_committed", reference: "order:" + order.id, actor: wc.request.actor)
+        let plan = try route(order, &batch, &wc)
+        if let firstShort = plan.firstShort {
+            let country = order.shippingAddress?.country
+            let where_ = plan.candidates.isEmpty
                 ? "no active location that fulfills online orders ships to \(country ?? "any country")"
                 : "no location has enough"
-            throw OrderbaseError(.invalidState, "not enough stock: \(short.count) line(s) short (\(where_)); see details.short",
+            throw OrderbaseError(.invalidState, "not enough stock: \(plan.short.count) line(s) short (\(where_)); see details.short",
                                  field: "line_items[\(firstShort)].quantity",
-                                 details: .object(["reason": .string("insufficient_stock"), "short": .array(short)]))
+                                 details: .object(["reason": .string("insufficient_stock"), "short": .array(plan.short)]))
         }
+        if plan.assignments.isEmpty { return nil }
+        let status = plan.assignments.allSatisfy(\.backorder) ? "on_hold" : "unfulfilled"
+        return PendingCommitment(batch: batch, plan: plan, status: status)
+    }
 
-        // Commit, and one fulfillment order per location (and one more per location for its backorders).
+    /// Commits the tracked units and makes the fulfillment orders (one per
+    /// location, and one more per location for its backorders, on hold with
+    /// reason `out_of_stock`), in the order's batch, after its `order.created`.
+    func applyCommitment(_ pending: PendingCommitment, to order: Order, _ wc: inout WriteContext) throws(OrderbaseError) {
+        var batch = pending.batch
         var groups: [(location: String, backorder: Bool, lines: [FulfillmentOrder.Line])] = []
-        for a in plan {
-            var level = try batch.level(a.sku, at: a.location, field: "line_items", &wc, createItem: false)
-            try batch.move(&level, "committed", by: a.quantity, field: "line_items[\(a.line)].quantity", &wc)
-            let line = FulfillmentOrder.Line(lineItemID: a.lineItemID, sku: a.sku, quantity: a.quantity)
+        for a in pending.plan.assignments {
+            if a.tracked, let sku = a.sku {
+                var level = try batch.level(sku, at: a.location, field: "line_items", &wc, createItem: false)
+                try batch.move(&level, "committed", by: a.quantity, field: "line_items[\(a.line)].quantity", &wc)
+            }
+            let line = FulfillmentOrder.Line(lineItemID: a.lineItemID, sku: a.sku, quantity: a.quantity, tracked: a.tracked)
             if let g = groups.firstIndex(where: { $0.location == a.location && $0.backorder == a.backorder }) {
                 groups[g].lines.append(line)
             } else {
                 groups.append((a.location, a.backorder, [line]))
             }
         }
-        _ = batch.finish(&wc)
         var made: [String] = []
         for g in groups {
             var fo = FulfillmentOrder.blank
@@ -120,40 +83,298 @@ extension InventoryService {
             fo.lines = g.lines
             fo.createdAt = wc.now
             fo.updatedAt = wc.now
+            if g.backorder { try queueBackorder(fo, &batch, &wc) }
             wc.commit("fulfillment_order.created", before: nil, after: fo)
             made.append(fo.id)
         }
+        _ = batch.finish(&wc)
         wc.put(Keyspace.orderFulfillmentKey(order.id), JSON.array(made.map { .string($0) }).bytes)
     }
 
-    /// Releases what `orderID`'s fulfillment orders hold committed and cancels
-    /// them, in the caller's batch (the order's cancellation).
-    func release(_ orderID: String, _ wc: inout WriteContext) throws(OrderbaseError) {
-        guard let b = try wc.read(Keyspace.orderFulfillmentKey(orderID)) else { return }
-        var batch = StockBatch(reason: "order_released", reference: "order:" + orderID, actor: wc.request.actor)
-        for id in try Self.decodeIDs(b) {
-            let before = try wc.load(FulfillmentOrder.self, id)
-            guard before.holdsCommitment else { continue }
-            for line in before.lines {
-                var level = try batch.level(line.sku, at: before.locationID, field: "id", &wc, createItem: false)
-                guard level.committed >= line.quantity else {
-                    throw OrderbaseError(.corruption, "\(line.sku) at \(before.locationID) has \(level.committed) committed, fewer than fulfillment order \(id) holds")
+    /// Where each line of `order` would go, reading levels through `batch`
+    /// (staged writes included) and writing nothing.
+    ///
+    /// The candidates are the active locations that fulfill online orders and
+    /// ship to the shipping address's country, by rank then age. (1) The first
+    /// candidate that has every tracked line available takes the whole order.
+    /// (2) Else each tracked line goes whole to the first candidate that has it
+    /// (a line is never split across locations). (3) Else, for a SKU that allows
+    /// backorders, the first candidate takes what it has and commits the rest as
+    /// backordered; for one that denies them the line is short. Untracked lines
+    /// go with the first tracked line's location, else to the first candidate.
+    func route(_ order: Order, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) -> Plan {
+        var plan = Plan()
+        var tracked: [(index: Int, id: String, sku: String, quantity: Int64, allow: Bool)] = []
+        var untracked: [(index: Int, id: String, sku: String?, quantity: Int64)] = []
+        var items: [String: InventoryItem?] = [:]
+        for (n, li) in order.lineItems.enumerated() {
+            guard let id = li.id else { continue }
+            if let sku = li.sku, !sku.isEmpty {
+                if items[sku] == nil { items[sku] = .some(try wc.loadIfPresent(InventoryItem.self, sku)) }
+                if let item = items[sku]!, item.tracked {
+                    tracked.append((n, id, sku, li.quantity, item.backorder == "allow"))
+                    continue
                 }
-                try batch.move(&level, "committed", by: -line.quantity, field: "id", &wc)
             }
-            var after = before
-            after.status = "cancelled"
-            after.holdReason = nil
-            after.updatedAt = wc.now
-            wc.commit("fulfillment_order.cancelled", before: before, after: after)
+            untracked.append((n, id, li.sku, li.quantity))
         }
+        let country = order.shippingAddress?.country
+        plan.candidates = try locations(snapshot: nil).filter { $0.canShip(to: country) }
+        let candidates = plan.candidates
+        var taken: [String: Int64] = [:]  // by level id: what this order has taken so far
+        func free(_ sku: String, _ location: String, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) -> Int64 {
+            let level = try batch.level(sku, at: location, field: "line_items", &wc, createItem: false)
+            return level.available - (taken[level.levelID] ?? 0)
+        }
+        var demand: [String: Int64] = [:]
+        for t in tracked { demand[t.sku, default: 0] += t.quantity }
+        // (1) One location with everything.
+        var whole: String?
+        if !tracked.isEmpty {
+            for l in candidates {
+                var ok = true
+                for (sku, q) in demand where try free(sku, l.id, &batch, &wc) < q { ok = false; break }
+                if ok { whole = l.id; break }
+            }
+        }
+        for t in tracked {
+            func assign(_ location: String, _ quantity: Int64, backorder: Bool) {
+                plan.assignments.append(Assignment(line: t.index, lineItemID: t.id, sku: t.sku, location: location, quantity: quantity,
+                                                   tracked: true, backorder: backorder))
+                taken[location + ":" + t.sku, default: 0] += quantity
+            }
+            if let whole { assign(whole, t.quantity, backorder: false); continue }
+            // (2) The line whole at the first location that has it.
+            var placed = false
+            for l in candidates where try free(t.sku, l.id, &batch, &wc) >= t.quantity {
+                assign(l.id, t.quantity, backorder: false)
+                placed = true
+                break
+            }
+            if placed { continue }
+            // (3) Backordered at the first candidate, or short.
+            if t.allow, let first = candidates.first {
+                let now = max(0, min(t.quantity, try free(t.sku, first.id, &batch, &wc)))
+                if now > 0 { assign(first.id, now, backorder: false) }
+                assign(first.id, t.quantity - now, backorder: true)
+                continue
+            }
+            var at: [JSON] = []
+            for l in candidates { at.append(.object(["location_id": .string(l.id), "available": .int(try free(t.sku, l.id, &batch, &wc))])) }
+            plan.short.append(.object(["line_index": .int(Int64(t.index)), "sku": .string(t.sku), "requested": .int(t.quantity), "available": .array(at)]))
+            plan.firstShort = plan.firstShort ?? t.index
+        }
+        if let home = plan.assignments.first(where: { !$0.backorder })?.location ?? plan.assignments.first?.location ?? candidates.first?.id {
+            for u in untracked {
+                plan.assignments.append(Assignment(line: u.index, lineItemID: u.id, sku: u.sku, location: home, quantity: u.quantity,
+                                                   tracked: false, backorder: false))
+            }
+        }
+        return plan
+    }
+
+    /// The order's `fulfillment_status` from its fulfillment orders (nil: none, or all cancelled with nothing shipped).
+    /// Closed, merged, moved and incomplete ones count only what they shipped.
+    static func derivedStatus(_ fos: [FulfillmentOrder]) -> String? {
+        let counted = fos.filter { $0.status != "cancelled" }
+        let quantity = counted.reduce(0) { $0 + $1.lines.reduce(0) { $0 + $1.quantity } }
+        let shipped = counted.reduce(0) { $0 + $1.lines.reduce(0) { $0 + $1.shipped } }
+        if quantity == 0 { return fos.isEmpty ? nil : "unfulfilled" }
+        if shipped == quantity { return "fulfilled" }
+        if shipped > 0 { return "partially_fulfilled" }
+        let active = counted.filter(\.holdsCommitment)
+        if !active.isEmpty && active.allSatisfy({ $0.status == "on_hold" }) { return "on_hold" }
+        if !active.isEmpty && active.allSatisfy({ $0.status == "scheduled" }) { return "scheduled" }
+        return "unfulfilled"
+    }
+
+    /// Releases what `orderID`'s fulfillment orders hold committed and cancels
+    /// them (those partly shipped end `incomplete`), in the caller's batch (the
+    /// order's cancellation).
+    func release(_ orderID: String, _ wc: inout WriteContext) throws(OrderbaseError) {
+        var batch = StockBatch(reason: "order_released", reference: "order:" + orderID, actor: wc.request.actor)
+        for fo in try fulfillmentOrders(of: orderID, &wc) where fo.holdsCommitment {
+            try cancelRemainder(fo, &batch, &wc)
+        }
+        try releaseBackorders(&batch, &wc)
         _ = batch.finish(&wc)
     }
 
-    /// Whether any of the order's fulfillment orders still holds stock committed.
+    /// Whether any of the order's fulfillment orders still has work (and commitment).
     func holdsCommitment(_ orderID: String, _ wc: inout WriteContext) throws(OrderbaseError) -> Bool {
-        guard let b = try wc.read(Keyspace.orderFulfillmentKey(orderID)) else { return false }
-        for id in try Self.decodeIDs(b) where try wc.load(FulfillmentOrder.self, id).holdsCommitment { return true }
-        return false
+        try fulfillmentOrders(of: orderID, &wc).contains(where: \.holdsCommitment)
     }
+
+    /// Whether the order has fulfillment orders (its `fulfillment_status` is derived).
+    func hasFulfillmentOrders(_ orderID: String, _ wc: inout WriteContext) throws(OrderbaseError) -> Bool {
+        try wc.read(Keyspace.orderFulfillmentKey(orderID)) != nil
+    }
+
+    /// The order's fulfillment orders, oldest first, as this write sees them.
+    func fulfillmentOrders(of orderID: String, _ wc: inout WriteContext) throws(OrderbaseError) -> [FulfillmentOrder] {
+        guard let b = try wc.read(Keyspace.orderFulfillmentKey(orderID)) else { return [] }
+        var out: [FulfillmentOrder] = []
+        for id in try Self.decodeIDs(b) { out.append(try wc.load(FulfillmentOrder.self, id)) }
+        return out
+    }
+
+    // MARK: the pieces fulfillment order actions share
+
+    /// Releases the unshipped tracked units `fo` holds committed and ends it:
+    /// `cancelled`, or `incomplete` when part of it shipped (its lines keep only
+    /// what shipped). Writes it with event `fulfillment_order.cancelled`.
+    @discardableResult
+    func cancelRemainder(_ fo: FulfillmentOrder, _ batch: inout StockBatch, _ wc: inout WriteContext,
+                         status: String? = nil, into: String? = nil, event: String = "fulfillment_order.cancelled",
+                         reason: String? = nil) throws(OrderbaseError) -> FulfillmentOrder {
+        try uncommit(fo, &batch, &wc)
+        var after = fo
+        for n in after.lines.indices { after.lines[n].quantity = after.lines[n].shipped }
+        after.status = status ?? (fo.shippedAny ? "incomplete" : "cancelled")
+        after.holdReason = nil
+        after.holdNote = nil
+        after.mergedInto = into
+        after.updatedAt = wc.now
+        wc.commit(event, before: fo, after: after, reason: reason)
+        return after
+    }
+
+    /// Takes back the commitment of `fo`'s unshipped tracked units at its location, and its place in backorder queues.
+    func uncommit(_ fo: FulfillmentOrder, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) {
+        for line in fo.lines where line.tracked && line.remaining > 0 {
+            guard let sku = line.sku else { continue }
+            var level = try batch.level(sku, at: fo.locationID, field: "id", &wc, createItem: false)
+            guard level.committed >= line.remaining else {
+                throw OrderbaseError(.corruption, "\(sku) at \(fo.locationID) has \(level.committed) committed, fewer than fulfillment order \(fo.id) holds")
+            }
+            try batch.move(&level, "committed", by: -line.remaining, field: "id", &wc, reason: "order_released")
+            if let n = level.backorders.firstIndex(of: fo.id) {
+                level.backorders.remove(at: n)
+                batch.update(level)
+            }
+        }
+    }
+
+    /// Commits `fo`'s unshipped tracked units at its location (a move or a
+    /// split's new fulfillment order); refuses `insufficient_stock` unless it
+    /// waits as a backorder.
+    func recommit(_ fo: FulfillmentOrder, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) {
+        var short: [JSON] = []
+        for line in fo.lines where line.tracked && line.remaining > 0 {
+            guard let sku = line.sku else { continue }
+            var level = try batch.level(sku, at: fo.locationID, field: "location_id", &wc, createItem: false)
+            if !fo.isBackorder && level.available < line.remaining {
+                short.append(.object(["sku": .string(sku), "requested": .int(line.remaining), "available": .int(level.available)]))
+                continue
+            }
+            try batch.move(&level, "committed", by: line.remaining, field: "location_id", &wc, reason: "order_committed")
+        }
+        if !short.isEmpty {
+            throw OrderbaseError(.invalidState, "location \(fo.locationID) does not have enough: see details.short", field: "location_id",
+                                 details: .object(["reason": .string("insufficient_stock"), "short": .array(short)]))
+        }
+        if fo.isBackorder { try queueBackorder(fo, &batch, &wc) }
+    }
+
+    /// Puts a backordered fulfillment order at the end of the queue of each level it waits on.
+    func queueBackorder(_ fo: FulfillmentOrder, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) {
+        for line in fo.lines where line.tracked && line.remaining > 0 {
+            guard let sku = line.sku else { continue }
+            var level = try batch.level(sku, at: fo.locationID, field: "id", &wc, createItem: false)
+            if !level.backorders.contains(fo.id) {
+                level.backorders.append(fo.id)
+                batch.update(level)
+            }
+        }
+    }
+
+    /// After stock changed at the levels `batch` touched: releases the
+    /// backorders waiting there, oldest first. One is released (its hold lifted)
+    /// when every line it waits for is covered: the level's units on hand, less
+    /// what is reserved, unavailable and committed to fulfillment orders that
+    /// are not waiting, less what older released backorders took. A backorder
+    /// that cannot be released blocks the younger ones at its levels (first
+    /// come, first served). Each release is one `fulfillment_order.hold_released`
+    /// and its order's derived status, in this batch.
+    func releaseBackorders(_ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) {
+        var waiting: [String] = []
+        for id in batch.touched {
+            guard let l = batch.current(id) else { continue }
+            for fo in l.backorders where !waiting.contains(fo) { waiting.append(fo) }
+        }
+        if waiting.isEmpty { return }
+        waiting.sort()  // ids are time-ordered: oldest first
+        var fos: [String: FulfillmentOrder] = [:]
+        for id in waiting { fos[id] = try wc.loadIfPresent(FulfillmentOrder.self, id) }
+        // What each level can give its backorders: available plus what the waiting ones already count as committed.
+        var cover: [String: Int64] = [:]
+        func levelID(_ fo: FulfillmentOrder, _ line: FulfillmentOrder.Line) -> String? {
+            guard line.tracked, line.remaining > 0, let sku = line.sku else { return nil }
+            return fo.locationID + ":" + sku
+        }
+        for fo in fos.values.compactMap({ $0 }) where fo.isBackorder {
+            for line in fo.lines {
+                guard let id = levelID(fo, line), let sku = line.sku else { continue }
+                if cover[id] == nil { cover[id] = try batch.level(sku, at: fo.locationID, field: "id", &wc, createItem: false).available }
+                cover[id]! += line.remaining
+            }
+        }
+        var blocked: Set<String> = []
+        var changedOrders: [String] = []
+        for id in waiting {
+            guard let fo = fos[id] ?? nil, fo.isBackorder else {
+                // No longer waiting: take it out of the queues.
+                try dequeue(id, from: batch.touched, &batch, &wc)
+                continue
+            }
+            let needs = fo.lines.compactMap { line in levelID(fo, line).map { ($0, line.remaining) } }
+            let ok = needs.allSatisfy { !blocked.contains($0.0) && (cover[$0.0] ?? 0) >= $0.1 }
+            guard ok else { blocked.formUnion(needs.map(\.0)); continue }
+            for (lid, q) in needs { cover[lid]! -= q }
+            var after = fo
+            after.status = fo.resumedStatus(now: wc.now)
+            after.holdReason = nil
+            after.holdNote = nil
+            after.updatedAt = wc.now
+            for line in fo.lines { if let sku = line.sku, line.tracked { try dequeue(fo.id, level: sku, at: fo.locationID, &batch, &wc) } }
+            wc.commit("fulfillment_order.hold_released", before: fo, after: after, reason: "stock arrived")
+            if !changedOrders.contains(fo.orderID) { changedOrders.append(fo.orderID) }
+        }
+        for o in changedOrders { _ = try deriveOrder(o, &wc) }
+    }
+
+    private func dequeue(_ fo: String, from levels: [String], _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) {
+        for id in levels {
+            guard var l = batch.current(id), let n = l.backorders.firstIndex(of: fo) else { continue }
+            l.backorders.remove(at: n)
+            batch.update(l)
+        }
+    }
+
+    private func dequeue(_ fo: String, level sku: String, at location: String, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) {
+        var l = try batch.level(sku, at: location, field: "id", &wc, createItem: false)
+        if let n = l.backorders.firstIndex(of: fo) {
+            l.backorders.remove(at: n)
+            batch.update(l)
+        }
+    }
+
+    /// Sets the order's `fulfillment_status` from its fulfillment orders as
+    /// this write has them, committing the order when it changed (event
+    /// `order.fulfillment_status_changed`); answers the order as it is after.
+    @discardableResult
+    func deriveOrder(_ orderID: String, _ wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] {
+        let old = try orders.loadForWrite(orderID, &wc, expected: nil)
+        var new = old
+        if let s = Self.derivedStatus(try fulfillmentOrders(of: orderID, &wc)) { new.fulfillmentStatus = s }
+        return try orders.commitChange(old: old, new: new, type: "order.fulfillment_status_changed", reason: nil, &wc)
+    }
+}
+
+extension FulfillmentOrder {
+    var belongsToOrder: String? { orderID }
+}
+
+extension Shipment {
+    var belongsToOrder: String? { orderID }
 }

@@ -2,7 +2,7 @@
 
 import OrderbaseStore
 
-/// The work one location does for one order: the lines and quantities committed there.
+/// The work one location does for one order: the lines and quantities it ships, what it has shipped, and what may be done to it now.
 /// Its fields are declared in Tools/codegen/record_fields.py.
 struct FulfillmentOrder: Sendable {
     var id: String = ""
@@ -10,7 +10,11 @@ struct FulfillmentOrder: Sendable {
     var locationID: String = ""
     var status: String = "open"
     var holdReason: String?
+    var holdNote: String?
+    var fulfillAt: Int64?
+    var fulfillBy: Int64?
     var lines: [Line] = []
+    var mergedInto: String?
     var createdAt: Int64 = 0
     var updatedAt: Int64 = 0
 }
@@ -48,9 +52,14 @@ extension FulfillmentOrder {
         w.key("location_id"); w.string(o.locationID)
         w.key("status"); w.string(o.status)
         w.key("hold_reason"); w.optionalString(o.holdReason)
+        w.key("hold_note"); w.optionalString(o.holdNote)
+        w.key("fulfill_at"); if let v = o.fulfillAt { w.timestamp(v) } else { w.null() }
+        w.key("fulfill_by"); if let v = o.fulfillBy { w.timestamp(v) } else { w.null() }
         w.key("lines"); w.beginArray(); for l in o.lines { l.write(&w) }; w.endArray()
+        w.key("merged_into"); w.optionalString(o.mergedInto)
         w.key("created_at"); w.timestamp(o.createdAt)
         w.key("updated_at"); w.timestamp(o.updatedAt)
+        if !stored { w.key("supported_actions"); w.beginArray(); for a in o.supportedActions { w.string(a) }; w.endArray() }
         extra(&w)
         w.endObject()
     }
@@ -65,7 +74,11 @@ extension FulfillmentOrder {
             o.locationID = try f.string("location_id", maxLength: Int.max) ?? ""
             o.status = try f.string("status") ?? "open"
             o.holdReason = try f.string("hold_reason", maxLength: Int.max)
+            o.holdNote = try f.string("hold_note", maxLength: Int.max)
+            o.fulfillAt = try f.timestamp("fulfill_at")
+            o.fulfillBy = try f.timestamp("fulfill_by")
             o.lines = try f.objects("lines", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Line.decode(&g) } ?? []
+            o.mergedInto = try f.string("merged_into", maxLength: Int.max)
             o.createdAt = try f.timestamp("created_at") ?? 0
             o.updatedAt = try f.timestamp("updated_at") ?? 0
             return o

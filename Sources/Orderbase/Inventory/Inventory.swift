@@ -92,33 +92,113 @@ extension InventoryMovement {
     static let callerReasons = ["correction", "cycle_count", "received", "damaged", "shrinkage", "restock", "reservation",
                                 "quality_control", "safety_stock", "promotion", "movement", "other"]
     /// Every reason: the caller's and the engine's own (`order_committed`: an
-    /// order took units; `order_released`: its cancellation gave them back).
-    static let reasons = callerReasons + ["order_committed", "order_released"]
+    /// order or a fulfillment order moved here took units; `order_released`: a
+    /// cancellation or a move gave them back; `order_fulfilled`: a shipment took them away).
+    static let reasons = callerReasons + ["order_committed", "order_released", "order_fulfilled"]
 }
 
 extension FulfillmentOrder {
-    static let statuses = ["open", "on_hold", "cancelled"]
+    static let statuses = ["open", "in_progress", "scheduled", "on_hold", "closed", "incomplete", "cancelled"]
+    static let actions = ["ship", "hold", "release_hold", "move", "split", "merge", "cancel", "reschedule"]
+    /// The statuses in which it still has work to do (and holds its tracked units committed).
+    static let active: Set<String> = ["open", "in_progress", "scheduled", "on_hold"]
 
     struct Line: Sendable, Equatable {
         var lineItemID: String
-        var sku: String
+        var sku: String?
         var quantity: Int64
+        var shipped: Int64 = 0
+        /// Its units are committed at the location (the SKU was tracked when the order was placed).
+        var tracked: Bool
+
+        var remaining: Int64 { quantity - shipped }
 
         func write(_ w: inout JSONWriter) {
             w.beginObject()
             w.key("line_item_id"); w.string(lineItemID)
-            w.key("sku"); w.string(sku)
+            w.key("sku"); w.optionalString(sku)
             w.key("quantity"); w.int(quantity)
+            w.key("shipped"); w.int(shipped)
+            w.key("tracked"); w.bool(tracked)
             w.endObject()
         }
 
         static func decode(_ f: inout Fields) throws(OrderbaseError) -> Line {
             Line(lineItemID: try f.string("line_item_id", maxLength: Int.max, required: true)!,
-                 sku: try f.string("sku", maxLength: Int.max, required: true)!,
-                 quantity: try f.int("quantity", in: 1...Int64.max, required: true)!)
+                 sku: try f.string("sku", maxLength: Int.max),
+                 quantity: try f.int("quantity", in: 0...Int64.max, required: true)!,
+                 shipped: try f.int("shipped", in: 0...Int64.max) ?? 0,
+                 tracked: try f.bool("tracked") ?? true)
         }
     }
 
-    /// Open and on-hold fulfillment orders hold their units committed.
-    var holdsCommitment: Bool { status == "open" || status == "on_hold" }
+    /// Open, in progress, scheduled and on-hold ones hold their unshipped tracked units committed.
+    var holdsCommitment: Bool { Self.active.contains(status) }
+    var isBackorder: Bool { status == "on_hold" && holdReason == "out_of_stock" }
+    var shippedAny: Bool { lines.contains { $0.shipped > 0 } }
+    var unshipped: Bool { lines.contains { $0.remaining > 0 } }
+
+    /// The status it returns to when nothing holds it: partly shipped, waiting for its date, or open.
+    func resumedStatus(now: Int64) -> String {
+        if shippedAny { return "in_progress" }
+        if let at = fulfillAt, at > now { return "scheduled" }
+        return "open"
+    }
+
+    /// What may be done to it now (`supported_actions`).
+    var supportedActions: [String] {
+        switch status {
+        case "open", "in_progress": ["ship", "hold", "move", "split", "merge", "cancel", "reschedule"]
+        case "scheduled": ["ship", "hold", "move", "split", "merge", "cancel", "reschedule"]
+        case "on_hold": ["release_hold", "move", "split", "cancel"]
+        default: []
+        }
+    }
+}
+
+extension Shipment {
+    static let statuses = ["confirmed", "in_transit", "out_for_delivery", "delivered", "failure"]
+    /// The statuses a host reports (`shipments.update_status`).
+    static let reported = ["in_transit", "out_for_delivery", "delivered", "failure"]
+
+    struct ShippedLine: Sendable, Equatable {
+        var lineItemID: String
+        var sku: String?
+        var quantity: Int64
+
+        func write(_ w: inout JSONWriter) {
+            w.beginObject()
+            w.key("line_item_id"); w.string(lineItemID)
+            w.key("sku"); w.optionalString(sku)
+            w.key("quantity"); w.int(quantity)
+            w.endObject()
+        }
+
+        static func decode(_ f: inout Fields) throws(OrderbaseError) -> ShippedLine {
+            ShippedLine(lineItemID: try f.string("line_item_id", maxLength: Int.max, required: true)!,
+                        sku: try f.string("sku", maxLength: Int.max),
+                        quantity: try f.int("quantity", in: 1...Int64.max, required: true)!)
+        }
+    }
+
+    struct Tracking: Sendable, Equatable {
+        var carrier, number, url: String?
+
+        /// Reads `{"carrier"?, "number"?, "url"?}` (a request's, strict, or a stored one).
+        static func read(_ f: inout Fields) throws(OrderbaseError) -> Tracking {
+            Tracking(carrier: try f.string("carrier", maxLength: 255, allowEmpty: false),
+                     number: try f.string("number", maxLength: 255, allowEmpty: false),
+                     url: try f.string("url", maxLength: WebhookURL.maxCharacters, allowEmpty: false))
+        }
+
+        func write(_ w: inout JSONWriter) {
+            w.beginObject()
+            w.key("carrier"); w.optionalString(carrier)
+            w.key("number"); w.optionalString(number)
+            w.key("url"); w.optionalString(url)
+            w.endObject()
+        }
+    }
+
+    var indexKeys: [[UInt8]] { [Keyspace.indexKey(.shipment, "order_id", orderID, id)] }
 }

@@ -14,6 +14,7 @@ struct InventoryLevel: Sendable {
     var damaged: Int64 = 0
     var qualityControl: Int64 = 0
     var safetyStock: Int64 = 0
+    var backorders: [String] = []
     var updatedAt: Int64 = 0
 }
 
@@ -55,6 +56,10 @@ extension InventoryLevel {
         w.key("damaged"); w.int(o.damaged)
         w.key("quality_control"); w.int(o.qualityControl)
         w.key("safety_stock"); w.int(o.safetyStock)
+        if stored {
+            w.key("backorders")
+            w.beginArray(); for s in o.backorders { w.string(s) }; w.endArray()
+        }
         w.key("updated_at"); w.timestamp(o.updatedAt)
         extra(&w)
         w.endObject()
@@ -74,6 +79,7 @@ extension InventoryLevel {
             o.damaged = try f.int("damaged", in: Int64.min...Int64.max) ?? 0
             o.qualityControl = try f.int("quality_control", in: Int64.min...Int64.max) ?? 0
             o.safetyStock = try f.int("safety_stock", in: Int64.min...Int64.max) ?? 0
+            o.backorders = (try f.array("backorders", maxCount: Int.max) ?? []).compactMap(\.stringValue)
             o.updatedAt = try f.timestamp("updated_at") ?? 0
             return o
         } catch {

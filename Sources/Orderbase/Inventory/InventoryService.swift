@@ -222,6 +222,7 @@ extension InventoryService {
                 if delta == 0 { continue }
                 try batch.move(&level, c.name, by: delta, field: field(set ? "quantity" : "delta"), &wc)
             }
+            try releaseBackorders(&batch, &wc)
             return batch.finish(&wc)
         }
     }
@@ -254,6 +255,7 @@ extension InventoryService {
             if from != "available" { try batch.move(&level, from, by: -quantity, field: "quantity", &wc) }
             if from == "incoming" { try batch.move(&level, "on_hand", by: quantity, field: "quantity", &wc) }
             if to != "available" { try batch.move(&level, to, by: quantity, field: "quantity", &wc) }
+            try releaseBackorders(&batch, &wc)
             return batch.finish(&wc)
         }
     }
@@ -464,14 +466,27 @@ struct StockBatch {
         levels[level.levelID]!.after = level
     }
 
-    /// Writes every changed level and its event; answers `{"levels", "movements"}`.
+    /// Replaces the level as this command has it (its backorder queue), without a movement.
+    mutating func update(_ level: InventoryLevel) {
+        levels[level.levelID]!.after = level
+    }
+
+    /// A level as this command has it now (nil: not touched).
+    func current(_ id: String) -> InventoryLevel? { levels[id]?.after }
+
+    /// The ids of the levels this command touched, in the order it first did.
+    var touched: [String] { order }
+
+    /// Writes every changed level, and one event for each level that moved;
+    /// answers `{"levels", "movements"}` (the levels that moved).
     mutating func finish(_ wc: inout WriteContext) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("levels"); w.beginArray()
         for id in order {
-            guard let (before, after) = levels[id], let moved = movements[id], !moved.isEmpty else { continue }
-            wc.save(before: before, after: after)
+            guard let (before, after) = levels[id] else { continue }
+            if before == nil || before!.storedJSON != after.storedJSON { wc.save(before: before, after: after) }
+            guard let moved = movements[id], !moved.isEmpty else { continue }
             var data = JSONWriter()
             data.beginObject()
             data.key("level"); after.write(&data)

@@ -31,6 +31,7 @@ enum Keyspace {
     static let movement: UInt8 = UInt8(ascii: "H")              // H movement_id                 -> movement JSON (the stock ledger)
     static let fulfillmentOrder: UInt8 = UInt8(ascii: "F")      // F fulfillment_order_id        -> fulfillment order JSON
     static let orderFulfillment: UInt8 = UInt8(ascii: "f")      // f order_id                    -> JSON list of its fulfillment order ids
+    static let shipment: UInt8 = UInt8(ascii: "P")              // P shipment_id                 -> shipment JSON
 
     /// Every prefix and what it holds: no two may share a byte (a test checks),
     /// and a new kind's keys go under `I` (indexes) or a prefix added here.
@@ -43,7 +44,7 @@ enum Keyspace {
         (notificationTemplate, "notification templates"), (notification, "the notification log"), (notificationDue, "due notifications"),
         (notificationOrder, "notifications by order"), (timer, "the scheduler's timers"), (location, "locations"),
         (inventoryItem, "inventory items"), (inventoryLevel, "inventory levels"), (movement, "the stock ledger"),
-        (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"),
+        (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -117,6 +118,7 @@ enum Keyspace {
     static func inventoryLevelPrefix(sku: String) -> [UInt8] { var k = KeyBuilder(inventoryLevel); k.string(sku); return k.bytes }
     static func movementKey(_ id: String) -> [UInt8] { var k = KeyBuilder(movement); k.string(id); return k.bytes }
     static func fulfillmentOrderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(fulfillmentOrder); k.string(id); return k.bytes }
+    static func shipmentKey(_ id: String) -> [UInt8] { var k = KeyBuilder(shipment); k.string(id); return k.bytes }
     static func orderFulfillmentKey(_ orderID: String) -> [UInt8] { var k = KeyBuilder(orderFulfillment); k.string(orderID); return k.bytes }
 
     /// The component appended to a prefix for an id (to build range bounds).

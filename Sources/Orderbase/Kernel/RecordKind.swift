@@ -26,15 +26,16 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let inventoryLevel = RecordKind("inventory_level")
     public static let inventoryMovement = RecordKind("inventory_movement")
     public static let fulfillmentOrder = RecordKind("fulfillment_order")
+    public static let shipment = RecordKind("shipment")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                               .location, .inventoryItem, .fulfillmentOrder]
+                                               .location, .inventoryItem, .fulfillmentOrder, .shipment]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 
@@ -54,7 +55,7 @@ struct AuditPolicy {
         case .webhookEndpoint: AuditPolicy(secretPaths: [["secrets"]], unaudited: ["updated_at", "failing_since", "from_sequence"])
         case .notificationChannel: AuditPolicy(secretPaths: [["email", "password"], ["sms", "auth_header"]], unaudited: ["updated_at"])
         case .notificationTemplate: AuditPolicy(unaudited: ["updated_at", "from_sequence", "condition_text"])
-        case .location, .inventoryItem, .fulfillmentOrder: AuditPolicy(unaudited: ["updated_at"])
+        case .location, .inventoryItem, .fulfillmentOrder, .shipment: AuditPolicy(unaudited: ["updated_at"])
         default: AuditPolicy()
         }
     }
@@ -64,6 +65,12 @@ struct AuditPolicy {
 struct Subject: Equatable {
     let kind: RecordKind
     let id: String
+    /// The order a record of another kind belongs to (a fulfillment order's,
+    /// a shipment's): its events and audit entries carry it as `order_id`.
+    var orderID: String? = nil
+
+    /// `order_id` of its events and audit entries: an order's own id, or the order it belongs to.
+    var eventOrderID: String? { kind == .order ? id : orderID }
 
     func write(_ w: inout JSONWriter) {
         w.beginObject()
@@ -83,6 +90,12 @@ protocol AuditedRecord {
     var storedJSON: [UInt8] { get }
     /// The API form: what events carry as `data`.
     var apiJSON: [UInt8] { get }
+    /// The order it belongs to, if any: its events carry it as `order_id` (default none).
+    var belongsToOrder: String? { get }
+}
+
+extension AuditedRecord {
+    var belongsToOrder: String? { nil }
 }
 
 /// A record stored under one key by its id, with its secondary index
@@ -162,9 +175,10 @@ extension WriteContext {
     /// The one write of an audited record's change, in the command's batch: the
     /// record (or its deletion), its index entries that changed, and, when an
     /// audited field changed, its event and audit entry (`recordChange`).
-    mutating func commit<R: StoredRecord>(_ type: String, before: R?, after: R?, reason: String? = nil, data: [UInt8]? = nil) {
+    mutating func commit<R: StoredRecord>(_ type: String, before: R?, after: R?, reason: String? = nil, data: [UInt8]? = nil,
+                                          order: [UInt8]? = nil) {
         save(before: before, after: after)
-        recordChange(type, before: before, after: after, reason: reason, data: data)
+        recordChange(type, before: before, after: after, reason: reason, data: data, order: order)
     }
 }
 

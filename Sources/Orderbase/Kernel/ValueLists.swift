@@ -31,5 +31,8 @@ public enum ValueLists {
     public static let movementReasons = InventoryMovement.reasons
     public static let callerMovementReasons = InventoryMovement.callerReasons
     public static let fulfillmentOrderStatuses = FulfillmentOrder.statuses
+    public static let fulfillmentOrderActions = FulfillmentOrder.actions
+    public static let shipmentStatuses = Shipment.statuses
+    public static let reportedShipmentStatuses = Shipment.reported
     public static let apiKeyScopes = APIKey.Scope.allCases.map(\.rawValue)
 }

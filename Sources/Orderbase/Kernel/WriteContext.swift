@@ -86,18 +86,29 @@ struct WriteContext {
     /// state that must change with the batch (the workflow heads), and only if it does.
     var onStaged: [() -> Void] = []
 
-    /// Newest value including writes staged by earlier commands.
+    /// This command's own readable writes (nil: deleted), which `read` sees first.
+    var written: [KeyBytes: [UInt8]?] = [:]
+
+    /// Newest value: this command's own writes, then those staged by earlier
+    /// commands, then the database.
     func read(_ key: [UInt8]) throws(OrderbaseError) -> [UInt8]? {
-        try store { () throws(StoreError) in try core.committer.read(key) }
+        if !written.isEmpty, let own = written[KeyBytes(key)] { return own }
+        return try store { () throws(StoreError) in try core.committer.read(key) }
     }
 
     /// A key the write path may read back (records, idempotency keys).
-    mutating func put(_ key: [UInt8], _ value: [UInt8]) { mutation.put(key, value) }
+    mutating func put(_ key: [UInt8], _ value: [UInt8]) {
+        mutation.put(key, value)
+        written[KeyBytes(key)] = .some(value)
+    }
     /// A key no command reads while writing (indexes, numbers, events, audit, counters).
     mutating func putUnread(_ key: [UInt8], _ value: [UInt8]) { mutation.put(key, value, readable: false) }
     mutating func deleteUnread(_ key: [UInt8]) { mutation.delete(key, readable: false) }
     /// Deletes a key the write path may read back (records, timers).
-    mutating func delete(_ key: [UInt8]) { mutation.delete(key) }
+    mutating func delete(_ key: [UInt8]) {
+        mutation.delete(key)
+        written[KeyBytes(key)] = .some(nil)
+    }
 
     /// The answer kept under an idempotency key, if the key was used before with
     /// this `fingerprint` (the request's hash); `idempotency_mismatch` if with another.
@@ -145,12 +156,12 @@ struct WriteContext {
     /// Returns false, recording nothing, when no audited field changed.
     @discardableResult
     mutating func recordChange<R: AuditedRecord>(_ type: String, before: R?, after: R?, reason: String? = nil,
-                                                 data: [UInt8]? = nil) -> Bool {
+                                                 data: [UInt8]? = nil, order: [UInt8]? = nil) -> Bool {
         guard let current = after ?? before else { return false }
         let changes = AuditForm.diff(before.map(AuditForm.init), after.map(AuditForm.init))
         if before != nil && after != nil && changes.isEmpty { return false }
-        let subject = Subject(kind: R.kind, id: current.subjectID)
-        let seq = appendEvent(type: type, subject: subject, reason: reason, changes: changes, order: nil, data: data ?? current.apiJSON)
+        let subject = Subject(kind: R.kind, id: current.subjectID, orderID: current.belongsToOrder)
+        let seq = appendEvent(type: type, subject: subject, reason: reason, changes: changes, order: order, data: data ?? current.apiJSON)
         appendAudit(action: type, subject: subject, changes: changes, reason: reason, eventSequence: seq)
         return true
     }
@@ -168,7 +179,7 @@ struct WriteContext {
         e.key("type"); e.string(type)
         e.key("at"); e.timestamp(now)
         e.key("subject"); subject.write(&e)
-        e.key("order_id"); if subject.kind == .order { e.string(subject.id) } else { e.null() }
+        e.key("order_id"); e.optionalString(subject.eventOrderID)
         e.key("actor"); request.actor.write(&e)
         e.key("cause"); e.beginObject()
         e.key("request_id"); e.optionalString(request.requestID)
@@ -191,7 +202,7 @@ struct WriteContext {
         a.key("seq"); a.int(Int64(aseq))
         a.key("at"); a.timestamp(now)
         a.key("subject"); subject.write(&a)
-        a.key("order_id"); if subject.kind == .order { a.string(subject.id) } else { a.null() }
+        a.key("order_id"); a.optionalString(subject.eventOrderID)
         a.key("actor"); request.actor.write(&a)
         a.key("action"); a.string(action)
         a.key("changes"); FieldChange.write(changes, &a)

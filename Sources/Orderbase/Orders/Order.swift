@@ -13,7 +13,8 @@ public enum OrderStatus {
     public static let all = ["pending", "confirmed", "processing", "on_hold", "completed", "cancelled"]
     public static let open: Set<String> = ["pending", "confirmed", "processing", "on_hold"]
     public static let financial = ["pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided"]
-    public static let fulfillment = ["unfulfilled", "partially_fulfilled", "fulfilled"]
+    /// `on_hold` and `scheduled` are derived ones (every fulfillment order waiting): docs/fulfillment.md.
+    public static let fulfillment = ["unfulfilled", "partially_fulfilled", "fulfilled", "on_hold", "scheduled"]
     public static let channels = ["online", "phone", "in_store", "marketplace"]
     /// `orders.list` orders.
     public static let sorts = ["created_desc", "created_asc", "updated_desc", "updated_asc"]

@@ -59,12 +59,14 @@ extension OrderService {
             order.workflowVersion = wf.version
             order.status = wf.initialState
             // Tracked lines commit stock in this batch, under this lock: no other order can take the same units.
-            try inventory.commit(order, &wc)
+            let commitment = try inventory.prepareCommitment(order, &wc)
+            if let commitment { order.fulfillmentStatus = commitment.status }
             let rendered = order.render()
             wc.put(Keyspace.orderKey(order.id), rendered.bytes)
             wc.putUnread(Keyspace.numberKey(order.number), Array(order.id.utf8))
             for k in Keyspace.indexKeyList(of: order) { wc.putUnread(k, []) }
             wc.record(type: "order.created", orderID: order.id, changes: FieldChange.diff(nil, rendered), reason: nil, order: rendered)
+            if let commitment { try inventory.applyCommitment(commitment, to: order, &wc) }
             if let idemKey, let fingerprint { wc.remember(idemKey, fingerprint, rendered.bytes) }
             return rendered.bytes
         }
