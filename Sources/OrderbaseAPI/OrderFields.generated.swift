@@ -42,8 +42,8 @@ extension Schemas {
     /// The fields `orders.create` takes that `orders.update` may change.
     static let orderEditableOnCreate: [Property] = [
         opt("customer", .ref("CustomerInput")),
-        opt("billing_address", .ref("Address")),
-        opt("shipping_address", .ref("Address")),
+        opt("billing_address", .ref("AddressInput")),
+        opt("shipping_address", .ref("AddressInput")),
         req("line_items", .list(.ref("LineItemInput"), max: 500, min: 1), "At most max_line_items (500 by default)."),
         opt("shipping_lines", .list(.ref("ShippingLineInput"), max: 50)),
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),
@@ -55,8 +55,8 @@ extension Schemas {
     /// The fields `orders.update` may change (`null` clears those that can be cleared).
     static let orderEdits: [Property] = [
         opt("customer", .nullable(.ref("CustomerInput"))),
-        opt("billing_address", .nullable(.ref("Address"))),
-        opt("shipping_address", .nullable(.ref("Address"))),
+        opt("billing_address", .nullable(.ref("AddressInput"))),
+        opt("shipping_address", .nullable(.ref("AddressInput"))),
         opt("line_items", .list(.ref("LineItemInput"), max: 500, min: 1), "Replaces the list; items with an id keep it."),
         opt("shipping_lines", .list(.ref("ShippingLineInput"), max: 50)),
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),

@@ -130,7 +130,7 @@ extension Schemas {
     static let locationCreate: [Property] = [
         req("name", .string(max: 255, min: 1)),
         opt("type", .oneOf(ValueLists.locationTypes)),
-        opt("address", .ref("Address"), "Where it is (country: ISO 3166-1 alpha-2)."),
+        opt("address", .ref("AddressInput"), "Where it is (country: ISO 3166-1 alpha-2)."),
         opt("active", .boolean),
         opt("fulfills_online_orders", .boolean),
         opt("rank", .int(0...1_000_000)),
@@ -141,7 +141,7 @@ extension Schemas {
     static let locationUpdate: [Property] = [
         opt("name", .string(max: 255, min: 1)),
         opt("type", .oneOf(ValueLists.locationTypes)),
-        opt("address", .ref("Address")),
+        opt("address", .ref("AddressInput")),
         opt("active", .boolean),
         opt("fulfills_online_orders", .boolean),
         opt("rank", .int(0...1_000_000)),
@@ -167,6 +167,21 @@ extension Schemas {
     static let inventoryItemUpdate: [Property] = [
         opt("tracked", .boolean),
         opt("backorder", .oneOf(ValueLists.backorderPolicies)),
+    ]
+
+    /// The routing rules as every method answers it.
+    static let routingRules: [Property] = [
+        req("rules", .list(Schemas.routingRule)),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a routing rules takes.
+    static let routingRulesCreate: [Property] = [
+    ]
+
+    /// What an update of a routing rules may change (`null` clears an optional field).
+    static let routingRulesUpdate: [Property] = [
+        opt("rules", .list(Schemas.routingRuleInput, max: 20)),
     ]
 
     /// The inventory level as every method answers it.

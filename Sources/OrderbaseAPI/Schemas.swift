@@ -217,6 +217,16 @@ enum Schemas {
     ]
     static let errorBody: [Property] = [req("error", .object(errorFields))]
 
+    /// A routing rule as answered: its type, and for expression rules the expression in both forms.
+    static let routingRule = Schema.object([req("type", .oneOf(ValueLists.routingRuleTypes)), opt("expression", .anyValue),
+                                            opt("expression_text", .nullable(.string()))])
+    /// A routing rule as given: `expression` only (and always) for expression rules.
+    static let routingRuleInput = Schema.objectWithRules(
+        [req("type", .oneOf(ValueLists.routingRuleTypes)),
+         opt("expression", .described("Text form or JSON-Logic over order and location (docs/expressions.md).", .anyValue))],
+        [.when("type", .equals("expression"), require: ["expression"])]
+            + ValueLists.routingRuleTypes.filter { $0 != "expression" }.map { Rule.when("type", .equals($0), forbid: ["expression"]) })
+
     /// Every named schema, in document order.
     static let components: [(name: String, schema: Schema)] = [
         ("Order", .object(order)),
@@ -229,6 +239,7 @@ enum Schemas {
         ("TaxLine", .object(taxLine)),
         ("TaxLineInput", .object(taxLineInput)),
         ("Address", .object(address)),
+        ("AddressInput", .object(address)),
         ("Customer", .object(customer)),
         ("CustomerInput", .object(customerInput)),
         ("Actor", .object(actor)),
@@ -247,6 +258,7 @@ enum Schemas {
         ("InventoryMovement", .object(inventoryMovement)),
         ("FulfillmentOrder", .object(fulfillmentOrder)),
         ("Shipment", .object(shipment)),
+        ("RoutingRules", .object(routingRules)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),
         ("Event", .object(event)),

@@ -168,7 +168,7 @@ struct FulfillmentTests {
         #expect(try fx.core.runDueTimers() == 1)
         #expect(try fx.fo(fo)["status"] == .string("open"))
         #expect(try fx.order(order)["fulfillment_status"] == .string("unfulfilled"))
-        #expect(fx.error({ $0.inventory.rescheduleFulfillmentOrder }, #"{"id":"\#(fo)"}"#)?.field == "fulfill_at")
+        #expect(fx.error({ $0.inventory.rescheduleFulfillmentOrder }, #"{"id":"\#(fo)","fulfill_by":null}"#)?.field == "fulfill_at")
         #expect(try fx.events(#"{"types":["fulfillment_order.opened"]}"#).count == 1)
     }
 

@@ -141,14 +141,14 @@ else if var c = try f.object("customer") { o.customer = try Customer.read(&c); t
           decode='if var a = try f.object("billing_address") { o.billingAddress = try Address.read(&a) }',
           read="""if f.isNull("billing_address") { _ = f.raw("billing_address"); o.billingAddress = nil }
 else if var a = try f.object("billing_address") { o.billingAddress = try Address.read(&a); try a.finish() }""",
-          clear="nil", schema='.nullable(.ref("Address"))', input='.ref("Address")',
+          clear="nil", schema='.nullable(.ref("Address"))', input='.ref("AddressInput")',
           sample='o.billingAddress = Order.sampleAddress', doc="an address"),
     Field("shipping_address", props=["var shippingAddress: Address?"], edit="open",
           render="if let shippingAddress { shippingAddress.write(&w) } else { w.null() }",
           decode='if var a = try f.object("shipping_address") { o.shippingAddress = try Address.read(&a) }',
           read="""if f.isNull("shipping_address") { _ = f.raw("shipping_address"); o.shippingAddress = nil }
 else if var a = try f.object("shipping_address") { o.shippingAddress = try Address.read(&a); try a.finish() }""",
-          clear="nil", schema='.nullable(.ref("Address"))', input='.ref("Address")',
+          clear="nil", schema='.nullable(.ref("Address"))', input='.ref("AddressInput")',
           sample='o.shippingAddress = Order.sampleAddress', doc="an address"),
     Field("line_items", props=["var lineItems: [LineItem] = []"], edit="open",
           render="w.beginArray(); for l in lineItems { l.write(&w) }; w.endArray()",

@@ -43,7 +43,7 @@ extension InventoryService {
         if let firstShort = plan.firstShort {
             let country = order.shippingAddress?.country
             let where_ = plan.candidates.isEmpty
-                ? "no active location that fulfills online orders ships to \(country ?? "any country")"
+                ? "no location the routing rules allow ships to \(country ?? "any country")"
                 : "no location has enough"
             throw OrderbaseError(.invalidState, "not enough stock: \(plan.short.count) line(s) short (\(where_)); see details.short",
                                  field: "line_items[\(firstShort)].quantity",
@@ -92,17 +92,27 @@ extension InventoryService {
     }
 
     /// Where each line of `order` would go, reading levels through `batch`
-    /// (staged writes included) and writing nothing.
-    ///
-    /// The candidates are the active locations that fulfill online orders and
-    /// ship to the shipping address's country, by rank then age. (1) The first
-    /// candidate that has every tracked line available takes the whole order.
-    /// (2) Else each tracked line goes whole to the first candidate that has it
-    /// (a line is never split across locations). (3) Else, for a SKU that allows
-    /// backorders, the first candidate takes what it has and commits the rest as
-    /// backordered; for one that denies them the line is short. Untracked lines
-    /// go with the first tracked line's location, else to the first candidate.
+    /// (staged writes included) and writing nothing. docs/inventory.md, "Routing".
     func route(_ order: Order, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) -> Plan {
+        var trace = RoutingTrace()
+        return try route(order, &batch, &wc, trace: &trace)
+    }
+
+    /// The same, telling `trace` which rules ran and which location each dropped.
+    ///
+    /// The candidates are the active locations that fulfill online orders,
+    /// less those a filter rule drops (`ships_to`: not shipping to the shipping
+    /// address's country; `expression`: false for the order and the location),
+    /// ranked by the ordering rules (`rank`, `most_available`: the first
+    /// decides, the next break ties), then by age. Then, for tracked lines:
+    /// (1) with `fewest_locations`, the first candidate that has every line
+    /// takes them all; (2) else each line goes whole to the first candidate
+    /// that has it; (3) with `allow_split`, a line no candidate has whole is
+    /// taken from several, in candidate order; (4) else, for a SKU that allows
+    /// backorders, the first candidate takes what it has and commits the rest
+    /// as backordered; for one that denies them the line is short. Untracked
+    /// lines go with the first placed line's location, else to the first candidate.
+    func route(_ order: Order, _ batch: inout StockBatch, _ wc: inout WriteContext, trace: inout RoutingTrace) throws(OrderbaseError) -> Plan {
         var plan = Plan()
         var tracked: [(index: Int, id: String, sku: String, quantity: Int64, allow: Bool)] = []
         var untracked: [(index: Int, id: String, sku: String?, quantity: Int64)] = []
@@ -118,9 +128,9 @@ extension InventoryService {
             }
             untracked.append((n, id, li.sku, li.quantity))
         }
-        let country = order.shippingAddress?.country
-        plan.candidates = try locations(snapshot: nil).filter { $0.canShip(to: country) }
-        let candidates = plan.candidates
+        trace.tracked = Set(tracked.map(\.sku))
+        let rules = try routingRules(&wc)
+        trace.rules = rules.rules
         var taken: [String: Int64] = [:]  // by level id: what this order has taken so far
         func free(_ sku: String, _ location: String, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) -> Int64 {
             let level = try batch.level(sku, at: location, field: "line_items", &wc, createItem: false)
@@ -128,13 +138,53 @@ extension InventoryService {
         }
         var demand: [String: Int64] = [:]
         for t in tracked { demand[t.sku, default: 0] += t.quantity }
+
+        // The candidates: filters, then orderings.
+        let country = order.shippingAddress?.country
+        var data: JSON?
+        var context: EvaluationContext?
+        var candidates: [(location: Location, keys: [Int64])] = []
+        for l in try locations(snapshot: nil) {
+            var dropped: String?
+            if !l.active { dropped = "inactive" }
+            else if !l.fulfillsOnlineOrders { dropped = "fulfills_online_orders" }
+            else {
+                for (n, r) in rules.rules.enumerated() where r.isFilter {
+                    if r.type == "ships_to", !l.ships(to: country) { dropped = "ships_to"; break }
+                    if r.type == "expression", let e = r.expression {
+                        if data == nil { data = try JSON.parse(order.render().bytes) }
+                        if context == nil { context = try expressions.evaluationContext(currency: order.currency) }
+                        let input = JSON.object(["order": data!, "location": try JSON.parse(l.apiJSON)])
+                        // An expression that cannot be evaluated for this pair drops the location.
+                        if (try? e.test(input, context: context!)) != true { dropped = "rules[\(n)]"; break }
+                    }
+                }
+            }
+            trace.locations.append((l, dropped))
+            guard dropped == nil else { continue }
+            var keys: [Int64] = []
+            for r in rules.rules where r.isOrdering {
+                switch r.type {
+                case "rank": keys.append(l.rank)
+                default:  // most_available: the most units of the order's SKUs first
+                    var total: Int64 = 0
+                    for sku in demand.keys { total += max(0, try free(sku, l.id, &batch, &wc)) }
+                    keys.append(-total)
+                }
+            }
+            candidates.append((l, keys))
+        }
+        candidates.sort { a, b in a.keys != b.keys ? a.keys.lexicographicallyPrecedes(b.keys) : a.location.id < b.location.id }
+        plan.candidates = candidates.map(\.location)
+        let ids = plan.candidates.map(\.id)
+
         // (1) One location with everything.
         var whole: String?
-        if !tracked.isEmpty {
-            for l in candidates {
+        if rules.has("fewest_locations"), !tracked.isEmpty {
+            for l in ids {
                 var ok = true
-                for (sku, q) in demand where try free(sku, l.id, &batch, &wc) < q { ok = false; break }
-                if ok { whole = l.id; break }
+                for (sku, q) in demand where try free(sku, l, &batch, &wc) < q { ok = false; break }
+                if ok { whole = l; break }
             }
         }
         for t in tracked {
@@ -146,25 +196,39 @@ extension InventoryService {
             if let whole { assign(whole, t.quantity, backorder: false); continue }
             // (2) The line whole at the first location that has it.
             var placed = false
-            for l in candidates where try free(t.sku, l.id, &batch, &wc) >= t.quantity {
-                assign(l.id, t.quantity, backorder: false)
+            for l in ids where try free(t.sku, l, &batch, &wc) >= t.quantity {
+                assign(l, t.quantity, backorder: false)
                 placed = true
                 break
             }
             if placed { continue }
-            // (3) Backordered at the first candidate, or short.
-            if t.allow, let first = candidates.first {
-                let now = max(0, min(t.quantity, try free(t.sku, first.id, &batch, &wc)))
-                if now > 0 { assign(first.id, now, backorder: false) }
-                assign(first.id, t.quantity - now, backorder: true)
+            // (3) Across locations, where allowed.
+            var parts: [(String, Int64)] = []
+            var left = t.quantity
+            if rules.has("allow_split") {
+                for l in ids where left > 0 {
+                    let q = min(left, max(0, try free(t.sku, l, &batch, &wc)))
+                    if q > 0 { parts.append((l, q)); left -= q }
+                }
+                if left == 0 { for (l, q) in parts { assign(l, q, backorder: false) }; continue }
+            }
+            // (4) Backordered at the first candidate, or short.
+            if t.allow, let first = ids.first {
+                if parts.isEmpty {
+                    let now = max(0, min(t.quantity, try free(t.sku, first, &batch, &wc)))
+                    if now > 0 { parts = [(first, now)] }
+                    left = t.quantity - now
+                }
+                for (l, q) in parts { assign(l, q, backorder: false) }
+                assign(first, left, backorder: true)
                 continue
             }
             var at: [JSON] = []
-            for l in candidates { at.append(.object(["location_id": .string(l.id), "available": .int(try free(t.sku, l.id, &batch, &wc))])) }
+            for l in ids { at.append(.object(["location_id": .string(l), "available": .int(try free(t.sku, l, &batch, &wc))])) }
             plan.short.append(.object(["line_index": .int(Int64(t.index)), "sku": .string(t.sku), "requested": .int(t.quantity), "available": .array(at)]))
             plan.firstShort = plan.firstShort ?? t.index
         }
-        if let home = plan.assignments.first(where: { !$0.backorder })?.location ?? plan.assignments.first?.location ?? candidates.first?.id {
+        if let home = plan.assignments.first(where: { !$0.backorder })?.location ?? plan.assignments.first?.location ?? ids.first {
             for u in untracked {
                 plan.assignments.append(Assignment(line: u.index, lineItemID: u.id, sku: u.sku, location: home, quantity: u.quantity,
                                                    tracked: false, backorder: false))

@@ -127,8 +127,8 @@ extension InventoryService {
             guard location.active else {
                 throw OrderbaseError(.invalidState, "location \(to) is not active", field: "location_id", details: .object(["reason": .string("location_inactive")]))
             }
-            if let c = order.shippingAddress?.country, !location.shipsTo.isEmpty, !location.shipsTo.contains(c) {
-                throw OrderbaseError(.invalidState, "location \(to) does not ship to \(c)", field: "location_id",
+            if !location.ships(to: order.shippingAddress?.country) {
+                throw OrderbaseError(.invalidState, "location \(to) does not ship to \(order.shippingAddress?.country ?? "")", field: "location_id",
                                      details: .object(["reason": .string("location_cannot_ship")]))
             }
             var batch = StockBatch(reason: "order_committed", reference: "fulfillment_order:" + id, actor: ctx.actor)
@@ -266,21 +266,21 @@ extension InventoryService {
 
     static let openTimer = "fulfillment_order.open"
 
-    /// `{"id", "fulfill_at"?, "fulfill_by"?}`: a `fulfill_at` in the future
+    /// `{"id", "fulfill_at", "fulfill_by"?}`: a `fulfill_at` in the future
     /// makes it `scheduled` until then (the scheduler opens it); null or past opens it.
     public func rescheduleFulfillmentOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxLength: 64, required: true)!
-        let atGiven = f.has("fulfill_at"), byGiven = f.has("fulfill_by")
-        let atValue = try f.timestamp("fulfill_at"), byValue = try f.timestamp("fulfill_by")
+        guard f.has("fulfill_at") else { throw OrderbaseError.invalid("fulfill_at is required (null: open now)", field: "fulfill_at") }
+        let at = try f.timestamp("fulfill_at")
+        let byGiven = f.has("fulfill_by")
+        let byValue = try f.timestamp("fulfill_by")
         try f.finish()
-        let at: Int64?? = atGiven ? .some(atValue) : .none
         let by: Int64?? = byGiven ? .some(byValue) : .none
-        guard at != nil || by != nil else { throw OrderbaseError.invalid("give fulfill_at or fulfill_by", field: "fulfill_at") }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try actionable(id, "reschedule", &wc)
             var after = before
-            if let at { after.fulfillAt = at }
+            after.fulfillAt = at
             if let by { after.fulfillBy = by }
             after.status = after.resumedStatus(now: wc.now)
             after.updatedAt = wc.now

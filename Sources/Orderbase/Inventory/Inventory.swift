@@ -17,9 +17,8 @@ extension Location {
         return out.sorted()
     }
 
-    /// Whether routing may pick it for an order shipping to `country` (nil: no shipping country given).
-    func canShip(to country: String?) -> Bool {
-        guard active, fulfillsOnlineOrders else { return false }
+    /// Whether it ships to `country` (nil: no shipping country given: any will do).
+    func ships(to country: String?) -> Bool {
         guard let country, !shipsTo.isEmpty else { return true }
         return shipsTo.contains(country)
     }

@@ -118,6 +118,8 @@ enum Keyspace {
     static func inventoryLevelPrefix(sku: String) -> [UInt8] { var k = KeyBuilder(inventoryLevel); k.string(sku); return k.bytes }
     static func movementKey(_ id: String) -> [UInt8] { var k = KeyBuilder(movement); k.string(id); return k.bytes }
     static func fulfillmentOrderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(fulfillmentOrder); k.string(id); return k.bytes }
+    /// The tenant's routing rules live under one meta key.
+    static func routingRulesKey(_ id: String) -> [UInt8] { metaKey("routing_rules") }
     static func shipmentKey(_ id: String) -> [UInt8] { var k = KeyBuilder(shipment); k.string(id); return k.bytes }
     static func orderFulfillmentKey(_ orderID: String) -> [UInt8] { var k = KeyBuilder(orderFulfillment); k.string(orderID); return k.bytes }
 

@@ -136,6 +136,16 @@ public final class TenantCore: @unchecked Sendable {
         return result
     }
 
+    /// Runs `body` as a write that is never committed (previews): under the
+    /// write lock it reads what the write path would, staged writes included,
+    /// and whatever it stages is dropped.
+    func dryRun<T>(_ request: RequestContext, _ body: (inout WriteContext) throws(OrderbaseError) -> T) throws(OrderbaseError) -> T {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        var wc = WriteContext(core: self, now: clock.nowMilliseconds(), request: request, counters: counters)
+        return try body(&wc)
+    }
+
     /// How many keys have this one-byte prefix, counting no further than `limit`.
     func count(_ prefix: UInt8, upTo limit: Int) throws(OrderbaseError) -> Int {
         var n = 0

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import Orderbase
+
+@Suite("Routing rules")
+struct RoutingTests {
+    /// Three locations: A (rank 3, GB), B (rank 1, everywhere), C (rank 2, a store).
+    func shop() throws -> (Fixture, a: String, b: String, c: String) {
+        let fx = try Fixture()
+        let a = try fx.location(#"{"name":"A","rank":3,"ships_to":["GB"]}"#)
+        let b = try fx.location(#"{"name":"B","rank":1}"#)
+        let c = try fx.location(#"{"name":"C","rank":2,"type":"store"}"#)
+        return (fx, a, b, c)
+    }
+
+    func placed(_ fx: Fixture, _ lines: String, country: String = "GB") throws -> [(String, [Int64])] {
+        let o = try fx.call({ $0.orders.createOrder }, #"{"line_items":\#(lines),"shipping_address":{"country":"\#(country)"}}"#)
+        return try fx.fulfillmentOrders(of: o["id"]!.stringValue!).map { fo in
+            (fo["location_id"]!.stringValue!, fo["lines"]!.array.map { $0["quantity"]!.intValue! })
+        }
+    }
+
+    @Test("the defaults (ships_to, fewest_locations, rank) until set; set rules are audited and change routing")
+    func rules() throws {
+        let (fx, a, b, c) = try shop()
+        let defaults = try fx.call({ $0.inventory.getRoutingRules }, "{}")
+        #expect(defaults["rules"]!.array.map { $0["type"]!.stringValue! } == ["ships_to", "fewest_locations", "rank"] && defaults["updated_at"] != .null)
+        try fx.stock("MUG", at: a, 10); try fx.stock("MUG", at: b, 2); try fx.stock("MUG", at: c, 5)
+        // Rank: B first, but it has only 2 of 3; fewest_locations takes the first that has all: C.
+        #expect(try placed(fx, #"[{"sku":"MUG","title":"Mug","quantity":3,"unit_price":5}]"#).map(\.0) == [c])
+        // Most available first.
+        _ = try fx.call({ $0.inventory.updateRoutingRules }, #"{"rules":[{"type":"most_available"},{"type":"rank"}]}"#)
+        #expect(try placed(fx, #"[{"sku":"MUG","title":"Mug","quantity":1,"unit_price":5}]"#).map(\.0) == [a])
+        // An expression: no stores.
+        _ = try fx.call({ $0.inventory.updateRoutingRules }, #"{"rules":[{"type":"expression","expression":"location.type != \"store\""},{"type":"rank"}]}"#)
+        #expect(try placed(fx, #"[{"sku":"MUG","title":"Mug","quantity":2,"unit_price":5}]"#).map(\.0) == [b])
+        // Split allowed: B has none left, C 2, A 9: 11 come from C and A, in rank order.
+        _ = try fx.call({ $0.inventory.updateRoutingRules }, #"{"rules":[{"type":"rank"},{"type":"allow_split"}]}"#)
+        let split = try placed(fx, #"[{"sku":"MUG","title":"Mug","quantity":11,"unit_price":5}]"#)
+        #expect(split.map(\.0) == [c, a] && split.map { $0.1 } == [[2], [9]])
+        #expect(try fx.call({ $0.audit.listAudit }, #"{"subject_type":"routing_rules"}"#)["data"]!.array.count == 3)
+        let problems = try fx.integrityProblems()
+        #expect(problems == [])
+    }
+
+    @Test("bad rules are refused and change nothing")
+    func badRules() throws {
+        let (fx, _, _, _) = try shop()
+        let before = fx.counters
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{"rules":[{"type":"nearest"}]}"#)?.field == "rules[0].type")
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{"rules":[{"type":"rank"},{"type":"rank"}]}"#)?.field == "rules[1].type")
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{"rules":[{"type":"expression"}]}"#)?.field == "rules[0].expression")
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{"rules":[{"type":"expression","expression":"location.colour == 1"}]}"#)?.field == "rules[0].expression")
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{"rules":[{"type":"rank","expression":"true"}]}"#)?.field == "rules[0].expression")
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{}"#)?.field == "rules")
+        #expect(fx.counters == before)
+    }
+
+    @Test("route_preview shows every location, what it has, which rule dropped it, and the plan; it writes nothing")
+    func preview() throws {
+        let (fx, a, b, c) = try shop()
+        try fx.stock("MUG", at: a, 1); try fx.stock("MUG", at: b, 4)
+        _ = try fx.call({ $0.inventory.updateLocation }, #"{"id":"\#(c)","fulfills_online_orders":false}"#)
+        let before = fx.counters
+        let p = try fx.call({ $0.inventory.routePreview }, #"{"line_items":[{"sku":"MUG","title":"Mug","quantity":3,"unit_price":5},{"title":"Card","quantity":1,"unit_price":1}],"shipping_address":{"country":"FR"}}"#)
+        #expect(fx.counters == before)
+        let locations = p["locations"]!.array
+        // In rank order: B, C, A.
+        #expect(locations.map { $0["location_id"]!.stringValue! } == [b, c, a])
+        #expect(locations.map { $0["dropped_by"] } == [.null, .string("fulfills_online_orders"), .string("ships_to")])
+        #expect(locations[0]["lines"]!.array.first?["available"] == .int(4))
+        #expect(p["assignments"]!.array.map { $0["location_id"]!.stringValue! } == [b, b])
+        #expect(p["assignments"]!.array.map { $0["tracked"] } == [.bool(true), .bool(false)])
+        let short = try fx.call({ $0.inventory.routePreview }, #"{"line_items":[{"sku":"MUG","title":"Mug","quantity":9,"unit_price":5}]}"#)
+        #expect(short["short"]!.array.count == 1 && short["assignments"] == .array([]))
+        #expect(fx.error({ $0.inventory.routePreview }, #"{}"#)?.code == .invalidArgument)
+        #expect(fx.error({ $0.inventory.routePreview }, #"{"order_id":"ord_x","line_items":[]}"#)?.code == .invalidArgument)
+        #expect(fx.error({ $0.inventory.routePreview }, #"{"order_id":"ord_nope"}"#)?.code == .notFound)
+        #expect(fx.counters == before)
+    }
+}
