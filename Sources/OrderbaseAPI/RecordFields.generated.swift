@@ -184,6 +184,18 @@ extension Schemas {
         opt("rules", .list(Schemas.routingRuleInput, max: 20)),
     ]
 
+    /// The transfer as every method answers it.
+    static let transfer: [Property] = [
+        req("id", .string(max: 64)),
+        req("from_location_id", .string()),
+        req("to_location_id", .string()),
+        req("status", .oneOf(ValueLists.transferStatuses)),
+        req("lines", .list(.object([req("sku", .string()), req("quantity", .int(1...Int64.max)), req("received", .int(0...Int64.max))]))),
+        req("reference", .nullable(.string())),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
     /// The inventory level as every method answers it.
     static let inventoryLevel: [Property] = [
         req("sku", .string(max: 255)),

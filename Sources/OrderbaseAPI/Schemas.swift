@@ -259,6 +259,7 @@ enum Schemas {
         ("FulfillmentOrder", .object(fulfillmentOrder)),
         ("Shipment", .object(shipment)),
         ("RoutingRules", .object(routingRules)),
+        ("Transfer", .object(transfer)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),
         ("Event", .object(event)),

@@ -93,6 +93,8 @@ final class APIFixture: @unchecked Sendable {
             "fulfillment_orders.reschedule": #""id":"\#(fulfillmentOrder("reschedule"))","fulfill_at":"2030-01-01T00:00:00Z""#,
             "shipments.create": #""fulfillment_order_id":"\#(fulfillmentOrder("ship"))","tracking":{"carrier":"DHL","number":"1Z"}"#,
             "shipments.list": "", "shipments.get": #""id":"\#(shipmentID)""#,
+            "transfers.create": #""from_location_id":"\#(locationID)","to_location_id":"\#(secondLocationID)","lines":[{"sku":"SKU-1","quantity":2}]"#,
+            "transfers.list": "", "transfers.get": #""id":"\#(transferID)""#, "transfers.receive": #""id":"\#(transferID)","lines":[{"sku":"SKU-1","quantity":1}]"#,
             "routing_rules.get": "", "routing_rules.update": #""rules":[{"type":"ships_to"},{"type":"expression","expression":"location.rank < 10"},{"type":"rank"}]"#,
             "fulfillment.route_preview": #""line_items":[{"title":"x","sku":"SKU-1","quantity":1,"unit_price":5}],"shipping_address":{"country":"GB"}"#,
             "shipments.update_status": #""id":"\#(shipmentID)","status":"delivered""#,
@@ -144,6 +146,12 @@ final class APIFixture: @unchecked Sendable {
         let r = try! JSON.parse(try! tenant.core().inventory.splitFulfillmentOrder(try! JSON.parse(#"{"id":"\#(fo)","lines":[{"line_item_id":"\#(lineItem("pair"))","quantity":1}]}"#)))
         guard case .array(let both)? = r["data"], both.count == 2 else { return ("", "") }
         return (both[0]["id"]!.stringValue!, both[1]["id"]!.stringValue!)
+    }()
+
+    /// A transfer of 3 SKU-1 between the two locations, made on first use.
+    lazy var transferID: String = {
+        let t = try! JSON.parse(try! tenant.core().inventory.createTransfer(try! JSON.parse(#"{"from_location_id":"\#(locationID)","to_location_id":"\#(secondLocationID)","lines":[{"sku":"SKU-1","quantity":3}]}"#)))
+        return t["id"]!.stringValue!
     }()
 
     /// A shipment of one SKU-1, made on first use.

@@ -275,6 +275,41 @@ struct InventoryTests {
         #expect(problems == [])
     }
 
+    @Test("transfers leave the source's on hand when sent, arrive as incoming, and become on hand when received; receipts release backorders")
+    func transfers() throws {
+        let fx = try Fixture()
+        let a = try fx.location(#"{"name":"A"}"#), b = try fx.location(#"{"name":"B"}"#)
+        try fx.stock("MUG", at: a, 10)
+        _ = try fx.call({ $0.inventory.updateItem }, #"{"sku":"MUG","backorder":"allow"}"#)
+        _ = try fx.call({ $0.inventory.updateLocation }, #"{"id":"\#(a)","fulfills_online_orders":false}"#)
+        // B has none: an order backorders there.
+        let o = try fx.createOrder(lines: #"[{"sku":"MUG","title":"Mug","quantity":4,"unit_price":5}]"#)
+        #expect(o["fulfillment_status"] == .string("on_hold"))
+        let t = try fx.call({ $0.inventory.createTransfer }, #"{"from_location_id":"\#(a)","to_location_id":"\#(b)","lines":[{"sku":"MUG","quantity":3},{"sku":"MUG","quantity":3}],"reference":"slip-9"}"#)
+        #expect(t["status"] == .string("in_transit") && t["lines"]!.array.map { $0["quantity"] } == [.int(6)])
+        #expect(try fx.level("MUG", at: a)["on_hand"] == .int(4) && (try fx.level("MUG", at: b))["incoming"] == .int(6))
+        let id = t["id"]!.stringValue!
+        let part = try fx.call({ $0.inventory.receiveTransfer }, #"{"id":"\#(id)","lines":[{"sku":"MUG","quantity":2}]}"#)
+        #expect(part["status"] == .string("partially_received"))
+        #expect(try fx.order(o["id"]!.stringValue!)["fulfillment_status"] == .string("on_hold"))  // 2 of 4
+        let full = try fx.call({ $0.inventory.receiveTransfer }, #"{"id":"\#(id)"}"#)
+        #expect(full["status"] == .string("received") && full["lines"]!.array[0]["received"] == .int(6))
+        let lb = try fx.level("MUG", at: b)
+        #expect(lb["on_hand"] == .int(6) && lb["incoming"] == .int(0) && lb["committed"] == .int(4) && lb["available"] == .int(2))
+        #expect(try fx.order(o["id"]!.stringValue!)["fulfillment_status"] == .string("unfulfilled"))
+        // Refusals change nothing.
+        let before = fx.counters
+        #expect(fx.error({ $0.inventory.receiveTransfer }, #"{"id":"\#(id)"}"#)?.details?["reason"] == .string("nothing_left"))
+        #expect(fx.error({ $0.inventory.createTransfer }, #"{"from_location_id":"\#(a)","to_location_id":"\#(a)","lines":[{"sku":"MUG","quantity":1}]}"#)?.details?["reason"] == .string("same_location"))
+        #expect(fx.error({ $0.inventory.createTransfer }, #"{"from_location_id":"\#(a)","to_location_id":"\#(b)","lines":[{"sku":"MUG","quantity":5}]}"#)?.details?["reason"] == .string("insufficient_quantity"))
+        #expect(fx.error({ $0.inventory.createTransfer }, #"{"from_location_id":"\#(a)","to_location_id":"\#(b)","lines":[]}"#)?.field == "lines")
+        #expect(fx.counters == before)
+        #expect(try fx.call({ $0.inventory.listTransfers }, #"{"status":"received"}"#)["data"]!.array.count == 1)
+        #expect(try fx.call({ $0.inventory.listMovements }, #"{"reference":"transfer:\#(id)"}"#)["data"]!.array.count == 6)
+        let problems = try fx.integrityProblems()
+        #expect(problems == [])
+    }
+
     @Test("integrity.check finds a level that no longer equals its ledger, and a committed quantity no fulfillment order holds")
     func integrity() throws {
         let fx = try Fixture()

@@ -11,7 +11,9 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
   reachable and able to finish;
 - an order's money adds up: every line (quantity x unit price) and every total
   stays within +-10^15 minor units;
-- `workflows.migrate` maps states of the versions it names.
+- `workflows.migrate` maps states of the versions it names;
+- routing rules name each type but `expression` at most once, and an
+  expression rule's expression is the expression language.
 
 For the positive-data checks these hooks turn each generated request into one
 that keeps those rules, changing only what the rules need. Negative cases
@@ -152,6 +154,19 @@ def _positive_body(case):
             body["expression"] = _expression(body["expression"])
     elif label in ("POST /v1/workflows", "POST /v1/workflows/validate", "POST /v1/workflows/{key}/versions"):
         _workflow(body, (case.path_parameters or {}).get("key"))
+    elif label == "PATCH /v1/routing_rules":
+        # A rule type other than expression appears once; an expression is a language.
+        seen, rules = set(), []
+        for r in body.get("rules") or []:
+            if isinstance(r, dict) and r.get("type") != "expression":
+                if r.get("type") in seen:
+                    continue
+                seen.add(r.get("type"))
+            if isinstance(r, dict) and r.get("type") == "expression":
+                r["expression"] = _expression(r.get("expression"))
+            rules.append(r)
+        if "rules" in body:
+            body["rules"] = rules
     elif label == "POST /v1/workflows/{key}/migrate":
         if body.get("mapping"):
             body["mapping"] = {}

@@ -361,6 +361,23 @@ else if let raw = f.raw("condition") { o.condition = try NotificationTemplate.re
           doc="in order (default `ships_to`, `fewest_locations`, `rank`): see \"Routing\""),
         F("updated_at", "timestamp", default="0", doc="when they last changed (0: never: the defaults)"),
     ]),
+    Record("Transfer", "transfer", "transfer", "Sources/Orderbase/Inventory/Transfer+Fields.generated.swift",
+           "Stock on its way from one location to another: it leaves the source's on hand when sent and arrives as incoming, "
+           "on hand once received.",
+           docs="docs/inventory.md", kind="transfer", key="transferKey", audited=True, fields=[
+        F("id", "string", default='""', max=64, doc="`trf_` + a ULID"),
+        F("from_location_id", "string", prop="fromLocationID", default='""', doc="where it left"),
+        F("to_location_id", "string", prop="toLocationID", default='""', doc="where it goes"),
+        F("status", "enum", default='"in_transit"', values="Transfer.statuses", api_values="ValueLists.transferStatuses",
+          doc="`in_transit`, `partially_received`, `received`"),
+        F("lines", swift="[Line]", default="[]", render="w.beginArray(); for l in o.lines { l.write(&w) }; w.endArray()",
+          decode='o.lines = try f.objects("lines", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Line.decode(&g) } ?? []',
+          schema='.list(.object([req("sku", .string()), req("quantity", .int(1...Int64.max)), req("received", .int(0...Int64.max))]))',
+          doc="`sku`, `quantity` sent, `received` so far"),
+        F("reference", "opt_string", doc="the caller's reference (a packing slip, a purchase order)"),
+        F("created_at", "timestamp", default="0", doc="when it was sent"),
+        F("updated_at", "timestamp", default="0", doc="when it last changed"),
+    ]),
     # Stock: levels change only through movements (the ledger), which the engine writes.
     Record("InventoryLevel", "inventory level", "inventoryLevel", "Sources/Orderbase/Inventory/InventoryLevel+Fields.generated.swift",
            "The stock of one SKU at one location, in named quantities. Each equals the sum of its movements.",

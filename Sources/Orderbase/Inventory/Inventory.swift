@@ -90,10 +90,11 @@ extension InventoryMovement {
     /// Why a caller changes stock.
     static let callerReasons = ["correction", "cycle_count", "received", "damaged", "shrinkage", "restock", "reservation",
                                 "quality_control", "safety_stock", "promotion", "movement", "other"]
+    /// The engine's own: `transfer` (sent or received), and those of orders.
     /// Every reason: the caller's and the engine's own (`order_committed`: an
     /// order or a fulfillment order moved here took units; `order_released`: a
     /// cancellation or a move gave them back; `order_fulfilled`: a shipment took them away).
-    static let reasons = callerReasons + ["order_committed", "order_released", "order_fulfilled"]
+    static let reasons = callerReasons + ["transfer", "order_committed", "order_released", "order_fulfilled"]
 }
 
 extension FulfillmentOrder {
@@ -200,4 +201,27 @@ extension Shipment {
     }
 
     var indexKeys: [[UInt8]] { [Keyspace.indexKey(.shipment, "order_id", orderID, id)] }
+}
+
+extension Transfer {
+    static let statuses = ["in_transit", "partially_received", "received"]
+
+    struct Line: Sendable, Equatable {
+        var sku: String
+        var quantity: Int64
+        var received: Int64 = 0
+
+        func write(_ w: inout JSONWriter) {
+            w.beginObject()
+            w.key("sku"); w.string(sku)
+            w.key("quantity"); w.int(quantity)
+            w.key("received"); w.int(received)
+            w.endObject()
+        }
+
+        static func decode(_ f: inout Fields) throws(OrderbaseError) -> Line {
+            Line(sku: try f.string("sku", maxLength: Int.max, required: true)!, quantity: try f.int("quantity", in: 1...Int64.max, required: true)!,
+                 received: try f.int("received", in: 0...Int64.max) ?? 0)
+        }
+    }
 }

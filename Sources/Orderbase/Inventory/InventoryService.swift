@@ -388,7 +388,7 @@ extension InventoryService {
     /// A write whose answer is kept under `key` (when given): the same request
     /// again answers it without writing; another request with the key is
     /// `idempotency_mismatch`. The method's name is part of the fingerprint.
-    private func idempotent(_ method: String, _ request: JSON, key: String?, _ ctx: RequestContext,
+    func idempotent(_ method: String, _ request: JSON, key: String?, _ ctx: RequestContext,
                             _ body: (inout WriteContext) throws(OrderbaseError) -> [UInt8]) throws(OrderbaseError) -> [UInt8] {
         let fingerprint = key.map { _ in Crypto.sha256(Array(method.utf8) + [0] + OrderService.fingerprint(request)) }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in

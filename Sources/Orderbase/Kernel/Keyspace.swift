@@ -32,6 +32,7 @@ enum Keyspace {
     static let fulfillmentOrder: UInt8 = UInt8(ascii: "F")      // F fulfillment_order_id        -> fulfillment order JSON
     static let orderFulfillment: UInt8 = UInt8(ascii: "f")      // f order_id                    -> JSON list of its fulfillment order ids
     static let shipment: UInt8 = UInt8(ascii: "P")              // P shipment_id                 -> shipment JSON
+    static let transfer: UInt8 = UInt8(ascii: "J")              // J transfer_id                 -> transfer JSON
 
     /// Every prefix and what it holds: no two may share a byte (a test checks),
     /// and a new kind's keys go under `I` (indexes) or a prefix added here.
@@ -45,6 +46,7 @@ enum Keyspace {
         (notificationOrder, "notifications by order"), (timer, "the scheduler's timers"), (location, "locations"),
         (inventoryItem, "inventory items"), (inventoryLevel, "inventory levels"), (movement, "the stock ledger"),
         (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
+        (transfer, "transfers"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -120,6 +122,7 @@ enum Keyspace {
     static func fulfillmentOrderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(fulfillmentOrder); k.string(id); return k.bytes }
     /// The tenant's routing rules live under one meta key.
     static func routingRulesKey(_ id: String) -> [UInt8] { metaKey("routing_rules") }
+    static func transferKey(_ id: String) -> [UInt8] { var k = KeyBuilder(transfer); k.string(id); return k.bytes }
     static func shipmentKey(_ id: String) -> [UInt8] { var k = KeyBuilder(shipment); k.string(id); return k.bytes }
     static func orderFulfillmentKey(_ orderID: String) -> [UInt8] { var k = KeyBuilder(orderFulfillment); k.string(orderID); return k.bytes }
 

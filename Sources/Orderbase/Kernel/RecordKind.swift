@@ -28,15 +28,16 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let fulfillmentOrder = RecordKind("fulfillment_order")
     public static let shipment = RecordKind("shipment")
     public static let routingRules = RecordKind("routing_rules")
+    public static let transfer = RecordKind("transfer")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules]
+                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 
@@ -57,7 +58,7 @@ struct AuditPolicy {
         case .notificationChannel: AuditPolicy(secretPaths: [["email", "password"], ["sms", "auth_header"]], unaudited: ["updated_at"])
         case .notificationTemplate: AuditPolicy(unaudited: ["updated_at", "from_sequence", "condition_text"])
         case .location, .inventoryItem, .fulfillmentOrder, .shipment: AuditPolicy(unaudited: ["updated_at"])
-        case .routingRules: AuditPolicy(unaudited: ["updated_at"])
+        case .routingRules, .transfer: AuditPolicy(unaudited: ["updated_at"])
         default: AuditPolicy()
         }
     }

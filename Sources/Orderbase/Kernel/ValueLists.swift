@@ -33,6 +33,7 @@ public enum ValueLists {
     public static let fulfillmentOrderStatuses = FulfillmentOrder.statuses
     public static let fulfillmentOrderActions = FulfillmentOrder.actions
     public static let routingRuleTypes = RoutingRules.types
+    public static let transferStatuses = Transfer.statuses
     public static let shipmentStatuses = Shipment.statuses
     public static let reportedShipmentStatuses = Shipment.reported
     public static let apiKeyScopes = APIKey.Scope.allCases.map(\.rawValue)

@@ -17,6 +17,7 @@ extension Catalogue {
         opt("compare_quantity", .int(0...InventoryService.maxQuantity),
             "Fails with version_conflict (details expected, actual) unless the quantity is this now."),
     ]
+    static let transferLine = Schema.object([sku, req("quantity", .int(1...InventoryService.maxQuantity))])
     static let foID = req("id", .string(max: 64), "The fulfillment order (fo_…).")
     static let lineQuantity = Schema.object([req("line_item_id", .string(max: 64, min: 1)), req("quantity", .int(1...1_000_000))])
     static let stockAnswer = Schema.object([req("levels", .list(.ref("InventoryLevel"))), req("movements", .list(.ref("InventoryMovement")))])
@@ -87,6 +88,29 @@ extension Catalogue {
                          limit100, opt("starting_after", .string(max: 64, min: 1))],
                response: Schemas.page(.ref("InventoryMovement")),
                .tenant { t, r throws(OrderbaseError) in try t.inventory.listMovements(r) }),
+
+        Method("transfers.create", .write, [Route("POST", "/v1/transfers")],
+               "Send stock from one location to another: it leaves the source's on_hand now and arrives as incoming.",
+               request: [req("from_location_id", .string(max: 64, min: 1)), req("to_location_id", .string(max: 64, min: 1)),
+                         req("lines", .list(transferLine, max: 500, min: 1), "A SKU given twice counts once, its quantities added."),
+                         opt("reference", .string(max: 255, min: 1)),
+                         opt(idempotencyKeyField, .string(max: 255, min: 1), "The same request again answers the first transfer (REST: Idempotency-Key).")],
+               response: .ref("Transfer"), status: 201,
+               .tenant { t, r throws(OrderbaseError) in try t.inventory.createTransfer(r) }),
+        Method("transfers.receive", .write, [Route("POST", "/v1/transfers/{id}/receive")],
+               "Receive what arrived (default: everything still on its way): incoming becomes on_hand at the destination.",
+               request: [req("id", .string(max: 64)), opt("lines", .list(transferLine, max: 500, min: 1)),
+                         opt(idempotencyKeyField, .string(max: 255, min: 1), "The same request again answers the first answer (REST: Idempotency-Key).")],
+               response: .ref("Transfer"),
+               .tenant { t, r throws(OrderbaseError) in try t.inventory.receiveTransfer(r) }),
+        Method("transfers.get", .read, [Route("GET", "/v1/transfers/{id}")], "A transfer.",
+               request: [req("id", .string(max: 64))], response: .ref("Transfer"),
+               .tenant { t, r throws(OrderbaseError) in try t.inventory.getTransfer(r) }),
+        Method("transfers.list", .read, [Route("GET", "/v1/transfers")], "Transfers, newest first.",
+               request: [opt("status", .oneOf(ValueLists.transferStatuses)), opt("limit", .int(1...250), "Page size (default 50)."),
+                         opt("starting_after", .string(max: 64, min: 1))],
+               response: Schemas.page(.ref("Transfer")),
+               .tenant { t, r throws(OrderbaseError) in try t.inventory.listTransfers(r) }),
 
         Method("fulfillment_orders.get", .read, [Route("GET", "/v1/fulfillment_orders/{id}")], "A fulfillment order.",
                request: [req("id", .string(max: 64))], response: .ref("FulfillmentOrder"),
