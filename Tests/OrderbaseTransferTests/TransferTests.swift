@@ -187,3 +187,38 @@ extension JSON {
         return nil
     }
 }
+
+@Suite("Inventory import")
+struct InventoryImportTests {
+    @Test("a stock count CSV sets levels in batches, runs again without changes, and names the line of a bad row")
+    func stockCount() throws {
+        let fx = TransferFixture2()
+        let core = fx.fx.core
+        let a = try JSON.parse(try core.inventory.createLocation(try JSON.parse(#"{"name":"A"}"#)))["id"]!.stringValue!
+        let b = try JSON.parse(try core.inventory.createLocation(try JSON.parse(#"{"name":"B"}"#)))["id"]!.stringValue!
+        var csv = "quantity,sku,location_id,name\n"
+        for n in 0..<12 { csv += "\(n + 1),\"SKU,\(n)\",\(n % 2 == 0 ? a : b),\n" }
+        csv += "7,SKU 0,\(a),damaged\n"
+        let path = fx.fx.file("count.csv", csv)
+        let s = try InventoryImporter(core: core, batchSize: 5).run(path: path)
+        #expect(s.rows == 13 && s.batches == 3 && s.changed == 13)
+        let item = try JSON.parse(try core.inventory.getItem(try JSON.parse(#"{"sku":"SKU,11"}"#)))
+        #expect(item["totals"]?["on_hand"] == .int(12))
+        let again = try InventoryImporter(core: core, batchSize: 5).run(path: path)
+        #expect(again.changed == 0 && again.batches == 3)  // every level is at its count already
+        let movements = try JSON.parse(try core.inventory.listMovements(try JSON.parse(#"{"limit":1000}"#)))["data"]
+        if case .array(let m)? = movements { #expect(m.count == 13) } else { Issue.record("no movements") }
+        let bad = fx.fx.file("bad.csv", "sku,location_id,quantity\nX,\(a),1\nY,loc_nope,2\n")
+        #expect(throws: Importer.Failure.self) { try InventoryImporter(core: core).run(path: bad) }
+        do { _ = try InventoryImporter(core: core).run(path: bad) } catch let e as Importer.Failure {
+            #expect(e.description.hasPrefix("line 3:") && e.description.contains("not_found"))
+        }
+        #expect(throws: Importer.Failure.self) { try InventoryImporter(core: core).run(path: fx.fx.file("h.csv", "sku,quantity\nX,1\n")) }
+        #expect(throws: Importer.Failure.self) { try InventoryImporter(core: core).run(path: fx.fx.file("q.csv", "sku,location_id,quantity\nX,\(a),1.5\n")) }
+    }
+}
+
+/// A TransferFixture (its tenant has GBP).
+struct TransferFixture2 {
+    let fx = try! TransferFixture()
+}
