@@ -216,6 +216,14 @@ bench: lib
 	$(CC) -O2 -g -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude Benchmarks/bench.c $(LINK) -lleveldb -lz -lpthread -lm -o $(BINDIR)/bench
 	$(BINDIR)/bench $(BENCH_ARGS)
 
+# Stock commitment and routing (Benchmarks/inventory_bench.c): create with commitment vs
+# without, 8 threads on one hot SKU (zero oversell), routing over 50 locations.
+bench-inventory: lib
+	@mkdir -p $(BINDIR)
+	$(CC) -O2 -g -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude Benchmarks/inventory_bench.c $(LINK) -lpthread -o $(BINDIR)/inventory_bench
+	@rm -rf $(BUILD)/inventory-bench && mkdir -p $(BUILD)/inventory-bench
+	$(BINDIR)/inventory_bench $(BUILD)/inventory-bench $(INVENTORY_BENCH_ARGS)
+
 # Webhooks to a loopback receiver vs a bare HTTP client loop (Benchmarks/webhook_bench.py).
 bench-webhooks: lib $(VENV)/.installed
 	ORDERBASE_LIBRARY=$(abspath $(LIB)) $(VENV)/bin/python Benchmarks/webhook_bench.py $(WEBHOOK_BENCH_ARGS)

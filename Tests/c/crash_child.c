@@ -1,9 +1,13 @@
 /*
- * crash_child.c — the victim of crash_test: creates its tenant, then orders (and confirms
- * some) through the C ABI as fast as it can, printing a line only after the
- * call returned OK, until it is killed.
+ * crash_child.c — the victim of crash_test: creates its tenant, a location and stock
+ * for half of its SKUs (S0–S49 tracked; S50–S99 unknown to inventory), then orders
+ * (committing stock), confirms, cancels (releasing it) and ships (consuming it)
+ * through the C ABI as fast as it can, printing a line only after the call
+ * returned OK, until it is killed.
  *   C <id>    order created and acknowledged
  *   T <id>    order acknowledged as confirmed
+ *   X <id>    order acknowledged as cancelled
+ *   S <id>    order acknowledged as shipped in full
  */
 #include <orderbase.h>
 #include <stdio.h>
@@ -29,6 +33,27 @@ int main(int argc, char **argv) {
     if (rc != 0 && rc != ORDERBASE_EEXISTS) { fprintf(stderr, "create: %s\n", orderbase_error_last()->message); return 3; }
     if (orderbase_tenant_open(&t, e, tenant) != 0) { fprintf(stderr, "tenant: %s\n", orderbase_error_last()->message); return 3; }
     srand((unsigned)getpid());
+    /* A location (once), and a stock count of S0–S49 there (every start: a count sets, so this is repeatable). */
+    char *r = NULL, loc[64], count[4096];
+    if (orderbase_call(t, "locations.list", "{}", &r) != 0) { fprintf(stderr, "locations.list: %s\n", r); return 5; }
+    const char *found = strstr(r, "\"id\":\"loc_");
+    if (!found) {
+        orderbase_free(r);
+        r = NULL;
+        if (orderbase_call(t, "locations.create", "{\"name\":\"Main\"}", &r) != 0) { fprintf(stderr, "locations.create: %s\n", r); return 5; }
+        found = strstr(r, "\"id\":\"loc_");
+    }
+    size_t m = 0;
+    for (found += 6; found[m] != '"' && m < 63; m++) loc[m] = found[m];
+    loc[m] = 0;
+    orderbase_free(r);
+    int c = snprintf(count, sizeof count, "{\"reason\":\"cycle_count\",\"quantities\":[");
+    for (int k = 0; k < 50; k++)
+        c += snprintf(count + c, sizeof count - (size_t)c, "%s{\"sku\":\"S%d\",\"location_id\":\"%s\",\"quantity\":1000000000}", k ? "," : "", k, loc);
+    snprintf(count + c, sizeof count - (size_t)c, "]}");
+    r = NULL;
+    if (orderbase_call(t, "inventory.set_many", count, &r) != 0) { fprintf(stderr, "inventory.set_many: %s\n", r); return 5; }
+    orderbase_free(r);
     char prev[64] = "";
     for (unsigned long i = 0;; i++) {
         char req[1024];
@@ -48,6 +73,31 @@ int main(int argc, char **argv) {
         id[k] = 0;
         orderbase_free(resp);
         say("C", id);
+        int fate = rand() % 6;
+        if (fate == 0) {  /* cancel it: its commitment is released in the cancellation's write */
+            snprintf(req, sizeof req, "{\"id\":\"%s\"}", id);
+            if (orderbase_call(t, "orders.cancel", req, NULL) != 0) { fprintf(stderr, "cancel failed\n"); return 5; }
+            say("X", id);
+            continue;
+        }
+        if (fate == 1) {  /* ship all of it: one location holds everything, so one fulfillment order */
+            snprintf(req, sizeof req, "{\"order_id\":\"%s\"}", id);
+            resp = NULL;
+            if (orderbase_call(t, "fulfillment_orders.list", req, &resp) != 0) { fprintf(stderr, "fulfillment_orders.list: %s\n", resp); return 5; }
+            const char *f = strstr(resp, "\"id\":\"fo_");
+            if (!f || strstr(f + 1, "\"id\":\"fo_")) { fprintf(stderr, "expected one fulfillment order: %s\n", resp); return 5; }
+            char fo[64];
+            size_t q = 0;
+            for (f += 6; f[q] != '"' && q < 63; q++) fo[q] = f[q];
+            fo[q] = 0;
+            orderbase_free(resp);
+            snprintf(req, sizeof req, "{\"fulfillment_order_id\":\"%s\",\"tracking\":{\"carrier\":\"DHL\"}}", fo);
+            resp = NULL;
+            if (orderbase_call(t, "shipments.create", req, &resp) != 0) { fprintf(stderr, "shipments.create: %s\n", resp); return 5; }
+            orderbase_free(resp);
+            say("S", id);
+            continue;
+        }
         if (prev[0] && rand() % 2) {
             snprintf(req, sizeof req, "{\"id\":\"%s\",\"to\":\"confirmed\"}", prev);
             if (orderbase_call(t, "orders.transition", req, NULL) != 0) { fprintf(stderr, "transition failed\n"); return 5; }

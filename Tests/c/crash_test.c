@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct { char id[40]; int confirmed; } acked;
+typedef struct { char id[40]; int confirmed, cancelled, shipped; } acked;
 static acked *orders;
 static size_t count, cap;
 
@@ -70,10 +70,13 @@ int main(int argc, char **argv) {
             if (line[0] == 'C') {
                 if (count == cap) { cap = cap ? cap * 2 : 1024; orders = realloc(orders, cap * sizeof *orders); }
                 snprintf(orders[count].id, sizeof orders[count].id, "%.39s", line + 2); /* ids are 30 chars */
-                orders[count++].confirmed = 0;
-            } else if (line[0] == 'T') {
+                orders[count].confirmed = orders[count].cancelled = orders[count].shipped = 0;
+                count++;
+            } else if (line[0] == 'T' || line[0] == 'X' || line[0] == 'S') {
                 acked *a = find(line + 2);
-                if (a) a->confirmed = 1;
+                if (a && line[0] == 'T') a->confirmed = 1;
+                if (a && line[0] == 'X') a->cancelled = 1;
+                if (a && line[0] == 'S') a->shipped = 1;
             }
         }
         fclose(in);
@@ -101,6 +104,12 @@ int main(int argc, char **argv) {
                 failures++;
             } else if (orders[i].confirmed && !strstr(resp, "\"status\":\"confirmed\"")) {
                 fprintf(stderr, "iteration %d: acknowledged confirmation of %s was lost\n", it, orders[i].id);
+                failures++;
+            } else if (orders[i].cancelled && !strstr(resp, "\"status\":\"cancelled\"")) {
+                fprintf(stderr, "iteration %d: acknowledged cancellation of %s was lost\n", it, orders[i].id);
+                failures++;
+            } else if (orders[i].shipped && !strstr(resp, "\"fulfillment_status\":\"fulfilled\"")) {
+                fprintf(stderr, "iteration %d: acknowledged shipment of %s was lost\n", it, orders[i].id);
                 failures++;
             }
             orderbase_free(resp);

@@ -75,7 +75,7 @@ extension RoutingRules {
                 } catch {
                     throw OrderbaseError(error.code, "\(path).expression: \(error.message)", field: "\(path).expression", details: error.details)
                 }
-            } else if g.has("expression") {
+            } else if let raw = g.raw("expression"), raw != .null {
                 throw OrderbaseError.invalid("\(path).expression is only for expression rules", field: "\(path).expression")
             }
             try g.finish()
@@ -134,7 +134,7 @@ extension InventoryService {
         var (f, ctx) = try Fields.request(request)
         let orderID = try f.string("order_id", maxLength: 64, allowEmpty: false)
         var draft = Order(id: "ord_preview", number: "", version: 1, currency: settings.defaultCurrency, createdAt: 0, updatedAt: 0, placedAt: 0)
-        let hasLines = f.has("line_items")
+        let hasLines = f.has("line_items") && !f.isNull("line_items")
         if hasLines {
             draft.lineItems = try f.objects("line_items", maxCount: limits.maxLineItems) { (g: inout Fields) throws(OrderbaseError) in
                 try LineItem.read(&g, limits: limits)
@@ -142,6 +142,7 @@ extension InventoryService {
             guard !draft.lineItems.isEmpty else { throw OrderbaseError.invalid("a draft needs at least one line item", field: "line_items") }
             for n in draft.lineItems.indices { draft.lineItems[n].id = "line_\(n)" }
         }
+        if !hasLines { _ = f.raw("line_items") }
         if var a = try f.object("shipping_address") {
             guard hasLines else { throw OrderbaseError.invalid("shipping_address goes with line_items (a draft)", field: "shipping_address") }
             draft.shippingAddress = try Address.read(&a)

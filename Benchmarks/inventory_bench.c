@@ -1,0 +1,200 @@
+/*
+ * inventory_bench.c — stock commitment and routing, measured in one run.
+ *
+ *   create with commitment   orders.create of 3 tracked lines (routing over 3 locations,
+ *                            committed in the order's batch, a fulfillment order)
+ *                            vs the same create whose SKUs inventory does not track
+ *                            (the baseline: same tenant, same locations), 1 thread, relaxed
+ *                            durability, alternating rounds; goal: ratio >= 0.80
+ *   hot SKU, 8 threads       8 threads ordering 1 unit of one SKU (sync durability) until
+ *                            the stock runs out: creates/s, then the count: committed must
+ *                            equal the units sold and never exceed on hand (oversold: 0)
+ *   routing decision         fulfillment.route_preview of a 25-line draft over 50 locations
+ *                            vs over 1 location (the baseline), µs per decision
+ *
+ *   inventory_bench ROOT [--quick]
+ *
+ * Lines use real stock codes of ../shared/data/online-retail (85123A, 71053, 84406B, …).
+ * Exits 2 if the create ratio misses 0.80 or anything oversold.
+ */
+#include <orderbase.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timing.h"
+
+static const char *CODES[] = {"85123A", "71053", "84406B", "84029G", "84029E", "22752", "21730", "22633", "22632", "84879",
+                              "22745", "22748", "22749", "22310", "84969", "22623", "22622", "21754", "21755", "21777",
+                              "48187", "22960", "22913", "22912", "22914"};
+
+static void die(const char *what, const char *json) {
+    fprintf(stderr, "%s failed: %s\n", what, json ? json : orderbase_error_last()->message);
+    exit(1);
+}
+
+static char *call(orderbase_tenant *t, const char *method, const char *request) {
+    char *out = NULL;
+    if (orderbase_call(t, method, request, &out) != ORDERBASE_OK) die(method, out);
+    return out;
+}
+
+static void id_of(const char *json, char *out) {
+    const char *p = strstr(json, "\"id\":\"");
+    size_t n = 0;
+    if (p) { p += 6; while (p[n] && p[n] != '"' && n < 63) { out[n] = p[n]; n++; } }
+    out[n] = 0;
+}
+
+static long number(const char *json, const char *key) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *p = strstr(json, pattern);
+    return p ? atol(p + strlen(pattern)) : -1;
+}
+
+static orderbase_tenant *tenant(orderbase_engine *e, const char *id) {
+    orderbase_tenant *t;
+    if (orderbase_tenant_create(e, id, "{\"default_currency\":\"GBP\"}") != ORDERBASE_OK || orderbase_tenant_open(&t, e, id) != ORDERBASE_OK)
+        die("tenant", NULL);
+    return t;
+}
+
+/* n locations; each holds `stock` of every code (prefix T) */
+static void stock(orderbase_tenant *t, int locations, long units, char ids[][64]) {
+    char req[512];
+    for (int l = 0; l < locations; l++) {
+        snprintf(req, sizeof req, "{\"name\":\"L%d\",\"rank\":%d}", l, l);
+        char *r = call(t, "locations.create", req);
+        id_of(r, ids[l]);
+        orderbase_free(r);
+        size_t cap = 64 + 25 * 160;
+        char *body = malloc(cap);
+        size_t n = (size_t)snprintf(body, cap, "{\"reason\":\"cycle_count\",\"quantities\":[");
+        for (int c = 0; c < 25; c++)
+            n += (size_t)snprintf(body + n, cap - n, "%s{\"sku\":\"T%s\",\"location_id\":\"%s\",\"quantity\":%ld}", c ? "," : "", CODES[c], ids[l], units);
+        snprintf(body + n, cap - n, "]}");
+        orderbase_free(call(t, "inventory.set_many", body));
+        free(body);
+    }
+}
+
+static double creates(orderbase_tenant *t, const char *prefix, int n) {
+    char req[1024];
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        snprintf(req, sizeof req,
+                 "{\"line_items\":[{\"sku\":\"%s%s\",\"title\":\"White hanging heart t-light holder\",\"quantity\":6,\"unit_price\":255},"
+                 "{\"sku\":\"%s%s\",\"title\":\"White metal lantern\",\"quantity\":6,\"unit_price\":339},"
+                 "{\"sku\":\"%s%s\",\"title\":\"Cream cupid hearts coat hanger\",\"quantity\":8,\"unit_price\":275}],"
+                 "\"shipping_address\":{\"country\":\"GB\"}}",
+                 prefix, CODES[i % 25], prefix, CODES[(i + 1) % 25], prefix, CODES[(i + 2) % 25]);
+        orderbase_free(call(t, "orders.create", req));
+    }
+    return n / (now_s() - t0);
+}
+
+typedef struct { orderbase_tenant *t; long sold, refused, other; } racer;
+
+static void *race(void *arg) {
+    racer *r = arg;
+    const char *req = "{\"line_items\":[{\"sku\":\"T85123A\",\"title\":\"White hanging heart t-light holder\",\"quantity\":1,\"unit_price\":255}]}";
+    for (;;) {
+        char *out = NULL;
+        int rc = orderbase_call(r->t, "orders.create", req, &out);
+        if (rc == ORDERBASE_OK) r->sold++;
+        else if (rc == ORDERBASE_ESTATE && strstr(out, "insufficient_stock")) { r->refused++; orderbase_free(out); break; }
+        else { r->other++; orderbase_free(out); break; }
+        orderbase_free(out);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: inventory_bench ROOT [--quick]\n"); return 2; }
+    int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
+    int rounds = quick ? 3 : 7, per_round = quick ? 300 : 1500;
+    orderbase_engine *relaxed, *sync;
+    char root[512];
+    snprintf(root, sizeof root, "%s/relaxed", argv[1]);
+    if (orderbase_engine_open(&relaxed, root, "{\"durability\":\"relaxed\"}") != ORDERBASE_OK) die("open", NULL);
+    snprintf(root, sizeof root, "%s/sync", argv[1]);
+    if (orderbase_engine_open(&sync, root, "{\"durability\":\"sync\"}") != ORDERBASE_OK) die("open", NULL);
+    int failed = 0;
+
+    /* 1. Create with commitment vs without tracked lines, alternating rounds, best of each. */
+    orderbase_tenant *shop = tenant(relaxed, "shop");
+    char ids[50][64];
+    stock(shop, 3, 100000000L, ids);
+    double best_tracked = 0, best_plain = 0;
+    creates(shop, "T", 200); creates(shop, "U", 200);  /* warm up */
+    for (int r = 0; r < rounds; r++) {
+        double a = creates(shop, "T", per_round), b = creates(shop, "U", per_round);
+        if (a > best_tracked) best_tracked = a;
+        if (b > best_plain) best_plain = b;
+    }
+    double ratio = best_tracked / best_plain;
+    printf("create, 3 tracked lines committed:   %8.0f orders/s\n", best_tracked);
+    printf("create, the same lines untracked:    %8.0f orders/s   ratio %.2f (goal >= 0.80)\n", best_plain, ratio);
+    if (ratio < 0.80) failed = 1;
+
+    /* 2. Eight threads on one hot SKU until it runs out (sync durability). */
+    orderbase_tenant *hot = tenant(sync, "hot");
+    long units = quick ? 400 : 2000;
+    char hot_ids[2][64], req[512];
+    for (int l = 0; l < 2; l++) {
+        snprintf(req, sizeof req, "{\"name\":\"H%d\"}", l);
+        char *r = call(hot, "locations.create", req);
+        id_of(r, hot_ids[l]);
+        orderbase_free(r);
+        snprintf(req, sizeof req, "{\"sku\":\"T85123A\",\"location_id\":\"%s\",\"quantity\":%ld,\"reason\":\"cycle_count\"}", hot_ids[l], units / 2);
+        orderbase_free(call(hot, "inventory.set", req));
+    }
+    racer racers[8] = {{0}};
+    pthread_t th[8];
+    double t0 = now_s();
+    for (int i = 0; i < 8; i++) { racers[i].t = hot; pthread_create(&th[i], NULL, race, &racers[i]); }
+    long sold = 0, other = 0;
+    for (int i = 0; i < 8; i++) { pthread_join(th[i], NULL); sold += racers[i].sold; other += racers[i].other; }
+    double secs = now_s() - t0;
+    char *item = call(hot, "inventory.get", "{\"sku\":\"T85123A\"}");
+    const char *totals = strstr(item, "\"totals\"");
+    long committed = number(totals, "committed"), on_hand = number(totals, "on_hand");
+    long oversold = committed > on_hand ? committed - on_hand : 0;
+    if (committed != sold) oversold += labs(committed - sold);
+    printf("hot SKU, 8 threads (sync):           %8.0f orders/s   %ld sold of %ld, committed %ld, oversold %ld, other errors %ld\n",
+           sold / secs, sold, units, committed, oversold, other);
+    orderbase_free(item);
+    if (oversold != 0 || other != 0 || sold != units) failed = 1;
+
+    /* 3. Routing: a 25-line draft over 50 locations vs over 1. */
+    orderbase_tenant *many = tenant(relaxed, "many"), *one = tenant(relaxed, "one");
+    stock(many, 50, 1000, ids);
+    stock(one, 1, 1000, ids);
+    size_t cap = 8192;
+    char *draft = malloc(cap);
+    size_t n = (size_t)snprintf(draft, cap, "{\"line_items\":[");
+    for (int c = 0; c < 25; c++)
+        n += (size_t)snprintf(draft + n, cap - n, "%s{\"sku\":\"T%s\",\"title\":\"Item %d\",\"quantity\":%d,\"unit_price\":100}", c ? "," : "", CODES[c], c, 1 + c % 4);
+    snprintf(draft + n, cap - n, "],\"shipping_address\":{\"country\":\"GB\"}}");
+    int decisions = quick ? 200 : 1000;
+    double us[2];
+    orderbase_tenant *ts[2] = {many, one};
+    for (int k = 0; k < 2; k++) {
+        orderbase_free(call(ts[k], "fulfillment.route_preview", draft));
+        double s0 = now_s();
+        for (int i = 0; i < decisions; i++) orderbase_free(call(ts[k], "fulfillment.route_preview", draft));
+        us[k] = (now_s() - s0) / decisions * 1e6;
+    }
+    printf("routing, 25 lines over 50 locations: %8.0f µs per decision   %.1fx the same over 1 location (%.0f µs)\n", us[0], us[0] / us[1], us[1]);
+    free(draft);
+
+    orderbase_tenant_close(shop);
+    orderbase_tenant_close(hot);
+    orderbase_tenant_close(many);
+    orderbase_tenant_close(one);
+    orderbase_engine_close(relaxed);
+    orderbase_engine_close(sync);
+    return failed ? 2 : 0;
+}
