@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
     if (orderbase_tenant_open(&t, e, tenant) != 0) { fprintf(stderr, "tenant: %s\n", orderbase_error_last()->message); return 3; }
     srand((unsigned)getpid());
     /* A location (once), and a stock count of S0–S49 there (every start: a count sets, so this is repeatable). */
-    char *r = NULL, loc[64], count[4096];
+    char *r = NULL, loc[64], count[8192];
     if (orderbase_call(t, "locations.list", "{}", &r) != 0) { fprintf(stderr, "locations.list: %s\n", r); return 5; }
     const char *found = strstr(r, "\"id\":\"loc_");
     if (!found) {
