@@ -167,7 +167,8 @@ public enum OpenAPI {
                                             + rules.map(\.text).joined(separator: "; ") + ".")
             }
             op["requestBody"] = .object([
-                "required": .bool(bodyProps.contains(where: \.required)),
+                // An empty body cannot meet a required field, nor exactly one of several.
+                "required": .bool(bodyProps.contains(where: \.required) || rules.contains { if case .exactlyOne = $0 { true } else { false } }),
                 "content": .object(["application/json": .object(["schema": Schema.objectWithRules(bodyProps, rules).json(request: true)])]),
             ])
         }

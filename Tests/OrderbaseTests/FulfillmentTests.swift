@@ -211,3 +211,24 @@ struct FulfillmentTests {
         #expect(try fx.fulfillmentOrders(of: o["id"]!.stringValue!).isEmpty && (try fx.level("MUG", at: a))["committed"] == .int(0))
     }
 }
+
+@Suite("Shipment notifications")
+struct ShipmentNotificationTests {
+    @Test("a template on shipment.created renders the order and the tracking, and sends only when notify_customer is set")
+    func notify() throws {
+        let f = try WebhookFixture()
+        let loc = try f.call({ $0.inventory.createLocation }, #"{"name":"A"}"#)["id"]!.stringValue!
+        _ = try f.call({ $0.inventory.set }, #"{"sku":"MUG","location_id":"\#(loc)","quantity":10,"reason":"cycle_count"}"#)
+        let c = try f.call({ $0.notifications.createNotificationChannel }, #"{"name":"host","type":"callback"}"#)["id"]!.stringValue!
+        _ = try f.call({ $0.notifications.createNotificationTemplate }, #"{"name":"shipped","channel_id":"\#(c)","event_types":["shipment.created"],"condition":"event.data.notify_customer == true","text":"{{order.number}} is on its way: {{event.data.tracking.carrier}} {{event.data.tracking.number}}","recipients":[{"type":"staff","address":"ops"}]}"#)
+        let calls = Locked<[JSON]>([])
+        f.engine.setNotificationHandler { _, bytes in calls.withLock { $0.append(try! JSON.parse(bytes)); return 0 } }
+        for notify in [true, false] {
+            let o = try f.call({ $0.orders.createOrder }, #"{"line_items":[{"sku":"MUG","title":"Mug","quantity":1,"unit_price":5}]}"#)
+            let fo = try f.call({ $0.inventory.listFulfillmentOrders }, #"{"order_id":"\#(o["id"]!.stringValue!)"}"#)["data"]!.array[0]["id"]!.stringValue!
+            _ = try f.call({ $0.inventory.createShipment }, #"{"fulfillment_order_id":"\#(fo)","tracking":{"carrier":"DHL","number":"JD0\#(notify ? 1 : 2)"},"notify_customer":\#(notify)}"#)
+        }
+        _ = try f.engine.pump(maxMilliseconds: 1000)
+        #expect(calls.withLock { $0.map { $0["text"]?.stringValue ?? "" } } == ["#1001 is on its way: DHL JD01"])
+    }
+}

@@ -200,9 +200,12 @@ enum NotificationData {
                         "recipient": .object(["type": .string, "address": .string], open: false)], open: false)
     }()
 
+    /// The event a notification is about; `data` is the event's own (a shipment's
+    /// on `shipment.*`: `event.data.tracking.number`, `event.data.notify_customer`), free-form.
     static let event = DataShape.Kind.object([
         "id": .string, "type": .string, "sequence": .number, "at": .timestamp, "reason": .string,
         "actor": .object(["type": .string, "id": .string, "roles": .array(.string)], open: false),
+        "data": .object([:], open: true),
     ], open: false)
 
     static let conditionShape: DataShape = {
@@ -259,7 +262,7 @@ enum NotificationData {
     /// `event` as templates see it, from a stored event.
     static func event(from stored: JSON) -> JSON {
         var e = JSONObject()
-        for k in ["id", "type", "sequence", "at", "actor", "reason"] { e[k] = stored[k] ?? .null }
+        for k in ["id", "type", "sequence", "at", "actor", "reason", "data"] { e[k] = stored[k] ?? .null }
         return .object(e)
     }
 }
