@@ -31,6 +31,8 @@ extension InventoryService {
             l.createdAt = wc.now
             l.updatedAt = wc.now
             wc.commit("location.created", before: nil, after: l)
+            let cache = core.locationCache
+            wc.onStaged.append { [l] in cache.staged(l) }
             return l.apiJSON
         }
     }
@@ -64,6 +66,8 @@ extension InventoryService {
             if l.storedJSON != before.storedJSON {
                 l.updatedAt = wc.now
                 wc.commit("location.updated", before: before, after: l)
+                let cache = core.locationCache
+                wc.onStaged.append { [l] in cache.staged(l) }
             }
             return l.apiJSON
         }
@@ -95,6 +99,8 @@ extension InventoryService {
             if before == nil || item.storedJSON != before!.storedJSON {
                 item.updatedAt = wc.now
                 wc.commit(before == nil ? "inventory_item.created" : "inventory_item.updated", before: before, after: item)
+                let cache = core.locationCache
+                wc.onStaged.append { cache.itemStaged() }
             }
             return item.apiJSON
         }
@@ -410,6 +416,8 @@ struct StockBatch {
     private(set) var levels: [String: (before: InventoryLevel?, after: InventoryLevel)] = [:]
     private(set) var order: [String] = []
     private(set) var movements: [String: [InventoryMovement]] = [:]
+    /// Locations known to exist (loaded once per command).
+    var locations: Set<String> = []
 
     init(reason: String, reference: String?, actor: Actor) {
         self.reason = reason
@@ -424,9 +432,14 @@ struct StockBatch {
                         createItem: Bool) throws(OrderbaseError) -> InventoryLevel {
         let id = location + ":" + sku
         if let l = levels[id] { return l.after }
-        _ = try wc.load(Location.self, location, field: field)
+        if !locations.contains(location) {
+            _ = try wc.load(Location.self, location, field: field)
+            locations.insert(location)
+        }
         if createItem, try wc.loadIfPresent(InventoryItem.self, sku) == nil {
             wc.commit("inventory_item.created", before: nil, after: InventoryService.newItem(sku, now: wc.now))
+            let cache = wc.core.locationCache
+            wc.onStaged.append { cache.itemStaged() }
         }
         let before = try wc.loadIfPresent(InventoryLevel.self, id)
         let l = before ?? InventoryLevel(sku: sku, locationID: location)
@@ -487,6 +500,7 @@ struct StockBatch {
             guard let (before, after) = levels[id] else { continue }
             if before == nil || before!.storedJSON != after.storedJSON { wc.save(before: before, after: after) }
             guard let moved = movements[id], !moved.isEmpty else { continue }
+            after.write(&w)
             var data = JSONWriter()
             data.beginObject()
             data.key("level"); after.write(&data)
@@ -494,7 +508,6 @@ struct StockBatch {
             data.endObject()
             wc.appendEvent(type: "inventory_level.updated", subject: Subject(kind: .inventoryLevel, id: id), reason: moved.first?.reason,
                            changes: nil, order: nil, data: data.bytes)
-            after.write(&w)
         }
         w.endArray()
         w.key("movements"); w.beginArray()
@@ -506,6 +519,9 @@ struct StockBatch {
 }
 
 extension InventoryMovement {
+    /// The ledger is appended to, never read back inside a write.
+    static var readInWrites: Bool { false }
+
     var indexKeys: [[UInt8]] {
         var keys = [Keyspace.indexKey(.inventoryMovement, "sku", sku, id), Keyspace.indexKey(.inventoryMovement, "location_id", locationID, id)]
         if let reference { keys.append(Keyspace.indexKey(.inventoryMovement, "reference", reference, id)) }

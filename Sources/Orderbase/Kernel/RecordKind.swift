@@ -124,9 +124,13 @@ protocol KeyedRecord {
     /// The event `save` appends when this save is a logged record's final
     /// failure (`notification.failed`), with its data; nil for none (the default).
     func failureEvent(before: Self?) -> (type: String, data: [UInt8])?
+    /// False for an append-only log no command reads back while writing (the
+    /// stock ledger): `save` writes it without the read-your-writes overlay. Default true.
+    static var readInWrites: Bool { get }
 }
 
 extension KeyedRecord {
+    static var readInWrites: Bool { true }
     var indexKeys: [[UInt8]] { [] }
     func failureEvent(before: Self?) -> (type: String, data: [UInt8])? { nil }
 }
@@ -167,7 +171,9 @@ extension WriteContext {
     /// in the command's batch, with no event or audit entry: the write of a
     /// logged kind, and the first half of `commit`.
     mutating func save<R: KeyedRecord>(before: R?, after: R?) {
-        if let after { put(R.key(after.subjectID), after.storedJSON) } else if let before { delete(R.key(before.subjectID)) }
+        if let after {
+            if R.readInWrites { put(R.key(after.subjectID), after.storedJSON) } else { putUnread(R.key(after.subjectID), after.storedJSON) }
+        } else if let before { delete(R.key(before.subjectID)) }
         replaceIndexEntries(before?.indexKeys ?? [], with: after?.indexKeys ?? [])
         if let after, let event = after.failureEvent(before: before) {
             appendEvent(type: event.type, subject: Subject(kind: R.kind, id: after.subjectID), reason: nil, changes: nil,

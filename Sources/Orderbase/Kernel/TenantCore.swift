@@ -13,6 +13,8 @@ public final class TenantCore: @unchecked Sendable {
     let budgets: Budgets
     /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
     let workflowRegistry = WorkflowRegistry()
+    /// The tenant's locations, for routing (Inventory/).
+    let locationCache = LocationCache()
     /// How webhooks leave (set by the engine that opened the tenant; Webhooks/).
     private let outboundConfigLock = Mutex()
     private var _outboundConfig = OutboundConfig()
