@@ -37,7 +37,7 @@ extension InventoryService {
     /// (a historical import), or one without tracked lines in a tenant with no
     /// location that could ship it.
     func prepareCommitment(_ order: Order, _ wc: inout WriteContext) throws(OrderbaseError) -> PendingCommitment? {
-        guard order.fulfillmentStatus == "unfulfilled", try !core.locationCache.isEmpty(core) else { return nil }
+        guard order.fulfillmentStatus == "unfulfilled", try !core.inventoryCache.isEmpty(core) else { return nil }
         var batch = StockBatch(reason: "order_committed", reference: "order:" + order.id, actor: wc.request.actor)
         let plan = try route(order, &batch, &wc)
         if let firstShort = plan.firstShort {
@@ -144,7 +144,7 @@ extension InventoryService {
         var data: JSON?
         var context: EvaluationContext?
         var candidates: [(location: Location, keys: [Int64])] = []
-        let all = try core.locationCache.all(core)
+        let all = try core.inventoryCache.all(core)
         batch.locations.formUnion(all.map(\.id))
         for l in all {
             var dropped: String?

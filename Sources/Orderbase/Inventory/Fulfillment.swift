@@ -338,9 +338,7 @@ extension InventoryService {
         let idem = try f.string("idempotency_key", maxLength: 255, allowEmpty: false)
         try f.finish()
         if let parts, parts.isEmpty { throw OrderbaseError.invalid("lines must name at least one line (or leave it out to ship everything)", field: "lines") }
-        let fingerprint = idem.map { _ in Crypto.sha256(Array("shipments.create".utf8) + [0] + OrderService.fingerprint(request)) }
-        return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
-            if let idem, let fingerprint, let answer = try wc.replay(idem, fingerprint) { return answer }
+        return try idempotent("shipments.create", request, key: idem, ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try actionable(foID, "ship", &wc, field: "fulfillment_order_id")
             var after = before
             var shipment = Shipment.blank
@@ -384,9 +382,7 @@ extension InventoryService {
             shipment.createdAt = wc.now
             shipment.updatedAt = wc.now
             wc.commit("shipment.created", before: nil, after: shipment, order: order)
-            let answer = shipment.apiJSON
-            if let idem, let fingerprint { wc.remember(idem, fingerprint, answer) }
-            return answer
+            return shipment.apiJSON
         }
     }
 
@@ -416,12 +412,7 @@ extension InventoryService {
         }
     }
 
-    public func getShipment(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxLength: 64, required: true)!
-        try f.finish()
-        return try stored(Shipment.self, id).apiJSON
-    }
+    public func getShipment(_ request: JSON) throws(OrderbaseError) -> [UInt8] { try getRecord(Shipment.self, request) }
 
     /// `{"order_id"?, "limit"?, "starting_after"?}`: shipments, newest first.
     public func listShipments(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -430,31 +421,6 @@ extension InventoryService {
         let limit = Int(try f.int("limit", in: 1...250) ?? 50)
         let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
-        let snap = database.snapshot()
-        var page: [[UInt8]] = []
-        var hasMore = false
-        if let order {
-            let prefix = Keyspace.indexPrefix(.shipment, "order_id", order)
-            let end = after.map { prefix + Keyspace.idComponent($0) } ?? prefixUpperBound(prefix)
-            try scan(from: prefix, to: end, reverse: true, snapshot: snap) { k, _ throws(OrderbaseError) in
-                var r = KeyReader(Array(k))
-                _ = r.string(); _ = r.string(); _ = r.string()
-                guard let id = r.string(),
-                      let b = try store({ () throws(StoreError) in try database.get(Keyspace.shipmentKey(id), snapshot: snap) }) else {
-                    throw OrderbaseError(.corruption, "a shipment index entry names a missing shipment")
-                }
-                if page.count == limit { hasMore = true; return false }
-                page.append(b)
-                return true
-            }
-        } else {
-            let end = after.map { Keyspace.shipmentKey($0) } ?? [Keyspace.shipment + 1]
-            try scan(from: [Keyspace.shipment], to: end, reverse: true, snapshot: snap) { _, v throws(OrderbaseError) in
-                if page.count == limit { hasMore = true; return false }
-                page.append(Array(v))
-                return true
-            }
-        }
-        return Self.listResponse(page, hasMore: hasMore)
+        return try newestFirst(Shipment.self, index: order.map { ("order_id", $0) }, after: after, limit: limit)
     }
 }

@@ -237,7 +237,7 @@ extension Transfer {
 /// writes update it when their batch is staged (`WriteContext.onStaged`, under
 /// the write lock), so routing sees them before they are durable, as it sees
 /// staged levels.
-final class LocationCache: @unchecked Sendable {
+final class InventoryCache: @unchecked Sendable {
     private let lock = Mutex()
     private var loaded: [String: Location]?
     private var anyItem: Bool?

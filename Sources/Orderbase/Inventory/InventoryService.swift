@@ -31,18 +31,13 @@ extension InventoryService {
             l.createdAt = wc.now
             l.updatedAt = wc.now
             wc.commit("location.created", before: nil, after: l)
-            let cache = core.locationCache
+            let cache = core.inventoryCache
             wc.onStaged.append { [l] in cache.staged(l) }
             return l.apiJSON
         }
     }
 
-    public func getLocation(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxLength: 64, required: true)!
-        try f.finish()
-        return try stored(Location.self, id).apiJSON
-    }
+    public func getLocation(_ request: JSON) throws(OrderbaseError) -> [UInt8] { try getRecord(Location.self, request) }
 
     /// Every location, in routing order (rank, then oldest first).
     public func listLocations(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -66,7 +61,7 @@ extension InventoryService {
             if l.storedJSON != before.storedJSON {
                 l.updatedAt = wc.now
                 wc.commit("location.updated", before: before, after: l)
-                let cache = core.locationCache
+                let cache = core.inventoryCache
                 wc.onStaged.append { [l] in cache.staged(l) }
             }
             return l.apiJSON
@@ -99,7 +94,7 @@ extension InventoryService {
             if before == nil || item.storedJSON != before!.storedJSON {
                 item.updatedAt = wc.now
                 wc.commit(before == nil ? "inventory_item.created" : "inventory_item.updated", before: before, after: item)
-                let cache = core.locationCache
+                let cache = core.inventoryCache
                 wc.onStaged.append { cache.itemStaged() }
             }
             return item.apiJSON
@@ -277,49 +272,17 @@ extension InventoryService {
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
         let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
-        var page: [[UInt8]] = []
-        var hasMore = false
-        let snap = database.snapshot()
         // The narrowest index the filters name, else the whole ledger.
         let index: (field: String, value: String)? = sku.map { ("sku", $0) } ?? reference.map { ("reference", $0) }
             ?? location.map { ("location_id", $0) }
-        func take(_ m: InventoryMovement, _ bytes: [UInt8]) -> Bool {
-            if let sku, m.sku != sku { return true }
-            if let location, m.locationID != location { return true }
-            if let reference, m.reference != reference { return true }
-            if page.count == limit { hasMore = true; return false }
-            page.append(bytes)
-            return true
-        }
-        if let index {
-            let prefix = Keyspace.indexPrefix(.inventoryMovement, index.field, index.value)
-            let end = after.map { prefix + Keyspace.idComponent($0) } ?? prefixUpperBound(prefix)
-            try scan(from: prefix, to: end, reverse: true, snapshot: snap) { k, _ throws(OrderbaseError) in
-                var r = KeyReader(Array(k))
-                _ = r.string(); _ = r.string(); _ = r.string()
-                guard let id = r.string(),
-                      let b = try store({ () throws(StoreError) in try database.get(Keyspace.movementKey(id), snapshot: snap) }) else {
-                    throw OrderbaseError(.corruption, "a movement index entry names a missing movement")
-                }
-                return take(try InventoryMovement.decode(b), b)
-            }
-        } else {
-            let end = after.map { Keyspace.movementKey($0) } ?? [Keyspace.movement + 1]
-            try scan(from: [Keyspace.movement], to: end, reverse: true, snapshot: snap) { _, v throws(OrderbaseError) in
-                take(try InventoryMovement.decode(Array(v)), Array(v))
-            }
-        }
-        return Self.listResponse(page, hasMore: hasMore)
+        return try newestFirst(InventoryMovement.self, index: index, after: after, limit: limit, keep: { m in
+            (sku == nil || m.sku == sku) && (location == nil || m.locationID == location) && (reference == nil || m.reference == reference)
+        })
     }
 
     // MARK: fulfillment_orders.get / list
 
-    public func getFulfillmentOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxLength: 64, required: true)!
-        try f.finish()
-        return try stored(FulfillmentOrder.self, id).apiJSON
-    }
+    public func getFulfillmentOrder(_ request: JSON) throws(OrderbaseError) -> [UInt8] { try getRecord(FulfillmentOrder.self, request) }
 
     /// `{"order_id"?, "location_id"?, "status"?, "limit"?, "starting_after"?}`, newest first.
     public func listFulfillmentOrders(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -330,32 +293,23 @@ extension InventoryService {
         let limit = Int(try f.int("limit", in: 1...250) ?? 50)
         let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
+        func keep(_ fo: FulfillmentOrder) -> Bool { (location == nil || fo.locationID == location) && (status == nil || fo.status == status) }
+        guard let order else { return try newestFirst(FulfillmentOrder.self, after: after, limit: limit, render: \.apiJSON, keep: keep) }
+        // An order's own, from its list (newest first).
         let snap = database.snapshot()
+        var ids = try fulfillmentOrderIDs(of: order, snapshot: snap).reversed().map { $0 }
+        if let after, let n = ids.firstIndex(of: after) { ids = Array(ids[(n + 1)...]) }
         var page: [[UInt8]] = []
-        var hasMore = false
-        func take(_ fo: FulfillmentOrder) -> Bool {
-            if let location, fo.locationID != location { return true }
-            if let status, fo.status != status { return true }
-            if page.count == limit { hasMore = true; return false }
+        for id in ids {
+            guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.fulfillmentOrderKey(id), snapshot: snap) }) else {
+                throw OrderbaseError(.corruption, "order \(order) names missing fulfillment order \(id)")
+            }
+            let fo = try FulfillmentOrder.decode(b)
+            guard keep(fo) else { continue }
+            if page.count == limit { return Self.listResponse(page, hasMore: true) }
             page.append(fo.apiJSON)
-            return true
         }
-        if let order {
-            var ids = try fulfillmentOrderIDs(of: order, snapshot: snap).reversed().map { $0 }
-            if let after, let n = ids.firstIndex(of: after) { ids = Array(ids[(n + 1)...]) }
-            for id in ids {
-                guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.fulfillmentOrderKey(id), snapshot: snap) }) else {
-                    throw OrderbaseError(.corruption, "order \(order) names missing fulfillment order \(id)")
-                }
-                if !take(try FulfillmentOrder.decode(b)) { break }
-            }
-        } else {
-            let end = after.map { Keyspace.fulfillmentOrderKey($0) } ?? [Keyspace.fulfillmentOrder + 1]
-            try scan(from: [Keyspace.fulfillmentOrder], to: end, reverse: true, snapshot: snap) { _, v throws(OrderbaseError) in
-                take(try FulfillmentOrder.decode(Array(v)))
-            }
-        }
-        return Self.listResponse(page, hasMore: hasMore)
+        return Self.listResponse(page, hasMore: false)
     }
 
     func fulfillmentOrderIDs(of order: String, snapshot: Snapshot?) throws(OrderbaseError) -> [String] {
@@ -438,7 +392,7 @@ struct StockBatch {
         }
         if createItem, try wc.loadIfPresent(InventoryItem.self, sku) == nil {
             wc.commit("inventory_item.created", before: nil, after: InventoryService.newItem(sku, now: wc.now))
-            let cache = wc.core.locationCache
+            let cache = wc.core.inventoryCache
             wc.onStaged.append { cache.itemStaged() }
         }
         let before = try wc.loadIfPresent(InventoryLevel.self, id)

@@ -89,12 +89,7 @@ extension InventoryService {
         }
     }
 
-    public func getTransfer(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var (f, _) = try Fields.request(request)
-        let id = try f.string("id", maxLength: 64, required: true)!
-        try f.finish()
-        return try stored(Transfer.self, id).apiJSON
-    }
+    public func getTransfer(_ request: JSON) throws(OrderbaseError) -> [UInt8] { try getRecord(Transfer.self, request) }
 
     /// `{"status"?, "limit"?, "starting_after"?}`: newest first.
     public func listTransfers(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
@@ -103,17 +98,7 @@ extension InventoryService {
         let limit = Int(try f.int("limit", in: 1...250) ?? 50)
         let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
-        var page: [[UInt8]] = []
-        var hasMore = false
-        let end = after.map { Keyspace.transferKey($0) } ?? [Keyspace.transfer + 1]
-        try scan(from: [Keyspace.transfer], to: end, reverse: true, snapshot: database.snapshot()) { _, v throws(OrderbaseError) in
-            let t = try Transfer.decode(Array(v))
-            if let status, t.status != status { return true }
-            if page.count == limit { hasMore = true; return false }
-            page.append(Array(v))
-            return true
-        }
-        return Self.listResponse(page, hasMore: hasMore)
+        return try newestFirst(Transfer.self, after: after, limit: limit, keep: { t in status == nil || t.status == status })
     }
 
     /// `lines`: 1 to 500 of `{"sku", "quantity"}`.

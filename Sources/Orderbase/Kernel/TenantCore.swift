@@ -14,7 +14,7 @@ public final class TenantCore: @unchecked Sendable {
     /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
     let workflowRegistry = WorkflowRegistry()
     /// The tenant's locations, for routing (Inventory/).
-    let locationCache = LocationCache()
+    let inventoryCache = InventoryCache()
     /// How webhooks leave (set by the engine that opened the tenant; Webhooks/).
     private let outboundConfigLock = Mutex()
     private var _outboundConfig = OutboundConfig()

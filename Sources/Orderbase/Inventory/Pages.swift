@@ -1,0 +1,50 @@
+import OrderbaseStore
+
+/// The read methods inventory's kinds share: one record by id, and pages of
+/// records newest first (ids are time-ordered), over the whole kind or over one
+/// of its index entries (`I kind field value id`), with `starting_after` an id.
+extension InventoryService {
+    /// `{"id"}` → the record's API form, or `not_found`.
+    func getRecord<R: KeyedRecord & AuditedRecord>(_: R.Type, _ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let id = try f.string("id", maxLength: 64, required: true)!
+        try f.finish()
+        return try stored(R.self, id).apiJSON
+    }
+
+    /// Up to `limit` records that `keep` accepts, newest first, after `after`;
+    /// from the index entries of `index` (field and value) when given, else from
+    /// every record of the kind. Answers the list response, each record as
+    /// stored, or as `render` writes it (a kind with derived answer fields).
+    func newestFirst<R: KeyedRecord>(_: R.Type, index: (field: String, value: String)? = nil, after: String?, limit: Int,
+                                     render: ((R) -> [UInt8])? = nil,
+                                     keep: (R) -> Bool = { _ in true }) throws(OrderbaseError) -> [UInt8] {
+        let snap = database.snapshot()
+        var page: [[UInt8]] = []
+        var hasMore = false
+        func take(_ bytes: [UInt8]) throws(OrderbaseError) -> Bool {
+            let record = try R.decode(bytes)
+            guard keep(record) else { return true }
+            if page.count == limit { hasMore = true; return false }
+            page.append(render.map { $0(record) } ?? bytes)
+            return true
+        }
+        if let index {
+            let prefix = Keyspace.indexPrefix(R.kind, index.field, index.value)
+            let end = after.map { prefix + Keyspace.idComponent($0) } ?? prefixUpperBound(prefix)
+            try scan(from: prefix, to: end, reverse: true, snapshot: snap) { k, _ throws(OrderbaseError) in
+                var r = KeyReader(Array(k))
+                _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
+                guard let id = r.string(), let b = try store({ () throws(StoreError) in try database.get(R.key(id), snapshot: snap) }) else {
+                    throw OrderbaseError(.corruption, "a \(R.noun) index entry names a missing \(R.noun)")
+                }
+                return try take(b)
+            }
+        } else {
+            let prefix = R.key("")[0]
+            let end = after.map { R.key($0) } ?? [prefix + 1]
+            try scan(from: [prefix], to: end, reverse: true, snapshot: snap) { _, v throws(OrderbaseError) in try take(Array(v)) }
+        }
+        return Self.listResponse(page, hasMore: hasMore)
+    }
+}
