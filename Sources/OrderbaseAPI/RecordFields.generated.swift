@@ -172,6 +172,7 @@ extension Schemas {
     /// The routing rules as every method answers it.
     static let routingRules: [Property] = [
         req("rules", .list(Schemas.routingRule)),
+        req("commit_at", .string(max: 64, min: 1, pattern: "^[a-z][a-z0-9_]{0,63}$")),
         req("updated_at", .timestamp),
     ]
 
@@ -182,6 +183,7 @@ extension Schemas {
     /// What an update of a routing rules may change (`null` clears an optional field).
     static let routingRulesUpdate: [Property] = [
         opt("rules", .list(Schemas.routingRuleInput, max: 20)),
+        opt("commit_at", .string(max: 64, min: 1, pattern: "^[a-z][a-z0-9_]{0,63}$")),
     ]
 
     /// The transfer as every method answers it.

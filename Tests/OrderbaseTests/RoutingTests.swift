@@ -78,4 +78,64 @@ struct RoutingTests {
         #expect(fx.error({ $0.inventory.routePreview }, #"{"order_id":"ord_nope"}"#)?.code == .notFound)
         #expect(fx.counters == before)
     }
+
+    @Test("commit_at a workflow state: nothing committed before it, the change into it commits (or fails short and changes nothing), cancel releases; a workflow without the state commits at create; a reopened order commits again")
+    func commitAtState() throws {
+        let fx = try Fixture()
+        let a = try fx.location(#"{"name":"A"}"#)
+        try fx.stock("MUG", at: a, 5)
+        let before = fx.counters
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{"commit_at":"nowhere"}"#)?.field == "commit_at")
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{"commit_at":"cancelled"}"#)?.details?["allowed"]?.array.contains(.string("confirmed")) == true)
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{"commit_at":"Confirmed"}"#)?.field == "commit_at")
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, #"{"commit_at":7}"#)?.field == "commit_at")
+        #expect(fx.counters == before)
+        // Rules stored by the previous release have no commit_at: they commit at create.
+        #expect(try RoutingRules.decode(Array(#"{"rules":[{"type":"rank"}]}"#.utf8)).commitAt == "create")
+        let set = try fx.call({ $0.inventory.updateRoutingRules }, #"{"commit_at":"confirmed"}"#)
+        #expect(set["commit_at"] == .string("confirmed") && set["rules"]!.array.count == 3)
+
+        let mug = { (q: Int) in #"[{"sku":"MUG","title":"Mug","quantity":\#(q),"unit_price":5}]"# }
+        let first = try fx.createOrder(lines: mug(3))["id"]!.stringValue!
+        #expect(try fx.fulfillmentOrders(of: first).isEmpty)
+        #expect(try fx.level("MUG", at: a)["committed"] == .int(0))
+        // Not committed yet: its lines may still change.
+        _ = try fx.call({ $0.orders.updateOrder }, #"{"id":"\#(first)","line_items":\#(mug(4))}"#)
+        let second = try fx.createOrder(lines: mug(4))["id"]!.stringValue!
+        let confirmed = try fx.call({ $0.orders.transitionOrder }, #"{"id":"\#(first)","to":"confirmed"}"#)
+        #expect(confirmed["fulfillment_status"] == .string("unfulfilled"))
+        #expect(try fx.fulfillmentOrders(of: first).map { $0["lines"]!.array.map { $0["quantity"]!.intValue! } } == [[4]])
+        #expect(try fx.level("MUG", at: a)["committed"] == .int(4))
+        let types = try fx.events().suffix(3).map { $0["type"]!.stringValue! }
+        #expect(types == ["order.status_changed", "fulfillment_order.created", "inventory_level.updated"])
+        // The second does not fit: its transition fails and changes nothing.
+        let mark = fx.counters
+        let short = fx.error({ $0.orders.transitionOrder }, #"{"id":"\#(second)","to":"confirmed"}"#)
+        #expect(short?.code == .invalidState && short?.details?["reason"] == .string("insufficient_stock"))
+        #expect(fx.counters == mark)
+        #expect(try fx.call({ $0.orders.getOrder }, #"{"id":"\#(second)"}"#)["status"] == .string("pending"))
+        // Moving on from the commit state commits nothing more; cancelling releases.
+        _ = try fx.call({ $0.orders.transitionOrder }, #"{"id":"\#(first)","to":"processing"}"#)
+        #expect(try fx.fulfillmentOrders(of: first).count == 1)
+        _ = try fx.call({ $0.orders.cancelOrder }, #"{"id":"\#(first)"}"#)
+        #expect(try fx.level("MUG", at: a)["committed"] == .int(0))
+        _ = try fx.call({ $0.orders.transitionOrder }, #"{"id":"\#(second)","to":"confirmed"}"#)
+        #expect(try fx.level("MUG", at: a)["committed"] == .int(4))
+
+        // A workflow with no `confirmed` state commits at create; cancelled and reopened by a migration, it commits again.
+        let wf = { (v: String, gone: String) in #"{"key":"phone","name":"Phone",\#(v)"applies_to":{"channels":["phone"]},"states":[{"key":"new","initial":true},{"key":"sent","category":"done","final":true},{"key":"\#(gone)","category":"cancelled","final":true}],"transitions":[{"name":"send","from":"new","to":"sent"},{"name":"drop","from":"new","to":"\#(gone)"}]}"# }
+        try fx.call({ $0.workflows.createWorkflow }, wf("", "gone"))
+        let phone = try fx.createOrder(#""channel":"phone""#, lines: mug(1))["id"]!.stringValue!
+        #expect(try fx.level("MUG", at: a)["committed"] == .int(5))
+        #expect(try fx.fulfillmentOrders(of: phone).count == 1)
+        _ = try fx.call({ $0.orders.cancelOrder }, #"{"id":"\#(phone)"}"#)
+        #expect(try fx.level("MUG", at: a)["committed"] == .int(4))
+        try fx.call({ $0.workflows.updateWorkflow }, wf(#""expected_version":1,"#, "void"))
+        let migrated = try fx.call({ $0.workflows.migrateWorkflow }, #"{"key":"phone","mapping":{"gone":"new"}}"#)
+        #expect(migrated["migrated"] == .int(1))
+        let fos = try fx.fulfillmentOrders(of: phone)
+        #expect(fos.map { $0["status"]!.stringValue! } == ["cancelled", "open"])
+        #expect(try fx.level("MUG", at: a)["committed"] == .int(5))
+        #expect(try fx.integrityProblems() == [])
+    }
 }

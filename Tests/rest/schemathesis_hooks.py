@@ -167,6 +167,9 @@ def _positive_body(case):
             rules.append(r)
         if "rules" in body:
             body["rules"] = rules
+        # commit_at must name a state of a workflow; generated keys name none.
+        if "commit_at" in body:
+            body["commit_at"] = "create"
     elif label == "POST /v1/workflows/{key}/migrate":
         if body.get("mapping"):
             body["mapping"] = {}

@@ -359,6 +359,13 @@ else if let raw = f.raw("condition") { o.condition = try NotificationTemplate.re
           schema=".list(Schemas.routingRule)", input=".list(Schemas.routingRuleInput, max: 20)",
           input_doc="In order: filters narrow the candidates, orderings rank them (the first ordering decides, later ones break ties).",
           doc="in order (default `ships_to`, `fewest_locations`, `rank`): see \"Routing\""),
+        F("commit_at", "string", default='"create"', max=64, min=1, edit=True,
+          read='if let v = try RoutingRules.readCommitAt(&f) { o.commitAt = v; given.insert("commit_at") }',
+          schema='.string(max: 64, min: 1, pattern: "^[a-z][a-z0-9_]{0,63}$")',
+          input='.string(max: 64, min: 1, pattern: "^[a-z][a-z0-9_]{0,63}$")',
+          doc="when an order's tracked lines are committed: `create` (default: in the create's batch) or a workflow state key "
+              "(in the batch of the change that brings the order into that state; an order whose workflow has no such state "
+              "commits at create): see \"When stock is committed\""),
         F("updated_at", "timestamp", default="0", doc="when they last changed (0: never: the defaults)"),
     ]),
     Record("Transfer", "transfer", "transfer", "Sources/Orderbase/Inventory/Transfer+Fields.generated.swift",

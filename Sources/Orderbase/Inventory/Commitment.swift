@@ -36,10 +36,16 @@ extension InventoryService {
     /// no fulfillment orders: one placed already fulfilled or partly fulfilled
     /// (a historical import), or one without tracked lines in a tenant with no
     /// location that could ship it.
-    func prepareCommitment(_ order: Order, _ wc: inout WriteContext) throws(OrderbaseError) -> PendingCommitment? {
+    /// Also nil before the tenant's commit point (`commit_at`, "When stock is
+    /// committed"): a state of `wf` (outside the cancelled category) the order is not in.
+    func prepareCommitment(_ order: Order, _ wf: Workflow, _ wc: inout WriteContext) throws(OrderbaseError) -> PendingCommitment? {
         guard order.fulfillmentStatus == "unfulfilled", try !core.inventoryCache.isEmpty(core) else { return nil }
+        let rules = try routingRules(&wc)
+        guard rules.commitAt == "create" || order.status == rules.commitAt
+                || (wf.state(rules.commitAt)?.category ?? "cancelled") == "cancelled" else { return nil }
         var batch = StockBatch(reason: "order_committed", reference: "order:" + order.id, actor: wc.request.actor)
-        let plan = try route(order, &batch, &wc)
+        var trace = RoutingTrace()
+        let plan = try route(order, &batch, &wc, rules: rules, trace: &trace)
         if let firstShort = plan.firstShort {
             let country = order.shippingAddress?.country
             let where_ = plan.candidates.isEmpty
@@ -54,9 +60,29 @@ extension InventoryService {
         return PendingCommitment(batch: batch, plan: plan, status: status)
     }
 
+    /// The commitment a change of an order (`OrderService.commitChange`, before
+    /// it is written) makes: when it brings the order into the commit state
+    /// (`commit_at` names a state, and the order never had fulfillment orders),
+    /// or reopens a cancelled order that had them (`workflows.migrate` to a
+    /// state that is not final) whose new state is at the commit point.
+    /// Nil for every other change.
+    func commitmentOnChange(old: Order, new: Order, _ wc: inout WriteContext) throws(OrderbaseError) -> PendingCommitment? {
+        guard new.cancelledAt == nil, new.status != old.status || old.cancelledAt != nil,
+              new.fulfillmentStatus == "unfulfilled", try !core.inventoryCache.isEmpty(core) else { return nil }
+        let had = try hasFulfillmentOrders(new.id, &wc)
+        if old.cancelledAt != nil {
+            guard had, try !holdsCommitment(new.id, &wc) else { return nil }
+        } else {
+            let at = try routingRules(&wc).commitAt
+            guard !had, at != "create", new.status == at else { return nil }
+        }
+        return try prepareCommitment(new, try orders.workflow(of: new), &wc)
+    }
+
     /// Commits the tracked units and makes the fulfillment orders (one per
     /// location, and one more per location for its backorders, on hold with
-    /// reason `out_of_stock`), in the order's batch, after its `order.created`.
+    /// reason `out_of_stock`), in the order's batch, after its own event
+    /// (`order.created`, or the change that reached the commit point).
     func applyCommitment(_ pending: PendingCommitment, to order: Order, _ wc: inout WriteContext) throws(OrderbaseError) {
         var batch = pending.batch
         var groups: [(location: String, backorder: Bool, lines: [FulfillmentOrder.Line])] = []
@@ -88,17 +114,15 @@ extension InventoryService {
             made.append(fo.id)
         }
         _ = batch.finish(&wc)
-        wc.put(Keyspace.orderFulfillmentKey(order.id), JSON.array(made.map { .string($0) }).bytes)
+        // A reopened order keeps its earlier (cancelled) fulfillment orders in the list.
+        let earlier = order.version == 1 ? [] : try wc.read(Keyspace.orderFulfillmentKey(order.id)).map(Self.decodeIDs) ?? []
+        wc.put(Keyspace.orderFulfillmentKey(order.id), JSON.array((earlier + made).map { .string($0) }).bytes)
     }
 
-    /// Where each line of `order` would go, reading levels through `batch`
-    /// (staged writes included) and writing nothing. docs/inventory.md, "Routing".
-    func route(_ order: Order, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) -> Plan {
-        var trace = RoutingTrace()
-        return try route(order, &batch, &wc, trace: &trace)
-    }
-
-    /// The same, telling `trace` which rules ran and which location each dropped.
+    /// Where each line of `order` would go under `rules` (nil: the tenant's),
+    /// reading levels through `batch` (staged writes included) and writing
+    /// nothing, telling `trace` which rules ran and which location each
+    /// dropped. docs/inventory.md, "Routing".
     ///
     /// The candidates are the active locations that fulfill online orders,
     /// less those a filter rule drops (`ships_to`: not shipping to the shipping
@@ -112,7 +136,8 @@ extension InventoryService {
     /// backorders, the first candidate takes what it has and commits the rest
     /// as backordered; for one that denies them the line is short. Untracked
     /// lines go with the first placed line's location, else to the first candidate.
-    func route(_ order: Order, _ batch: inout StockBatch, _ wc: inout WriteContext, trace: inout RoutingTrace) throws(OrderbaseError) -> Plan {
+    func route(_ order: Order, _ batch: inout StockBatch, _ wc: inout WriteContext, rules given: RoutingRules? = nil,
+               trace: inout RoutingTrace) throws(OrderbaseError) -> Plan {
         var plan = Plan()
         var tracked: [(index: Int, id: String, sku: String, quantity: Int64, allow: Bool)] = []
         var untracked: [(index: Int, id: String, sku: String?, quantity: Int64)] = []
@@ -129,7 +154,8 @@ extension InventoryService {
             untracked.append((n, id, li.sku, li.quantity))
         }
         trace.tracked = Set(tracked.map(\.sku))
-        let rules = try routingRules(&wc)
+        let rules: RoutingRules
+        if let given { rules = given } else { rules = try routingRules(&wc) }
         trace.rules = rules.rules
         var taken: [String: Int64] = [:]  // by level id: what this order has taken so far
         func free(_ sku: String, _ location: String, _ batch: inout StockBatch, _ wc: inout WriteContext) throws(OrderbaseError) -> Int64 {

@@ -88,6 +88,15 @@ extension RoutingRules {
     }
 
     func has(_ type: String) -> Bool { rules.contains { $0.type == type } }
+
+    /// `commit_at`: `create`, or a workflow state key (checked against the workflows by the update).
+    static func readCommitAt(_ f: inout Fields) throws(OrderbaseError) -> String? {
+        guard let v = try f.string("commit_at", maxLength: 64, allowEmpty: false) else { return nil }
+        guard Workflow.isKey(v) else {
+            throw OrderbaseError.invalid("commit_at must be create or a workflow state key (\(Workflow.keyPattern))", field: "commit_at")
+        }
+        return v
+    }
 }
 
 extension InventoryService {
@@ -111,7 +120,8 @@ extension InventoryService {
         var edits = RoutingRules.blank
         let given = try RoutingRules.read(&f, onto: &edits, isCreate: false)
         try f.finish()
-        guard given.contains("rules") else { throw OrderbaseError.invalid("rules is required", field: "rules") }
+        guard !given.isEmpty else { throw OrderbaseError.invalid("give rules, commit_at or both", field: "rules") }
+        if given.contains("commit_at"), edits.commitAt != "create" { try checkCommitState(edits.commitAt) }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try wc.loadIfPresent(RoutingRules.self, RoutingRules.key)
             var after = before ?? RoutingRules.blank
@@ -122,6 +132,18 @@ extension InventoryService {
             }
             return after.apiJSON
         }
+    }
+
+    /// A commit state must be a state, not of the cancelled category, of the latest version of some workflow.
+    private func checkCommitState(_ key: String) throws(OrderbaseError) {
+        var states: Set<String> = []
+        for wk in Set(try workflowRegistry.heads(core).keys).union([Workflow.defaultKey]).sorted() {
+            let wf = try workflowRegistry.latest(core, wk)
+            if let s = wf.state(key), s.category != "cancelled" { return }
+            for s in wf.states where s.category != "cancelled" { states.insert(s.key) }
+        }
+        throw OrderbaseError(.invalidArgument, "commit_at \(key) is not a state (outside the cancelled category) of any workflow; give create or one of \(states.sorted().joined(separator: ", "))",
+                             field: "commit_at", details: .object(["allowed": .array((["create"] + states.sorted()).map { .string($0) })]))
     }
 
     // MARK: fulfillment.route_preview

@@ -6,6 +6,7 @@ import OrderbaseStore
 /// Its fields are declared in Tools/codegen/record_fields.py.
 struct RoutingRules: Sendable {
     var rules: [Rule] = RoutingRules.defaults
+    var commitAt: String = "create"
     var updatedAt: Int64 = 0
 }
 
@@ -38,6 +39,7 @@ extension RoutingRules {
         let o = self
         w.beginObject()
         w.key("rules"); w.beginArray(); for r in o.rules { r.write(&w) }; w.endArray()
+        w.key("commit_at"); w.string(o.commitAt)
         w.key("updated_at"); w.timestamp(o.updatedAt)
         extra(&w)
         w.endObject()
@@ -49,6 +51,7 @@ extension RoutingRules {
             var f = try Fields(try JSON.parse(bytes))
             var o = blank
             o.rules = try f.objects("rules", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Rule.decode(&g) } ?? RoutingRules.defaults
+            o.commitAt = try f.string("commit_at", maxLength: Int.max) ?? "create"
             o.updatedAt = try f.timestamp("updated_at") ?? 0
             return o
         } catch {
@@ -58,7 +61,7 @@ extension RoutingRules {
 
     /// The fields a create takes, and those an update may change.
     static let creatableFields: [String] = []
-    static let editableFields: [String] = ["rules"]
+    static let editableFields: [String] = ["rules", "commit_at"]
 
     /// Reads a create's fields (`isCreate`) or an update's onto `o`; answers the fields given.
     /// Only present fields change; `null` clears an optional one. The caller `finish`es `f`.
@@ -67,11 +70,15 @@ extension RoutingRules {
         if !isCreate {
             if let v = try RoutingRules.readRules(&f) { o.rules = v; given.insert("rules") }
         }
+        if !isCreate {
+            if let v = try RoutingRules.readCommitAt(&f) { o.commitAt = v; given.insert("commit_at") }
+        }
         return given
     }
 
     /// Copies the `fields` an update gave (read by `read`) from `edits`.
     mutating func apply(_ edits: RoutingRules, fields: Set<String>) {
         if fields.contains("rules") { rules = edits.rules }
+        if fields.contains("commit_at") { commitAt = edits.commitAt }
     }
 }

@@ -58,8 +58,9 @@ extension OrderService {
             order.workflowKey = wf.key
             order.workflowVersion = wf.version
             order.status = wf.initialState
-            // Tracked lines commit stock in this batch, under this lock: no other order can take the same units.
-            let commitment = try inventory.prepareCommitment(order, &wc)
+            // Tracked lines commit stock in this batch, under this lock: no other order can take the same units
+            // (unless the tenant commits at a later workflow state: then that change's batch does).
+            let commitment = try inventory.prepareCommitment(order, wf, &wc)
             if let commitment { order.fulfillmentStatus = commitment.status }
             let rendered = order.render()
             wc.put(Keyspace.orderKey(order.id), rendered.bytes)
@@ -213,14 +214,18 @@ extension OrderService {
         new.updatedAt = old.updatedAt
         let changes = FieldChange.diff(before, new.render())
         if changes.isEmpty { return before.bytes }
-        // A cancellation releases the stock committed to the order, in its batch.
+        // A cancellation releases the stock committed to the order, in its batch; reaching the
+        // tenant's commit state (or reopening) commits it, in its batch (docs/inventory.md).
         if new.cancelledAt != nil && old.cancelledAt == nil { try inventory.release(new.id, &wc) }
+        let commitment = try inventory.commitmentOnChange(old: old, new: new, &wc)
+        if let commitment { new.fulfillmentStatus = commitment.status }
         new.version = old.version + 1
         new.updatedAt = max(wc.now, old.updatedAt)
         let after = new.render()
         wc.put(Keyspace.orderKey(new.id), after.bytes)
         wc.replaceIndexEntries(Keyspace.indexKeyList(of: old), with: Keyspace.indexKeyList(of: new))
         wc.record(type: type, orderID: new.id, changes: FieldChange.diff(before, after), reason: reason, order: after)
+        if let commitment { try inventory.applyCommitment(commitment, to: new, &wc) }
         return after.bytes
     }
 
