@@ -9,6 +9,8 @@ public indirect enum Schema: Sendable {
     /// and so does the engine (`String.isLonger(than:)`): both sides agree.
     case string(maxLength: Int?, minLength: Int, values: [String]?, format: String?, pattern: String?)
     case integer(min: Int64?, max: Int64?)
+    /// Any JSON number (integer or fraction) in the range.
+    case number(min: Double?, max: Double?)
     case boolean
     case object([Property])
     /// An object whose values all follow one schema (`additionalProperties`).
@@ -71,6 +73,11 @@ public indirect enum Schema: Sendable {
             var o: JSONObject = ["type": .string("integer")]
             if let min { o["minimum"] = .int(min) }
             if let max { o["maximum"] = .int(max) }
+            return .object(o)
+        case .number(let min, let max):
+            var o: JSONObject = ["type": .string("number")]
+            if let min { o["minimum"] = .double(min) }
+            if let max { o["maximum"] = .double(max) }
             return .object(o)
         case .boolean:
             return .object(["type": .string("boolean")])
@@ -166,6 +173,7 @@ public indirect enum Schema: Sendable {
         switch self {
         case .string: "string"
         case .integer: "integer"
+        case .number: "number"
         case .boolean: "boolean"
         case .array: "array"
         case .nullable(let s), .described(_, let s), .byAllowHTTP(let s, _), .except(let s, _): s.queryType

@@ -18,6 +18,8 @@ enum Schemas {
         opt("name", name255), opt("company", name255), opt("line1", name255), opt("line2", name255),
         opt("city", name255), opt("region", name255), opt("postal_code", .string(max: 32)), opt("country", country),
         opt("phone", .string(max: 64)),
+        opt("latitude", .number(min: -90, max: 90), "WGS 84 degrees (with longitude: both or neither), for routing by distance."),
+        opt("longitude", .number(min: -180, max: 180), "WGS 84 degrees (with latitude)."),
     ]
     static let customerInput: [Property] = [
         opt("id", .string(max: 255, min: 1)), opt("email", .string(max: 254, pattern: "^[^@]+@.*[^@]$")),
@@ -239,7 +241,8 @@ enum Schemas {
         ("TaxLine", .object(taxLine)),
         ("TaxLineInput", .object(taxLineInput)),
         ("Address", .object(address)),
-        ("AddressInput", .object(address)),
+        ("AddressInput", .objectWithRules(address, [.when("latitude", .given, require: ["longitude"]),
+                                                    .when("longitude", .given, require: ["latitude"])])),
         ("Customer", .object(customer)),
         ("CustomerInput", .object(customerInput)),
         ("Actor", .object(actor)),

@@ -286,6 +286,16 @@ func conformance(_ v: JSON, _ s: Schema, path: String = "$") -> String? {
         if let min, n < min { return "\(path): \(n) < \(min)" }
         if let max, n > max { return "\(path): \(n) > \(max)" }
         return nil
+    case .number(let min, let max):
+        let d: Double
+        switch v {
+        case .int(let n): d = Double(n)
+        case .double(let x): d = x
+        default: return "\(path): expected a number, got \(v.typeName)"
+        }
+        if let min, d < min { return "\(path): \(d) < \(min)" }
+        if let max, d > max { return "\(path): \(d) > \(max)" }
+        return nil
     case .boolean:
         if case .bool = v { return nil }
         return "\(path): expected a boolean, got \(v.typeName)"

@@ -138,4 +138,37 @@ struct RoutingTests {
         #expect(try fx.level("MUG", at: a)["committed"] == .int(5))
         #expect(try fx.integrityProblems() == [])
     }
+
+    @Test("closest: great-circle distance from each location's coordinates to the shipping address; unknown coordinates last; coordinates are checked")
+    func closest() throws {
+        let fx = try Fixture()
+        let before = fx.counters
+        #expect(fx.error({ $0.inventory.createLocation }, #"{"name":"X","address":{"latitude":51.5}}"#)?.field == "address.longitude")
+        #expect(fx.error({ $0.inventory.createLocation }, #"{"name":"X","address":{"latitude":91,"longitude":0}}"#)?.field == "address.latitude")
+        #expect(fx.error({ $0.inventory.createLocation }, #"{"name":"X","address":{"latitude":0,"longitude":-180.5}}"#)?.field == "address.longitude")
+        #expect(fx.error({ $0.inventory.createLocation }, #"{"name":"X","address":{"latitude":"51","longitude":0}}"#)?.field == "address.latitude")
+        #expect(fx.error({ $0.orders.createOrder }, #"{"shipping_address":{"longitude":2}}"#)?.field == "shipping_address.latitude")
+        #expect(fx.counters == before)
+        // London, Manchester and Edinburgh (no coordinates); rank would pick Edinburgh.
+        let london = try fx.location(#"{"name":"London","rank":3,"address":{"city":"London","country":"GB","latitude":51.5074,"longitude":-0.1278}}"#)
+        let manchester = try fx.location(#"{"name":"Manchester","rank":2,"address":{"country":"GB","latitude":53.4808,"longitude":-2.2426}}"#)
+        let edinburgh = try fx.location(#"{"name":"Edinburgh","rank":1,"address":{"country":"GB"}}"#)
+        for l in [london, manchester, edinburgh] { try fx.stock("MUG", at: l, 5) }
+        _ = try fx.call({ $0.inventory.updateRoutingRules }, #"{"rules":[{"type":"closest"},{"type":"rank"}]}"#)
+        let mug = #"[{"sku":"MUG","title":"Mug","quantity":1,"unit_price":5}]"#
+        // Leeds is nearest Manchester; Brighton nearest London; no coordinates: all unknown, so rank decides.
+        let leeds = try fx.call({ $0.orders.createOrder }, #"{"line_items":\#(mug),"shipping_address":{"country":"GB","latitude":53.8008,"longitude":-1.5491}}"#)
+        #expect(try fx.fulfillmentOrders(of: leeds["id"]!.stringValue!).map { $0["location_id"]!.stringValue! } == [manchester])
+        #expect(leeds["shipping_address"]?["latitude"] == .double(53.8008) && leeds["shipping_address"]?["longitude"] == .double(-1.5491))
+        let brighton = try fx.call({ $0.orders.createOrder }, #"{"line_items":\#(mug),"shipping_address":{"country":"GB","latitude":50.8225,"longitude":-0.1372}}"#)
+        #expect(try fx.fulfillmentOrders(of: brighton["id"]!.stringValue!).map { $0["location_id"]!.stringValue! } == [london])
+        #expect(try placed(fx, mug).map(\.0) == [edinburgh])
+        // The preview shows the distances: London to Manchester is about 262 km.
+        let p = try fx.call({ $0.inventory.routePreview }, #"{"line_items":\#(mug),"shipping_address":{"country":"GB","latitude":51.5074,"longitude":-0.1278}}"#)
+        let d = Dictionary(uniqueKeysWithValues: p["locations"]!.array.map { ($0["location_id"]!.stringValue!, $0["distance_m"]!) })
+        #expect(d[london] == .int(0) && d[edinburgh] == .null)
+        #expect((255_000...265_000).contains(d[manchester]?.intValue ?? 0))
+        #expect(p["assignments"]!.array.map { $0["location_id"]!.stringValue! } == [london])
+        #expect(try fx.integrityProblems() == [])
+    }
 }

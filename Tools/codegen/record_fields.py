@@ -322,7 +322,7 @@ else if let raw = f.raw("condition") { o.condition = try NotificationTemplate.re
           decode='if var g = try f.object("address") { o.address = try Address.read(&g) }',
           read='if var g = try f.object("address") { o.address = try Address.read(&g); try g.finish(); given.insert("address") }',
           schema='.ref("Address")', input='.ref("AddressInput")', input_doc="Where it is (country: ISO 3166-1 alpha-2).",
-          doc="where it is (the order address shape); an update replaces it whole"),
+          doc="where it is (the order address shape, with `latitude` and `longitude` for the `closest` routing rule); an update replaces it whole"),
         F("active", "bool", default="true", create="opt", edit=True,
           doc="false: routing never picks it (its stock stays, and what it has committed stays committed)"),
         F("fulfills_online_orders", "bool", default="true", create="opt", edit=True,

@@ -100,6 +100,21 @@ public struct Fields {
         return n
     }
 
+    /// A JSON number (integer or fraction) inside `range`.
+    public mutating func number(_ key: String, in range: ClosedRange<Double>) throws(OrderbaseError) -> Double? {
+        guard let v = raw(key) else { return nil }
+        let d: Double
+        switch v {
+        case .int(let i): d = Double(i)
+        case .double(let x): d = x
+        default: throw OrderbaseError.invalid("\(fieldPath(key)) must be a number, got \(v.typeName)", field: fieldPath(key))
+        }
+        guard range.contains(d) else {
+            throw OrderbaseError.invalid("\(fieldPath(key)) must be between \(range.lowerBound) and \(range.upperBound)", field: fieldPath(key))
+        }
+        return d
+    }
+
     public mutating func bool(_ key: String) throws(OrderbaseError) -> Bool? {
         guard let v = raw(key) else { return nil }
         guard case .bool(let b) = v else {

@@ -127,7 +127,7 @@ extension InventoryService {
     /// The candidates are the active locations that fulfill online orders,
     /// less those a filter rule drops (`ships_to`: not shipping to the shipping
     /// address's country; `expression`: false for the order and the location),
-    /// ranked by the ordering rules (`rank`, `most_available`: the first
+    /// ranked by the ordering rules (`rank`, `most_available`, `closest`: the first
     /// decides, the next break ties), then by age. Then, for tracked lines:
     /// (1) with `fewest_locations`, the first candidate that has every line
     /// takes them all; (2) else each line goes whole to the first candidate
@@ -194,6 +194,8 @@ extension InventoryService {
             for r in rules.rules where r.isOrdering {
                 switch r.type {
                 case "rank": keys.append(l.rank)
+                case "closest":  // great-circle metres to the shipping address; unknown coordinates last
+                    keys.append(l.address.distance(to: order.shippingAddress).map { Int64($0.rounded()) } ?? Int64.max)
                 default:  // most_available: the most units of the order's SKUs first
                     var total: Int64 = 0
                     for sku in demand.keys { total += max(0, try free(sku, l.id, &batch, &wc)) }

@@ -34,7 +34,7 @@ extension RoutingRules {
     /// Rules that drop candidates.
     static let filters = ["ships_to", "expression"]
     /// Rules that rank the candidates left (the first decides; later ones break ties).
-    static let orderings = ["rank", "most_available"]
+    static let orderings = ["rank", "most_available", "closest"]
     /// Rules that change how lines are placed.
     static let placements = ["fewest_locations", "allow_split"]
     static let types = filters + orderings + placements
@@ -48,7 +48,7 @@ extension RoutingRules {
         var l = Location.blank
         l.id = "loc_"
         l.name = "n"
-        l.address = Address(name: "n", company: "c", line1: "l", line2: "l", city: "c", region: "r", postalCode: "p", country: "GB", phone: "p")
+        l.address = Order.sampleAddress
         l.shipsTo = ["GB"]
         return DataShape(root: .object(["order": DataShape.kind(of: Order.sample.render().bytes), "location": DataShape.kind(of: l.apiJSON)], open: false))
     }()
@@ -190,6 +190,8 @@ extension InventoryService {
                 w.key("name"); w.string(l.name)
                 w.key("candidate"); w.bool(why == nil)
                 w.key("dropped_by"); w.optionalString(why)
+                w.key("distance_m")
+                if let d = l.address.distance(to: order.shippingAddress) { w.int(Int64(d.rounded())) } else { w.null() }
                 w.key("lines"); w.beginArray()
                 for (n, li) in order.lineItems.enumerated() {
                     guard let sku = li.sku, trace.tracked.contains(sku) else { continue }

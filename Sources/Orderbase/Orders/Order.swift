@@ -1,3 +1,5 @@
+import Glibc
+
 /// Limits applied while reading order input (engine options).
 public struct OrderLimits: Sendable {
     public var maxLineItems = 500
@@ -22,6 +24,8 @@ public enum OrderStatus {
 
 public struct Address: Equatable, Sendable {
     var name, company, line1, line2, city, region, postalCode, country, phone: String?
+    /// WGS 84 degrees, both or neither: where it is, for routing by distance (`closest`).
+    var latitude, longitude: Double?
 
     static func read(_ f: inout Fields) throws(OrderbaseError) -> Address {
         var a = Address()
@@ -39,7 +43,24 @@ public struct Address: Equatable, Sendable {
             }
             a.country = c
         }
+        a.latitude = try f.number("latitude", in: -90...90)
+        a.longitude = try f.number("longitude", in: -180...180)
+        if (a.latitude == nil) != (a.longitude == nil) {
+            let missing = a.latitude == nil ? "latitude" : "longitude"
+            throw OrderbaseError.invalid("\(f.fieldPath(missing)) is required with \(missing == "latitude" ? "longitude" : "latitude") (give both or neither)",
+                                         field: f.fieldPath(missing))
+        }
         return a
+    }
+
+    /// Great-circle distance in metres to `other` (haversine on a sphere of
+    /// the mean Earth radius, 6,371.0088 km), or nil when either has no coordinates.
+    func distance(to other: Address?) -> Double? {
+        guard let la1 = latitude, let lo1 = longitude, let la2 = other?.latitude, let lo2 = other?.longitude else { return nil }
+        let r = 6_371_008.8, rad = Double.pi / 180
+        let dLat = (la2 - la1) * rad, dLon = (lo2 - lo1) * rad
+        let h = pow(sin(dLat / 2), 2) + cos(la1 * rad) * cos(la2 * rad) * pow(sin(dLon / 2), 2)
+        return 2 * r * asin(min(1, h.squareRoot()))
     }
 
     func write(_ w: inout JSONWriter) {
@@ -48,6 +69,7 @@ public struct Address: Equatable, Sendable {
                        ("region", region), ("postal_code", postalCode), ("country", country), ("phone", phone)] as [(StaticString, String?)] {
             if let v { w.key(k); w.string(v) }
         }
+        if let latitude, let longitude { w.key("latitude"); w.double(latitude); w.key("longitude"); w.double(longitude) }
         w.endObject()
     }
 }
@@ -370,7 +392,8 @@ extension Order {
     public var json: [UInt8] { render().bytes }
 
     /// An address with every field set (for `sample`).
-    static let sampleAddress = Address(name: "n", company: "c", line1: "l", line2: "l", city: "c", region: "r", postalCode: "p", country: "GB", phone: "p")
+    static let sampleAddress = Address(name: "n", company: "c", line1: "l", line2: "l", city: "c", region: "r", postalCode: "p", country: "GB", phone: "p",
+                                      latitude: 51.5, longitude: -0.12)
 
     /// An order from its stored/API JSON (`corruption` if it does not decode).
     public init(json: [UInt8]) throws(OrderbaseError) { self = try Order.decode(json) }

@@ -175,6 +175,8 @@ extension Catalogue {
                    req("rules", .list(Schemas.routingRule)),
                    req("locations", .list(.object([req("location_id", .string()), req("name", .string()), req("candidate", .boolean),
                                                     req("dropped_by", .nullable(.string())),
+                                                    req("distance_m", .nullable(.integer(min: 0, max: nil)),
+                                                        "Great-circle metres to the shipping address (null: either has no coordinates)."),
                                                     req("lines", .list(.object([req("line_index", .int(0...Int64.max)), req("sku", .string()),
                                                                                 req("requested", .int(1...Int64.max)),
                                                                                 req("available", .integer(min: nil, max: nil))])))]))),
