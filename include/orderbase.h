@@ -58,7 +58,7 @@ extern "C" {
 #define ORDERBASE_EINVALID              (-1) /* invalid_argument: bad JSON, wrong type, unknown field, out of range, invalid UTF-8 */
 #define ORDERBASE_ENOTFOUND             (-2) /* not_found: no such tenant, order, method */
 #define ORDERBASE_EEXISTS               (-3) /* already_exists: e.g. tenant id taken */
-#define ORDERBASE_ECONFLICT             (-4) /* version_conflict: expected_version does not match */
+#define ORDERBASE_ECONFLICT             (-4) /* version_conflict: expected_version (or inventory.set's compare_quantity) does not match */
 #define ORDERBASE_ETRANSITION           (-5) /* invalid_transition: status change not allowed now */
 #define ORDERBASE_EIDEMPOTENCY          (-6) /* idempotency_mismatch: key reused with another payload */
 #define ORDERBASE_EBUSY                 (-7) /* busy: tenant held by another process, or in use */

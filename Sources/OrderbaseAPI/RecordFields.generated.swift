@@ -153,6 +153,7 @@ extension Schemas {
         req("sku", .string(max: 255)),
         req("tracked", .boolean),
         req("backorder", .oneOf(ValueLists.backorderPolicies)),
+        req("backorder_locations", .map(.oneOf(ValueLists.backorderPolicies))),
         req("created_at", .timestamp),
         req("updated_at", .timestamp),
     ]
@@ -161,12 +162,14 @@ extension Schemas {
     static let inventoryItemCreate: [Property] = [
         opt("tracked", .boolean),
         opt("backorder", .oneOf(ValueLists.backorderPolicies)),
+        opt("backorder_locations", .map(.oneOf(ValueLists.backorderPolicies)), "Location id to deny or allow: overrides backorder there (the whole map; {} clears it)."),
     ]
 
     /// What an update of a inventory item may change (`null` clears an optional field).
     static let inventoryItemUpdate: [Property] = [
         opt("tracked", .boolean),
         opt("backorder", .oneOf(ValueLists.backorderPolicies)),
+        opt("backorder_locations", .map(.oneOf(ValueLists.backorderPolicies))),
     ]
 
     /// The routing rules as every method answers it.

@@ -201,6 +201,41 @@ struct FulfillmentTests {
         #expect(problems == [])
     }
 
+    @Test("backorder_locations: a SKU may be backordered at some locations only; routing backorders at the first that allows it; a backorder moves only to one that allows it")
+    func backorderPerLocation() throws {
+        let fx = try Fixture()
+        let w = try fx.location(#"{"name":"Warehouse","rank":1}"#)
+        let d = try fx.location(#"{"name":"Supplier","rank":2,"type":"drop_shipper"}"#)
+        try fx.stock("PRE", at: w, 1)
+        let before = fx.counters
+        #expect(fx.error({ $0.inventory.updateItem }, #"{"sku":"PRE","backorder_locations":{"loc_nope":"allow"}}"#)?.field == "backorder_locations.loc_nope")
+        #expect(fx.error({ $0.inventory.updateItem }, #"{"sku":"PRE","backorder_locations":{"warehouse":"allow"}}"#)?.field == "backorder_locations")
+        #expect(fx.error({ $0.inventory.updateItem }, #"{"sku":"PRE","backorder_locations":{"\#(d)":"maybe"}}"#)?.field == "backorder_locations." + d)
+        #expect(fx.error({ $0.inventory.updateItem }, #"{"sku":"PRE","backorder_locations":["\#(d)"]}"#)?.field == "backorder_locations")
+        #expect(fx.counters == before)
+        let item = try fx.call({ $0.inventory.updateItem }, #"{"sku":"PRE","backorder_locations":{"\#(d)":"allow"}}"#)
+        #expect(item["backorder"] == .string("deny") && item["backorder_locations"] == .object([d: .string("allow")]))
+        // Three wanted, the warehouse has one and denies: the supplier takes the backorder.
+        let big = try fx.createOrder(lines: #"[{"sku":"PRE","title":"Preorder","quantity":3,"unit_price":500}]"#)
+        let fos = try fx.fulfillmentOrders(of: big["id"]!.stringValue!)
+        #expect(fos.map { $0["location_id"]!.stringValue! } == [d] && fos[0]["status"] == .string("on_hold") && fos[0]["hold_reason"] == .string("out_of_stock"))
+        #expect(try fx.level("PRE", at: w)["committed"] == .int(0) && (try fx.level("PRE", at: d))["available"] == .int(-3))
+        // One wanted: the warehouse has it.
+        let small = try fx.createOrder(lines: #"[{"sku":"PRE","title":"Preorder","quantity":1,"unit_price":500}]"#)
+        #expect(try fx.fulfillmentOrders(of: small["id"]!.stringValue!).map { $0["location_id"]!.stringValue! } == [w])
+        #expect(try fx.level("PRE", at: w)["available"] == .int(0))
+        // The backorder cannot move to the warehouse, which denies backorders of PRE.
+        let mark = fx.counters
+        let refused = fx.error({ $0.inventory.moveFulfillmentOrder }, #"{"id":"\#(fos[0]["id"]!.stringValue!)","location_id":"\#(w)"}"#)
+        #expect(refused?.code == .invalidState && refused?.details?["reason"] == .string("backorder_denied"))
+        #expect(fx.counters == mark)
+        // Cleared: no location takes backorders, so the next short order fails.
+        _ = try fx.call({ $0.inventory.updateItem }, #"{"sku":"PRE","backorder_locations":{}}"#)
+        #expect(fx.error({ $0.orders.createOrder }, #"{"line_items":[{"sku":"PRE","title":"Preorder","quantity":1,"unit_price":500}]}"#)?.details?["reason"] == .string("insufficient_stock"))
+        #expect(try fx.level("PRE", at: w)["available"] == .int(0))
+        #expect(try fx.integrityProblems() == [])
+    }
+
     @Test("an order placed already fulfilled (an import of history) commits nothing and keeps its status")
     func history() throws {
         let fx = try Fixture()

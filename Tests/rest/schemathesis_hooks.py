@@ -13,7 +13,9 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
   stays within +-10^15 minor units;
 - `workflows.migrate` maps states of the versions it names;
 - routing rules name each type but `expression` at most once, and an
-  expression rule's expression is the expression language.
+  expression rule's expression is the expression language; `commit_at` names
+  a workflow state;
+- an item's `backorder_locations` keys name stored locations.
 
 For the positive-data checks these hooks turn each generated request into one
 that keeps those rules, changing only what the rules need. Negative cases
@@ -170,6 +172,10 @@ def _positive_body(case):
         # commit_at must name a state of a workflow; generated keys name none.
         if "commit_at" in body:
             body["commit_at"] = "create"
+    elif label == "PATCH /v1/inventory/item":
+        # backorder_locations keys name stored locations; generated ones name none.
+        if isinstance(body.get("backorder_locations"), dict):
+            body["backorder_locations"] = {}
     elif label == "POST /v1/workflows/{key}/migrate":
         if body.get("mapping"):
             body["mapping"] = {}

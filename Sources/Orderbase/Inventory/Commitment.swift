@@ -132,14 +132,15 @@ extension InventoryService {
     /// (1) with `fewest_locations`, the first candidate that has every line
     /// takes them all; (2) else each line goes whole to the first candidate
     /// that has it; (3) with `allow_split`, a line no candidate has whole is
-    /// taken from several, in candidate order; (4) else, for a SKU that allows
-    /// backorders, the first candidate takes what it has and commits the rest
-    /// as backordered; for one that denies them the line is short. Untracked
+    /// taken from several, in candidate order; (4) else the first candidate
+    /// whose policy for the SKU allows backorders (`backorder_locations`, else
+    /// `backorder`) takes what it has and commits the rest as backordered; with
+    /// none, the line is short. Untracked
     /// lines go with the first placed line's location, else to the first candidate.
     func route(_ order: Order, _ batch: inout StockBatch, _ wc: inout WriteContext, rules given: RoutingRules? = nil,
                trace: inout RoutingTrace) throws(OrderbaseError) -> Plan {
         var plan = Plan()
-        var tracked: [(index: Int, id: String, sku: String, quantity: Int64, allow: Bool)] = []
+        var tracked: [(index: Int, id: String, sku: String, quantity: Int64, item: InventoryItem)] = []
         var untracked: [(index: Int, id: String, sku: String?, quantity: Int64)] = []
         var items: [String: InventoryItem?] = [:]
         for (n, li) in order.lineItems.enumerated() {
@@ -147,7 +148,7 @@ extension InventoryService {
             if let sku = li.sku, !sku.isEmpty {
                 if items[sku] == nil { items[sku] = .some(try wc.loadIfPresent(InventoryItem.self, sku)) }
                 if let item = items[sku]!, item.tracked {
-                    tracked.append((n, id, sku, li.quantity, item.backorder == "allow"))
+                    tracked.append((n, id, sku, li.quantity, item))
                     continue
                 }
             }
@@ -242,8 +243,8 @@ extension InventoryService {
                 }
                 if left == 0 { for (l, q) in parts { assign(l, q, backorder: false) }; continue }
             }
-            // (4) Backordered at the first candidate, or short.
-            if t.allow, let first = ids.first {
+            // (4) Backordered at the first candidate that allows it for this SKU, or short.
+            if let first = ids.first(where: { t.item.allowsBackorder(at: $0) }) {
                 if parts.isEmpty {
                     let now = max(0, min(t.quantity, try free(t.sku, first, &batch, &wc)))
                     if now > 0 { parts = [(first, now)] }

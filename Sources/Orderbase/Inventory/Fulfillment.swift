@@ -131,6 +131,14 @@ extension InventoryService {
                 throw OrderbaseError(.invalidState, "location \(to) does not ship to \(order.shippingAddress?.country ?? "")", field: "location_id",
                                      details: .object(["reason": .string("location_cannot_ship")]))
             }
+            // A backorder keeps waiting at its new location, which must allow backorders of what it waits for.
+            if before.isBackorder {
+                for line in before.lines where line.tracked && line.remaining > 0 {
+                    guard let sku = line.sku, let item = try wc.loadIfPresent(InventoryItem.self, sku), !item.allowsBackorder(at: to) else { continue }
+                    throw OrderbaseError(.invalidState, "location \(to) does not take backorders of \(sku) (backorder_locations)", field: "location_id",
+                                         details: .object(["reason": .string("backorder_denied"), "sku": .string(sku)]))
+                }
+            }
             var batch = StockBatch(reason: "order_committed", reference: "fulfillment_order:" + id, actor: ctx.actor)
             var moved = FulfillmentOrder.blank
             moved.id = core.ids.make("fo_", at: wc.now)

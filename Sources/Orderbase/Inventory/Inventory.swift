@@ -28,6 +28,35 @@ extension Location {
 
 extension InventoryItem {
     static let backorderPolicies = ["deny", "allow"]
+
+    /// Whether an order may commit more of it than is available at `location`:
+    /// that location's own policy (`backorder_locations`), else `backorder`.
+    func allowsBackorder(at location: String) -> Bool {
+        (backorderLocations[location] ?? backorder) == "allow"
+    }
+
+    /// `backorder_locations`: location id → `deny` | `allow`, at most as many as
+    /// a tenant has locations (whether each exists is checked in the write).
+    static func readBackorderLocations(_ f: inout Fields) throws(OrderbaseError) -> [String: String]? {
+        guard let v = f.raw("backorder_locations") else { return nil }
+        let field = f.fieldPath("backorder_locations")
+        guard case .object(let o) = v else { throw OrderbaseError.invalid("\(field) must be an object, got \(v.typeName)", field: field) }
+        guard o.count <= InventoryService.maxLocations else {
+            throw OrderbaseError(.limitExceeded, "\(field) has more than \(InventoryService.maxLocations) locations", field: field)
+        }
+        var out: [String: String] = [:]
+        for (k, policy) in o {
+            guard k.hasPrefix("loc_"), !k.isLonger(than: 64) else {
+                throw OrderbaseError.invalid("\(field) keys are location ids (loc_…), got \"\(k.prefix(64))\"", field: field)
+            }
+            guard case .string(let p) = policy, backorderPolicies.contains(p) else {
+                throw OrderbaseError(.invalidArgument, "\(field).\(k) must be one of deny, allow", field: "\(field).\(k)",
+                                             details: .object(["allowed": .array(backorderPolicies.map { .string($0) })]))
+            }
+            out[k] = p
+        }
+        return out
+    }
     /// SKUs as order lines carry them: 1 to 255 characters.
     public static let maxSKULength = 255
 }

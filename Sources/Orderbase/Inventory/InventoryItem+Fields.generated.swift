@@ -8,6 +8,7 @@ struct InventoryItem: Sendable {
     var sku: String
     var tracked: Bool = true
     var backorder: String = "deny"
+    var backorderLocations: [String: String] = [:]
     var createdAt: Int64 = 0
     var updatedAt: Int64 = 0
 }
@@ -43,6 +44,7 @@ extension InventoryItem {
         w.key("sku"); w.string(o.sku)
         w.key("tracked"); w.bool(o.tracked)
         w.key("backorder"); w.string(o.backorder)
+        w.key("backorder_locations"); w.beginObject(); for k in o.backorderLocations.keys.sorted() { w.dynamicKey(k); w.string(o.backorderLocations[k]!) }; w.endObject()
         w.key("created_at"); w.timestamp(o.createdAt)
         w.key("updated_at"); w.timestamp(o.updatedAt)
         extra(&w)
@@ -57,6 +59,7 @@ extension InventoryItem {
             o.sku = try f.string("sku", maxLength: Int.max, required: true)!
             o.tracked = try f.bool("tracked") ?? true
             o.backorder = try f.string("backorder") ?? "deny"
+            o.backorderLocations = try InventoryItem.readBackorderLocations(&f) ?? [:]
             o.createdAt = try f.timestamp("created_at") ?? 0
             o.updatedAt = try f.timestamp("updated_at") ?? 0
             return o
@@ -66,8 +69,8 @@ extension InventoryItem {
     }
 
     /// The fields a create takes, and those an update may change.
-    static let creatableFields: [String] = ["tracked", "backorder"]
-    static let editableFields: [String] = ["tracked", "backorder"]
+    static let creatableFields: [String] = ["tracked", "backorder", "backorder_locations"]
+    static let editableFields: [String] = ["tracked", "backorder", "backorder_locations"]
 
     /// Reads a create's fields (`isCreate`) or an update's onto `o`; answers the fields given.
     /// Only present fields change; `null` clears an optional one. The caller `finish`es `f`.
@@ -75,6 +78,7 @@ extension InventoryItem {
         var given: Set<String> = []
         if let v = try f.bool("tracked") { o.tracked = v; given.insert("tracked") }
         if let v = try f.oneOf("backorder", InventoryItem.backorderPolicies) { o.backorder = v; given.insert("backorder") }
+        if let v = try InventoryItem.readBackorderLocations(&f) { o.backorderLocations = v; given.insert("backorder_locations") }
         return given
     }
 
@@ -82,5 +86,6 @@ extension InventoryItem {
     mutating func apply(_ edits: InventoryItem, fields: Set<String>) {
         if fields.contains("tracked") { tracked = edits.tracked }
         if fields.contains("backorder") { backorder = edits.backorder }
+        if fields.contains("backorder_locations") { backorderLocations = edits.backorderLocations }
     }
 }

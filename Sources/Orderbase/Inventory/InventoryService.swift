@@ -90,6 +90,9 @@ extension InventoryService {
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try wc.loadIfPresent(InventoryItem.self, sku)
             var item = before ?? Self.newItem(sku, now: wc.now)
+            for id in edits.backorderLocations.keys.sorted() {
+                _ = try wc.load(Location.self, id, field: "backorder_locations.\(id)")
+            }
             item.apply(edits, fields: given)
             if before == nil || item.storedJSON != before!.storedJSON {
                 item.updatedAt = wc.now
