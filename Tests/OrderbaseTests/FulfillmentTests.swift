@@ -236,6 +236,24 @@ struct FulfillmentTests {
         #expect(try fx.integrityProblems() == [])
     }
 
+    @Test("orders.audit with related: the order's entries interleaved with its fulfillment orders' and shipments', in chain order")
+    func relatedAudit() throws {
+        let (fx, _, _, order, fo, mug, _) = try shop()
+        _ = try fx.call({ $0.inventory.createShipment }, #"{"fulfillment_order_id":"\#(fo)","lines":[{"line_item_id":"\#(mug)","quantity":1}]}"#)
+        _ = try fx.call({ $0.inventory.holdFulfillmentOrder }, #"{"id":"\#(fo)","reason":"other","note":"dented box"}"#)
+        let own = try fx.call({ $0.audit.orderAudit }, #"{"id":"\#(order)"}"#)["data"]!.array
+        let all = try fx.call({ $0.audit.orderAudit }, #"{"id":"\#(order)","related":true}"#)["data"]!.array
+        #expect(own.allSatisfy { $0["subject"]?["type"] == .string("order") })
+        let actions = all.map { $0["action"]!.stringValue! }
+        #expect(actions.first == "order.created" && actions.contains("fulfillment_order.created"))
+        #expect(actions.contains("shipment.created") && actions.last == "fulfillment_order.held")
+        #expect(all.map { $0["seq"]!.intValue! } == all.map { $0["seq"]!.intValue! }.sorted())
+        #expect(Set(all.map { $0["seq"]!.intValue! }).isSuperset(of: own.map { $0["seq"]!.intValue! }))
+        let page = try fx.call({ $0.audit.orderAudit }, #"{"id":"\#(order)","related":true,"limit":2}"#)
+        #expect(page["data"]!.array.count == 2 && page["has_more"] == .bool(true))
+        #expect(fx.error({ $0.audit.orderAudit }, #"{"id":"\#(order)","related":"yes"}"#)?.field == "related")
+    }
+
     @Test("an order placed already fulfilled (an import of history) commits nothing and keeps its status")
     func history() throws {
         let fx = try Fixture()

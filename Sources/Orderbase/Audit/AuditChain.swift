@@ -24,10 +24,13 @@ extension AuditService {
         let id = try f.string("id", maxLength: 64, required: true)!
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
         let after = try f.int("starting_after", in: 0...Int64.max)
+        let related = try f.bool("related") ?? false
         try f.finish()
         let snap = database.snapshot()
         _ = try orders.loadRecord(id, snapshot: snap)
-        return try auditPage(of: [Subject(kind: .order, id: id)], after: after, limit: limit, snapshot: snap)
+        var subjects = [Subject(kind: .order, id: id)]
+        if related { subjects += try inventory.auditSubjects(of: id, snapshot: snap) }
+        return try auditPage(of: subjects, after: after, limit: limit, snapshot: snap)
     }
 
     // MARK: audit.list

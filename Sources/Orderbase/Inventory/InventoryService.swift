@@ -320,6 +320,21 @@ extension InventoryService {
         return try Self.decodeIDs(b)
     }
 
+    /// The records of an order's fulfillment whose audit entries belong on its
+    /// timeline (`orders.audit {"related": true}`): its fulfillment orders and shipments.
+    func auditSubjects(of order: String, snapshot: Snapshot) throws(OrderbaseError) -> [Subject] {
+        var out = try fulfillmentOrderIDs(of: order, snapshot: snapshot).map { Subject(kind: .fulfillmentOrder, id: $0) }
+        let prefix = Keyspace.indexPrefix(.shipment, "order_id", order)
+        try scan(from: prefix, to: prefixUpperBound(prefix), snapshot: snapshot) { k, _ throws(OrderbaseError) in
+            var r = KeyReader(Array(k))
+            _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
+            guard let id = r.string() else { throw OrderbaseError(.corruption, "bad shipment index key") }
+            out.append(Subject(kind: .shipment, id: id))
+            return true
+        }
+        return out
+    }
+
     static func decodeIDs(_ b: [UInt8]) throws(OrderbaseError) -> [String] {
         guard case .array(let a)? = try? JSON.parse(b) else { throw OrderbaseError(.corruption, "an order's fulfillment order list does not decode") }
         return a.compactMap(\.stringValue)

@@ -68,8 +68,10 @@ extension Catalogue {
                request: [orderID, req("hold_id", .string(max: 64)), opt("note", .string(max: 1000)), expectedVersion],
                response: .ref("Order"),
                .tenant { t, r throws(OrderbaseError) in try t.orders.releaseHold(r) }),
-        Method("orders.audit", .read, [Route("GET", "/v1/orders/{id}/audit")], "The order's audit entries, oldest first.",
-               request: [orderID, limit100, opt("starting_after", .int(0...Int64.max), "The last seq of the previous page.")],
+        Method("orders.audit", .read, [Route("GET", "/v1/orders/{id}/audit")],
+               "The order's audit entries, oldest first (with related: its fulfillment orders' and shipments' too, interleaved).",
+               request: [orderID, limit100, opt("starting_after", .int(0...Int64.max), "The last seq of the previous page."),
+                         opt("related", .boolean, "Also the entries of its fulfillment orders and shipments (default false).")],
                response: Schemas.page(.ref("AuditEntry")),
                .tenant { t, r throws(OrderbaseError) in try t.audit.orderAudit(r) }),
     ]
