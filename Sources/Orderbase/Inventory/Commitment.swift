@@ -113,7 +113,7 @@ extension InventoryService {
             wc.commit("fulfillment_order.created", before: nil, after: fo)
             made.append(fo.id)
         }
-        _ = batch.finish(&wc)
+        batch.finish(&wc)
         // A reopened order keeps its earlier (cancelled) fulfillment orders in the list.
         let earlier = order.version == 1 ? [] : try wc.read(Keyspace.orderFulfillmentKey(order.id)).map(Self.decodeIDs) ?? []
         wc.put(Keyspace.orderFulfillmentKey(order.id), JSON.array((earlier + made).map { .string($0) }).bytes)
@@ -292,7 +292,7 @@ extension InventoryService {
             try cancelRemainder(fo, &batch, &wc)
         }
         try releaseBackorders(&batch, &wc)
-        _ = batch.finish(&wc)
+        batch.finish(&wc)
     }
 
     /// Whether any of the order's fulfillment orders still has work (and commitment).

@@ -44,7 +44,7 @@ extension InventoryService {
             if reason == "out_of_stock" {
                 var batch = StockBatch(reason: "order_committed", reference: "order:" + before.orderID, actor: ctx.actor)
                 try queueBackorder(after, &batch, &wc)
-                _ = batch.finish(&wc)
+                batch.finish(&wc)
             }
             wc.commit("fulfillment_order.held", before: before, after: after, reason: note ?? reason)
             try deriveOrder(before.orderID, &wc)
@@ -66,7 +66,7 @@ extension InventoryService {
                 var batch = StockBatch(reason: "order_committed", reference: "order:" + before.orderID, actor: ctx.actor)
                 for line in before.lines where line.tracked { if let sku = line.sku { _ = try batch.level(sku, at: before.locationID, field: "id", &wc, createItem: false) } }
                 try releaseBackorders(&batch, &wc)
-                _ = batch.finish(&wc)
+                batch.finish(&wc)
                 let after = try wc.load(FulfillmentOrder.self, id)
                 guard !after.isBackorder else {
                     throw OrderbaseError(.invalidState, "fulfillment order \(id) waits for stock at \(before.locationID) (older backorders come first); adjust or receive stock, or move it",
@@ -99,7 +99,7 @@ extension InventoryService {
             var batch = StockBatch(reason: "order_released", reference: "fulfillment_order:" + id, actor: ctx.actor)
             let after = try cancelRemainder(before, &batch, &wc, reason: reason)
             try releaseBackorders(&batch, &wc)
-            _ = batch.finish(&wc)
+            batch.finish(&wc)
             try deriveOrder(before.orderID, &wc)
             return after.apiJSON
         }
@@ -163,7 +163,7 @@ extension InventoryService {
             try appendFulfillmentOrder(moved.id, to: before.orderID, &wc)
             if moved.status == "scheduled", let at = moved.fulfillAt { wc.schedule(Self.openTimer, target: moved.id, at: at) }
             try releaseBackorders(&batch, &wc)
-            _ = batch.finish(&wc)
+            batch.finish(&wc)
             try deriveOrder(before.orderID, &wc)
             return try wc.load(FulfillmentOrder.self, moved.id).apiJSON
         }
@@ -227,7 +227,7 @@ extension InventoryService {
             if split.isBackorder {
                 var batch = StockBatch(reason: "order_committed", reference: "fulfillment_order:" + id, actor: ctx.actor)
                 try queueBackorder(split, &batch, &wc)
-                _ = batch.finish(&wc)
+                batch.finish(&wc)
             }
             if split.status == "scheduled", let at = split.fulfillAt { wc.schedule(Self.openTimer, target: split.id, at: at) }
             try deriveOrder(before.orderID, &wc)
@@ -379,7 +379,7 @@ extension InventoryService {
             after.status = after.unshipped ? "in_progress" : "closed"
             after.updatedAt = wc.now
             if let at = before.fulfillAt, before.status == "scheduled" { wc.unschedule(Self.openTimer, target: foID, at: at) }
-            _ = batch.finish(&wc)
+            batch.finish(&wc)
             wc.commit("fulfillment_order.shipped", before: before, after: after)
             let order = try deriveOrder(before.orderID, &wc)
             shipment.orderID = before.orderID

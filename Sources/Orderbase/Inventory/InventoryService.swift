@@ -227,7 +227,8 @@ extension InventoryService {
                 try batch.move(&level, c.name, by: delta, field: field(set ? "quantity" : "delta"), &wc)
             }
             try releaseBackorders(&batch, &wc)
-            return batch.finish(&wc)
+            batch.finish(&wc)
+            return batch.answer
         }
     }
 
@@ -260,7 +261,8 @@ extension InventoryService {
             if from == "incoming" { try batch.move(&level, "on_hand", by: quantity, field: "quantity", &wc) }
             if to != "available" { try batch.move(&level, to, by: quantity, field: "quantity", &wc) }
             try releaseBackorders(&batch, &wc)
-            return batch.finish(&wc)
+            batch.finish(&wc)
+            return batch.answer
         }
     }
 
@@ -462,17 +464,15 @@ struct StockBatch {
     /// The ids of the levels this command touched, in the order it first did.
     var touched: [String] { order }
 
-    /// Writes every changed level, and one event for each level that moved;
-    /// answers `{"levels", "movements"}` (the levels that moved).
-    mutating func finish(_ wc: inout WriteContext) -> [UInt8] {
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("levels"); w.beginArray()
+    /// Writes every changed level, and one event for each level that moved
+    /// (`answer` renders them for a caller that returns them).
+    mutating func finish(_ wc: inout WriteContext) {
         for id in order {
             guard let (before, after) = levels[id] else { continue }
-            if before == nil || before!.storedJSON != after.storedJSON { wc.save(before: before, after: after) }
-            guard let moved = movements[id], !moved.isEmpty else { continue }
-            after.write(&w)
+            let moved = movements[id] ?? []
+            // A level with movements changed; one without may still be new, or have a backorder queue changed.
+            if before == nil || !moved.isEmpty || before!.storedJSON != after.storedJSON { wc.save(before: before, after: after) }
+            guard !moved.isEmpty else { continue }
             var data = JSONWriter()
             data.beginObject()
             data.key("level"); after.write(&data)
@@ -481,6 +481,14 @@ struct StockBatch {
             wc.appendEvent(type: "inventory_level.updated", subject: Subject(kind: .inventoryLevel, id: id), reason: moved.first?.reason,
                            changes: nil, order: nil, data: data.bytes)
         }
+    }
+
+    /// The answer of a stock change: `{"levels": [each level that moved], "movements": [...]}`.
+    var answer: [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("levels"); w.beginArray()
+        for id in order where !(movements[id] ?? []).isEmpty { levels[id]?.after.write(&w) }
         w.endArray()
         w.key("movements"); w.beginArray()
         for id in order { for m in movements[id] ?? [] { m.write(&w) } }

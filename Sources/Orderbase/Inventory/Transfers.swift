@@ -43,7 +43,7 @@ extension InventoryService {
             t.reference = reference
             t.createdAt = wc.now
             t.updatedAt = wc.now
-            _ = batch.finish(&wc)
+            batch.finish(&wc)
             wc.commit("transfer.created", before: nil, after: t)
             return t.apiJSON
         }
@@ -83,7 +83,7 @@ extension InventoryService {
             after.status = after.lines.allSatisfy { $0.received == $0.quantity } ? "received" : "partially_received"
             after.updatedAt = wc.now
             try releaseBackorders(&batch, &wc)
-            _ = batch.finish(&wc)
+            batch.finish(&wc)
             wc.commit("transfer.received", before: before, after: after)
             return after.apiJSON
         }
