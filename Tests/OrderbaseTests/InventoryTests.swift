@@ -99,8 +99,20 @@ struct InventoryTests {
         #expect(page["has_more"] == .bool(true))
         let next = try fx.call({ $0.inventory.listMovements }, #"{"location_id":"\#(loc)","limit":10,"starting_after":"\#(page["data"]!.array[2]["id"]!.stringValue!)"}"#)
         #expect(next["data"]!.array.count == 5)
+        // A time window: two movements an hour later; the window bounds are exclusive.
+        let t0 = fx.clock.nowMilliseconds()
+        fx.clock.advance(milliseconds: 3_600_000)
+        _ = try fx.call({ $0.inventory.adjust }, #"{"sku":"MUG","location_id":"\#(loc)","delta":1,"reason":"correction"}"#)
+        _ = try fx.call({ $0.inventory.adjust }, #"{"sku":"TEE","location_id":"\#(loc)","delta":1,"reason":"correction"}"#)
+        let t1 = fx.clock.nowMilliseconds()
+        let stamp = { (ms: Int64) in Timestamp.format(ms) }
+        #expect(try fx.call({ $0.inventory.listMovements }, #"{"created_after":"\#(stamp(t0))"}"#)["data"]!.array.count == 2)
+        #expect(try fx.call({ $0.inventory.listMovements }, #"{"sku":"MUG","created_after":"\#(stamp(t0))"}"#)["data"]!.array.count == 1)
+        #expect(try fx.call({ $0.inventory.listMovements }, #"{"sku":"MUG","created_before":"\#(stamp(t1))"}"#)["data"]!.array.count == 8)
+        #expect(try fx.call({ $0.inventory.listMovements }, #"{"created_after":"\#(stamp(t1))"}"#)["data"]!.array.isEmpty)
+        #expect(fx.error({ $0.inventory.listMovements }, #"{"created_after":"yesterday"}"#)?.field == "created_after")
         let events = try fx.events(#"{"types":["inventory_level.updated"]}"#)
-        #expect(events.count == 6 && events.last?["data"]?["level"]?["on_hand"] == .int(40))
+        #expect(events.count == 8 && events[5]["data"]?["level"]?["on_hand"] == .int(40))
         let problems = try fx.integrityProblems()
         #expect(problems == [])
     }

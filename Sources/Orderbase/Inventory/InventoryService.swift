@@ -274,13 +274,21 @@ extension InventoryService {
         let sku = try f.string("sku", maxLength: InventoryItem.maxSKULength, allowEmpty: false)
         let location = try f.string("location_id", maxLength: 64, allowEmpty: false)
         let reference = try f.string("reference", maxLength: 255, allowEmpty: false)
+        let createdAfter = try f.timestamp("created_after")
+        let createdBefore = try f.timestamp("created_before")
         let limit = Int(try f.int("limit", in: 1...1000) ?? 100)
-        let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
+        var after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
-        // The narrowest index the filters name, else the whole ledger.
+        // The narrowest index the filters name, else the whole ledger; ids are
+        // time-ordered, so the time window is a range of ids.
         let index: (field: String, value: String)? = sku.map { ("sku", $0) } ?? reference.map { ("reference", $0) }
             ?? location.map { ("location_id", $0) }
-        return try newestFirst(InventoryMovement.self, index: index, after: after, limit: limit, keep: { m in
+        if let createdBefore {
+            let bound = IDGenerator.lowerBound("mov_", ms: createdBefore)
+            if after.map({ bound < $0 }) ?? true { after = bound }
+        }
+        let from = createdAfter.map { IDGenerator.lowerBound("mov_", ms: $0 + 1) }
+        return try newestFirst(InventoryMovement.self, index: index, after: after, from: from, limit: limit, keep: { m in
             (sku == nil || m.sku == sku) && (location == nil || m.locationID == location) && (reference == nil || m.reference == reference)
         })
     }

@@ -12,11 +12,11 @@ extension InventoryService {
         return try stored(R.self, id).apiJSON
     }
 
-    /// Up to `limit` records that `keep` accepts, newest first, after `after`;
-    /// from the index entries of `index` (field and value) when given, else from
-    /// every record of the kind. Answers the list response, each record as
+    /// Up to `limit` records that `keep` accepts, newest first, after `after`
+    /// (and not older than the id `from`, when given); from the index entries of
+    /// `index` (field and value) when given, else from every record of the kind. Answers the list response, each record as
     /// stored, or as `render` writes it (a kind with derived answer fields).
-    func newestFirst<R: KeyedRecord>(_: R.Type, index: (field: String, value: String)? = nil, after: String?, limit: Int,
+    func newestFirst<R: KeyedRecord>(_: R.Type, index: (field: String, value: String)? = nil, after: String?, from: String? = nil, limit: Int,
                                      render: ((R) -> [UInt8])? = nil,
                                      keep: (R) -> Bool = { _ in true }) throws(OrderbaseError) -> [UInt8] {
         let snap = database.snapshot()
@@ -32,7 +32,7 @@ extension InventoryService {
         if let index {
             let prefix = Keyspace.indexPrefix(R.kind, index.field, index.value)
             let end = after.map { prefix + Keyspace.idComponent($0) } ?? prefixUpperBound(prefix)
-            try scan(from: prefix, to: end, reverse: true, snapshot: snap) { k, _ throws(OrderbaseError) in
+            try scan(from: from.map { prefix + Keyspace.idComponent($0) } ?? prefix, to: end, reverse: true, snapshot: snap) { k, _ throws(OrderbaseError) in
                 var r = KeyReader(Array(k))
                 _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
                 guard let id = r.string(), let b = try store({ () throws(StoreError) in try database.get(R.key(id), snapshot: snap) }) else {
@@ -43,7 +43,7 @@ extension InventoryService {
         } else {
             let prefix = R.key("")[0]
             let end = after.map { R.key($0) } ?? [prefix + 1]
-            try scan(from: [prefix], to: end, reverse: true, snapshot: snap) { _, v throws(OrderbaseError) in try take(Array(v)) }
+            try scan(from: from.map { R.key($0) } ?? [prefix], to: end, reverse: true, snapshot: snap) { _, v throws(OrderbaseError) in try take(Array(v)) }
         }
         return Self.listResponse(page, hasMore: hasMore)
     }

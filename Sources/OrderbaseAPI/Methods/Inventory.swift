@@ -85,6 +85,8 @@ extension Catalogue {
         Method("inventory.movements", .read, [Route("GET", "/v1/inventory/movements")], "The stock ledger, newest first.",
                request: [opt("sku", .string(max: InventoryService.maxSKULength, min: 1)), opt("location_id", .string(max: 64, min: 1)),
                          opt("reference", .string(max: 255, min: 1), "Like order:ord_… (an order's commitment and release)."),
+                         opt("created_after", .timestamp, "Only movements after this time."),
+                         opt("created_before", .timestamp, "Only movements before this time."),
                          limit100, opt("starting_after", .string(max: 64, min: 1))],
                response: Schemas.page(.ref("InventoryMovement")),
                .tenant { t, r throws(OrderbaseError) in try t.inventory.listMovements(r) }),
