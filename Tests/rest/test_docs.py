@@ -17,6 +17,7 @@ import pathlib
 import re
 import signal
 import socket
+import time
 import subprocess
 import sys
 
@@ -65,9 +66,15 @@ def test_c_walkthrough(page, tmp_path):
 @pytest.mark.parametrize("page", PAGES)
 def test_rest_walkthrough(page, tmp_path):
     found = blocks(page)
-    with socket.socket() as s:
-        if s.connect_ex(("127.0.0.1", 8080)) == 0:
+    # The previous walkthrough's server may still be closing: wait (bounded) for the port.
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", 8080)) != 0:
+                break
+        if time.monotonic() > deadline:
             pytest.fail("the walkthrough serves on port 8080, which something else is using")
+        time.sleep(0.1)
     for kind, name, body in found:
         if kind == "file":
             (tmp_path / name).write_text(body)
@@ -75,7 +82,8 @@ def test_rest_walkthrough(page, tmp_path):
     bin_dir.mkdir()
     (bin_dir / "orderbase").symlink_to(CLI)
     # The harness stops whatever the session left running, even when it fails.
-    script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + "".join(b for k, n, b in found if k == "sh")
+    # It waits for them to exit, so the port is free when the next walkthrough starts.
+    script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true' EXIT\n" + "".join(b for k, n, b in found if k == "sh")
     # python3 is the suite's own (its venv has aiosmtpd, which docs/notifications.md runs).
     env = dict(os.environ, PATH=f"{bin_dir}:{pathlib.Path(sys.executable).parent}:{os.environ['PATH']}")
     env.pop("ORDERBASE_DATA", None)

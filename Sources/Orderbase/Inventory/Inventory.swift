@@ -51,12 +51,13 @@ extension InventoryItem {
             }
             guard case .string(let p) = policy, backorderPolicies.contains(p) else {
                 throw OrderbaseError(.invalidArgument, "\(field).\(k) must be one of deny, allow", field: "\(field).\(k)",
-                                             details: .object(["allowed": .array(backorderPolicies.map { .string($0) })]))
+                                     details: .object(["allowed": .array(backorderPolicies.map { .string($0) })]))
             }
             out[k] = p
         }
         return out
     }
+
     /// SKUs as order lines carry them: 1 to 255 characters.
     public static let maxSKULength = 255
 }

@@ -113,8 +113,9 @@ extension InventoryService {
         return try (b.map { (b) throws(OrderbaseError) in try RoutingRules.decode(b) } ?? RoutingRules.blank).apiJSON
     }
 
-    /// `{"rules": [...]}`: replaces the list (`[]`: every active location that
-    /// fulfills online orders, oldest first, one line at a time).
+    /// `{"rules"?: [...], "commit_at"?}` (at least one): replaces the list (`[]`:
+    /// every active location that fulfills online orders, oldest first, one line
+    /// at a time) and/or sets when orders commit stock.
     public func updateRoutingRules(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
         var edits = RoutingRules.blank
