@@ -131,6 +131,13 @@ struct RoutingTests {
         _ = try fx.call({ $0.orders.cancelOrder }, #"{"id":"\#(phone)"}"#)
         #expect(try fx.level("MUG", at: a)["committed"] == .int(4))
         try fx.call({ $0.workflows.updateWorkflow }, wf(#""expected_version":1,"#, "void"))
+        // Without the stock, the migration (one write) fails naming the order, and changes nothing.
+        try fx.stock("MUG", at: a, 4)
+        let before2 = fx.counters
+        let short2 = fx.error({ $0.workflows.migrateWorkflow }, #"{"key":"phone","mapping":{"gone":"new"}}"#)
+        #expect(short2?.details?["reason"] == .string("insufficient_stock") && short2?.details?["order_id"] == .string(phone))
+        #expect(fx.counters == before2)
+        try fx.stock("MUG", at: a, 5)
         let migrated = try fx.call({ $0.workflows.migrateWorkflow }, #"{"key":"phone","mapping":{"gone":"new"}}"#)
         #expect(migrated["migrated"] == .int(1))
         let fos = try fx.fulfillmentOrders(of: phone)

@@ -237,7 +237,15 @@ extension WorkflowService {
                 new.pendingApproval = nil
                 let state = target.state(new.status)!
                 if state.final { new.closedAt = new.closedAt ?? wc!.now } else { new.closedAt = nil; new.cancelledAt = nil }
-                _ = try orders.commitChange(old: old, new: new, type: "order.workflow_migrated", reason: reason, &wc!)
+                do {
+                    _ = try orders.commitChange(old: old, new: new, type: "order.workflow_migrated", reason: reason, &wc!)
+                } catch {
+                    // A reopened order that cannot commit its stock fails the page (one write): name it.
+                    var details: JSONObject = [:]
+                    if case .object(let o)? = error.details { details = o }
+                    details["order_id"] = .string(id)
+                    throw OrderbaseError(error.code, "order \(id): \(error.message)", field: error.field, details: .object(details))
+                }
             }
         }
         if dryRun {
