@@ -213,6 +213,8 @@ struct FulfillmentTests {
         #expect(fx.error({ $0.inventory.updateItem }, #"{"sku":"PRE","backorder_locations":{"\#(d)":"maybe"}}"#)?.field == "backorder_locations." + d)
         #expect(fx.error({ $0.inventory.updateItem }, #"{"sku":"PRE","backorder_locations":["\#(d)"]}"#)?.field == "backorder_locations")
         #expect(fx.counters == before)
+        // Items stored by the previous release have no backorder_locations: their backorder applies everywhere.
+        #expect(try InventoryItem.decode(Array(#"{"sku":"OLD","tracked":true,"backorder":"allow"}"#.utf8)).allowsBackorder(at: w))
         let item = try fx.call({ $0.inventory.updateItem }, #"{"sku":"PRE","backorder_locations":{"\#(d)":"allow"}}"#)
         #expect(item["backorder"] == .string("deny") && item["backorder_locations"] == .object([d: .string("allow")]))
         // Three wanted, the warehouse has one and denies: the supplier takes the backorder.

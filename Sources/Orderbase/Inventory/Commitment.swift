@@ -38,9 +38,11 @@ extension InventoryService {
     /// location that could ship it.
     /// Also nil before the tenant's commit point (`commit_at`, "When stock is
     /// committed"): a state of `wf` (outside the cancelled category) the order is not in.
-    func prepareCommitment(_ order: Order, _ wf: Workflow, _ wc: inout WriteContext) throws(OrderbaseError) -> PendingCommitment? {
+    func prepareCommitment(_ order: Order, _ wf: Workflow, rules given: RoutingRules? = nil,
+                           _ wc: inout WriteContext) throws(OrderbaseError) -> PendingCommitment? {
         guard order.fulfillmentStatus == "unfulfilled", try !core.inventoryCache.isEmpty(core) else { return nil }
-        let rules = try routingRules(&wc)
+        let rules: RoutingRules
+        if let given { rules = given } else { rules = try routingRules(&wc) }
         guard rules.commitAt == "create" || order.status == rules.commitAt
                 || (wf.state(rules.commitAt)?.category ?? "cancelled") == "cancelled" else { return nil }
         var batch = StockBatch(reason: "order_committed", reference: "order:" + order.id, actor: wc.request.actor)
@@ -70,13 +72,13 @@ extension InventoryService {
         guard new.cancelledAt == nil, new.status != old.status || old.cancelledAt != nil,
               new.fulfillmentStatus == "unfulfilled", try !core.inventoryCache.isEmpty(core) else { return nil }
         let had = try hasFulfillmentOrders(new.id, &wc)
+        let rules = try routingRules(&wc)
         if old.cancelledAt != nil {
             guard had, try !holdsCommitment(new.id, &wc) else { return nil }
         } else {
-            let at = try routingRules(&wc).commitAt
-            guard !had, at != "create", new.status == at else { return nil }
+            guard !had, rules.commitAt != "create", new.status == rules.commitAt else { return nil }
         }
-        return try prepareCommitment(new, try orders.workflow(of: new), &wc)
+        return try prepareCommitment(new, try orders.workflow(of: new), rules: rules, &wc)
     }
 
     /// Commits the tracked units and makes the fulfillment orders (one per

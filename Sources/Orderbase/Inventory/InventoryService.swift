@@ -336,10 +336,7 @@ extension InventoryService {
         var out = try fulfillmentOrderIDs(of: order, snapshot: snapshot).map { Subject(kind: .fulfillmentOrder, id: $0) }
         let prefix = Keyspace.indexPrefix(.shipment, "order_id", order)
         try scan(from: prefix, to: prefixUpperBound(prefix), snapshot: snapshot) { k, _ throws(OrderbaseError) in
-            var r = KeyReader(Array(k))
-            _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
-            guard let id = r.string() else { throw OrderbaseError(.corruption, "bad shipment index key") }
-            out.append(Subject(kind: .shipment, id: id))
+            out.append(Subject(kind: .shipment, id: try Keyspace.indexEntryID(Array(k))))
             return true
         }
         return out

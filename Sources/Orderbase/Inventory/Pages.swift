@@ -13,9 +13,10 @@ extension InventoryService {
     }
 
     /// Up to `limit` records that `keep` accepts, newest first, after `after`
-    /// (and not older than the id `from`, when given); from the index entries of
-    /// `index` (field and value) when given, else from every record of the kind. Answers the list response, each record as
-    /// stored, or as `render` writes it (a kind with derived answer fields).
+    /// (and from the id `from` on, when given); from the index entries of
+    /// `index` (field and value) when given, else from every record of the
+    /// kind. Answers the list response, each record as stored, or as `render`
+    /// writes it (a kind with derived answer fields).
     func newestFirst<R: KeyedRecord>(_: R.Type, index: (field: String, value: String)? = nil, after: String?, from: String? = nil, limit: Int,
                                      render: ((R) -> [UInt8])? = nil,
                                      keep: (R) -> Bool = { _ in true }) throws(OrderbaseError) -> [UInt8] {
@@ -33,9 +34,8 @@ extension InventoryService {
             let prefix = Keyspace.indexPrefix(R.kind, index.field, index.value)
             let end = after.map { prefix + Keyspace.idComponent($0) } ?? prefixUpperBound(prefix)
             try scan(from: from.map { prefix + Keyspace.idComponent($0) } ?? prefix, to: end, reverse: true, snapshot: snap) { k, _ throws(OrderbaseError) in
-                var r = KeyReader(Array(k))
-                _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
-                guard let id = r.string(), let b = try store({ () throws(StoreError) in try database.get(R.key(id), snapshot: snap) }) else {
+                let id = try Keyspace.indexEntryID(Array(k))
+                guard let b = try store({ () throws(StoreError) in try database.get(R.key(id), snapshot: snap) }) else {
                     throw OrderbaseError(.corruption, "a \(R.noun) index entry names a missing \(R.noun)")
                 }
                 return try take(b)

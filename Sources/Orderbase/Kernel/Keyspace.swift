@@ -58,6 +58,13 @@ enum Keyspace {
     static func indexKey(_ kind: RecordKind, _ field: String, _ value: String, _ id: String) -> [UInt8] {
         var k = KeyBuilder(index); k.string(kind.name); k.string(field); k.string(value); k.string(id); return k.bytes
     }
+    /// The record id an index entry's key (`indexKey`) ends with.
+    static func indexEntryID(_ key: [UInt8]) throws(OrderbaseError) -> String {
+        var r = KeyReader(key)
+        _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
+        guard let id = r.string() else { throw OrderbaseError(.corruption, "bad index key") }
+        return id
+    }
     static func updatedKey(_ ms: Int64, _ id: String) -> [UInt8] {
         var k = KeyBuilder(updated); k.uint64(UInt64(max(0, ms))); k.string(id); return k.bytes
     }

@@ -320,10 +320,7 @@ extension OrderService {
             }
             try database.scanChecked(from: start, to: end, reverse: reverse, snapshot: snap) { k, v throws(OrderbaseError) in
                 if indexed == nil { return try take(Array(v)) }
-                var r = KeyReader(Array(k))
-                _ = r.string(); _ = r.string(); _ = r.string()  // kind, field, value
-                guard let id = r.string() else { throw OrderbaseError(.corruption, "bad index key") }
-                return try take(try record(id, from: "index"))
+                return try take(try record(try Keyspace.indexEntryID(Array(k)), from: "index"))
             }
         }
         return Self.listResponse(page, hasMore: hasMore)

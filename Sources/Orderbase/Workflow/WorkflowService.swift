@@ -240,7 +240,7 @@ extension WorkflowService {
                 do {
                     _ = try orders.commitChange(old: old, new: new, type: "order.workflow_migrated", reason: reason, &wc!)
                 } catch {
-                    // A reopened order that cannot commit its stock fails the page (one write): name it.
+                    // Whatever fails the page (one write), e.g. a reopened order short of stock to commit, names the order.
                     var details: JSONObject = [:]
                     if case .object(let o)? = error.details { details = o }
                     details["order_id"] = .string(id)
