@@ -37,6 +37,7 @@ extension Schemas {
         req("placed_at", .timestamp),
         req("cancelled_at", .nullable(.timestamp)),
         req("closed_at", .nullable(.timestamp)),
+        req("archived_at", .nullable(.timestamp)),
     ]
 
     /// The fields `orders.create` takes that `orders.update` may change.

@@ -43,6 +43,7 @@ final class APIFixture: @unchecked Sendable {
             "orders.get": #""id":"\#(orderID)""#, "orders.list": "", "orders.update": #""id":"\#(orderID)","note":"n""#,
             "orders.transition": #""id":"\#(orderID)","to":"confirmed""#, "orders.cancel": #""id":"\#(orderID)""#,
             "orders.transitions": #""id":"\#(orderID)""#, "orders.hold": #""id":"\#(heldID)","reason":"other""#, "orders.release_hold": #""id":"\#(heldID)","hold_id":"\#(holdID)""#,
+            "orders.archive": #""id":"\#(orderID)""#, "orders.unarchive": #""id":"\#(orderID)""#,
             "orders.audit": #""id":"\#(orderID)""#, "audit.list": "", "consumers.list": "", "audit.verify": "", "integrity.check": "", "events.list": "",
             "expressions.validate": #""expression":"order.total > 1""#,
             "expressions.evaluate": #""expression":"order.total > 1","order_id":"\#(orderID)""#,

@@ -88,6 +88,17 @@ def test_holds_block_transitions(tenant):
     assert tenant.orders.transition(order["id"], "confirmed")["status"] == "confirmed"
 
 
+def test_archive_leaves_default_lists(tenant):
+    kept = tenant.orders.create(line_items=[{"title": "x", "quantity": 1, "unit_price": 5}])
+    old = tenant.orders.create(line_items=[{"title": "y", "quantity": 1, "unit_price": 5}])
+    archived = tenant.orders.archive(old["id"], expected_version=1)  # derived from the catalogue
+    assert archived["archived_at"] is not None and archived["version"] == 2
+    assert [o["id"] for o in tenant.orders.list()] == [kept["id"]]
+    assert [o["id"] for o in tenant.orders.list(include_archived=True)] == [old["id"], kept["id"]]
+    assert tenant.orders.unarchive(old["id"])["archived_at"] is None
+    assert len(list(tenant.orders.list())) == 2
+
+
 APPROVAL_WORKFLOW = {
     "key": "big_orders", "name": "Big orders",
     "states": [{"key": "pending", "initial": True}, {"key": "processing"},

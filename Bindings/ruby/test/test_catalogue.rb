@@ -67,6 +67,17 @@ class TestCatalogue < Minitest::Test
     assert_equal "confirmed", @tenant.orders.transition(order[:id], "confirmed")[:status]
   end
 
+  def test_archive_leaves_default_lists
+    kept = @tenant.orders.create(line_items: [{ title: "x", quantity: 1, unit_price: 5 }])
+    old = @tenant.orders.create(line_items: [{ title: "y", quantity: 1, unit_price: 5 }])
+    archived = @tenant.orders.archive(old[:id], expected_version: 1) # derived from the catalogue
+    refute_nil archived[:archived_at]
+    assert_equal [kept[:id]], @tenant.orders.list.map { |o| o[:id] }
+    assert_equal [old[:id], kept[:id]], @tenant.orders.list(include_archived: true).map { |o| o[:id] }
+    assert_nil @tenant.orders.unarchive(old[:id])[:archived_at]
+    assert_equal 2, @tenant.orders.list.count
+  end
+
   def test_workflows_guards_and_approvals
     wf = {
       key: "big_orders", name: "Big orders",

@@ -41,6 +41,7 @@ public struct Order: Equatable, Sendable {
     public var placedAt: Int64
     public var cancelledAt: Int64?
     public var closedAt: Int64?
+    public var archivedAt: Int64?
 }
 
 extension Order {
@@ -49,7 +50,7 @@ extension Order {
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(32)
+        spans.reserveCapacity(33)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -153,6 +154,9 @@ extension Order {
         w.key("closed_at"); start = w.bytes.count
         if let closedAt { w.timestamp(closedAt) } else { w.null() }
         spans.append(("closed_at", false, start..<w.bytes.count))
+        w.key("archived_at"); start = w.bytes.count
+        if let archivedAt { w.timestamp(archivedAt) } else { w.null() }
+        spans.append(("archived_at", false, start..<w.bytes.count))
         w.endObject()
         return RenderedOrder(bytes: w.bytes, spans: spans)
     }
@@ -207,6 +211,7 @@ extension Order {
             o.placedAt = try ts("placed_at")
             o.cancelledAt = try f.timestamp("cancelled_at")
             o.closedAt = try f.timestamp("closed_at")
+            o.archivedAt = try f.timestamp("archived_at")
             _ = limits
             return o
         } catch {
@@ -317,6 +322,7 @@ extension Order {
         o.pendingApproval = PendingApproval(id: "apr_0", transition: "t", to: "s", requestedAt: 0, expiresAt: 0)
         o.cancelledAt = 0
         o.closedAt = 0
+        o.archivedAt = 0
         return o
     }()
 }

@@ -254,6 +254,7 @@ extension OrderService {
         let sort = try f.oneOf("sort", OrderStatus.sorts) ?? "created_desc"
         let limit = Int(try f.int("limit", in: 1...250) ?? 20)
         let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
+        let includeArchived = try f.bool("include_archived") ?? false
         try f.finish()
 
         let snap = database.snapshot()
@@ -268,9 +269,10 @@ extension OrderService {
             if let createdBefore, o.createdAt >= createdBefore { return false }
             if let updatedAfter, o.updatedAt <= updatedAfter { return false }
             if let updatedBefore, o.updatedAt >= updatedBefore { return false }
+            if !includeArchived, o.archivedAt != nil { return false }
             return true
         }
-        let needsDecode = !filters.isEmpty || updatedAfter != nil || updatedBefore != nil || sort.hasPrefix("updated")
+        let needsDecode = !filters.isEmpty || updatedAfter != nil || updatedBefore != nil || sort.hasPrefix("updated") || !includeArchived
         // Collects one candidate; returns false when the page is full.
         func take(_ record: [UInt8]) throws(OrderbaseError) -> Bool {
             if needsDecode {

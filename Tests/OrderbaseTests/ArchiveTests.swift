@@ -1,0 +1,69 @@
+import Testing
+@testable import Orderbase
+
+@Suite("Archiving")
+struct ArchiveTests {
+    private func ids(_ page: JSON) -> [String] { page["data"]!.array.map { $0["id"]!.stringValue! } }
+
+    @Test("an archived order leaves orders.list unless include_archived, stays readable and editable, and comes back when unarchived")
+    func archive() throws {
+        let fx = try Fixture()
+        let a = try fx.createOrder()["id"]!.stringValue!
+        let b = try fx.createOrder()["id"]!.stringValue!
+        let c = try fx.createOrder(#""customer":{"id":"cus_1"}"#)["id"]!.stringValue!
+        fx.clock.advance(milliseconds: 1000)
+        let archived = try fx.call({ $0.orders.archiveOrder }, #"{"id":"\#(b)","expected_version":1,"actor":{"type":"user","id":"ann"}}"#)
+        #expect(archived["archived_at"]?.stringValue != nil && archived["version"] == .int(2))
+        let at = archived["archived_at"]
+        #expect(ids(try fx.call({ $0.orders.listOrders }, "{}")) == [c, a])
+        #expect(ids(try fx.call({ $0.orders.listOrders }, #"{"include_archived":true}"#)) == [c, b, a])
+        #expect(ids(try fx.call({ $0.orders.listOrders }, #"{"sort":"updated_desc"}"#)) == [c, a])
+        #expect(ids(try fx.call({ $0.orders.listOrders }, #"{"status":"pending","include_archived":false}"#)) == [c, a])
+        #expect(ids(try fx.call({ $0.orders.listOrders }, #"{"status":"pending","include_archived":true,"limit":1}"#)) == [c])
+        // Paging past archived orders: the cursor still works.
+        let first = try fx.call({ $0.orders.listOrders }, #"{"limit":1}"#)
+        #expect(ids(first) == [c] && first["has_more"] == .bool(true))
+        #expect(ids(try fx.call({ $0.orders.listOrders }, #"{"limit":1,"starting_after":"\#(c)"}"#)) == [a])
+        // Readable, editable; archiving again changes nothing.
+        #expect(try fx.order(b)["archived_at"] == at)
+        let edited = try fx.call({ $0.orders.updateOrder }, #"{"id":"\#(b)","note":"kept for the accounts"}"#)
+        #expect(edited["archived_at"] == at && edited["version"] == .int(3))
+        fx.clock.advance(milliseconds: 1000)
+        let again = try fx.call({ $0.orders.archiveOrder }, #"{"id":"\#(b)"}"#)
+        #expect(again["archived_at"] == at && again["version"] == .int(3))
+        let back = try fx.call({ $0.orders.unarchiveOrder }, #"{"id":"\#(b)"}"#)
+        #expect(back["archived_at"] == .null && back["version"] == .int(4))
+        #expect(ids(try fx.call({ $0.orders.listOrders }, "{}")) == [c, b, a])
+        #expect(try fx.call({ $0.orders.unarchiveOrder }, #"{"id":"\#(b)"}"#)["version"] == .int(4))
+        // Events and audit, with the actor.
+        let events = try fx.events(#"{"types":["order.archived","order.unarchived"]}"#)
+        #expect(events.map { $0["type"]!.stringValue! } == ["order.archived", "order.unarchived"])
+        #expect(events[0]["actor"]?["id"] == .string("ann") && events[0]["order"]?["archived_at"] == at)
+        let audit = try fx.call({ $0.audit.orderAudit }, #"{"id":"\#(b)"}"#)["data"]!.array
+        #expect(audit.map { $0["action"]!.stringValue! } == ["order.created", "order.archived", "order.updated", "order.unarchived"])
+        #expect(audit[1]["changes"]?.text.contains(#""field":"archived_at""#) == true)
+        #expect(try fx.integrityProblems().isEmpty)
+    }
+
+    @Test("a closed order can be archived; bad requests change nothing")
+    func refusals() throws {
+        let fx = try Fixture()
+        let a = try fx.createOrder()["id"]!.stringValue!
+        _ = try fx.call({ $0.orders.cancelOrder }, #"{"id":"\#(a)"}"#)
+        #expect(try fx.call({ $0.orders.archiveOrder }, #"{"id":"\#(a)"}"#)["archived_at"]?.stringValue != nil)
+        let b = try fx.createOrder()["id"]!.stringValue!
+        let before = fx.counters
+        #expect(fx.error({ $0.orders.archiveOrder }, #"{"id":"ord_nope"}"#)?.code == .notFound)
+        #expect(fx.error({ $0.orders.archiveOrder }, #"{"id":"\#(b)","expected_version":2}"#)?.code == .versionConflict)
+        #expect(fx.error({ $0.orders.archiveOrder }, #"{"id":"\#(b)","archived_at":"2026-01-01T00:00:00Z"}"#)?.field == "archived_at")
+        #expect(fx.error({ $0.orders.unarchiveOrder }, "{}")?.field == "id")
+        #expect(fx.error({ $0.orders.listOrders }, #"{"include_archived":"yes"}"#)?.field == "include_archived")
+        #expect(fx.error({ $0.orders.updateOrder }, #"{"id":"\#(b)","archived_at":null}"#)?.field == "archived_at")
+        #expect(fx.counters == before)
+        #expect(try fx.order(b)["archived_at"] == .null)
+        // Orders stored by the previous release have no archived_at: they are not archived.
+        var stored = try fx.order(b)
+        if case .object(var o) = stored { o["archived_at"] = nil; stored = .object(o) }
+        #expect(try Order.decode(stored.bytes).archivedAt == nil)
+    }
+}
