@@ -66,4 +66,27 @@ struct ArchiveTests {
         if case .object(var o) = stored { o["archived_at"] = nil; stored = .object(o) }
         #expect(try Order.decode(stored.bytes).archivedAt == nil)
     }
+
+    @Test("orders.list tells archived records without decoding them: archived_at is the last field, and nothing inside a record fools the check")
+    func storedCheck() throws {
+        let fx = try Fixture()
+        #expect(Order.sample.render().spans.last?.field.description == "archived_at")
+        let trap = try fx.createOrder(#""metadata":{"archived_at":"2026-01-01T00:00:00.000Z"},"note":"\"archived_at\":\"x\"}""#)["id"]!.stringValue!
+        let plain = try fx.createOrder()["id"]!.stringValue!
+        _ = try fx.call({ $0.orders.archiveOrder }, #"{"id":"\#(plain)"}"#)
+        var records: [(bytes: [UInt8], archived: Bool)] = []
+        for id in [trap, plain] {
+            let bytes = try fx.core.orders.loadRecord(id, snapshot: nil)
+            records.append((bytes, try Order.decode(bytes).archivedAt != nil))
+            // As an earlier release stored it: no archived_at at all.
+            if case .object(var o) = try JSON.parse(bytes) {
+                o["archived_at"] = nil
+                records.append((JSON.object(o).bytes, false))
+            }
+        }
+        #expect(records.map(\.archived) == [false, false, true, false])
+        for r in records { #expect(Order.storedIsArchived(r.bytes) == r.archived) }
+        #expect(!Order.storedIsArchived([]) && !Order.storedIsArchived(Array("}".utf8)) && !Order.storedIsArchived(Array("\"}".utf8)))
+        #expect(try fx.call({ $0.orders.listOrders }, "{}")["data"]!.array.map { $0["id"]!.stringValue! } == [trap])
+    }
 }

@@ -29,3 +29,25 @@ extension OrderService {
         }
     }
 }
+
+extension Order {
+    /// Whether a stored order record is archived, without decoding it (for
+    /// `orders.list`, which otherwise copies records as they are stored).
+    /// `archived_at` is the last field an order renders (Tools/codegen/order_fields.py;
+    /// a test holds it there), so an archived record ends with
+    /// `"archived_at":"<timestamp>"}`; one that is not ends with `"archived_at":null}`,
+    /// and one stored by an earlier release ends with another field.
+    static func storedIsArchived(_ record: [UInt8]) -> Bool {
+        let quote = UInt8(ascii: "\"")
+        var end = record.count - 1
+        guard end >= 1, record[end] == UInt8(ascii: "}"), record[end - 1] == quote else { return false }
+        end -= 1  // the closing quote of the last value
+        var open = end - 1
+        while open >= 0 && record[open] != quote { open -= 1 }  // a timestamp holds no quotes
+        let key = Self.archivedAtKey
+        guard open >= key.count - 1 else { return false }
+        return record[(open + 1 - key.count)...open].elementsEqual(key)
+    }
+
+    private static let archivedAtKey = Array(#""archived_at":""#.utf8)
+}

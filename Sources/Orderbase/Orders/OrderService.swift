@@ -269,12 +269,12 @@ extension OrderService {
             if let createdBefore, o.createdAt >= createdBefore { return false }
             if let updatedAfter, o.updatedAt <= updatedAfter { return false }
             if let updatedBefore, o.updatedAt >= updatedBefore { return false }
-            if !includeArchived, o.archivedAt != nil { return false }
             return true
         }
-        let needsDecode = !filters.isEmpty || updatedAfter != nil || updatedBefore != nil || sort.hasPrefix("updated") || !includeArchived
+        let needsDecode = !filters.isEmpty || updatedAfter != nil || updatedBefore != nil || sort.hasPrefix("updated")
         // Collects one candidate; returns false when the page is full.
         func take(_ record: [UInt8]) throws(OrderbaseError) -> Bool {
+            if !includeArchived && Order.storedIsArchived(record) { return true }
             if needsDecode {
                 guard matches(try Order.decode(record)) else { return true }
             }
