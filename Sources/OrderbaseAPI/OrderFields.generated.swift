@@ -27,6 +27,7 @@ extension Schemas {
         req("total", .money),
         req("note", .nullable(.string(max: 5000))),
         req("po_number", .nullable(.string(max: 64))),
+        req("tags", .list(.string(max: 100))),
         req("metadata", .anyObject),
         req("cancel_reason", .nullable(.string(max: 500))),
         req("holds", .described("Standing holds; while any stands, the status does not change.", .list(.ref("Hold")))),
@@ -50,6 +51,7 @@ extension Schemas {
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),
         opt("note", .string(max: 5000)),
         opt("po_number", .string(max: 64)),
+        opt("tags", .list(.string(max: 100, min: 1), max: 250), "At most 250 tags, each trimmed, 1–100 characters and ≤ 255 bytes, no commas or control characters; kept once per spelling ignoring case (docs/tags.md)."),
         opt("metadata", .anyObject, "Any JSON object up to max_metadata_bytes (16 KiB by default)."),
     ]
 
@@ -63,12 +65,14 @@ extension Schemas {
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),
         opt("note", .nullable(.string(max: 5000))),
         opt("po_number", .nullable(.string(max: 64))),
+        opt("tags", .nullable(.list(.string(max: 100, min: 1), max: 250)), "Replaces the list; `orders.add_tags` and `orders.remove_tags` change it without replacing it."),
         opt("metadata", .nullable(.anyObject)),
     ]
 
     /// `orders.list` filters on indexed fields.
     static let orderFilters: [Property] = [
         opt("po_number", .string(max: 64, min: 1)),
+        opt("tag", .string(max: 100, min: 1)),
         opt("status", Schemas.status),
         opt("fulfillment_status", .oneOf(OrderStatus.fulfillment)),
         opt("financial_status", .oneOf(OrderStatus.financial)),

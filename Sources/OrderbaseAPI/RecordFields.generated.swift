@@ -262,6 +262,29 @@ extension Schemas {
         req("updated_at", .timestamp),
     ]
 
+    /// The tag as every method answers it.
+    static let tag: [Property] = [
+        req("name", .string()),
+        req("count", .int(Int64.min...Int64.max)),
+    ]
+
+    /// The job as every method answers it.
+    static let job: [Property] = [
+        req("id", .string(max: 64)),
+        req("type", .oneOf(ValueLists.jobTypes)),
+        req("status", .oneOf(ValueLists.jobStatuses)),
+        req("params", .anyObject),
+        req("total", .int(Int64.min...Int64.max)),
+        req("processed", .int(Int64.min...Int64.max)),
+        req("changed", .int(Int64.min...Int64.max)),
+        req("requested_by", .ref("Actor")),
+        req("error", .nullable(.string())),
+        req("created_at", .timestamp),
+        req("started_at", .nullable(.timestamp)),
+        req("finished_at", .nullable(.timestamp)),
+        req("updated_at", .timestamp),
+    ]
+
     /// The delivery as every method answers it.
     static let webhookDelivery: [Property] = [
         req("id", .string(max: 64)),

@@ -263,6 +263,8 @@ enum Schemas {
         ("Shipment", .object(shipment)),
         ("RoutingRules", .object(routingRules)),
         ("Transfer", .object(transfer)),
+        ("Tag", .object(tag)),
+        ("Job", .object(job)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),
         ("Event", .object(event)),

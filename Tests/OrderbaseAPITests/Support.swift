@@ -44,6 +44,9 @@ final class APIFixture: @unchecked Sendable {
             "orders.transition": #""id":"\#(orderID)","to":"confirmed""#, "orders.cancel": #""id":"\#(orderID)""#,
             "orders.transitions": #""id":"\#(orderID)""#, "orders.hold": #""id":"\#(heldID)","reason":"other""#, "orders.release_hold": #""id":"\#(heldID)","hold_id":"\#(holdID)""#,
             "orders.archive": #""id":"\#(orderID)""#, "orders.unarchive": #""id":"\#(orderID)""#,
+            "orders.add_tags": #""id":"\#(orderID)","tags":["vip"]"#, "orders.remove_tags": #""id":"\#(orderID)","tags":["vip"]"#,
+            "tags.list": "", "tags.rename": #""from":"\#(tagged("rename-me"))","to":"renamed""#, "tags.delete": #""name":"\#(tagged("delete-me"))""#,
+            "jobs.get": #""id":"\#(jobID)""#, "jobs.list": "",
             "orders.audit": #""id":"\#(orderID)""#, "audit.list": "", "consumers.list": "", "audit.verify": "", "integrity.check": "", "events.list": "",
             "expressions.validate": #""expression":"order.total > 1""#,
             "expressions.evaluate": #""expression":"order.total > 1","order_id":"\#(orderID)""#,
@@ -121,6 +124,18 @@ final class APIFixture: @unchecked Sendable {
         let id = l["id"]!.stringValue!
         _ = try! tenant.core().inventory.adjust(try! JSON.parse(#"{"sku":"SKU-1","location_id":"\#(id)","delta":100,"reason":"received"}"#))
         return id
+    }()
+
+    /// `tag`, put on the held order on first use.
+    func tagged(_ tag: String) -> String {
+        _ = try! tenant.core().orders.addTags(try! JSON.parse(#"{"id":"\#(heldID)","tags":["\#(tag)"]}"#))
+        return tag
+    }
+
+    /// A queued job (deleting a tag), made on first use.
+    lazy var jobID: String = {
+        let job = try! JSON.parse(try! tenant.core().tags.deleteTag(try! JSON.parse(#"{"name":"\#(tagged("job-me"))"}"#)))
+        return job["id"]!.stringValue!
     }()
 
     private var fulfillmentOrders: [String: (fo: String, line: String)] = [:]

@@ -28,7 +28,9 @@ property. Keys of a Field:
   schema     the response schema (Swift, OrderbaseAPI)      input  the request schema
   input_doc  / update_doc: descriptions in create / update requests
   index      Swift expression of the index value (String or String?): an `I "order" <name> value id` entry
-  filter     (request key, schema, allowed-list expression or None[, max bytes of a free-text value]) for orders.list; implies index
+  multi      True: `index` is a list ([String]), one entry per value (tags)
+  filter     (request key, schema, allowed-list expression or None[, max bytes of a free-text value[, the Swift function
+             that turns the caller's value into the indexed one]]) for orders.list; implies index
   rank       order in which orders.list prefers indexed filters (lower first)
   sample     Swift statement giving `o` a value of every type the field has (expressions check against it)
   doc        one line for docs/methods.md
@@ -46,14 +48,15 @@ DOC_END = "<!-- end of order fields -->"
 class Field:
     def __init__(self, name, kind="custom", props=None, volatile=False, render=None, decode=None, edit=None,
                  read=None, clear=None, schema=None, input=None, input_doc=None, update_doc=None, index=None,
-                 filter=None, rank=None, sample=None, doc="", max_bytes=None, default=None, required=True):
-        self.name, self.kind, self.volatile, self.edit = name, kind, volatile, edit
+                 filter=None, rank=None, sample=None, doc="", max_bytes=None, default=None, required=True, multi=False):
+        self.name, self.kind, self.volatile, self.edit, self.multi = name, kind, volatile, edit, multi
         self.props = props or []
         self.render, self.decode, self.read, self.clear = render, decode, read, clear
         self.schema, self.input, self.input_doc, self.update_doc = schema, input, input_doc, update_doc
         self.index, self.filter, self.rank, self.sample, self.doc = index, filter, rank, sample, doc
         # (request key, schema, allowed values or None, the engine's byte limit for a free-text value)
         self.filter_max = filter[3] if filter and len(filter) > 3 else 255
+        self.filter_key = filter[4] if filter and len(filter) > 4 else None
         if kind != "custom":
             self._fill(max_bytes, default, required)
 
@@ -192,6 +195,18 @@ o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", qua
     Field("po_number", "opt_string", max_bytes=64, edit="open", index="o.poNumber", rank=-1,
           filter=("po_number", ".string(max: 64, min: 1)", None, 64), sample='o.poNumber = "PO-1"',
           doc="the buyer's purchase-order reference (≤ 64 characters); filters `orders.list`"),
+    Field("tags", props=["/// Trimmed, NFC, unique by `Tags.key` (case-insensitive), in the order they were added (docs/tags.md).\npublic var tags: [String] = []"],
+          edit="always",
+          render="w.beginArray(); for t in tags { w.string(t) }; w.endArray()",
+          decode='o.tags = try f.array("tags", maxCount: Int.max)?.compactMap(\\.stringValue) ?? []',
+          read="""if f.isNull("tags") { _ = f.raw("tags"); o.tags = [] }
+else if let t = try Tags.read(&f, "tags") { o.tags = t }""",
+          clear="[]", schema=".list(.string(max: 100))", input=".list(.string(max: 100, min: 1), max: 250)",
+          input_doc="At most 250 tags, each trimmed, 1–100 characters and ≤ 255 bytes, no commas or control characters; kept once per spelling ignoring case (docs/tags.md).",
+          update_doc="Replaces the list; `orders.add_tags` and `orders.remove_tags` change it without replacing it.",
+          index="o.tags.map(Tags.key)", multi=True, rank=0.5,
+          filter=("tag", ".string(max: 100, min: 1)", None, 100, "Tags.lookupKey"), sample='o.tags = ["t"]',
+          doc="labels for people and rules (`orders.add_tags`, `tags.list`); `tag` filters `orders.list`, ignoring case; editable on closed orders too"),
     Field("metadata", props=["public var metadata: JSON = .object([:])"], edit="always",
           render="w.value(metadata)", decode='o.metadata = f.raw("metadata") ?? .object([:])',
           read="""if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }
@@ -307,24 +322,28 @@ def domain_swift():
     out.append("    }\n")
     # Indexes.
     indexed = sorted([f for f in FIELDS if f.index], key=lambda f: f.rank)
-    out.append("    /// The value of an indexed field (its `I \"order\" field value id` entry; nil: no entry).")
-    out.append("    func indexValue(_ field: String) -> String? {")
+    out.append("    /// Whether the order has an index entry for `value` in an indexed field (`I \"order\" field value id`).")
+    out.append("    func hasIndexValue(_ field: String, _ value: String) -> Bool {")
     out.append("        let o = self")
     out.append("        switch field {")
     for f in indexed:
         key = "customer" if f.name == "customer" else f.name
-        out.append(f'        case "{key}": return {f.index}')
-    out.append("        default: return nil")
+        if f.multi:
+            out.append(f'        case "{key}": return {f.index}.contains(value)')  # noqa
+        else:
+            out.append(f'        case "{key}": return {f.index} == value')
+    out.append("        default: return false")
     out.append("        }")
     out.append("    }\n")
     out.append("    /// Indexed fields (`I \"order\" field …`), in the order `orders.list` prefers them.")
     out.append("    static let indexedFields: [String] = [" + ", ".join('"' + ("customer" if f.name == "customer" else f.name) + '"' for f in indexed) + "]\n")
     out.append("    /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any")
     out.append("    /// string of at most `maxLength` characters; status: any workflow's states).")
-    out.append("    static let listFilters: [(request: String, field: String, allowed: [String]?, maxLength: Int)] = [")
+    out.append("    /// `key` turns the caller's value into the indexed one (nil: as given).")
+    out.append("    static let listFilters: [(request: String, field: String, allowed: [String]?, maxLength: Int, key: (@Sendable (String) -> String)?)] = [")
     for f in indexed:
         req, allowed = f.filter[0], f.filter[2]
-        out.append(f'        ("{req}", "{f.name}", {allowed or "nil"}, {f.filter_max}),')
+        out.append(f'        ("{req}", "{f.name}", {allowed or "nil"}, {f.filter_max}, {f.filter_key or "nil"}),')
     out.append("    ]\n")
     # Sample.
     out.append("    /// An order with every optional field set: the expression checker reads the order's shape from its rendering.")
@@ -343,7 +362,9 @@ def domain_swift():
     out.append(f"        keys.reserveCapacity({len(indexed) + 1})")
     out.append("        keys.append(updatedKey(o.updatedAt, o.id))")
     for f in indexed:
-        if f.name == "customer" or f.kind == "opt_string":
+        if f.multi:
+            out.append(f'        for v in {f.index} {{ keys.append(indexKey(.order, "{f.name}", v, o.id)) }}')
+        elif f.name == "customer" or f.kind == "opt_string":
             out.append(f'        if let v = {f.index} {{ keys.append(indexKey(.order, "{f.name}", v, o.id)) }}')
         else:
             out.append(f'        keys.append(indexKey(.order, "{f.name}", {f.index}, o.id))')

@@ -477,6 +477,38 @@ o.actor = try Actor.read(&a)""", schema='.ref("Actor")', doc="who"),
         F("updated_at", "timestamp", default="0", doc="when its status last changed"),
     ]),
     # Logged kinds: written by the engine, never by a request (no create or update fields).
+    # Tags in use: one record per tag key, kept in the batch of every order change that adds or removes one.
+    Record("TagCount", "tag", "tag", "Sources/Orderbase/Tags/TagCount+Fields.generated.swift",
+           "A tag in use: its spelling and how many orders carry it, kept in the batch of every order change that adds or removes it.",
+           docs="docs/tags.md", kind="tag", key="tagKey", audited=False, subject="key", fields=[
+        F("key", "string", default='""', stored=True),
+        F("name", "string", default='""', doc="the tag as first written (orders keep the spelling they were given; `tags.rename` changes both)"),
+        F("count", "int", default="0", doc="how many orders carry it (archived ones included)"),
+    ]),
+    # Background jobs: bulk changes run by the scheduler in bounded steps.
+    Record("Job", "job", "job", "Sources/Orderbase/Jobs/Job+Fields.generated.swift",
+           "A bulk change the scheduler runs in bounded steps, each step one write: what it does, how far it got, and how it ended.",
+           docs="docs/jobs.md", kind="job", key="jobKey", audited=False, fields=[
+        F("id", "string", default='""', max=64, doc="`job_` + a ULID"),
+        F("type", "enum", default='"tags.rename"', values="Job.types", api_values="ValueLists.jobTypes",
+          doc="`tags.rename` or `tags.delete`"),
+        F("status", "enum", default='"queued"', values="Job.statuses", api_values="ValueLists.jobStatuses",
+          doc="`queued`, `running`, `completed` or `failed` (`error` says why)"),
+        F("params", swift="JSON", default=".object([:])", render="w.value(o.params)", decode='o.params = f.raw("params") ?? .object([:])',
+          schema=".anyObject", doc="what it was asked to do (the request that made it, less `expected_version` and `idempotency_key`)"),
+        F("total", "int", default="0", doc="how many records it expects to look at (counted when it was queued; records changed meanwhile may add some)"),
+        F("processed", "int", default="0", doc="how many it has looked at"),
+        F("changed", "int", default="0", doc="how many it changed"),
+        F("cursor", "opt_string", stored=True),
+        F("requested_by", swift="Actor", default='Actor(type: "system", id: nil)', render="o.requestedBy.write(&w)",
+          decode="""guard var a = try f.object("requested_by") else { throw OrderbaseError.invalid("requested_by is required") }
+o.requestedBy = try Actor.read(&a)""", schema='.ref("Actor")', doc="who asked for it: the actor of every change it makes"),
+        F("error", "opt_string", doc="why it failed"),
+        F("created_at", "timestamp", default="0", doc="when it was queued"),
+        F("started_at", "opt_timestamp", doc="when its first step ran"),
+        F("finished_at", "opt_timestamp", doc="when it completed or failed"),
+        F("updated_at", "timestamp", default="0", doc="when it last changed"),
+    ]),
     Record("WebhookDelivery", "delivery", "webhookDelivery", "Sources/Orderbase/Webhooks/WebhookDelivery+Fields.generated.swift",
            "One event on its way to one endpoint, with every attempt.", kind="webhookDelivery", key="deliveryKey", audited=False, fields=[
         F("id", "string", default='""', max=64),

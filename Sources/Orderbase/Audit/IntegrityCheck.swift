@@ -69,6 +69,7 @@ extension AuditService {
             }
             if nextSeq - 1 != counters.eventSeq { problem("event log ends at \(nextSeq - 1) but the counter says \(counters.eventSeq)") }
             try checkStock(snap, problem)
+            try checkTagCounts(snap, problem)
         } catch let e as OrderbaseError { throw e } catch let e as StoreError { throw OrderbaseError(e) } catch {
             throw OrderbaseError(.internal, "\(error)")
         }
@@ -152,6 +153,31 @@ extension AuditService {
         }
         for (id, sums) in ledger where sums.values.contains(where: { $0 != 0 }) { problem("movements of \(id) sum to stock but it has no level") }
         for (id, q) in held where q != 0 { problem("fulfillment orders hold \(q) of \(id) but it has no level") }
+    }
+}
+
+extension AuditService {
+    /// Every tag's count equals the orders its index entries name (`I order tags key id`),
+    /// and every tag some order has is counted (docs/tags.md).
+    func checkTagCounts(_ snap: Snapshot, _ problem: (String) -> Void) throws {
+        var indexed: [String: Int64] = [:]
+        let prefix = Keyspace.indexPrefix(.order, "tags", "").dropLast(2)
+        try database.scan(from: Array(prefix), to: prefixUpperBound(Array(prefix)), snapshot: snap) { k, _ in
+            var r = KeyReader(Array(k))
+            _ = r.string(); _ = r.string()
+            indexed[r.string() ?? "?", default: 0] += 1
+            return true
+        }
+        try database.scan(from: [Keyspace.tag], to: [Keyspace.tag + 1], snapshot: snap) { k, v in
+            var r = KeyReader(Array(k))
+            let key = r.string() ?? "?"
+            guard let t = try? TagCount.decode(Array(v)) else { problem("tag \(key) does not decode"); return true }
+            if t.key != key || Tags.key(t.name) != key { problem("tag stored under \(key) is \(t.key) (\(t.name))") }
+            let n = indexed.removeValue(forKey: key) ?? 0
+            if t.count != n { problem("tag \(t.name) counts \(t.count) orders but \(n) have it") }
+            return true
+        }
+        for (key, n) in indexed { problem("\(n) orders have tag \(key) but it is not counted") }
     }
 }
 

@@ -43,6 +43,7 @@ extension Capability {
     var approvals: ApprovalService { core.approvals }
     var expressions: ExpressionService { core.expressions }
     var inventory: InventoryService { core.inventory }
+    var jobs: JobService { core.jobs }
 }
 
 /// `tenant.orders`: orders, their transitions and holds (Orders/, Workflow/OrderService+Transitions.swift).
@@ -61,6 +62,10 @@ public struct WebhookService: Capability { let core: TenantCore }
 public struct NotificationService: Capability { let core: TenantCore }
 /// `tenant.inventory`: locations, stock levels and their ledger, commitment, fulfillment orders (Inventory/).
 public struct InventoryService: Capability { let core: TenantCore }
+/// `tenant.tags`: the tags in use on orders, renaming and deleting them (Tags/).
+public struct TagService: Capability { let core: TenantCore }
+/// `tenant.jobs`: bulk jobs the scheduler runs in steps (Jobs/).
+public struct JobService: Capability { let core: TenantCore }
 
 extension TenantCore {
     public var orders: OrderService { OrderService(core: self) }
@@ -71,4 +76,6 @@ extension TenantCore {
     public var webhooks: WebhookService { WebhookService(core: self) }
     public var notifications: NotificationService { NotificationService(core: self) }
     public var inventory: InventoryService { InventoryService(core: self) }
+    public var tags: TagService { TagService(core: self) }
+    public var jobs: JobService { JobService(core: self) }
 }

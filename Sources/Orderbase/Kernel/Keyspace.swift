@@ -33,6 +33,8 @@ enum Keyspace {
     static let orderFulfillment: UInt8 = UInt8(ascii: "f")      // f order_id                    -> JSON list of its fulfillment order ids
     static let shipment: UInt8 = UInt8(ascii: "P")              // P shipment_id                 -> shipment JSON
     static let transfer: UInt8 = UInt8(ascii: "J")              // J transfer_id                 -> transfer JSON
+    static let tag: UInt8 = UInt8(ascii: "t")                   // t tag_key                     -> {name, count} (tags in use)
+    static let job: UInt8 = UInt8(ascii: "j")                   // j job_id                      -> job JSON (bulk jobs)
 
     /// Every prefix and what it holds: no two may share a byte (a test checks),
     /// and a new kind's keys go under `I` (indexes) or a prefix added here.
@@ -46,7 +48,7 @@ enum Keyspace {
         (notificationOrder, "notifications by order"), (timer, "the scheduler's timers"), (location, "locations"),
         (inventoryItem, "inventory items"), (inventoryLevel, "inventory levels"), (movement, "the stock ledger"),
         (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
-        (transfer, "transfers"),
+        (transfer, "transfers"), (tag, "tags in use, with counts"), (job, "bulk jobs"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -129,6 +131,8 @@ enum Keyspace {
     static func fulfillmentOrderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(fulfillmentOrder); k.string(id); return k.bytes }
     /// The tenant's routing rules live under one meta key.
     static func routingRulesKey(_ id: String) -> [UInt8] { metaKey("routing_rules") }
+    static func tagKey(_ key: String) -> [UInt8] { var k = KeyBuilder(tag); k.string(key); return k.bytes }
+    static func jobKey(_ id: String) -> [UInt8] { var k = KeyBuilder(job); k.string(id); return k.bytes }
     static func transferKey(_ id: String) -> [UInt8] { var k = KeyBuilder(transfer); k.string(id); return k.bytes }
     static func shipmentKey(_ id: String) -> [UInt8] { var k = KeyBuilder(shipment); k.string(id); return k.bytes }
     static func orderFulfillmentKey(_ orderID: String) -> [UInt8] { var k = KeyBuilder(orderFulfillment); k.string(orderID); return k.bytes }

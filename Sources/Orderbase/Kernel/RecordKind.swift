@@ -29,11 +29,13 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let shipment = RecordKind("shipment")
     public static let routingRules = RecordKind("routing_rules")
     public static let transfer = RecordKind("transfer")
+    public static let tag = RecordKind("tag")
+    public static let job = RecordKind("job")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,

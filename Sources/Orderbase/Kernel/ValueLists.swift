@@ -36,5 +36,7 @@ public enum ValueLists {
     public static let transferStatuses = Transfer.statuses
     public static let shipmentStatuses = Shipment.statuses
     public static let reportedShipmentStatuses = Shipment.reported
+    public static let jobTypes = Job.types
+    public static let jobStatuses = Job.statuses
     public static let apiKeyScopes = APIKey.Scope.allCases.map(\.rawValue)
 }

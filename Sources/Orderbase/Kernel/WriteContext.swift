@@ -79,7 +79,8 @@ struct FieldChange {
 struct WriteContext {
     let core: TenantCore
     let now: Int64
-    let request: RequestContext
+    /// Whose command it is (a job's step acts for the job's requester).
+    var request: RequestContext
     var mutation = Mutation()
     var counters: Counters
     /// Run once the mutation is staged, still under the write lock: in-memory

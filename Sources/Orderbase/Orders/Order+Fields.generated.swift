@@ -27,6 +27,8 @@ public struct Order: Equatable, Sendable {
     public var total: Int64 = 0
     public var note: String?
     public var poNumber: String?
+    /// Trimmed, NFC, unique by `Tags.key` (case-insensitive), in the order they were added (docs/tags.md).
+    public var tags: [String] = []
     public var metadata: JSON = .object([:])
     public var cancelReason: String?
     /// Standing holds: while any stands, the order's status does not change.
@@ -50,7 +52,7 @@ extension Order {
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(33)
+        spans.reserveCapacity(34)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -124,6 +126,9 @@ extension Order {
         w.key("po_number"); start = w.bytes.count
         w.optionalString(poNumber)
         spans.append(("po_number", false, start..<w.bytes.count))
+        w.key("tags"); start = w.bytes.count
+        w.beginArray(); for t in tags { w.string(t) }; w.endArray()
+        spans.append(("tags", false, start..<w.bytes.count))
         w.key("metadata"); start = w.bytes.count
         w.value(metadata)
         spans.append(("metadata", false, start..<w.bytes.count))
@@ -196,6 +201,7 @@ extension Order {
             o.total = try f.int("total", in: Int64.min...Int64.max) ?? 0
             o.note = try f.string("note", maxLength: Int.max)
             o.poNumber = try f.string("po_number", maxLength: Int.max)
+            o.tags = try f.array("tags", maxCount: Int.max)?.compactMap(\.stringValue) ?? []
             o.metadata = f.raw("metadata") ?? .object([:])
             o.cancelReason = try f.string("cancel_reason", maxLength: Int.max)
             // Orders stored before holds existed have none.
@@ -220,8 +226,8 @@ extension Order {
     }
 
     /// The fields `orders.update` may change, and those it may change on a closed order.
-    static let editableFields: [String] = ["customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "note", "po_number", "metadata"]
-    static let editableWhenClosed: Set<String> = ["note", "metadata"]
+    static let editableFields: [String] = ["customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "note", "po_number", "tags", "metadata"]
+    static let editableWhenClosed: Set<String> = ["note", "tags", "metadata"]
 
     /// Copies the named editable fields from `edits` (an update request already
     /// read by `readEditable`, where `null` has become "cleared").
@@ -234,6 +240,7 @@ extension Order {
         if fields.contains("discounts") { discounts = edits.discounts }
         if fields.contains("note") { note = edits.note }
         if fields.contains("po_number") { poNumber = edits.poNumber }
+        if fields.contains("tags") { tags = edits.tags }
         if fields.contains("metadata") { metadata = edits.metadata }
     }
 
@@ -263,6 +270,8 @@ extension Order {
         else if let v = try f.string("note", maxLength: 5000) { o.note = v }
         if f.isNull("po_number") { _ = f.raw("po_number"); o.poNumber = nil }
         else if let v = try f.string("po_number", maxLength: 64) { o.poNumber = v }
+        if f.isNull("tags") { _ = f.raw("tags"); o.tags = [] }
+        else if let t = try Tags.read(&f, "tags") { o.tags = t }
         if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }
         else if let m = f.raw("metadata") {
             guard case .object = m else { throw OrderbaseError.invalid("metadata must be an object, got \(m.typeName)", field: "metadata") }
@@ -274,32 +283,35 @@ extension Order {
         }
     }
 
-    /// The value of an indexed field (its `I "order" field value id` entry; nil: no entry).
-    func indexValue(_ field: String) -> String? {
+    /// Whether the order has an index entry for `value` in an indexed field (`I "order" field value id`).
+    func hasIndexValue(_ field: String, _ value: String) -> Bool {
         let o = self
         switch field {
-        case "po_number": return o.poNumber
-        case "customer": return o.customerID
-        case "status": return o.status
-        case "fulfillment_status": return o.fulfillmentStatus
-        case "financial_status": return o.financialStatus
-        case "channel": return o.channel
-        default: return nil
+        case "po_number": return o.poNumber == value
+        case "customer": return o.customerID == value
+        case "tags": return o.tags.map(Tags.key).contains(value)
+        case "status": return o.status == value
+        case "fulfillment_status": return o.fulfillmentStatus == value
+        case "financial_status": return o.financialStatus == value
+        case "channel": return o.channel == value
+        default: return false
         }
     }
 
     /// Indexed fields (`I "order" field …`), in the order `orders.list` prefers them.
-    static let indexedFields: [String] = ["po_number", "customer", "status", "fulfillment_status", "financial_status", "channel"]
+    static let indexedFields: [String] = ["po_number", "customer", "tags", "status", "fulfillment_status", "financial_status", "channel"]
 
     /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any
     /// string of at most `maxLength` characters; status: any workflow's states).
-    static let listFilters: [(request: String, field: String, allowed: [String]?, maxLength: Int)] = [
-        ("po_number", "po_number", nil, 64),
-        ("customer_id", "customer", nil, 255),
-        ("status", "status", nil, 255),
-        ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment, 255),
-        ("financial_status", "financial_status", OrderStatus.financial, 255),
-        ("channel", "channel", OrderStatus.channels, 255),
+    /// `key` turns the caller's value into the indexed one (nil: as given).
+    static let listFilters: [(request: String, field: String, allowed: [String]?, maxLength: Int, key: (@Sendable (String) -> String)?)] = [
+        ("po_number", "po_number", nil, 64, nil),
+        ("customer_id", "customer", nil, 255, nil),
+        ("tag", "tags", nil, 100, Tags.lookupKey),
+        ("status", "status", nil, 255, nil),
+        ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment, 255, nil),
+        ("financial_status", "financial_status", OrderStatus.financial, 255, nil),
+        ("channel", "channel", OrderStatus.channels, 255, nil),
     ]
 
     /// An order with every optional field set: the expression checker reads the order's shape from its rendering.
@@ -317,6 +329,7 @@ extension Order {
         o.discounts = [Discount(code: "c", description: "d", amount: 0)]
         o.note = "n"
         o.poNumber = "PO-1"
+        o.tags = ["t"]
         o.cancelReason = "r"
         o.holds = [Hold(id: "hold_0", reason: "other", note: "n", placedAt: 0, placedBy: Actor(type: "user", id: "u", roles: ["r"]))]
         o.pendingApproval = PendingApproval(id: "apr_0", transition: "t", to: "s", requestedAt: 0, expiresAt: 0)
@@ -331,10 +344,11 @@ extension Keyspace {
     /// Secondary index keys of an order (its `I` keys and its `U` key), distinct.
     static func indexKeyList(of o: Order) -> [[UInt8]] {
         var keys: [[UInt8]] = []
-        keys.reserveCapacity(7)
+        keys.reserveCapacity(8)
         keys.append(updatedKey(o.updatedAt, o.id))
         if let v = o.poNumber { keys.append(indexKey(.order, "po_number", v, o.id)) }
         if let v = o.customerID { keys.append(indexKey(.order, "customer", v, o.id)) }
+        for v in o.tags.map(Tags.key) { keys.append(indexKey(.order, "tags", v, o.id)) }
         keys.append(indexKey(.order, "status", o.status, o.id))
         keys.append(indexKey(.order, "fulfillment_status", o.fulfillmentStatus, o.id))
         keys.append(indexKey(.order, "financial_status", o.financialStatus, o.id))

@@ -66,6 +66,7 @@ extension OrderService {
             wc.put(Keyspace.orderKey(order.id), rendered.bytes)
             wc.putUnread(Keyspace.numberKey(order.number), Array(order.id.utf8))
             for k in Keyspace.indexKeyList(of: order) { wc.putUnread(k, []) }
+            try TagCount.track(old: [], new: order.tags, &wc)
             wc.record(type: "order.created", orderID: order.id, changes: FieldChange.diff(nil, rendered), reason: nil, order: rendered)
             if let commitment { try inventory.applyCommitment(commitment, to: order, &wc) }
             if let idemKey, let fingerprint { wc.remember(idemKey, fingerprint, rendered.bytes) }
@@ -224,6 +225,7 @@ extension OrderService {
         let after = new.render()
         wc.put(Keyspace.orderKey(new.id), after.bytes)
         wc.replaceIndexEntries(Keyspace.indexKeyList(of: old), with: Keyspace.indexKeyList(of: new))
+        try TagCount.track(old: old.tags, new: new.tags, &wc)
         wc.record(type: type, orderID: new.id, changes: FieldChange.diff(before, after), reason: reason, order: after)
         if let commitment { try inventory.applyCommitment(commitment, to: new, &wc) }
         return after.bytes
@@ -245,7 +247,7 @@ extension OrderService {
                 }
             } else if let allowed = flt.allowed { value = try f.oneOf(flt.request, allowed) }
             else { value = try f.string(flt.request, maxLength: flt.maxLength, allowEmpty: false) }
-            if let value { filters.append((flt.field, value)) }
+            if let value { filters.append((flt.field, flt.key?(value) ?? value)) }
         }
         let createdAfter = try f.timestamp("created_after")
         let createdBefore = try f.timestamp("created_before")
@@ -264,7 +266,7 @@ extension OrderService {
 
         // Filters that the chosen key range does not already guarantee.
         func matches(_ o: Order) -> Bool {
-            for flt in filters where o.indexValue(flt.field) != flt.value { return false }
+            for flt in filters where !o.hasIndexValue(flt.field, flt.value) { return false }
             if let createdAfter, o.createdAt <= createdAfter { return false }
             if let createdBefore, o.createdAt >= createdBefore { return false }
             if let updatedAfter, o.updatedAt <= updatedAfter { return false }

@@ -1,9 +1,9 @@
 import OrderbaseStore
 
-/// The read methods inventory's kinds share: one record by id, and pages of
+/// The read methods record kinds share: one record by id, and pages of
 /// records newest first (ids are time-ordered), over the whole kind or over one
 /// of its index entries (`I kind field value id`), with `starting_after` an id.
-extension InventoryService {
+extension Capability {
     /// `{"id"}` → the record's API form, or `not_found`.
     func getRecord<R: KeyedRecord & AuditedRecord>(_: R.Type, _ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
