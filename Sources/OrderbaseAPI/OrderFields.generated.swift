@@ -51,7 +51,7 @@ extension Schemas {
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),
         opt("note", .string(max: 5000)),
         opt("po_number", .string(max: 64)),
-        opt("tags", .list(.string(max: 100, min: 1), max: 250), "At most 250 tags, each trimmed, 1–100 characters and ≤ 255 bytes, no commas or control characters; kept once per spelling ignoring case (docs/tags.md)."),
+        opt("tags", .list(.string(max: 100, min: 1), max: 250), "At most 250 tags, each 1–100 characters, trimmed, no commas or control characters; kept once per spelling ignoring case (docs/tags.md)."),
         opt("metadata", .anyObject, "Any JSON object up to max_metadata_bytes (16 KiB by default)."),
     ]
 

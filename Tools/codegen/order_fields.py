@@ -202,7 +202,7 @@ o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", qua
           read="""if f.isNull("tags") { _ = f.raw("tags"); o.tags = [] }
 else if let t = try Tags.read(&f, "tags") { o.tags = t }""",
           clear="[]", schema=".list(.string(max: 100))", input=".list(.string(max: 100, min: 1), max: 250)",
-          input_doc="At most 250 tags, each trimmed, 1–100 characters and ≤ 255 bytes, no commas or control characters; kept once per spelling ignoring case (docs/tags.md).",
+          input_doc="At most 250 tags, each 1–100 characters, trimmed, no commas or control characters; kept once per spelling ignoring case (docs/tags.md).",
           update_doc="Replaces the list; `orders.add_tags` and `orders.remove_tags` change it without replacing it.",
           index="o.tags.map(Tags.key)", multi=True, rank=0.5,
           filter=("tag", ".string(max: 100, min: 1)", None, 100, "Tags.lookupKey"), sample='o.tags = ["t"]',

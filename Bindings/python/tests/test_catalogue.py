@@ -140,3 +140,25 @@ def test_workflows_guards_and_approvals(tenant):
         assert e.details["values"] == {"order.financial_status": "pending"}
     assert [w["key"] for w in tenant.workflows.list()] == ["big_orders", "default"]
     assert tenant.workflows.get("big_orders")["transitions"][1]["guard_text"] == 'order.financial_status == "paid"'
+
+
+def test_tags_and_a_rename_job(tmp_path):
+    with orderbase.Engine(tmp_path / "root", background=False) as engine:
+        engine.tenants.create("shop")
+        with engine.tenant("shop") as tenant:
+            a = tenant.orders.create(line_items=[{"title": "x", "quantity": 1, "unit_price": 5}], tags=[" VIP ", "vip", "猫"])
+            assert a["tags"] == ["VIP", "猫"]
+            b = tenant.orders.create(line_items=[{"title": "y", "quantity": 1, "unit_price": 5}])
+            assert tenant.orders.add_tags(b["id"], tags=["vip", "gift"])["tags"] == ["vip", "gift"]  # derived from the catalogue
+            assert tenant.orders.remove_tags(b["id"], tags=["GIFT"])["tags"] == ["vip"]
+            assert [o["id"] for o in tenant.orders.list(tag="Vip")] == [b["id"], a["id"]]
+            assert tenant.tags.list()["data"] == [{"name": "VIP", "count": 2}, {"name": "猫", "count": 1}]
+            with pytest.raises(orderbase.InvalidArgument) as bad:
+                tenant.orders.add_tags(b["id"], tags=["a,b"])
+            assert bad.value.field == "tags[0]"
+            job = tenant.tags.rename({"from": "vip", "to": "priority"})
+            assert job["status"] == "queued" and job["total"] == 2
+            engine.pump(1000)
+            assert tenant.jobs.get(job["id"])["status"] == "completed"
+            assert tenant.orders.get(a["id"])["tags"] == ["priority", "猫"]
+            assert [j["id"] for j in tenant.jobs.list()["data"]] == [job["id"]]

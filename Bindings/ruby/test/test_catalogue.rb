@@ -67,6 +67,31 @@ class TestCatalogue < Minitest::Test
     assert_equal "confirmed", @tenant.orders.transition(order[:id], "confirmed")[:status]
   end
 
+  def test_tags_and_a_rename_job
+    dir = Dir.mktmpdir("orderbase-rb-tags")
+    engine = Orderbase::Engine.open(File.join(dir, "root"), background: false)
+    engine.tenants.create("shop")
+    tenant = engine.tenant("shop")
+    a = tenant.orders.create(line_items: [{ title: "x", quantity: 1, unit_price: 5 }], tags: [" VIP ", "vip", "猫"])
+    assert_equal ["VIP", "猫"], a[:tags]
+    b = tenant.orders.create(line_items: [{ title: "y", quantity: 1, unit_price: 5 }])
+    assert_equal %w[vip gift], tenant.orders.add_tags(b[:id], tags: %w[vip gift])[:tags] # derived from the catalogue
+    assert_equal ["vip"], tenant.orders.remove_tags(b[:id], tags: ["GIFT"])[:tags]
+    assert_equal [b[:id], a[:id]], tenant.orders.list(tag: "Vip").map { |o| o[:id] }
+    assert_equal [{ name: "VIP", count: 2 }, { name: "猫", count: 1 }], tenant.tags.list[:data]
+    err = assert_raises(Orderbase::InvalidArgument) { tenant.orders.add_tags(b[:id], tags: ["a,b"]) }
+    assert_equal "tags[0]", err.field
+    job = tenant.tags.rename(from: "vip", to: "priority")
+    assert_equal "queued", job[:status]
+    engine.pump(1000)
+    assert_equal "completed", tenant.jobs.get(job[:id])[:status]
+    assert_equal ["priority", "猫"], tenant.orders.get(a[:id])[:tags]
+  ensure
+    tenant&.close
+    engine&.close
+    FileUtils.remove_entry(dir) if dir
+  end
+
   def test_archive_leaves_default_lists
     kept = @tenant.orders.create(line_items: [{ title: "x", quantity: 1, unit_price: 5 }])
     old = @tenant.orders.create(line_items: [{ title: "y", quantity: 1, unit_price: 5 }])

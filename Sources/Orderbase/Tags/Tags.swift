@@ -9,15 +9,17 @@
 enum Tags {
     /// At most this many tags on one order.
     static let maxPerOrder = 250
-    /// At most this many characters (extended grapheme clusters) in one tag…
+    /// At most this many characters (Unicode code points, as JSON Schema's `maxLength`
+    /// and every other text limit count them: docs/limits.md) in one tag, as given.
     static let maxCharacters = 100
-    /// …and this many UTF-8 bytes (NFC), so a tag always fits an index key.
-    static let maxBytes = 255
     /// At most this many tags in one `orders.add_tags` / `remove_tags` call.
     static let maxPerCall = 250
 
     /// The stored form of a caller's tag, or `invalid_argument` on `field` naming the rule.
     static func normalize(_ raw: String, field: String) throws(OrderbaseError) -> String {
+        if raw.isLonger(than: maxCharacters) {
+            throw OrderbaseError.invalid("\(field) is longer than \(maxCharacters) characters", field: field)
+        }
         let trimmed = raw.trimmingWhiteSpace()
         guard !trimmed.isEmpty else { throw OrderbaseError.invalid("\(field) is empty (after trimming white space)", field: field) }
         for u in trimmed.unicodeScalars {
@@ -26,14 +28,7 @@ enum Tags {
                 throw OrderbaseError.invalid("\(field) contains a control character (U+\(String(u.value, radix: 16, uppercase: true)))", field: field)
             }
         }
-        let nfc = String(decoding: trimmed._nfcCodeUnits, as: UTF8.self)
-        if nfc.count > maxCharacters {
-            throw OrderbaseError(.invalidArgument, "\(field) is longer than \(maxCharacters) characters", field: field)
-        }
-        if nfc.utf8.count > maxBytes {
-            throw OrderbaseError(.invalidArgument, "\(field) is longer than \(maxBytes) bytes of UTF-8", field: field)
-        }
-        return nfc
+        return String(decoding: trimmed._nfcCodeUnits, as: UTF8.self)
     }
 
     /// The key a stored tag is compared and indexed by: its lowercase form, in NFC.

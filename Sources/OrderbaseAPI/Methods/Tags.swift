@@ -3,7 +3,7 @@ import Orderbase
 extension Catalogue {
     static let tagText = Schema.string(max: 100, min: 1)
     static let tagList = req("tags", .list(tagText, max: 250, min: 1),
-                             "Tags: each trimmed, 1–100 characters and ≤ 255 bytes, no commas or control characters (docs/tags.md).")
+                             "Tags: each 1–100 characters, trimmed, no commas or control characters (docs/tags.md).")
 
     /// Tags in use and bulk changes to them (docs/tags.md); jobs (docs/jobs.md).
     static let tagMethods: [Method] = [

@@ -317,9 +317,14 @@ def derive(owner: Any, name: str) -> Any:
     params = [seg[1:-1] for seg in method["path"].split("/") if seg.startswith("{") and seg.endswith("}")]
 
     def call(*args: Any, **fields: Any) -> Json:
+        # One more positional argument may be a dict of fields, for keys that are not
+        # identifiers (tags.rename({"from": "a", "to": "b"})), as hand-written wrappers take.
+        extra: Json = {}
+        if len(args) == len(params) + 1 and isinstance(args[-1], Mapping):
+            extra, args = dict(args[-1]), args[:-1]
         if len(args) > len(params):
-            raise TypeError(f"{name} takes at most {len(params)} positional argument(s) ({', '.join(params) or 'none'})")
-        return owner.call(name, _merge(dict(zip(params, args)), fields))
+            raise TypeError(f"{name} takes at most {len(params)} positional argument(s) ({', '.join(params) or 'none'}) and a dict of fields")
+        return owner.call(name, _merge({**extra, **dict(zip(params, args))}, fields))
 
     call.__name__ = name.split(".", 1)[1]
     call.__qualname__ = name
