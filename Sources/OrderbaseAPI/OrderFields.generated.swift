@@ -28,6 +28,7 @@ extension Schemas {
         req("note", .nullable(.string(max: 5000))),
         req("po_number", .nullable(.string(max: 64))),
         req("tags", .list(.string(max: 100))),
+        req("custom_fields", .anyObject),
         req("metadata", .anyObject),
         req("cancel_reason", .nullable(.string(max: 500))),
         req("holds", .described("Standing holds; while any stands, the status does not change.", .list(.ref("Hold")))),
@@ -51,7 +52,8 @@ extension Schemas {
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),
         opt("note", .string(max: 5000)),
         opt("po_number", .string(max: 64)),
-        opt("tags", .list(.string(max: 100, min: 1), max: 250), "At most 250 tags, each 1–100 characters, trimmed, no commas or control characters; kept once per spelling ignoring case (docs/tags.md)."),
+        opt("tags", .list(Schemas.tagInput, max: 250), "At most 250 tags, each 1–100 characters, trimmed, no commas or control characters; kept once per spelling ignoring case (docs/tags.md)."),
+        opt("custom_fields", .anyObject, "Values by key, each checked against its definition (custom_fields.create; docs/custom-fields.md)."),
         opt("metadata", .anyObject, "Any JSON object up to max_metadata_bytes (16 KiB by default)."),
     ]
 
@@ -65,7 +67,8 @@ extension Schemas {
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),
         opt("note", .nullable(.string(max: 5000))),
         opt("po_number", .nullable(.string(max: 64))),
-        opt("tags", .nullable(.list(.string(max: 100, min: 1), max: 250)), "Replaces the list; `orders.add_tags` and `orders.remove_tags` change it without replacing it."),
+        opt("tags", .nullable(.list(Schemas.tagInput, max: 250)), "Replaces the list; `orders.add_tags` and `orders.remove_tags` change it without replacing it."),
+        opt("custom_fields", .anyObject, "Sets the keys given and removes those given as null; other keys keep their values."),
         opt("metadata", .nullable(.anyObject)),
     ]
 
@@ -73,6 +76,7 @@ extension Schemas {
     static let orderFilters: [Property] = [
         opt("po_number", .string(max: 64, min: 1)),
         opt("tag", .string(max: 100, min: 1)),
+        opt("custom_field", .string(max: 330, min: 3)),
         opt("status", Schemas.status),
         opt("fulfillment_status", .oneOf(OrderStatus.fulfillment)),
         opt("financial_status", .oneOf(OrderStatus.financial)),

@@ -262,6 +262,39 @@ extension Schemas {
         req("updated_at", .timestamp),
     ]
 
+    /// The custom field as every method answers it.
+    static let customField: [Property] = [
+        req("id", .string()),
+        req("owner", .oneOf(ValueLists.customFieldOwners)),
+        req("key", .string(max: 64)),
+        req("name", .string(max: 255)),
+        req("description", .nullable(.string(max: 1000))),
+        req("type", .oneOf(ValueLists.customFieldTypes)),
+        req("validations", .ref("CustomFieldValidations")),
+        req("validation_status", .oneOf(ValueLists.customFieldValidationStatuses)),
+        req("invalid_count", .int(Int64.min...Int64.max)),
+        req("validation_job", .nullable(.string())),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a custom field takes.
+    static let customFieldCreate: [Property] = [
+        opt("owner", .oneOf(ValueLists.customFieldOwners)),
+        req("key", .string(max: 64, min: 1, pattern: "^[a-z][a-z0-9_]{0,63}$")),
+        req("name", .string(max: 255, min: 1)),
+        opt("description", .nullable(.string(max: 1000))),
+        req("type", .oneOf(ValueLists.customFieldTypes)),
+        opt("validations", .ref("CustomFieldValidations"), "The rules every value must meet (docs/custom-fields.md, \"Validations\"); an update replaces them whole."),
+    ]
+
+    /// What an update of a custom field may change (`null` clears an optional field).
+    static let customFieldUpdate: [Property] = [
+        opt("name", .string(max: 255, min: 1)),
+        opt("description", .nullable(.string(max: 1000))),
+        opt("validations", .ref("CustomFieldValidations")),
+    ]
+
     /// The tag as every method answers it.
     static let tag: [Property] = [
         req("name", .string()),

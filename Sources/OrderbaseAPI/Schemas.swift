@@ -265,6 +265,8 @@ enum Schemas {
         ("Transfer", .object(transfer)),
         ("Tag", .object(tag)),
         ("Job", .object(job)),
+        ("CustomField", .object(customField)),
+        ("CustomFieldValidations", .object(customFieldValidations)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),
         ("Event", .object(event)),
@@ -274,6 +276,24 @@ enum Schemas {
         ("Tenant", .object(tenant)),
         ("APIKey", .object(apiKey)),
         ("Error", .object(errorBody)),
+    ]
+
+    /// A tag as a request sets it (docs/tags.md): 1–100 characters, no commas or control characters,
+    /// not only white space (the engine trims it; `Tags.normalize`).
+    static let tagInput = Schema.string(max: 100, min: 1, pattern: "^[^,\\u0000-\\u001F\\u007F-\\u009F]*[^,\\u0000-\\u001F\\u007F-\\u009F \\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,\\u0000-\\u001F\\u007F-\\u009F]*$")
+
+    /// A custom field's validations (docs/custom-fields.md, "Validations"); which apply depends on the type.
+    static let customFieldValidations: [Property] = [
+        opt("required", .boolean, "A value must be given on create (and cannot be removed)."),
+        opt("min", .anyValue, "The least value: a number (integer, decimal), {amount, currency} (money), a date or a date-time."),
+        opt("max", .anyValue, "The greatest value, as min."),
+        opt("min_length", .int(0...65_535), "Text: the fewest characters."),
+        opt("max_length", .int(0...65_535), "Text: the most characters."),
+        opt("pattern", .string(max: 1000, min: 1), "Text: a regular expression the whole value must match (linear-time engine; docs/custom-fields.md)."),
+        opt("choices", .list(.string(max: 255, min: 1), max: 250, min: 1), "choice: the allowed values."),
+        opt("allowed_domains", .list(.string(max: 253, min: 1), max: 100), "url: the hosts allowed (a domain and its subdomains)."),
+        opt("min_items", .int(0...100), "Lists: the fewest items."),
+        opt("max_items", .int(0...100), "Lists: the most items."),
     ]
 
     /// `{"data": [item], "has_more": bool}` plus any extra properties.

@@ -47,6 +47,11 @@ final class APIFixture: @unchecked Sendable {
             "orders.add_tags": #""id":"\#(orderID)","tags":["vip"]"#, "orders.remove_tags": #""id":"\#(orderID)","tags":["vip"]"#,
             "tags.list": "", "tags.rename": #""from":"\#(tagged("rename-me"))","to":"renamed""#, "tags.delete": #""name":"\#(tagged("delete-me"))""#,
             "jobs.get": #""id":"\#(jobID)""#, "jobs.list": "",
+            "custom_fields.create": #""key":"\#(fresh.replacingOccurrences(of: "-", with: "_"))","name":"Fresh","type":"text""#,
+            "custom_fields.get": #""id":"\#(customField("get"))""#, "custom_fields.list": "",
+            "custom_fields.update": #""id":"\#(customField("update"))","validations":{"max_length":10}"#,
+            "custom_fields.delete": #""id":"\#(customField("delete"))""#,
+            "custom_fields.invalid_orders": #""id":"\#(customField("invalid"))""#, "custom_fields.check": #""id":"\#(customField("check"))""#,
             "orders.audit": #""id":"\#(orderID)""#, "audit.list": "", "consumers.list": "", "audit.verify": "", "integrity.check": "", "events.list": "",
             "expressions.validate": #""expression":"order.total > 1""#,
             "expressions.evaluate": #""expression":"order.total > 1","order_id":"\#(orderID)""#,
@@ -130,6 +135,12 @@ final class APIFixture: @unchecked Sendable {
     func tagged(_ tag: String) -> String {
         _ = try! tenant.core().orders.addTags(try! JSON.parse(#"{"id":"\#(heldID)","tags":["\#(tag)"]}"#))
         return tag
+    }
+
+    /// A text custom field on orders named after `purpose`, defined on first use.
+    func customField(_ purpose: String) -> String {
+        _ = try? tenant.core().customFields.createDefinition(try! JSON.parse(#"{"key":"cf_\#(purpose)","name":"\#(purpose)","type":"text"}"#))
+        return "order.cf_\(purpose)"
     }
 
     /// A queued job (deleting a tag), made on first use.

@@ -15,7 +15,11 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
 - routing rules name each type but `expression` at most once, and an
   expression rule's expression is the expression language; `commit_at` names
   a workflow state;
-- an item's `backorder_locations` keys name stored locations.
+- an item's `backorder_locations` keys name stored locations;
+- a custom field's validations fit its type (docs/custom-fields.md), a
+  pattern is the linear-time subset, and an order's `custom_fields` name
+  defined fields with values of their types;
+- `tags.rename` changes the tag's spelling (`to` is not `from` as it is).
 
 For the positive-data checks these hooks turn each generated request into one
 that keeps those rules, changing only what the rules need. Negative cases
@@ -147,6 +151,11 @@ def _positive_body(case):
     label = f"{case.operation.method.upper()} {case.operation.path}"
     if label in ("POST /v1/orders", "PATCH /v1/orders/{id}"):
         _money(body)
+        # custom_fields name defined fields (generated keys name none) with values of their types.
+        body.pop("custom_fields", None)
+        for line in body.get("line_items") or []:
+            if isinstance(line, dict):
+                line.pop("custom_fields", None)
         # A line's id names a line of the stored order; generated ones name none, so they become new lines.
         for line in body.get("line_items") or []:
             if isinstance(line, dict):
@@ -176,6 +185,17 @@ def _positive_body(case):
         # backorder_locations keys name stored locations; generated ones name none.
         if isinstance(body.get("backorder_locations"), dict):
             body["backorder_locations"] = {}
+    elif label in ("POST /v1/custom_fields", "PATCH /v1/custom_fields/{id}"):
+        # Which validations apply depends on the type; a required field would make every generated order fail.
+        # Keys come from a small set, so the tenant stays under 100 definitions (a repeat is 409).
+        validations = {"choices": ["a", "b"]} if str(body.get("type", "")).endswith("choice") else {}
+        if "validations" in body or validations:
+            body["validations"] = validations
+        if isinstance(body.get("key"), str):
+            body["key"] = "k" + str(sum(body["key"].encode()) % 40)
+    elif label == "POST /v1/tags/rename":
+        if isinstance(body.get("from"), str) and body.get("to") == body.get("from"):
+            body["to"] = body["from"][:99] + ("y" if body["from"][-1:] != "y" else "z")
     elif label == "POST /v1/workflows/{key}/migrate":
         if body.get("mapping"):
             body["mapping"] = {}

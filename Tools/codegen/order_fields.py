@@ -201,12 +201,27 @@ o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", qua
           decode='o.tags = try f.array("tags", maxCount: Int.max)?.compactMap(\\.stringValue) ?? []',
           read="""if f.isNull("tags") { _ = f.raw("tags"); o.tags = [] }
 else if let t = try Tags.read(&f, "tags") { o.tags = t }""",
-          clear="[]", schema=".list(.string(max: 100))", input=".list(.string(max: 100, min: 1), max: 250)",
+          clear="[]", schema=".list(.string(max: 100))", input=".list(Schemas.tagInput, max: 250)",
           input_doc="At most 250 tags, each 1–100 characters, trimmed, no commas or control characters; kept once per spelling ignoring case (docs/tags.md).",
           update_doc="Replaces the list; `orders.add_tags` and `orders.remove_tags` change it without replacing it.",
           index="o.tags.map(Tags.key)", multi=True, rank=0.5,
           filter=("tag", ".string(max: 100, min: 1)", None, 100, "Tags.lookupKey"), sample='o.tags = ["t"]',
           doc="labels for people and rules (`orders.add_tags`, `tags.list`); `tag` filters `orders.list`, ignoring case; editable on closed orders too"),
+    Field("custom_fields", props=["/// Values of the tenant's order custom fields, by key, as checked and stored (docs/custom-fields.md).\npublic var customFields: JSON = .object([:])"],
+          edit="always", render="w.value(customFields)", decode='o.customFields = f.raw("custom_fields") ?? .object([:])',
+          read="""if let m = f.raw("custom_fields"), m != .null {
+    guard case .object(let members) = m else { throw OrderbaseError.invalid("custom_fields must be an object, got \\(m.typeName)", field: "custom_fields") }
+    if members.count > CustomFieldDefinition.maxPerOwner {
+        throw OrderbaseError(.limitExceeded, "custom_fields has more than \\(CustomFieldDefinition.maxPerOwner) members", field: "custom_fields")
+    }
+    o.customFields = m
+}""",
+          schema=".anyObject", input=".anyObject",
+          input_doc="Values by key, each checked against its definition (custom_fields.create; docs/custom-fields.md).",
+          update_doc="Sets the keys given and removes those given as null; other keys keep their values.",
+          index="o.customFieldIndexValues", multi=True, rank=0.7,
+          filter=("custom_field", ".string(max: 330, min: 3)", None, 330),
+          doc="values of the tenant's custom fields (`custom_fields.*`), checked on every write; `custom_field` (`key=value`) filters `orders.list`; editable on closed orders too"),
     Field("metadata", props=["public var metadata: JSON = .object([:])"], edit="always",
           render="w.value(metadata)", decode='o.metadata = f.raw("metadata") ?? .object([:])',
           read="""if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }

@@ -23,7 +23,7 @@ public struct DataShape: Sendable {
     }()
 
     /// Free-form objects whose keys are the caller's.
-    static let openFields: Set<String> = ["metadata", "properties"]
+    static let openFields: Set<String> = ["metadata", "properties", "custom_fields"]
 
     static func kind(of bytes: [UInt8]) -> Kind {
         kind(of: (try? JSON.parse(bytes)) ?? .null, name: "")

@@ -44,6 +44,7 @@ extension Capability {
     var expressions: ExpressionService { core.expressions }
     var inventory: InventoryService { core.inventory }
     var jobs: JobService { core.jobs }
+    var customFields: CustomFieldService { core.customFields }
 }
 
 /// `tenant.orders`: orders, their transitions and holds (Orders/, Workflow/OrderService+Transitions.swift).
@@ -64,6 +65,8 @@ public struct NotificationService: Capability { let core: TenantCore }
 public struct InventoryService: Capability { let core: TenantCore }
 /// `tenant.tags`: the tags in use on orders, renaming and deleting them (Tags/).
 public struct TagService: Capability { let core: TenantCore }
+/// `tenant.customFields`: custom field definitions and the checks of stored values (CustomFields/).
+public struct CustomFieldService: Capability { let core: TenantCore }
 /// `tenant.jobs`: bulk jobs the scheduler runs in steps (Jobs/).
 public struct JobService: Capability { let core: TenantCore }
 
@@ -78,4 +81,5 @@ extension TenantCore {
     public var inventory: InventoryService { InventoryService(core: self) }
     public var tags: TagService { TagService(core: self) }
     public var jobs: JobService { JobService(core: self) }
+    public var customFields: CustomFieldService { CustomFieldService(core: self) }
 }

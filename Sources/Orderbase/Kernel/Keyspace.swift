@@ -35,6 +35,8 @@ enum Keyspace {
     static let transfer: UInt8 = UInt8(ascii: "J")              // J transfer_id                 -> transfer JSON
     static let tag: UInt8 = UInt8(ascii: "t")                   // t tag_key                     -> {name, count} (tags in use)
     static let job: UInt8 = UInt8(ascii: "j")                   // j job_id                      -> job JSON (bulk jobs)
+    static let customField: UInt8 = UInt8(ascii: "Y")           // Y owner.key                   -> custom field definition JSON
+    static let customFieldInvalid: UInt8 = UInt8(ascii: "Z")    // Z owner.key order_id          -> the reason (values that broke the rules when last checked)
 
     /// Every prefix and what it holds: no two may share a byte (a test checks),
     /// and a new kind's keys go under `I` (indexes) or a prefix added here.
@@ -49,6 +51,7 @@ enum Keyspace {
         (inventoryItem, "inventory items"), (inventoryLevel, "inventory levels"), (movement, "the stock ledger"),
         (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
         (transfer, "transfers"), (tag, "tags in use, with counts"), (job, "bulk jobs"),
+        (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -133,6 +136,11 @@ enum Keyspace {
     static func routingRulesKey(_ id: String) -> [UInt8] { metaKey("routing_rules") }
     static func tagKey(_ key: String) -> [UInt8] { var k = KeyBuilder(tag); k.string(key); return k.bytes }
     static func jobKey(_ id: String) -> [UInt8] { var k = KeyBuilder(job); k.string(id); return k.bytes }
+    static func customFieldKey(_ id: String) -> [UInt8] { var k = KeyBuilder(customField); k.string(id); return k.bytes }
+    static func customFieldInvalidPrefix(_ id: String) -> [UInt8] { var k = KeyBuilder(customFieldInvalid); k.string(id); return k.bytes }
+    static func customFieldInvalidKey(_ id: String, _ order: String) -> [UInt8] {
+        var k = KeyBuilder(customFieldInvalid); k.string(id); k.string(order); return k.bytes
+    }
     static func transferKey(_ id: String) -> [UInt8] { var k = KeyBuilder(transfer); k.string(id); return k.bytes }
     static func shipmentKey(_ id: String) -> [UInt8] { var k = KeyBuilder(shipment); k.string(id); return k.bytes }
     static func orderFulfillmentKey(_ orderID: String) -> [UInt8] { var k = KeyBuilder(orderFulfillment); k.string(orderID); return k.bytes }

@@ -13,6 +13,7 @@ public final class TenantCore: @unchecked Sendable {
     let budgets: Budgets
     /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
     let workflowRegistry = WorkflowRegistry()
+    let customFieldRegistry = CustomFieldRegistry()
     /// The tenant's locations, for routing (Inventory/).
     let inventoryCache = InventoryCache()
     /// How webhooks leave (set by the engine that opened the tenant; Webhooks/).

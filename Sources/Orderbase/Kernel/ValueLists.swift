@@ -37,6 +37,9 @@ public enum ValueLists {
     public static let shipmentStatuses = Shipment.statuses
     public static let reportedShipmentStatuses = Shipment.reported
     public static let jobTypes = Job.types
+    public static let customFieldOwners = CustomFieldDefinition.owners
+    public static let customFieldTypes = CustomFieldDefinition.types
+    public static let customFieldValidationStatuses = CustomFieldDefinition.validationStatuses
     public static let jobStatuses = Job.statuses
     public static let apiKeyScopes = APIKey.Scope.allCases.map(\.rawValue)
 }

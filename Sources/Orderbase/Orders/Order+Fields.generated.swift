@@ -29,6 +29,8 @@ public struct Order: Equatable, Sendable {
     public var poNumber: String?
     /// Trimmed, NFC, unique by `Tags.key` (case-insensitive), in the order they were added (docs/tags.md).
     public var tags: [String] = []
+    /// Values of the tenant's order custom fields, by key, as checked and stored (docs/custom-fields.md).
+    public var customFields: JSON = .object([:])
     public var metadata: JSON = .object([:])
     public var cancelReason: String?
     /// Standing holds: while any stands, the order's status does not change.
@@ -52,7 +54,7 @@ extension Order {
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(34)
+        spans.reserveCapacity(35)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -129,6 +131,9 @@ extension Order {
         w.key("tags"); start = w.bytes.count
         w.beginArray(); for t in tags { w.string(t) }; w.endArray()
         spans.append(("tags", false, start..<w.bytes.count))
+        w.key("custom_fields"); start = w.bytes.count
+        w.value(customFields)
+        spans.append(("custom_fields", false, start..<w.bytes.count))
         w.key("metadata"); start = w.bytes.count
         w.value(metadata)
         spans.append(("metadata", false, start..<w.bytes.count))
@@ -202,6 +207,7 @@ extension Order {
             o.note = try f.string("note", maxLength: Int.max)
             o.poNumber = try f.string("po_number", maxLength: Int.max)
             o.tags = try f.array("tags", maxCount: Int.max)?.compactMap(\.stringValue) ?? []
+            o.customFields = f.raw("custom_fields") ?? .object([:])
             o.metadata = f.raw("metadata") ?? .object([:])
             o.cancelReason = try f.string("cancel_reason", maxLength: Int.max)
             // Orders stored before holds existed have none.
@@ -226,8 +232,8 @@ extension Order {
     }
 
     /// The fields `orders.update` may change, and those it may change on a closed order.
-    static let editableFields: [String] = ["customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "note", "po_number", "tags", "metadata"]
-    static let editableWhenClosed: Set<String> = ["note", "tags", "metadata"]
+    static let editableFields: [String] = ["customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "note", "po_number", "tags", "custom_fields", "metadata"]
+    static let editableWhenClosed: Set<String> = ["note", "tags", "custom_fields", "metadata"]
 
     /// Copies the named editable fields from `edits` (an update request already
     /// read by `readEditable`, where `null` has become "cleared").
@@ -241,6 +247,7 @@ extension Order {
         if fields.contains("note") { note = edits.note }
         if fields.contains("po_number") { poNumber = edits.poNumber }
         if fields.contains("tags") { tags = edits.tags }
+        if fields.contains("custom_fields") { customFields = edits.customFields }
         if fields.contains("metadata") { metadata = edits.metadata }
     }
 
@@ -272,6 +279,13 @@ extension Order {
         else if let v = try f.string("po_number", maxLength: 64) { o.poNumber = v }
         if f.isNull("tags") { _ = f.raw("tags"); o.tags = [] }
         else if let t = try Tags.read(&f, "tags") { o.tags = t }
+        if let m = f.raw("custom_fields"), m != .null {
+            guard case .object(let members) = m else { throw OrderbaseError.invalid("custom_fields must be an object, got \(m.typeName)", field: "custom_fields") }
+            if members.count > CustomFieldDefinition.maxPerOwner {
+                throw OrderbaseError(.limitExceeded, "custom_fields has more than \(CustomFieldDefinition.maxPerOwner) members", field: "custom_fields")
+            }
+            o.customFields = m
+        }
         if f.isNull("metadata") { _ = f.raw("metadata"); o.metadata = .object([:]) }
         else if let m = f.raw("metadata") {
             guard case .object = m else { throw OrderbaseError.invalid("metadata must be an object, got \(m.typeName)", field: "metadata") }
@@ -290,6 +304,7 @@ extension Order {
         case "po_number": return o.poNumber == value
         case "customer": return o.customerID == value
         case "tags": return o.tags.map(Tags.key).contains(value)
+        case "custom_fields": return o.customFieldIndexValues.contains(value)
         case "status": return o.status == value
         case "fulfillment_status": return o.fulfillmentStatus == value
         case "financial_status": return o.financialStatus == value
@@ -299,7 +314,7 @@ extension Order {
     }
 
     /// Indexed fields (`I "order" field …`), in the order `orders.list` prefers them.
-    static let indexedFields: [String] = ["po_number", "customer", "tags", "status", "fulfillment_status", "financial_status", "channel"]
+    static let indexedFields: [String] = ["po_number", "customer", "tags", "custom_fields", "status", "fulfillment_status", "financial_status", "channel"]
 
     /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any
     /// string of at most `maxLength` characters; status: any workflow's states).
@@ -308,6 +323,7 @@ extension Order {
         ("po_number", "po_number", nil, 64, nil),
         ("customer_id", "customer", nil, 255, nil),
         ("tag", "tags", nil, 100, Tags.lookupKey),
+        ("custom_field", "custom_fields", nil, 330, nil),
         ("status", "status", nil, 255, nil),
         ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment, 255, nil),
         ("financial_status", "financial_status", OrderStatus.financial, 255, nil),
@@ -344,11 +360,12 @@ extension Keyspace {
     /// Secondary index keys of an order (its `I` keys and its `U` key), distinct.
     static func indexKeyList(of o: Order) -> [[UInt8]] {
         var keys: [[UInt8]] = []
-        keys.reserveCapacity(8)
+        keys.reserveCapacity(9)
         keys.append(updatedKey(o.updatedAt, o.id))
         if let v = o.poNumber { keys.append(indexKey(.order, "po_number", v, o.id)) }
         if let v = o.customerID { keys.append(indexKey(.order, "customer", v, o.id)) }
         for v in o.tags.map(Tags.key) { keys.append(indexKey(.order, "tags", v, o.id)) }
+        for v in o.customFieldIndexValues { keys.append(indexKey(.order, "custom_fields", v, o.id)) }
         keys.append(indexKey(.order, "status", o.status, o.id))
         keys.append(indexKey(.order, "fulfillment_status", o.fulfillmentStatus, o.id))
         keys.append(indexKey(.order, "financial_status", o.financialStatus, o.id))

@@ -155,6 +155,8 @@ public struct LineItem: Equatable, Sendable {
     var discounts: [Discount]
     var taxLines: [TaxLine]
     var properties: [String: String]
+    /// Values of the tenant's line item custom fields (docs/custom-fields.md); written only when there are some.
+    var customFields: JSON = .object([:])
 
     static func read(_ f: inout Fields, limits: OrderLimits) throws(OrderbaseError) -> LineItem {
         let id = try f.string("id", maxLength: 64)
@@ -179,8 +181,18 @@ public struct LineItem: Equatable, Sendable {
                 props[k] = s
             }
         }
-        return LineItem(id: id, sku: sku, title: title, variantTitle: variant, quantity: qty, unitPrice: price,
-                        unitCost: cost, discounts: discounts, taxLines: taxes, properties: props)
+        var line = LineItem(id: id, sku: sku, title: title, variantTitle: variant, quantity: qty, unitPrice: price,
+                            unitCost: cost, discounts: discounts, taxLines: taxes, properties: props)
+        if let m = f.raw("custom_fields"), m != .null {
+            guard case .object(let members) = m else {
+                throw OrderbaseError.invalid("\(f.fieldPath("custom_fields")) must be an object, got \(m.typeName)", field: f.fieldPath("custom_fields"))
+            }
+            if members.count > CustomFieldDefinition.maxPerOwner {
+                throw OrderbaseError(.limitExceeded, "\(f.fieldPath("custom_fields")) has more than \(CustomFieldDefinition.maxPerOwner) members", field: f.fieldPath("custom_fields"))
+            }
+            line.customFields = m
+        }
+        return line
     }
 
     func write(_ w: inout JSONWriter) {
@@ -197,6 +209,7 @@ public struct LineItem: Equatable, Sendable {
         w.key("properties"); w.beginObject()
         for k in properties.keys.sorted() { w.dynamicKey(k); w.string(properties[k]!) }
         w.endObject()
+        if case .object(let cf) = customFields, !cf.isEmpty { w.key("custom_fields"); w.value(customFields) }
         w.endObject()
     }
 }

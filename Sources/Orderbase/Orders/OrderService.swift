@@ -36,6 +36,7 @@ extension OrderService {
         for n in order.lineItems.indices where order.lineItems[n].id != nil {
             throw OrderbaseError.invalid("line item ids are assigned by the engine", field: "line_items[\(n)].id")
         }
+        try customFields.check(&order, given: nil, linesGiven: true)
         try order.computeTotals()
         let fingerprint = idemKey.map { _ in Self.fingerprint(request) }
 
@@ -168,6 +169,10 @@ extension OrderService {
             }
             var new = old
             new.apply(edits, fields: named)
+            // custom_fields is a patch: the keys given are set (null: removed), the others kept.
+            let givenFields = named.contains("custom_fields") ? Set(edits.customFields.objectKeys) : []
+            if named.contains("custom_fields") { new.customFields = CustomFieldService.merge(old.customFields, edits.customFields) }
+            if named.contains("custom_fields") || editsLines { try customFields.check(&new, given: givenFields, linesGiven: editsLines) }
             if editsLines {
                 let existing = Set(old.lineItems.compactMap(\.id))
                 for n in new.lineItems.indices {

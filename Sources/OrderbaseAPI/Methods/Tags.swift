@@ -1,8 +1,9 @@
 import Orderbase
 
 extension Catalogue {
+    /// A tag to look up (filters, cursors): any text; one that no tag can be matches nothing.
     static let tagText = Schema.string(max: 100, min: 1)
-    static let tagList = req("tags", .list(tagText, max: 250, min: 1),
+    static let tagList = req("tags", .list(Schemas.tagInput, max: 250, min: 1),
                              "Tags: each 1–100 characters, trimmed, no commas or control characters (docs/tags.md).")
 
     /// Tags in use and bulk changes to them (docs/tags.md); jobs (docs/jobs.md).
@@ -16,12 +17,12 @@ extension Catalogue {
                .tenant { t, r throws(OrderbaseError) in try t.tags.listTags(r) }),
         Method("tags.rename", .admin, [Route("POST", "/v1/tags/rename")],
                "Rename a tag on every order that has it (ignoring case), as a job; renaming onto another tag merges them.",
-               request: [req("from", tagText, "The tag as it is."), req("to", tagText, "Its new spelling.")],
+               request: [req("from", Schemas.tagInput, "The tag as it is."), req("to", Schemas.tagInput, "Its new spelling.")],
                response: .ref("Job"), status: 202,
                .tenant { t, r throws(OrderbaseError) in try t.tags.renameTag(r) }),
         Method("tags.delete", .admin, [Route("POST", "/v1/tags/delete")],
                "Remove a tag from every order that has it (ignoring case), as a job.",
-               request: [req("name", tagText, "The tag.")],
+               request: [req("name", Schemas.tagInput, "The tag.")],
                response: .ref("Job"), status: 202,
                .tenant { t, r throws(OrderbaseError) in try t.tags.deleteTag(r) }),
         Method("jobs.get", .read, [Route("GET", "/v1/jobs/{id}")], "A bulk job: its status and progress.",
