@@ -111,6 +111,28 @@ struct CustomFieldsTests {
         #expect(try fx.integrityProblems().isEmpty)
     }
 
+    @Test("expressions see custom fields typed by their definitions: unknown keys and mistyped comparisons are refused when saved")
+    func typedExpressions() throws {
+        let fx = try Fixture()
+        func valid(_ text: String) throws -> Bool {
+            try fx.call({ $0.expressions.validateExpression }, try JSON.object(["expression": .string(text)]).text)["valid"] == .bool(true)
+        }
+        #expect(try valid("order.custom_fields.anything == 1"))  // no definitions: open
+        _ = try define(fx, #"{"key":"boxes","name":"Boxes","type":"integer"}"#)
+        _ = try define(fx, #"{"key":"call_at","name":"Call at","type":"datetime"}"#)
+        _ = try define(fx, #"{"owner":"line_item","key":"engraving","name":"Engraving","type":"text"}"#)
+        #expect(try valid("order.custom_fields.boxes > 2"))
+        #expect(try valid(#"some(order.line_items, item.custom_fields.engraving == "Ann")"#))
+        #expect(try !valid(#"order.custom_fields.boxes > "two""#))
+        let unknown = try fx.call({ $0.expressions.validateExpression }, #"{"expression":"order.custom_fields.boxs > 1"}"#)
+        #expect(unknown["valid"] == .bool(false) && unknown["error"]?["message"]?.stringValue?.contains("did you mean order.custom_fields.boxes") == true)
+        let wf = #"{"key":"cf_guard","name":"G","states":[{"key":"a","initial":true},{"key":"b","category":"done","final":true}],"transitions":[{"name":"go","from":"a","to":"b","guard":"order.custom_fields.colour == \"red\""}]}"#
+        let refused = fx.error({ $0.workflows.createWorkflow }, wf)
+        #expect(refused?.message.contains("custom_fields.colour") == true, "\(String(describing: refused))")
+        let rules = #"{"rules":[{"type":"expression","expression":"order.custom_fields.nope == 1"}]}"#
+        #expect(fx.error({ $0.inventory.updateRoutingRules }, rules)?.field == "rules[0].expression")
+    }
+
     @Test("orders.list filters by a custom field value, on orders and on line items")
     func filter() throws {
         let fx = try Fixture()

@@ -165,7 +165,8 @@ else if var a = try f.object("shipping_address") { o.shippingAddress = try Addre
           input_doc="At most max_line_items (500 by default).", update_doc="Replaces the list; items with an id keep it.",
           sample="""let tax = TaxLine(name: "VAT", rate: DecimalRate("0.2")!, amount: 1)
 o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", quantity: 1, unitPrice: 1, unitCost: 1,
-                        discounts: [Discount(code: "c", description: "d", amount: 0)], taxLines: [tax], properties: ["k": "v"])]""",
+                        discounts: [Discount(code: "c", description: "d", amount: 0)], taxLines: [tax], properties: ["k": "v"],
+                        customFields: .object(["k": .string("v")]))]""",
           doc="the lines (≥ 1); editable while unfulfilled"),
     Field("shipping_lines", props=["var shippingLines: [ShippingLine] = []"], edit="open",
           render="w.beginArray(); for l in shippingLines { l.write(&w) }; w.endArray()",

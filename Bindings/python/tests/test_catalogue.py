@@ -162,3 +162,22 @@ def test_tags_and_a_rename_job(tmp_path):
             assert tenant.jobs.get(job["id"])["status"] == "completed"
             assert tenant.orders.get(a["id"])["tags"] == ["priority", "猫"]
             assert [j["id"] for j in tenant.jobs.list()["data"]] == [job["id"]]
+
+
+def test_custom_fields(tmp_path):
+    with orderbase.Engine(tmp_path / "root", background=False) as engine:
+        engine.tenants.create("shop")
+        with engine.tenant("shop") as tenant:
+            d = tenant.custom_fields.create(key="gift_message", name="Gift message", type="text", validations={"max_length": 20})
+            assert d["id"] == "order.gift_message" and d["validation_status"] == "all_valid"
+            o = tenant.orders.create(line_items=[{"title": "x", "quantity": 1, "unit_price": 5}], custom_fields={"gift_message": "Happy"})
+            assert o["custom_fields"] == {"gift_message": "Happy"}
+            with pytest.raises(orderbase.InvalidArgument) as bad:
+                tenant.orders.update(o["id"], custom_fields={"gift_message": "x" * 21})
+            assert bad.value.field == "custom_fields.gift_message" and bad.value.details["rule"] == "max_length"
+            assert [x["id"] for x in tenant.orders.list(custom_field="gift_message=Happy")] == [o["id"]]
+            checked = tenant.custom_fields.update("order.gift_message", validations={"max_length": 3})
+            assert checked["validation_status"] == "in_progress"
+            engine.pump(1000)
+            assert tenant.custom_fields.get("order.gift_message")["validation_status"] == "some_invalid"
+            assert [x["order_id"] for x in tenant.custom_fields.invalid_orders("order.gift_message")["data"]] == [o["id"]]

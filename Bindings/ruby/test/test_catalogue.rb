@@ -92,6 +92,27 @@ class TestCatalogue < Minitest::Test
     FileUtils.remove_entry(dir) if dir
   end
 
+  def test_custom_fields
+    dir = Dir.mktmpdir("orderbase-rb-cf")
+    engine = Orderbase::Engine.open(File.join(dir, "root"), background: false)
+    engine.tenants.create("shop")
+    tenant = engine.tenant("shop")
+    d = tenant.custom_fields.create(key: "gift_message", name: "Gift message", type: "text", validations: { max_length: 20 })
+    assert_equal "order.gift_message", d[:id]
+    o = tenant.orders.create(line_items: [{ title: "x", quantity: 1, unit_price: 5 }], custom_fields: { gift_message: "Happy" })
+    assert_equal({ gift_message: "Happy" }, o[:custom_fields])
+    err = assert_raises(Orderbase::InvalidArgument) { tenant.orders.update(o[:id], custom_fields: { gift_message: "x" * 21 }) }
+    assert_equal "custom_fields.gift_message", err.field
+    assert_equal [o[:id]], tenant.orders.list(custom_field: "gift_message=Happy").map { |x| x[:id] }
+    tenant.custom_fields.update("order.gift_message", validations: { max_length: 3 })
+    engine.pump(1000)
+    assert_equal "some_invalid", tenant.custom_fields.get("order.gift_message")[:validation_status]
+  ensure
+    tenant&.close
+    engine&.close
+    FileUtils.remove_entry(dir) if dir
+  end
+
   def test_archive_leaves_default_lists
     kept = @tenant.orders.create(line_items: [{ title: "x", quantity: 1, unit_price: 5 }])
     old = @tenant.orders.create(line_items: [{ title: "y", quantity: 1, unit_price: 5 }])

@@ -336,3 +336,8 @@ extension CustomFieldService {
         return nil
     }
 }
+
+extension TenantCore {
+    /// What guards and `expressions.*` see, with `order.custom_fields` typed by this tenant's definitions.
+    func guardShape() throws(OrderbaseError) -> DataShape { DataShape.guardData.typed(by: try customFieldRegistry.all(self)) }
+}

@@ -22,6 +22,48 @@ public struct DataShape: Sendable {
         return DataShape(root: .object(["order": order, "previous": order, "actor": actor], open: false))
     }()
 
+    /// `self` with every order in it (an object with `custom_fields` and `line_items`) typed by the
+    /// tenant's custom field definitions: `order.custom_fields` and each line's `custom_fields` become
+    /// closed objects of the defined keys (no definitions of an owner: left open).
+    func typed(by defs: [CustomFieldDefinition]) -> DataShape {
+        if defs.isEmpty { return self }
+        func fields(_ owner: String) -> Kind? {
+            let mine = defs.filter { $0.owner == owner }
+            if mine.isEmpty { return nil }
+            return .object(Dictionary(mine.map { ($0.key, Self.kind(of: $0)) }, uniquingKeysWith: { a, _ in a }), open: false)
+        }
+        let order = fields("order"), line = fields("line_item")
+        func walk(_ k: Kind) -> Kind {
+            switch k {
+            case .object(var f, let open):
+                if f["custom_fields"] != nil, case .array(.object(var lf, let lopen))? = f["line_items"] {
+                    if let order { f["custom_fields"] = order }
+                    if let line { lf["custom_fields"] = line }
+                    f["line_items"] = .array(.object(lf, open: lopen))
+                    return .object(f, open: open)
+                }
+                return .object(f.mapValues(walk), open: open)
+            case .array(let e): return .array(walk(e))
+            default: return k
+            }
+        }
+        return DataShape(root: walk(root))
+    }
+
+    /// What a custom field's value is to the checker.
+    static func kind(of def: CustomFieldDefinition) -> Kind {
+        let item: Kind
+        switch def.itemType {
+        case "integer", "decimal": item = .number
+        case "boolean": item = .boolean
+        case "datetime": item = .timestamp
+        case "money": item = .object(["amount": .number, "currency": .string], open: false)
+        case "json": item = .any
+        default: item = .string
+        }
+        return def.isList ? .array(item) : item
+    }
+
     /// Free-form objects whose keys are the caller's.
     static let openFields: Set<String> = ["metadata", "properties", "custom_fields"]
 

@@ -13,7 +13,7 @@ extension ExpressionService {
     /// Compiles an expression: a string is the text form, anything else
     /// JSON-Logic. With `check`, it is checked against the order's shape;
     /// returns the field paths it reads.
-    static func compile(_ raw: JSON, check: Bool) throws(OrderbaseError) -> (Expression, [String]) {
+    static func compile(_ raw: JSON, check: Bool, shape: DataShape = .guardData) throws(OrderbaseError) -> (Expression, [String]) {
         let json: JSON
         if case .string(let text) = raw {
             guard !text.isLonger(than: 16_384) else { throw OrderbaseError(.limitExceeded, "expression text is longer than 16384 characters", field: "expression") }
@@ -22,7 +22,7 @@ extension ExpressionService {
             json = raw
         }
         let e = try Expression(json)
-        return (e, check ? try DataShape.guardData.check(e) : [])
+        return (e, check ? try shape.check(e) : [])
     }
 
     static func writeForms(_ e: Expression, _ w: inout JSONWriter) {
@@ -49,7 +49,7 @@ extension ExpressionService {
         let raw = try Self.rawExpression(&f)
         try f.finish()
         let result: Result<(Expression, [String]), OrderbaseError>
-        do { result = .success(try Self.compile(raw, check: true)) } catch { result = .failure(error) }
+        do { result = .success(try Self.compile(raw, check: true, shape: try core.guardShape())) } catch { result = .failure(error) }
         var w = JSONWriter()
         w.beginObject()
         switch result {
@@ -78,7 +78,7 @@ extension ExpressionService {
         let given: JSON? = f.raw("data") ?? (dataIsNull ? .null : nil)
         try f.finish()
         // Against free-form data only the syntax and operators are checked.
-        let (e, _) = try Self.compile(raw, check: given == nil)
+        let (e, _) = try Self.compile(raw, check: given == nil, shape: try core.guardShape())
         let data: JSON
         var currency: String?
         switch (orderID, given) {

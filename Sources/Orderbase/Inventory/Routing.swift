@@ -123,6 +123,14 @@ extension InventoryService {
         try f.finish()
         guard !given.isEmpty else { throw OrderbaseError.invalid("give rules, commit_at or both", field: "rules") }
         if given.contains("commit_at"), edits.commitAt != "create" { try checkCommitState(edits.commitAt) }
+        // Expressions were checked against the order's shape when read; again now with the tenant's custom fields typed.
+        let shape = RoutingRules.shape.typed(by: try core.customFieldRegistry.all(core))
+        for (n, rule) in edits.rules.enumerated() {
+            guard let e = rule.expression else { continue }
+            do { _ = try shape.check(e) } catch {
+                throw OrderbaseError(error.code, "rules[\(n)].expression: \(error.message)", field: "rules[\(n)].expression", details: error.details)
+            }
+        }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try wc.loadIfPresent(RoutingRules.self, RoutingRules.key)
             var after = before ?? RoutingRules.blank

@@ -340,7 +340,8 @@ extension Order {
         o.shippingAddress = Order.sampleAddress
         let tax = TaxLine(name: "VAT", rate: DecimalRate("0.2")!, amount: 1)
         o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", quantity: 1, unitPrice: 1, unitCost: 1,
-                                discounts: [Discount(code: "c", description: "d", amount: 0)], taxLines: [tax], properties: ["k": "v"])]
+                                discounts: [Discount(code: "c", description: "d", amount: 0)], taxLines: [tax], properties: ["k": "v"],
+                                customFields: .object(["k": .string("v")]))]
         o.shippingLines = [ShippingLine(title: "t", code: "c", price: 1, taxLines: [TaxLine(name: "VAT", rate: DecimalRate("0.2")!, amount: 1)])]
         o.discounts = [Discount(code: "c", description: "d", amount: 0)]
         o.note = "n"

@@ -262,7 +262,9 @@ extension Workflow {
     /// Everything that makes the definition unusable: state rules, unknown
     /// states, duplicate transitions, unreachable states and dead ends, and
     /// guards and conditions that read fields orders do not have.
-    func validate() -> [WorkflowProblem] {
+    /// Every problem of the definition; expressions and required fields are checked against `shape`
+    /// (what guards see, with the tenant's custom fields typed: `TenantCore.guardShape`).
+    func validate(shape: DataShape = .guardData) -> [WorkflowProblem] {
         var out: [WorkflowProblem] = expressionProblems
         func problem(_ field: String, _ message: String) { out.append(WorkflowProblem(field: field, message: message)) }
 
@@ -291,20 +293,20 @@ extension Workflow {
             for f in expandedFrom(t) where !pairs.insert(f + "\u{0}" + t.to).inserted {
                 problem(path, "a second transition from \(f) to \(t.to) (\(t.name)); one transition per pair of states")
             }
-            if let g = t.guardExpression { check(g, "\(path).guard", &out) }
+            if let g = t.guardExpression { check(g, "\(path).guard", shape, &out) }
             for (m, p) in t.requiredFields.enumerated() {
-                if case .failure(let e) = DataShape.resolve(["order"] + p.split(separator: ".", omittingEmptySubsequences: false).map(String.init), from: DataShape.guardData.root) {
+                if case .failure(let e) = DataShape.resolve(["order"] + p.split(separator: ".", omittingEmptySubsequences: false).map(String.init), from: shape.root) {
                     problem("\(path).required_fields[\(m)]", e.message)
                 }
             }
             for (m, tier) in (t.approval?.tiers ?? []).enumerated() {
-                if let w = tier.when { check(w, "\(path).approval.tiers[\(m)].when", &out) }
+                if let w = tier.when { check(w, "\(path).approval.tiers[\(m)].when", shape, &out) }
             }
         }
         if key == Self.defaultKey && hasAssignment {
             problem("applies_to", "the default workflow applies to every order no other workflow takes; it has no applies_to")
         }
-        if let c = appliesToCondition { check(c, "applies_to.condition", &out) }
+        if let c = appliesToCondition { check(c, "applies_to.condition", shape, &out) }
         guard out.isEmpty else { return out }
 
         // Every state reachable from the initial one, and a way to a final state from each.
@@ -331,8 +333,8 @@ extension Workflow {
         return out
     }
 
-    private func check(_ e: Expression, _ field: String, _ out: inout [WorkflowProblem]) {
-        do { _ = try DataShape.guardData.check(e) } catch {
+    private func check(_ e: Expression, _ field: String, _ shape: DataShape, _ out: inout [WorkflowProblem]) {
+        do { _ = try shape.check(e) } catch {
             out.append(WorkflowProblem(field: field, message: error.message))
         }
     }

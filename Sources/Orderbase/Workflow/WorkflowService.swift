@@ -4,7 +4,7 @@ extension WorkflowService {
     /// listed (`details.errors`) unless it validates.
     private func readDefinition(_ f: inout Fields) throws(OrderbaseError) -> Workflow {
         let w = try Workflow.read(&f, stored: false)
-        let problems = w.validate()
+        let problems = w.validate(shape: try core.guardShape())
         if let first = problems.first {
             throw OrderbaseError(.invalidArgument, problems.count == 1 ? first.message : "\(first.message) (and \(problems.count - 1) more problems)",
                                  field: first.field, details: .object(["errors": .array(problems.map(\.json))]))
@@ -136,7 +136,7 @@ extension WorkflowService {
         var (f, _) = try Fields.request(request)
         // A malformed request (types, unknown fields) is refused like anywhere
         // else; what makes a well-formed definition unusable is the answer.
-        let problems = try Workflow.read(&f, stored: false).validate()
+        let problems = try Workflow.read(&f, stored: false).validate(shape: try core.guardShape())
         try f.finish()
         var w = JSONWriter()
         w.beginObject()
