@@ -167,8 +167,15 @@ public enum OpenAPI {
                                             + rules.map(\.text).joined(separator: "; ") + ".")
             }
             op["requestBody"] = .object([
-                // An empty body cannot meet a required field, nor exactly one of several.
-                "required": .bool(bodyProps.contains(where: \.required) || rules.contains { if case .exactlyOne = $0 { true } else { false } }),
+                // An empty body cannot meet a required field, nor exactly one of several, nor a field
+                // required when another is absent (routing_rules.update: rules or commit_at).
+                "required": .bool(bodyProps.contains(where: \.required) || rules.contains {
+                    switch $0 {
+                    case .exactlyOne: true
+                    case .when(_, .absent, let require, _, _): !require.isEmpty
+                    default: false
+                    }
+                }),
                 "content": .object(["application/json": .object(["schema": Schema.objectWithRules(bodyProps, rules).json(request: true)])]),
             ])
         }

@@ -76,7 +76,7 @@ extension Schemas {
     static let orderFilters: [Property] = [
         opt("po_number", .string(max: 64, min: 1)),
         opt("tag", .string(max: 100, min: 1)),
-        opt("custom_field", .string(max: 330, min: 3)),
+        opt("custom_field", .string(max: 330, min: 1)),
         opt("status", Schemas.status),
         opt("fulfillment_status", .oneOf(OrderStatus.fulfillment)),
         opt("financial_status", .oneOf(OrderStatus.financial)),

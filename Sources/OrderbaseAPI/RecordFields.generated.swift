@@ -295,6 +295,37 @@ extension Schemas {
         opt("validations", .ref("CustomFieldValidations")),
     ]
 
+    /// The note as every method answers it.
+    static let orderNote: [Property] = [
+        req("id", .string()),
+        req("order_id", .string(max: 64)),
+        req("kind", .oneOf(ValueLists.noteKinds)),
+        req("body", .string(max: 10000)),
+        req("direction", .nullable(.oneOf(ValueLists.noteDirections))),
+        req("channel", .nullable(.oneOf(ValueLists.noteChannels))),
+        req("mentions", .list(.string())),
+        req("author", .ref("Actor")),
+        req("version", .int(Int64.min...Int64.max)),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a note takes.
+    static let orderNoteCreate: [Property] = [
+        req("order_id", .string(max: 64, min: 1)),
+        opt("kind", .oneOf(ValueLists.noteKinds)),
+        req("body", .string(max: 10000, min: 1)),
+        opt("direction", .nullable(.oneOf(ValueLists.noteDirections))),
+        opt("channel", .nullable(.oneOf(ValueLists.noteChannels))),
+        opt("mentions", .list(.string(max: 64, min: 1), max: 20)),
+    ]
+
+    /// What an update of a note may change (`null` clears an optional field).
+    static let orderNoteUpdate: [Property] = [
+        opt("body", .string(max: 10000, min: 1)),
+        opt("mentions", .list(.string(max: 64, min: 1), max: 20)),
+    ]
+
     /// The tag as every method answers it.
     static let tag: [Property] = [
         req("name", .string()),

@@ -266,6 +266,7 @@ enum Schemas {
         ("Tag", .object(tag)),
         ("Job", .object(job)),
         ("CustomField", .object(customField)),
+        ("Note", .object(orderNote)),
         ("CustomFieldValidations", .object(customFieldValidations)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),

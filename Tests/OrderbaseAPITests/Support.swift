@@ -47,6 +47,9 @@ final class APIFixture: @unchecked Sendable {
             "orders.add_tags": #""id":"\#(orderID)","tags":["vip"]"#, "orders.remove_tags": #""id":"\#(orderID)","tags":["vip"]"#,
             "tags.list": "", "tags.rename": #""from":"\#(tagged("rename-me"))","to":"renamed""#, "tags.delete": #""name":"\#(tagged("delete-me"))""#,
             "jobs.get": #""id":"\#(jobID)""#, "jobs.list": "",
+            "notes.create": #""order_id":"\#(orderID)","body":"Called the customer""#, "notes.get": #""id":"\#(note("get"))""#,
+            "notes.list": #""order_id":"\#(orderID)""#, "notes.update": #""id":"\#(note("update"))","body":"edited""#,
+            "notes.delete": #""id":"\#(note("delete"))""#, "orders.timeline": #""id":"\#(orderID)""#,
             "custom_fields.create": #""key":"\#(fresh.replacingOccurrences(of: "-", with: "_"))","name":"Fresh","type":"text""#,
             "custom_fields.get": #""id":"\#(customField("get"))""#, "custom_fields.list": "",
             "custom_fields.update": #""id":"\#(customField("update"))","validations":{"max_length":10}"#,
@@ -141,6 +144,16 @@ final class APIFixture: @unchecked Sendable {
     func customField(_ purpose: String) -> String {
         _ = try? tenant.core().customFields.createDefinition(try! JSON.parse(#"{"key":"cf_\#(purpose)","name":"\#(purpose)","type":"text"}"#))
         return "order.cf_\(purpose)"
+    }
+
+    private var notes: [String: String] = [:]
+
+    /// A note on the first order, per purpose, written on first use.
+    func note(_ purpose: String) -> String {
+        if let id = notes[purpose] { return id }
+        let n = try! JSON.parse(try! tenant.core().timeline.createNote(try! JSON.parse(#"{"order_id":"\#(orderID)","body":"\#(purpose)"}"#)))
+        notes[purpose] = n["id"]!.stringValue!
+        return notes[purpose]!
     }
 
     /// A queued job (deleting a tag), made on first use.

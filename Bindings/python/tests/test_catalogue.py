@@ -181,3 +181,17 @@ def test_custom_fields(tmp_path):
             engine.pump(1000)
             assert tenant.custom_fields.get("order.gift_message")["validation_status"] == "some_invalid"
             assert [x["order_id"] for x in tenant.custom_fields.invalid_orders("order.gift_message")["data"]] == [o["id"]]
+
+
+def test_notes_and_timeline(tenant):
+    order = tenant.orders.create(line_items=[{"title": "x", "quantity": 1, "unit_price": 5}])
+    note = tenant.notes.create(order_id=order["id"], body="Customer asked for gift wrap", mentions=["sam"])
+    msg = tenant.notes.create(order_id=order["id"], kind="message", direction="inbound", channel="email", body="Where is it?")
+    assert tenant.notes.update(note["id"], body="Gift wrap: paper", expected_version=1)["version"] == 2
+    assert [n["id"] for n in tenant.notes.list(mention="sam")["data"]] == [note["id"]]
+    entries = tenant.orders.timeline(order["id"])["data"]
+    assert [e["type"] for e in entries if e["type"] != "audit"] == ["note", "message"]
+    assert any(e["type"] == "audit" and e["audit"]["action"] == "order_note.updated" for e in entries)
+    assert tenant.notes.delete(msg["id"])["id"] == msg["id"]
+    with pytest.raises(orderbase.NotFound):
+        tenant.notes.get(msg["id"])

@@ -214,5 +214,9 @@ struct IndexedKind: Sendable {
             let s = try Shipment.decode(b)
             return (s.id, s.indexKeys, nil)
         },
+        IndexedKind(kind: .orderNote, recordPrefix: Keyspace.orderNote, ownPrefixes: []) { (b) throws(OrderbaseError) in
+            let n = try OrderNote.decode(b)
+            return (n.id, n.indexKeys, nil)
+        },
     ]
 }

@@ -67,6 +67,8 @@ public struct InventoryService: Capability { let core: TenantCore }
 public struct TagService: Capability { let core: TenantCore }
 /// `tenant.customFields`: custom field definitions and the checks of stored values (CustomFields/).
 public struct CustomFieldService: Capability { let core: TenantCore }
+/// `tenant.timeline`: notes and messages on orders, and an order's timeline (Timeline/).
+public struct TimelineService: Capability { let core: TenantCore }
 /// `tenant.jobs`: bulk jobs the scheduler runs in steps (Jobs/).
 public struct JobService: Capability { let core: TenantCore }
 
@@ -82,4 +84,5 @@ extension TenantCore {
     public var tags: TagService { TagService(core: self) }
     public var jobs: JobService { JobService(core: self) }
     public var customFields: CustomFieldService { CustomFieldService(core: self) }
+    public var timeline: TimelineService { TimelineService(core: self) }
 }

@@ -35,6 +35,7 @@ enum Keyspace {
     static let transfer: UInt8 = UInt8(ascii: "J")              // J transfer_id                 -> transfer JSON
     static let tag: UInt8 = UInt8(ascii: "t")                   // t tag_key                     -> {name, count} (tags in use)
     static let job: UInt8 = UInt8(ascii: "j")                   // j job_id                      -> job JSON (bulk jobs)
+    static let orderNote: UInt8 = UInt8(ascii: "B")             // B note_id                     -> note JSON (notes and messages on orders)
     static let customField: UInt8 = UInt8(ascii: "Y")           // Y owner.key                   -> custom field definition JSON
     static let customFieldInvalid: UInt8 = UInt8(ascii: "Z")    // Z owner.key order_id          -> the reason (values that broke the rules when last checked)
 
@@ -51,7 +52,7 @@ enum Keyspace {
         (inventoryItem, "inventory items"), (inventoryLevel, "inventory levels"), (movement, "the stock ledger"),
         (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
         (transfer, "transfers"), (tag, "tags in use, with counts"), (job, "bulk jobs"),
-        (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"),
+        (orderNote, "notes and messages on orders"), (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -136,6 +137,7 @@ enum Keyspace {
     static func routingRulesKey(_ id: String) -> [UInt8] { metaKey("routing_rules") }
     static func tagKey(_ key: String) -> [UInt8] { var k = KeyBuilder(tag); k.string(key); return k.bytes }
     static func jobKey(_ id: String) -> [UInt8] { var k = KeyBuilder(job); k.string(id); return k.bytes }
+    static func noteKey(_ id: String) -> [UInt8] { var k = KeyBuilder(orderNote); k.string(id); return k.bytes }
     static func customFieldKey(_ id: String) -> [UInt8] { var k = KeyBuilder(customField); k.string(id); return k.bytes }
     static func customFieldInvalidPrefix(_ id: String) -> [UInt8] { var k = KeyBuilder(customFieldInvalid); k.string(id); return k.bytes }
     static func customFieldInvalidKey(_ id: String, _ order: String) -> [UInt8] {

@@ -31,16 +31,17 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let transfer = RecordKind("transfer")
     public static let tag = RecordKind("tag")
     public static let customField = RecordKind("custom_field")
+    public static let orderNote = RecordKind("order_note")
     public static let job = RecordKind("job")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField]
+                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 
@@ -62,6 +63,7 @@ struct AuditPolicy {
         case .notificationTemplate: AuditPolicy(unaudited: ["updated_at", "from_sequence", "condition_text"])
         case .location, .inventoryItem, .fulfillmentOrder, .shipment: AuditPolicy(unaudited: ["updated_at"])
         case .routingRules, .transfer: AuditPolicy(unaudited: ["updated_at"])
+        case .orderNote: AuditPolicy(unaudited: ["updated_at", "version"])
         case .customField: AuditPolicy(unaudited: ["updated_at", "validation_status", "invalid_count", "validation_job"])
         default: AuditPolicy()
         }

@@ -37,6 +37,10 @@ public enum ValueLists {
     public static let shipmentStatuses = Shipment.statuses
     public static let reportedShipmentStatuses = Shipment.reported
     public static let jobTypes = Job.types
+    public static let noteKinds = OrderNote.kinds
+    public static let noteDirections = OrderNote.directions
+    public static let noteChannels = OrderNote.channels
+    public static let timelineTypes = OrderNote.timelineTypes
     public static let customFieldOwners = CustomFieldDefinition.owners
     public static let customFieldTypes = CustomFieldDefinition.types
     public static let customFieldValidationStatuses = CustomFieldDefinition.validationStatuses
