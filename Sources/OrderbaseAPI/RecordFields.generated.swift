@@ -326,6 +326,23 @@ extension Schemas {
         opt("mentions", .list(.string(max: 64, min: 1), max: 20)),
     ]
 
+    /// The archive rules as every method answers it.
+    static let archiveRules: [Property] = [
+        req("rules", .list(Schemas.archiveRule)),
+        req("next_sweep_at", .nullable(.timestamp)),
+        req("last_sweep_job", .nullable(.string())),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a archive rules takes.
+    static let archiveRulesCreate: [Property] = [
+    ]
+
+    /// What an update of a archive rules may change (`null` clears an optional field).
+    static let archiveRulesUpdate: [Property] = [
+        opt("rules", .list(Schemas.archiveRuleInput, max: 10)),
+    ]
+
     /// The tag as every method answers it.
     static let tag: [Property] = [
         req("name", .string()),

@@ -229,6 +229,17 @@ enum Schemas {
         [.when("type", .equals("expression"), require: ["expression"])]
             + ValueLists.routingRuleTypes.filter { $0 != "expression" }.map { Rule.when("type", .equals($0), forbid: ["expression"]) })
 
+    /// An auto-archive rule as answered, and as given.
+    static let archiveRule = Schema.object([req("name", .string()), req("age_from", .oneOf(ValueLists.archiveAgeFields)),
+                                            req("after_days", .int(0...3650)), req("condition", .anyValue),
+                                            req("condition_text", .nullable(.string()))])
+    static let archiveRuleInput = Schema.object([
+        req("name", .string(max: 100, min: 1), "Unique among the rules; the archive's audit reason names it."),
+        opt("age_from", .oneOf(ValueLists.archiveAgeFields), "The timestamp the age counts from (default closed_at: only closed orders)."),
+        opt("after_days", .int(0...3650), "How old that timestamp must be, in days (default 0)."),
+        opt("condition", .described("An expression over order (text or JSON-Logic; docs/expressions.md); absent or null: always.", .anyValue)),
+    ])
+
     /// Every named schema, in document order.
     static let components: [(name: String, schema: Schema)] = [
         ("Order", .object(order)),
@@ -267,6 +278,7 @@ enum Schemas {
         ("Job", .object(job)),
         ("CustomField", .object(customField)),
         ("Note", .object(orderNote)),
+        ("ArchiveRules", .object(archiveRules)),
         ("CustomFieldValidations", .object(customFieldValidations)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),

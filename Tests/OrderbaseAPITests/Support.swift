@@ -47,6 +47,7 @@ final class APIFixture: @unchecked Sendable {
             "orders.add_tags": #""id":"\#(orderID)","tags":["vip"]"#, "orders.remove_tags": #""id":"\#(orderID)","tags":["vip"]"#,
             "tags.list": "", "tags.rename": #""from":"\#(tagged("rename-me"))","to":"renamed""#, "tags.delete": #""name":"\#(tagged("delete-me"))""#,
             "jobs.get": #""id":"\#(jobID)""#, "jobs.list": "",
+            "archive_rules.get": "", "archive_rules.update": #""rules":[{"name":"old closed","after_days":30}]"#,
             "notes.create": #""order_id":"\#(orderID)","body":"Called the customer""#, "notes.get": #""id":"\#(note("get"))""#,
             "notes.list": #""order_id":"\#(orderID)""#, "notes.update": #""id":"\#(note("update"))","body":"edited""#,
             "notes.delete": #""id":"\#(note("delete"))""#, "orders.timeline": #""id":"\#(orderID)""#,

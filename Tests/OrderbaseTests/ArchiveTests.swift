@@ -89,4 +89,68 @@ struct ArchiveTests {
         #expect(!Order.storedIsArchived([]) && !Order.storedIsArchived(Array("}".utf8)) && !Order.storedIsArchived(Array("\"}".utf8)))
         #expect(try fx.call({ $0.orders.listOrders }, "{}")["data"]!.array.map { $0["id"]!.stringValue! } == [trap])
     }
+
+    @Test("auto-archive rules: the scheduler sweeps in steps and archives what a rule matches (age and condition), audited with the rule; daily after")
+    func autoArchive() throws {
+        var options = EngineOptions()
+        options.background = false
+        let fx = try Fixture(options: options)
+        func drain() throws { for _ in 0..<1000 where try fx.core.runDueTimers() > 0 {} }
+        var closed: [String] = [], open: [String] = []
+        for n in 0..<230 {
+            let id = try fx.createOrder(n % 2 == 0 ? #""channel":"phone""# : "")["id"]!.stringValue!
+            if n % 3 == 0 { open.append(id) } else {
+                _ = try fx.call({ $0.orders.cancelOrder }, #"{"id":"\#(id)"}"#)
+                closed.append(id)
+            }
+        }
+        let rules = try fx.call({ $0.orders.updateArchiveRules }, #"{"rules":[{"name":"old phone orders","after_days":30,"condition":"order.channel == \"phone\""}],"actor":{"type":"user","id":"ann"}}"#)
+        #expect(rules["next_sweep_at"]?.stringValue != nil && rules["rules"]!.array[0]["age_from"] == .string("closed_at"))
+        // Too young: the first sweep (now) archives nothing; its job looked at every order.
+        try drain()
+        var state = try fx.call({ $0.orders.getArchiveRules }, "{}")
+        let firstJob = try fx.call({ $0.jobs.getJob }, #"{"id":"\#(state["last_sweep_job"]!.stringValue!)"}"#)
+        #expect(firstJob["status"] == .string("completed") && firstJob["processed"] == .int(230) && firstJob["changed"] == .int(0))
+        #expect(state["next_sweep_at"]?.stringValue != nil)
+        // 31 days later the daily sweep archives the closed phone orders, and only those.
+        fx.clock.advance(milliseconds: 31 * 86_400_000)
+        try drain()
+        state = try fx.call({ $0.orders.getArchiveRules }, "{}")
+        let job = try fx.call({ $0.jobs.getJob }, #"{"id":"\#(state["last_sweep_job"]!.stringValue!)"}"#)
+        let phoneClosed = closed.filter { try! fx.order($0)["channel"] == .string("phone") }
+        #expect(job["changed"] == .int(Int64(phoneClosed.count)) && job["processed"] == .int(230))
+        for id in phoneClosed { #expect(try fx.order(id)["archived_at"]?.stringValue != nil) }
+        for id in open + closed.filter({ !phoneClosed.contains($0) }) { #expect(try fx.order(id)["archived_at"] == .null) }
+        let audit = try fx.call({ $0.audit.orderAudit }, #"{"id":"\#(phoneClosed[0])"}"#)["data"]!.array
+        #expect(audit.last?["action"] == .string("order.archived") && audit.last?["reason"] == .string("auto-archive: old phone orders"))
+        #expect(audit.last?["actor"]?["id"] == .string("scheduler"))
+        // Unarchived by hand, it is archived again by the next sweep; [] stops the sweeps.
+        _ = try fx.call({ $0.orders.unarchiveOrder }, #"{"id":"\#(phoneClosed[0])"}"#)
+        fx.clock.advance(milliseconds: 86_400_000)
+        try drain()
+        #expect(try fx.order(phoneClosed[0])["archived_at"]?.stringValue != nil)
+        #expect(try fx.call({ $0.orders.updateArchiveRules }, #"{"rules":[]}"#)["next_sweep_at"] == .null)
+        #expect(try fx.core.timerSummary().pending == 0)
+        #expect(try fx.integrityProblems().isEmpty)
+    }
+
+    @Test("auto-archive rules are checked when saved: names, ages, conditions (typed), at most 10; nothing changes on a refusal")
+    func archiveRuleRefusals() throws {
+        let fx = try Fixture()
+        let before = fx.counters
+        let cases: [(String, String)] = [
+            (#"{}"#, "rules"), (#"{"rules":[{"after_days":1}]}"#, "rules[0].name"),
+            (#"{"rules":[{"name":"a","after_days":4000}]}"#, "rules[0].after_days"),
+            (#"{"rules":[{"name":"a","age_from":"shipped_at"}]}"#, "rules[0].age_from"),
+            (#"{"rules":[{"name":"a","condition":"order.totl > 1"}]}"#, "rules[0].condition"),
+            (#"{"rules":[{"name":"a","condition":"order.total >"}]}"#, "rules[0].condition"),
+            (#"{"rules":[{"name":"a"},{"name":"a"}]}"#, "rules[1].name"),
+            (#"{"rules":[{"name":"a","extra":1}]}"#, "rules[0].extra"),
+        ]
+        for (body, field) in cases { #expect(fx.error({ $0.orders.updateArchiveRules }, body)?.field == field, "\(body)") }
+        let eleven = "[" + (0..<11).map { #"{"name":"r\#($0)"}"# }.joined(separator: ",") + "]"
+        #expect(fx.error({ $0.orders.updateArchiveRules }, #"{"rules":\#(eleven)}"#)?.code == .limitExceeded)
+        #expect(fx.counters == before)
+        #expect(try fx.call({ $0.orders.getArchiveRules }, "{}")["rules"] == JSON.array([]))
+    }
 }

@@ -532,6 +532,21 @@ o.author = try Actor.read(&a)""", schema='.ref("Actor")', doc="who wrote it (the
         F("created_at", "timestamp", default="0", doc="when it was written"),
         F("updated_at", "timestamp", default="0", doc="when it was last edited"),
     ]),
+    # Auto-archive rules: the tenant's one set, swept by the scheduler (docs/methods.md, "Auto-archive rules").
+    Record("ArchiveRules", "archive rules", "archiveRules", "Sources/Orderbase/Orders/ArchiveRules+Fields.generated.swift",
+           "The tenant's rules for archiving orders on their own: the scheduler sweeps every order daily, in steps, and archives those a rule matches.",
+           docs="docs/methods.md", kind="archiveRules", key="archiveRulesKey", audited=True, subject='"archive"', fields=[
+        F("rules", swift="[ArchiveRule]", default="[]", edit=True, nullable=False,
+          render="w.beginArray(); for r in o.rules { r.write(&w) }; w.endArray()",
+          decode='o.rules = try f.objects("rules", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try ArchiveRule.decode(&g) } ?? []',
+          read='if let v = try ArchiveRule.readList(&f) { o.rules = v; given.insert("rules") }',
+          schema=".list(Schemas.archiveRule)", input=".list(Schemas.archiveRuleInput, max: 10)",
+          input_doc="At most 10; an order is archived when any rule matches. [] stops auto-archiving.",
+          doc="at most 10 rules; an order that any matches is archived: `name`, `age_from` (`closed_at`, the default, `updated_at`, `placed_at` or `created_at`), `after_days` (0–3,650), `condition` (an expression over `order`; null: always)"),
+        F("next_sweep_at", "opt_timestamp", doc="when the next sweep starts (null: no rules)"),
+        F("last_sweep_job", "opt_string", doc="the job of the last sweep (`jobs.get`: how many orders it looked at and archived)"),
+        F("updated_at", "timestamp", default="0", doc="when the rules last changed"),
+    ]),
     # Tags in use: one record per tag key, kept in the batch of every order change that adds or removes one.
     Record("TagCount", "tag", "tag", "Sources/Orderbase/Tags/TagCount+Fields.generated.swift",
            "A tag in use: its spelling and how many orders carry it, kept in the batch of every order change that adds or removes it.",

@@ -10,7 +10,7 @@ import OrderbaseStore
 /// is audited with the job's requester as the actor and `type (job id)` as the
 /// reason.
 extension Job {
-    static let types = ["tags.rename", "tags.delete", "custom_fields.validate", "custom_fields.delete"]
+    static let types = ["tags.rename", "tags.delete", "custom_fields.validate", "custom_fields.delete", "orders.auto_archive"]
     static let statuses = ["queued", "running", "completed", "failed"]
     /// Records one step changes at most.
     static let stepSize = 200
@@ -22,6 +22,7 @@ extension Job {
         switch job.type {
         case "tags.rename", "tags.delete": try TagService.step(core, &job, &wc)
         case "custom_fields.validate", "custom_fields.delete": try CustomFieldService.step(core, &job, &wc)
+        case "orders.auto_archive": try OrderService.autoArchiveStep(core, &job, &wc)
         default: throw OrderbaseError(.corruption, "job \(job.id) has unknown type \(job.type)")
         }
     }

@@ -135,6 +135,7 @@ enum Keyspace {
     static func fulfillmentOrderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(fulfillmentOrder); k.string(id); return k.bytes }
     /// The tenant's routing rules live under one meta key.
     static func routingRulesKey(_ id: String) -> [UInt8] { metaKey("routing_rules") }
+    static func archiveRulesKey(_ id: String) -> [UInt8] { metaKey("archive_rules") }
     static func tagKey(_ key: String) -> [UInt8] { var k = KeyBuilder(tag); k.string(key); return k.bytes }
     static func jobKey(_ id: String) -> [UInt8] { var k = KeyBuilder(job); k.string(id); return k.bytes }
     static func noteKey(_ id: String) -> [UInt8] { var k = KeyBuilder(orderNote); k.string(id); return k.bytes }
