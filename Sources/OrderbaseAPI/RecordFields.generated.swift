@@ -343,6 +343,53 @@ extension Schemas {
         opt("rules", .list(Schemas.archiveRuleInput, max: 10)),
     ]
 
+    /// The order template as every method answers it.
+    static let orderTemplate: [Property] = [
+        req("id", .string()),
+        req("name", .string(max: 255)),
+        req("description", .nullable(.string(max: 1000))),
+        req("order", .anyObject),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a order template takes.
+    static let orderTemplateCreate: [Property] = [
+        req("name", .string(max: 255, min: 1)),
+        opt("description", .nullable(.string(max: 1000))),
+        req("order", .anyObject, "Any fields orders.create takes but idempotency_key, placed_at and line item ids; line_items may be absent. Checked as orders.create checks them."),
+    ]
+
+    /// What an update of a order template may change (`null` clears an optional field).
+    static let orderTemplateUpdate: [Property] = [
+        opt("name", .string(max: 255, min: 1)),
+        opt("description", .nullable(.string(max: 1000))),
+        opt("order", .anyObject),
+    ]
+
+    /// The draft order as every method answers it.
+    static let draftOrder: [Property] = [
+        req("id", .string()),
+        req("status", .oneOf(ValueLists.draftStatuses)),
+        req("order", .anyObject),
+        req("preview", .nullable(.object([req("subtotal", .money), req("total_discount", .money), req("total_tax", .money), req("total_shipping", .money), req("total", .money)]))),
+        req("template_id", .nullable(.string())),
+        req("order_id", .nullable(.string())),
+        req("version", .int(Int64.min...Int64.max)),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a draft order takes.
+    static let draftOrderCreate: [Property] = [
+        opt("order", .anyObject, "The order so far: any fields orders.create takes but idempotency_key; an update sets the fields given (null removes one)."),
+    ]
+
+    /// What an update of a draft order may change (`null` clears an optional field).
+    static let draftOrderUpdate: [Property] = [
+        opt("order", .anyObject),
+    ]
+
     /// The tag as every method answers it.
     static let tag: [Property] = [
         req("name", .string()),

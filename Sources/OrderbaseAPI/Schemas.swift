@@ -279,6 +279,8 @@ enum Schemas {
         ("CustomField", .object(customField)),
         ("Note", .object(orderNote)),
         ("ArchiveRules", .object(archiveRules)),
+        ("OrderTemplate", .object(orderTemplate)),
+        ("DraftOrder", .object(draftOrder)),
         ("CustomFieldValidations", .object(customFieldValidations)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),

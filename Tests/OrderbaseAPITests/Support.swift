@@ -47,6 +47,13 @@ final class APIFixture: @unchecked Sendable {
             "orders.add_tags": #""id":"\#(orderID)","tags":["vip"]"#, "orders.remove_tags": #""id":"\#(orderID)","tags":["vip"]"#,
             "tags.list": "", "tags.rename": #""from":"\#(tagged("rename-me"))","to":"renamed""#, "tags.delete": #""name":"\#(tagged("delete-me"))""#,
             "jobs.get": #""id":"\#(jobID)""#, "jobs.list": "",
+            "order_templates.create": #""name":"T","order":{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#,
+            "order_templates.get": #""id":"\#(template("get"))""#, "order_templates.list": "",
+            "order_templates.update": #""id":"\#(template("update"))","name":"U""#, "order_templates.delete": #""id":"\#(template("delete"))""#,
+            "orders.create_from_template": #""template_id":"\#(template("use"))""#,
+            "draft_orders.create": #""order":{"note":"n"}"#, "draft_orders.get": #""id":"\#(draft("get"))""#, "draft_orders.list": "",
+            "draft_orders.update": #""id":"\#(draft("update"))","order":{"note":"m"}"#, "draft_orders.delete": #""id":"\#(draft("delete"))""#,
+            "draft_orders.place": #""id":"\#(draft("place"))""#,
             "archive_rules.get": "", "archive_rules.update": #""rules":[{"name":"old closed","after_days":30}]"#,
             "notes.create": #""order_id":"\#(orderID)","body":"Called the customer""#, "notes.get": #""id":"\#(note("get"))""#,
             "notes.list": #""order_id":"\#(orderID)""#, "notes.update": #""id":"\#(note("update"))","body":"edited""#,
@@ -145,6 +152,24 @@ final class APIFixture: @unchecked Sendable {
     func customField(_ purpose: String) -> String {
         _ = try? tenant.core().customFields.createDefinition(try! JSON.parse(#"{"key":"cf_\#(purpose)","name":"\#(purpose)","type":"text"}"#))
         return "order.cf_\(purpose)"
+    }
+
+    private var made: [String: String] = [:]
+
+    /// An order template (one line), per purpose, saved on first use.
+    func template(_ purpose: String) -> String {
+        if let id = made["t" + purpose] { return id }
+        let t = try! JSON.parse(try! tenant.core().drafts.createTemplate(try! JSON.parse(#"{"name":"\#(purpose)","order":{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}}"#)))
+        made["t" + purpose] = t["id"]!.stringValue!
+        return made["t" + purpose]!
+    }
+
+    /// A draft order (one line), per purpose, started on first use.
+    func draft(_ purpose: String) -> String {
+        if let id = made["d" + purpose] { return id }
+        let d = try! JSON.parse(try! tenant.core().drafts.createDraft(try! JSON.parse(#"{"order":{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}}"#)))
+        made["d" + purpose] = d["id"]!.stringValue!
+        return made["d" + purpose]!
     }
 
     private var notes: [String: String] = [:]

@@ -19,7 +19,8 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
 - a custom field's validations fit its type (docs/custom-fields.md), a
   pattern is the linear-time subset, and an order's `custom_fields` name
   defined fields with values of their types;
-- `tags.rename` changes the tag's spelling (`to` is not `from` as it is).
+- `tags.rename` changes the tag's spelling (`to` is not `from` as it is);
+- an auto-archive rule's condition is the expression language.
 
 For the positive-data checks these hooks turn each generated request into one
 that keeps those rules, changing only what the rules need. Negative cases
@@ -193,6 +194,10 @@ def _positive_body(case):
             body["validations"] = validations
         if isinstance(body.get("key"), str):
             body["key"] = "k" + str(sum(body["key"].encode()) % 40)
+    elif label == "PATCH /v1/archive_rules":
+        for r in body.get("rules") or []:
+            if isinstance(r, dict) and r.get("condition") is not None:
+                r["condition"] = _expression(r["condition"])
     elif label == "POST /v1/tags/rename":
         if isinstance(body.get("from"), str) and body.get("to") == body.get("from"):
             body["to"] = body["from"][:99] + ("y" if body["from"][-1:] != "y" else "z")

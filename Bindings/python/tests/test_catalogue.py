@@ -195,3 +195,16 @@ def test_notes_and_timeline(tenant):
     assert tenant.notes.delete(msg["id"])["id"] == msg["id"]
     with pytest.raises(orderbase.NotFound):
         tenant.notes.get(msg["id"])
+
+
+def test_templates_and_drafts(tenant):
+    template = tenant.order_templates.create(name="Weekly", order={"line_items": [LINE], "tags": ["wholesale"], "note": "back door"})
+    order = tenant.orders.create_from_template(template_id=template["id"], overrides={"note": "front door"})
+    assert order["note"] == "front door" and order["tags"] == ["wholesale"] and order["number"] == "SO-1001"
+    draft = tenant.draft_orders.create(template_id=template["id"])
+    assert draft["preview"]["total"] == 6 * 255 and draft["status"] == "open"
+    draft = tenant.draft_orders.update(draft["id"], order={"note": None}, expected_version=1)
+    assert "note" not in draft["order"]
+    placed = tenant.draft_orders.place(draft["id"])
+    assert placed["draft"]["status"] == "placed" and placed["order"]["number"] == "SO-1002"
+    assert tenant.draft_orders.place(draft["id"])["order"]["id"] == placed["order"]["id"]

@@ -22,6 +22,15 @@ public enum FieldProbe {
         Unmanaged<Box>.fromOpaque(p).takeUnretainedValue().names.insert(name)
     }
 
+    /// Runs `body` without noting what it reads: a request the engine builds for a method it calls on a
+    /// caller's behalf (`orders.create_from_template`, `draft_orders.place` run `orders.create`) is not the caller's.
+    static func unrecorded<T>(_ body: () throws(OrderbaseError) -> T) throws(OrderbaseError) -> T {
+        let saved = pthread_getspecific(key)
+        pthread_setspecific(key, nil)
+        defer { pthread_setspecific(key, saved) }
+        return try body()
+    }
+
     /// The top-level field names read while `body` runs on this thread.
     public static func collect(_ body: () throws -> Void) rethrows -> Set<String> {
         enabled.store(true, ordering: .relaxed)

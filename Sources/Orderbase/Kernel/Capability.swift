@@ -69,6 +69,8 @@ public struct TagService: Capability { let core: TenantCore }
 public struct CustomFieldService: Capability { let core: TenantCore }
 /// `tenant.timeline`: notes and messages on orders, and an order's timeline (Timeline/).
 public struct TimelineService: Capability { let core: TenantCore }
+/// `tenant.drafts`: order templates and draft orders (Drafts/).
+public struct DraftService: Capability { let core: TenantCore }
 /// `tenant.jobs`: bulk jobs the scheduler runs in steps (Jobs/).
 public struct JobService: Capability { let core: TenantCore }
 
@@ -85,4 +87,5 @@ extension TenantCore {
     public var jobs: JobService { JobService(core: self) }
     public var customFields: CustomFieldService { CustomFieldService(core: self) }
     public var timeline: TimelineService { TimelineService(core: self) }
+    public var drafts: DraftService { DraftService(core: self) }
 }

@@ -35,6 +35,8 @@ enum Keyspace {
     static let transfer: UInt8 = UInt8(ascii: "J")              // J transfer_id                 -> transfer JSON
     static let tag: UInt8 = UInt8(ascii: "t")                   // t tag_key                     -> {name, count} (tags in use)
     static let job: UInt8 = UInt8(ascii: "j")                   // j job_id                      -> job JSON (bulk jobs)
+    static let orderTemplate: UInt8 = UInt8(ascii: "b")         // b template_id                 -> order template JSON
+    static let draftOrder: UInt8 = UInt8(ascii: "d")            // d draft_id                    -> draft order JSON
     static let orderNote: UInt8 = UInt8(ascii: "B")             // B note_id                     -> note JSON (notes and messages on orders)
     static let customField: UInt8 = UInt8(ascii: "Y")           // Y owner.key                   -> custom field definition JSON
     static let customFieldInvalid: UInt8 = UInt8(ascii: "Z")    // Z owner.key order_id          -> the reason (values that broke the rules when last checked)
@@ -52,7 +54,7 @@ enum Keyspace {
         (inventoryItem, "inventory items"), (inventoryLevel, "inventory levels"), (movement, "the stock ledger"),
         (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
         (transfer, "transfers"), (tag, "tags in use, with counts"), (job, "bulk jobs"),
-        (orderNote, "notes and messages on orders"), (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"),
+        (orderNote, "notes and messages on orders"), (orderTemplate, "order templates"), (draftOrder, "draft orders"), (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -138,6 +140,8 @@ enum Keyspace {
     static func archiveRulesKey(_ id: String) -> [UInt8] { metaKey("archive_rules") }
     static func tagKey(_ key: String) -> [UInt8] { var k = KeyBuilder(tag); k.string(key); return k.bytes }
     static func jobKey(_ id: String) -> [UInt8] { var k = KeyBuilder(job); k.string(id); return k.bytes }
+    static func orderTemplateKey(_ id: String) -> [UInt8] { var k = KeyBuilder(orderTemplate); k.string(id); return k.bytes }
+    static func draftOrderKey(_ id: String) -> [UInt8] { var k = KeyBuilder(draftOrder); k.string(id); return k.bytes }
     static func noteKey(_ id: String) -> [UInt8] { var k = KeyBuilder(orderNote); k.string(id); return k.bytes }
     static func customFieldKey(_ id: String) -> [UInt8] { var k = KeyBuilder(customField); k.string(id); return k.bytes }
     static func customFieldInvalidPrefix(_ id: String) -> [UInt8] { var k = KeyBuilder(customFieldInvalid); k.string(id); return k.bytes }

@@ -33,16 +33,18 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let customField = RecordKind("custom_field")
     public static let orderNote = RecordKind("order_note")
     public static let archiveRules = RecordKind("archive_rules")
+    public static let orderTemplate = RecordKind("order_template")
+    public static let draftOrder = RecordKind("draft_order")
     public static let job = RecordKind("job")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules]
+                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 
@@ -65,6 +67,8 @@ struct AuditPolicy {
         case .location, .inventoryItem, .fulfillmentOrder, .shipment: AuditPolicy(unaudited: ["updated_at"])
         case .routingRules, .transfer: AuditPolicy(unaudited: ["updated_at"])
         case .archiveRules: AuditPolicy(unaudited: ["updated_at", "next_sweep_at", "last_sweep_job"])
+        case .orderTemplate: AuditPolicy(unaudited: ["updated_at"])
+        case .draftOrder: AuditPolicy(unaudited: ["updated_at", "version"])
         case .orderNote: AuditPolicy(unaudited: ["updated_at", "version"])
         case .customField: AuditPolicy(unaudited: ["updated_at", "validation_status", "invalid_count", "validation_job"])
         default: AuditPolicy()

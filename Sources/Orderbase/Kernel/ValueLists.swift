@@ -37,6 +37,7 @@ public enum ValueLists {
     public static let shipmentStatuses = Shipment.statuses
     public static let reportedShipmentStatuses = Shipment.reported
     public static let jobTypes = Job.types
+    public static let draftStatuses = DraftOrder.statuses
     public static let archiveAgeFields = ArchiveRule.ageFields
     public static let noteKinds = OrderNote.kinds
     public static let noteDirections = OrderNote.directions

@@ -65,7 +65,8 @@ extension TimelineService {
         return try stored(OrderNote.self, id).apiJSON
     }
 
-    /// `{"order_id"?, "mention"?, "kind"?, "limit"?, "starting_after"?}` (an order or a mention) → notes, newest first.
+    /// `{"order_id"?, "mention"?, "kind"?, "limit"?, "starting_after"?}` → notes, newest first: an order's, those
+    /// mentioning someone, both (an order's mentioning someone), or every note.
     public func listNotes(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         let order = try f.string("order_id", maxLength: 64, allowEmpty: false)
@@ -74,9 +75,11 @@ extension TimelineService {
         let limit = Int(try f.int("limit", in: 1...250) ?? 50)
         let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
-        guard (order == nil) != (mention == nil) else { throw OrderbaseError.invalid("give order_id or mention (one of them)", field: "order_id") }
-        let index = order.map { ("order_id", $0) } ?? ("mention", mention!)
-        return try newestFirst(OrderNote.self, index: index, after: after, limit: limit, render: { $0.apiJSON }) { kind == nil || $0.kind == kind }
+        // The order's index when given, else the mention's, else every note; the other filters apply to what it yields.
+        let index = order.map { ("order_id", $0) } ?? mention.map { ("mention", $0) }
+        return try newestFirst(OrderNote.self, index: index, after: after, limit: limit, render: { $0.apiJSON }) { n in
+            (kind == nil || n.kind == kind) && (mention == nil || n.mentions.contains(mention!))
+        }
     }
 
     /// `{"id", "body"?, "mentions"?, "expected_version"?}` → the note, `version` + 1. Event `order_note.updated`;
@@ -199,7 +202,7 @@ extension TimelineService {
         var start = 0
         if let after {
             guard let i = entries.firstIndex(where: { $0.id == after }) else {
-                throw OrderbaseError.invalid("starting_after \(after) is not an entry of this order's timeline", field: "starting_after")
+                throw OrderbaseError(.notFound, "starting_after \(after) is not an entry of this order's timeline", field: "starting_after")
             }
             start = i + 1
         }
