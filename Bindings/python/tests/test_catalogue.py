@@ -198,6 +198,7 @@ def test_notes_and_timeline(tenant):
 
 
 def test_templates_and_drafts(tenant):
+    LINE = {"sku": "85123A", "title": "White hanging heart t-light holder", "quantity": 6, "unit_price": 255}
     template = tenant.order_templates.create(name="Weekly", order={"line_items": [LINE], "tags": ["wholesale"], "note": "back door"})
     order = tenant.orders.create_from_template(template_id=template["id"], overrides={"note": "front door"})
     assert order["note"] == "front door" and order["tags"] == ["wholesale"] and order["number"] == "SO-1001"
