@@ -12,6 +12,7 @@ extension Schemas {
         req("financial_status", .oneOf(OrderStatus.financial)),
         req("fulfillment_status", .oneOf(OrderStatus.fulfillment)),
         req("channel", .oneOf(OrderStatus.channels)),
+        req("priority", .oneOf(OrderStatus.priorities)),
         req("source", .nullable(.object([req("name", name255), opt("external_id", name255)]))),
         req("currency", currency),
         req("customer", .nullable(.ref("Customer"))),
@@ -44,6 +45,7 @@ extension Schemas {
 
     /// The fields `orders.create` takes that `orders.update` may change.
     static let orderEditableOnCreate: [Property] = [
+        opt("priority", .oneOf(OrderStatus.priorities)),
         opt("customer", .ref("CustomerInput")),
         opt("billing_address", .ref("AddressInput")),
         opt("shipping_address", .ref("AddressInput")),
@@ -59,6 +61,7 @@ extension Schemas {
 
     /// The fields `orders.update` may change (`null` clears those that can be cleared).
     static let orderEdits: [Property] = [
+        opt("priority", .oneOf(OrderStatus.priorities)),
         opt("customer", .nullable(.ref("CustomerInput"))),
         opt("billing_address", .nullable(.ref("AddressInput"))),
         opt("shipping_address", .nullable(.ref("AddressInput"))),
@@ -81,6 +84,7 @@ extension Schemas {
         opt("fulfillment_status", .oneOf(OrderStatus.fulfillment)),
         opt("financial_status", .oneOf(OrderStatus.financial)),
         opt("channel", .oneOf(OrderStatus.channels)),
+        opt("priority", .oneOf(OrderStatus.priorities)),
         opt("customer_id", .string(max: 255, min: 1)),
     ]
 }

@@ -357,14 +357,14 @@ extension Schemas {
     static let orderTemplateCreate: [Property] = [
         req("name", .string(max: 255, min: 1)),
         opt("description", .nullable(.string(max: 1000))),
-        req("order", .anyObject, "Any fields orders.create takes but idempotency_key, placed_at and line item ids; line_items may be absent. Checked as orders.create checks them."),
+        req("order", Catalogue.partialOrder, "Any fields orders.create takes but idempotency_key, placed_at and line item ids; line_items may be absent. Checked as orders.create checks them."),
     ]
 
     /// What an update of a order template may change (`null` clears an optional field).
     static let orderTemplateUpdate: [Property] = [
         opt("name", .string(max: 255, min: 1)),
         opt("description", .nullable(.string(max: 1000))),
-        opt("order", .anyObject),
+        opt("order", Catalogue.partialOrder),
     ]
 
     /// The draft order as every method answers it.
@@ -382,12 +382,12 @@ extension Schemas {
 
     /// What a create of a draft order takes.
     static let draftOrderCreate: [Property] = [
-        opt("order", .anyObject, "The order so far: any fields orders.create takes but idempotency_key; an update sets the fields given (null removes one)."),
+        opt("order", Catalogue.partialOrder, "The order so far: any fields orders.create takes but idempotency_key; an update sets the fields given (null removes one)."),
     ]
 
     /// What an update of a draft order may change (`null` clears an optional field).
     static let draftOrderUpdate: [Property] = [
-        opt("order", .anyObject),
+        opt("order", Catalogue.partialOrder),
     ]
 
     /// The tag as every method answers it.

@@ -29,7 +29,9 @@ struct DraftsTests {
         #expect(fx.error({ $0.drafts.createFromTemplate }, #"{"template_id":"\#(tid)","overrides":{"currency":"XYZ"}}"#)?.field == "overrides.currency")
         #expect(fx.error({ $0.drafts.createFromTemplate }, #"{"template_id":"otpl_nope"}"#)?.code == .notFound)
         let empty = try fx.call({ $0.drafts.createTemplate }, #"{"name":"no lines","order":{"note":"n"}}"#)["id"]!.stringValue!
-        #expect(fx.error({ $0.drafts.createFromTemplate }, #"{"template_id":"\#(empty)"}"#)?.field == "line_items")
+        let incomplete = fx.error({ $0.drafts.createFromTemplate }, #"{"template_id":"\#(empty)"}"#)
+        #expect(incomplete?.code == .invalidState && incomplete?.field == "order.line_items" && incomplete?.details?["reason"] == .string("template_incomplete"))
+        #expect(fx.error({ $0.drafts.createFromTemplate }, #"{"template_id":"\#(tid)","overrides":{"custom_fields":{"nope":1}}}"#)?.field == "overrides.custom_fields.nope")
         #expect(fx.counters.nextNumber == before.nextNumber)
         _ = try fx.call({ $0.drafts.updateTemplate }, #"{"id":"\#(tid)","name":"Weekly café order (winter)"}"#)
         #expect(try fx.call({ $0.drafts.listTemplates }, "{}")["data"]!.array.count == 2)
@@ -70,7 +72,8 @@ struct DraftsTests {
         #expect(try fx.call({ $0.drafts.listDrafts }, #"{"status":"placed"}"#)["data"]!.array.count == 1)
         // A draft that cannot become an order (no lines) fails to place and stays open.
         let bare = try fx.call({ $0.drafts.createDraft }, "{}")["id"]!.stringValue!
-        #expect(fx.error({ $0.drafts.placeDraft }, #"{"id":"\#(bare)"}"#)?.field == "line_items")
+        let cannot = fx.error({ $0.drafts.placeDraft }, #"{"id":"\#(bare)"}"#)
+        #expect(cannot?.code == .invalidState && cannot?.field == "order.line_items" && cannot?.details?["reason"] == .string("draft_incomplete"))
         #expect(try fx.call({ $0.drafts.getDraft }, #"{"id":"\#(bare)"}"#)["status"] == .string("open"))
         _ = try fx.call({ $0.drafts.deleteDraft }, #"{"id":"\#(bare)"}"#)
         #expect(fx.error({ $0.drafts.getDraft }, #"{"id":"\#(bare)"}"#)?.code == .notFound)

@@ -74,8 +74,9 @@ struct MigrationTests {
         #expect(trail2.count == 3 && trail2[2]["subject"]?["type"] == .string("order"))
         #expect(try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")["ok"] == .bool(true))
         }
-        #expect(try copy.schema() == "2")
-        #expect(try copy.keys(Keyspace.index).count == oldIndex.count)
+        #expect(try copy.schema() == "3")
+        // Schema 3: each of the 4 orders gained its priority entry (it reads as normal).
+        #expect(try copy.keys(Keyspace.index).count == oldIndex.count + 4)
         #expect(try copy.keys(Keyspace.index).allSatisfy { var r = KeyReader($0); return r.string() == "order" })
     }
 
@@ -87,7 +88,7 @@ struct MigrationTests {
         try d.scan(from: [Keyspace.order], to: [Keyspace.order + 1]) { _, v in stored.append(Array(v)); return true }
         #expect(stored.count == 4)
         // Fields added since 0.1.0 render as null (tags as []) where the old record has none.
-        let added = [Array(#""po_number":null,"#.utf8), Array(#""tags":[],"#.utf8), Array(#""custom_fields":{},"#.utf8), Array(#","archived_at":null"#.utf8)]
+        let added = [Array(#""po_number":null,"#.utf8), Array(#""tags":[],"#.utf8), Array(#""priority":"normal","#.utf8), Array(#""custom_fields":{},"#.utf8), Array(#","archived_at":null"#.utf8)]
         for bytes in stored {
             var rendered = try Order.decode(bytes).render().bytes
             for field in added { if let r = rendered.firstRange(of: field) { rendered.removeSubrange(r) } }
@@ -109,8 +110,8 @@ struct MigrationTests {
             let ok = try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")["ok"]
             #expect(ok == .bool(true))
         }
-        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == before)
-        #expect(try copy.schema() == "2")
+        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == (before.0 + 4, before.1))
+        #expect(try copy.schema() == "3")
     }
 
     @Test("a schema this release does not know is refused as corruption, and left as it is")
@@ -119,17 +120,38 @@ struct MigrationTests {
         do {
             let d = try Database(path: copy.db, createIfMissing: false)
             let b = WriteBatch()
-            b.put(Keyspace.metaKey(Keyspace.metaSchema), Array("3".utf8))
+            b.put(Keyspace.metaKey(Keyspace.metaSchema), Array("4".utf8))
             try d.write(b, sync: true)
         }
         let engine = try Engine(root: copy.root, options: { var o = EngineOptions(); o.background = false; return o }())
         defer { engine.close() }
         do {
             _ = try engine.openTenant("v1shop")
-            Issue.record("a schema 3 tenant opened")
+            Issue.record("a schema 4 tenant opened")
         } catch let e as OrderbaseError {
-            #expect(e.code == .corruption && e.message.contains("unsupported schema version 3"))
-            #expect(e.details == .object(["reason": .string("unsupported_schema"), "schema_version": .string("3")]))
+            #expect(e.code == .corruption && e.message.contains("unsupported schema version 4"))
+            #expect(e.details == .object(["reason": .string("unsupported_schema"), "schema_version": .string("4")]))
+        }
+        #expect(try copy.schema() == "4")
+    }
+
+    @Test("schema 2 → 3 (orders gain their priority index entry) stopped between batches is finished by the next open; priority filters old orders")
+    func priorityIndex() throws {
+        let copy = try Copy()
+        do {
+            let d = try Database(path: copy.db, createIfMissing: false)
+            _ = try Migration.kindInIndexKeys(d, chunk: 10_000)
+            try Migration.setSchema(d, 2)
+            #expect(try Migration.rebuildOrderIndexes(d, chunk: 1, maxBatches: 2) == 2)  // then "crash"
+        }
+        #expect(try copy.schema() == "2", "the marker moves only at the end")
+        try withTenant(copy) { t in
+            let integrity = try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")
+            #expect(integrity["ok"] == .bool(true), "\(integrity)")
+            let normal = try call({ (r) throws(OrderbaseError) in try t.orders.listOrders(r) }, #"{"priority":"normal"}"#)
+            #expect(normal["data"]!.array.count == 4)
+            // Records are answered as stored: one written before priority has none until it next changes (it reads as normal).
+            #expect(normal["data"]!.array.allSatisfy { ($0["priority"] ?? .string("normal")) == .string("normal") })
         }
         #expect(try copy.schema() == "3")
     }

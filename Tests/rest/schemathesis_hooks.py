@@ -20,7 +20,10 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
   pattern is the linear-time subset, and an order's `custom_fields` name
   defined fields with values of their types;
 - `tags.rename` changes the tag's spelling (`to` is not `from` as it is);
-- an auto-archive rule's condition is the expression language.
+- an auto-archive rule's condition is the expression language, and rule names
+  are unique;
+- a partial order (templates, drafts, overrides) keeps an order's money rules
+  and names defined custom fields and an existing workflow.
 
 For the positive-data checks these hooks turn each generated request into one
 that keeps those rules, changing only what the rules need. Negative cases
@@ -195,9 +198,23 @@ def _positive_body(case):
         if isinstance(body.get("key"), str):
             body["key"] = "k" + str(sum(body["key"].encode()) % 40)
     elif label == "PATCH /v1/archive_rules":
-        for r in body.get("rules") or []:
-            if isinstance(r, dict) and r.get("condition") is not None:
-                r["condition"] = _expression(r["condition"])
+        for n, r in enumerate(body.get("rules") or []):
+            if isinstance(r, dict):
+                if r.get("condition") is not None:
+                    r["condition"] = _expression(r["condition"])
+                if isinstance(r.get("name"), str):
+                    r["name"] = f"{n}-{r['name']}"[:100]  # names are unique
+    elif label in ("POST /v1/order_templates", "PATCH /v1/order_templates/{id}", "POST /v1/draft_orders",
+                   "PATCH /v1/draft_orders/{id}", "POST /v1/orders/from_template"):
+        partial = body.get("overrides") if "overrides" in body else body.get("order")
+        if isinstance(partial, dict):
+            _money(partial)
+            partial.pop("custom_fields", None)
+            partial.pop("workflow", None)  # names a workflow the tenant has; generated keys name none
+            for line in partial.get("line_items") or []:
+                if isinstance(line, dict):
+                    line.pop("id", None)
+                    line.pop("custom_fields", None)
     elif label == "POST /v1/tags/rename":
         if isinstance(body.get("from"), str) and body.get("to") == body.get("from"):
             body["to"] = body["from"][:99] + ("y" if body["from"][-1:] != "y" else "z")

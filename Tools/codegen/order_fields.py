@@ -115,6 +115,13 @@ FIELDS = [
           rank=2, filter=("fulfillment_status", ".oneOf(OrderStatus.fulfillment)", "OrderStatus.fulfillment"), doc="how far it is shipped"),
     Field("channel", "string", default='"online"', schema=".oneOf(OrderStatus.channels)", index="o.channel", rank=4,
           filter=("channel", ".oneOf(OrderStatus.channels)", "OrderStatus.channels"), doc="where it was placed"),
+    Field("priority", props=["/// `low`, `normal` (the default; orders stored before release 0.3.0 read as it), `high` or `urgent`.\npublic var priority = \"normal\""],
+          edit="open", render="w.string(priority)",
+          decode='o.priority = try f.string("priority") ?? "normal"',
+          read='if let v = try f.oneOf("priority", OrderStatus.priorities) { o.priority = v }',
+          schema=".oneOf(OrderStatus.priorities)", input=".oneOf(OrderStatus.priorities)",
+          index="o.priority", rank=5, filter=("priority", ".oneOf(OrderStatus.priorities)", "OrderStatus.priorities"),
+          doc="`low`, `normal` (default), `high` or `urgent`; filters `orders.list`; editable while open (an order stored before it reads as `normal`, and its stored answer has no `priority` until it next changes)"),
     Field("source", props=["public var sourceName: String?", "public var sourceExternalID: String?"],
           render="""if let sourceName {
     w.beginObject()

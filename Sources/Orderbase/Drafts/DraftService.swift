@@ -132,10 +132,13 @@ extension DraftService {
         let overrides = try DraftOrder.readPartialNamed(&f, "overrides")
         let idem = try f.string("idempotency_key", maxLength: 255, allowEmpty: false)
         try f.finish()
+        if let overrides { try checkCustomFields(overrides, prefix: "overrides") }
         let template = try stored(OrderTemplate.self, id, field: "template_id")
         var body = Self.merge(template.order, overrides ?? .object([:]))
         Self.addContext(&body, ctx, idempotencyKey: idem)
-        return try FieldProbe.unrecorded { () throws(OrderbaseError) in try orders.createOrder(.object(body)) }
+        return try Self.asStoredState("template", "template_incomplete") { () throws(OrderbaseError) in
+            try FieldProbe.unrecorded { () throws(OrderbaseError) in try orders.createOrder(.object(body)) }
+        }
     }
 
     // MARK: draft_orders.*
@@ -230,7 +233,9 @@ extension DraftService {
         }
         guard case .object(var body) = draft.order else { throw OrderbaseError(.corruption, "draft \(id) holds no order") }
         Self.addContext(&body, ctx, idempotencyKey: "draft:" + id)
-        let orderBytes = try FieldProbe.unrecorded { () throws(OrderbaseError) in try orders.createOrder(.object(body)) }
+        let orderBytes = try Self.asStoredState("draft", "draft_incomplete") { () throws(OrderbaseError) in
+            try FieldProbe.unrecorded { () throws(OrderbaseError) in try orders.createOrder(.object(body)) }
+        }
         let order = try JSON.parse(orderBytes)
         let placed = try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> DraftOrder in
             let before = try wc.load(DraftOrder.self, id)
@@ -263,15 +268,28 @@ extension DraftService {
         return d
     }
 
+    /// Runs a create made of a stored draft or template: what it refuses as invalid is the stored
+    /// record's incompleteness (no lines, a required custom field missing), so `invalid_state`
+    /// with `details.reason`, the field under `order.`.
+    static func asStoredState<T>(_ what: String, _ reason: String, _ body: () throws(OrderbaseError) -> T) throws(OrderbaseError) -> T {
+        do { return try body() } catch {
+            guard error.code == .invalidArgument else { throw error }
+            var details: JSONObject = ["reason": .string(reason)]
+            if case .object(let d)? = error.details { for (k, v) in d { details[k] = v } }
+            throw OrderbaseError(.invalidState, "the \(what) cannot become an order: \(error.message)", field: error.field.map { "order." + $0 },
+                                 details: .object(details))
+        }
+    }
+
     /// Custom field values in a partial order are checked as a write would check them (the keys given;
     /// `required` waits for the create).
-    private func checkCustomFields(_ partial: JSON) throws(OrderbaseError) {
+    private func checkCustomFields(_ partial: JSON, prefix: String = "order") throws(OrderbaseError) {
         var o = try DraftOrder.probe(partial)
         let given = Set(partial["custom_fields"]?.objectKeys ?? [])
         do throws(OrderbaseError) {
             try customFields.check(&o, given: given, linesGiven: false)
         } catch {
-            throw OrderbaseError(error.code, error.message, field: error.field.map { "order." + $0 }, details: error.details)
+            throw OrderbaseError(error.code, error.message, field: error.field.map { prefix + "." + $0 }, details: error.details)
         }
     }
 

@@ -11,8 +11,9 @@ import OrderbaseStore
 /// as its own.
 enum Migration {
     /// The schema this release writes: 2 since index keys and the subject
-    /// audit index carry the record kind (release 0.2.0).
-    static let current: UInt64 = 2
+    /// audit index carry the record kind (release 0.2.0); 3 since orders have a
+    /// `priority` index entry (release 0.3.0).
+    static let current: UInt64 = 3
 
     static func schemaBytes(_ v: UInt64) -> [UInt8] { Array(String(v).utf8) }
 
@@ -32,12 +33,43 @@ enum Migration {
             try kindInIndexKeys(db, chunk: chunk)
             try setSchema(db, 2)
         }
+        if version <= 2 {
+            try rebuildOrderIndexes(db, chunk: chunk)
+            try setSchema(db, 3)
+        }
     }
 
     static func setSchema(_ db: Database, _ v: UInt64) throws(OrderbaseError) {
         let b = WriteBatch()
         b.put(Keyspace.metaKey(Keyspace.metaSchema), schemaBytes(v))
         try store { () throws(StoreError) in try db.write(b, sync: true) }
+    }
+
+    /// 2 → 3: every order's index entries, written again from the order as this release
+    /// reads it (an order stored before `priority` reads as `normal` and gains its
+    /// `I "order" "priority" "normal" id` entry). Writing an entry that exists changes
+    /// nothing, so the step is idempotent and a crash between batches is finished by
+    /// the next open. Returns how many orders it read.
+    @discardableResult
+    static func rebuildOrderIndexes(_ db: Database, chunk: Int, maxBatches: Int = .max) throws(OrderbaseError) -> Int {
+        var from = [Keyspace.order], read = 0, batches = 0
+        while batches < maxBatches {
+            var orders: [Order] = []
+            var last: [UInt8]?
+            try db.scanChecked(from: from, to: [Keyspace.order + 1]) { k, v throws(OrderbaseError) in
+                orders.append(try Order.decode(Array(v)))
+                last = Array(k)
+                return orders.count < chunk
+            }
+            guard let last else { break }
+            let b = WriteBatch()
+            for o in orders { for key in Keyspace.indexKeyList(of: o) { b.put(key, []) } }
+            try store { () throws(StoreError) in try db.write(b, sync: true) }
+            read += orders.count
+            batches += 1
+            from = last + [0]
+        }
+        return read
     }
 
     /// 1 → 2: `I field value id` becomes `I "order" field value id` and

@@ -11,6 +11,8 @@ public struct Order: Equatable, Sendable {
     public var financialStatus = "pending"
     public var fulfillmentStatus = "unfulfilled"
     public var channel = "online"
+    /// `low`, `normal` (the default; orders stored before release 0.3.0 read as it), `high` or `urgent`.
+    public var priority = "normal"
     public var sourceName: String?
     public var sourceExternalID: String?
     public var currency: String
@@ -54,7 +56,7 @@ extension Order {
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(35)
+        spans.reserveCapacity(36)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -78,6 +80,9 @@ extension Order {
         w.key("channel"); start = w.bytes.count
         w.string(channel)
         spans.append(("channel", false, start..<w.bytes.count))
+        w.key("priority"); start = w.bytes.count
+        w.string(priority)
+        spans.append(("priority", false, start..<w.bytes.count))
         w.key("source"); start = w.bytes.count
         if let sourceName {
             w.beginObject()
@@ -188,6 +193,7 @@ extension Order {
             o.financialStatus = try f.string("financial_status", maxLength: Int.max, required: true)!
             o.fulfillmentStatus = try f.string("fulfillment_status", maxLength: Int.max, required: true)!
             o.channel = try f.string("channel", maxLength: Int.max, required: true)!
+            o.priority = try f.string("priority") ?? "normal"
             if var s = try f.object("source") {
                 o.sourceName = try s.string("name")
                 o.sourceExternalID = try s.string("external_id")
@@ -232,12 +238,13 @@ extension Order {
     }
 
     /// The fields `orders.update` may change, and those it may change on a closed order.
-    static let editableFields: [String] = ["customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "note", "po_number", "tags", "custom_fields", "metadata"]
+    static let editableFields: [String] = ["priority", "customer", "billing_address", "shipping_address", "line_items", "shipping_lines", "discounts", "note", "po_number", "tags", "custom_fields", "metadata"]
     static let editableWhenClosed: Set<String> = ["note", "tags", "custom_fields", "metadata"]
 
     /// Copies the named editable fields from `edits` (an update request already
     /// read by `readEditable`, where `null` has become "cleared").
     mutating func apply(_ edits: Order, fields: Set<String>) {
+        if fields.contains("priority") { priority = edits.priority }
         if fields.contains("customer") { customer = edits.customer }
         if fields.contains("billing_address") { billingAddress = edits.billingAddress }
         if fields.contains("shipping_address") { shippingAddress = edits.shippingAddress }
@@ -254,6 +261,7 @@ extension Order {
     /// Reads the fields a caller may set on create and change on update.
     /// On update, only present fields change; `null` clears an optional one.
     static func readEditable(_ f: inout Fields, into o: inout Order, isCreate: Bool, limits: OrderLimits) throws(OrderbaseError) {
+        if let v = try f.oneOf("priority", OrderStatus.priorities) { o.priority = v }
         if f.isNull("customer") { _ = f.raw("customer"); o.customer = nil }
         else if var c = try f.object("customer") { o.customer = try Customer.read(&c); try c.finish() }
         if f.isNull("billing_address") { _ = f.raw("billing_address"); o.billingAddress = nil }
@@ -309,12 +317,13 @@ extension Order {
         case "fulfillment_status": return o.fulfillmentStatus == value
         case "financial_status": return o.financialStatus == value
         case "channel": return o.channel == value
+        case "priority": return o.priority == value
         default: return false
         }
     }
 
     /// Indexed fields (`I "order" field …`), in the order `orders.list` prefers them.
-    static let indexedFields: [String] = ["po_number", "customer", "tags", "custom_fields", "status", "fulfillment_status", "financial_status", "channel"]
+    static let indexedFields: [String] = ["po_number", "customer", "tags", "custom_fields", "status", "fulfillment_status", "financial_status", "channel", "priority"]
 
     /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any
     /// string of at most `maxLength` characters; status: any workflow's states).
@@ -328,6 +337,7 @@ extension Order {
         ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment, 255, nil),
         ("financial_status", "financial_status", OrderStatus.financial, 255, nil),
         ("channel", "channel", OrderStatus.channels, 255, nil),
+        ("priority", "priority", OrderStatus.priorities, 255, nil),
     ]
 
     /// An order with every optional field set: the expression checker reads the order's shape from its rendering.
@@ -361,7 +371,7 @@ extension Keyspace {
     /// Secondary index keys of an order (its `I` keys and its `U` key), distinct.
     static func indexKeyList(of o: Order) -> [[UInt8]] {
         var keys: [[UInt8]] = []
-        keys.reserveCapacity(9)
+        keys.reserveCapacity(10)
         keys.append(updatedKey(o.updatedAt, o.id))
         if let v = o.poNumber { keys.append(indexKey(.order, "po_number", v, o.id)) }
         if let v = o.customerID { keys.append(indexKey(.order, "customer", v, o.id)) }
@@ -371,6 +381,7 @@ extension Keyspace {
         keys.append(indexKey(.order, "fulfillment_status", o.fulfillmentStatus, o.id))
         keys.append(indexKey(.order, "financial_status", o.financialStatus, o.id))
         keys.append(indexKey(.order, "channel", o.channel, o.id))
+        keys.append(indexKey(.order, "priority", o.priority, o.id))
         return keys
     }
 }

@@ -18,6 +18,8 @@ public enum OrderStatus {
     /// `on_hold` and `scheduled` are derived ones (every fulfillment order waiting): docs/fulfillment.md.
     public static let fulfillment = ["unfulfilled", "partially_fulfilled", "fulfilled", "on_hold", "scheduled"]
     public static let channels = ["online", "phone", "in_store", "marketplace"]
+    /// How urgent an order is to the people working it (SLA policies will target these).
+    public static let priorities = ["low", "normal", "high", "urgent"]
     /// `orders.list` orders.
     public static let sorts = ["created_desc", "created_asc", "updated_desc", "updated_asc"]
 }

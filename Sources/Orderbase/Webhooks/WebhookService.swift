@@ -195,7 +195,13 @@ extension WebhookService {
         var page: [[UInt8]] = []
         var hasMore = false
         let end = after.map { Keyspace.deliveryKey($0) } ?? [Keyspace.webhookDelivery + 1]
+        // A record that does not hold the filter's bytes cannot match, and is passed over without decoding
+        // (deliveries outnumber events: a tenant with many endpoints holds very many); one that holds them is decoded to be sure.
+        var needles: [[UInt8]] = []
+        if let endpoint { var w = JSONWriter(); w.key("endpoint_id"); w.string(endpoint); needles.append(w.bytes) }
+        if let status { var w = JSONWriter(); w.key("status"); w.string(status); needles.append(w.bytes) }
         try scan(from: [Keyspace.webhookDelivery], to: end, reverse: true, snapshot: database.snapshot()) { _, v throws(OrderbaseError) in
+            for n in needles where v.firstRange(of: n) == nil { return true }
             let d = try WebhookDelivery.decode(Array(v))
             if let endpoint, d.endpointID != endpoint { return true }
             if let status, d.status != status { return true }

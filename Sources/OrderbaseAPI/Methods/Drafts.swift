@@ -3,7 +3,18 @@ import Orderbase
 extension Catalogue {
     static let templateID = req("id", .string(max: 64), "The template (otpl_…).")
     static let draftID = req("id", .string(max: 64), "The draft (draft_…).")
-    static let partialOrder = Schema.described("A partial order: any fields orders.create takes but idempotency_key, placed_at and line item ids.", .anyObject)
+    /// What a partial order may hold: orders.create's fields but idempotency_key and placed_at, each optional.
+    static let partialOrderFields: [Property] = [
+        opt("currency", Schemas.currency), opt("channel", .oneOf(OrderStatus.channels)),
+        opt("source", .object([req("name", .string(max: 255, min: 1)), opt("external_id", Schemas.name255)])),
+        opt("financial_status", .oneOf(OrderStatus.financial)), opt("fulfillment_status", .oneOf(OrderStatus.fulfillment)),
+        opt("workflow", Schemas.key),
+    ] + Schemas.orderEditableOnCreate.map { Property($0.name, $0.schema, required: false, doc: $0.doc) }
+    static let partialOrder = Schema.described("A partial order: any fields orders.create takes but idempotency_key and placed_at.",
+                                               .object(partialOrderFields))
+    /// A draft update's fields: the same, each nullable (null removes it from the draft).
+    static let partialOrderPatch = Schema.described("The fields to set; null removes one.",
+                                                    .object(partialOrderFields.map { Property($0.name, .nullable($0.schema), required: false, doc: $0.doc) }))
 
     /// Order templates and draft orders (docs/drafts.md).
     static let draftMethods: [Method] = [
@@ -44,7 +55,7 @@ extension Catalogue {
                .tenant { t, r throws(OrderbaseError) in try t.drafts.listDrafts(r) }),
         Method("draft_orders.update", .write, [Route("PATCH", "/v1/draft_orders/{id}")],
                "Set fields of a draft's order (null removes one; custom_fields merge key by key).",
-               request: [draftID, req("order", partialOrder, "The fields to set."), expectedVersion], response: .ref("DraftOrder"),
+               request: [draftID, req("order", partialOrderPatch, "The fields to set."), expectedVersion], response: .ref("DraftOrder"),
                .tenant { t, r throws(OrderbaseError) in try t.drafts.updateDraft(r) }),
         Method("draft_orders.delete", .write, [Route("DELETE", "/v1/draft_orders/{id}")], "Discard an open draft.",
                request: [draftID, expectedVersion], response: .ref("DraftOrder"),
