@@ -67,11 +67,24 @@ class TestCatalogue < Minitest::Test
     assert_equal "confirmed", @tenant.orders.transition(order[:id], "confirmed")[:status]
   end
 
-  def test_tags_and_a_rename_job
-    dir = Dir.mktmpdir("orderbase-rb-tags")
+  # A tenant of an engine that runs background work (jobs) only when pumped.
+  def with_pumped_tenant
+    dir = Dir.mktmpdir("orderbase-rb-pumped")
     engine = Orderbase::Engine.open(File.join(dir, "root"), background: false)
     engine.tenants.create("shop")
     tenant = engine.tenant("shop")
+    yield engine, tenant
+  ensure
+    tenant&.close
+    engine&.close
+    FileUtils.remove_entry(dir) if dir
+  end
+
+  def test_tags_and_a_rename_job
+    with_pumped_tenant { |engine, tenant| check_tags_and_a_rename_job(engine, tenant) }
+  end
+
+  def check_tags_and_a_rename_job(engine, tenant)
     a = tenant.orders.create(line_items: [{ title: "x", quantity: 1, unit_price: 5 }], tags: [" VIP ", "vip", "猫"])
     assert_equal ["VIP", "猫"], a[:tags]
     b = tenant.orders.create(line_items: [{ title: "y", quantity: 1, unit_price: 5 }])
@@ -86,17 +99,13 @@ class TestCatalogue < Minitest::Test
     engine.pump(1000)
     assert_equal "completed", tenant.jobs.get(job[:id])[:status]
     assert_equal ["priority", "猫"], tenant.orders.get(a[:id])[:tags]
-  ensure
-    tenant&.close
-    engine&.close
-    FileUtils.remove_entry(dir) if dir
   end
 
   def test_custom_fields
-    dir = Dir.mktmpdir("orderbase-rb-cf")
-    engine = Orderbase::Engine.open(File.join(dir, "root"), background: false)
-    engine.tenants.create("shop")
-    tenant = engine.tenant("shop")
+    with_pumped_tenant { |engine, tenant| check_custom_fields(engine, tenant) }
+  end
+
+  def check_custom_fields(engine, tenant)
     d = tenant.custom_fields.create(key: "gift_message", name: "Gift message", type: "text", validations: { max_length: 20 })
     assert_equal "order.gift_message", d[:id]
     o = tenant.orders.create(line_items: [{ title: "x", quantity: 1, unit_price: 5 }], custom_fields: { gift_message: "Happy" })
@@ -107,10 +116,6 @@ class TestCatalogue < Minitest::Test
     tenant.custom_fields.update("order.gift_message", validations: { max_length: 3 })
     engine.pump(1000)
     assert_equal "some_invalid", tenant.custom_fields.get("order.gift_message")[:validation_status]
-  ensure
-    tenant&.close
-    engine&.close
-    FileUtils.remove_entry(dir) if dir
   end
 
   def test_archive_leaves_default_lists

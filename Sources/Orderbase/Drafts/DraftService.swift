@@ -30,7 +30,9 @@ extension DraftOrder: AuditedRecord {
             guard Currency.exponent(c) != nil else { throw OrderbaseError.invalid("order.currency must be an ISO 4217 code like \"GBP\"", field: "order.currency") }
             o.currency = c
         }
-        _ = try f.string("workflow", maxLength: 64, allowEmpty: false)
+        if let w = try f.string("workflow", maxLength: 64, allowEmpty: false), !Workflow.isKey(w) {
+            throw OrderbaseError.invalid("order.workflow must be \(Workflow.keyPattern)", field: "order.workflow")
+        }
         if var s = try f.object("source") {
             _ = try s.string("name", maxLength: 255, required: true, allowEmpty: false)
             _ = try s.string("external_id", maxLength: 255)
@@ -228,8 +230,7 @@ extension DraftService {
         try f.finish()
         let draft = try stored(DraftOrder.self, id)
         if let expected, expected != draft.version {
-            throw OrderbaseError(.versionConflict, "draft \(id) is at version \(draft.version), not \(expected)", field: "expected_version",
-                                 details: .object(["expected": .int(expected), "actual": .int(draft.version)]))
+            throw OrderbaseError.staleVersion("draft \(id)", actual: draft.version, expected: expected)
         }
         guard case .object(var body) = draft.order else { throw OrderbaseError(.corruption, "draft \(id) holds no order") }
         Self.addContext(&body, ctx, idempotencyKey: "draft:" + id)
@@ -259,8 +260,7 @@ extension DraftService {
     private func openDraft(_ id: String, expected: Int64?, _ wc: inout WriteContext) throws(OrderbaseError) -> DraftOrder {
         let d = try wc.load(DraftOrder.self, id)
         if let expected, expected != d.version {
-            throw OrderbaseError(.versionConflict, "draft \(id) is at version \(d.version), not \(expected)", field: "expected_version",
-                                 details: .object(["expected": .int(expected), "actual": .int(d.version)]))
+            throw OrderbaseError.staleVersion("draft \(id)", actual: d.version, expected: expected)
         }
         if d.status == "placed" {
             throw OrderbaseError(.invalidState, "draft \(id) was placed as order \(d.orderID ?? "?"); it changes no more", field: "id")
@@ -321,12 +321,12 @@ extension DraftOrder {
             guard partialFields.contains(k) else {
                 throw OrderbaseError.invalid("\(name).\(k) is not a field a draft or template may hold", field: "\(name).\(k)")
             }
-            if v == .null && !allowNulls { throw OrderbaseError.invalid("\(name).\(k) is null", field: "\(name).\(k)") }
             if v != .null { present[k] = v }
         }
         do throws(OrderbaseError) { _ = try probe(.object(present)) } catch {
             throw OrderbaseError(error.code, error.message, field: error.field.map { $0.hasPrefix("order") ? name + $0.dropFirst(5) : $0 }, details: error.details)
         }
-        return raw
+        // In an update a null removes the field; elsewhere it is the same as leaving the field out (docs/rest.md).
+        return allowNulls ? raw : .object(present)
     }
 }

@@ -60,6 +60,12 @@ public struct OrderbaseError: Error, Sendable, CustomStringConvertible {
         OrderbaseError(.invalidArgument, message, field: field)
     }
 
+    /// `version_conflict` on `expected_version`: `what` (`order #1001`, `note note_…`) is at `actual`.
+    static func staleVersion(_ what: String, actual: Int64, expected: Int64) -> OrderbaseError {
+        OrderbaseError(.versionConflict, "\(what) is at version \(actual), not \(expected)", field: "expected_version",
+                       details: .object(["expected": .int(expected), "actual": .int(actual)]))
+    }
+
     /// `limit_exceeded` because what is stored is full (`details.quota` names
     /// what, `details.limit` how many): an answer about state, not about the
     /// request (REST 409), unlike a request over a limit (422).

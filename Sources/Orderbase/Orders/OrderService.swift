@@ -199,9 +199,7 @@ extension OrderService {
         }
         let order = try Order.decode(bytes)
         if let expected, expected != order.version {
-            throw OrderbaseError(.versionConflict, "order \(order.number) is at version \(order.version), not \(expected)",
-                                 field: "expected_version",
-                                 details: .object(["expected": .int(expected), "actual": .int(order.version)]))
+            throw OrderbaseError.staleVersion("order \(order.number)", actual: order.version, expected: expected)
         }
         return order
     }

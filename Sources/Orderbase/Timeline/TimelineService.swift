@@ -119,8 +119,7 @@ extension TimelineService {
     private func load(_ id: String, expected: Int64?, _ wc: inout WriteContext) throws(OrderbaseError) -> OrderNote {
         let note = try wc.load(OrderNote.self, id)
         if let expected, expected != note.version {
-            throw OrderbaseError(.versionConflict, "note \(id) is at version \(note.version), not \(expected)", field: "expected_version",
-                                 details: .object(["expected": .int(expected), "actual": .int(note.version)]))
+            throw OrderbaseError.staleVersion("note \(id)", actual: note.version, expected: expected)
         }
         return note
     }

@@ -59,8 +59,7 @@ extension WorkflowService {
             }
             if head.archived { throw OrderbaseError(.invalidState, "workflow \(w.key) is archived", field: "key") }
             if let expected, expected != head.version {
-                throw OrderbaseError(.versionConflict, "workflow \(w.key) is at version \(head.version), not \(expected)", field: "expected_version",
-                                     details: .object(["expected": .int(expected), "actual": .int(head.version)]))
+                throw OrderbaseError.staleVersion("workflow \(w.key)", actual: head.version, expected: expected)
             }
             let previous = try workflowRegistry.latest(core, w.key)
             w.version = head.version + 1
