@@ -75,9 +75,10 @@ struct MigrationTests {
         #expect(try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")["ok"] == .bool(true))
         }
         #expect(try copy.schema() == "3")
-        // Schema 3: each of the 4 orders gained its priority entry (it reads as normal).
-        #expect(try copy.keys(Keyspace.index).count == oldIndex.count + 4)
-        #expect(try copy.keys(Keyspace.index).allSatisfy { var r = KeyReader($0); return r.string() == "order" })
+        // Schema 3: each of the 4 orders gained its priority entry (it reads as normal), each delivery its endpoint entry.
+        let deliveries = try copy.keys(Keyspace.webhookDelivery).count
+        #expect(try copy.keys(Keyspace.index).count == oldIndex.count + 4 + deliveries)
+        #expect(try copy.keys(Keyspace.index).allSatisfy { var r = KeyReader($0); return ["order", "webhook_delivery"].contains(r.string() ?? "") })
     }
 
     @Test("orders stored by release 0.1.0 decode and render back byte for byte but for fields added since (the generated codec matches the hand-written one)")
@@ -110,7 +111,8 @@ struct MigrationTests {
             let ok = try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")["ok"]
             #expect(ok == .bool(true))
         }
-        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == (before.0 + 4, before.1))
+        let deliveries = try copy.keys(Keyspace.webhookDelivery).count
+        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == (before.0 + 4 + deliveries, before.1))
         #expect(try copy.schema() == "3")
     }
 
@@ -142,7 +144,7 @@ struct MigrationTests {
             let d = try Database(path: copy.db, createIfMissing: false)
             _ = try Migration.kindInIndexKeys(d, chunk: 10_000)
             try Migration.setSchema(d, 2)
-            #expect(try Migration.rebuildOrderIndexes(d, chunk: 1, maxBatches: 2) == 2)  // then "crash"
+            #expect(try Migration.rebuildIndexes(d, chunk: 1, maxBatches: 2) == 2)  // then "crash"
         }
         #expect(try copy.schema() == "2", "the marker moves only at the end")
         try withTenant(copy) { t in

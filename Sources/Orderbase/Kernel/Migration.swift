@@ -12,7 +12,7 @@ import OrderbaseStore
 enum Migration {
     /// The schema this release writes: 2 since index keys and the subject
     /// audit index carry the record kind (release 0.2.0); 3 since orders have a
-    /// `priority` index entry (release 0.3.0).
+    /// `priority` index entry and webhook deliveries an `endpoint_id` one (release 0.3.0).
     static let current: UInt64 = 3
 
     static func schemaBytes(_ v: UInt64) -> [UInt8] { Array(String(v).utf8) }
@@ -34,7 +34,7 @@ enum Migration {
             try setSchema(db, 2)
         }
         if version <= 2 {
-            try rebuildOrderIndexes(db, chunk: chunk)
+            try rebuildIndexes(db, chunk: chunk)
             try setSchema(db, 3)
         }
     }
@@ -45,29 +45,38 @@ enum Migration {
         try store { () throws(StoreError) in try db.write(b, sync: true) }
     }
 
-    /// 2 → 3: every order's index entries, written again from the order as this release
-    /// reads it (an order stored before `priority` reads as `normal` and gains its
-    /// `I "order" "priority" "normal" id` entry). Writing an entry that exists changes
-    /// nothing, so the step is idempotent and a crash between batches is finished by
-    /// the next open. Returns how many orders it read.
+    /// 2 → 3: every order's and every webhook delivery's index entries, written again from
+    /// the record as this release reads it (an order stored before `priority` reads as
+    /// `normal` and gains its `I "order" "priority" "normal" id` entry; a delivery gains
+    /// `I "webhook_delivery" "endpoint_id" endpoint id`). Writing an entry that exists
+    /// changes nothing, so the step is idempotent and a crash between batches is finished
+    /// by the next open. Returns how many records it read.
     @discardableResult
-    static func rebuildOrderIndexes(_ db: Database, chunk: Int, maxBatches: Int = .max) throws(OrderbaseError) -> Int {
-        var from = [Keyspace.order], read = 0, batches = 0
-        while batches < maxBatches {
-            var orders: [Order] = []
-            var last: [UInt8]?
-            try db.scanChecked(from: from, to: [Keyspace.order + 1]) { k, v throws(OrderbaseError) in
-                orders.append(try Order.decode(Array(v)))
-                last = Array(k)
-                return orders.count < chunk
+    static func rebuildIndexes(_ db: Database, chunk: Int, maxBatches: Int = .max) throws(OrderbaseError) -> Int {
+        var read = 0, batches = 0
+        let kinds: [(prefix: UInt8, keys: ([UInt8]) throws(OrderbaseError) -> [[UInt8]])] = [
+            (Keyspace.order, { (b) throws(OrderbaseError) in Keyspace.indexKeyList(of: try Order.decode(b)) }),
+            (Keyspace.webhookDelivery, { (b) throws(OrderbaseError) in try WebhookDelivery.decode(b).indexKeys }),
+        ]
+        for kind in kinds {
+            var from = [kind.prefix]
+            while batches < maxBatches {
+                var keys: [[UInt8]] = []
+                var last: [UInt8]?, n = 0
+                try db.scanChecked(from: from, to: [kind.prefix + 1]) { k, v throws(OrderbaseError) in
+                    keys += try kind.keys(Array(v))
+                    last = Array(k)
+                    n += 1
+                    return n < chunk
+                }
+                guard let last else { break }
+                let b = WriteBatch()
+                for key in keys { b.put(key, []) }
+                try store { () throws(StoreError) in try db.write(b, sync: true) }
+                read += n
+                batches += 1
+                from = last + [0]
             }
-            guard let last else { break }
-            let b = WriteBatch()
-            for o in orders { for key in Keyspace.indexKeyList(of: o) { b.put(key, []) } }
-            try store { () throws(StoreError) in try db.write(b, sync: true) }
-            read += orders.count
-            batches += 1
-            from = last + [0]
         }
         return read
     }

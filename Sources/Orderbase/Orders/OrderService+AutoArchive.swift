@@ -119,7 +119,8 @@ extension OrderService {
 
     /// One step of `orders.auto_archive`: up to `Job.stepSize` orders after the cursor, each that a rule matches archived.
     static func autoArchiveStep(_ core: TenantCore, _ job: inout Job, _ wc: inout WriteContext) throws(OrderbaseError) -> Bool {
-        guard var rules = try wc.loadIfPresent(ArchiveRules.self, "archive"), !rules.rules.isEmpty else { return true }
+        // A newer sweep (the rules changed) supersedes this one.
+        guard var rules = try wc.loadIfPresent(ArchiveRules.self, "archive"), !rules.rules.isEmpty, rules.lastSweepJob == job.id else { return true }
         var ids: [String] = []
         try core.scan(from: job.cursor.map { Keyspace.orderKey($0) + [0] } ?? [Keyspace.order], to: [Keyspace.order + 1]) { k, v throws(OrderbaseError) in
             var r = KeyReader(Array(k))

@@ -32,10 +32,10 @@ extension WebhookDelivery {
 
     static let statuses = ["pending", "succeeded", "failed"]
 
-    /// Its index entries: due while it has a next attempt, and its place in
-    /// its endpoint's per-order queue while pending.
+    /// Its index entries: its endpoint's (`deliveries.list` by endpoint; since schema 3), due while it
+    /// has a next attempt, and its place in its endpoint's per-order queue while pending.
     var indexKeys: [[UInt8]] {
-        var keys: [[UInt8]] = []
+        var keys: [[UInt8]] = [Keyspace.indexKey(.webhookDelivery, "endpoint_id", endpointID, id)]
         if let due = nextAttemptAt { keys.append(Keyspace.dueKey(due, id)) }
         if status == "pending" { keys.append(Keyspace.queueKey(endpointID, orderID ?? "", eventSequence, id)) }
         return keys

@@ -192,24 +192,10 @@ extension WebhookService {
         let limit = Int(try f.int("limit", in: 1...250) ?? 50)
         let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
-        var page: [[UInt8]] = []
-        var hasMore = false
-        let end = after.map { Keyspace.deliveryKey($0) } ?? [Keyspace.webhookDelivery + 1]
-        // A record that does not hold the filter's bytes cannot match, and is passed over without decoding
-        // (deliveries outnumber events: a tenant with many endpoints holds very many); one that holds them is decoded to be sure.
-        var needles: [[UInt8]] = []
-        if let endpoint { var w = JSONWriter(); w.key("endpoint_id"); w.string(endpoint); needles.append(w.bytes) }
-        if let status { var w = JSONWriter(); w.key("status"); w.string(status); needles.append(w.bytes) }
-        try scan(from: [Keyspace.webhookDelivery], to: end, reverse: true, snapshot: database.snapshot()) { _, v throws(OrderbaseError) in
-            for n in needles where v.firstRange(of: n) == nil { return true }
-            let d = try WebhookDelivery.decode(Array(v))
-            if let endpoint, d.endpointID != endpoint { return true }
-            if let status, d.status != status { return true }
-            if page.count == limit { hasMore = true; return false }
-            page.append(Array(v))
-            return true
-        }
-        return Self.listResponse(page, hasMore: hasMore)
+        // By the endpoint's index when one is named (a tenant holds a delivery per event per endpoint:
+        // very many); the status is checked on the way.
+        return try newestFirst(WebhookDelivery.self, index: endpoint.map { ("endpoint_id", $0) }, after: after, limit: limit,
+                               keep: { d in status == nil || d.status == status })
     }
 
     public func getDelivery(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
