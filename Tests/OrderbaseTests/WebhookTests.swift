@@ -322,6 +322,30 @@ struct WebhookTests {
         _ = try fx.order()
         #expect(try fx.engine.pump(maxMilliseconds: 1000) == 0)
     }
+
+    @Test("webhooks.delete ends 200 pending deliveries at once and the rest with a job; deliveries.list by endpoint reads its index")
+    func deleteManyPending() throws {
+        let fx = try WebhookFixture()
+        let e = try fx.endpoint(#""event_types":["order.created"]"#)["id"]!.stringValue!
+        let other = try fx.endpoint(#""event_types":["order.created"]"#)["id"]!.stringValue!
+        fx.transport.answer(OutboundResponse(status: 500, latencyMilliseconds: 1))  // every delivery stays pending, retrying
+        for _ in 0..<230 { _ = try fx.order() }
+        _ = try fx.engine.pump(maxMilliseconds: 5000)
+        func pending(_ id: String) throws -> Int {
+            try fx.call({ $0.webhooks.listDeliveries }, #"{"endpoint_id":"\#(id)","status":"pending","limit":250}"#)["data"]!.array.count
+        }
+        let counts = (try pending(e), try pending(other), try fx.deliveries().count)
+        #expect(counts.0 == 230 && counts.1 == 230, "\(counts)")
+        try fx.call({ $0.webhooks.deleteWebhook }, #"{"id":"\#(e)"}"#)
+        #expect(try pending(e) == 30)
+        let job = try fx.call({ $0.jobs.listJobs }, #"{"type":"webhooks.fail_pending"}"#)["data"]!.array
+        #expect(job.count == 1)
+        for _ in 0..<10 where try fx.core.runDueTimers() > 0 {}
+        #expect(try pending(e) == 0 && pending(other) == 230)
+        let failed = try fx.call({ $0.webhooks.listDeliveries }, #"{"endpoint_id":"\#(e)","status":"failed","limit":250}"#)["data"]!.array
+        #expect(failed.count == 230 && failed.allSatisfy { $0["attempts"]!.array.last?["error"] == .string("endpoint deleted") })
+        #expect(try fx.call({ $0.audit.checkIntegrity }, "{}")["ok"] == .bool(true))
+    }
 }
 
 @Suite("Webhook sending and the methods that change endpoints")

@@ -10,7 +10,7 @@ import OrderbaseStore
 /// is audited with the job's requester as the actor and `type (job id)` as the
 /// reason.
 extension Job {
-    static let types = ["tags.rename", "tags.delete", "custom_fields.validate", "custom_fields.delete", "orders.auto_archive"]
+    static let types = ["tags.rename", "tags.delete", "custom_fields.validate", "custom_fields.delete", "orders.auto_archive", "webhooks.fail_pending"]
     static let statuses = ["queued", "running", "completed", "failed"]
     /// Records one step changes at most.
     static let stepSize = 200
@@ -20,9 +20,14 @@ extension Job {
     /// Runs one step of the job's type; answers whether the job is done.
     static func step(_ core: TenantCore, _ job: inout Job, _ wc: inout WriteContext) throws(OrderbaseError) -> Bool {
         switch job.type {
-        case "tags.rename", "tags.delete": try TagService.step(core, &job, &wc)
-        case "custom_fields.validate", "custom_fields.delete": try CustomFieldService.step(core, &job, &wc)
-        case "orders.auto_archive": try OrderService.autoArchiveStep(core, &job, &wc)
+        case "tags.rename", "tags.delete": return try TagService.step(core, &job, &wc)
+        case "custom_fields.validate", "custom_fields.delete": return try CustomFieldService.step(core, &job, &wc)
+        case "orders.auto_archive": return try OrderService.autoArchiveStep(core, &job, &wc)
+        case "webhooks.fail_pending":
+            guard case .object(let p) = job.params, let endpoint = p["endpoint_id"]?.stringValue else {
+                throw OrderbaseError(.corruption, "job \(job.id) names no endpoint")
+            }
+            return try !core.webhooks.failPendingDeliveries(of: endpoint, note: "endpoint deleted", &wc)
         default: throw OrderbaseError(.corruption, "job \(job.id) has unknown type \(job.type)")
         }
     }

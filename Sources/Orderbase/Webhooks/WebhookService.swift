@@ -81,7 +81,10 @@ extension WebhookService {
         defer { outboundChanged(present: nil) }  // looked up again on the next pass
         return try core.passLock(Self.webhookCursor).withLock { () throws(OrderbaseError) -> [UInt8] in try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let e = try wc.load(WebhookEndpoint.self, id)
-            try failPendingDeliveries(of: id, note: "endpoint deleted", &wc)
+            // The first pending deliveries end now; the rest (an endpoint down for long has thousands) by a job, in steps.
+            if try failPendingDeliveries(of: id, note: "endpoint deleted", &wc) {
+                _ = try jobs.enqueue("webhooks.fail_pending", params: ["endpoint_id": .string(id)], total: 0, &wc)
+            }
             wc.commit("webhook_endpoint.deleted", before: e, after: nil)
             return JSON.object(["id": .string(id), "deleted": .bool(true)]).bytes
         } }

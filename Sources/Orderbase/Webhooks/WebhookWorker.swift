@@ -241,10 +241,12 @@ extension WebhookService {
         }
     }
 
-    /// Ends every pending delivery of an endpoint as failed, with `note` as a
-    /// last attempt (the endpoint is deleted, or was deleted before this
-    /// version cleaned up): its `p` and `Q` keys go in the same write.
-    func failPendingDeliveries(of endpoint: String, note: String, _ wc: inout WriteContext) throws(OrderbaseError) {
+    /// Ends pending deliveries of an endpoint as failed, at most `limit` (one write must stay
+    /// short: an endpoint that was down for long has thousands), with `note` as a last attempt
+    /// (the endpoint is deleted, or was deleted before this version cleaned up): their `p` and
+    /// `Q` keys go in the same write. Answers whether some may be left.
+    @discardableResult
+    func failPendingDeliveries(of endpoint: String, note: String, limit: Int = Job.stepSize, _ wc: inout WriteContext) throws(OrderbaseError) -> Bool {
         var prefix = KeyBuilder(Keyspace.webhookQueue)
         prefix.string(endpoint)
         var pending: [([UInt8], String)] = []
@@ -253,7 +255,7 @@ extension WebhookService {
             _ = r.string(); _ = r.string(); _ = r.uint64()
             guard let id = r.string() else { throw OrderbaseError(.corruption, "bad webhook queue key") }
             pending.append((Array(k), id))
-            return true
+            return pending.count < limit
         }
         for (key, id) in pending {
             guard let before = try wc.loadIfPresent(WebhookDelivery.self, id) else { wc.deleteUnread(key); continue }  // a stray queue entry
@@ -264,6 +266,7 @@ extension WebhookService {
             d.attempts.append(.init(at: wc.now, statusCode: nil, latencyMilliseconds: 0, error: note, response: nil))
             wc.save(before: before, after: d)
         }
+        return pending.count == limit
     }
 
     /// Makes the delivery after a finished one in its queue due now (the
