@@ -271,12 +271,7 @@ extension CustomFieldService {
         }
         let removing = !validating && p["values"]?.stringValue == "remove"
         if !validating && !removing { return true }
-        var ids: [String] = []
-        try core.scan(from: job.cursor.map { Keyspace.orderKey($0) + [0] } ?? [Keyspace.order], to: [Keyspace.order + 1]) { k, _ throws(OrderbaseError) in
-            var r = KeyReader(Array(k))
-            ids.append(r.string() ?? "")
-            return ids.count < Job.stepSize
-        }
+        let ids = try job.nextOrders(core).map(\.id)
         let orders = core.orders
         for orderID in ids {
             job.processed += 1

@@ -252,8 +252,9 @@ struct CustomFieldRules: Equatable, Sendable {
     var required = false
     var min: JSON?, max: JSON?
     var minLength: Int64?, maxLength: Int64?
-    var pattern: String?
-    var compiledPattern: SafeRegex? { pattern.flatMap { try? SafeRegex($0, field: "validations.pattern") } }
+    /// Compiled when set (a definition is decoded once into the registry), not on every value checked.
+    var pattern: String? { didSet { compiledPattern = pattern.flatMap { try? SafeRegex($0, field: "validations.pattern") } } }
+    private(set) var compiledPattern: SafeRegex?
     var choices: [String]?
     var allowedDomains: [String]?
     var minItems: Int64?, maxItems: Int64?

@@ -14,7 +14,7 @@ extension DraftOrder: AuditedRecord {
         for (k, _) in members where !partialFields.contains(k) {
             throw OrderbaseError.invalid("order.\(k) is not a field a draft or template may hold (\(partialFields.sorted().joined(separator: ", ")))", field: "order.\(k)")
         }
-        try probe(raw)
+        _ = try probe(raw)
         return raw
     }
 

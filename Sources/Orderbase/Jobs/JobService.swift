@@ -32,6 +32,18 @@ extension Job {
         }
     }
 
+    /// The next orders a step over every order looks at: at most `stepSize` after the cursor, in id order,
+    /// each with its stored record (a step may pass over one by its bytes without decoding it).
+    func nextOrders(_ core: TenantCore) throws(OrderbaseError) -> [(id: String, record: [UInt8])] {
+        var out: [(id: String, record: [UInt8])] = []
+        try core.scan(from: cursor.map { Keyspace.orderKey($0) + [0] } ?? [Keyspace.order], to: [Keyspace.order + 1]) { k, v throws(OrderbaseError) in
+            var r = KeyReader(Array(k))
+            out.append((r.string() ?? "", Array(v)))
+            return out.count < Job.stepSize
+        }
+        return out
+    }
+
     static let runAction = TimerAction(name: timerAction) { core, timer, wc throws(OrderbaseError) in
         guard let before = try wc.loadIfPresent(Job.self, timer.target), before.status == "queued" || before.status == "running" else { return }
         var job = before

@@ -121,19 +121,13 @@ extension OrderService {
     static func autoArchiveStep(_ core: TenantCore, _ job: inout Job, _ wc: inout WriteContext) throws(OrderbaseError) -> Bool {
         // A newer sweep (the rules changed) supersedes this one.
         guard var rules = try wc.loadIfPresent(ArchiveRules.self, "archive"), !rules.rules.isEmpty, rules.lastSweepJob == job.id else { return true }
-        var ids: [String] = []
-        try core.scan(from: job.cursor.map { Keyspace.orderKey($0) + [0] } ?? [Keyspace.order], to: [Keyspace.order + 1]) { k, v throws(OrderbaseError) in
-            var r = KeyReader(Array(k))
-            let id = r.string() ?? ""
-            // Archived orders are skipped without decoding (the last field: Order.storedIsArchived).
-            ids.append(Order.storedIsArchived(Array(v)) ? "" : id)
-            job.cursor = id
-            return ids.count < Job.stepSize
-        }
+        let next = try job.nextOrders(core)
         let orders = core.orders
-        for id in ids {
+        for (id, record) in next {
             job.processed += 1
-            guard !id.isEmpty else { continue }
+            job.cursor = id
+            // Archived orders are passed over without decoding (the last field: Order.storedIsArchived).
+            if Order.storedIsArchived(record) { continue }
             let old = try orders.loadForWrite(id, &wc, expected: nil)
             guard old.archivedAt == nil else { continue }
             let context = try core.expressions.evaluationContext(currency: old.currency)
@@ -144,7 +138,7 @@ extension OrderService {
             _ = try orders.commitChange(old: old, new: new, type: "order.archived", reason: "auto-archive: \(rule.name)", &wc)
             job.changed += 1
         }
-        let done = ids.count < Job.stepSize
+        let done = next.count < Job.stepSize
         if done {
             let before = rules
             rules.nextSweepAt = wc.now + sweepEvery
