@@ -343,6 +343,73 @@ extension Schemas {
         opt("rules", .list(Schemas.archiveRuleInput, max: 10)),
     ]
 
+    /// The SLA policy as every method answers it.
+    static let slaPolicy: [Property] = [
+        req("id", .string()),
+        req("name", .string(max: 255)),
+        req("active", .boolean),
+        req("priorities", .list(.string())),
+        req("channels", .list(.string())),
+        req("target_states", .list(.string())),
+        req("target_fulfillment", .nullable(.oneOf(ValueLists.slaFulfillmentTargets))),
+        req("within_minutes", .int(1...100_000)),
+        req("at_risk_minutes", .int(0...100_000)),
+        req("clock", .oneOf(ValueLists.slaClocks)),
+        req("pause_on_hold", .boolean),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a SLA policy takes.
+    static let slaPolicyCreate: [Property] = [
+        req("name", .string(max: 255, min: 1)),
+        opt("active", .boolean),
+        opt("priorities", .list(.oneOf(OrderStatus.priorities), max: 4), "Order priorities it applies to; [] or absent: every priority."),
+        opt("channels", .list(.oneOf(OrderStatus.channels), max: 4), "Order channels it applies to; [] or absent: every channel."),
+        opt("target_states", .list(Schemas.key, max: 20), "Workflow state keys: the promise is met when the order first enters any of them. Give this or target_fulfillment."),
+        opt("target_fulfillment", .nullable(.oneOf(ValueLists.slaFulfillmentTargets))),
+        req("within_minutes", .int(1...100_000)),
+        opt("at_risk_minutes", .int(0...100_000)),
+        opt("clock", .oneOf(ValueLists.slaClocks)),
+        opt("pause_on_hold", .boolean),
+    ]
+
+    /// What an update of a SLA policy may change (`null` clears an optional field).
+    static let slaPolicyUpdate: [Property] = [
+        opt("name", .string(max: 255, min: 1)),
+        opt("active", .boolean),
+        opt("priorities", .list(.oneOf(OrderStatus.priorities), max: 4)),
+        opt("channels", .list(.oneOf(OrderStatus.channels), max: 4)),
+        opt("target_states", .list(Schemas.key, max: 20)),
+        opt("target_fulfillment", .nullable(.oneOf(ValueLists.slaFulfillmentTargets))),
+        opt("within_minutes", .int(1...100_000)),
+        opt("at_risk_minutes", .int(0...100_000)),
+        opt("clock", .oneOf(ValueLists.slaClocks)),
+        opt("pause_on_hold", .boolean),
+    ]
+
+    /// The business hours as every method answers it.
+    static let businessHours: [Property] = [
+        req("time_zone", .nullable(.string(max: 64))),
+        req("hours", .nullable(.list(.ref("OpenInterval")))),
+        req("holidays", .list(.string())),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a business hours takes.
+    static let businessHoursCreate: [Property] = [
+        opt("time_zone", .nullable(Schemas.timeZone)),
+        opt("hours", .nullable(.list(.ref("OpenInterval"), max: 70, min: 1)), "Opening intervals of the week (at most 70, none overlapping); null: open all the time."),
+        opt("holidays", .list(.string(max: 10, min: 10, pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), max: 1000), "Local dates (YYYY-MM-DD) closed all day."),
+    ]
+
+    /// What an update of a business hours may change (`null` clears an optional field).
+    static let businessHoursUpdate: [Property] = [
+        opt("time_zone", .nullable(Schemas.timeZone)),
+        opt("hours", .nullable(.list(.ref("OpenInterval"), max: 70, min: 1))),
+        opt("holidays", .list(.string(max: 10, min: 10, pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), max: 1000)),
+    ]
+
     /// The order template as every method answers it.
     static let orderTemplate: [Property] = [
         req("id", .string()),

@@ -58,6 +58,12 @@ final class APIFixture: @unchecked Sendable {
             "notes.create": #""order_id":"\#(orderID)","body":"Called the customer""#, "notes.get": #""id":"\#(note("get"))""#,
             "notes.list": #""order_id":"\#(orderID)""#, "notes.update": #""id":"\#(note("update"))","body":"edited""#,
             "notes.delete": #""id":"\#(note("delete"))""#, "orders.timeline": #""id":"\#(orderID)""#,
+            "sla_policies.create": #""name":"Fast","target_states":["confirmed"],"within_minutes":60"#,
+            "sla_policies.get": #""id":"\#(slaPolicy("get"))""#, "sla_policies.list": "",
+            "sla_policies.update": #""id":"\#(slaPolicy("update"))","within_minutes":120"#,
+            "sla_policies.delete": #""id":"\#(slaPolicy("delete"))""#,
+            "business_hours.get": "", "business_hours.update": #""time_zone":"Europe/London","hours":[{"day":"monday","start":"09:00","end":"17:00"}]"#,
+            "orders.sla": #""id":"\#(orderID)""#, "sla.summary": #""from":"2026-01-01T00:00:00Z","to":"2026-12-01T00:00:00Z""#,
             "custom_fields.create": #""key":"\#(fresh.replacingOccurrences(of: "-", with: "_"))","name":"Fresh","type":"text""#,
             "custom_fields.get": #""id":"\#(customField("get"))""#, "custom_fields.list": "",
             "custom_fields.update": #""id":"\#(customField("update"))","validations":{"max_length":10}"#,
@@ -162,6 +168,14 @@ final class APIFixture: @unchecked Sendable {
         let t = try! JSON.parse(try! tenant.core().drafts.createTemplate(try! JSON.parse(#"{"name":"\#(purpose)","order":{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}}"#)))
         made["t" + purpose] = t["id"]!.stringValue!
         return made["t" + purpose]!
+    }
+
+    /// An SLA policy, per purpose, made on first use.
+    func slaPolicy(_ purpose: String) -> String {
+        if let id = made["s" + purpose] { return id }
+        let p = try! JSON.parse(try! tenant.core().sla.createPolicy(try! JSON.parse(#"{"name":"\#(purpose)","target_fulfillment":"shipped","within_minutes":480}"#)))
+        made["s" + purpose] = p["id"]!.stringValue!
+        return made["s" + purpose]!
     }
 
     /// A draft order (one line), per purpose, started on first use.

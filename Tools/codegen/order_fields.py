@@ -267,6 +267,17 @@ if var wf = try f.object("workflow") {
           schema='.nullable(.ref("PendingApproval"))',
           sample='o.pendingApproval = PendingApproval(id: "apr_0", transition: "t", to: "s", requestedAt: 0, expiresAt: 0)',
           doc="the transition waiting for approval"),
+    Field("sla", props=["/// The SLA policies it is measured against, one entry each (docs/sla.md); kept by the engine.\nvar sla: [SLAEntry] = []"],
+          render="w.beginArray(); for e in sla { e.write(&w) }; w.endArray()",
+          decode='o.sla = try f.objects("sla", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try SLAEntry.decode(&g) } ?? []',
+          schema='.described("One entry per SLA policy it is measured against (docs/sla.md).", .list(.ref("SLAEntry")))',
+          sample='o.sla = [SLAEntry.sample]',
+          doc="one entry per SLA policy it is measured against: `policy_id`, `policy_name`, `status`, `started_at`, `due_at`, `at_risk_at`, `met_at`, `breached_at`, `paused_at`, `remaining_ms` (docs/sla.md); kept by the engine"),
+    Field("sla_status", props=["/// The most pressing of its SLA entries' statuses (nil: none).\npublic var slaStatus: String?"],
+          render="w.optionalString(slaStatus)", decode='o.slaStatus = try f.string("sla_status")',
+          schema=".nullable(.oneOf(ValueLists.slaStatuses))", index="o.slaStatus", rank=0.9,
+          filter=("sla_status", ".oneOf(ValueLists.slaStatuses)", "SLAEntry.statuses"), sample='o.slaStatus = "met"',
+          doc="the most pressing of its `sla` entries' statuses (`breached`, then `at_risk`, `pending`, `met`, `cancelled`); null: no SLA; filters `orders.list`"),
     Field("created_at", "timestamp", doc="when it was created"),
     Field("updated_at", "timestamp", volatile=True, doc="when it last changed"),
     Field("placed_at", "timestamp", doc="when it was placed (default: creation)"),
@@ -387,7 +398,7 @@ def domain_swift():
     for f in indexed:
         if f.multi:
             out.append(f'        for v in {f.index} {{ keys.append(indexKey(.order, "{f.name}", v, o.id)) }}')
-        elif f.name == "customer" or f.kind == "opt_string":
+        elif f.name == "customer" or f.kind == "opt_string" or any(": String?" in p for p in f.props):
             out.append(f'        if let v = {f.index} {{ keys.append(indexKey(.order, "{f.name}", v, o.id)) }}')
         else:
             out.append(f'        keys.append(indexKey(.order, "{f.name}", {f.index}, o.id))')

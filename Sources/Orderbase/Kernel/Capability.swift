@@ -71,6 +71,8 @@ public struct CustomFieldService: Capability { let core: TenantCore }
 public struct TimelineService: Capability { let core: TenantCore }
 /// `tenant.drafts`: order templates and draft orders (Drafts/).
 public struct DraftService: Capability { let core: TenantCore }
+/// `tenant.sla`: SLA policies, business hours, orders' SLA entries and the summary (SLA/).
+public struct SLAService: Capability { let core: TenantCore }
 /// `tenant.jobs`: bulk jobs the scheduler runs in steps (Jobs/).
 public struct JobService: Capability { let core: TenantCore }
 
@@ -88,4 +90,5 @@ extension TenantCore {
     public var customFields: CustomFieldService { CustomFieldService(core: self) }
     public var timeline: TimelineService { TimelineService(core: self) }
     public var drafts: DraftService { DraftService(core: self) }
+    public var sla: SLAService { SLAService(core: self) }
 }

@@ -36,15 +36,17 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let orderTemplate = RecordKind("order_template")
     public static let draftOrder = RecordKind("draft_order")
     public static let job = RecordKind("job")
+    public static let slaPolicy = RecordKind("sla_policy")
+    public static let businessHours = RecordKind("business_hours")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder]
+                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 
@@ -68,6 +70,7 @@ struct AuditPolicy {
         case .routingRules, .transfer: AuditPolicy(unaudited: ["updated_at"])
         case .archiveRules: AuditPolicy(unaudited: ["updated_at", "next_sweep_at", "last_sweep_job"])
         case .orderTemplate: AuditPolicy(unaudited: ["updated_at"])
+        case .slaPolicy, .businessHours: AuditPolicy(unaudited: ["updated_at"])
         case .draftOrder: AuditPolicy(unaudited: ["updated_at", "version"])
         case .orderNote: AuditPolicy(unaudited: ["updated_at", "version"])
         case .customField: AuditPolicy(unaudited: ["updated_at", "validation_status", "invalid_count", "validation_job"])

@@ -14,6 +14,7 @@ public final class TenantCore: @unchecked Sendable {
     /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
     let workflowRegistry = WorkflowRegistry()
     let customFieldRegistry = CustomFieldRegistry()
+    let slaRegistry = SLARegistry()
     /// The tenant's locations, for routing (Inventory/).
     let inventoryCache = InventoryCache()
     /// How webhooks leave (set by the engine that opened the tenant; Webhooks/).

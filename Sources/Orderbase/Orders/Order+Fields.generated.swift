@@ -42,6 +42,10 @@ public struct Order: Equatable, Sendable {
     public var workflowVersion: Int64 = 1
     /// A transition waiting for approval (`approvals.*`).
     var pendingApproval: PendingApproval?
+    /// The SLA policies it is measured against, one entry each (docs/sla.md); kept by the engine.
+    var sla: [SLAEntry] = []
+    /// The most pressing of its SLA entries' statuses (nil: none).
+    public var slaStatus: String?
     public var createdAt: Int64
     public var updatedAt: Int64
     public var placedAt: Int64
@@ -56,7 +60,7 @@ extension Order {
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(36)
+        spans.reserveCapacity(38)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -154,6 +158,12 @@ extension Order {
         w.key("pending_approval"); start = w.bytes.count
         if let pendingApproval { pendingApproval.write(&w) } else { w.null() }
         spans.append(("pending_approval", false, start..<w.bytes.count))
+        w.key("sla"); start = w.bytes.count
+        w.beginArray(); for e in sla { e.write(&w) }; w.endArray()
+        spans.append(("sla", false, start..<w.bytes.count))
+        w.key("sla_status"); start = w.bytes.count
+        w.optionalString(slaStatus)
+        spans.append(("sla_status", false, start..<w.bytes.count))
         w.key("created_at"); start = w.bytes.count
         w.timestamp(createdAt)
         spans.append(("created_at", false, start..<w.bytes.count))
@@ -224,6 +234,8 @@ extension Order {
                 o.workflowVersion = try wf.int("version", in: 1...Int64.max, required: true)!
             }
             if var p = try f.object("pending_approval") { o.pendingApproval = try PendingApproval.decode(&p) }
+            o.sla = try f.objects("sla", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try SLAEntry.decode(&g) } ?? []
+            o.slaStatus = try f.string("sla_status")
             o.createdAt = try ts("created_at")
             o.updatedAt = try ts("updated_at")
             o.placedAt = try ts("placed_at")
@@ -313,6 +325,7 @@ extension Order {
         case "customer": return o.customerID == value
         case "tags": return o.tags.map(Tags.key).contains(value)
         case "custom_fields": return o.customFieldIndexValues.contains(value)
+        case "sla_status": return o.slaStatus == value
         case "status": return o.status == value
         case "fulfillment_status": return o.fulfillmentStatus == value
         case "financial_status": return o.financialStatus == value
@@ -323,7 +336,7 @@ extension Order {
     }
 
     /// Indexed fields (`I "order" field …`), in the order `orders.list` prefers them.
-    static let indexedFields: [String] = ["po_number", "customer", "tags", "custom_fields", "status", "fulfillment_status", "financial_status", "channel", "priority"]
+    static let indexedFields: [String] = ["po_number", "customer", "tags", "custom_fields", "sla_status", "status", "fulfillment_status", "financial_status", "channel", "priority"]
 
     /// `orders.list` filters: the request key, the indexed field, the values allowed (nil: any
     /// string of at most `maxLength` characters; status: any workflow's states).
@@ -333,6 +346,7 @@ extension Order {
         ("customer_id", "customer", nil, 255, nil),
         ("tag", "tags", nil, 100, Tags.lookupKey),
         ("custom_field", "custom_fields", nil, 330, nil),
+        ("sla_status", "sla_status", SLAEntry.statuses, 255, nil),
         ("status", "status", nil, 255, nil),
         ("fulfillment_status", "fulfillment_status", OrderStatus.fulfillment, 255, nil),
         ("financial_status", "financial_status", OrderStatus.financial, 255, nil),
@@ -360,6 +374,8 @@ extension Order {
         o.cancelReason = "r"
         o.holds = [Hold(id: "hold_0", reason: "other", note: "n", placedAt: 0, placedBy: Actor(type: "user", id: "u", roles: ["r"]))]
         o.pendingApproval = PendingApproval(id: "apr_0", transition: "t", to: "s", requestedAt: 0, expiresAt: 0)
+        o.sla = [SLAEntry.sample]
+        o.slaStatus = "met"
         o.cancelledAt = 0
         o.closedAt = 0
         o.archivedAt = 0
@@ -371,12 +387,13 @@ extension Keyspace {
     /// Secondary index keys of an order (its `I` keys and its `U` key), distinct.
     static func indexKeyList(of o: Order) -> [[UInt8]] {
         var keys: [[UInt8]] = []
-        keys.reserveCapacity(10)
+        keys.reserveCapacity(11)
         keys.append(updatedKey(o.updatedAt, o.id))
         if let v = o.poNumber { keys.append(indexKey(.order, "po_number", v, o.id)) }
         if let v = o.customerID { keys.append(indexKey(.order, "customer", v, o.id)) }
         for v in o.tags.map(Tags.key) { keys.append(indexKey(.order, "tags", v, o.id)) }
         for v in o.customFieldIndexValues { keys.append(indexKey(.order, "custom_fields", v, o.id)) }
+        if let v = o.slaStatus { keys.append(indexKey(.order, "sla_status", v, o.id)) }
         keys.append(indexKey(.order, "status", o.status, o.id))
         keys.append(indexKey(.order, "fulfillment_status", o.fulfillmentStatus, o.id))
         keys.append(indexKey(.order, "financial_status", o.financialStatus, o.id))

@@ -63,6 +63,7 @@ extension OrderService {
             // (unless the tenant commits at a later workflow state: then that change's batch does).
             let commitment = try inventory.prepareCommitment(order, wf, &wc)
             if let commitment { order.fulfillmentStatus = commitment.status }
+            try SLATracker.track(old: nil, new: &order, &wc)
             let rendered = order.render()
             wc.put(Keyspace.orderKey(order.id), rendered.bytes)
             wc.putUnread(Keyspace.numberKey(order.number), Array(order.id.utf8))
@@ -223,6 +224,7 @@ extension OrderService {
         if new.cancelledAt != nil && old.cancelledAt == nil { try inventory.release(new.id, &wc) }
         let commitment = try inventory.commitmentOnChange(old: old, new: new, &wc)
         if let commitment { new.fulfillmentStatus = commitment.status }
+        try SLATracker.track(old: old, new: &new, &wc)
         new.version = old.version + 1
         new.updatedAt = max(wc.now, old.updatedAt)
         let after = new.render()
