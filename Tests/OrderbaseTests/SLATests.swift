@@ -191,6 +191,7 @@ import Testing
         let before = fx.counters
         let bad: [(String, String)] = [
             (#"{"name":"x","within_minutes":60}"#, "target_states"),
+            (#"{"name":"x","target_states":[],"within_minutes":60}"#, "target_states"),
             (#"{"name":"x","target_states":["confirmed"],"target_fulfillment":"shipped","within_minutes":60}"#, "target_fulfillment"),
             (#"{"name":"x","target_states":["confirmed"]}"#, "within_minutes"),
             (#"{"name":"x","target_states":["confirmed"],"within_minutes":0}"#, "within_minutes"),

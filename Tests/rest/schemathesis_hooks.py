@@ -24,6 +24,9 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
   are unique;
 - a partial order (templates, drafts, overrides) keeps an order's money rules
   and names defined custom fields and an existing workflow.
+- an SLA policy's `at_risk_minutes` is less than its `within_minutes` (the
+  stored one on an update), and an update keeps one target; business hours on
+  one day do not overlap, and holidays are real dates.
 
 For the positive-data checks these hooks turn each generated request into one
 that keeps those rules, changing only what the rules need. Negative cases
@@ -197,6 +200,30 @@ def _positive_body(case):
             body["validations"] = validations
         if isinstance(body.get("key"), str):
             body["key"] = "k" + str(sum(body["key"].encode()) % 40)
+    elif label in ("POST /v1/sla_policies", "PATCH /v1/sla_policies/{id}"):
+        within, risk = _int(body.get("within_minutes")), _int(body.get("at_risk_minutes"))
+        if label.startswith("POST"):
+            if within is not None and risk is not None and risk >= within:
+                body["at_risk_minutes"] = within - 1
+        else:
+            # The stored policy's minutes are unknown here: a warning of 0 fits any promise.
+            if within is not None or risk is not None:
+                body["at_risk_minutes"] = 0
+            if "target_fulfillment" in body and body["target_fulfillment"] is None and "target_states" not in body:
+                del body["target_fulfillment"]  # clearing the only target is refused
+    elif label == "PATCH /v1/business_hours":
+        if isinstance(body.get("hours"), list):
+            seen = set()
+            kept = []
+            for i in body["hours"]:
+                if isinstance(i, dict) and i.get("day") not in seen:
+                    seen.add(i.get("day"))
+                    if isinstance(i.get("start"), str) and isinstance(i.get("end"), str) and i["start"] >= i["end"]:
+                        i["start"], i["end"] = "00:00", "24:00"
+                    kept.append(i)
+            body["hours"] = kept
+        if isinstance(body.get("holidays"), list):
+            body["holidays"] = ["2026-12-25" for _ in body["holidays"]][:1]
     elif label == "PATCH /v1/archive_rules":
         for n, r in enumerate(body.get("rules") or []):
             if isinstance(r, dict):

@@ -244,3 +244,29 @@ def test_every_401_reads_the_same(api, setup):
         assert r.status_code == 401
         bodies.add(r.text)
     assert len(bodies) == 1, bodies
+
+
+def test_sla_policies_business_hours_and_an_orders_sla_over_http(api):
+    admin, write = api("acme:admin"), api("acme:write")
+    body = {"name": "Urgent in 2 hours", "priorities": ["urgent"], "target_states": ["confirmed"], "within_minutes": 120, "clock": "calendar"}
+    assert write.post("/v1/sla_policies", json=body).status_code == 403
+    r = admin.post("/v1/sla_policies", json=body)
+    assert r.status_code == 201, r.text
+    policy = r.json()
+    assert policy["at_risk_minutes"] == 24 and policy["target_fulfillment"] is None
+    bad = admin.post("/v1/sla_policies", json={**body, "target_fulfillment": "shipped"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "target_fulfillment"
+    hours = admin.patch("/v1/business_hours", json={"time_zone": "Europe/London", "hours": [{"day": "monday", "start": "09:00", "end": "17:00"}]})
+    assert hours.status_code == 200 and hours.json()["hours"] == [{"day": "monday", "start": "09:00", "end": "17:00"}]
+    assert admin.get("/v1/business_hours").json()["time_zone"] == "Europe/London"
+    order = write.post("/v1/orders", json={**ORDER, "priority": "urgent"}).json()
+    assert order["sla_status"] == "pending" and order["sla"][0]["policy_id"] == policy["id"]
+    sla = write.get(f"/v1/orders/{order['id']}/sla").json()
+    assert sla["sla_status"] == "pending" and 0 < sla["entries"][0]["remaining_ms"] <= 120 * 60_000
+    listed = write.get("/v1/orders", params={"sla_status": "pending"}).json()["data"]
+    assert order["id"] in [o["id"] for o in listed]
+    assert write.get("/v1/orders", params={"sla_status": "late"}).status_code == 400
+    summary = write.get("/v1/sla/summary", params={"from": "2020-01-01T00:00:00Z", "to": "2020-12-31T00:00:00Z", "policy_id": policy["id"]}).json()
+    assert summary["policies"][0]["pending"] == 0
+    assert admin.delete(f"/v1/sla_policies/{policy['id']}").json()["id"] == policy["id"]
+    assert admin.get(f"/v1/sla_policies/{policy['id']}").status_code == 404

@@ -564,7 +564,7 @@ o.author = try Actor.read(&a)""", schema='.ref("Actor")', doc="who wrote it (the
           input_doc="Order channels it applies to; [] or absent: every channel.",
           read='if let v = try f.oneOfList("channels", OrderStatus.channels) { o.channels = v; given.insert("channels") }',
           doc="the order channels it applies to (`[]`: all)"),
-        F("target_states", "strings", default="[]", create="opt", edit=True, input=".list(Schemas.key, max: 20)",
+        F("target_states", "strings", default="[]", create="opt", edit=True, input=".list(Schemas.key, max: 20, min: 1)",
           input_doc="Workflow state keys: the promise is met when the order first enters any of them. Give this or target_fulfillment.",
           read='if let v = try SLAPolicy.readStates(&f) { o.targetStates = v; given.insert("target_states") }',
           doc="workflow state keys: met when the order first enters one of them (give this or `target_fulfillment`)"),

@@ -158,3 +158,20 @@ def test_po_number_through_the_wrappers(tenant):
     assert tenant.orders.update(o["id"], po_number="PO-43")["po_number"] == "PO-43"
     with pytest.raises(orderbase.InvalidArgument):
         tenant.orders.update(o["id"], po_number="x" * 65)
+
+
+def test_sla_policies_through_the_derived_wrappers(tenant):
+    p = tenant.sla_policies.create(name="Urgent in 1 hour", priorities=["urgent"], target_states=["confirmed"],
+                                   within_minutes=60, clock="calendar")
+    assert p["at_risk_minutes"] == 12
+    o = tenant.orders.create(line_items=[LINE], priority="urgent")
+    assert o["sla_status"] == "pending" and o["sla"][0]["policy_id"] == p["id"]
+    sla = tenant.orders.sla(o["id"])
+    assert 0 < sla["entries"][0]["remaining_ms"] <= 3_600_000
+    assert [x["id"] for x in tenant.orders.list(sla_status="pending")] == [o["id"]]
+    met = tenant.orders.transition(o["id"], "confirmed")
+    assert met["sla_status"] == "met" and met["sla"][0]["met_at"] is not None
+    assert tenant.business_hours.update(hours=[{"day": "friday", "start": "09:00", "end": "17:00"}])["hours"][0]["day"] == "friday"
+    with pytest.raises(orderbase.InvalidArgument):
+        tenant.sla_policies.create(name="x", within_minutes=60)
+    assert tenant.sla.summary(**{"from": "2020-01-01T00:00:00Z", "to": "2020-06-01T00:00:00Z"})["policies"][0]["met"] == 0

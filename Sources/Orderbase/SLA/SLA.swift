@@ -24,6 +24,9 @@ extension SLAPolicy: AuditedRecord {
     /// `target_states`: state keys, each once, at most 20.
     static func readStates(_ f: inout Fields) throws(OrderbaseError) -> [String]? {
         guard let list = try f.array("target_states", maxCount: 20) else { return nil }
+        guard !list.isEmpty else {
+            throw OrderbaseError.invalid("target_states must name at least one state (target_fulfillment targets a fulfillment milestone)", field: "target_states")
+        }
         var out: [String] = []
         for (n, v) in list.enumerated() {
             guard case .string(let s) = v, Workflow.isKey(s) else {
@@ -391,7 +394,7 @@ enum SLATracker {
 extension Fields {
     /// A list of values from `allowed`, each once, in the order of `allowed`.
     public mutating func oneOfList(_ key: String, _ allowed: [String]) throws(OrderbaseError) -> [String]? {
-        guard let list = try array(key, maxCount: allowed.count * 4) else { return nil }
+        guard let list = try array(key, maxCount: allowed.count) else { return nil }
         var seen: Set<String> = []
         for (n, v) in list.enumerated() {
             guard case .string(let s) = v, allowed.contains(s) else {
