@@ -210,6 +210,68 @@ void orderbase_tenant_close(orderbase_tenant *tenant);
  */
 int orderbase_call(orderbase_tenant *tenant, const char *method, const char *request_json, char **response_json);
 
+/* ---- Attachments: files in the tenant's file store ------------------------ */
+
+/* Files are not JSON: they go in and out through these typed functions
+ * (docs/attachments.md). The attachment records are read, listed and deleted
+ * with orderbase_call ("attachments.get", "attachments.list", ...). */
+typedef struct orderbase_upload orderbase_upload;
+
+/**
+ * orderbase_upload_begin — start uploading one file.
+ *
+ * @param out           [out] receives the upload; NULL on failure.
+ * @param tenant        [in]  an open tenant.
+ * @param request_json  [in]  {"order_id": "ord_…", "file_name": "invoice.pdf"}, or
+ *                            {"owner_type": "order"|"note", "owner_id": "…", "file_name": …};
+ *                            optional "actor" and "request_id" as for orderbase_call.
+ *                            The owner must exist; file_name is 1-255 characters, not "." or
+ *                            "..", with no '/', '\' or control characters (metadata, never a path).
+ * @return ORDERBASE_OK, ORDERBASE_EINVALID, ORDERBASE_ENOTFOUND (no such owner), ORDERBASE_EIO.
+ * Thread-safety: an upload is used by one thread at a time; uploads run concurrently.
+ * Ownership: end it with orderbase_upload_finish() or orderbase_upload_abort().
+ */
+int orderbase_upload_begin(orderbase_upload **out, orderbase_tenant *tenant, const char *request_json);
+
+/**
+ * orderbase_upload_write — append bytes (any chunk size). They go to a temporary
+ * file, hashed (SHA-256) and sniffed as they pass; nothing is visible until finish.
+ * Past the engine option "attachment_max_bytes" the upload is dropped and this
+ * returns ORDERBASE_ELIMIT (details.reason "file_too_large"); only abort is left.
+ */
+int orderbase_upload_write(orderbase_upload *upload, const void *bytes, size_t len);
+
+/**
+ * orderbase_upload_finish — make the attachment: the content type is sniffed from the
+ * bytes and checked against "attachment_content_types" (ORDERBASE_EINVALID,
+ * details.reason "content_type_not_allowed"), the tenant's quota
+ * ("attachment_quota_bytes", ORDERBASE_ELIMIT, details.reason "quota"), then the file is
+ * synced and published under its SHA-256 in the same step as the record is written.
+ * @param attachment_json [out] the attachment (free with orderbase_free()), or the error
+ *                              object on failure. May be NULL.
+ * The upload handle is gone after this call, whatever it returns; a failed finish
+ * leaves nothing behind.
+ */
+int orderbase_upload_finish(orderbase_upload *upload, char **attachment_json);
+
+/** orderbase_upload_abort — drop an upload and its temporary file. NULL is a no-op. */
+void orderbase_upload_abort(orderbase_upload *upload);
+
+/**
+ * orderbase_attach — begin, write and finish in one call, for bytes already in memory.
+ */
+int orderbase_attach(orderbase_tenant *tenant, const char *request_json, const void *bytes, size_t len, char **attachment_json);
+
+/**
+ * orderbase_attachment_read — copy up to `capacity` bytes of an attachment's file,
+ * from `offset`, into `buffer`; *bytes_read is 0 at (or past) the end.
+ * @return ORDERBASE_OK, ORDERBASE_ENOTFOUND (no such attachment), ORDERBASE_EIO,
+ *         ORDERBASE_ECORRUPT (its file is missing from the store).
+ * Thread-safety: any thread.
+ */
+int orderbase_attachment_read(orderbase_tenant *tenant, const char *attachment_id, uint64_t offset,
+                              void *buffer, size_t capacity, size_t *bytes_read);
+
 /* ---- Subscriptions ------------------------------------------------------ */
 
 typedef struct orderbase_subscription orderbase_subscription;

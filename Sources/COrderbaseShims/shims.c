@@ -19,6 +19,22 @@ void ob_sha256(const void *data, size_t len, uint8_t out[32]) {
     EVP_Digest(data, len, out, &n, sha256_md ? sha256_md : EVP_sha256(), NULL);
 }
 
+void *ob_sha256_begin(void) {
+    pthread_once(&sha256_once, fetch_sha256);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (c && EVP_DigestInit_ex(c, sha256_md ? sha256_md : EVP_sha256(), NULL) != 1) { EVP_MD_CTX_free(c); return NULL; }
+    return c;
+}
+
+void ob_sha256_update(void *ctx, const void *data, size_t len) { EVP_DigestUpdate((EVP_MD_CTX *)ctx, data, len); }
+
+void ob_sha256_end(void *ctx, uint8_t out[32]) {
+    uint8_t scratch[32];
+    unsigned int n = 32;
+    EVP_DigestFinal_ex((EVP_MD_CTX *)ctx, out ? out : scratch, &n);
+    EVP_MD_CTX_free((EVP_MD_CTX *)ctx);
+}
+
 int ob_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t out[32]) {
     unsigned int n = 32;
     return HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n) == NULL ? -1 : 0;

@@ -24,6 +24,8 @@ public struct EngineOptions: Sendable {
     public var limits = OrderLimits()
     /// What one expression or template evaluation may spend.
     public var budgets = Budgets()
+    /// Attachments: the largest file, the quota per tenant, the content types taken (docs/attachments.md).
+    public var files = FileLimits()
 
     public init() {}
 
@@ -38,6 +40,7 @@ public struct EngineOptions: Sendable {
         o.limits.maxLineItems = Int(try f.int("max_line_items", in: 1...10_000) ?? 500)
         o.limits.maxMetadataBytes = Int(try f.int("max_metadata_bytes", in: 2...(1 << 20)) ?? 16_384)
         o.budgets = try Budgets.read(&f)
+        o.files = try FileLimits.read(&f)
         o.blockCacheBytes = Int(try f.int("block_cache_bytes", in: (1 << 20)...(4 << 30)) ?? (32 << 20))
         o.webhookAllowHTTP = try f.bool("webhook_allow_http") ?? false
         if let list = try f.array("webhook_allowed_addresses", maxCount: 100) {
@@ -209,7 +212,8 @@ public final class Engine: @unchecked Sendable {
             let path = try store { () throws(StoreError) in try directory.dbPath(id) }
             let core = try TenantRegistry.shared.acquire(key) { () throws(OrderbaseError) in
                 try TenantCore(id: id, dbPath: path, sync: options.durability == .sync, dbOptions: dbOptions,
-                               clock: clock, limits: options.limits, budgets: options.budgets)
+                               clock: clock, limits: options.limits, budgets: options.budgets,
+                               filesPath: try store { () throws(StoreError) in try directory.filesPath(id) }, fileLimits: options.files)
             }
             cache[id] = (key, core, tick)
             core.outboundConfig = outboundConfigLocked

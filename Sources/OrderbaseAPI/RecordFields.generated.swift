@@ -326,6 +326,20 @@ extension Schemas {
         opt("mentions", .list(.string(max: 64, min: 1), max: 20)),
     ]
 
+    /// The attachment as every method answers it.
+    static let attachment: [Property] = [
+        req("id", .string()),
+        req("order_id", .string()),
+        req("owner_type", .oneOf(ValueLists.attachmentOwnerTypes)),
+        req("owner_id", .string()),
+        req("file_name", .string()),
+        req("content_type", .string()),
+        req("size", .int(Int64.min...Int64.max)),
+        req("sha256", .string()),
+        req("uploaded_by", .ref("Actor")),
+        req("created_at", .timestamp),
+    ]
+
     /// The archive rules as every method answers it.
     static let archiveRules: [Property] = [
         req("rules", .list(Schemas.archiveRule)),

@@ -282,6 +282,7 @@ enum Schemas {
         ("OrderTemplate", .object(orderTemplate)),
         ("DraftOrder", .object(draftOrder)),
         ("SLAPolicy", .object(slaPolicy)),
+        ("Attachment", .object(attachment)),
         ("BusinessHours", .object(businessHours)),
         ("OpenInterval", Catalogue.openInterval),
         ("SLAEntry", Catalogue.slaEntry),

@@ -383,3 +383,95 @@ public func orderbase_engine_pump(_ engine: OpaquePointer?, _ maxMs: Int32) -> I
         return fail(error)
     }
 }
+
+// MARK: attachments (docs/attachments.md)
+
+let uploads = HandleTable<Upload>(tag: 0xA7)
+
+/// The request of an upload: JSON within max_request_bytes.
+func uploadRequest(_ t: Tenant, _ p: UnsafePointer<CChar>?) throws(OrderbaseError) -> JSON {
+    try withRequest(p, limit: t.engine.options.maxRequestBytes) { (body) throws(OrderbaseError) -> JSON in
+        guard let body else { return .object([:]) }
+        return try JSON.parse(Array(body))
+    }
+}
+
+@c @implementation
+public func orderbase_upload_begin(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ tenant: OpaquePointer?, _ request: UnsafePointer<CChar>?) -> Int32 {
+    ob_error_clear()
+    guard let out else { return fail(misuse("out is NULL")) }
+    out.pointee = nil
+    do throws(OrderbaseError) {
+        guard let t = tenants.get(tenant) else { throw misuse("tenant handle is NULL, closed or invalid") }
+        let up = try t.core().attachments.begin(try uploadRequest(t, request))
+        guard let h = uploads.insert(up) else {
+            up.abort()
+            throw OrderbaseError(.limitExceeded, "too many uploads in progress")
+        }
+        out.pointee = h
+        return 0
+    } catch {
+        return fail(error)
+    }
+}
+
+@c @implementation
+public func orderbase_upload_write(_ upload: OpaquePointer?, _ bytes: UnsafeRawPointer?, _ len: Int) -> Int32 {
+    ob_error_clear()
+    do throws(OrderbaseError) {
+        guard let up = uploads.get(upload) else { throw misuse("upload handle is NULL, finished or invalid") }
+        if len == 0 { return 0 }
+        guard let bytes, len > 0 else { throw misuse("bytes is NULL") }
+        try up.write(UnsafeRawBufferPointer(start: bytes, count: len))
+        return 0
+    } catch {
+        return fail(error)
+    }
+}
+
+@c @implementation
+public func orderbase_upload_finish(_ upload: OpaquePointer?, _ attachment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    deliver(attachment) { () throws(OrderbaseError) -> [UInt8] in
+        guard let up = uploads.remove(upload) else { throw misuse("upload handle is NULL, finished or invalid") }
+        return try up.finish()
+    }
+}
+
+@c @implementation
+public func orderbase_upload_abort(_ upload: OpaquePointer?) {
+    guard upload != nil else { return }
+    guard let up = uploads.remove(upload) else {
+        _ = fail(misuse("upload handle is finished or invalid"))
+        return
+    }
+    up.abort()
+}
+
+@c @implementation
+public func orderbase_attach(_ tenant: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ bytes: UnsafeRawPointer?, _ len: Int,
+                             _ attachment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    deliver(attachment) { () throws(OrderbaseError) -> [UInt8] in
+        guard let t = tenants.get(tenant) else { throw misuse("tenant handle is NULL, closed or invalid") }
+        guard bytes != nil || len == 0 else { throw misuse("bytes is NULL") }
+        return try t.core().attachments.attach(try uploadRequest(t, request), bytes: UnsafeRawBufferPointer(start: bytes, count: max(0, len)))
+    }
+}
+
+@c @implementation
+public func orderbase_attachment_read(_ tenant: OpaquePointer?, _ id: UnsafePointer<CChar>?, _ offset: UInt64,
+                                      _ buffer: UnsafeMutableRawPointer?, _ capacity: Int, _ bytesRead: UnsafeMutablePointer<Int>?) -> Int32 {
+    ob_error_clear()
+    bytesRead?.pointee = 0
+    do throws(OrderbaseError) {
+        guard let t = tenants.get(tenant) else { throw misuse("tenant handle is NULL, closed or invalid") }
+        guard let bytesRead else { throw misuse("bytes_read is NULL") }
+        guard buffer != nil || capacity == 0 else { throw misuse("buffer is NULL") }
+        guard offset <= UInt64(Int64.max) else { throw OrderbaseError.invalid("offset is too large", field: "offset") }
+        let attachmentID = try cString(id, "attachment_id")
+        bytesRead.pointee = try t.core().attachments.read(attachmentID, offset: Int64(offset),
+                                                          into: UnsafeMutableRawBufferPointer(start: buffer, count: max(0, capacity)))
+        return 0
+    } catch {
+        return fail(error)
+    }
+}

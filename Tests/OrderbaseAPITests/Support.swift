@@ -63,6 +63,8 @@ final class APIFixture: @unchecked Sendable {
             "sla_policies.update": #""id":"\#(slaPolicy("update"))","within_minutes":120"#,
             "sla_policies.delete": #""id":"\#(slaPolicy("delete"))""#,
             "business_hours.get": "", "business_hours.update": #""time_zone":"Europe/London","hours":[{"day":"monday","start":"09:00","end":"17:00"}]"#,
+            "attachments.get": #""id":"\#(attachment("get"))""#, "attachments.list": #""order_id":"\#(orderID)""#,
+            "attachments.delete": #""id":"\#(attachment("delete"))""#, "attachments.collect": "",
             "orders.sla": #""id":"\#(orderID)""#, "sla.summary": #""from":"2026-01-01T00:00:00Z","to":"2026-12-01T00:00:00Z""#,
             "custom_fields.create": #""key":"\#(fresh.replacingOccurrences(of: "-", with: "_"))","name":"Fresh","type":"text""#,
             "custom_fields.get": #""id":"\#(customField("get"))""#, "custom_fields.list": "",
@@ -168,6 +170,15 @@ final class APIFixture: @unchecked Sendable {
         let t = try! JSON.parse(try! tenant.core().drafts.createTemplate(try! JSON.parse(#"{"name":"\#(purpose)","order":{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}}"#)))
         made["t" + purpose] = t["id"]!.stringValue!
         return made["t" + purpose]!
+    }
+
+    /// An attachment (a short text file on the first order), per purpose, made on first use.
+    func attachment(_ purpose: String) -> String {
+        if let id = made["a" + purpose] { return id }
+        let bytes = Array("notes for \(purpose)".utf8)
+        let a = try! JSON.parse(try! bytes.withUnsafeBytes { try tenant.core().attachments.attach(try JSON.parse(#"{"order_id":"\#(orderID)","file_name":"\#(purpose).txt"}"#), bytes: $0) })
+        made["a" + purpose] = a["id"]!.stringValue!
+        return made["a" + purpose]!
     }
 
     /// An SLA policy, per purpose, made on first use.

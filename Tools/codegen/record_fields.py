@@ -532,6 +532,24 @@ o.author = try Actor.read(&a)""", schema='.ref("Actor")', doc="who wrote it (the
         F("created_at", "timestamp", default="0", doc="when it was written"),
         F("updated_at", "timestamp", default="0", doc="when it was last edited"),
     ]),
+    # Attachments: files in the tenant's file store (docs/attachments.md).
+    Record("Attachment", "attachment", "attachment", "Sources/Orderbase/Attachments/Attachment+Fields.generated.swift",
+           "A file attached to an order or to a note on it: its bytes are in the tenant's file store under their SHA-256.",
+           docs="docs/attachments.md", kind="attachment", key="attachmentKey", audited=True, fields=[
+        F("id", "string", default='""', doc="`att_` + a ULID"),
+        F("order_id", "string", prop="orderID", default='""', doc="the order it belongs to (a note's order, for a note's attachment)"),
+        F("owner_type", "enum", default='"order"', values="Attachment.ownerTypes", api_values="ValueLists.attachmentOwnerTypes",
+          doc="`order` or `note` (a note or message on the order)"),
+        F("owner_id", "string", prop="ownerID", default='""', doc="the order's or the note's id"),
+        F("file_name", "string", default='""', doc="as the uploader named it (1–255 characters; metadata, never a path)"),
+        F("content_type", "string", default='""', doc="sniffed from the bytes (\"Content types\"), never taken from the caller"),
+        F("size", "int", default="0", doc="bytes"),
+        F("sha256", "string", default='""', doc="the SHA-256 of the bytes, 64 lowercase hex digits (the blob's name; the download's ETag)"),
+        F("uploaded_by", swift="Actor", default='Actor(type: "system", id: nil)', render="o.uploadedBy.write(&w)",
+          decode="""guard var a = try f.object("uploaded_by") else { throw OrderbaseError.invalid("uploaded_by is required") }
+o.uploadedBy = try Actor.read(&a)""", schema='.ref("Actor")', doc="who uploaded it (the request's actor)"),
+        F("created_at", "timestamp", default="0", doc="when it was uploaded"),
+    ]),
     # Auto-archive rules: the tenant's one set, swept by the scheduler (docs/methods.md, "Auto-archive rules").
     Record("ArchiveRules", "archive rules", "archiveRules", "Sources/Orderbase/Orders/ArchiveRules+Fields.generated.swift",
            "The tenant's rules for archiving orders on their own: the scheduler sweeps every order daily, in steps, and archives those a rule matches.",

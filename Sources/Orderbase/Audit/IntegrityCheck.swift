@@ -10,6 +10,7 @@ extension AuditService {
     public func checkIntegrity(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         let maxProblems = Int(try f.int("max_problems", in: 1...1000) ?? 100)
+        let verifyFiles = try f.bool("verify_files") ?? false
         try f.finish()
         let snap = database.snapshot()
         var problems: [String] = []
@@ -70,6 +71,7 @@ extension AuditService {
             if nextSeq - 1 != counters.eventSeq { problem("event log ends at \(nextSeq - 1) but the counter says \(counters.eventSeq)") }
             try checkStock(snap, problem)
             try checkTagCounts(snap, problem)
+            try checkFiles(snap, hashes: verifyFiles, problem)
         } catch let e as OrderbaseError { throw e } catch let e as StoreError { throw OrderbaseError(e) } catch {
             throw OrderbaseError(.internal, "\(error)")
         }
@@ -210,6 +212,10 @@ struct IndexedKind: Sendable {
             let m = try InventoryMovement.decode(b)
             return (m.id, m.indexKeys, nil)
         },
+        IndexedKind(kind: .attachment, recordPrefix: Keyspace.attachment, ownPrefixes: []) { (b) throws(OrderbaseError) in
+            let a = try Attachment.decode(b)
+            return (a.id, a.indexKeys, nil)
+        },
         IndexedKind(kind: .shipment, recordPrefix: Keyspace.shipment, ownPrefixes: []) { (b) throws(OrderbaseError) in
             let s = try Shipment.decode(b)
             return (s.id, s.indexKeys, nil)
@@ -219,4 +225,32 @@ struct IndexedKind: Sendable {
             return (n.id, n.indexKeys, nil)
         },
     ]
+}
+
+extension AuditService {
+    /// The file store: every attachment's blob exists with its size (and, `hashes`, its SHA-256),
+    /// and the tenant's usage counter is the sum of its attachments' sizes (docs/attachments.md).
+    func checkFiles(_ snap: Snapshot, hashes: Bool, _ problem: (String) -> Void) throws {
+        var total: Int64 = 0
+        var checked: Set<String> = []
+        let files = core.fileStore
+        try database.scan(from: [Keyspace.attachment], to: [Keyspace.attachment + 1], snapshot: snap) { _, v in
+            guard let a = try? Attachment.decode(Array(v)) else { return true }  // reported with the indexed kinds
+            total += a.size
+            guard checked.insert(a.sha256).inserted else { return true }
+            let size: Int64? = (try? files.size(a.sha256)) ?? nil
+            if let size {
+                if size != a.size {
+                    problem("attachment \(a.id)'s file has \(size) bytes, not \(a.size)")
+                } else if hashes, (try? files.hash(a.sha256)) != a.sha256 {
+                    problem("attachment \(a.id)'s file does not hash to \(a.sha256)")
+                }
+            } else {
+                problem("attachment \(a.id)'s file \(a.sha256) is missing from the file store")
+            }
+            return true
+        }
+        let stored = try database.get(Keyspace.metaKey(AttachmentService.usageName), snapshot: snap).map { Int64(String(decoding: $0, as: UTF8.self)) ?? -1 } ?? 0
+        if stored != total { problem("the file store's usage counter says \(stored) bytes; the attachments hold \(total)") }
+    }
 }

@@ -73,6 +73,8 @@ public struct TimelineService: Capability { let core: TenantCore }
 public struct DraftService: Capability { let core: TenantCore }
 /// `tenant.sla`: SLA policies, business hours, orders' SLA entries and the summary (SLA/).
 public struct SLAService: Capability { let core: TenantCore }
+/// `tenant.attachments`: files on orders and notes in the tenant's file store (Attachments/).
+public struct AttachmentService: Capability { let core: TenantCore }
 /// `tenant.jobs`: bulk jobs the scheduler runs in steps (Jobs/).
 public struct JobService: Capability { let core: TenantCore }
 
@@ -90,5 +92,6 @@ extension TenantCore {
     public var customFields: CustomFieldService { CustomFieldService(core: self) }
     public var timeline: TimelineService { TimelineService(core: self) }
     public var drafts: DraftService { DraftService(core: self) }
+    public var attachments: AttachmentService { AttachmentService(core: self) }
     public var sla: SLAService { SLAService(core: self) }
 }

@@ -40,6 +40,7 @@ enum Keyspace {
     static let orderNote: UInt8 = UInt8(ascii: "B")             // B note_id                     -> note JSON (notes and messages on orders)
     static let customField: UInt8 = UInt8(ascii: "Y")           // Y owner.key                   -> custom field definition JSON
     static let customFieldInvalid: UInt8 = UInt8(ascii: "Z")    // Z owner.key order_id          -> the reason (values that broke the rules when last checked)
+    static let attachment: UInt8 = UInt8(ascii: "x")            // x attachment_id               -> attachment JSON (its bytes: files/blobs/<sha256>)
     static let slaPolicy: UInt8 = UInt8(ascii: "s")             // s policy_id                   -> SLA policy JSON
 
     /// Every prefix and what it holds: no two may share a byte (a test checks),
@@ -55,7 +56,7 @@ enum Keyspace {
         (inventoryItem, "inventory items"), (inventoryLevel, "inventory levels"), (movement, "the stock ledger"),
         (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
         (transfer, "transfers"), (tag, "tags in use, with counts"), (job, "bulk jobs"),
-        (orderNote, "notes and messages on orders"), (orderTemplate, "order templates"), (draftOrder, "draft orders"), (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"),
+        (orderNote, "notes and messages on orders"), (orderTemplate, "order templates"), (draftOrder, "draft orders"), (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"), (attachment, "attachments"),
         (slaPolicy, "SLA policies"),
     ]
 
@@ -143,6 +144,7 @@ enum Keyspace {
     /// The tenant's business hours live under one meta key.
     static func businessHoursKey(_ id: String) -> [UInt8] { metaKey("business_hours") }
     static func slaPolicyKey(_ id: String) -> [UInt8] { var k = KeyBuilder(slaPolicy); k.string(id); return k.bytes }
+    static func attachmentKey(_ id: String) -> [UInt8] { var k = KeyBuilder(attachment); k.string(id); return k.bytes }
     static func tagKey(_ key: String) -> [UInt8] { var k = KeyBuilder(tag); k.string(key); return k.bytes }
     static func jobKey(_ id: String) -> [UInt8] { var k = KeyBuilder(job); k.string(id); return k.bytes }
     static func orderTemplateKey(_ id: String) -> [UInt8] { var k = KeyBuilder(orderTemplate); k.string(id); return k.bytes }

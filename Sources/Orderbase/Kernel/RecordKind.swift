@@ -36,17 +36,18 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let orderTemplate = RecordKind("order_template")
     public static let draftOrder = RecordKind("draft_order")
     public static let job = RecordKind("job")
+    public static let attachment = RecordKind("attachment")
     public static let slaPolicy = RecordKind("sla_policy")
     public static let businessHours = RecordKind("business_hours")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours]
+                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 

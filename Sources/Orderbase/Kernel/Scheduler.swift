@@ -53,7 +53,7 @@ struct TimerAction: Sendable {
     let run: @Sendable (TenantCore, ScheduledTimer, inout WriteContext) throws(OrderbaseError) -> Void
 
     /// Every action a timer may name.
-    static let registry: [TimerAction] = [.approvalExpiry, InventoryService.openAction, Job.runAction, OrderService.sweepAction, SLATracker.checkAction]
+    static let registry: [TimerAction] = [.approvalExpiry, InventoryService.openAction, Job.runAction, OrderService.sweepAction, SLATracker.checkAction, AttachmentService.collectAction]
     static func named(_ name: String) -> TimerAction? { registry.first { $0.name == name } }
 }
 

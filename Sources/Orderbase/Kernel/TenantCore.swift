@@ -14,6 +14,9 @@ public final class TenantCore: @unchecked Sendable {
     /// Workflow heads and compiled versions (Workflow/WorkflowRegistry.swift).
     let workflowRegistry = WorkflowRegistry()
     let customFieldRegistry = CustomFieldRegistry()
+    /// The tenant's file store (`files/`) and what it takes (docs/attachments.md).
+    let fileStore: FileStore
+    let fileLimits: FileLimits
     let slaRegistry = SLARegistry()
     /// The tenant's locations, for routing (Inventory/).
     let inventoryCache = InventoryCache()
@@ -73,8 +76,11 @@ public final class TenantCore: @unchecked Sendable {
     private var counters: Counters  // guarded by writeLock
 
     init(id: String, dbPath: String, sync: Bool, dbOptions: DatabaseOptions, clock: any EngineClock,
-         limits: OrderLimits, budgets: Budgets = Budgets()) throws(OrderbaseError) {
+         limits: OrderLimits, budgets: Budgets = Budgets(), filesPath: String? = nil, fileLimits: FileLimits = FileLimits()) throws(OrderbaseError) {
         self.id = id
+        // `<tenant>/db` beside `<tenant>/files` (TenantDirectory).
+        fileStore = FileStore(dir: filesPath ?? String(dbPath.dropLast(dbPath.hasSuffix("/db") ? 3 : 0)) + "/files")
+        self.fileLimits = fileLimits
         self.clock = clock
         self.limits = limits
         self.budgets = budgets
@@ -90,6 +96,8 @@ public final class TenantCore: @unchecked Sendable {
         counters = try Counters.decode(c)
         database = db
         committer = Committer(database: db, sync: sync)
+        // What uploads cut short by a crash left (nothing names a .part file).
+        fileStore.cleanTemp()
     }
 
     /// Writes the schema marker, settings and initial counters of a new tenant (synced).

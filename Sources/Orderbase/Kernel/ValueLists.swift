@@ -47,6 +47,8 @@ public enum ValueLists {
     public static let customFieldTypes = CustomFieldDefinition.types
     public static let customFieldValidationStatuses = CustomFieldDefinition.validationStatuses
     public static let jobStatuses = Job.statuses
+    public static let attachmentOwnerTypes = Attachment.ownerTypes
+    public static let attachmentContentTypes = FileLimits.sniffedTypes
     public static let slaFulfillmentTargets = SLAPolicy.fulfillmentTargets
     public static let slaClocks = SLAPolicy.clocks
     public static let slaStatuses = SLAEntry.statuses
