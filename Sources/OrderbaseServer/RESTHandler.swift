@@ -31,6 +31,8 @@ public struct HTTPOutput: Sendable {
     /// The route template (`/v1/orders/{id}`) for logs and metrics, or `unmatched`.
     public var route: String
     public var contentType = "application/json"
+    /// A file sent instead of `body` (an attachment's bytes): an open descriptor the transport closes, and its size.
+    public var file: (fd: Int32, size: Int64)?
 }
 
 /// A failure to answer with the error object and an HTTP status.
@@ -99,7 +101,10 @@ public final class RESTHandler: Sendable {
         /// whole-tenant scans take long. Other reads (and the server's own
         /// routes) are short and can run where they arrive.
         public var mayBlock: Bool {
-            guard case .found(let e, _) = match, case .method(let m, let r) = e.target else { return false }
+            guard case .found(let e, _) = match else { return false }
+            if case .download = e.target { return true }
+            if case .upload = e.target { return true }
+            guard case .method(let m, let r) = e.target else { return false }
             return r.httpMethod != "GET" || m.scansEverything
         }
     }
@@ -151,6 +156,11 @@ public final class RESTHandler: Sendable {
                 return o
             case .method(let m, let r):
                 return try call(m, r, params, input, requestID: requestID, template: entry.template)
+            case .download:
+                return try download(input, params, template: entry.template)
+            case .upload:
+                // The transport streams uploads (beginUpload); one that reaches here came whole (the REST fuzz harness).
+                return try uploadWhole(input)
             }
         }
     }
@@ -203,7 +213,7 @@ public final class RESTHandler: Sendable {
         }
     }
 
-    private func authenticate(_ input: HTTPInput) throws -> APIKey {
+    func authenticate(_ input: HTTPInput) throws -> APIKey {
         // One answer whatever the cause: a caller learns nothing from which check failed.
         let unauthorized = HTTPFailure(401, OrderbaseError(.invalidArgument, Self.unauthorizedMessage), httpCode: HTTPOnlyErrors.unauthorized,
                                        headers: [("WWW-Authenticate", "Bearer realm=\"orderbase\"")])

@@ -7,6 +7,8 @@ struct RouteTable: Sendable {
     enum Target: Sendable {
         case method(Method, Route)
         case healthz, metrics, openapi
+        /// Attachments' bytes (Files.swift): not catalogue methods.
+        case upload, download
     }
 
     /// A class: matching hands entries around without copying the method.
@@ -49,6 +51,8 @@ struct RouteTable: Sendable {
         e.append(Entry(httpMethod: "GET", template: "/healthz", segments: Self.parse("/healthz"), target: .healthz))
         e.append(Entry(httpMethod: "GET", template: "/metrics", segments: Self.parse("/metrics"), target: .metrics))
         e.append(Entry(httpMethod: "GET", template: "/v1/openapi.json", segments: Self.parse("/v1/openapi.json"), target: .openapi))
+        e.append(Entry(httpMethod: "POST", template: "/v1/attachments", segments: Self.parse("/v1/attachments"), target: .upload))
+        e.append(Entry(httpMethod: "GET", template: "/v1/attachments/{id}/content", segments: Self.parse("/v1/attachments/{id}/content"), target: .download))
         bySegmentCount = Dictionary(grouping: e, by: \.segments.count)
     }
 

@@ -171,6 +171,10 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var pending = 0
     /// A request the parser refused was answered: nothing more is read as a request.
     private var refused = false
+    /// An attachment upload streaming to the file store (Files.swift), or its refusal (the body is read and dropped).
+    private var streaming = false
+    private var upload: RESTUpload?
+    private var uploadRefusal: HTTPOutput?
 
     init(handler: RESTHandler, blocking: @escaping Blocking, log: Bool, connections: Connections) {
         self.handler = handler
@@ -188,6 +192,18 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
             body.removeAll(keepingCapacity: true)
             discarded = 0
             tooLarge = false
+            let path = String(h.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0])
+            if handler.isUpload(method: h.method.rawValue, path: path) {
+                // The body goes to the file store as it arrives; max_request_bytes does not apply, attachment_max_bytes does.
+                streaming = true
+                let query = h.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first.map(String.init)
+                let input = HTTPInput(method: "POST", path: path, query: query, headers: h.headers.map { ($0.name.lowercased(), $0.value) }, body: [])
+                switch handler.beginUpload(input) {
+                case .started(let u): upload = u
+                case .refused(let out): uploadRefusal = out
+                }
+                return
+            }
             if let cl = h.headers.first(name: "content-length"), let n = Int(cl), n > handler.maxRequestBytes {
                 tooLarge = true
                 // A client waiting for "100 Continue" has sent nothing yet: refuse at once.
@@ -197,6 +213,15 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         case .body(var buf):
+            if streaming {
+                guard let u = upload, let bytes = buf.readBytes(length: buf.readableBytes) else { return }
+                do throws(OrderbaseError) { try u.write(bytes) } catch {
+                    uploadRefusal = u.failure(error)
+                    u.abort()
+                    upload = nil
+                }
+                return
+            }
             if tooLarge || body.count + buf.readableBytes > handler.maxRequestBytes {
                 tooLarge = true
                 discarded += buf.readableBytes
@@ -211,6 +236,34 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let h = head else { return }
             head = nil
+            if streaming {
+                streaming = false
+                connections.begin()
+                pending += 1
+                let done = { (me: HTTPConnection, ctx: ChannelHandlerContext, out: HTTPOutput) in
+                    me.answer(ctx, h, out, close: false)
+                    me.pending -= 1
+                    me.connections.end()
+                }
+                if let u = upload {
+                    upload = nil
+                    let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                    blocking(context.eventLoop) { u.finish() }.whenComplete { result in
+                        let (me, ctx) = bound.value
+                        switch result {
+                        case .success(let out): done(me, ctx, out)
+                        case .failure:
+                            u.abort()
+                            done(me, ctx, Self.unavailable(me.handler.route(method: "POST", path: RESTHandler.uploadPath)))
+                        }
+                    }
+                } else {
+                    let out = uploadRefusal ?? Self.unavailable(handler.route(method: "POST", path: RESTHandler.uploadPath))
+                    uploadRefusal = nil
+                    done(self, context, out)
+                }
+                return
+            }
             if tooLarge {
                 answer(context, h, Self.tooLarge(handler), close: true)
                 return
@@ -272,12 +325,21 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
         var headers = HTTPHeaders()
         headers.reserveCapacity(out.headers.count + 4)
         headers.add(name: "Content-Type", value: out.contentType)
-        headers.add(name: "Content-Length", value: String(out.body.count))
+        headers.add(name: "Content-Length", value: String(out.file?.size ?? Int64(out.body.count)))
         for (name, value) in out.headers { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let response = HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: out.status), headers: headers)
         context.write(wrapOutboundOut(.head(response)), promise: nil)
-        if h.method != .HEAD {
+        if let file = out.file {
+            // An attachment's bytes, sent by the kernel from the file; the descriptor closes when they are out.
+            let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: file.fd)
+            if h.method != .HEAD {
+                let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: Int(file.size))
+                context.write(wrapOutboundOut(.body(.fileRegion(region)))).whenComplete { _ in try? handle.close() }
+            } else {
+                try? handle.close()
+            }
+        } else if h.method != .HEAD {
             var buffer = context.channel.allocator.buffer(capacity: out.body.count)
             buffer.writeBytes(out.body)
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
@@ -287,6 +349,13 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // A connection closed mid-upload leaves nothing behind.
+        upload?.abort()
+        upload = nil
+        context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -256,6 +256,70 @@ static void test_two_processes(const char *root) {
     close(ready[0]); close(ready[1]); close(release[0]); close(release[1]);
 }
 
+/* Attachments: an upload in chunks, the one-call form, reads in pieces, refusals, misuse. */
+static void test_attachments(const char *root) {
+    orderbase_engine *engine = NULL;
+    orderbase_tenant *t = NULL;
+    char *resp = NULL;
+    CHECK(orderbase_engine_open(&engine, root, "{\"background\":false,\"attachment_max_bytes\":100000}") == 0, "files: engine_open");
+    CHECK(orderbase_tenant_create(engine, "files", NULL) == 0 && orderbase_tenant_open(&t, engine, "files") == 0, "files: tenant");
+    CHECK(call(t, "orders.create", "{\"line_items\":[{\"title\":\"Mug\",\"quantity\":1,\"unit_price\":500}]}", &resp) == 0, "files: order");
+    char order[64], req[256], id[64];
+    json_str(resp, "id", order, sizeof order);
+    orderbase_free(resp);
+    snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"file_name\":\"scan.pdf\"}", order);
+    unsigned char pdf[50000];
+    memcpy(pdf, "%PDF-1.7\n", 9);
+    for (size_t i = 9; i < sizeof pdf; i++) pdf[i] = (unsigned char)(i * 7);
+    orderbase_upload *up = NULL;
+    expect_code(orderbase_upload_begin(&up, t, req), ORDERBASE_OK, "upload_begin", NULL);
+    for (size_t off = 0; off < sizeof pdf; off += 4096) {
+        size_t n = sizeof pdf - off < 4096 ? sizeof pdf - off : 4096;
+        expect_code(orderbase_upload_write(up, pdf + off, n), ORDERBASE_OK, "upload_write", NULL);
+    }
+    expect_code(orderbase_upload_finish(up, &resp), ORDERBASE_OK, "upload_finish", NULL);
+    /* expect_code freed resp: fetch the id again through the list. */
+    snprintf(req, sizeof req, "{\"order_id\":\"%s\"}", order);
+    CHECK(call(t, "attachments.list", req, &resp) == 0 && strstr(resp, "\"application/pdf\"") && strstr(resp, "\"size\":50000"), "attachments.list: %s", resp);
+    json_str(resp, "id", id, sizeof id);
+    orderbase_free(resp);
+    unsigned char back[sizeof pdf + 10];
+    size_t got = 0, total = 0;
+    for (;;) {
+        size_t n = 0;
+        expect_code(orderbase_attachment_read(t, id, total, back + total, 7000, &n), ORDERBASE_OK, "attachment_read", NULL);
+        if (n == 0) break;
+        total += n;
+        got++;
+    }
+    CHECK(total == sizeof pdf && memcmp(back, pdf, sizeof pdf) == 0 && got == 8, "read back %zu bytes in %zu reads", total, got);
+    /* Refusals: too big while streaming (the upload is gone), an unknown owner, a hostile name, a type not allowed. */
+    snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"file_name\":\"big.pdf\"}", order);
+    expect_code(orderbase_upload_begin(&up, t, req), ORDERBASE_OK, "upload_begin big", NULL);
+    expect_code(orderbase_upload_write(up, pdf, sizeof pdf), ORDERBASE_OK, "write 50000", NULL);
+    expect_code(orderbase_upload_write(up, pdf, sizeof pdf), ORDERBASE_ELIMIT, "write past attachment_max_bytes", NULL);
+    expect_code(orderbase_upload_write(up, pdf, 1), ORDERBASE_ESTATE, "write after the limit", NULL);
+    orderbase_upload_abort(up);
+    expect_code(orderbase_upload_finish(up, NULL), ORDERBASE_EMISUSE, "finish after abort", NULL);
+    expect_code(orderbase_upload_begin(&up, t, "{\"order_id\":\"ord_nope\",\"file_name\":\"a.pdf\"}"), ORDERBASE_ENOTFOUND, "unknown owner", NULL);
+    CHECK(up == NULL, "begin failure leaves out NULL");
+    snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"file_name\":\"../../etc/passwd\"}", order);
+    expect_code(orderbase_upload_begin(&up, t, req), ORDERBASE_EINVALID, "hostile file name", NULL);
+    snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"file_name\":\"x.bin\"}", order);
+    EXPECT(orderbase_attach(t, req, "\x00\x01\x02", 3, &resp), ORDERBASE_EINVALID, "binary not allowed");
+    EXPECT(orderbase_attach(t, req, "plain text", 10, &resp), ORDERBASE_OK, "attach text");
+    EXPECT(orderbase_attach(t, req, NULL, 5, &resp), ORDERBASE_EMISUSE, "attach NULL bytes");
+    size_t n = 0;
+    expect_code(orderbase_attachment_read(t, "att_nope", 0, back, 10, &n), ORDERBASE_ENOTFOUND, "read unknown", NULL);
+    expect_code(orderbase_attachment_read(t, id, 0, back, 10, NULL), ORDERBASE_EMISUSE, "read bytes_read NULL", NULL);
+    expect_code(orderbase_upload_write(NULL, pdf, 1), ORDERBASE_EMISUSE, "write NULL upload", NULL);
+    orderbase_upload_abort(NULL);
+    CHECK(call(t, "integrity.check", "{\"verify_files\":true}", &resp) == 0 && strstr(resp, "\"ok\":true"), "integrity: %s", resp);
+    orderbase_free(resp);
+    orderbase_tenant_close(t);
+    orderbase_engine_close(engine);
+}
+
 int main(void) {
     char root[] = "/tmp/orderbase-abi-XXXXXX";
     if (!mkdtemp(root)) { perror("mkdtemp"); return 2; }
@@ -465,6 +529,7 @@ int main(void) {
     expect_code(orderbase_tenant_open(&t, engine, "shared"), ORDERBASE_ENOTFOUND, "deleted tenant is gone", NULL);
     orderbase_engine_close(engine);
 
+    test_attachments(root);
     test_subscriptions(root);
     test_notification_handler(root);
 

@@ -175,3 +175,27 @@ def test_sla_policies_through_the_derived_wrappers(tenant):
     with pytest.raises(orderbase.InvalidArgument):
         tenant.sla_policies.create(name="x", within_minutes=60)
     assert tenant.sla.summary(**{"from": "2020-01-01T00:00:00Z", "to": "2020-06-01T00:00:00Z"})["policies"][0]["met"] == 0
+
+
+def test_attachments_upload_bytes_and_file_objects_and_download(tenant, tmp_path):
+    import io
+    o = tenant.orders.create(line_items=[LINE])
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 9000  # 2.3 MB: three chunks of 1 MiB
+    a = tenant.attachments.upload(order_id=o["id"], file_name="invoice.pdf", data=pdf)
+    assert a["content_type"] == "application/pdf" and a["size"] == len(pdf) and a["file_name"] == "invoice.pdf"
+    assert tenant.attachments.download(a["id"]) == pdf
+    path = tmp_path / "proof.txt"
+    path.write_text("delivered to the neighbour, nº 12\n", encoding="utf-8")
+    with open(path, "rb") as f:
+        b = tenant.attachments.upload(file_name="proof.txt", data=f, owner_type="order", owner_id=o["id"])
+    out = io.BytesIO()
+    assert tenant.attachments.download(b["id"], out=out) is None and out.getvalue() == path.read_bytes()
+    assert [x["id"] for x in tenant.attachments.list(order_id=o["id"])["data"]] == [b["id"], a["id"]]
+    with pytest.raises(orderbase.InvalidArgument):
+        tenant.attachments.upload(order_id=o["id"], file_name="../x", data=b"abc")
+    with pytest.raises(orderbase.InvalidArgument):
+        tenant.attachments.upload(order_id=o["id"], file_name="x.bin", data=b"\x00\x01")
+    with pytest.raises(orderbase.NotFound):
+        tenant.attachments.download("att_nope")
+    tenant.attachments.delete(a["id"])
+    assert tenant.integrity.check(verify_files=True)["ok"] is True

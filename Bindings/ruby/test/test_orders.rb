@@ -84,4 +84,20 @@ class TestOrders < Minitest::Test
     assert_equal [o[:id]], @tenant.orders.list(po_number: "PO-42").map { |x| x[:id] }
     assert_equal "PO-43", @tenant.orders.update(o[:id], po_number: "PO-43")[:po_number]
   end
+
+  def test_attachments_upload_strings_and_ios_and_download
+    o = @tenant.orders.create(line_items: [LINE])
+    png = "\x89PNG\r\n\x1a\n".b + ("\xAB".b * 1_500_000)
+    a = @tenant.attachments.upload(order_id: o[:id], file_name: "photo of damage.png", data: png)
+    assert_equal ["image/png", png.bytesize], a.values_at(:content_type, :size)
+    assert_equal png, @tenant.attachments.download(a[:id])
+    b = @tenant.attachments.upload(order_id: o[:id], file_name: "note.txt", data: StringIO.new("ça va\n"))
+    out = StringIO.new("".b)
+    assert_nil @tenant.attachments.download(b[:id], out: out)
+    assert_equal "ça va\n".b, out.string
+    assert_equal [b[:id], a[:id]], @tenant.attachments.list(order_id: o[:id])[:data].map { |x| x[:id] }
+    assert_raises(Orderbase::InvalidArgument) { @tenant.attachments.upload(order_id: o[:id], file_name: "a/b", data: "x") }
+    assert_raises(Orderbase::NotFound) { @tenant.attachments.download("att_nope") }
+    assert_equal true, @tenant.integrity.check(verify_files: true)[:ok]
+  end
 end

@@ -95,6 +95,15 @@ public final class Upload: @unchecked Sendable {
         size += Int64(bytes.count)
     }
 
+    /// Appends bytes held in an array.
+    public func write(_ bytes: [UInt8]) throws(OrderbaseError) {
+        var failure: OrderbaseError?
+        bytes.withUnsafeBytes { b in
+            do throws(OrderbaseError) { try write(b) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
     /// Makes the attachment (event `attachment.created`) and answers it; the upload is over either way.
     public func finish() throws(OrderbaseError) -> [UInt8] {
         guard !done else { throw OrderbaseError(.invalidState, "the upload is finished or aborted") }

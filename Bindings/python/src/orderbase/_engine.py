@@ -198,6 +198,7 @@ class Tenant(_Handle):
         self.notification_channels = _NotificationChannels(self)
         self.notification_templates = _NotificationTemplates(self)
         self.notifications = _Notifications(self)
+        self.attachments = _Attachments(self)
 
     def subscribe(self, name: str, callback: Any, event_types: Optional[List[str]] = None) -> "Subscription":
         """Delivers this tenant's events to `callback(event)` at least once, in order,
@@ -698,6 +699,58 @@ class _Integrity(_Namespace):
     def check(self, **fields: Any) -> Json:
         """integrity.check"""
         return self._t.call("integrity.check", _merge(None, fields))
+
+
+class _Attachments(_Namespace):
+    """Files on orders and notes (docs/attachments.md). get, list, delete and collect
+    are derived from the catalogue; upload and download move the bytes."""
+
+    _prefix = "attachments"
+    CHUNK = 1 << 20
+
+    def upload(self, file_name: str, data: Any, order_id: Optional[str] = None, **fields: Any) -> Json:
+        """Uploads `data` (bytes, or a binary file object read in 1 MiB chunks) as an attachment of
+        `order_id`, or of `owner_type` / `owner_id`; answers the attachment."""
+        request = _merge({"order_id": order_id, "file_name": file_name}, fields)
+        handle = ctypes.c_void_p()
+        _check(_native.lib.orderbase_upload_begin(ctypes.byref(handle), self._t._get(), _encode(request)))
+        try:
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                view = bytes(data)
+                for i in range(0, len(view), self.CHUNK):
+                    chunk = view[i:i + self.CHUNK]
+                    _check(_native.lib.orderbase_upload_write(handle, chunk, len(chunk)))
+            else:
+                while True:
+                    chunk = data.read(self.CHUNK)
+                    if not chunk:
+                        break
+                    if not isinstance(chunk, (bytes, bytearray)):
+                        raise TypeError("data must be bytes or a binary file object")
+                    _check(_native.lib.orderbase_upload_write(handle, bytes(chunk), len(chunk)))
+        except BaseException:
+            _native.lib.orderbase_upload_abort(handle)
+            raise
+        out = ctypes.c_void_p()
+        return _finish(_native.lib.orderbase_upload_finish(handle, ctypes.byref(out)), out)
+
+    def download(self, id: str, out: Any = None) -> Optional[bytes]:
+        """The attachment's bytes; with `out` (a binary file object), written to it in 1 MiB chunks instead."""
+        buf = ctypes.create_string_buffer(self.CHUNK)
+        got = ctypes.c_size_t()
+        offset = 0
+        parts: List[bytes] = []
+        while True:
+            _check(_native.lib.orderbase_attachment_read(self._t._get(), id.encode("utf-8"), offset, buf, self.CHUNK, ctypes.byref(got)))
+            if got.value == 0:
+                break
+            chunk = buf.raw[:got.value]
+            offset += got.value
+            if out is None:
+                parts.append(chunk)
+            else:
+                out.write(chunk)
+        return b"".join(parts) if out is None else None
 
 
 # The wrapper for each catalogue method, as (level, attribute path).

@@ -106,6 +106,18 @@ lib.orderbase_version_string.restype = _cp
 lib.orderbase_version_number.argtypes = []
 lib.orderbase_version_number.restype = _int
 
+# Attachments: files in and out of the tenant's file store (docs/attachments.md).
+lib.orderbase_upload_begin.argtypes = [ctypes.POINTER(_vp), _vp, _cp]
+lib.orderbase_upload_begin.restype = _int
+lib.orderbase_upload_write.argtypes = [_vp, ctypes.c_char_p, ctypes.c_size_t]
+lib.orderbase_upload_write.restype = _int
+lib.orderbase_upload_finish.argtypes = [_vp, ctypes.POINTER(_vp)]
+lib.orderbase_upload_finish.restype = _int
+lib.orderbase_upload_abort.argtypes = [_vp]
+lib.orderbase_upload_abort.restype = None
+lib.orderbase_attachment_read.argtypes = [_vp, _cp, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]
+lib.orderbase_attachment_read.restype = _int
+
 # Subscriptions: the event callback gets (event_json, len, user_data); user_data
 # is a CallbackRegistry token (_callbacks.py keeps the callable alive until freed).
 EVENT_CALLBACK = ctypes.CFUNCTYPE(_int, _vp, ctypes.c_size_t, _vp)

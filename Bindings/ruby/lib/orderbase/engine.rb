@@ -188,7 +188,7 @@ module Orderbase
     include Handle
     include DerivedGroups
     attr_reader :engine, :id, :orders, :events, :audit, :integrity, :expressions, :workflows, :approvals, :webhooks, :deliveries,
-                :notification_channels, :notification_templates, :notifications
+                :notification_channels, :notification_templates, :notifications, :attachments
 
     def initialize(engine, tenant_id)
       out = FFI::MemoryPointer.new(:pointer)
@@ -208,6 +208,7 @@ module Orderbase
       @notification_channels = NotificationChannelsAPI.new(self)
       @notification_templates = NotificationTemplatesAPI.new(self)
       @notifications = NotificationsAPI.new(self)
+      @attachments = AttachmentsAPI.new(self)
     end
 
     # Calls a tenant method by name: call("orders.create", { line_items: [...] }).
@@ -457,6 +458,57 @@ module Orderbase
       pages("audit.list", merge(subject, fields), :starting_after) { |_p, d| d.last[:seq] }
     end
     def verify(**fields) = yield_call("audit.verify", merge(nil, fields))
+  end
+
+  # Files on orders and notes (docs/attachments.md): get, list, delete and collect are
+  # derived from the catalogue; upload and download move the bytes.
+  class AttachmentsAPI < API
+    CHUNK = 1 << 20
+
+    # Uploads +data+ (a String of bytes, or an IO read in 1 MiB chunks) as an attachment of
+    # +order_id+, or of +owner_type+ / +owner_id+; answers the attachment.
+    def upload(file_name:, data:, order_id: nil, **fields)
+      out = FFI::MemoryPointer.new(:pointer)
+      check(Native.orderbase_upload_begin(out, @owner.handle, encode(merge({ order_id: order_id, file_name: file_name }, fields))))
+      up = out.read_pointer
+      begin
+        write = lambda do |chunk|
+          buf = FFI::MemoryPointer.new(:uint8, chunk.bytesize)
+          buf.put_bytes(0, chunk)
+          check(Native.orderbase_upload_write(up, buf, chunk.bytesize))
+        end
+        if data.is_a?(String)
+          bytes = data.b
+          (0...bytes.bytesize).step(CHUNK) { |i| write.call(bytes.byteslice(i, CHUNK)) }
+        else
+          while (chunk = data.read(CHUNK))
+            write.call(chunk.b)
+          end
+        end
+      rescue Exception
+        Native.orderbase_upload_abort(up)
+        raise
+      end
+      res = FFI::MemoryPointer.new(:pointer)
+      finish(Native.orderbase_upload_finish(up, res), res)
+    end
+
+    # The attachment's bytes (a binary String); with +out+ (an IO), written to it in 1 MiB chunks instead.
+    def download(id, out: nil)
+      buf = FFI::MemoryPointer.new(:uint8, CHUNK)
+      got = FFI::MemoryPointer.new(:size_t)
+      offset = 0
+      parts = []
+      loop do
+        check(Native.orderbase_attachment_read(@owner.handle, id.to_s, offset, buf, CHUNK, got))
+        n = got.read(:size_t)
+        break if n.zero?
+        chunk = buf.get_bytes(0, n)
+        offset += n
+        out ? out.write(chunk) : parts << chunk
+      end
+      out ? nil : parts.join.b
+    end
   end
 
   class IntegrityAPI < API

@@ -58,6 +58,12 @@ module Orderbase
     attach_function :orderbase_strerror, [:int], :string
     attach_function :orderbase_version_string, [], :string
     attach_function :orderbase_version_number, [], :int
+    # Attachments: files in and out of the tenant's file store (docs/attachments.md).
+    attach_function :orderbase_upload_begin, [:pointer, :pointer, :string], :int, blocking: true
+    attach_function :orderbase_upload_write, [:pointer, :pointer, :size_t], :int, blocking: true
+    attach_function :orderbase_upload_finish, [:pointer, :pointer], :int, blocking: true
+    attach_function :orderbase_upload_abort, [:pointer], :void, blocking: true
+    attach_function :orderbase_attachment_read, [:pointer, :string, :uint64, :pointer, :size_t, :pointer], :int, blocking: true
 
     # Subscriptions: callbacks come from the engine's delivery thread (ffi runs
     # them in Ruby), or from inside orderbase_engine_pump.
