@@ -123,6 +123,10 @@ typedef struct orderbase_error {
  *   "template_max_output_bytes": bytes one rendering may write (default 1048576, 1024..67108864)
  *                        (budgets for caller logic: exceeding one is ORDERBASE_ELIMIT with
  *                        details.budget naming it; docs/limits.md)
+ *   "attachment_max_bytes":      the largest attachment file (default 26214400, 1..2^40)
+ *   "attachment_quota_bytes":    a tenant's attachments, summed (default 1073741824, 0..2^50)
+ *   "attachment_content_types":  the sniffed types accepted (default PDF, PNG, JPEG, GIF, WebP,
+ *                        TIFF, text/plain; also "application/zip", "application/octet-stream")
  *   Unknown keys are rejected.
  * @return ORDERBASE_OK, ORDERBASE_EINVALID (bad options or UTF-8),
  *         ORDERBASE_EIO (directory not creatable), ORDERBASE_EMISUSE (out NULL).

@@ -297,7 +297,8 @@ static void test_attachments(const char *root) {
     snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"file_name\":\"big.pdf\"}", order);
     expect_code(orderbase_upload_begin(&up, t, req), ORDERBASE_OK, "upload_begin big", NULL);
     expect_code(orderbase_upload_write(up, pdf, sizeof pdf), ORDERBASE_OK, "write 50000", NULL);
-    expect_code(orderbase_upload_write(up, pdf, sizeof pdf), ORDERBASE_ELIMIT, "write past attachment_max_bytes", NULL);
+    expect_code(orderbase_upload_write(up, pdf, sizeof pdf), ORDERBASE_OK, "write up to attachment_max_bytes", NULL);
+    expect_code(orderbase_upload_write(up, pdf, 1), ORDERBASE_ELIMIT, "write past attachment_max_bytes", NULL);
     expect_code(orderbase_upload_write(up, pdf, 1), ORDERBASE_ESTATE, "write after the limit", NULL);
     orderbase_upload_abort(up);
     expect_code(orderbase_upload_finish(up, NULL), ORDERBASE_EMISUSE, "finish after abort", NULL);

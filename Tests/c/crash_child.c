@@ -8,6 +8,7 @@
  *   T <id>    order acknowledged as confirmed
  *   X <id>    order acknowledged as cancelled
  *   S <id>    order acknowledged as shipped in full
+ *   F <id>    attachment (96 KiB, uploaded in 8 KiB chunks) acknowledged
  */
 #include <orderbase.h>
 #include <stdio.h>
@@ -78,6 +79,27 @@ int main(int argc, char **argv) {
             snprintf(req, sizeof req, "{\"id\":\"%s\"}", id);
             if (orderbase_call(t, "orders.cancel", req, NULL) != 0) { fprintf(stderr, "cancel failed\n"); return 5; }
             say("X", id);
+            continue;
+        }
+        if (fate == 2) {  /* attach a file to it: killed mid-upload, nothing of it may remain */
+            orderbase_upload *up = NULL;
+            snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"file_name\":\"scan-%lu.pdf\"}", id, i);
+            if (orderbase_upload_begin(&up, t, req) != 0) { fprintf(stderr, "upload_begin: %s\n", orderbase_error_last()->message); return 5; }
+            static char chunk[8192];
+            for (int part = 0; part < 12; part++) {
+                int w = snprintf(chunk, sizeof chunk, "%s%s %d ", part ? "" : "%PDF-1.7\n", id, part);
+                for (size_t z = (size_t)w; z < sizeof chunk; z++) chunk[z] = (char)('a' + (z + (size_t)part) % 26);
+                if (orderbase_upload_write(up, chunk, sizeof chunk) != 0) { fprintf(stderr, "upload_write: %s\n", orderbase_error_last()->message); return 5; }
+            }
+            resp = NULL;
+            if (orderbase_upload_finish(up, &resp) != 0) { fprintf(stderr, "upload_finish: %s\n", resp); return 5; }
+            const char *a = strstr(resp, "\"id\":\"att_");
+            char att[64];
+            size_t q = 0;
+            for (a += 6; a[q] != '"' && q < 63; q++) att[q] = a[q];
+            att[q] = 0;
+            orderbase_free(resp);
+            say("F", att);
             continue;
         }
         if (fate == 1) {  /* ship all of it: one location holds everything, so one fulfillment order */

@@ -24,6 +24,10 @@ typedef struct { char id[40]; int confirmed, cancelled, shipped; } acked;
 static acked *orders;
 static size_t count, cap;
 
+/* Acknowledged attachments: each must be whole after any crash (96 KiB, readable to the end). */
+static char (*files)[40];
+static size_t nfiles, capfiles;
+
 static acked *find(const char *id) {
     for (size_t i = count; i > 0; i--) if (strcmp(orders[i - 1].id, id) == 0) return &orders[i - 1];
     return NULL;
@@ -72,6 +76,9 @@ int main(int argc, char **argv) {
                 snprintf(orders[count].id, sizeof orders[count].id, "%.39s", line + 2); /* ids are 30 chars */
                 orders[count].confirmed = orders[count].cancelled = orders[count].shipped = 0;
                 count++;
+            } else if (line[0] == 'F') {
+                if (nfiles == capfiles) { capfiles = capfiles ? capfiles * 2 : 256; files = realloc(files, capfiles * sizeof *files); }
+                snprintf(files[nfiles++], sizeof files[0], "%.39s", line + 2);
             } else if (line[0] == 'T' || line[0] == 'X' || line[0] == 'S') {
                 acked *a = find(line + 2);
                 if (a && line[0] == 'T') a->confirmed = 1;
@@ -121,8 +128,21 @@ int main(int argc, char **argv) {
             orderbase_free(resp);
             verified++;
         }
+        static char buf[1 << 17];
+        for (size_t i = 0; i < nfiles; i++) {
+            size_t got = 0;
+            if (orderbase_attachment_read(t, files[i], 0, buf, sizeof buf, &got) != 0 || got != 12 * 8192) {
+                fprintf(stderr, "iteration %d: acknowledged attachment %s reads %zu bytes (%s)\n", it, files[i], got, orderbase_error_last()->message);
+                failures++;
+            }
+        }
+        /* Uploads cut short left nothing: no .part once the tenant is open again. */
+        char tmpdir[512], cmd[600];
+        snprintf(tmpdir, sizeof tmpdir, "%s/tenants/crash/files/tmp", root);
+        snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s 2>/dev/null)\"", tmpdir);
+        if (system(cmd) != 0) { fprintf(stderr, "iteration %d: %s holds partial uploads after reopening\n", it, tmpdir); failures++; }
         char *check = NULL;
-        if (orderbase_call(t, "integrity.check", NULL, &check) != 0 || !strstr(check, "\"ok\":true")) {
+        if (orderbase_call(t, "integrity.check", "{\"verify_files\":true}", &check) != 0 || !strstr(check, "\"ok\":true")) {
             fprintf(stderr, "iteration %d: integrity.check: %s\n", it, check ? check : orderbase_error_last()->message);
             failures++;
         }
@@ -186,9 +206,9 @@ int main(int argc, char **argv) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
-    printf("crash_test (%s): %d kills (%zu mid-write), %zu acknowledged orders, %d order checks; "
+    printf("crash_test (%s): %d kills (%zu mid-write), %zu acknowledged orders, %zu acknowledged attachments, %d order checks; "
            "%d kills around tenant creation (%d tenants absent, %d whole)\n",
-           mode, iterations, killed_mid, count, verified, births, absent, whole);
+           mode, iterations, killed_mid, count, nfiles, verified, births, absent, whole);
     printf("crash_test: %d passed, %d failed\n", failures ? 0 : 1, failures ? 1 : 0);
     return failures ? 1 : 0;
 }

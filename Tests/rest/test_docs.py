@@ -27,7 +27,7 @@ from conftest import CLI
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LIB_DIR = os.environ.get("ORDERBASE_LIB_DIR", str(ROOT / "build" / "lib"))
-PAGES = ["docs/workflows.md", "docs/notifications.md", "docs/fulfillment.md"]
+PAGES = ["docs/workflows.md", "docs/notifications.md", "docs/fulfillment.md", "docs/attachments.md", "docs/sla.md"]
 
 
 def blocks(page):
@@ -39,7 +39,7 @@ def blocks(page):
 
 
 def normalized(s):
-    s = re.sub(r"\b(ord|apr|key|evt|li|hold|ntf|ntt|nch|loc|fo|shp|trf|mov)_[0-9A-Z]{26}\b", r"\1_…", s)
+    s = re.sub(r"\b(ord|apr|key|evt|li|hold|ntf|ntt|nch|loc|fo|shp|trf|mov|att|slap)_[0-9A-Z]{26}\b", r"\1_…", s)
     return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "…", s)
 
 

@@ -203,7 +203,7 @@ extension AttachmentService {
             let used = try Self.usage(&wc)
             guard used + size <= quota else {
                 throw OrderbaseError(.limitExceeded, "the tenant's attachments would take \(used + size) bytes; its quota is \(quota) (attachment_quota_bytes)",
-                                     field: "file", details: .object(["reason": .string("quota"), "limit": .int(quota), "used": .int(used)]))
+                                     field: "file", details: .object(["quota": .string("attachment_bytes"), "reason": .string("quota"), "limit": .int(quota), "used": .int(used)]))
             }
             _ = try files.publish(part: part, hex: sha256)
             var a = Attachment.blank

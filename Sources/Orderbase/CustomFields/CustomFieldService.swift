@@ -1,22 +1,22 @@
 import OrderbaseStore
 
 /// The tenant's custom field definitions, read once and kept until one changes.
-final class CustomFieldRegistry: @unchecked Sendable {
-    private let lock = Mutex()
-    private var loaded: [CustomFieldDefinition]?
+final class CustomFieldRegistry: Sendable {
+    private let kept = Reloadable<[CustomFieldDefinition]>()
 
     func all(_ core: TenantCore) throws(OrderbaseError) -> [CustomFieldDefinition] {
-        if let l = lock.withLock({ loaded }) { return l }
-        var defs: [CustomFieldDefinition] = []
-        try core.scan(from: [Keyspace.customField], to: [Keyspace.customField + 1]) { _, v throws(OrderbaseError) in
-            defs.append(try CustomFieldDefinition.decode(Array(v)))
-            return true
+        try kept.get { () throws(OrderbaseError) in
+            var defs: [CustomFieldDefinition] = []
+            try core.scan(from: [Keyspace.customField], to: [Keyspace.customField + 1]) { _, v throws(OrderbaseError) in
+                defs.append(try CustomFieldDefinition.decode(Array(v)))
+                return true
+            }
+            return defs
         }
-        lock.withLock { loaded = defs }
-        return defs
     }
 
-    func invalidate() { lock.withLock { loaded = nil } }
+    /// Drops the definitions when `wc`'s batch is staged and when it is durable.
+    func invalidate(when wc: inout WriteContext) { kept.invalidate(when: &wc) }
 }
 
 extension Order {
@@ -130,7 +130,7 @@ extension CustomFieldService {
             if def.validations.required { try startCheck(&def, &wc) }
             wc.commit("custom_field.created", before: nil, after: def)
             let registry = self.registry
-            wc.onStaged.append { registry.invalidate() }
+            registry.invalidate(when: &wc)
             return def.apiJSON
         }
     }
@@ -172,7 +172,7 @@ extension CustomFieldService {
             if after.validations != before.validations { try startCheck(&after, &wc) }
             wc.commit("custom_field.updated", before: before, after: after)
             let registry = self.registry
-            wc.onStaged.append { registry.invalidate() }
+            registry.invalidate(when: &wc)
             return after.apiJSON
         }
     }
@@ -190,7 +190,7 @@ extension CustomFieldService {
             let before = try wc.load(CustomFieldDefinition.self, id)
             wc.commit("custom_field.deleted", before: before, after: nil)
             let registry = self.registry
-            wc.onStaged.append { registry.invalidate() }
+            registry.invalidate(when: &wc)
             let job = try jobs.enqueue("custom_fields.delete", params: ["id": .string(id), "values": .string(values)], total: 0, &wc)
             var w = JSONWriter()
             w.beginObject()
@@ -213,7 +213,7 @@ extension CustomFieldService {
             after.updatedAt = wc.now
             wc.save(before: before, after: after)  // bookkeeping only: nothing audited changed
             let registry = self.registry
-            wc.onStaged.append { registry.invalidate() }
+            registry.invalidate(when: &wc)
             return after.apiJSON
         }
     }
@@ -313,7 +313,7 @@ extension CustomFieldService {
             d.updatedAt = wc.now
             wc.save(before: before, after: d)  // bookkeeping: no audit entry (AuditPolicy leaves these fields out)
             let registry = core.customFieldRegistry
-            wc.onStaged.append { registry.invalidate() }
+            registry.invalidate(when: &wc)
         }
         return done
     }

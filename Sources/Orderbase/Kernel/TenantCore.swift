@@ -142,8 +142,10 @@ public final class TenantCore: @unchecked Sendable {
         }
         counters = wc.counters
         for hook in wc.onStaged { hook() }
+        let durable = wc.onDurable
         writeLock.unlock()
         try store { () throws(StoreError) in try committer.waitDurable(ticket) }
+        for hook in durable { hook() }
         CommitSignal.bump()
         return result
     }

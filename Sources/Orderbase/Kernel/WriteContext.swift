@@ -86,6 +86,8 @@ struct WriteContext {
     /// Run once the mutation is staged, still under the write lock: in-memory
     /// state that must change with the batch (the workflow heads), and only if it does.
     var onStaged: [() -> Void] = []
+    /// Run once the batch is durable (after the lock is left), in the writer's thread.
+    var onDurable: [() -> Void] = []
 
     /// This command's own readable writes (nil: deleted), which `read` sees first.
     var written: [KeyBytes: [UInt8]?] = [:]

@@ -276,24 +276,28 @@ public struct SLAEntry: Equatable, Sendable {
 }
 
 /// The tenant's SLA policies and business hours, read once and kept until one changes (in this process).
-final class SLARegistry: @unchecked Sendable {
-    private let lock = Mutex()
-    private var loaded: (policies: [SLAPolicy], hours: BusinessHours?)?
+final class SLARegistry: Sendable {
+    struct Loaded: Sendable {
+        var policies: [SLAPolicy]
+        var hours: BusinessHours?
+    }
+    private let kept = Reloadable<Loaded>()
 
     func all(_ core: TenantCore) throws(OrderbaseError) -> (policies: [SLAPolicy], hours: BusinessHours?) {
-        if let l = lock.withLock({ loaded }) { return l }
-        var policies: [SLAPolicy] = []
-        try core.scan(from: [Keyspace.slaPolicy], to: [Keyspace.slaPolicy + 1]) { _, v throws(OrderbaseError) in
-            policies.append(try SLAPolicy.decode(Array(v)))
-            return true
+        let l = try kept.get { () throws(OrderbaseError) -> Loaded in
+            var policies: [SLAPolicy] = []
+            try core.scan(from: [Keyspace.slaPolicy], to: [Keyspace.slaPolicy + 1]) { _, v throws(OrderbaseError) in
+                policies.append(try SLAPolicy.decode(Array(v)))
+                return true
+            }
+            let hours = try store({ () throws(StoreError) in try core.database.get(Keyspace.businessHoursKey("")) }).map { (b) throws(OrderbaseError) in try BusinessHours.decode(b) }
+            return Loaded(policies: policies, hours: hours)
         }
-        let hours = try store({ () throws(StoreError) in try core.database.get(Keyspace.businessHoursKey("")) }).map { (b) throws(OrderbaseError) in try BusinessHours.decode(b) }
-        let l = (policies, hours)
-        lock.withLock { loaded = l }
-        return l
+        return (l.policies, l.hours)
     }
 
-    func invalidate() { lock.withLock { loaded = nil } }
+    /// Drops the policies and hours when `wc`'s batch is staged and when it is durable.
+    func invalidate(when wc: inout WriteContext) { kept.invalidate(when: &wc) }
 }
 
 /// Keeps an order's SLA entries in step with its changes (docs/sla.md).

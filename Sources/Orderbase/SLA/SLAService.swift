@@ -23,7 +23,7 @@ extension SLAService {
             p.createdAt = wc.now
             p.updatedAt = wc.now
             wc.commit("sla_policy.created", before: nil, after: p)
-            wc.onStaged.append { registry.invalidate() }
+            registry.invalidate(when: &wc)
             return p.apiJSON
         }
     }
@@ -58,7 +58,7 @@ extension SLAService {
             guard after.storedJSON != before.storedJSON else { return before.apiJSON }
             after.updatedAt = wc.now
             wc.commit("sla_policy.updated", before: before, after: after)
-            wc.onStaged.append { registry.invalidate() }
+            registry.invalidate(when: &wc)
             return after.apiJSON
         }
     }
@@ -71,7 +71,7 @@ extension SLAService {
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try wc.load(SLAPolicy.self, id)
             wc.commit("sla_policy.deleted", before: before, after: nil)
-            wc.onStaged.append { registry.invalidate() }
+            registry.invalidate(when: &wc)
             return before.apiJSON
         }
     }
@@ -112,7 +112,7 @@ extension SLAService {
             guard before == nil || after.storedJSON != before!.storedJSON else { return after.apiJSON }
             after.updatedAt = wc.now
             wc.commit("business_hours.updated", before: before ?? BusinessHours.blank, after: after)
-            wc.onStaged.append { registry.invalidate() }
+            registry.invalidate(when: &wc)
             return after.apiJSON
         }
     }

@@ -105,7 +105,8 @@ class Engine(_Handle):
     max_metadata_bytes, block_cache_bytes, webhook_allow_http,
     webhook_allowed_addresses, webhook_connect_timeout_ms, webhook_timeout_ms,
     tls_ca_file, expression_max_steps, expression_max_bytes, template_max_steps,
-    template_max_output_bytes). `close()` is idempotent and also
+    template_max_output_bytes, attachment_max_bytes, attachment_quota_bytes,
+    attachment_content_types). `close()` is idempotent and also
     closes tenants opened from this engine.
     """
 
