@@ -26,6 +26,16 @@ struct MigrationTests {
             let d = try Database(path: db, createIfMissing: false)
             return String(decoding: try d.get(Keyspace.metaKey(Keyspace.metaSchema)) ?? [], as: UTF8.self)
         }
+        /// How many webhook deliveries are of an order (each has an `order_id` index entry since schema 4).
+        func deliveriesOfOrders() throws -> Int {
+            let d = try Database(path: db, createIfMissing: false)
+            var n = 0
+            try d.scan(from: [Keyspace.webhookDelivery], to: [Keyspace.webhookDelivery + 1]) { _, v in
+                if (try? WebhookDelivery.decode(Array(v)))?.orderID != nil { n += 1 }
+                return true
+            }
+            return n
+        }
         func keys(_ prefix: UInt8) throws -> [[UInt8]] {
             let d = try Database(path: db, createIfMissing: false)
             var out: [[UInt8]] = []
@@ -74,10 +84,13 @@ struct MigrationTests {
         #expect(trail2.count == 3 && trail2[2]["subject"]?["type"] == .string("order"))
         #expect(try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")["ok"] == .bool(true))
         }
-        #expect(try copy.schema() == "3")
-        // Schema 3: each of the 4 orders gained its priority entry (it reads as normal), each delivery its endpoint entry.
+        #expect(try copy.schema() == "4")
+        // Schema 3: each of the 4 orders gained its priority entry (it reads as normal), each delivery its endpoint entry;
+        // schema 4: each delivery of an order its order entry.
         let deliveries = try copy.keys(Keyspace.webhookDelivery).count
-        #expect(try copy.keys(Keyspace.index).count == oldIndex.count + 4 + deliveries)
+        let ofOrders = try copy.deliveriesOfOrders()
+        #expect(ofOrders > 0)
+        #expect(try copy.keys(Keyspace.index).count == oldIndex.count + 4 + deliveries + ofOrders)
         #expect(try copy.keys(Keyspace.index).allSatisfy { var r = KeyReader($0); return ["order", "webhook_delivery"].contains(r.string() ?? "") })
     }
 
@@ -113,8 +126,8 @@ struct MigrationTests {
             #expect(ok == .bool(true))
         }
         let deliveries = try copy.keys(Keyspace.webhookDelivery).count
-        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == (before.0 + 4 + deliveries, before.1))
-        #expect(try copy.schema() == "3")
+        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == (before.0 + 4 + deliveries + (try copy.deliveriesOfOrders()), before.1))
+        #expect(try copy.schema() == "4")
     }
 
     @Test("a schema this release does not know is refused as corruption, and left as it is")
@@ -123,19 +136,19 @@ struct MigrationTests {
         do {
             let d = try Database(path: copy.db, createIfMissing: false)
             let b = WriteBatch()
-            b.put(Keyspace.metaKey(Keyspace.metaSchema), Array("4".utf8))
+            b.put(Keyspace.metaKey(Keyspace.metaSchema), Array("5".utf8))
             try d.write(b, sync: true)
         }
         let engine = try Engine(root: copy.root, options: { var o = EngineOptions(); o.background = false; return o }())
         defer { engine.close() }
         do {
             _ = try engine.openTenant("v1shop")
-            Issue.record("a schema 4 tenant opened")
+            Issue.record("a schema 5 tenant opened")
         } catch let e as OrderbaseError {
-            #expect(e.code == .corruption && e.message.contains("unsupported schema version 4"))
-            #expect(e.details == .object(["reason": .string("unsupported_schema"), "schema_version": .string("4")]))
+            #expect(e.code == .corruption && e.message.contains("unsupported schema version 5"))
+            #expect(e.details == .object(["reason": .string("unsupported_schema"), "schema_version": .string("5")]))
         }
-        #expect(try copy.schema() == "4")
+        #expect(try copy.schema() == "5")
     }
 
     @Test("schema 2 → 3 (orders gain their priority index entry) stopped between batches is finished by the next open; priority filters old orders")
@@ -156,6 +169,40 @@ struct MigrationTests {
             // Records are answered as stored: one written before priority has none until it next changes (it reads as normal).
             #expect(normal["data"]!.array.allSatisfy { ($0["priority"] ?? .string("normal")) == .string("normal") })
         }
-        #expect(try copy.schema() == "3")
+        #expect(try copy.schema() == "4")
+    }
+
+    @Test("schema 3 → 4 (webhook deliveries gain their order_id entry): a tenant as release 0.3.0 left it opens, and the order's timeline shows its deliveries")
+    func deliveryOrderIndex() throws {
+        let copy = try Copy()
+        // Migrate to the current schema, then take the order_id entries away and mark it 3: the state of a 0.3.0 tenant.
+        try withTenant(copy) { _ in }
+        let ofOrders = try copy.deliveriesOfOrders()
+        do {
+            let d = try Database(path: copy.db, createIfMissing: false)
+            let b = WriteBatch()
+            var removed = 0
+            try d.scan(from: [Keyspace.index], to: [Keyspace.index + 1]) { k, _ in
+                var r = KeyReader(Array(k))
+                if r.string() == "webhook_delivery", r.string() == "order_id" { b.delete(Array(k)); removed += 1 }
+                return true
+            }
+            #expect(removed == ofOrders && removed > 0)
+            try d.write(b, sync: true)
+            try Migration.setSchema(d, 3)
+        }
+        try withTenant(copy) { t in
+            let integrity = try JSON.parse(try t.audit.checkIntegrity(try JSON.parse("{}")))
+            #expect(integrity["ok"] == .bool(true), "\(integrity)")
+            let listed = try t.orders.listOrders(try JSON.parse(#"{"sort":"created_asc"}"#))
+            let orders = try JSON.parse(listed)["data"]!.array
+            var shown = 0
+            for o in orders {
+                let timeline = try JSON.parse(try t.timeline.orderTimeline(try JSON.parse(#"{"id":"\#(o["id"]!.stringValue!)","types":["webhook_delivery"]}"#)))
+                shown += timeline["data"]!.array.count
+            }
+            #expect(shown == ofOrders)
+        }
+        #expect(try copy.schema() == "4")
     }
 }

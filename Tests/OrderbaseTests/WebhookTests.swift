@@ -137,6 +137,24 @@ struct WebhookTests {
         #expect(CIDR("10.0.0.0/33") == nil && CIDR("nope") == nil && CIDR("::1/129") == nil)
     }
 
+    @Test("an order's timeline shows its webhook deliveries (by their order_id index) and its attachments' audit entries")
+    func deliveriesOnTheTimeline() throws {
+        let fx = try WebhookFixture()
+        _ = try fx.endpoint()
+        let id = try fx.order()
+        let other = try fx.order()
+        #expect(try fx.engine.pump(maxMilliseconds: 1000) == 2)
+        let bytes = Array("packing list".utf8)
+        _ = try bytes.withUnsafeBytes { try fx.core.attachments.attach(try JSON.parse(#"{"order_id":"\#(id)","file_name":"list.txt"}"#), bytes: $0) }
+        let all = try fx.call({ $0.timeline.orderTimeline }, #"{"id":"\#(id)"}"#)["data"]!.array
+        let deliveries = all.filter { $0["type"] == .string("webhook_delivery") }
+        #expect(deliveries.count == 1 && deliveries[0]["webhook_delivery"]?["order_id"] == .string(id))
+        #expect(deliveries[0]["webhook_delivery"]?["event_type"] == .string("order.created"))
+        #expect(all.contains { $0["audit"]?["action"] == .string("attachment.created") })
+        #expect(try fx.call({ $0.timeline.orderTimeline }, #"{"id":"\#(other)","types":["webhook_delivery"]}"#)["data"]!.array.count == 1)
+        #expect(try fx.call({ $0.audit.checkIntegrity }, "{}")["ok"] == .bool(true))
+    }
+
     @Test("events become signed Standard Webhooks messages: id, timestamp, signature, the order in the payload")
     func signed() throws {
         let fx = try WebhookFixture()

@@ -12,8 +12,9 @@ import OrderbaseStore
 enum Migration {
     /// The schema this release writes: 2 since index keys and the subject
     /// audit index carry the record kind (release 0.2.0); 3 since orders have a
-    /// `priority` index entry and webhook deliveries an `endpoint_id` one (release 0.3.0).
-    static let current: UInt64 = 3
+    /// `priority` index entry and webhook deliveries an `endpoint_id` one (release 0.3.0);
+    /// 4 since webhook deliveries of an order have an `order_id` one (the order's timeline).
+    static let current: UInt64 = 4
 
     static func schemaBytes(_ v: UInt64) -> [UInt8] { Array(String(v).utf8) }
 
@@ -36,7 +37,11 @@ enum Migration {
         if version <= 2 {
             try rebuildIndexes(db, chunk: chunk)
             try setSchema(db, 3)
+        } else if version == 3 {
+            // (From 2, the rebuild above already wrote the deliveries' new entries.)
+            try rebuildIndexes(db, chunk: chunk, prefixes: [Keyspace.webhookDelivery])
         }
+        if version <= 3 { try setSchema(db, 4) }
     }
 
     static func setSchema(_ db: Database, _ v: UInt64) throws(OrderbaseError) {
@@ -45,20 +50,21 @@ enum Migration {
         try store { () throws(StoreError) in try db.write(b, sync: true) }
     }
 
-    /// 2 → 3: every order's and every webhook delivery's index entries, written again from
+    /// 2 → 3 (and 3 → 4, deliveries only): every order's and every webhook delivery's index entries, written again from
     /// the record as this release reads it (an order stored before `priority` reads as
     /// `normal` and gains its `I "order" "priority" "normal" id` entry; a delivery gains
     /// `I "webhook_delivery" "endpoint_id" endpoint id`). Writing an entry that exists
     /// changes nothing, so the step is idempotent and a crash between batches is finished
     /// by the next open. Returns how many records it read.
     @discardableResult
-    static func rebuildIndexes(_ db: Database, chunk: Int, maxBatches: Int = .max) throws(OrderbaseError) -> Int {
+    static func rebuildIndexes(_ db: Database, chunk: Int, maxBatches: Int = .max,
+                               prefixes: Set<UInt8> = [Keyspace.order, Keyspace.webhookDelivery]) throws(OrderbaseError) -> Int {
         var read = 0, batches = 0
         let kinds: [(prefix: UInt8, keys: ([UInt8]) throws(OrderbaseError) -> [[UInt8]])] = [
             (Keyspace.order, { (b) throws(OrderbaseError) in Keyspace.indexKeyList(of: try Order.decode(b)) }),
             (Keyspace.webhookDelivery, { (b) throws(OrderbaseError) in try WebhookDelivery.decode(b).indexKeys }),
         ]
-        for kind in kinds {
+        for kind in kinds where prefixes.contains(kind.prefix) {
             var from = [kind.prefix]
             while batches < maxBatches {
                 var keys: [[UInt8]] = []

@@ -6,7 +6,7 @@ extension OrderNote: AuditedRecord {
     static let directions = ["inbound", "outbound"]
     static let channels = ["email", "phone", "chat", "sms", "in_person", "other"]
     /// What `orders.timeline` interleaves.
-    static let timelineTypes = ["audit", "note", "message", "notification"]
+    static let timelineTypes = ["audit", "note", "message", "notification", "webhook_delivery"]
 
     /// Its events and audit entries carry the order's id (`order_id`).
     var belongsToOrder: String? { orderID }
@@ -162,7 +162,7 @@ extension TimelineService {
         }
         if types.contains("audit") {
             let subjects = [Subject(kind: .order, id: id)] + (try inventory.auditSubjects(of: id, snapshot: snap))
-                + noteIDs.map { Subject(kind: .orderNote, id: $0) }
+                + noteIDs.map { Subject(kind: .orderNote, id: $0) } + (try attachmentIDs(of: id, snapshot: snap)).map { Subject(kind: .attachment, id: $0) }
             var seqs: [UInt64] = []
             for s in subjects {
                 let prefix = Keyspace.subjectAuditPrefix(s.kind, s.id)
@@ -197,6 +197,18 @@ extension TimelineService {
                 entries.append((n.createdAt, n.id, "notification", n.apiJSON))
             }
         }
+        if types.contains("webhook_delivery") {
+            var dids: [String] = []
+            let prefix = Keyspace.indexPrefix(.webhookDelivery, "order_id", id)
+            try scan(from: prefix, to: prefixUpperBound(prefix), snapshot: snap) { k, _ throws(OrderbaseError) in
+                dids.append(try Keyspace.indexEntryID(Array(k))); return true
+            }
+            for did in dids {
+                guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.deliveryKey(did), snapshot: snap) }) else { continue }
+                let d = try WebhookDelivery.decode(b)
+                entries.append((d.createdAt, d.id, "webhook_delivery", d.apiJSON))
+            }
+        }
         entries.sort { ($0.at, $0.id) < ($1.at, $1.id) }
         var start = 0
         if let after {
@@ -218,5 +230,17 @@ extension TimelineService {
             items.append(w.bytes)
         }
         return Self.listResponse(items, hasMore: start + page.count < entries.count)
+    }
+}
+
+extension TimelineService {
+    /// The ids of an order's attachments, its notes' included (their audit entries are on its timeline).
+    func attachmentIDs(of order: String, snapshot: Snapshot) throws(OrderbaseError) -> [String] {
+        var ids: [String] = []
+        let prefix = Keyspace.indexPrefix(.attachment, "order_id", order)
+        try scan(from: prefix, to: prefixUpperBound(prefix), snapshot: snapshot) { k, _ throws(OrderbaseError) in
+            ids.append(try Keyspace.indexEntryID(Array(k))); return true
+        }
+        return ids
     }
 }

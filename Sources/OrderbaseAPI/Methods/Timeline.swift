@@ -33,12 +33,13 @@ extension Catalogue {
                request: [noteID, expectedVersion], response: .ref("Note"),
                .tenant { t, r throws(OrderbaseError) in try t.timeline.deleteNote(r) }),
         Method("orders.timeline", .read, [Route("GET", "/v1/orders/{id}/timeline")],
-               "One chronological feed of an order: audit entries (its fulfillment orders', shipments' and notes' too), notes, messages and notifications.",
-               request: [orderID, opt("types", .list(.oneOf(ValueLists.timelineTypes), max: 4), "Only these kinds of entry (default all)."),
+               "One chronological feed of an order: audit entries (its fulfillment orders', shipments', notes' and attachments' too), notes, messages, notifications and webhook deliveries.",
+               request: [orderID, opt("types", .list(.oneOf(ValueLists.timelineTypes), max: ValueLists.timelineTypes.count), "Only these kinds of entry (default all)."),
                          opt("limit", .int(1...250), "Page size (default 50)."),
                          opt("starting_after", .string(max: 80, min: 1), "The id of the last entry of the previous page.")],
                response: Schemas.page(.object([req("type", .oneOf(ValueLists.timelineTypes)), req("at", .timestamp), req("id", .string()),
-                                               opt("audit", .ref("AuditEntry")), opt("note", .ref("Note")), opt("notification", .ref("Notification"))])),
+                                               opt("audit", .ref("AuditEntry")), opt("note", .ref("Note")), opt("notification", .ref("Notification")),
+                                               opt("webhook_delivery", .ref("WebhookDelivery"))])),
                .tenant { t, r throws(OrderbaseError) in try t.timeline.orderTimeline(r) }),
     ]
 }
