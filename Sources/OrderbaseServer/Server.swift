@@ -214,7 +214,17 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .body(var buf):
             if streaming {
-                guard let u = upload, let bytes = buf.readBytes(length: buf.readableBytes) else { return }
+                guard let u = upload, let bytes = buf.readBytes(length: buf.readableBytes) else {
+                    // A refused upload: its body is read and dropped, up to max_request_bytes; past that, answer and close.
+                    discarded += buf.readableBytes
+                    if discarded > handler.maxRequestBytes, let h = head, let out = uploadRefusal {
+                        head = nil
+                        streaming = false
+                        uploadRefusal = nil
+                        answer(context, h, out, close: true)
+                    }
+                    return
+                }
                 do throws(OrderbaseError) { try u.write(bytes) } catch {
                     uploadRefusal = u.failure(error)
                     u.abort()

@@ -90,7 +90,7 @@ struct MigrationTests {
         let deliveries = try copy.keys(Keyspace.webhookDelivery).count
         let ofOrders = try copy.deliveriesOfOrders()
         #expect(ofOrders > 0)
-        #expect(try copy.keys(Keyspace.index).count == oldIndex.count + 4 + deliveries + ofOrders)
+        #expect(try copy.keys(Keyspace.index).count == oldIndex.count + 4 + 2 * deliveries + ofOrders)
         #expect(try copy.keys(Keyspace.index).allSatisfy { var r = KeyReader($0); return ["order", "webhook_delivery"].contains(r.string() ?? "") })
     }
 
@@ -126,7 +126,7 @@ struct MigrationTests {
             #expect(ok == .bool(true))
         }
         let deliveries = try copy.keys(Keyspace.webhookDelivery).count
-        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == (before.0 + 4 + deliveries + (try copy.deliveriesOfOrders()), before.1))
+        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == (before.0 + 4 + 2 * deliveries + (try copy.deliveriesOfOrders()), before.1))
         #expect(try copy.schema() == "4")
     }
 
@@ -172,22 +172,23 @@ struct MigrationTests {
         #expect(try copy.schema() == "4")
     }
 
-    @Test("schema 3 → 4 (webhook deliveries gain their order_id entry): a tenant as release 0.3.0 left it opens, and the order's timeline shows its deliveries")
+    @Test("schema 3 → 4 (webhook deliveries gain their order_id and status entries): a tenant as release 0.3.0 left it opens; the order's timeline and deliveries.list by status read them")
     func deliveryOrderIndex() throws {
         let copy = try Copy()
         // Migrate to the current schema, then take the order_id entries away and mark it 3: the state of a 0.3.0 tenant.
         try withTenant(copy) { _ in }
         let ofOrders = try copy.deliveriesOfOrders()
+        let deliveriesCount = try copy.keys(Keyspace.webhookDelivery).count
         do {
             let d = try Database(path: copy.db, createIfMissing: false)
             let b = WriteBatch()
             var removed = 0
             try d.scan(from: [Keyspace.index], to: [Keyspace.index + 1]) { k, _ in
                 var r = KeyReader(Array(k))
-                if r.string() == "webhook_delivery", r.string() == "order_id" { b.delete(Array(k)); removed += 1 }
+                if r.string() == "webhook_delivery", ["order_id", "status"].contains(r.string() ?? "") { b.delete(Array(k)); removed += 1 }
                 return true
             }
-            #expect(removed == ofOrders && removed > 0)
+            #expect(removed == ofOrders + deliveriesCount && ofOrders > 0)
             try d.write(b, sync: true)
             try Migration.setSchema(d, 3)
         }
@@ -202,6 +203,12 @@ struct MigrationTests {
                 shown += timeline["data"]!.array.count
             }
             #expect(shown == ofOrders)
+            // Deliveries by status read the new status entries.
+            var byStatus = 0
+            for status in WebhookDelivery.statuses {
+                byStatus += try JSON.parse(try t.webhooks.listDeliveries(try JSON.parse(#"{"status":"\#(status)","limit":250}"#)))["data"]!.array.count
+            }
+            #expect(byStatus == deliveriesCount)
         }
         #expect(try copy.schema() == "4")
     }

@@ -26,7 +26,8 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
   and names defined custom fields and an existing workflow.
 - an SLA policy's `at_risk_minutes` is less than its `within_minutes` (the
   stored one on an update), and an update keeps one target; business hours on
-  one day do not overlap, and holidays are real dates.
+  one day do not overlap, and holidays are real dates; an SLA summary's `to`
+  is after its `from`, at most 366 days on.
 
 For the positive-data checks these hooks turn each generated request into one
 that keeps those rules, changing only what the rules need. Negative cases
@@ -148,6 +149,10 @@ def map_case(context, case):
     # idempotency_mismatch, as the IETF Idempotency-Key draft says), so each case has its own.
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    if f"{case.operation.method.upper()} {case.operation.path}" == "GET /v1/sla/summary" and isinstance(case.query, dict):
+        # A period is from before to, at most 366 days long.
+        if "from" in case.query or "to" in case.query:
+            case.query["from"], case.query["to"] = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
     return _positive_body(case)
 
 
@@ -209,8 +214,8 @@ def _positive_body(case):
             # The stored policy's minutes are unknown here: a warning of 0 fits any promise.
             if within is not None or risk is not None:
                 body["at_risk_minutes"] = 0
-            if "target_fulfillment" in body and body["target_fulfillment"] is None and "target_states" not in body:
-                del body["target_fulfillment"]  # clearing the only target is refused
+            if "target_fulfillment" in body and body["target_fulfillment"] is None and body.get("target_states") is None:
+                del body["target_fulfillment"]  # clearing the only target is refused (null target_states is absent)
     elif label == "PATCH /v1/business_hours":
         if isinstance(body.get("hours"), list):
             seen = set()

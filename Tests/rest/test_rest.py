@@ -265,7 +265,7 @@ def test_sla_policies_business_hours_and_an_orders_sla_over_http(api):
     assert sla["sla_status"] == "pending" and 0 < sla["entries"][0]["remaining_ms"] <= 120 * 60_000
     listed = write.get("/v1/orders", params={"sla_status": "pending"}).json()["data"]
     assert order["id"] in [o["id"] for o in listed]
-    assert write.get("/v1/orders", params={"sla_status": "late"}).status_code == 400
+    assert write.get("/v1/orders", params={"sla_status": "late"}).status_code == 422
     summary = write.get("/v1/sla/summary", params={"from": "2020-01-01T00:00:00Z", "to": "2020-12-31T00:00:00Z", "policy_id": policy["id"]}).json()
     assert summary["policies"][0]["pending"] == 0
     assert admin.delete(f"/v1/sla_policies/{policy['id']}").json()["id"] == policy["id"]

@@ -13,7 +13,7 @@ enum Migration {
     /// The schema this release writes: 2 since index keys and the subject
     /// audit index carry the record kind (release 0.2.0); 3 since orders have a
     /// `priority` index entry and webhook deliveries an `endpoint_id` one (release 0.3.0);
-    /// 4 since webhook deliveries of an order have an `order_id` one (the order's timeline).
+    /// 4 since webhook deliveries have `order_id` (the order's timeline) and `status` (`deliveries.list`) ones.
     static let current: UInt64 = 4
 
     static func schemaBytes(_ v: UInt64) -> [UInt8] { Array(String(v).utf8) }

@@ -36,8 +36,9 @@ extension WebhookDelivery {
     /// has a next attempt, and its place in its endpoint's per-order queue while pending.
     var indexKeys: [[UInt8]] {
         var keys: [[UInt8]] = [Keyspace.indexKey(.webhookDelivery, "endpoint_id", endpointID, id)]
-        // An order's deliveries, for its timeline (schema 4).
+        // An order's deliveries, for its timeline, and deliveries by status, for deliveries.list (schema 4).
         if let orderID { keys.append(Keyspace.indexKey(.webhookDelivery, "order_id", orderID, id)) }
+        keys.append(Keyspace.indexKey(.webhookDelivery, "status", status, id))
         if let due = nextAttemptAt { keys.append(Keyspace.dueKey(due, id)) }
         if status == "pending" { keys.append(Keyspace.queueKey(endpointID, orderID ?? "", eventSequence, id)) }
         return keys

@@ -196,9 +196,10 @@ extension WebhookService {
         let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
         // By the endpoint's index when one is named (a tenant holds a delivery per event per endpoint:
-        // very many); the status is checked on the way.
-        return try newestFirst(WebhookDelivery.self, index: endpoint.map { ("endpoint_id", $0) }, after: after, limit: limit,
-                               keep: { d in status == nil || d.status == status })
+        // very many), the status checked on the way; else by the status's index when one is named.
+        let index: (field: String, value: String)? = endpoint.map { ("endpoint_id", $0) } ?? status.map { ("status", $0) }
+        return try newestFirst(WebhookDelivery.self, index: index, after: after, limit: limit,
+                               keep: { d in (status == nil || d.status == status) && (endpoint == nil || d.endpointID == endpoint) })
     }
 
     public func getDelivery(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
