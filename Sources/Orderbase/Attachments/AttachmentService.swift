@@ -10,10 +10,10 @@ extension Attachment: AuditedRecord {
 
     /// Its events and audit entries carry the order's id.
     var belongsToOrder: String? { orderID }
-    /// `I attachment order_id <order> <id>` (every attachment of an order) and, for a note's, `I attachment owner_id <note> <id>`.
+    /// `I attachment order_id <order> <id>` (every attachment of an order, its notes' included) and
+    /// `I attachment owner_id <order or note> <id>`.
     var indexKeys: [[UInt8]] {
-        [Keyspace.indexKey(.attachment, "order_id", orderID, id)]
-            + (ownerType == "order" ? [] : [Keyspace.indexKey(.attachment, "owner_id", ownerID, id)])
+        [Keyspace.indexKey(.attachment, "order_id", orderID, id), Keyspace.indexKey(.attachment, "owner_id", ownerID, id)]
     }
 
     /// A file name is metadata: 1–255 characters, not `.` or `..`, no `/`, `\` or control characters.
@@ -227,7 +227,8 @@ extension AttachmentService {
 
     public func getAttachment(_ request: JSON) throws(OrderbaseError) -> [UInt8] { try getRecord(Attachment.self, request) }
 
-    /// `{"order_id"} | {"owner_type", "owner_id"}`, `limit`?, `starting_after`? → attachments, newest first.
+    /// `order_id`?, `owner_type`?, `owner_id`?, `limit`?, `starting_after`? → the attachments that match every filter given
+    /// (none: all of the tenant's), newest first.
     public func listAttachments(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
         let orderID = try f.string("order_id", maxLength: 64, allowEmpty: false)
@@ -236,15 +237,10 @@ extension AttachmentService {
         let limit = Int(try f.int("limit", in: 1...250) ?? 50)
         let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
         try f.finish()
-        let index: (field: String, value: String)
-        switch (orderID, ownerType, ownerID) {
-        case (let o?, nil, nil): index = ("order_id", o)
-        case (nil, "order"?, let o?): index = ("order_id", o)
-        case (nil, "note"?, let n?): index = ("owner_id", n)
-        default: throw OrderbaseError.invalid("give order_id, or owner_type and owner_id", field: "order_id")
-        }
-        return try newestFirst(Attachment.self, index: index, after: after, limit: limit,
-                               keep: { a in ownerType != "order" || a.ownerType == "order" })
+        let index: (field: String, value: String)? = ownerID.map { ("owner_id", $0) } ?? orderID.map { ("order_id", $0) }
+        return try newestFirst(Attachment.self, index: index, after: after, limit: limit, keep: { a in
+            (orderID == nil || a.orderID == orderID) && (ownerType == nil || a.ownerType == ownerType) && (ownerID == nil || a.ownerID == ownerID)
+        })
     }
 
     /// `{"id"}` → the attachment as it was. Event `attachment.deleted`; its blob goes at the next collection if nothing names it.
