@@ -131,6 +131,15 @@ struct CustomFieldsTests {
         #expect(refused?.message.contains("custom_fields.colour") == true, "\(String(describing: refused))")
         let rules = #"{"rules":[{"type":"expression","expression":"order.custom_fields.nope == 1"}]}"#
         #expect(fx.error({ $0.inventory.updateRoutingRules }, rules)?.field == "rules[0].expression")
+        // Notification templates: their parts and condition are checked against the typed fields too.
+        let channel = try fx.call({ $0.notifications.createNotificationChannel }, #"{"name":"host","type":"callback"}"#)["id"]!.stringValue!
+        let base = #""name":"t","channel_id":"\#(channel)","recipients":[{"type":"staff","address":"ops"}]"#
+        let badText = fx.error({ $0.notifications.createNotificationTemplate }, #"{\#(base),"text":"{{order.custom_fields.boxs}} boxes"}"#)
+        #expect(badText?.field == "text" && badText?.message.contains("boxs") == true, "\(String(describing: badText))")
+        let badCondition = fx.error({ $0.notifications.createNotificationTemplate }, #"{\#(base),"text":"hi","condition":"order.custom_fields.boxes > \"two\""}"#)
+        #expect(badCondition?.field == "condition")
+        let ok = try fx.call({ $0.notifications.createNotificationTemplate }, #"{\#(base),"text":"{{order.custom_fields.boxes}} boxes","condition":"order.custom_fields.boxes > 2"}"#)
+        #expect(fx.error({ $0.notifications.updateNotificationTemplate }, #"{"id":"\#(ok["id"]!.stringValue!)","subject":"{{order.custom_fields.nope}}"}"#)?.field == "subject")
     }
 
     @Test("orders.list filters by a custom field value, on orders and on line items")

@@ -112,6 +112,7 @@ extension NotificationService {
         _ = try NotificationTemplate.read(&f, onto: &draft, isCreate: true)
         try f.finish()
         try draft.checkWorstCase(limits: limits, budgets: budgets)
+        try draft.checkCustomFields(try customFields.registry.all(core))
         defer {
             outboundChanged(present: true)
             CommitSignal.interrupt()
@@ -157,6 +158,8 @@ extension NotificationService {
         var edits = NotificationTemplate.blank
         let given = try NotificationTemplate.read(&f, onto: &edits, isCreate: false)
         try f.finish()
+        // The parts and condition given (the others were checked when they were saved).
+        try edits.checkCustomFields(try customFields.registry.all(core))
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try wc.load(NotificationTemplate.self, id)
             var t = before

@@ -87,6 +87,21 @@ extension NotificationTemplate {
         return list
     }
 
+    /// Checks the parts and the condition again with the tenant's custom fields typed (`custom_fields.boxs` is an
+    /// unknown field, `order.custom_fields.boxes` a number): the request was read before the tenant was at hand.
+    func checkCustomFields(_ defs: [CustomFieldDefinition]) throws(OrderbaseError) {
+        guard !defs.isEmpty else { return }
+        let shape = DataShape(root: NotificationData.shape).typed(by: defs).root
+        for (name, part) in [("subject", subject), ("text", text), ("html", html), ("body", body)] {
+            if let part { _ = try part.check(shape, field: name) }
+        }
+        if let condition {
+            do { _ = try NotificationData.conditionShape.typed(by: defs).check(condition) } catch {
+                throw OrderbaseError(error.code, "condition: \(error.message)", field: "condition", details: error.details)
+            }
+        }
+    }
+
     /// A condition of a request, compiled and checked against what conditions see.
     static func readCondition(_ raw: JSON) throws(OrderbaseError) -> Expression {
         do {
