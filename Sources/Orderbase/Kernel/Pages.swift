@@ -12,6 +12,16 @@ extension Capability {
         return try stored(R.self, id).apiJSON
     }
 
+    /// The ids an index names for one value (`I kind field value id`), oldest first.
+    func indexedIDs(_ kind: RecordKind, _ field: String, _ value: String, snapshot: Snapshot? = nil) throws(OrderbaseError) -> [String] {
+        var ids: [String] = []
+        let prefix = Keyspace.indexPrefix(kind, field, value)
+        try scan(from: prefix, to: prefixUpperBound(prefix), snapshot: snapshot) { k, _ throws(OrderbaseError) in
+            ids.append(try Keyspace.indexEntryID(Array(k))); return true
+        }
+        return ids
+    }
+
     /// Up to `limit` records that `keep` accepts, newest first, after `after`
     /// (and from the id `from` on, when given); from the index entries of
     /// `index` (field and value) when given, else from every record of the

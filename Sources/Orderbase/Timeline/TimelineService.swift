@@ -150,11 +150,7 @@ extension TimelineService {
         _ = try orders.loadRecord(id, snapshot: snap)
         var entries: [(at: Int64, id: String, type: String, body: [UInt8])] = []
         // Notes and messages: current versions, by the order's index.
-        var noteIDs: [String] = []
-        let notePrefix = Keyspace.indexPrefix(.orderNote, "order_id", id)
-        try scan(from: notePrefix, to: prefixUpperBound(notePrefix), snapshot: snap) { k, _ throws(OrderbaseError) in
-            noteIDs.append(try Keyspace.indexEntryID(Array(k))); return true
-        }
+        let noteIDs = try indexedIDs(.orderNote, "order_id", id, snapshot: snap)
         for nid in noteIDs {
             guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.noteKey(nid), snapshot: snap) }) else { continue }
             let note = try OrderNote.decode(b)
@@ -162,7 +158,7 @@ extension TimelineService {
         }
         if types.contains("audit") {
             let subjects = [Subject(kind: .order, id: id)] + (try inventory.auditSubjects(of: id, snapshot: snap))
-                + noteIDs.map { Subject(kind: .orderNote, id: $0) } + (try attachmentIDs(of: id, snapshot: snap)).map { Subject(kind: .attachment, id: $0) }
+                + noteIDs.map { Subject(kind: .orderNote, id: $0) } + (try indexedIDs(.attachment, "order_id", id, snapshot: snap)).map { Subject(kind: .attachment, id: $0) }
             var seqs: [UInt64] = []
             for s in subjects {
                 let prefix = Keyspace.subjectAuditPrefix(s.kind, s.id)
@@ -198,12 +194,7 @@ extension TimelineService {
             }
         }
         if types.contains("webhook_delivery") {
-            var dids: [String] = []
-            let prefix = Keyspace.indexPrefix(.webhookDelivery, "order_id", id)
-            try scan(from: prefix, to: prefixUpperBound(prefix), snapshot: snap) { k, _ throws(OrderbaseError) in
-                dids.append(try Keyspace.indexEntryID(Array(k))); return true
-            }
-            for did in dids {
+            for did in try indexedIDs(.webhookDelivery, "order_id", id, snapshot: snap) {
                 guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.deliveryKey(did), snapshot: snap) }) else { continue }
                 let d = try WebhookDelivery.decode(b)
                 entries.append((d.createdAt, d.id, "webhook_delivery", d.apiJSON))
@@ -230,17 +221,5 @@ extension TimelineService {
             items.append(w.bytes)
         }
         return Self.listResponse(items, hasMore: start + page.count < entries.count)
-    }
-}
-
-extension TimelineService {
-    /// The ids of an order's attachments, its notes' included (their audit entries are on its timeline).
-    func attachmentIDs(of order: String, snapshot: Snapshot) throws(OrderbaseError) -> [String] {
-        var ids: [String] = []
-        let prefix = Keyspace.indexPrefix(.attachment, "order_id", order)
-        try scan(from: prefix, to: prefixUpperBound(prefix), snapshot: snapshot) { k, _ throws(OrderbaseError) in
-            ids.append(try Keyspace.indexEntryID(Array(k))); return true
-        }
-        return ids
     }
 }
