@@ -6,7 +6,7 @@ import OrderbaseAPI
 /// downloads streamed from it. Files are not JSON, so these two routes are not
 /// catalogue methods and are not in the OpenAPI document.
 extension RESTHandler {
-    static let uploadPath = "/v1/attachments"
+    static let uploadPath = "/v1/attachments/upload"
     static let uploadQuery: [Property] = [
         Property("order_id", .string(max: 64, min: 1), required: false, doc: nil),
         Property("owner_type", .oneOf(ValueLists.attachmentOwnerTypes), required: false, doc: nil),

@@ -51,7 +51,7 @@ struct RouteTable: Sendable {
         e.append(Entry(httpMethod: "GET", template: "/healthz", segments: Self.parse("/healthz"), target: .healthz))
         e.append(Entry(httpMethod: "GET", template: "/metrics", segments: Self.parse("/metrics"), target: .metrics))
         e.append(Entry(httpMethod: "GET", template: "/v1/openapi.json", segments: Self.parse("/v1/openapi.json"), target: .openapi))
-        e.append(Entry(httpMethod: "POST", template: "/v1/attachments", segments: Self.parse("/v1/attachments"), target: .upload))
+        e.append(Entry(httpMethod: "POST", template: "/v1/attachments/upload", segments: Self.parse("/v1/attachments/upload"), target: .upload))
         e.append(Entry(httpMethod: "GET", template: "/v1/attachments/{id}/content", segments: Self.parse("/v1/attachments/{id}/content"), target: .download))
         bySegmentCount = Dictionary(grouping: e, by: \.segments.count)
     }

@@ -276,8 +276,8 @@ def test_attachments_streamed_up_raw_and_multipart_and_down(api):
     write, read = api("acme:write"), api("acme:read")
     order = write.post("/v1/orders", json=ORDER).json()
     pdf = b"%PDF-1.7\n" + bytes(range(256)) * 8000
-    assert read.post("/v1/attachments", params={"order_id": order["id"], "file_name": "x.pdf"}, data=pdf).status_code == 403
-    r = write.post("/v1/attachments", params={"order_id": order["id"], "file_name": "Facture n°1.pdf"}, data=pdf,
+    assert read.post("/v1/attachments/upload", params={"order_id": order["id"], "file_name": "x.pdf"}, data=pdf).status_code == 403
+    r = write.post("/v1/attachments/upload", params={"order_id": order["id"], "file_name": "Facture n°1.pdf"}, data=pdf,
                    headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 201, r.text
     a = r.json()
@@ -289,20 +289,20 @@ def test_attachments_streamed_up_raw_and_multipart_and_down(api):
     assert got.headers["X-Content-Type-Options"] == "nosniff"
     # Multipart: fields first, then the file part (its filename names it); a body larger than max_request_bytes streams.
     big = b"\x89PNG\r\n\x1a\n" + b"\x01" * (3 << 20)
-    m = write.post("/v1/attachments", data={"order_id": order["id"]}, files={"file": ("photo.png", big, "image/png")})
+    m = write.post("/v1/attachments/upload", data={"order_id": order["id"]}, files={"file": ("photo.png", big, "image/png")})
     assert m.status_code == 201, m.text
     assert m.json()["file_name"] == "photo.png" and m.json()["size"] == len(big)
     assert read.get(f"/v1/attachments/{m.json()['id']}/content").content == big
     listed = read.get("/v1/attachments", params={"order_id": order["id"]}).json()["data"]
     assert [x["id"] for x in listed] == [m.json()["id"], a["id"]]
     # Refusals: a hostile name, a type not allowed, no file part, an unknown order, a missing attachment.
-    bad = write.post("/v1/attachments", params={"order_id": order["id"], "file_name": "../etc/passwd"}, data=pdf)
+    bad = write.post("/v1/attachments/upload", params={"order_id": order["id"], "file_name": "../etc/passwd"}, data=pdf)
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "file_name"
-    binary = write.post("/v1/attachments", params={"order_id": order["id"], "file_name": "x.bin"}, data=b"\x00\x01\x02")
+    binary = write.post("/v1/attachments/upload", params={"order_id": order["id"], "file_name": "x.bin"}, data=b"\x00\x01\x02")
     assert binary.status_code == 422 and binary.json()["error"]["details"]["reason"] == "content_type_not_allowed"
-    nofile = write.post("/v1/attachments", data={"order_id": order["id"]}, files={"other": ("x", b"y")})
+    nofile = write.post("/v1/attachments/upload", data={"order_id": order["id"]}, files={"other": ("x", b"y")})
     assert nofile.status_code == 422
-    assert write.post("/v1/attachments", params={"order_id": "ord_nope", "file_name": "a.pdf"}, data=pdf).status_code == 404
+    assert write.post("/v1/attachments/upload", params={"order_id": "ord_nope", "file_name": "a.pdf"}, data=pdf).status_code == 404
     assert read.get("/v1/attachments/att_nope/content").status_code == 404
     assert write.delete(f"/v1/attachments/{a['id']}").status_code == 200
     assert api("acme:admin").get("/v1/integrity", params={"verify_files": "true"}).json()["ok"] is True
