@@ -390,6 +390,61 @@ typedef int (*orderbase_notification_callback)(const char *tenant_id, const char
 int orderbase_engine_set_notification_handler(orderbase_engine *engine, orderbase_notification_callback callback,
                                               void *user_data, void (*user_data_free)(void *user_data));
 
+/* ---- Payments ----------------------------------------------------------- */
+
+/** The size of the reply buffer a payment handler may fill (bytes, NUL included). */
+#define ORDERBASE_PAYMENT_REPLY_MAX 4096
+
+/** What a payment handler returns (docs/payments.md, "The payment handler"). */
+#define ORDERBASE_PAYMENT_SUCCESS 0 /**< the gateway did it: the transaction becomes "success" */
+#define ORDERBASE_PAYMENT_FAILURE 1 /**< the gateway refused: "failure", nothing moved */
+#define ORDERBASE_PAYMENT_PENDING 2 /**< the gateway answers later: stays "pending" (settle with transactions.update) */
+
+/**
+ * orderbase_payment_callback — asks the host's payment gateway to capture,
+ * refund or void, for payments.capture, payments.refund and payments.void.
+ *
+ * @param tenant_id     [in] the tenant's id, NUL-terminated.
+ * @param request_json  [in] {"action": "capture"|"refund"|"void", "tenant",
+ *                           "transaction" (the pending transaction: kind,
+ *                           amount, currency, gateway, parent_id…), "parent"
+ *                           (the transaction it acts on, with its gateway_id),
+ *                           "order" (the order)}; NUL-terminated; valid only
+ *                           during the call.
+ * @param len           its length in bytes.
+ * @param reply         [out] optional: a NUL-terminated JSON object
+ *                           {"gateway_id", "error_code", "message"} (any
+ *                           other text is kept as the message); starts empty.
+ * @param reply_cap     the reply buffer's size (ORDERBASE_PAYMENT_REPLY_MAX).
+ * @param user_data     as given to orderbase_engine_set_payment_handler().
+ * @return ORDERBASE_PAYMENT_SUCCESS, _FAILURE or _PENDING. Any other value
+ *         leaves the transaction pending (the engine cannot know whether
+ *         money moved) with a message saying so.
+ * Runs on the thread that called the payments method (orderbase_call), outside
+ * the tenant's lock, once per transaction; it may call the library (not
+ * payments.* of the same order, which would wait on nothing but is pointless),
+ * but must not close the engine.
+ */
+typedef int (*orderbase_payment_callback)(const char *tenant_id, const char *request_json, size_t len, char *reply,
+                                          size_t reply_cap, void *user_data);
+
+/**
+ * orderbase_engine_set_payment_handler — register the callback that moves
+ * money for payments.capture, payments.refund and payments.void for every
+ * tenant of this engine (replacing any earlier one). Without one those
+ * methods answer invalid_state (details.reason "no_payment_handler");
+ * transactions.create records what the host's gateway did either way.
+ *
+ * @param callback        the handler, or NULL to remove the current one.
+ * @param user_data       passed to every call.
+ * @param user_data_free  if not NULL, called once with user_data when the
+ *                        handler is replaced or removed or the engine closes
+ *                        (with callback NULL: at once).
+ * @return ORDERBASE_OK, or ORDERBASE_EMISUSE (NULL, closed or invalid engine).
+ */
+int orderbase_engine_set_payment_handler(orderbase_engine *engine, orderbase_payment_callback callback, void *user_data,
+                                         void (*user_data_free)(void *user_data));
+
 /* ---- Memory, errors, version ------------------------------------------- */
 
 /** orderbase_free — free a string returned by this library. Accepts NULL. */

@@ -135,6 +135,8 @@ public final class Engine: @unchecked Sendable {
     let mail: (any MailTransport)?
     /// The host's callback for notifications of callback channels (nil: they wait).
     private var notificationHandler: NotificationHandler?  // guarded by lock
+    /// The host's payment handler (nil: `payments.capture`, `refund` and `void` are refused).
+    private var paymentHandler: PaymentHandler?  // guarded by lock
 
     public init(root: String, options: EngineOptions = EngineOptions(), clock: any EngineClock = SystemClock(),
                 transport: (any HTTPTransport)? = nil, mail: (any MailTransport)? = nil) throws(OrderbaseError) {
@@ -346,6 +348,7 @@ public final class Engine: @unchecked Sendable {
         for s in delivery.stop() { unsubscribe(s) }
         // The host's callback (and its user data) goes now, not when a tenant another engine shares lets go.
         if lock.withLock({ notificationHandler != nil }) { setNotificationHandler(nil) }
+        if lock.withLock({ paymentHandler != nil }) { setPaymentHandler(nil) }
         let (open, cached) = lock.withLock { () -> ([Tenant], [(key: FileID, core: TenantCore, tick: UInt64)]) in
             if closed { return ([], []) }
             closed = true
@@ -364,7 +367,7 @@ public final class Engine: @unchecked Sendable {
     var outboundConfig: OutboundConfig { lock.withLock { outboundConfigLocked } }
 
     private var outboundConfigLocked: OutboundConfig {
-        OutboundConfig(transport: transport, mail: mail, notificationHandler: notificationHandler, allowHTTP: options.webhookAllowHTTP,
+        OutboundConfig(transport: transport, mail: mail, notificationHandler: notificationHandler, paymentHandler: paymentHandler, allowHTTP: options.webhookAllowHTTP,
                        policy: AddressPolicy(allowed: options.webhookAllowedAddresses),
                        connectTimeoutMilliseconds: options.webhookConnectTimeoutMilliseconds,
                        timeoutMilliseconds: options.webhookTimeoutMilliseconds, caFile: options.tlsCAFile)
@@ -381,6 +384,18 @@ public final class Engine: @unchecked Sendable {
         let config = outboundConfig
         for core in cores { core.outboundConfig = config }
         CommitSignal.interrupt()
+    }
+
+    /// Registers (or, with nil, removes) the payment handler of every tenant
+    /// this engine opens: `payments.capture`, `refund` and `void` call it on
+    /// the caller's thread, outside the tenant's lock (docs/payments.md).
+    public func setPaymentHandler(_ handler: PaymentHandler?) {
+        let cores = lock.withLock { () -> [TenantCore] in
+            paymentHandler = handler
+            return cache.values.map(\.core)
+        }
+        let config = outboundConfig
+        for core in cores { core.outboundConfig = config }
     }
 
     /// One pass of every registered event consumer and the due timers of

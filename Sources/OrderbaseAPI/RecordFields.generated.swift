@@ -340,6 +340,49 @@ extension Schemas {
         req("created_at", .timestamp),
     ]
 
+    /// The transaction as every method answers it.
+    static let transaction: [Property] = [
+        req("id", .string()),
+        req("order_id", .string(max: 64)),
+        req("kind", .oneOf(ValueLists.transactionKinds)),
+        req("status", .oneOf(ValueLists.transactionStatuses)),
+        req("amount", .int(1...1_000_000_000_000_000)),
+        req("currency", .string()),
+        req("gateway", .string(max: 64)),
+        req("gateway_id", .nullable(.string(max: 255))),
+        req("parent_id", .nullable(.string(max: 64))),
+        req("error_code", .nullable(.string(max: 64))),
+        req("message", .nullable(.string(max: 1000))),
+        req("processed_at", .timestamp),
+        req("source", .oneOf(ValueLists.transactionSources)),
+        req("settled_amount", .int(Int64.min...Int64.max)),
+        req("recorded_by", .ref("Actor")),
+        req("version", .int(Int64.min...Int64.max)),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a transaction takes.
+    static let transactionCreate: [Property] = [
+        req("order_id", .string(max: 64, min: 1)),
+        req("kind", .oneOf(ValueLists.transactionKinds)),
+        opt("status", .oneOf(ValueLists.transactionStatuses)),
+        opt("amount", .int(1...1_000_000_000_000_000)),
+        opt("currency", .string(max: 3)),
+        opt("gateway", .string(max: 64, min: 1, pattern: ValueLists.gatewayPattern)),
+        opt("gateway_id", .nullable(.string(max: 255, min: 1))),
+        opt("parent_id", .nullable(.string(max: 64, min: 1))),
+        opt("error_code", .nullable(.string(max: 64, min: 1))),
+        opt("message", .nullable(.string(max: 1000, min: 1))),
+        opt("processed_at", .timestamp),
+    ]
+
+    /// What an update of a transaction may change (`null` clears an optional field).
+    static let transactionUpdate: [Property] = [
+        opt("error_code", .nullable(.string(max: 64, min: 1))),
+        opt("message", .nullable(.string(max: 1000, min: 1))),
+    ]
+
     /// The archive rules as every method answers it.
     static let archiveRules: [Property] = [
         req("rules", .list(Schemas.archiveRule)),

@@ -286,6 +286,8 @@ enum Schemas {
         ("BusinessHours", .object(businessHours)),
         ("OpenInterval", Catalogue.openInterval),
         ("SLAEntry", Catalogue.slaEntry),
+        ("Transaction", Catalogue.transactionAnswer),
+        ("PaymentSummary", Catalogue.paymentSummary),
         ("CustomFieldValidations", .object(customFieldValidations)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),

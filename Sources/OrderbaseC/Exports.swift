@@ -373,6 +373,35 @@ public func orderbase_engine_set_notification_handler(_ engine: OpaquePointer?, 
 }
 
 @c @implementation
+public func orderbase_engine_set_payment_handler(_ engine: OpaquePointer?, _ callback: orderbase_payment_callback?,
+                                                 _ userData: UnsafeMutableRawPointer?,
+                                                 _ userDataFree: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?) -> Int32 {
+    ob_error_clear()
+    guard let e = engines.get(engine) else { return fail(misuse("engine handle is NULL, closed or invalid")) }
+    guard let callback else {
+        e.setPaymentHandler(nil)
+        userDataFree?(userData)
+        return 0
+    }
+    let release = HostRelease(userData, userDataFree)
+    e.setPaymentHandler { tenant, request in
+        var bytes = request
+        bytes.append(0)
+        var reply = [CChar](repeating: 0, count: Int(ORDERBASE_PAYMENT_REPLY_MAX))
+        let code = bytes.withUnsafeBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { p in
+                tenant.withCString { t in
+                    reply.withUnsafeMutableBufferPointer { r in callback(t, p, request.count, r.baseAddress!, r.count, release.data) }
+                }
+            }
+        }
+        reply[reply.count - 1] = 0  // a handler that filled the buffer to the end still ends in NUL
+        return PaymentReply(code: code, reply: reply.map { UInt8(bitPattern: $0) })
+    }
+    return 0
+}
+
+@c @implementation
 public func orderbase_engine_pump(_ engine: OpaquePointer?, _ maxMs: Int32) -> Int32 {
     ob_error_clear()
     do throws(OrderbaseError) {

@@ -18,6 +18,7 @@ final class APIFixture: @unchecked Sendable {
         var options = EngineOptions()
         options.background = false  // deliveries move only when pump says so
         engine = try Engine(root: dir, options: options, transport: FailingTransport())
+        engine.setPaymentHandler { _, _ in PaymentReply(status: "success", gatewayID: "gw_1") }
         try engine.createTenant("shop", settings: nil)
         try engine.createTenant("gone", settings: nil)
         tenant = try engine.openTenant("shop")
@@ -65,6 +66,12 @@ final class APIFixture: @unchecked Sendable {
             "business_hours.get": "", "business_hours.update": #""time_zone":"Europe/London","hours":[{"day":"monday","start":"09:00","end":"17:00"}]"#,
             "attachments.get": #""id":"\#(attachment("get"))""#, "attachments.list": #""order_id":"\#(orderID)""#,
             "attachments.delete": #""id":"\#(attachment("delete"))""#, "attachments.collect": "",
+            "transactions.create": #""order_id":"\#(payable("create", "none"))","kind":"sale","amount":5"#,
+            "transactions.get": #""id":"\#(transaction("get", "sale"))""#, "transactions.list": #""order_id":"\#(orderID)""#,
+            "transactions.update": #""id":"\#(transaction("update", "pending"))","status":"success""#,
+            "payments.capture": #""order_id":"\#(payable("capture", "authorization"))""#,
+            "payments.refund": #""order_id":"\#(payable("refund", "sale"))","amount":5"#,
+            "payments.void": #""order_id":"\#(payable("void", "authorization"))""#,
             "orders.sla": #""id":"\#(orderID)""#, "sla.summary": #""from":"2026-01-01T00:00:00Z","to":"2026-12-01T00:00:00Z""#,
             "custom_fields.create": #""key":"\#(fresh.replacingOccurrences(of: "-", with: "_"))","name":"Fresh","type":"text""#,
             "custom_fields.get": #""id":"\#(customField("get"))""#, "custom_fields.list": "",
@@ -179,6 +186,26 @@ final class APIFixture: @unchecked Sendable {
         let a = try! JSON.parse(try! bytes.withUnsafeBytes { try tenant.core().attachments.attach(try JSON.parse(#"{"order_id":"\#(orderID)","file_name":"\#(purpose).txt"}"#), bytes: $0) })
         made["a" + purpose] = a["id"]!.stringValue!
         return made["a" + purpose]!
+    }
+
+    /// An order of total 5, per purpose, made on first use, with a 5 `authorization` or `sale` (or none).
+    func payable(_ purpose: String, _ first: String) -> String {
+        if let id = made["ord" + purpose] { return id }
+        let core = try! tenant.core()
+        let o = try! JSON.parse(try! core.orders.createOrder(try! JSON.parse(#"{"line_items":[{"title":"x","quantity":1,"unit_price":5}]}"#)))
+        let id = o["id"]!.stringValue!
+        if first != "none" {
+            made["txn" + purpose] = try! JSON.parse(try! core.payments.createTransaction(try! JSON.parse(
+                #"{"order_id":"\#(id)","kind":"\#(first == "pending" ? "sale" : first)","amount":5,"status":"\#(first == "pending" ? "pending" : "success")"}"#)))["id"]!.stringValue!
+        }
+        made["ord" + purpose] = id
+        return id
+    }
+
+    /// A transaction (`sale` or a `pending` sale) on its own order, per purpose.
+    func transaction(_ purpose: String, _ kind: String) -> String {
+        _ = payable(purpose, kind)
+        return made["txn" + purpose]!
     }
 
     /// An SLA policy, per purpose, made on first use.

@@ -72,6 +72,7 @@ extension AuditService {
             try checkStock(snap, problem)
             try checkTagCounts(snap, problem)
             try checkFiles(snap, hashes: verifyFiles, problem)
+            try checkPayments(snap, problem)
         } catch let e as OrderbaseError { throw e } catch let e as StoreError { throw OrderbaseError(e) } catch {
             throw OrderbaseError(.internal, "\(error)")
         }
@@ -183,6 +184,42 @@ extension AuditService {
     }
 }
 
+extension AuditService {
+    /// The payments ledger (DESIGN §9, docs/payments.md): every order's `payments` equals the sums of its
+    /// transactions, its `financial_status` is the one they give, refunded ≤ captured; every transaction's
+    /// `settled_amount` equals what its children hold, and never exceeds its amount.
+    func checkPayments(_ snap: Snapshot, _ problem: (String) -> Void) throws {
+        var sums: [String: PaymentSummary] = [:]
+        var held: [String: Int64] = [:]
+        var all: [String: Transaction] = [:]
+        try database.scan(from: [Keyspace.transaction], to: [Keyspace.transaction + 1], snapshot: snap) { _, v in
+            guard let t = try? Transaction.decode(Array(v)) else { return true }  // the index check reports it
+            all[t.id] = t
+            sums[t.orderID, default: PaymentSummary()].count(t, sign: 1)
+            sums[t.orderID, default: PaymentSummary()].transactions += 1
+            if let p = t.parentID { held[p, default: 0] += t.holdsParent }
+            return true
+        }
+        for t in all.values {
+            if let p = t.parentID, all[p] == nil { problem("transaction \(t.id)'s parent \(p) is missing") }
+            let h = held[t.id] ?? 0
+            if t.settledAmount != h { problem("transaction \(t.id) says \(t.settledAmount) of it is settled; its children hold \(h)") }
+            if t.settledAmount > t.amount { problem("transaction \(t.id) has \(t.settledAmount) settled of \(t.amount)") }
+        }
+        try database.scan(from: [Keyspace.order], to: [Keyspace.order + 1], snapshot: snap) { _, v in
+            guard let o = try? Order.decode(Array(v)) else { return true }
+            let s = sums.removeValue(forKey: o.id) ?? PaymentSummary()
+            if o.payments != s { problem("order \(o.number)'s payments do not equal the sums of its transactions") }
+            if s.transactions > 0, o.financialStatus != s.financialStatus(total: o.total) {
+                problem("order \(o.number) is \(o.financialStatus) but its transactions make it \(s.financialStatus(total: o.total))")
+            }
+            if s.refunded + s.refundPending > s.captured { problem("order \(o.number) refunded more than it captured") }
+            return true
+        }
+        for id in sums.keys { problem("transactions of order \(id), which does not exist") }
+    }
+}
+
 /// A record kind with secondary index entries, as `integrity.check` sees it:
 /// where its records live, the prefixes only its index entries use (its `I`
 /// entries are `I kind …`), and the entries a stored record must have.
@@ -223,6 +260,10 @@ struct IndexedKind: Sendable {
         IndexedKind(kind: .orderNote, recordPrefix: Keyspace.orderNote, ownPrefixes: []) { (b) throws(OrderbaseError) in
             let n = try OrderNote.decode(b)
             return (n.id, n.indexKeys, nil)
+        },
+        IndexedKind(kind: .transaction, recordPrefix: Keyspace.transaction, ownPrefixes: []) { (b) throws(OrderbaseError) in
+            let t = try Transaction.decode(b)
+            return (t.id, t.indexKeys, nil)
         },
     ]
 }

@@ -75,6 +75,8 @@ public struct DraftService: Capability { let core: TenantCore }
 public struct SLAService: Capability { let core: TenantCore }
 /// `tenant.attachments`: files on orders and notes in the tenant's file store (Attachments/).
 public struct AttachmentService: Capability { let core: TenantCore }
+/// `tenant.payments`: the payments ledger of orders, and the payment handler (Payments/).
+public struct PaymentService: Capability { let core: TenantCore }
 /// `tenant.jobs`: bulk jobs the scheduler runs in steps (Jobs/).
 public struct JobService: Capability { let core: TenantCore }
 
@@ -94,4 +96,5 @@ extension TenantCore {
     public var drafts: DraftService { DraftService(core: self) }
     public var attachments: AttachmentService { AttachmentService(core: self) }
     public var sla: SLAService { SLAService(core: self) }
+    public var payments: PaymentService { PaymentService(core: self) }
 }

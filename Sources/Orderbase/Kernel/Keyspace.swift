@@ -42,6 +42,7 @@ enum Keyspace {
     static let customFieldInvalid: UInt8 = UInt8(ascii: "Z")    // Z owner.key order_id          -> the reason (values that broke the rules when last checked)
     static let attachment: UInt8 = UInt8(ascii: "x")            // x attachment_id               -> attachment JSON (its bytes: files/blobs/<sha256>)
     static let slaPolicy: UInt8 = UInt8(ascii: "s")             // s policy_id                   -> SLA policy JSON
+    static let transaction: UInt8 = UInt8(ascii: "m")           // m transaction_id              -> payment transaction JSON (the payments ledger)
 
     /// Every prefix and what it holds: no two may share a byte (a test checks),
     /// and a new kind's keys go under `I` (indexes) or a prefix added here.
@@ -57,7 +58,7 @@ enum Keyspace {
         (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
         (transfer, "transfers"), (tag, "tags in use, with counts"), (job, "bulk jobs"),
         (orderNote, "notes and messages on orders"), (orderTemplate, "order templates"), (draftOrder, "draft orders"), (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"), (attachment, "attachments"),
-        (slaPolicy, "SLA policies"),
+        (slaPolicy, "SLA policies"), (transaction, "payment transactions"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -144,6 +145,7 @@ enum Keyspace {
     /// The tenant's business hours live under one meta key.
     static func businessHoursKey(_ id: String) -> [UInt8] { metaKey("business_hours") }
     static func slaPolicyKey(_ id: String) -> [UInt8] { var k = KeyBuilder(slaPolicy); k.string(id); return k.bytes }
+    static func transactionKey(_ id: String) -> [UInt8] { var k = KeyBuilder(transaction); k.string(id); return k.bytes }
     static func attachmentKey(_ id: String) -> [UInt8] { var k = KeyBuilder(attachment); k.string(id); return k.bytes }
     static func tagKey(_ key: String) -> [UInt8] { var k = KeyBuilder(tag); k.string(key); return k.bytes }
     static func jobKey(_ id: String) -> [UInt8] { var k = KeyBuilder(job); k.string(id); return k.bytes }

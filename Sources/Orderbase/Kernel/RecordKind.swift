@@ -39,15 +39,16 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let attachment = RecordKind("attachment")
     public static let slaPolicy = RecordKind("sla_policy")
     public static let businessHours = RecordKind("business_hours")
+    public static let transaction = RecordKind("transaction")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment]
+                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 
@@ -74,6 +75,7 @@ struct AuditPolicy {
         case .slaPolicy, .businessHours: AuditPolicy(unaudited: ["updated_at"])
         case .draftOrder: AuditPolicy(unaudited: ["updated_at", "version"])
         case .orderNote: AuditPolicy(unaudited: ["updated_at", "version"])
+        case .transaction: AuditPolicy(unaudited: ["updated_at", "version", "settled_amount"])
         case .customField: AuditPolicy(unaudited: ["updated_at", "validation_status", "invalid_count", "validation_job"])
         default: AuditPolicy()
         }

@@ -38,6 +38,11 @@ public enum ValueLists {
     public static let reportedShipmentStatuses = Shipment.reported
     public static let jobTypes = Job.types
     public static let draftStatuses = DraftOrder.statuses
+    public static let transactionKinds = Transaction.kinds
+    public static let transactionStatuses = Transaction.statuses
+    public static let transactionSources = Transaction.sources
+    /// A payment gateway's name (`Transaction.readGateway` checks the same).
+    public static let gatewayPattern = Transaction.gatewayPattern
     public static let archiveAgeFields = ArchiveRule.ageFields
     public static let noteKinds = OrderNote.kinds
     public static let noteDirections = OrderNote.directions

@@ -27,6 +27,8 @@ public struct Order: Equatable, Sendable {
     public var totalTax: Int64 = 0
     public var totalShipping: Int64 = 0
     public var total: Int64 = 0
+    /// The sums of its payment transactions (docs/payments.md); kept by the engine.
+    var payments = PaymentSummary()
     public var note: String?
     public var poNumber: String?
     /// Trimmed, NFC, unique by `Tags.key` (case-insensitive), in the order they were added (docs/tags.md).
@@ -60,7 +62,7 @@ extension Order {
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(38)
+        spans.reserveCapacity(39)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -131,6 +133,9 @@ extension Order {
         w.key("total"); start = w.bytes.count
         w.int(total)
         spans.append(("total", false, start..<w.bytes.count))
+        w.key("payments"); start = w.bytes.count
+        payments.write(&w, total: total)
+        spans.append(("payments", false, start..<w.bytes.count))
         w.key("note"); start = w.bytes.count
         w.optionalString(note)
         spans.append(("note", false, start..<w.bytes.count))
@@ -220,6 +225,7 @@ extension Order {
             o.totalTax = try f.int("total_tax", in: Int64.min...Int64.max) ?? 0
             o.totalShipping = try f.int("total_shipping", in: Int64.min...Int64.max) ?? 0
             o.total = try f.int("total", in: Int64.min...Int64.max) ?? 0
+            if var p = try f.object("payments") { o.payments = try PaymentSummary.decode(&p) }
             o.note = try f.string("note", maxLength: Int.max)
             o.poNumber = try f.string("po_number", maxLength: Int.max)
             o.tags = try f.array("tags", maxCount: Int.max)?.compactMap(\.stringValue) ?? []
@@ -368,6 +374,7 @@ extension Order {
                                 customFields: .object(["k": .string("v")]))]
         o.shippingLines = [ShippingLine(title: "t", code: "c", price: 1, taxLines: [TaxLine(name: "VAT", rate: DecimalRate("0.2")!, amount: 1)])]
         o.discounts = [Discount(code: "c", description: "d", amount: 0)]
+        o.payments = PaymentSummary.sample
         o.note = "n"
         o.poNumber = "PO-1"
         o.tags = ["t"]

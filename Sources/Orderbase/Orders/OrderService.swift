@@ -217,6 +217,8 @@ extension OrderService {
         let before = old.render()
         new.version = old.version
         new.updatedAt = old.updatedAt
+        // Derived from its transactions once it has any (a change of total moves it too: docs/payments.md).
+        if new.payments.transactions > 0 { new.financialStatus = new.payments.financialStatus(total: new.total) }
         let changes = FieldChange.diff(before, new.render())
         if changes.isEmpty { return before.bytes }
         // A cancellation releases the stock committed to the order, in its batch; reaching the

@@ -159,6 +159,7 @@ extension TimelineService {
         if types.contains("audit") {
             let subjects = [Subject(kind: .order, id: id)] + (try inventory.auditSubjects(of: id, snapshot: snap))
                 + noteIDs.map { Subject(kind: .orderNote, id: $0) } + (try indexedIDs(.attachment, "order_id", id, snapshot: snap)).map { Subject(kind: .attachment, id: $0) }
+                + (try indexedIDs(.transaction, "order_id", id, snapshot: snap)).map { Subject(kind: .transaction, id: $0) }
             var seqs: [UInt64] = []
             for s in subjects {
                 let prefix = Keyspace.subjectAuditPrefix(s.kind, s.id)

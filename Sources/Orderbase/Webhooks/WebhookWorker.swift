@@ -8,6 +8,8 @@ struct OutboundConfig: Sendable {
     var mail: (any MailTransport)?
     /// The callback channel.
     var notificationHandler: NotificationHandler?
+    /// The host's payment handler (`payments.capture`, `refund`, `void`).
+    var paymentHandler: PaymentHandler?
     var allowHTTP = false
     var policy = AddressPolicy()
     var connectTimeoutMilliseconds: Int64 = 5000

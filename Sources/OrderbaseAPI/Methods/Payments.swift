@@ -1,0 +1,72 @@
+import Orderbase
+
+extension Catalogue {
+    static let transactionID = req("id", .string(max: 64), "The transaction (txn_…).")
+    static let paymentsIdempotency = opt("idempotency_key", .string(max: 255, min: 1),
+                                         "A repeat with the same request answers the transactions of the first, as they are now (REST: Idempotency-Key).")
+    static let paymentsAnswer = Schema.object([req("transactions", .list(.ref("Transaction"))), req("order", .ref("Order"))])
+    static let paymentSummary = Schema.described("The sums of an order's transactions (docs/payments.md).", .object([
+        req("authorized", .int(-1_000_000_000_000_000...1_000_000_000_000_000), "Open authorizations: what captures may still take."),
+        req("captured", .int(-1_000_000_000_000_000...1_000_000_000_000_000), "Successful captures and sales."),
+        req("refunded", .int(-1_000_000_000_000_000...1_000_000_000_000_000), "Successful refunds."),
+        req("voided", .int(-1_000_000_000_000_000...1_000_000_000_000_000), "Successful voids."),
+        req("pending", .int(-1_000_000_000_000_000...1_000_000_000_000_000), "Pending captures and sales."),
+        req("refund_pending", .int(-1_000_000_000_000_000...1_000_000_000_000_000), "Pending refunds."),
+        req("net", .int(-2_000_000_000_000_000...2_000_000_000_000_000), "captured − refunded."),
+        req("outstanding", .int(0...2_000_000_000_000_000), "What the customer still owes: total − captured, at least 0."),
+        req("refundable", .int(-2_000_000_000_000_000...2_000_000_000_000_000), "What refunds may still give back: captured − refunded − refund_pending."),
+        req("transactions", .int(0...Int64.max), "Transactions recorded (any status)."),
+    ]))
+    static let transactionAnswer = Schema.object(Schemas.transaction + [
+        opt("capturable", .int(0...1_000_000_000_000_000), "Authorizations: what captures may still take from it."),
+        opt("refundable", .int(0...1_000_000_000_000_000), "Captures and sales: what refunds may still give back from it."),
+    ])
+
+    /// The payments ledger (docs/payments.md).
+    static let paymentMethods: [Method] = [
+        Method("transactions.create", .write, [Route("POST", "/v1/transactions")],
+               "Record a payment transaction your gateway made (authorization, capture, sale, void or refund); the order's payments and financial_status follow.",
+               request: Schemas.transactionCreate + [paymentsIdempotency], response: .ref("Transaction"), status: 201,
+               .tenant { t, r throws(OrderbaseError) in try t.payments.createTransaction(r) }),
+        Method("transactions.get", .read, [Route("GET", "/v1/transactions/{id}")], "A transaction, with what is left of it to capture or refund.",
+               request: [transactionID], response: .ref("Transaction"),
+               .tenant { t, r throws(OrderbaseError) in try t.payments.getTransaction(r) }),
+        Method("transactions.list", .read, [Route("GET", "/v1/transactions")], "Transactions, newest first: an order's, or all.",
+               request: [opt("order_id", .string(max: 64, min: 1), "Only the order's transactions."),
+                         opt("kind", .oneOf(ValueLists.transactionKinds), "Only this kind."),
+                         opt("status", .oneOf(ValueLists.transactionStatuses), "Only this status."),
+                         opt("limit", .int(1...250), "Page size (default 50)."),
+                         opt("starting_after", .string(max: 64, min: 1), "The last id of the previous page.")],
+               response: Schemas.page(.ref("Transaction")),
+               .tenant { t, r throws(OrderbaseError) in try t.payments.listTransactions(r) }),
+        Method("transactions.update", .write, [Route("PATCH", "/v1/transactions/{id}")],
+               "Settle a pending transaction as success or failure (what the gateway finally answered).",
+               request: [transactionID, req("status", .oneOf(["success", "failure"]), "What the gateway answered."),
+                         opt("gateway_id", .string(max: 255, min: 1), "The gateway's id of it."),
+                         opt("processed_at", .timestamp, "When the gateway made it.")]
+                   + Schemas.transactionUpdate + [expectedVersionOf("transaction")],
+               response: .ref("Transaction"),
+               .tenant { t, r throws(OrderbaseError) in try t.payments.updateTransaction(r) }),
+        Method("payments.capture", .write, [Route("POST", "/v1/orders/{order_id}/capture")],
+               "Capture through the payment handler: from an authorization (the oldest with money left unless parent_id names one); amount defaults to all it has left within what the order owes.",
+               request: [req("order_id", .string(max: 64), "The order (ord_…)."),
+                         opt("amount", .int(1...1_000_000_000_000_000), "Minor units (default: all the authorization has left, within what the order owes)."),
+                         opt("parent_id", .string(max: 64, min: 1), "The authorization to capture from."), paymentsIdempotency],
+               response: paymentsAnswer,
+               .tenant { t, r throws(OrderbaseError) in try t.payments.capture(r) }),
+        Method("payments.refund", .write, [Route("POST", "/v1/orders/{order_id}/refund")],
+               "Refund through the payment handler: from one capture or sale (parent_id), or from them newest first, one refund each.",
+               request: [req("order_id", .string(max: 64), "The order (ord_…)."),
+                         req("amount", .int(1...1_000_000_000_000_000), "Minor units."),
+                         opt("parent_id", .string(max: 64, min: 1), "The capture or sale to refund."),
+                         opt("message", .string(max: 1000, min: 1), "Why, for people (kept on each refund)."), paymentsIdempotency],
+               response: paymentsAnswer,
+               .tenant { t, r throws(OrderbaseError) in try t.payments.refund(r) }),
+        Method("payments.void", .write, [Route("POST", "/v1/orders/{order_id}/void")],
+               "Void through the payment handler what is left of an authorization (every one with money left unless parent_id names one).",
+               request: [req("order_id", .string(max: 64), "The order (ord_…)."),
+                         opt("parent_id", .string(max: 64, min: 1), "The authorization to void."), paymentsIdempotency],
+               response: paymentsAnswer,
+               .tenant { t, r throws(OrderbaseError) in try t.payments.void(r) }),
+    ]
+}
