@@ -107,7 +107,7 @@ struct MigrationTests {
         for bytes in stored {
             var rendered = try Order.decode(bytes).render().bytes
             for field in added { if let r = rendered.firstRange(of: field) { rendered.removeSubrange(r) } }
-            // payments (0.5.0): its sums, with outstanding = the order's total.
+            // payments (0.4.0): its sums, with outstanding = the order's total.
             if let start = rendered.firstRange(of: Array(#""payments":{"#.utf8)), let end = rendered[start.upperBound...].firstRange(of: Array("},".utf8)) {
                 rendered.removeSubrange(start.lowerBound..<end.upperBound)
             }

@@ -222,6 +222,72 @@ static void test_notification_handler(const char *root) {
     CHECK(sent.freed == 1 && other.freed == 1, "engine close frees the handler's user data");
 }
 
+struct gateway {
+    int calls, freed, code;
+    const char *reply;   /* copied into the reply buffer; NULL: fill it to the end with 'x' */
+    char action[16];
+    size_t cap;
+};
+
+static int on_payment(const char *tenant_id, const char *json, size_t len, char *reply, size_t cap, void *user_data) {
+    struct gateway *g = user_data;
+    g->calls++;
+    g->cap = cap;
+    json_str(json, "action", g->action, sizeof g->action);
+    CHECK(strcmp(tenant_id, "pay") == 0 && strlen(json) == len, "payment request: tenant and length");
+    CHECK(reply[0] == 0, "the reply buffer starts empty");
+    if (g->reply) snprintf(reply, cap, "%s", g->reply);
+    else memset(reply, 'x', cap);  /* no NUL at all: the library must still end it */
+    return g->code;
+}
+
+static void on_gateway_free(void *user_data) { ((struct gateway *)user_data)->freed++; }
+
+/* The payment handler: capture, a failed refund, odd return codes and replies, misuse. */
+static void test_payment_handler(const char *root) {
+    orderbase_engine *engine = NULL;
+    orderbase_tenant *t = NULL;
+    char *resp = NULL, order[64], req[512], status[32];
+    struct gateway g = {0, 0, ORDERBASE_PAYMENT_SUCCESS, "{\"gateway_id\":\"ch_1\"}", "", 0}, other = {0};
+    CHECK(orderbase_engine_open(&engine, root, "{\"background\":false}") == 0, "pay: engine_open");
+    CHECK(orderbase_tenant_create(engine, "pay", NULL) == 0 && orderbase_tenant_open(&t, engine, "pay") == 0, "pay: tenant");
+    expect_code(orderbase_engine_set_payment_handler(NULL, on_payment, &g, on_gateway_free), ORDERBASE_EMISUSE, "payment handler on NULL engine", NULL);
+    CHECK(call(t, "orders.create", ORDER, &resp) == 0, "pay: order");
+    json_str(resp, "id", order, sizeof order);
+    orderbase_free(resp);
+    snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"kind\":\"authorization\",\"amount\":1530,\"gateway\":\"stripe\",\"gateway_id\":\"pi_1\"}", order);
+    CHECK(call(t, "transactions.create", req, &resp) == 0, "pay: authorization recorded");
+    orderbase_free(resp);
+    snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"amount\":500}", order);
+    EXPECT(call(t, "payments.capture", req, &resp), ORDERBASE_ESTATE, "capture without a handler");
+    expect_code(orderbase_engine_set_payment_handler(engine, on_payment, &other, on_gateway_free), ORDERBASE_OK, "set a payment handler", NULL);
+    expect_code(orderbase_engine_set_payment_handler(engine, on_payment, &g, on_gateway_free), ORDERBASE_OK, "replace it", NULL);
+    CHECK(other.freed == 1 && other.calls == 0, "the replaced payment handler's user data is freed once");
+    CHECK(call(t, "payments.capture", req, &resp) == 0, "capture through the handler");
+    CHECK(g.calls == 1 && strcmp(g.action, "capture") == 0 && g.cap == ORDERBASE_PAYMENT_REPLY_MAX, "handler asked to capture, with a %zu-byte reply buffer", g.cap);
+    CHECK(strstr(resp, "\"gateway_id\":\"ch_1\"") && strstr(resp, "\"financial_status\":\"partially_paid\""), "capture answered: %s", resp);
+    orderbase_free(resp);
+    g.code = ORDERBASE_PAYMENT_FAILURE;
+    g.reply = "card network says no";
+    CHECK(call(t, "payments.refund", req, &resp) == 0, "a declined refund is an answer, not an error");
+    json_str(resp, "status", status, sizeof status);
+    CHECK(strcmp(status, "failure") == 0 && strstr(resp, "\"message\":\"card network says no\""), "declined refund: %s", resp);
+    orderbase_free(resp);
+    g.code = 7;
+    g.reply = NULL;
+    CHECK(call(t, "payments.refund", req, &resp) == 0, "an unknown return code");
+    json_str(resp, "status", status, sizeof status);
+    CHECK(strcmp(status, "pending") == 0 && strstr(resp, "\"refund_pending\":500"), "an unknown code leaves it pending: %s", resp);
+    orderbase_free(resp);
+    CHECK(call(t, "integrity.check", "{}", &resp) == 0 && strstr(resp, "\"ok\":true"), "pay: integrity ok");
+    orderbase_free(resp);
+    expect_code(orderbase_engine_set_payment_handler(engine, NULL, &other, on_gateway_free), ORDERBASE_OK, "remove the handler", NULL);
+    CHECK(g.freed == 1 && other.freed == 2, "removing frees the old user data and the one given with NULL");
+    orderbase_tenant_close(t);
+    orderbase_engine_close(engine);
+    CHECK(g.freed == 1, "not freed twice");
+}
+
 static void test_two_processes(const char *root) {
     int ready[2], release[2];
     if (pipe(ready) != 0 || pipe(release) != 0) { perror("pipe"); exit(2); }
@@ -533,6 +599,7 @@ int main(void) {
 
     test_attachments(root);
     test_subscriptions(root);
+    test_payment_handler(root);
     test_notification_handler(root);
 
     /* The error slot is per thread and resets on success. */

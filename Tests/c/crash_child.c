@@ -9,6 +9,7 @@
  *   X <id>    order acknowledged as cancelled
  *   S <id>    order acknowledged as shipped in full
  *   F <id>    attachment (96 KiB, uploaded in 8 KiB chunks) acknowledged
+ *   P <id> <n> order paid in full (a sale) and then refunded n (a third), both acknowledged
  */
 #include <orderbase.h>
 #include <stdio.h>
@@ -72,6 +73,7 @@ int main(int argc, char **argv) {
         size_t k = 0;
         while (p[k] != '"' && k < 63) { id[k] = p[k]; k++; }
         id[k] = 0;
+        long total = atol(strstr(resp, "\"total\":") + 8);
         orderbase_free(resp);
         say("C", id);
         int fate = rand() % 6;
@@ -100,6 +102,23 @@ int main(int argc, char **argv) {
             att[q] = 0;
             orderbase_free(resp);
             say("F", att);
+            continue;
+        }
+        if (fate == 3) {  /* paid in full, then a third refunded: two ledger writes, each with the order's sums */
+            snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"kind\":\"sale\",\"amount\":%ld,\"gateway\":\"stripe\"}", id, total);
+            resp = NULL;
+            if (orderbase_call(t, "transactions.create", req, &resp) != 0) { fprintf(stderr, "sale: %s\n", resp); return 5; }
+            char sale[64];
+            const char *q = strstr(resp, "\"id\":\"") + 6;
+            size_t z = 0;
+            while (q[z] != '"' && z < 63) { sale[z] = q[z]; z++; }
+            sale[z] = 0;
+            orderbase_free(resp);
+            snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"kind\":\"refund\",\"amount\":%ld,\"parent_id\":\"%s\"}", id, total / 3, sale);
+            if (orderbase_call(t, "transactions.create", req, NULL) != 0) { fprintf(stderr, "refund failed\n"); return 5; }
+            char paid[96];
+            snprintf(paid, sizeof paid, "%s %ld", id, total / 3);
+            say("P", paid);
             continue;
         }
         if (fate == 1) {  /* ship all of it: one location holds everything, so one fulfillment order */

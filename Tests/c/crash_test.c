@@ -1,9 +1,11 @@
 /*
  * crash_test.c — crash consistency. Runs crash_child, SIGKILLs it at a random
  * moment, reopens the tenant and checks: every order whose create returned OK
- * is present with its audit entries, every acknowledged confirmation stuck,
- * and integrity.check finds records, indexes, numbers, the event log and the
- * audit chain in agreement (nothing half-written). Repeats N times on the same
+ * is present with its audit entries, every acknowledged confirmation,
+ * cancellation, shipment, attachment and payment (a sale, then a refund) stuck,
+ * and integrity.check finds records, indexes, numbers, the event log, the
+ * stock and payments ledgers and the audit chain in agreement (nothing
+ * half-written). Repeats N times on the same
  * data directory (sync durability: nothing acknowledged may be lost). Then
  * kills children while they create fresh tenants: a tenant must afterwards be
  * absent (and creatable) or whole, never half-made.
@@ -20,13 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct { char id[40]; int confirmed, cancelled, shipped; } acked;
+typedef struct { char id[40]; int confirmed, cancelled, shipped; long refunded; } acked;
 static acked *orders;
 static size_t count, cap;
 
 /* Acknowledged attachments: each must be whole after any crash (96 KiB, readable to the end). */
 static char (*files)[40];
 static size_t nfiles, capfiles;
+/* Acknowledged payments (a sale, then a refund of a third). */
+static size_t npaid;
 
 static acked *find(const char *id) {
     for (size_t i = count; i > 0; i--) if (strcmp(orders[i - 1].id, id) == 0) return &orders[i - 1];
@@ -75,10 +79,17 @@ int main(int argc, char **argv) {
                 if (count == cap) { cap = cap ? cap * 2 : 1024; orders = realloc(orders, cap * sizeof *orders); }
                 snprintf(orders[count].id, sizeof orders[count].id, "%.39s", line + 2); /* ids are 30 chars */
                 orders[count].confirmed = orders[count].cancelled = orders[count].shipped = 0;
+                orders[count].refunded = -1;
                 count++;
             } else if (line[0] == 'F') {
                 if (nfiles == capfiles) { capfiles = capfiles ? capfiles * 2 : 256; files = realloc(files, capfiles * sizeof *files); }
                 snprintf(files[nfiles++], sizeof files[0], "%.39s", line + 2);
+            } else if (line[0] == 'P') {
+                npaid++;
+                char *space = strchr(line + 2, ' ');
+                if (space) *space = 0;
+                acked *a = find(line + 2);
+                if (a && space) a->refunded = atol(space + 1);
             } else if (line[0] == 'T' || line[0] == 'X' || line[0] == 'S') {
                 acked *a = find(line + 2);
                 if (a && line[0] == 'T') a->confirmed = 1;
@@ -118,6 +129,13 @@ int main(int argc, char **argv) {
             } else if (orders[i].shipped && !strstr(resp, "\"fulfillment_status\":\"fulfilled\"")) {
                 fprintf(stderr, "iteration %d: acknowledged shipment of %s was lost\n", it, orders[i].id);
                 failures++;
+            } else if (orders[i].refunded >= 0) {
+                char want[64];
+                snprintf(want, sizeof want, "\"refunded\":%ld,", orders[i].refunded);
+                if (!strstr(resp, want) || !strstr(resp, "\"outstanding\":0,")) {
+                    fprintf(stderr, "iteration %d: acknowledged sale and refund of %s were lost: %s\n", it, orders[i].id, resp);
+                    failures++;
+                }
             }
             orderbase_free(resp);
             resp = NULL;
@@ -206,9 +224,9 @@ int main(int argc, char **argv) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
-    printf("crash_test (%s): %d kills (%zu mid-write), %zu acknowledged orders, %zu acknowledged attachments, %d order checks; "
+    printf("crash_test (%s): %d kills (%zu mid-write), %zu acknowledged orders, %zu acknowledged attachments, %zu acknowledged payments, %d order checks; "
            "%d kills around tenant creation (%d tenants absent, %d whole)\n",
-           mode, iterations, killed_mid, count, nfiles, verified, births, absent, whole);
+           mode, iterations, killed_mid, count, nfiles, npaid, verified, births, absent, whole);
     printf("crash_test: %d passed, %d failed\n", failures ? 0 : 1, failures ? 1 : 0);
     return failures ? 1 : 0;
 }

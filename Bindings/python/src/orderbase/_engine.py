@@ -121,6 +121,7 @@ class Engine(_Handle):
         self.methods = _Methods(self)
         self.api_keys = _APIKeys(self)
         self.notification_errors: List[BaseException] = []
+        self.payment_errors: List[BaseException] = []
 
     def call(self, method: str, request: Request = None) -> Json:
         """Calls an engine-level method by name (tenants.*, api_keys.*, methods.list)."""
@@ -166,6 +167,49 @@ class Engine(_Handle):
 
         thunk, token, free = _SUBSCRIPTIONS.register(send, _native.NOTIFICATION_CALLBACK, error_result=1)
         rc = _native.lib.orderbase_engine_set_notification_handler(self._get(), thunk, token, free)
+        if rc != 0:
+            _SUBSCRIPTIONS.release(token)
+            _check(rc)
+
+    def on_payment(self, callback: Any) -> None:
+        """Moves money for payments.capture, payments.refund and payments.void
+        (docs/payments.md, "The payment handler"): `callback(tenant_id, request)`
+        runs on the calling thread with {"action", "tenant", "transaction",
+        "parent", "order"} and answers what the gateway did: a dict
+        {"status": "success" | "failure" | "pending", "gateway_id"?,
+        "error_code"?, "message"?} ("status" defaults to "success"), or None
+        (success) or False (failure). An exception leaves the transaction
+        pending (the engine cannot know whether money moved), with its text
+        as the message; it is kept in `payment_errors`. `on_payment(None)`
+        removes the handler."""
+        if callback is None:
+            _check(_native.lib.orderbase_engine_set_payment_handler(self._get(), _native.PAYMENT_CALLBACK(), None, _native.USER_DATA_FREE()))
+            return
+        codes = {"success": 0, "failure": 1, "pending": 2}
+
+        def pay(tenant: bytes, ptr: int, length: int, reply: int, cap: int) -> int:
+            try:
+                result = callback(tenant.decode("utf-8"), json.loads(ctypes.string_at(ptr, length)))
+                if result is None or result is True:
+                    result = {}
+                elif result is False:
+                    result = {"status": "failure"}
+                status = result.get("status", "success")
+                if status not in codes:
+                    raise ValueError(f"payment handler answered status {status!r}; use success, failure or pending")
+                answer = {k: v for k, v in result.items() if k in ("gateway_id", "error_code", "message") and v is not None}
+                code = codes[status]
+            except BaseException as exc:  # the transaction stays pending; the error is kept
+                self.payment_errors.append(exc)
+                answer = {"message": f"payment handler raised {type(exc).__name__}: {exc}"[:1000]}
+                code = 2
+            data = json.dumps(answer).encode("utf-8")[: cap - 1]
+            ctypes.memmove(reply, data, len(data))
+            ctypes.memset(reply + len(data), 0, 1)
+            return code
+
+        thunk, token, free = _SUBSCRIPTIONS.register(pay, _native.PAYMENT_CALLBACK, error_result=2)
+        rc = _native.lib.orderbase_engine_set_payment_handler(self._get(), thunk, token, free)
         if rc != 0:
             _SUBSCRIPTIONS.release(token)
             _check(rc)

@@ -127,6 +127,10 @@ lib.orderbase_subscribe.restype = _int
 NOTIFICATION_CALLBACK = ctypes.CFUNCTYPE(_int, _cp, _vp, ctypes.c_size_t, _vp)
 lib.orderbase_engine_set_notification_handler.argtypes = [_vp, NOTIFICATION_CALLBACK, _vp, USER_DATA_FREE]
 lib.orderbase_engine_set_notification_handler.restype = _int
+# int (*)(const char *tenant_id, const char *request_json, size_t len, char *reply, size_t reply_cap, void *user_data)
+PAYMENT_CALLBACK = ctypes.CFUNCTYPE(_int, _cp, _vp, ctypes.c_size_t, _vp, ctypes.c_size_t, _vp)
+lib.orderbase_engine_set_payment_handler.argtypes = [_vp, PAYMENT_CALLBACK, _vp, USER_DATA_FREE]
+lib.orderbase_engine_set_payment_handler.restype = _int
 lib.orderbase_unsubscribe.argtypes = [_vp]
 lib.orderbase_unsubscribe.restype = _int
 lib.orderbase_engine_pump.argtypes = [_vp, _int]

@@ -156,6 +156,49 @@ module Orderbase
 
     def notification_errors = (@notification_errors ||= [])
 
+    PAYMENT_CODES = { "success" => 0, "failure" => 1, "pending" => 2 }.freeze
+
+    # Moves money for payments.capture, payments.refund and payments.void
+    # (docs/payments.md, "The payment handler"): the block gets the tenant id
+    # and the request ({action:, tenant:, transaction:, parent:, order:}) on
+    # the calling thread and answers what the gateway did: a Hash
+    # {status: "success" | "failure" | "pending", gateway_id:, error_code:,
+    # message:} (status defaults to "success"), or nil/true (success) or false
+    # (failure). An exception leaves the transaction pending (the engine cannot
+    # know whether money moved), with its text as the message; it is kept in
+    # +payment_errors+. Without a block, removes the handler.
+    def on_payment(&block)
+      @payment_errors ||= []
+      unless block
+        check(Native.orderbase_engine_set_payment_handler(handle, nil, nil, nil))
+        @payment_callback = nil
+        return
+      end
+      @payment_callback = proc do |tenant, ptr, len, reply, cap, _user_data|
+        begin
+          result = block.call(tenant, JSON.parse(ptr.read_bytes(len), symbolize_names: true))
+          result = {} if result.nil? || result == true
+          result = { status: "failure" } if result == false
+          result = result.transform_keys(&:to_sym)
+          status = (result[:status] || "success").to_s
+          raise ArgumentError, "payment handler answered status #{status.inspect}; use success, failure or pending" unless PAYMENT_CODES.key?(status)
+          answer = result.slice(:gateway_id, :error_code, :message).compact
+          code = PAYMENT_CODES[status]
+        rescue Exception => e # rubocop:disable Lint/RescueException -- kept; the transaction stays pending
+          @payment_errors << e
+          answer = { message: "payment handler raised #{e.class}: #{e.message}"[0, 1000] }
+          code = 2
+        end
+        data = JSON.generate(answer).byteslice(0, cap - 1)
+        reply.put_bytes(0, data)
+        reply.put_uint8(data.bytesize, 0)
+        code
+      end
+      check(Native.orderbase_engine_set_payment_handler(handle, @payment_callback, nil, nil))
+    end
+
+    def payment_errors = (@payment_errors ||= [])
+
     # Delivers waiting events to subscriptions and makes due webhook and
     # notification attempts on this thread (engines opened with
     # background: false); returns how many were delivered or attempted.

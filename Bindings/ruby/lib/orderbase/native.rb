@@ -77,6 +77,10 @@ module Orderbase
     attach_function :orderbase_engine_set_notification_handler, [:pointer, :notification_callback, :pointer, :user_data_free], :int,
                     blocking: true
     attach_function :orderbase_engine_pump, [:pointer, :int], :int, blocking: true
+    # The payment handler (docs/payments.md): runs on the thread calling payments.*.
+    callback :payment_callback, [:string, :pointer, :size_t, :pointer, :size_t, :pointer], :int
+    attach_function :orderbase_engine_set_payment_handler, [:pointer, :payment_callback, :pointer, :user_data_free], :int,
+                    blocking: true
 
     # orderbase_error: int code; const char *category, *message, *json.
     class ErrorStruct < FFI::Struct

@@ -1,0 +1,81 @@
+"""The payments ledger through the binding: transactions recorded by the host,
+and the payment handler as a Python callable (docs/payments.md)."""
+import threading
+
+import pytest
+
+import orderbase
+
+LINE = {"sku": "85123A", "title": "Heart holder", "quantity": 2, "unit_price": 255}
+
+
+def test_recorded_transactions_and_derived_status(tenant):
+    order = tenant.orders.create(line_items=[LINE])
+    auth = tenant.transactions.create(order_id=order["id"], kind="authorization", amount=510, gateway="stripe", gateway_id="pi_1")
+    assert auth["capturable"] == 510
+    tenant.transactions.create(order_id=order["id"], kind="capture", amount=510, parent_id=auth["id"], gateway="stripe")
+    got = tenant.orders.get(order["id"])
+    assert got["financial_status"] == "paid" and got["payments"]["captured"] == 510 and got["payments"]["outstanding"] == 0
+    with pytest.raises(orderbase.InvalidState) as e:
+        tenant.transactions.create(order_id=order["id"], kind="capture", amount=1, parent_id=auth["id"])
+    assert e.value.details["reason"] == "exceeds_capturable"
+    assert [t["kind"] for t in tenant.transactions.list(order_id=order["id"])["data"]] == ["capture", "authorization"]
+
+
+def test_payment_handler(engine, tenant):
+    asked = []
+
+    def gateway(tenant_id, request):
+        asked.append((tenant_id, request["action"], request["transaction"]["amount"], request["parent"]["gateway_id"]))
+        if request["action"] == "refund" and request["transaction"]["amount"] > 100:
+            return {"status": "failure", "error_code": "limit", "message": "refunds over 1.00 need a manager"}
+        if request["action"] == "void":
+            raise RuntimeError("gateway timed out")
+        return {"gateway_id": "ch_" + request["transaction"]["id"][-4:]}
+
+    with pytest.raises(orderbase.InvalidState) as e:
+        tenant.payments.capture("ord_x")
+    assert e.value.details["reason"] == "no_payment_handler"
+    engine.on_payment(gateway)
+    order = tenant.orders.create(line_items=[LINE])
+    tenant.transactions.create(order_id=order["id"], kind="authorization", amount=600, gateway="stripe", gateway_id="pi_9")
+    captured = tenant.payments.capture(order["id"])
+    cap = captured["transactions"][0]
+    assert cap["status"] == "success" and cap["amount"] == 510 and cap["gateway_id"].startswith("ch_")
+    assert captured["order"]["financial_status"] == "paid"
+    declined = tenant.payments.refund(order["id"], amount=200)["transactions"][0]
+    assert declined["status"] == "failure" and declined["error_code"] == "limit"
+    refunded = tenant.payments.refund(order["id"], amount=50)
+    assert refunded["order"]["financial_status"] == "partially_refunded" and refunded["order"]["payments"]["refunded"] == 50
+    voided = tenant.payments.void(order["id"])["transactions"][0]
+    assert voided["status"] == "pending" and "gateway timed out" in voided["message"]
+    assert [str(x) for x in engine.payment_errors] == ["gateway timed out"]
+    settled = tenant.transactions.update(voided["id"], status="success")
+    assert settled["status"] == "success" and tenant.orders.get(order["id"])["payments"]["voided"] == 90
+    assert [a[1] for a in asked] == ["capture", "refund", "refund", "void"] and asked[0][0] == "shop" and asked[0][3] == "pi_9"
+    engine.on_payment(None)
+    with pytest.raises(orderbase.InvalidState):
+        tenant.payments.refund(order["id"], amount=1)
+    assert tenant.integrity.check()["ok"] is True
+
+
+def test_concurrent_refunds_never_exceed_captured(tenant):
+    order = tenant.orders.create(line_items=[LINE])
+    sale = tenant.transactions.create(order_id=order["id"], kind="sale", amount=510)
+    done, refused = [], []
+
+    def worker():
+        for _ in range(10):
+            try:
+                tenant.transactions.create(order_id=order["id"], kind="refund", amount=17, parent_id=sale["id"])
+                done.append(1)
+            except orderbase.InvalidState as e:
+                refused.append(e.details["reason"])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(done) == 30 and set(refused) == {"exceeds_refundable"} and len(refused) == 50
+    assert tenant.orders.get(order["id"])["payments"]["refunded"] == 510

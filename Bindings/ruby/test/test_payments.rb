@@ -1,0 +1,40 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+
+# The payments ledger through the binding: recorded transactions and the payment handler as a block.
+class TestPayments < Minitest::Test
+  include TenantFixture
+
+  def test_recorded_transactions_and_handler
+    order = @tenant.orders.create(line_items: [LINE])
+    total = order[:total]
+    auth = @tenant.transactions.create(order_id: order[:id], kind: "authorization", amount: total, gateway: "stripe", gateway_id: "pi_1")
+    assert_equal total, auth[:capturable]
+    error = assert_raises(Orderbase::InvalidState) { @tenant.payments.capture(order[:id]) }
+    assert_equal "no_payment_handler", error.details[:reason]
+    asked = []
+    @engine.on_payment do |tenant, request|
+      asked << [tenant, request[:action], request[:parent][:gateway_id]]
+      raise "gateway down" if request[:action] == "void"
+      request[:action] == "refund" ? { status: "failure", error_code: "limit" } : { gateway_id: "ch_1" }
+    end
+    captured = @tenant.payments.capture(order[:id], amount: 1000)
+    assert_equal "success", captured[:transactions][0][:status]
+    assert_equal "ch_1", captured[:transactions][0][:gateway_id]
+    assert_equal "partially_paid", captured[:order][:financial_status]
+    refused = @tenant.payments.refund(order[:id], amount: 100)[:transactions][0]
+    assert_equal %w[failure limit], [refused[:status], refused[:error_code]]
+    voided = @tenant.payments.void(order[:id])[:transactions][0]
+    assert_equal "pending", voided[:status]
+    assert_match(/gateway down/, voided[:message])
+    assert_equal ["gateway down"], @engine.payment_errors.map(&:message)
+    @tenant.transactions.update(voided[:id], status: "success")
+    payments = @tenant.orders.get(order[:id])[:payments]
+    assert_equal [1000, total - 1000], [payments[:captured], payments[:voided]]
+    assert_equal [%w[shop capture pi_1], %w[shop refund ch_1], %w[shop void pi_1]], asked
+    @engine.on_payment
+    assert_raises(Orderbase::InvalidState) { @tenant.payments.refund(order[:id], amount: 1) }
+    assert_equal true, @tenant.integrity.check[:ok]
+  end
+end
