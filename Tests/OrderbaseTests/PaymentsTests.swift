@@ -93,6 +93,37 @@ struct PaymentsTests {
         #expect(try fx.integrityProblems().isEmpty)
     }
 
+    @Test("orders.create takes the checkout's payments: recorded in the order's batch, after its created event")
+    func inlineTransactions() throws {
+        let fx = try Fixture()
+        let lines = #"[{"sku":"A1","title":"Mug","quantity":2,"unit_price":500}]"#
+        let paid = try fx.call({ $0.orders.createOrder }, #"{"line_items":\#(lines),"transactions":[{"kind":"sale","amount":1000,"gateway":"stripe","gateway_id":"ch_1"}],"idempotency_key":"k"}"#)
+        let id = paid["id"]!.stringValue!
+        #expect(paid["financial_status"] == .string("paid") && paid["payments"]?["captured"] == .int(1000) && paid["version"] == .int(1))
+        let listed = try fx.call({ $0.payments.listTransactions }, #"{"order_id":"\#(id)"}"#)["data"]!.array
+        #expect(listed.count == 1 && listed[0]["gateway_id"] == .string("ch_1") && listed[0]["refundable"] == .int(1000))
+        let types = try fx.events().map { $0["type"]!.stringValue! }
+        #expect(types.suffix(2) == ["order.created", "transaction.created"])
+        // A replay records nothing again.
+        _ = try fx.call({ $0.orders.createOrder }, #"{"line_items":\#(lines),"transactions":[{"kind":"sale","amount":1000,"gateway":"stripe","gateway_id":"ch_1"}],"idempotency_key":"k"}"#)
+        #expect(try fx.call({ $0.payments.listTransactions }, "{}")["data"]!.array.count == 1)
+        let auth = try fx.call({ $0.orders.createOrder }, #"{"line_items":\#(lines),"transactions":[{"kind":"authorization","amount":1200},{"kind":"sale","amount":1,"status":"failure","error_code":"declined"}]}"#)
+        #expect(auth["financial_status"] == .string("authorized") && auth["payments"]?["authorized"] == .int(1200) && auth["payments"]?["transactions"] == .int(2))
+        let before = fx.counters
+        let refused: [(String, String)] = [
+            (#"{"line_items":\#(lines),"transactions":[{"kind":"sale","amount":1001}]}"#, "transactions[0].amount"),
+            (#"{"line_items":\#(lines),"transactions":[{"kind":"capture","amount":1}]}"#, "transactions[0].kind"),
+            (#"{"line_items":\#(lines),"transactions":[{"kind":"sale"}]}"#, "transactions[0].amount"),
+            (#"{"line_items":\#(lines),"transactions":[{"kind":"sale","amount":1,"error_code":"x"}]}"#, "transactions[0].error_code"),
+            (#"{"line_items":\#(lines),"transactions":[{"kind":"sale","amount":1,"parent_id":"txn_1"}]}"#, "transactions[0].parent_id"),
+            (#"{"line_items":\#(lines),"transactions":[{"kind":"sale","amount":1}],"financial_status":"paid"}"#, "financial_status"),
+            (#"{"line_items":\#(lines),"transactions":{"kind":"sale"}}"#, "transactions"),
+        ]
+        for (body, field) in refused { #expect(fx.error({ $0.orders.createOrder }, body)?.field == field, "\(body)") }
+        #expect(fx.counters.nextNumber == before.nextNumber && fx.counters.eventSeq == before.eventSeq)
+        #expect(try fx.integrityProblems().isEmpty)
+    }
+
     @Test("a change of total re-derives financial_status (paid becomes partially_paid)")
     func totalChange() throws {
         let fx = try Fixture()

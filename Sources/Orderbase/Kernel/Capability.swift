@@ -45,6 +45,7 @@ extension Capability {
     var inventory: InventoryService { core.inventory }
     var jobs: JobService { core.jobs }
     var customFields: CustomFieldService { core.customFields }
+    var payments: PaymentService { core.payments }
 }
 
 /// `tenant.orders`: orders, their transitions and holds (Orders/, Workflow/OrderService+Transitions.swift).

@@ -27,7 +27,13 @@ extension OrderService {
         order.channel = channel
         order.sourceName = sourceName
         order.sourceExternalID = sourceExternal
-        order.financialStatus = try f.oneOf("financial_status", OrderStatus.financial) ?? "pending"
+        let givenFinancial = try f.oneOf("financial_status", OrderStatus.financial)
+        order.financialStatus = givenFinancial ?? "pending"
+        // Payments made at checkout, recorded in the order's own batch (docs/payments.md).
+        var transactions = try f.objects("transactions", maxCount: 10) { (g: inout Fields) throws(OrderbaseError) in try Transaction.readInline(&g) } ?? []
+        if givenFinancial != nil && !transactions.isEmpty {
+            throw OrderbaseError.invalid("financial_status is derived from transactions: give one or the other", field: "financial_status")
+        }
         order.fulfillmentStatus = try f.oneOf("fulfillment_status", OrderStatus.fulfillment) ?? "unfulfilled"
         try Order.readEditable(&f, into: &order, isCreate: true, limits: limits)
         let placedAt = try f.timestamp("placed_at")
@@ -64,6 +70,7 @@ extension OrderService {
             let commitment = try inventory.prepareCommitment(order, wf, &wc)
             if let commitment { order.fulfillmentStatus = commitment.status }
             try SLATracker.track(old: nil, new: &order, &wc)
+            if !transactions.isEmpty { try payments.admitInline(&transactions, order: &order, &wc) }
             let rendered = order.render()
             wc.put(Keyspace.orderKey(order.id), rendered.bytes)
             wc.putUnread(Keyspace.numberKey(order.number), Array(order.id.utf8))
@@ -71,6 +78,7 @@ extension OrderService {
             try TagCount.track(old: [], new: order.tags, &wc)
             wc.record(type: "order.created", orderID: order.id, changes: FieldChange.diff(nil, rendered), reason: nil, order: rendered)
             if let commitment { try inventory.applyCommitment(commitment, to: order, &wc) }
+            payments.stageInline(transactions, &wc)
             if let idemKey, let fingerprint { wc.remember(idemKey, fingerprint, rendered.bytes) }
             return rendered.bytes
         }

@@ -61,9 +61,7 @@ extension PaymentService {
         var t = Transaction.blank
         _ = try Transaction.read(&f, onto: &t, isCreate: true)
         try f.finish()
-        if t.status != "failure", t.errorCode != nil {
-            throw OrderbaseError.invalid("error_code is for a failed transaction (status: failure)", field: "error_code")
-        }
+        try t.checkErrorCode()
         let fingerprint = idemKey.map { _ in OrderService.fingerprint(request) }
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             if let idemKey, let fingerprint, let ids = try wc.replay("transaction:" + idemKey, fingerprint) {
@@ -83,6 +81,14 @@ extension PaymentService {
     private func record(_ t: inout Transaction, source: String, order: inout Order, _ wc: inout WriteContext) throws(OrderbaseError) {
         var parent = try t.parentID.map { (id) throws(OrderbaseError) in try wc.load(Transaction.self, id, field: "parent_id") }
         let parentBefore = parent
+        try admit(&t, parent: &parent, source: source, order: &order, &wc)
+        wc.commit("transaction.created", before: nil, after: t)
+        if let parent { wc.commit("transaction.updated", before: parentBefore, after: parent) }  // settled_amount only: no event
+    }
+
+    /// Admits `t` to the ledger and fills in what the engine sets (id, order, source, who, when).
+    private func admit(_ t: inout Transaction, parent: inout Transaction?, source: String, order: inout Order,
+                       _ wc: inout WriteContext) throws(OrderbaseError) {
         try PaymentLedger.admit(&t, parent: &parent, order: &order)
         t.orderID = order.id
         t.id = ids.make("txn_", at: wc.now)
@@ -91,8 +97,22 @@ extension PaymentService {
         t.createdAt = wc.now
         t.updatedAt = wc.now
         if t.processedAt == 0 { t.processedAt = wc.now }
-        wc.commit("transaction.created", before: nil, after: t)
-        if let parent { wc.commit("transaction.updated", before: parentBefore, after: parent) }  // settled_amount only: no event
+    }
+
+    /// `orders.create`'s `transactions`: admitted against the new order (its sums and `financial_status`
+    /// set before it is rendered); `stageInline` writes them after the order's own record and event.
+    func admitInline(_ txns: inout [Transaction], order: inout Order, _ wc: inout WriteContext) throws(OrderbaseError) {
+        var none: Transaction?
+        for n in txns.indices {
+            do { try admit(&txns[n], parent: &none, source: "recorded", order: &order, &wc) } catch {
+                throw OrderbaseError(error.code, error.message, field: error.field.map { "transactions[\(n)].\($0)" }, details: error.details)
+            }
+        }
+        if !txns.isEmpty { order.financialStatus = order.payments.financialStatus(total: order.total) }
+    }
+
+    func stageInline(_ txns: [Transaction], _ wc: inout WriteContext) {
+        for t in txns { wc.commit("transaction.created", before: nil, after: t) }
     }
 
     private func loadOrder(_ id: String, _ wc: inout WriteContext) throws(OrderbaseError) -> Order {

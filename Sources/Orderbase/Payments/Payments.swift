@@ -100,6 +100,33 @@ extension Transaction: AuditedRecord {
     /// What a child counts for in its parent's `settled_amount`: its amount unless it failed.
     var holdsParent: Int64 { status == "failure" ? 0 : amount }
 
+    /// The kinds `orders.create` takes in its `transactions` (no parent: the order is new).
+    static let inlineKinds = ["authorization", "sale"]
+
+    /// One of `orders.create`'s `transactions`: `{"kind", "amount", "status"?, "gateway"?, "gateway_id"?,
+    /// "error_code"?, "message"?, "processed_at"?}`, checked as `transactions.create` checks them.
+    static func readInline(_ f: inout Fields) throws(OrderbaseError) -> Transaction {
+        var t = Transaction.blank
+        t.kind = try f.oneOf("kind", inlineKinds, required: true)!
+        if let s = try f.oneOf("status", statuses) { t.status = s }
+        t.amount = try f.int("amount", in: 1...Money.max, required: true)!
+        if let g = try readGateway(&f) { t.gateway = g }
+        t.gatewayID = try f.string("gateway_id", maxLength: 255, allowEmpty: false)
+        t.errorCode = try f.string("error_code", maxLength: 64, allowEmpty: false)
+        t.message = try f.string("message", maxLength: 1000, allowEmpty: false)
+        t.processedAt = try f.timestamp("processed_at") ?? 0
+        try f.finish()
+        try t.checkErrorCode(field: f.fieldPath("error_code"))
+        return t
+    }
+
+    /// `error_code` belongs to a failure only.
+    func checkErrorCode(field: String = "error_code") throws(OrderbaseError) {
+        if status != "failure", errorCode != nil {
+            throw OrderbaseError.invalid("error_code is for a failed transaction (status: failure)", field: field)
+        }
+    }
+
     static func readGateway(_ f: inout Fields) throws(OrderbaseError) -> String? {
         guard let g = try f.string("gateway", maxLength: 64, allowEmpty: false) else { return nil }
         guard let first = g.utf8.first, first != UInt8(ascii: "_"), first != UInt8(ascii: "-"), first != UInt8(ascii: "."),
@@ -161,12 +188,12 @@ enum PaymentLedger {
         default: break
         }
         if t.kind == "void" {
+            guard t.amount == 0 else {
+                throw OrderbaseError.invalid("a void takes no amount: it releases all that is left of its authorization", field: "amount")
+            }
             let open = parent!.open
             guard open > 0 else { throw refuse("authorization \(parent!.id) has nothing left to void", reason: "nothing_to_void", field: "parent_id") }
-            if t.amount == 0 { t.amount = open }
-            guard t.amount == open else {
-                throw OrderbaseError.invalid("a void releases all that is left of the authorization (\(open)); leave amount out", field: "amount")
-            }
+            t.amount = open
         } else if t.amount == 0 {
             throw OrderbaseError.invalid("amount is required (minor units, > 0)", field: "amount")
         }

@@ -22,11 +22,31 @@ extension Catalogue {
         opt("refundable", .int(0...1_000_000_000_000_000), "Captures and sales: what refunds may still give back from it."),
     ])
 
+    static let errorCodeRules: [Rule] = [.when("status", .absent, forbid: ["error_code"]), .when("status", .equals("success"), forbid: ["error_code"]),
+                                          .when("status", .equals("pending"), forbid: ["error_code"])]
+    /// One of `orders.create`'s `transactions`.
+    static let inlineTransaction = Schema.objectWithRules([
+        req("kind", .oneOf(["authorization", "sale"]), "An authorization or a sale (the order is new: nothing to capture, void or refund yet)."),
+        req("amount", .int(1...1_000_000_000_000_000), "Minor units of the order's currency."),
+        opt("status", .oneOf(ValueLists.transactionStatuses), "Default success."),
+        opt("gateway", .string(max: 64, min: 1, pattern: ValueLists.gatewayPattern)),
+        opt("gateway_id", .string(max: 255, min: 1)),
+        opt("error_code", .string(max: 64, min: 1), "With status failure only."),
+        opt("message", .string(max: 1000, min: 1)),
+        opt("processed_at", .timestamp),
+    ], errorCodeRules)
+
     /// The payments ledger (docs/payments.md).
     static let paymentMethods: [Method] = [
         Method("transactions.create", .write, [Route("POST", "/v1/transactions")],
                "Record a payment transaction your gateway made (authorization, capture, sale, void or refund); the order's payments and financial_status follow.",
-               request: Schemas.transactionCreate + [paymentsIdempotency], response: .ref("Transaction"), status: 201,
+               request: Schemas.transactionCreate + [paymentsIdempotency],
+               rules: [.when("kind", .equals("authorization"), require: ["amount"], forbid: ["parent_id"]),
+                       .when("kind", .equals("sale"), require: ["amount"], forbid: ["parent_id"]),
+                       .when("kind", .equals("capture"), require: ["amount", "parent_id"]),
+                       .when("kind", .equals("refund"), require: ["amount", "parent_id"]),
+                       .when("kind", .equals("void"), require: ["parent_id"], forbid: ["amount"])] + errorCodeRules,
+               response: .ref("Transaction"), status: 201,
                .tenant { t, r throws(OrderbaseError) in try t.payments.createTransaction(r) }),
         Method("transactions.get", .read, [Route("GET", "/v1/transactions/{id}")], "A transaction, with what is left of it to capture or refund.",
                request: [transactionID], response: .ref("Transaction"),
@@ -45,6 +65,7 @@ extension Catalogue {
                          opt("gateway_id", .string(max: 255, min: 1), "The gateway's id of it."),
                          opt("processed_at", .timestamp, "When the gateway made it.")]
                    + Schemas.transactionUpdate + [expectedVersionOf("transaction")],
+               rules: [.when("status", .equals("success"), forbid: ["error_code"])],
                response: .ref("Transaction"),
                .tenant { t, r throws(OrderbaseError) in try t.payments.updateTransaction(r) }),
         Method("payments.capture", .write, [Route("POST", "/v1/orders/{order_id}/capture")],
