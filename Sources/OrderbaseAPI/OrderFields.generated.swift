@@ -27,6 +27,7 @@ extension Schemas {
         req("total_shipping", .money),
         req("total", .money),
         req("payments", .ref("PaymentSummary")),
+        req("refunded_shipping", .money),
         req("note", .nullable(.string(max: 5000))),
         req("po_number", .nullable(.string(max: 64))),
         req("tags", .list(.string(max: 100))),

@@ -355,6 +355,7 @@ extension Schemas {
         req("message", .nullable(.string(max: 1000))),
         req("processed_at", .timestamp),
         req("source", .oneOf(ValueLists.transactionSources)),
+        req("refund_id", .nullable(.string())),
         req("settled_amount", .int(Int64.min...Int64.max)),
         req("recorded_by", .ref("Actor")),
         req("version", .int(Int64.min...Int64.max)),
@@ -381,6 +382,27 @@ extension Schemas {
     static let transactionUpdate: [Property] = [
         opt("error_code", .nullable(.string(max: 64, min: 1))),
         opt("message", .nullable(.string(max: 1000, min: 1))),
+    ]
+
+    /// The refund as every method answers it.
+    static let refund: [Property] = [
+        req("id", .string()),
+        req("order_id", .string()),
+        req("status", .oneOf(ValueLists.refundStatuses)),
+        req("line_items", .list(.ref("RefundLine"))),
+        req("subtotal", .int(Int64.min...Int64.max)),
+        req("discount", .int(Int64.min...Int64.max)),
+        req("tax", .int(Int64.min...Int64.max)),
+        req("shipping", .int(Int64.min...Int64.max)),
+        req("restocking_fee", .int(Int64.min...Int64.max)),
+        req("return_shipping_fee", .int(Int64.min...Int64.max)),
+        req("total", .int(Int64.min...Int64.max)),
+        req("refunded", .int(Int64.min...Int64.max)),
+        req("transaction_ids", .list(.string())),
+        req("note", .nullable(.string())),
+        req("created_by", .ref("Actor")),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
     ]
 
     /// The archive rules as every method answers it.

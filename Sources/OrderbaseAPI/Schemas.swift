@@ -47,6 +47,7 @@ enum Schemas {
         req("quantity", .int(1...1_000_000)), req("unit_price", .money), opt("unit_cost", .money),
         req("discounts", .list(.ref("Discount"))), req("tax_lines", .list(.ref("TaxLine"))),
         req("properties", .map(.string(max: 1024))),
+        opt("refunded_quantity", .int(1...1_000_000), "Units refunded so far (refunds.create; docs/refunds.md)."),
     ]
     static let shippingLineInput: [Property] = [
         req("title", .string(max: 255, min: 1)), opt("code", name255), req("price", .money),
@@ -288,6 +289,9 @@ enum Schemas {
         ("SLAEntry", Catalogue.slaEntry),
         ("Transaction", Catalogue.transactionAnswer),
         ("PaymentSummary", Catalogue.paymentSummary),
+        ("Refund", .object(refund)),
+        ("RefundLine", Catalogue.refundLine),
+        ("RefundCalculation", Catalogue.refundCalculation),
         ("CustomFieldValidations", .object(customFieldValidations)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),

@@ -72,6 +72,9 @@ final class APIFixture: @unchecked Sendable {
             "payments.capture": #""order_id":"\#(payable("capture", "authorization"))""#,
             "payments.refund": #""order_id":"\#(payable("refund", "sale"))","amount":5"#,
             "payments.void": #""order_id":"\#(payable("void", "authorization"))""#,
+            "refunds.calculate": #""order_id":"\#(payable("calc", "sale"))","shipping":{"full":true}"#,
+            "refunds.create": #""order_id":"\#(payable("refund-create", "sale"))","line_items":[{"line_item_id":"\#(lineOf(payable("refund-create", "sale")))","quantity":1}],"transactions":[{"parent_id":"\#(transaction("refund-create", "sale"))","amount":5}]"#,
+            "refunds.get": #""id":"\#(refund("get"))""#, "refunds.list": #""order_id":"\#(orderID)""#,
             "orders.sla": #""id":"\#(orderID)""#, "sla.summary": #""from":"2026-01-01T00:00:00Z","to":"2026-12-01T00:00:00Z""#,
             "custom_fields.create": #""key":"\#(fresh.replacingOccurrences(of: "-", with: "_"))","name":"Fresh","type":"text""#,
             "custom_fields.get": #""id":"\#(customField("get"))""#, "custom_fields.list": "",
@@ -200,6 +203,23 @@ final class APIFixture: @unchecked Sendable {
         }
         made["ord" + purpose] = id
         return id
+    }
+
+    /// The first line item of an order.
+    func lineOf(_ order: String) -> String {
+        let o = try! JSON.parse(try! tenant.core().orders.getOrder(try! JSON.parse(#"{"id":"\#(order)"}"#)))
+        guard case .array(let lines)? = o["line_items"] else { return "" }
+        return lines[0]["id"]!.stringValue!
+    }
+
+    /// A refund (the one unit of a paid order), per purpose.
+    func refund(_ purpose: String) -> String {
+        if let id = made["rfd" + purpose] { return id }
+        let order = payable("r" + purpose, "sale")
+        let r = try! JSON.parse(try! tenant.core().payments.createRefund(try! JSON.parse(
+            #"{"order_id":"\#(order)","line_items":[{"line_item_id":"\#(lineOf(order))","quantity":1}],"transactions":[{"parent_id":"\#(transaction("r" + purpose, "sale"))","amount":5}]}"#)))
+        made["rfd" + purpose] = r["refund"]!["id"]!.stringValue!
+        return made["rfd" + purpose]!
     }
 
     /// A transaction (`sale` or a `pending` sale) on its own order, per purpose.

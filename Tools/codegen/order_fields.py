@@ -162,7 +162,7 @@ else if var a = try f.object("shipping_address") { o.shippingAddress = try Addre
           sample='o.shippingAddress = Order.sampleAddress', doc="an address"),
     Field("line_items", props=["var lineItems: [LineItem] = []"], edit="open",
           render="w.beginArray(); for l in lineItems { l.write(&w) }; w.endArray()",
-          decode='o.lineItems = try f.objects("line_items", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try LineItem.read(&g, limits: limits) } ?? []',
+          decode='o.lineItems = try f.objects("line_items", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try LineItem.read(&g, limits: limits, stored: true) } ?? []',
           read="""if let items = try f.objects("line_items", maxCount: limits.maxLineItems, required: isCreate,
                              { (g: inout Fields) throws(OrderbaseError) in try LineItem.read(&g, limits: limits) }) {
     guard !items.isEmpty else { throw OrderbaseError.invalid("an order needs at least one line item", field: "line_items") }
@@ -204,6 +204,7 @@ o.lineItems = [LineItem(id: "li_0", sku: "s", title: "t", variantTitle: "v", qua
           decode='if var p = try f.object("payments") { o.payments = try PaymentSummary.decode(&p) }',
           schema='.ref("PaymentSummary")', sample="o.payments = PaymentSummary.sample",
           doc="the sums of its transactions (docs/payments.md): `authorized` (open), `captured`, `refunded`, `voided`, `pending`, `refund_pending`, `net`, `outstanding`, `refundable`, `transactions`; kept by the engine"),
+    Field("refunded_shipping", "money", doc="shipping (with its tax) refunded so far (`refunds.create`; docs/refunds.md)"),
     Field("note", "opt_string", max_bytes=5000, edit="always", sample='o.note = "n"', doc="for people; editable on closed orders too"),
     Field("po_number", "opt_string", max_bytes=64, edit="open", index="o.poNumber", rank=-1,
           filter=("po_number", ".string(max: 64, min: 1)", None, 64), sample='o.poNumber = "PO-1"',

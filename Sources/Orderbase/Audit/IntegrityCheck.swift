@@ -206,8 +206,35 @@ extension AuditService {
             if t.settledAmount != h { problem("transaction \(t.id) says \(t.settledAmount) of it is settled; its children hold \(h)") }
             if t.settledAmount > t.amount { problem("transaction \(t.id) has \(t.settledAmount) settled of \(t.amount)") }
         }
+        // Refunds: status and amount from their transactions; the units and shipping of those not failed, per order.
+        var refundedUnits: [String: Int64] = [:], refundedShipping: [String: Int64] = [:]
+        try database.scan(from: [Keyspace.refund], to: [Keyspace.refund + 1], snapshot: snap) { _, v in
+            guard let r = try? Refund.decode(Array(v)) else { return true }
+            let txns = r.transactionIDs.compactMap { all[$0] }
+            if txns.count != r.transactionIDs.count { problem("refund \(r.id) names a missing transaction") }
+            if txns.contains(where: { $0.refundID != r.id }) { problem("refund \(r.id) names a transaction of another refund") }
+            if Refund.status(of: txns) != r.status { problem("refund \(r.id) is \(r.status) but its transactions make it \(Refund.status(of: txns))") }
+            let given = txns.filter { $0.status == "success" }.reduce(Int64(0)) { $0 + $1.amount }
+            if given != r.refunded { problem("refund \(r.id) says \(r.refunded) given back; its transactions gave \(given)") }
+            if r.total != r.subtotal - r.discount + r.tax + r.shipping - r.restockingFee - r.returnShippingFee || r.lineItems.reduce(0, { $0 + $1.total }) != r.subtotal - r.discount + r.tax {
+                problem("refund \(r.id)'s amounts do not add up")
+            }
+            if r.status != "failed" {
+                for l in r.lineItems { refundedUnits[l.lineItemID, default: 0] += l.quantity }
+                refundedShipping[r.orderID, default: 0] += r.shipping
+            }
+            return true
+        }
+        for t in all.values where t.refundID != nil && t.kind != "refund" { problem("transaction \(t.id) is a \(t.kind) but names refund \(t.refundID!)") }
         try database.scan(from: [Keyspace.order], to: [Keyspace.order + 1], snapshot: snap) { _, v in
             guard let o = try? Order.decode(Array(v)) else { return true }
+            for l in o.lineItems {
+                let want = l.id.flatMap { refundedUnits.removeValue(forKey: $0) } ?? 0
+                if l.refundedQuantity != want { problem("order \(o.number) line \(l.id ?? "?") says \(l.refundedQuantity) refunded; its refunds hold \(want)") }
+                if l.refundedQuantity > l.quantity { problem("order \(o.number) line \(l.id ?? "?") has more refunded than ordered") }
+            }
+            let shipping = refundedShipping.removeValue(forKey: o.id) ?? 0
+            if o.refundedShipping != shipping { problem("order \(o.number) says \(o.refundedShipping) shipping refunded; its refunds hold \(shipping)") }
             let s = sums.removeValue(forKey: o.id) ?? PaymentSummary()
             if o.payments != s { problem("order \(o.number)'s payments do not equal the sums of its transactions") }
             if s.transactions > 0, o.financialStatus != s.financialStatus(total: o.total) {
@@ -264,6 +291,10 @@ struct IndexedKind: Sendable {
         IndexedKind(kind: .transaction, recordPrefix: Keyspace.transaction, ownPrefixes: []) { (b) throws(OrderbaseError) in
             let t = try Transaction.decode(b)
             return (t.id, t.indexKeys, nil)
+        },
+        IndexedKind(kind: .refund, recordPrefix: Keyspace.refund, ownPrefixes: []) { (b) throws(OrderbaseError) in
+            let r = try Refund.decode(b)
+            return (r.id, r.indexKeys, nil)
         },
     ]
 }

@@ -43,6 +43,7 @@ enum Keyspace {
     static let attachment: UInt8 = UInt8(ascii: "x")            // x attachment_id               -> attachment JSON (its bytes: files/blobs/<sha256>)
     static let slaPolicy: UInt8 = UInt8(ascii: "s")             // s policy_id                   -> SLA policy JSON
     static let transaction: UInt8 = UInt8(ascii: "m")           // m transaction_id              -> payment transaction JSON (the payments ledger)
+    static let refund: UInt8 = UInt8(ascii: "r")                // r refund_id                   -> refund JSON
 
     /// Every prefix and what it holds: no two may share a byte (a test checks),
     /// and a new kind's keys go under `I` (indexes) or a prefix added here.
@@ -58,7 +59,7 @@ enum Keyspace {
         (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
         (transfer, "transfers"), (tag, "tags in use, with counts"), (job, "bulk jobs"),
         (orderNote, "notes and messages on orders"), (orderTemplate, "order templates"), (draftOrder, "draft orders"), (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"), (attachment, "attachments"),
-        (slaPolicy, "SLA policies"), (transaction, "payment transactions"),
+        (slaPolicy, "SLA policies"), (transaction, "payment transactions"), (refund, "refunds"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -146,6 +147,7 @@ enum Keyspace {
     static func businessHoursKey(_ id: String) -> [UInt8] { metaKey("business_hours") }
     static func slaPolicyKey(_ id: String) -> [UInt8] { var k = KeyBuilder(slaPolicy); k.string(id); return k.bytes }
     static func transactionKey(_ id: String) -> [UInt8] { var k = KeyBuilder(transaction); k.string(id); return k.bytes }
+    static func refundKey(_ id: String) -> [UInt8] { var k = KeyBuilder(refund); k.string(id); return k.bytes }
     static func attachmentKey(_ id: String) -> [UInt8] { var k = KeyBuilder(attachment); k.string(id); return k.bytes }
     static func tagKey(_ key: String) -> [UInt8] { var k = KeyBuilder(tag); k.string(key); return k.bytes }
     static func jobKey(_ id: String) -> [UInt8] { var k = KeyBuilder(job); k.string(id); return k.bytes }

@@ -29,6 +29,7 @@ public struct Order: Equatable, Sendable {
     public var total: Int64 = 0
     /// The sums of its payment transactions (docs/payments.md); kept by the engine.
     var payments = PaymentSummary()
+    public var refundedShipping: Int64 = 0
     public var note: String?
     public var poNumber: String?
     /// Trimmed, NFC, unique by `Tags.key` (case-insensitive), in the order they were added (docs/tags.md).
@@ -62,7 +63,7 @@ extension Order {
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(39)
+        spans.reserveCapacity(40)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -136,6 +137,9 @@ extension Order {
         w.key("payments"); start = w.bytes.count
         payments.write(&w, total: total)
         spans.append(("payments", false, start..<w.bytes.count))
+        w.key("refunded_shipping"); start = w.bytes.count
+        w.int(refundedShipping)
+        spans.append(("refunded_shipping", false, start..<w.bytes.count))
         w.key("note"); start = w.bytes.count
         w.optionalString(note)
         spans.append(("note", false, start..<w.bytes.count))
@@ -217,7 +221,7 @@ extension Order {
             if var c = try f.object("customer") { o.customer = try Customer.read(&c) }
             if var a = try f.object("billing_address") { o.billingAddress = try Address.read(&a) }
             if var a = try f.object("shipping_address") { o.shippingAddress = try Address.read(&a) }
-            o.lineItems = try f.objects("line_items", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try LineItem.read(&g, limits: limits) } ?? []
+            o.lineItems = try f.objects("line_items", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try LineItem.read(&g, limits: limits, stored: true) } ?? []
             o.shippingLines = try f.objects("shipping_lines", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try ShippingLine.read(&g, limits: limits) } ?? []
             o.discounts = try f.objects("discounts", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try Discount.read(&g) } ?? []
             o.subtotal = try f.int("subtotal", in: Int64.min...Int64.max) ?? 0
@@ -226,6 +230,7 @@ extension Order {
             o.totalShipping = try f.int("total_shipping", in: Int64.min...Int64.max) ?? 0
             o.total = try f.int("total", in: Int64.min...Int64.max) ?? 0
             if var p = try f.object("payments") { o.payments = try PaymentSummary.decode(&p) }
+            o.refundedShipping = try f.int("refunded_shipping", in: Int64.min...Int64.max) ?? 0
             o.note = try f.string("note", maxLength: Int.max)
             o.poNumber = try f.string("po_number", maxLength: Int.max)
             o.tags = try f.array("tags", maxCount: Int.max)?.compactMap(\.stringValue) ?? []

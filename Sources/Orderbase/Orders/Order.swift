@@ -159,8 +159,11 @@ public struct LineItem: Equatable, Sendable {
     var properties: [String: String]
     /// Values of the tenant's line item custom fields (docs/custom-fields.md); written only when there are some.
     var customFields: JSON = .object([:])
+    /// Units refunded so far (refunds.create; docs/refunds.md); kept by the engine, written only when some are.
+    var refundedQuantity: Int64 = 0
 
-    static func read(_ f: inout Fields, limits: OrderLimits) throws(OrderbaseError) -> LineItem {
+    /// A request's line (`stored`: a stored order's, with what only the engine writes).
+    static func read(_ f: inout Fields, limits: OrderLimits, stored: Bool = false) throws(OrderbaseError) -> LineItem {
         let id = try f.string("id", maxLength: 64)
         let sku = try f.string("sku", maxLength: 255)
         let title = try f.string("title", maxLength: 255, required: true, allowEmpty: false)
@@ -194,6 +197,7 @@ public struct LineItem: Equatable, Sendable {
             }
             line.customFields = m
         }
+        if stored { line.refundedQuantity = try f.int("refunded_quantity", in: 0...1_000_000) ?? 0 }
         return line
     }
 
@@ -212,6 +216,7 @@ public struct LineItem: Equatable, Sendable {
         for k in properties.keys.sorted() { w.dynamicKey(k); w.string(properties[k]!) }
         w.endObject()
         if case .object(let cf) = customFields, !cf.isEmpty { w.key("custom_fields"); w.value(customFields) }
+        if refundedQuantity > 0 { w.key("refunded_quantity"); w.int(refundedQuantity) }
         w.endObject()
     }
 }

@@ -172,6 +172,10 @@ extension OrderService {
             if editsLines && old.fulfillmentStatus != "unfulfilled" {
                 throw OrderbaseError(.invalidState, "line items cannot change once fulfillment has started (\(old.fulfillmentStatus))", field: "line_items")
             }
+            if (editsLines && old.lineItems.contains { $0.refundedQuantity > 0 }) || (named.contains("shipping_lines") && old.refundedShipping > 0) {
+                throw OrderbaseError(.invalidState, "order \(old.number) has refunds: its \(editsLines ? "line items" : "shipping lines") cannot be replaced",
+                                     field: editsLines ? "line_items" : "shipping_lines", details: .object(["reason": .string("refunded")]))
+            }
             if editsLines, try inventory.holdsCommitment(id, &wc) {
                 throw OrderbaseError(.invalidState, "line items cannot change while stock is committed to them (order edits will adjust it; cancel and re-create until then)",
                                      field: "line_items", details: .object(["reason": .string("stock_committed")]))

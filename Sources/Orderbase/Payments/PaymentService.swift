@@ -78,7 +78,7 @@ extension PaymentService {
 
     /// Admits `t` to the ledger (PaymentLedger.admit) and stages it with its parent's new settled amount;
     /// `order` leaves with the new sums (the caller commits it).
-    private func record(_ t: inout Transaction, source: String, order: inout Order, _ wc: inout WriteContext) throws(OrderbaseError) {
+    func record(_ t: inout Transaction, source: String, order: inout Order, _ wc: inout WriteContext) throws(OrderbaseError) {
         var parent = try t.parentID.map { (id) throws(OrderbaseError) in try wc.load(Transaction.self, id, field: "parent_id") }
         let parentBefore = parent
         try admit(&t, parent: &parent, source: source, order: &order, &wc)
@@ -115,7 +115,7 @@ extension PaymentService {
         for t in txns { wc.commit("transaction.created", before: nil, after: t) }
     }
 
-    private func loadOrder(_ id: String, _ wc: inout WriteContext) throws(OrderbaseError) -> Order {
+    func loadOrder(_ id: String, _ wc: inout WriteContext) throws(OrderbaseError) -> Order {
         guard let bytes = try wc.read(Keyspace.orderKey(id)) else {
             throw OrderbaseError(.notFound, "no order with id \(id)", field: "order_id")
         }
@@ -170,6 +170,7 @@ extension PaymentService {
         after.updatedAt = wc.now
         wc.commit("transaction.updated", before: before, after: after)
         if let parent { wc.commit("transaction.updated", before: parentBefore, after: parent) }
+        if let rid = after.refundID { try refundSettled(rid, order: &order, &wc) }
         _ = try orders.commitChange(old: old, new: order, type: "order.transaction_settled", reason: "\(after.kind) \(after.id) \(after.status)", &wc)
         return after
     }
@@ -314,7 +315,14 @@ extension PaymentService {
             return (made, try wc.read(Keyspace.orderKey(order.id)) ?? [])
         }
         if let replayed { return try answer(replayed, orderID: orderID) }
-        // Ask the handler, one transaction at a time, outside the lock.
+        try askAndSettle(handler, action: action, pending, orderBytes: orderBytes, ctx)
+        return try answer(pending.map(\.id), orderID: orderID)
+    }
+
+    /// Asks the handler for each pending transaction, one at a time, outside the lock, then settles each
+    /// as it answered in one write (one settled meanwhile by `transactions.update` is left as it is).
+    func askAndSettle(_ handler: PaymentHandler, action: String, _ pending: [Transaction], orderBytes: [UInt8],
+                      _ ctx: RequestContext) throws(OrderbaseError) {
         var replies: [(Transaction, PaymentReply)] = []
         for t in pending {
             var w = JSONWriter()
@@ -340,11 +348,10 @@ extension PaymentService {
                 _ = try settle(before, as: after, &wc)
             }
         }
-        return try answer(pending.map(\.id), orderID: orderID)
     }
 
     /// `{"transactions": [...], "order": {...}}` as stored now.
-    private func answer(_ ids: [String], orderID: String) throws(OrderbaseError) -> [UInt8] {
+    func answer(_ ids: [String], orderID: String) throws(OrderbaseError) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("transactions"); w.beginArray()

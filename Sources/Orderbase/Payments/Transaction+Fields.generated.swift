@@ -18,6 +18,7 @@ struct Transaction: Sendable {
     var message: String?
     var processedAt: Int64 = 0
     var source: String = "recorded"
+    var refundID: String?
     var settledAmount: Int64 = 0
     var recordedBy: Actor = Actor(type: "system", id: nil)
     var version: Int64 = 1
@@ -66,6 +67,7 @@ extension Transaction {
         w.key("message"); w.optionalString(o.message)
         w.key("processed_at"); w.timestamp(o.processedAt)
         w.key("source"); w.string(o.source)
+        w.key("refund_id"); w.optionalString(o.refundID)
         w.key("settled_amount"); w.int(o.settledAmount)
         w.key("recorded_by"); o.recordedBy.write(&w)
         w.key("version"); w.int(o.version)
@@ -93,6 +95,7 @@ extension Transaction {
             o.message = try f.string("message", maxLength: Int.max)
             o.processedAt = try f.timestamp("processed_at") ?? 0
             o.source = try f.string("source") ?? "recorded"
+            o.refundID = try f.string("refund_id", maxLength: Int.max)
             o.settledAmount = try f.int("settled_amount", in: Int64.min...Int64.max) ?? 0
             guard var a = try f.object("recorded_by") else { throw OrderbaseError.invalid("recorded_by is required") }
             o.recordedBy = try Actor.read(&a)

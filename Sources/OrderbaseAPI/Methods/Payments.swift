@@ -36,6 +36,28 @@ extension Catalogue {
         opt("processed_at", .timestamp),
     ], errorCodeRules)
 
+    /// What refunds.calculate and refunds.create read of a refund.
+    static let refundRequest: [Property] = [
+        req("order_id", .string(max: 64), "The order (ord_…)."),
+        opt("line_items", .list(.object([req("line_item_id", .string(max: 64, min: 1)), req("quantity", .int(1...1_000_000))]), max: 500, min: 1),
+            "Units to refund, per line (each line once)."),
+        opt("shipping", .objectWithRules([opt("full", .boolean, "true: all the shipping left to refund."),
+                                          opt("amount", .int(1...1_000_000_000_000_000), "This much of it (with its tax).")],
+                                         [.exactlyOne(["full", "amount"])]), "Shipping to give back."),
+        opt("restocking_fee_percent", .string(max: 12, min: 1, pattern: #"^(100(\.0{1,6})?|[0-9]{1,2}(\.[0-9]{1,6})?)$"#),
+            "Kept: this percent of the lines after discounts (a decimal string, \"0\" to \"100\")."),
+        opt("return_shipping_fee", .int(0...1_000_000_000_000_000), "Kept: the return's shipping."),
+    ]
+    static let refundRules: [Rule] = [.when("line_items", .absent, require: ["shipping"])]
+    static let refundLine = Schema.object([req("line_item_id", .string()), req("quantity", .int(0...Int64.max)), req("subtotal", .int(Int64.min...Int64.max)),
+                                           req("discount", .int(Int64.min...Int64.max)), req("tax", .int(Int64.min...Int64.max)), req("total", .int(Int64.min...Int64.max))])
+    static let refundCalculation = Schema.object(Schemas.refund + [
+        req("currency", .string(max: 3)),
+        req("maximum_refundable", .int(0...Int64.max), "What the order's captures and sales can still give back."),
+        req("transactions", .list(.object([req("parent_id", .string()), req("gateway", .string()), req("amount", .int(1...Int64.max))])),
+            "The refund transactions refunds.create would make without given ones: captures and sales newest first, up to maximum_refundable."),
+    ])
+
     /// The payments ledger (docs/payments.md).
     static let paymentMethods: [Method] = [
         Method("transactions.create", .write, [Route("POST", "/v1/transactions")],
@@ -89,5 +111,33 @@ extension Catalogue {
                          opt("parent_id", .string(max: 64, min: 1), "The authorization to void."), paymentsIdempotency],
                response: paymentsAnswer,
                .tenant { t, r throws(OrderbaseError) in try t.payments.void(r) }),
+        Method("refunds.calculate", .read, [Route("POST", "/v1/orders/{order_id}/refunds/calculate")],
+               "Work out a refund for units and shipping, less fees: each line's share of discounts and tax, the most refundable, the transactions it would make. Writes nothing.",
+               request: refundRequest, rules: refundRules, response: .ref("RefundCalculation"),
+               .tenant { t, r throws(OrderbaseError) in try t.payments.calculateRefund(r) }),
+        Method("refunds.create", .write, [Route("POST", "/v1/refunds")],
+               "Refund units and shipping: recorded with the refund transactions given (what your gateway did), or made through the payment handler.",
+               request: refundRequest + [
+                   opt("note", .string(max: 1000, min: 1), "Why, for people."),
+                   opt("transactions", .list(.objectWithRules([
+                       req("parent_id", .string(max: 64, min: 1), "The capture or sale refunded."),
+                       req("amount", .int(1...1_000_000_000_000_000)),
+                       opt("status", .oneOf(ValueLists.transactionStatuses)), opt("gateway_id", .string(max: 255, min: 1)),
+                       opt("error_code", .string(max: 64, min: 1)), opt("message", .string(max: 1000, min: 1)),
+                   ], errorCodeRules), max: 20, min: 1), "The refunds your gateway made, adding up to the refund's total."),
+                   opt("idempotency_key", .string(max: 255, min: 1), "A repeat with the same request answers the first refund as it is now (REST: Idempotency-Key)."),
+               ], rules: refundRules,
+               response: .object([req("refund", .ref("Refund")), req("transactions", .list(.ref("Transaction"))), req("order", .ref("Order"))]), status: 201,
+               .tenant { t, r throws(OrderbaseError) in try t.payments.createRefund(r) }),
+        Method("refunds.get", .read, [Route("GET", "/v1/refunds/{id}")], "A refund.",
+               request: [req("id", .string(max: 64), "The refund (rfd_…).")], response: .ref("Refund"),
+               .tenant { t, r throws(OrderbaseError) in try t.payments.getRefund(r) }),
+        Method("refunds.list", .read, [Route("GET", "/v1/refunds")], "Refunds, newest first: an order's, or all.",
+               request: [opt("order_id", .string(max: 64, min: 1), "Only the order's refunds."),
+                         opt("status", .oneOf(ValueLists.refundStatuses), "Only this status."),
+                         opt("limit", .int(1...250), "Page size (default 50)."),
+                         opt("starting_after", .string(max: 64, min: 1), "The last id of the previous page.")],
+               response: Schemas.page(.ref("Refund")),
+               .tenant { t, r throws(OrderbaseError) in try t.payments.listRefunds(r) }),
     ]
 }
