@@ -16,7 +16,8 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
   expression rule's expression is the expression language; `commit_at` names
   a workflow state;
 - an item's `backorder_locations` keys name stored locations;
-- a custom field's validations fit its type (docs/custom-fields.md), a
+- a custom field's validations fit its type (docs/custom-fields.md; an
+  update's, the stored type), a
   pattern is the linear-time subset, and an order's `custom_fields` name
   defined fields with values of their types;
 - `tags.rename` changes the tag's spelling (`to` is not `from` as it is);
@@ -201,7 +202,10 @@ def _positive_body(case):
         # Which validations apply depends on the type; a required field would make every generated order fail.
         # Keys come from a small set, so the tenant stays under 100 definitions (a repeat is 409).
         validations = {"choices": ["a", "b"]} if str(body.get("type", "")).endswith("choice") else {}
-        if "validations" in body or validations:
+        if label.startswith("PATCH"):
+            # The stored field's type is unknown here (a choice field needs its choices): leave them as they are.
+            body.pop("validations", None)
+        elif "validations" in body or validations:
             body["validations"] = validations
         if isinstance(body.get("key"), str):
             body["key"] = "k" + str(sum(body["key"].encode()) % 40)

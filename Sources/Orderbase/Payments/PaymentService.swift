@@ -294,7 +294,7 @@ extension PaymentService {
             var parent: Transaction?
             if let parentID {
                 let p = try wc.load(Transaction.self, parentID, field: "parent_id")
-                guard p.orderID == order.id else { throw OrderbaseError.invalid("transaction \(p.id) belongs to another order", field: "parent_id") }
+                guard p.orderID == order.id else { throw PaymentLedger.refuse("transaction \(p.id) belongs to another order", reason: "wrong_parent", field: "parent_id") }
                 parent = p
             }
             var candidates: [Transaction] = []

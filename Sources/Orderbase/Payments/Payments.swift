@@ -168,7 +168,7 @@ enum PaymentLedger {
             throw OrderbaseError(.limitExceeded, "order \(order.number) has \(Transaction.maxPerOrder) transactions, the most one order may have", field: "order_id")
         }
         if !t.currency.isEmpty, t.currency != order.currency {
-            throw OrderbaseError.invalid("currency \(t.currency) is not the order's (\(order.currency))", field: "currency")
+            throw refuse("currency \(t.currency) is not the order's (\(order.currency))", reason: "currency_mismatch", field: "currency")
         }
         t.currency = order.currency
         let wanted = Transaction.parentKinds[t.kind]
@@ -178,9 +178,9 @@ enum PaymentLedger {
         case (let kinds?, nil):
             throw OrderbaseError.invalid("a \(t.kind) needs parent_id: the \(kinds.joined(separator: " or ")) it acts on", field: "parent_id")
         case (let kinds?, let p?):
-            guard p.orderID == order.id else { throw OrderbaseError.invalid("transaction \(p.id) belongs to another order", field: "parent_id") }
+            guard p.orderID == order.id else { throw refuse("transaction \(p.id) belongs to another order", reason: "wrong_parent", field: "parent_id") }
             guard kinds.contains(p.kind) else {
-                throw OrderbaseError.invalid("a \(t.kind)'s parent must be a\(kinds[0] == "authorization" ? "n" : "") \(kinds.joined(separator: " or ")), not a \(p.kind)", field: "parent_id")
+                throw refuse("a \(t.kind)'s parent must be a\(kinds[0] == "authorization" ? "n" : "") \(kinds.joined(separator: " or ")), not a \(p.kind)", reason: "wrong_parent", field: "parent_id")
             }
             guard p.status == "success" else {
                 throw refuse("parent transaction \(p.id) is \(p.status); only a successful one can be acted on", reason: "parent_not_successful", field: "parent_id")

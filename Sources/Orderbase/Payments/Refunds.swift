@@ -147,7 +147,7 @@ struct RefundRequest {
         let shares = RefundMath.orderDiscountShares(order)
         for (n, want) in lines.enumerated() {
             guard let i = order.lineItems.firstIndex(where: { $0.id == want.id }) else {
-                throw OrderbaseError.invalid("line item \(want.id) is not a line of order \(order.number)", field: "line_items[\(n)].line_item_id")
+                throw OrderbaseError(.notFound, "line item \(want.id) is not a line of order \(order.number)", field: "line_items[\(n)].line_item_id")
             }
             let item = order.lineItems[i]
             let left = item.quantity - item.refundedQuantity
@@ -186,8 +186,8 @@ struct RefundRequest {
         refund.returnShippingFee = returnShippingFee
         refund.total = refund.subtotal - refund.discount + refund.tax + refund.shipping - refund.restockingFee - refund.returnShippingFee
         guard refund.total >= 0 else {
-            throw OrderbaseError.invalid("the fees (\(refund.restockingFee + refund.returnShippingFee)) exceed what is refunded (\(refund.total + refund.restockingFee + refund.returnShippingFee))",
-                                         field: "return_shipping_fee")
+            throw PaymentLedger.refuse("the fees (\(refund.restockingFee + refund.returnShippingFee)) exceed what is refunded (\(refund.total + refund.restockingFee + refund.returnShippingFee))",
+                                       reason: "fees_exceed_refund", field: "return_shipping_fee")
         }
         guard !lines.isEmpty || shipping != nil else {
             throw OrderbaseError.invalid("a refund needs line_items or shipping (for money alone, payments.refund or transactions.create)", field: "line_items")
@@ -289,7 +289,7 @@ extension PaymentService {
             if let given {
                 let sum = given.reduce(Int64(0)) { $0 + $1.amount }
                 guard sum == refund.total else {
-                    throw OrderbaseError.invalid("transactions add up to \(sum); the refund is \(refund.total)", field: "transactions")
+                    throw PaymentLedger.refuse("transactions add up to \(sum); the refund is \(refund.total)", reason: "transactions_do_not_add_up", field: "transactions")
                 }
                 txns = given
                 for n in txns.indices { txns[n].gateway = try wc.load(Transaction.self, txns[n].parentID!, field: "transactions[\(n)].parent_id").gateway }
