@@ -394,6 +394,7 @@ extension Schemas {
         req("discount", .int(Int64.min...Int64.max)),
         req("tax", .int(Int64.min...Int64.max)),
         req("shipping", .int(Int64.min...Int64.max)),
+        req("shipping_tax", .int(Int64.min...Int64.max)),
         req("restocking_fee", .int(Int64.min...Int64.max)),
         req("return_shipping_fee", .int(Int64.min...Int64.max)),
         req("total", .int(Int64.min...Int64.max)),
@@ -403,6 +404,23 @@ extension Schemas {
         req("created_by", .ref("Actor")),
         req("created_at", .timestamp),
         req("updated_at", .timestamp),
+    ]
+
+    /// The sales line as every method answers it.
+    static let salesLine: [Property] = [
+        req("id", .string()),
+        req("order_id", .string()),
+        req("refund_id", .nullable(.string())),
+        req("kind", .oneOf(ValueLists.salesLineKinds)),
+        req("at", .timestamp),
+        req("currency", .string()),
+        req("gross_sales", .int(Int64.min...Int64.max)),
+        req("discounts", .int(Int64.min...Int64.max)),
+        req("returns", .int(Int64.min...Int64.max)),
+        req("shipping", .int(Int64.min...Int64.max)),
+        req("taxes", .int(Int64.min...Int64.max)),
+        req("fees", .int(Int64.min...Int64.max)),
+        req("cost", .int(Int64.min...Int64.max)),
     ]
 
     /// The archive rules as every method answers it.

@@ -292,6 +292,8 @@ enum Schemas {
         ("Refund", .object(refund)),
         ("RefundLine", Catalogue.refundLine),
         ("RefundCalculation", Catalogue.refundCalculation),
+        ("SalesLine", .object(salesLine + [req("net_sales", .int(Int64.min...Int64.max)), req("total_sales", .int(Int64.min...Int64.max)),
+                                           req("gross_margin", .int(Int64.min...Int64.max))])),
         ("CustomFieldValidations", .object(customFieldValidations)),
         ("FieldChange", .object(fieldChange)),
         ("Subject", .object(subject)),

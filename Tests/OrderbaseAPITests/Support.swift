@@ -75,6 +75,7 @@ final class APIFixture: @unchecked Sendable {
             "refunds.calculate": #""order_id":"\#(payable("calc", "sale"))","shipping":{"full":true}"#,
             "refunds.create": #""order_id":"\#(payable("refund-create", "sale"))","line_items":[{"line_item_id":"\#(lineOf(payable("refund-create", "sale")))","quantity":1}],"transactions":[{"parent_id":"\#(transaction("refund-create", "sale"))","amount":5}]"#,
             "refunds.get": #""id":"\#(refund("get"))""#, "refunds.list": #""order_id":"\#(orderID)""#,
+            "sales.list": #""order_id":"\#(orderID)""#, "sales.summary": #""from":"2020-01-01T00:00:00Z","to":"2020-12-01T00:00:00Z""#,
             "orders.sla": #""id":"\#(orderID)""#, "sla.summary": #""from":"2026-01-01T00:00:00Z","to":"2026-12-01T00:00:00Z""#,
             "custom_fields.create": #""key":"\#(fresh.replacingOccurrences(of: "-", with: "_"))","name":"Fresh","type":"text""#,
             "custom_fields.get": #""id":"\#(customField("get"))""#, "custom_fields.list": "",

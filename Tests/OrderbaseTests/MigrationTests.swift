@@ -84,14 +84,17 @@ struct MigrationTests {
         #expect(trail2.count == 3 && trail2[2]["subject"]?["type"] == .string("order"))
         #expect(try call({ (r) throws(OrderbaseError) in try t.audit.checkIntegrity(r) }, "{}")["ok"] == .bool(true))
         }
-        #expect(try copy.schema() == "4")
+        #expect(try copy.schema() == "5")
         // Schema 3: each of the 4 orders gained its priority entry (it reads as normal), each delivery its endpoint entry;
-        // schema 4: each delivery of an order its order entry.
+        // schema 4: each delivery of an order its order entry; schema 5: each order its sale line's entry.
         let deliveries = try copy.keys(Keyspace.webhookDelivery).count
         let ofOrders = try copy.deliveriesOfOrders()
         #expect(ofOrders > 0)
-        #expect(try copy.keys(Keyspace.index).count == oldIndex.count + 4 + 2 * deliveries + ofOrders)
-        #expect(try copy.keys(Keyspace.index).allSatisfy { var r = KeyReader($0); return ["order", "webhook_delivery"].contains(r.string() ?? "") })
+        #expect(try copy.keys(Keyspace.index).count == oldIndex.count + 4 + 2 * deliveries + ofOrders + 4)
+        #expect(try copy.keys(Keyspace.index).allSatisfy { var r = KeyReader($0); return ["order", "webhook_delivery", "sales_line"].contains(r.string() ?? "") })
+        // Schema 5: each order's sale, dated when it was placed, with the order's figures.
+        let sales = try copy.keys(Keyspace.salesLine)
+        #expect(sales.count == 4)
     }
 
     @Test("orders stored by release 0.1.0 decode and render back byte for byte but for fields added since (the generated codec matches the hand-written one)")
@@ -103,10 +106,14 @@ struct MigrationTests {
         #expect(stored.count == 4)
         // Fields added since 0.1.0 render as null (tags as []) where the old record has none.
         let added = [Array(#""po_number":null,"#.utf8), Array(#""tags":[],"#.utf8), Array(#""priority":"normal","#.utf8), Array(#""custom_fields":{},"#.utf8),
-                     Array(#""sla":[],"sla_status":null,"#.utf8), Array(#","archived_at":null"#.utf8), Array(#""refunded_shipping":0,"#.utf8)]
+                     Array(#""sla":[],"sla_status":null,"#.utf8), Array(#","archived_at":null"#.utf8)]
         for bytes in stored {
             var rendered = try Order.decode(bytes).render().bytes
             for field in added { if let r = rendered.firstRange(of: field) { rendered.removeSubrange(r) } }
+            // refunded_shipping … margin_percent (0.4.0): zeros and figures computed from the order.
+            if let start = rendered.firstRange(of: Array(#""refunded_shipping":"#.utf8)), let end = rendered.firstRange(of: Array(#""note":"#.utf8)) {
+                rendered.removeSubrange(start.lowerBound..<end.lowerBound)
+            }
             // payments (0.4.0): its sums, with outstanding = the order's total.
             if let start = rendered.firstRange(of: Array(#""payments":{"#.utf8)), let end = rendered[start.upperBound...].firstRange(of: Array("},".utf8)) {
                 rendered.removeSubrange(start.lowerBound..<end.upperBound)
@@ -130,8 +137,8 @@ struct MigrationTests {
             #expect(ok == .bool(true))
         }
         let deliveries = try copy.keys(Keyspace.webhookDelivery).count
-        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == (before.0 + 4 + 2 * deliveries + (try copy.deliveriesOfOrders()), before.1))
-        #expect(try copy.schema() == "4")
+        #expect((try copy.keys(Keyspace.index).count, try copy.keys(Keyspace.subjectAudit).count) == (before.0 + 4 + 2 * deliveries + (try copy.deliveriesOfOrders()) + 4, before.1))
+        #expect(try copy.schema() == "5")
     }
 
     @Test("a schema this release does not know is refused as corruption, and left as it is")
@@ -140,19 +147,19 @@ struct MigrationTests {
         do {
             let d = try Database(path: copy.db, createIfMissing: false)
             let b = WriteBatch()
-            b.put(Keyspace.metaKey(Keyspace.metaSchema), Array("5".utf8))
+            b.put(Keyspace.metaKey(Keyspace.metaSchema), Array("6".utf8))
             try d.write(b, sync: true)
         }
         let engine = try Engine(root: copy.root, options: { var o = EngineOptions(); o.background = false; return o }())
         defer { engine.close() }
         do {
             _ = try engine.openTenant("v1shop")
-            Issue.record("a schema 5 tenant opened")
+            Issue.record("a schema 6 tenant opened")
         } catch let e as OrderbaseError {
-            #expect(e.code == .corruption && e.message.contains("unsupported schema version 5"))
-            #expect(e.details == .object(["reason": .string("unsupported_schema"), "schema_version": .string("5")]))
+            #expect(e.code == .corruption && e.message.contains("unsupported schema version 6"))
+            #expect(e.details == .object(["reason": .string("unsupported_schema"), "schema_version": .string("6")]))
         }
-        #expect(try copy.schema() == "5")
+        #expect(try copy.schema() == "6")
     }
 
     @Test("schema 2 → 3 (orders gain their priority index entry) stopped between batches is finished by the next open; priority filters old orders")
@@ -173,7 +180,7 @@ struct MigrationTests {
             // Records are answered as stored: one written before priority has none until it next changes (it reads as normal).
             #expect(normal["data"]!.array.allSatisfy { ($0["priority"] ?? .string("normal")) == .string("normal") })
         }
-        #expect(try copy.schema() == "4")
+        #expect(try copy.schema() == "5")
     }
 
     @Test("schema 3 → 4 (webhook deliveries gain their order_id and status entries): a tenant as release 0.3.0 left it opens; the order's timeline and deliveries.list by status read them")
@@ -214,6 +221,6 @@ struct MigrationTests {
             }
             #expect(byStatus == deliveriesCount)
         }
-        #expect(try copy.schema() == "4")
+        #expect(try copy.schema() == "5")
     }
 }

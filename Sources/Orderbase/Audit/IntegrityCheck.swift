@@ -208,6 +208,7 @@ extension AuditService {
         }
         // Refunds: status and amount from their transactions; the units and shipping of those not failed, per order.
         var refundedUnits: [String: Int64] = [:], refundedShipping: [String: Int64] = [:]
+        var refundedShippingTax: [String: Int64] = [:], refundedTax: [String: Int64] = [:]
         try database.scan(from: [Keyspace.refund], to: [Keyspace.refund + 1], snapshot: snap) { _, v in
             guard let r = try? Refund.decode(Array(v)) else { return true }
             let txns = r.transactionIDs.compactMap { all[$0] }
@@ -222,12 +223,34 @@ extension AuditService {
             if r.status != "failed" {
                 for l in r.lineItems { refundedUnits[l.lineItemID, default: 0] += l.quantity }
                 refundedShipping[r.orderID, default: 0] += r.shipping
+                refundedShippingTax[r.orderID, default: 0] += r.shippingTax
+                refundedTax[r.orderID, default: 0] += r.tax
             }
             return true
         }
         for t in all.values where t.refundID != nil && t.kind != "refund" { problem("transaction \(t.id) is a \(t.kind) but names refund \(t.refundID!)") }
+        // The sales ledger, per order: (net sales, shipping, taxes, cost, has a sale line).
+        var ledger: [String: (net: Int64, shipping: Int64, taxes: Int64, cost: Int64, sale: Bool)] = [:]
+        try database.scan(from: [Keyspace.salesLine], to: [Keyspace.salesLine + 1], snapshot: snap) { _, v in
+            guard let l = try? SalesLine.decode(Array(v)) else { return true }
+            var x = ledger[l.orderID] ?? (0, 0, 0, 0, false)
+            x.net += l.netSales; x.shipping += l.shipping; x.taxes += l.taxes; x.cost += l.cost
+            if l.kind == "sale" { x.sale = true }
+            ledger[l.orderID] = x
+            return true
+        }
         try database.scan(from: [Keyspace.order], to: [Keyspace.order + 1], snapshot: snap) { _, v in
             guard let o = try? Order.decode(Array(v)) else { return true }
+            if let x = ledger.removeValue(forKey: o.id), x.sale {
+                let shipTax = refundedShippingTax[o.id] ?? 0
+                let cost = o.lineItems.reduce(Int64(0)) { $0 + ($1.unitCost ?? 0) * ($1.quantity - $1.refundedQuantity) }
+                if x.net != o.netSales || x.shipping != o.totalShipping - ((refundedShipping[o.id] ?? 0) - shipTax)
+                    || x.taxes != o.totalTax - (refundedTax[o.id] ?? 0) - shipTax || x.cost != cost {
+                    problem("order \(o.number)'s sales ledger lines do not add up to the order (net sales \(x.net) vs \(o.netSales))")
+                }
+            } else {
+                problem("order \(o.number) has no sale in the sales ledger")
+            }
             for l in o.lineItems {
                 let want = l.id.flatMap { refundedUnits.removeValue(forKey: $0) } ?? 0
                 if l.refundedQuantity != want { problem("order \(o.number) line \(l.id ?? "?") says \(l.refundedQuantity) refunded; its refunds hold \(want)") }
@@ -244,6 +267,7 @@ extension AuditService {
             return true
         }
         for id in sums.keys { problem("transactions of order \(id), which does not exist") }
+        for id in ledger.keys { problem("sales ledger lines of order \(id), which does not exist") }
     }
 }
 
@@ -295,6 +319,10 @@ struct IndexedKind: Sendable {
         IndexedKind(kind: .refund, recordPrefix: Keyspace.refund, ownPrefixes: []) { (b) throws(OrderbaseError) in
             let r = try Refund.decode(b)
             return (r.id, r.indexKeys, nil)
+        },
+        IndexedKind(kind: .salesLine, recordPrefix: Keyspace.salesLine, ownPrefixes: []) { (b) throws(OrderbaseError) in
+            let l = try SalesLine.decode(b)
+            return (l.id, l.indexKeys, nil)
         },
     ]
 }

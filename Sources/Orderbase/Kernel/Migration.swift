@@ -13,8 +13,9 @@ enum Migration {
     /// The schema this release writes: 2 since index keys and the subject
     /// audit index carry the record kind (release 0.2.0); 3 since orders have a
     /// `priority` index entry and webhook deliveries an `endpoint_id` one (release 0.3.0);
-    /// 4 since webhook deliveries have `order_id` (the order's timeline) and `status` (`deliveries.list`) ones.
-    static let current: UInt64 = 4
+    /// 4 since webhook deliveries have `order_id` (the order's timeline) and `status` (`deliveries.list`) ones;
+    /// 5 since every order has its sale in the sales ledger (release 0.4.0).
+    static let current: UInt64 = 5
 
     static func schemaBytes(_ v: UInt64) -> [UInt8] { Array(String(v).utf8) }
 
@@ -42,6 +43,37 @@ enum Migration {
             try rebuildIndexes(db, chunk: chunk, prefixes: [Keyspace.webhookDelivery])
         }
         if version <= 3 { try setSchema(db, 4) }
+        if version <= 4 {
+            try backfillSales(db, chunk: chunk)
+            try setSchema(db, 5)
+        }
+    }
+
+    /// 4 → 5: every order's sale line in the sales ledger (`SalesLine.sale`, dated at its `placed_at`), with
+    /// its index entry. A line's id follows from its order, so writing it again changes nothing: idempotent,
+    /// and a crash between batches is finished by the next open. Returns how many orders it read.
+    @discardableResult
+    static func backfillSales(_ db: Database, chunk: Int, maxBatches: Int = .max) throws(OrderbaseError) -> Int {
+        var read = 0, batches = 0
+        var from = [Keyspace.order]
+        while batches < maxBatches {
+            let b = WriteBatch()
+            var last: [UInt8]?, n = 0
+            try db.scanChecked(from: from, to: [Keyspace.order + 1]) { k, v throws(OrderbaseError) in
+                let line = SalesLine.sale(of: try Order.decode(Array(v)))
+                b.put(Keyspace.salesLineKey(line.id), line.storedJSON)
+                for key in line.indexKeys { b.put(key, []) }
+                last = Array(k)
+                n += 1
+                return n < chunk
+            }
+            guard let last else { break }
+            try store { () throws(StoreError) in try db.write(b, sync: true) }
+            read += n
+            batches += 1
+            from = last + [0]
+        }
+        return read
     }
 
     static func setSchema(_ db: Database, _ v: UInt64) throws(OrderbaseError) {

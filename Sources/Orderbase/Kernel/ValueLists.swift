@@ -42,6 +42,7 @@ public enum ValueLists {
     public static let transactionStatuses = Transaction.statuses
     public static let transactionSources = Transaction.sources
     public static let refundStatuses = Refund.statuses
+    public static let salesLineKinds = SalesLine.kinds
     /// A payment gateway's name (`Transaction.readGateway` checks the same).
     public static let gatewayPattern = Transaction.gatewayPattern
     public static let archiveAgeFields = ArchiveRule.ageFields

@@ -30,6 +30,7 @@ public struct Order: Equatable, Sendable {
     /// The sums of its payment transactions (docs/payments.md); kept by the engine.
     var payments = PaymentSummary()
     public var refundedShipping: Int64 = 0
+    public var refundedSubtotal: Int64 = 0
     public var note: String?
     public var poNumber: String?
     /// Trimmed, NFC, unique by `Tags.key` (case-insensitive), in the order they were added (docs/tags.md).
@@ -63,7 +64,7 @@ extension Order {
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(40)
+        spans.reserveCapacity(45)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -140,6 +141,21 @@ extension Order {
         w.key("refunded_shipping"); start = w.bytes.count
         w.int(refundedShipping)
         spans.append(("refunded_shipping", false, start..<w.bytes.count))
+        w.key("refunded_subtotal"); start = w.bytes.count
+        w.int(refundedSubtotal)
+        spans.append(("refunded_subtotal", false, start..<w.bytes.count))
+        w.key("net_sales"); start = w.bytes.count
+        w.int(netSales)
+        spans.append(("net_sales", false, start..<w.bytes.count))
+        w.key("cost_of_goods"); start = w.bytes.count
+        if let c = costOfGoods { w.int(c) } else { w.null() }
+        spans.append(("cost_of_goods", false, start..<w.bytes.count))
+        w.key("gross_margin"); start = w.bytes.count
+        if let m = grossMargin { w.int(m) } else { w.null() }
+        spans.append(("gross_margin", false, start..<w.bytes.count))
+        w.key("margin_percent"); start = w.bytes.count
+        w.optionalString(marginPercent)
+        spans.append(("margin_percent", false, start..<w.bytes.count))
         w.key("note"); start = w.bytes.count
         w.optionalString(note)
         spans.append(("note", false, start..<w.bytes.count))
@@ -231,6 +247,11 @@ extension Order {
             o.total = try f.int("total", in: Int64.min...Int64.max) ?? 0
             if var p = try f.object("payments") { o.payments = try PaymentSummary.decode(&p) }
             o.refundedShipping = try f.int("refunded_shipping", in: Int64.min...Int64.max) ?? 0
+            o.refundedSubtotal = try f.int("refunded_subtotal", in: Int64.min...Int64.max) ?? 0
+
+
+
+
             o.note = try f.string("note", maxLength: Int.max)
             o.poNumber = try f.string("po_number", maxLength: Int.max)
             o.tags = try f.array("tags", maxCount: Int.max)?.compactMap(\.stringValue) ?? []
@@ -380,6 +401,7 @@ extension Order {
         o.shippingLines = [ShippingLine(title: "t", code: "c", price: 1, taxLines: [TaxLine(name: "VAT", rate: DecimalRate("0.2")!, amount: 1)])]
         o.discounts = [Discount(code: "c", description: "d", amount: 0)]
         o.payments = PaymentSummary.sample
+        o.refundedSubtotal = 0
         o.note = "n"
         o.poNumber = "PO-1"
         o.tags = ["t"]

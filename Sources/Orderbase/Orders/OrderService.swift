@@ -78,6 +78,7 @@ extension OrderService {
             try TagCount.track(old: [], new: order.tags, &wc)
             wc.record(type: "order.created", orderID: order.id, changes: FieldChange.diff(nil, rendered), reason: nil, order: rendered)
             if let commitment { try inventory.applyCommitment(commitment, to: order, &wc) }
+            wc.save(before: nil, after: SalesLine.sale(of: order))  // the sales ledger (docs/sales.md)
             payments.stageInline(transactions, &wc)
             if let idemKey, let fingerprint { wc.remember(idemKey, fingerprint, rendered.bytes) }
             return rendered.bytes
@@ -172,9 +173,11 @@ extension OrderService {
             if editsLines && old.fulfillmentStatus != "unfulfilled" {
                 throw OrderbaseError(.invalidState, "line items cannot change once fulfillment has started (\(old.fulfillmentStatus))", field: "line_items")
             }
-            if (editsLines && old.lineItems.contains { $0.refundedQuantity > 0 }) || (named.contains("shipping_lines") && old.refundedShipping > 0) {
-                throw OrderbaseError(.invalidState, "order \(old.number) has refunds: its \(editsLines ? "line items" : "shipping lines") cannot be replaced",
-                                     field: editsLines ? "line_items" : "shipping_lines", details: .object(["reason": .string("refunded")]))
+            if old.lineItems.contains(where: { $0.refundedQuantity > 0 }) || old.refundedShipping > 0,
+               let money = ["line_items", "discounts", "shipping_lines"].first(where: named.contains) {
+                // Refunds were worked out from these (each unit's share of discounts and tax): order edits will adjust them.
+                throw OrderbaseError(.invalidState, "order \(old.number) has refunds: its \(money) cannot be replaced",
+                                     field: money, details: .object(["reason": .string("refunded")]))
             }
             if editsLines, try inventory.holdsCommitment(id, &wc) {
                 throw OrderbaseError(.invalidState, "line items cannot change while stock is committed to them (order edits will adjust it; cancel and re-create until then)",
@@ -245,6 +248,7 @@ extension OrderService {
         wc.put(Keyspace.orderKey(new.id), after.bytes)
         wc.replaceIndexEntries(Keyspace.indexKeyList(of: old), with: Keyspace.indexKeyList(of: new))
         try TagCount.track(old: old.tags, new: new.tags, &wc)
+        if let line = SalesLine.edit(old: old, new: new, id: ids.make("sl_", at: wc.now), at: wc.now) { wc.save(before: nil, after: line) }
         wc.record(type: type, orderID: new.id, changes: FieldChange.diff(before, after), reason: reason, order: after)
         if let commitment { try inventory.applyCommitment(commitment, to: new, &wc) }
         return after.bytes

@@ -13,6 +13,7 @@ struct Refund: Sendable {
     var discount: Int64 = 0
     var tax: Int64 = 0
     var shipping: Int64 = 0
+    var shippingTax: Int64 = 0
     var restockingFee: Int64 = 0
     var returnShippingFee: Int64 = 0
     var total: Int64 = 0
@@ -60,6 +61,7 @@ extension Refund {
         w.key("discount"); w.int(o.discount)
         w.key("tax"); w.int(o.tax)
         w.key("shipping"); w.int(o.shipping)
+        w.key("shipping_tax"); w.int(o.shippingTax)
         w.key("restocking_fee"); w.int(o.restockingFee)
         w.key("return_shipping_fee"); w.int(o.returnShippingFee)
         w.key("total"); w.int(o.total)
@@ -86,6 +88,7 @@ extension Refund {
             o.discount = try f.int("discount", in: Int64.min...Int64.max) ?? 0
             o.tax = try f.int("tax", in: Int64.min...Int64.max) ?? 0
             o.shipping = try f.int("shipping", in: Int64.min...Int64.max) ?? 0
+            o.shippingTax = try f.int("shipping_tax", in: Int64.min...Int64.max) ?? 0
             o.restockingFee = try f.int("restocking_fee", in: Int64.min...Int64.max) ?? 0
             o.returnShippingFee = try f.int("return_shipping_fee", in: Int64.min...Int64.max) ?? 0
             o.total = try f.int("total", in: Int64.min...Int64.max) ?? 0

@@ -48,6 +48,8 @@ struct RefundLine: Sendable, Equatable {
     var subtotal: Int64 = 0
     var discount: Int64 = 0
     var tax: Int64 = 0
+    /// quantity × the line's unit_cost (0 when it has none): what the units cost the shop.
+    var cost: Int64 = 0
     var total: Int64 { subtotal - discount + tax }
 
     func write(_ w: inout JSONWriter) {
@@ -58,13 +60,14 @@ struct RefundLine: Sendable, Equatable {
         w.key("discount"); w.int(discount)
         w.key("tax"); w.int(tax)
         w.key("total"); w.int(total)
+        w.key("cost"); w.int(cost)
         w.endObject()
     }
 
     static func decode(_ f: inout Fields) throws(OrderbaseError) -> RefundLine {
         RefundLine(lineItemID: try f.string("line_item_id", required: true)!, quantity: try f.int("quantity", in: 0...Int64.max) ?? 0,
                    subtotal: try f.int("subtotal", in: Int64.min...Int64.max) ?? 0, discount: try f.int("discount", in: Int64.min...Int64.max) ?? 0,
-                   tax: try f.int("tax", in: Int64.min...Int64.max) ?? 0)
+                   tax: try f.int("tax", in: Int64.min...Int64.max) ?? 0, cost: try f.int("cost", in: Int64.min...Int64.max) ?? 0)
             .read(total: try f.int("total", in: Int64.min...Int64.max))
     }
 
@@ -162,6 +165,7 @@ struct RefundRequest {
             line.discount = RefundMath.share(ownDiscount, units: want.quantity, before: item.refundedQuantity, of: item.quantity)
                 + RefundMath.share(shares[i], units: want.quantity, before: item.refundedQuantity, of: item.quantity)
             line.tax = RefundMath.share(tax, units: want.quantity, before: item.refundedQuantity, of: item.quantity)
+            line.cost = want.quantity * (item.unitCost ?? 0)
             refund.lineItems.append(line)
         }
         refund.subtotal = refund.lineItems.reduce(0) { $0 + $1.subtotal }
@@ -170,6 +174,11 @@ struct RefundRequest {
         if let shipping {
             let shippingTotal = order.totalShipping + order.shippingLines.reduce(Int64(0)) { s, l in s + l.taxLines.reduce(0) { $0 + ($1.amount ?? 0) } }
             let left = shippingTotal - order.refundedShipping
+            defer {
+                // Its tax part, as a line's: the running share of the shipping lines' tax.
+                let shippingTax = shippingTotal - order.totalShipping
+                refund.shippingTax = RefundMath.share(shippingTax, units: refund.shipping, before: order.refundedShipping, of: shippingTotal)
+            }
             if shipping == Int64.max { refund.shipping = left } else {
                 guard shipping <= left else {
                     throw PaymentLedger.refuse("shipping of \(shipping) exceeds what is left to refund of it (\(left))", reason: "exceeds_refundable_shipping",
@@ -328,6 +337,7 @@ extension PaymentService {
             refund.refunded = txns.filter { $0.status == "success" }.reduce(0) { $0 + $1.amount }
             if refund.status != "failed" { Self.count(refund, on: &order, sign: 1) }
             wc.commit("refund.created", before: nil, after: refund)
+            if refund.status != "failed" { wc.save(before: nil, after: SalesLine.refund(refund, order: order, id: ids.make("sl_", at: wc.now), at: wc.now)) }
             _ = try orders.commitChange(old: old, new: order, type: "order.refunded", reason: "refund \(refund.id)" + (note.map { ": " + $0 } ?? ""), &wc)
             if let idemKey, let fingerprint { wc.remember("refund:" + idemKey, fingerprint, Array(refund.id.utf8)) }
             return (refund.id, txns.filter { $0.status == "pending" && $0.source == "handler" }, try wc.read(Keyspace.orderKey(order.id)) ?? [])
@@ -352,6 +362,7 @@ extension PaymentService {
             if let i = order.lineItems.firstIndex(where: { $0.id == l.lineItemID }) { order.lineItems[i].refundedQuantity += sign * l.quantity }
         }
         order.refundedShipping += sign * refund.shipping
+        order.refundedSubtotal += sign * (refund.subtotal - refund.discount)
     }
 
     /// A transaction of refund `id` was settled: the refund's status and amount follow; one that
@@ -364,7 +375,10 @@ extension PaymentService {
         after.status = Refund.status(of: txns)
         after.refunded = txns.filter { $0.status == "success" }.reduce(0) { $0 + $1.amount }
         guard after.status != before.status || after.refunded != before.refunded else { return }
-        if after.status == "failed" && before.status != "failed" { Self.count(before, on: &order, sign: -1) }
+        if after.status == "failed" && before.status != "failed" {
+            Self.count(before, on: &order, sign: -1)
+            wc.save(before: nil, after: SalesLine.refund(before, order: order, id: ids.make("sl_", at: wc.now), at: wc.now, reversal: true))
+        }
         after.updatedAt = wc.now
         wc.commit("refund.updated", before: before, after: after)
     }

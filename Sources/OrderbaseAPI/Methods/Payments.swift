@@ -50,7 +50,8 @@ extension Catalogue {
     ]
     static let refundRules: [Rule] = [.when("line_items", .absent, require: ["shipping"])]
     static let refundLine = Schema.object([req("line_item_id", .string()), req("quantity", .int(0...Int64.max)), req("subtotal", .int(Int64.min...Int64.max)),
-                                           req("discount", .int(Int64.min...Int64.max)), req("tax", .int(Int64.min...Int64.max)), req("total", .int(Int64.min...Int64.max))])
+                                           req("discount", .int(Int64.min...Int64.max)), req("tax", .int(Int64.min...Int64.max)), req("total", .int(Int64.min...Int64.max)),
+                                           req("cost", .int(Int64.min...Int64.max))])
     static let refundCalculation = Schema.object(Schemas.refund + [
         req("currency", .string(max: 3)),
         req("maximum_refundable", .int(0...Int64.max), "What the order's captures and sales can still give back."),
@@ -129,6 +130,24 @@ extension Catalogue {
                ], rules: refundRules,
                response: .object([req("refund", .ref("Refund")), req("transactions", .list(.ref("Transaction"))), req("order", .ref("Order"))]), status: 201,
                .tenant { t, r throws(OrderbaseError) in try t.payments.createRefund(r) }),
+        Method("sales.list", .read, [Route("GET", "/v1/sales")],
+               "The sales ledger's lines, oldest first: dated in [from, to), or an order's.",
+               request: [opt("from", .timestamp, "Lines dated at or after this."), opt("to", .timestamp, "Lines dated before this."),
+                         opt("order_id", .string(max: 64, min: 1), "Only the order's lines."),
+                         opt("limit", .int(1...1000), "Page size (default 100)."),
+                         opt("starting_after", .string(max: 64, min: 1), "The last id of the previous page.")],
+               response: Schemas.page(.ref("SalesLine")),
+               .tenant { t, r throws(OrderbaseError) in try t.payments.listSales(r) }),
+        Method("sales.summary", .read, [Route("GET", "/v1/sales/summary")],
+               "Per currency, the sums of the sales ledger's lines dated in [from, to) (at most 366 days): gross sales, discounts, returns, net sales, shipping, taxes, fees, total sales, cost, gross margin.",
+               request: [req("from", .timestamp), req("to", .timestamp, "After from, at most 366 days on.")],
+               response: .object([req("from", .timestamp), req("to", .timestamp), req("currencies", .list(.object([
+                   req("currency", .string(max: 3)), req("gross_sales", .int(Int64.min...Int64.max)), req("discounts", .int(Int64.min...Int64.max)),
+                   req("returns", .int(Int64.min...Int64.max)), req("net_sales", .int(Int64.min...Int64.max)), req("shipping", .int(Int64.min...Int64.max)),
+                   req("taxes", .int(Int64.min...Int64.max)), req("fees", .int(Int64.min...Int64.max)), req("total_sales", .int(Int64.min...Int64.max)),
+                   req("cost", .int(Int64.min...Int64.max)), req("gross_margin", .int(Int64.min...Int64.max)),
+                   req("orders", .int(0...Int64.max), "Sales (orders placed) among the lines."), req("lines", .int(0...Int64.max))])))]),
+               .tenant { t, r throws(OrderbaseError) in try t.payments.salesSummary(r) }),
         Method("refunds.get", .read, [Route("GET", "/v1/refunds/{id}")], "A refund.",
                request: [req("id", .string(max: 64), "The refund (rfd_…).")], response: .ref("Refund"),
                .tenant { t, r throws(OrderbaseError) in try t.payments.getRefund(r) }),
