@@ -33,7 +33,7 @@ APT_PACKAGES := libleveldb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-co
 TEST_APT_PACKAGES := valgrind ruby ruby-ffi ruby-minitest curl jq openssl
 LINK := -L$(LIBDIR) -lorderbase -Wl,-rpath,$(abspath $(LIBDIR))
 
-.PHONY: all deps test-deps apt-install lib cli serve run test test-swift test-c test-python test-wheel test-ruby test-rest test-tsan test-fuzz fuzz fuzz-build python-wheel bench bench-files bench-rest bench-webhooks clean
+.PHONY: all deps test-deps apt-install lib cli serve run test test-swift test-c test-python test-wheel test-ruby test-rest test-tsan test-fuzz fuzz fuzz-build python-wheel bench bench-files bench-payments bench-rest bench-webhooks clean
 
 PYTHON ?= python3
 VENV := $(BUILD)/venv
@@ -223,6 +223,13 @@ bench-inventory: lib
 	$(CC) -O2 -g -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude Benchmarks/inventory_bench.c $(LINK) -lpthread -o $(BINDIR)/inventory_bench
 	@rm -rf $(BUILD)/inventory-bench && mkdir -p $(BUILD)/inventory-bench
 	$(BINDIR)/inventory_bench $(BUILD)/inventory-bench $(INVENTORY_BENCH_ARGS)
+
+# refunds.calculate and refunds.create on a 25-line order against a read and a write of it (Benchmarks/payments_bench.c).
+bench-payments: lib
+	@mkdir -p $(BINDIR)
+	$(CC) -O2 -g -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude Benchmarks/payments_bench.c $(LINK) -o $(BINDIR)/payments_bench
+	@rm -rf $(BUILD)/payments-bench && mkdir -p $(BUILD)/payments-bench
+	$(BINDIR)/payments_bench $(BUILD)/payments-bench $(PAYMENTS_BENCH_ARGS)
 
 # Attachment upload and download against cp and read() of the same file (Benchmarks/files_bench.c).
 bench-files: lib

@@ -9,7 +9,8 @@
  *   X <id>    order acknowledged as cancelled
  *   S <id>    order acknowledged as shipped in full
  *   F <id>    attachment (96 KiB, uploaded in 8 KiB chunks) acknowledged
- *   P <id> <n> order paid in full (a sale) and then refunded n (a third), both acknowledged
+ *   P <id> <n> order paid in full (a sale) and then one unit of its first line refunded (refunds.create,
+ *              a recorded refund transaction of n), both acknowledged
  */
 #include <orderbase.h>
 #include <stdio.h>
@@ -74,6 +75,11 @@ int main(int argc, char **argv) {
         while (p[k] != '"' && k < 63) { id[k] = p[k]; k++; }
         id[k] = 0;
         long total = atol(strstr(resp, "\"total\":") + 8);
+        char line[64];
+        const char *li = strstr(resp, "\"line_items\":[{\"id\":\"") + 21;
+        size_t w = 0;
+        while (li[w] != '"' && w < 63) { line[w] = li[w]; w++; }
+        line[w] = 0;
         orderbase_free(resp);
         say("C", id);
         int fate = rand() % 6;
@@ -114,10 +120,19 @@ int main(int argc, char **argv) {
             while (q[z] != '"' && z < 63) { sale[z] = q[z]; z++; }
             sale[z] = 0;
             orderbase_free(resp);
-            snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"kind\":\"refund\",\"amount\":%ld,\"parent_id\":\"%s\"}", id, total / 3, sale);
-            if (orderbase_call(t, "transactions.create", req, NULL) != 0) { fprintf(stderr, "refund failed\n"); return 5; }
+            /* What one unit gives back, then the refund with a recorded transaction of exactly that. */
+            snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"line_items\":[{\"line_item_id\":\"%s\",\"quantity\":1}]}", id, line);
+            resp = NULL;
+            if (orderbase_call(t, "refunds.calculate", req, &resp) != 0) { fprintf(stderr, "refunds.calculate: %s\n", resp); return 5; }
+            long back = atol(strstr(strstr(resp, "\"return_shipping_fee\""), "\"total\":") + 8);
+            orderbase_free(resp);
+            snprintf(req, sizeof req, "{\"order_id\":\"%s\",\"line_items\":[{\"line_item_id\":\"%s\",\"quantity\":1}],"
+                     "\"transactions\":[{\"parent_id\":\"%s\",\"amount\":%ld}]}", id, line, sale, back);
+            resp = NULL;
+            if (orderbase_call(t, "refunds.create", req, &resp) != 0) { fprintf(stderr, "refunds.create: %s\n", resp); return 5; }
+            orderbase_free(resp);
             char paid[96];
-            snprintf(paid, sizeof paid, "%s %ld", id, total / 3);
+            snprintf(paid, sizeof paid, "%s %ld", id, back);
             say("P", paid);
             continue;
         }

@@ -272,6 +272,62 @@ def test_sla_policies_business_hours_and_an_orders_sla_over_http(api):
     assert admin.get(f"/v1/sla_policies/{policy['id']}").status_code == 404
 
 
+def test_payments_refunds_and_sales_over_http(api):
+    write, read = api("acme:write"), api("acme:read")
+    order = write.post("/v1/orders", json=ORDER).json()
+    total = order["total"]
+    assert order["payments"]["outstanding"] == total and order["payments"]["transactions"] == 0
+    body = {"order_id": order["id"], "kind": "authorization", "amount": total, "gateway": "stripe", "gateway_id": "pi_1"}
+    assert read.post("/v1/transactions", json=body).status_code == 403
+    r = write.post("/v1/transactions", json=body, headers={"Idempotency-Key": "auth-1"})
+    assert r.status_code == 201, r.text
+    auth = r.json()
+    assert auth["capturable"] == total and auth["source"] == "recorded"
+    again = write.post("/v1/transactions", json=body, headers={"Idempotency-Key": "auth-1"})
+    assert again.status_code == 201 and again.json()["id"] == auth["id"]
+    assert write.post("/v1/transactions", json={**body, "amount": 1}, headers={"Idempotency-Key": "auth-1"}).status_code == 422
+    pending = write.post("/v1/transactions", json={"order_id": order["id"], "kind": "capture", "amount": total, "parent_id": auth["id"], "status": "pending"}).json()
+    over = write.post("/v1/transactions", json={"order_id": order["id"], "kind": "capture", "amount": 1, "parent_id": auth["id"]})
+    assert over.status_code == 409 and over.json()["error"]["details"]["reason"] == "exceeds_capturable"
+    stale = write.patch(f"/v1/transactions/{pending['id']}", json={"status": "success"}, headers={"If-Match": '"7"'})
+    assert stale.status_code == 412, stale.text
+    settled = write.patch(f"/v1/transactions/{pending['id']}", json={"status": "success", "gateway_id": "ch_1"})
+    assert settled.status_code == 200 and settled.json()["status"] == "success" and settled.json()["refundable"] == total
+    got = read.get(f"/v1/orders/{order['id']}").json()
+    assert got["financial_status"] == "paid" and got["payments"]["captured"] == total
+    listed = read.get("/v1/transactions", params={"order_id": order["id"], "kind": "capture"}).json()["data"]
+    assert [t["id"] for t in listed] == [pending["id"]]
+    assert read.get(f"/v1/transactions/{auth['id']}").json()["capturable"] == 0
+    # The server has no payment handler: payments.* say so; transactions.create is the way.
+    no = write.post(f"/v1/orders/{order['id']}/refund", json={"amount": 100})
+    assert no.status_code == 409 and no.json()["error"]["details"]["reason"] == "no_payment_handler"
+    bad = write.post("/v1/transactions", json={"order_id": order["id"], "kind": "refund", "amount": 1, "parent_id": pending["id"], "gateway": "Stripe!"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "gateway"
+    wrong = write.post("/v1/transactions", json={"order_id": order["id"], "kind": "refund", "amount": 1, "parent_id": auth["id"]})
+    assert wrong.status_code == 409 and wrong.json()["error"]["details"]["reason"] == "wrong_parent"
+    # A refund of one unit, worked out, then recorded with the gateway's refund; the sales ledger shows it.
+    line = got["line_items"][0]["id"]
+    ask = {"line_items": [{"line_item_id": line, "quantity": 1}], "restocking_fee_percent": "10"}
+    quote = read.post(f"/v1/orders/{order['id']}/refunds/calculate", json=ask)
+    assert quote.status_code == 200, quote.text
+    q = quote.json()
+    assert q["subtotal"] == got["line_items"][0]["unit_price"] and q["maximum_refundable"] == total and q["transactions"][0]["parent_id"] == pending["id"]
+    made = write.post("/v1/refunds", json={"order_id": order["id"], **ask, "transactions": [{"parent_id": pending["id"], "amount": q["total"]}]},
+                      headers={"Idempotency-Key": "refund-1"})
+    assert made.status_code == 201, made.text
+    refund = made.json()["refund"]
+    assert refund["status"] == "success" and refund["total"] == q["total"] and made.json()["order"]["line_items"][0]["refunded_quantity"] == 1
+    assert read.get(f"/v1/refunds/{refund['id']}").json()["id"] == refund["id"]
+    assert [x["id"] for x in read.get("/v1/refunds", params={"order_id": order["id"]}).json()["data"]] == [refund["id"]]
+    short = write.post("/v1/refunds", json={"order_id": order["id"], **ask, "transactions": [{"parent_id": pending["id"], "amount": 1}]})
+    assert short.status_code == 409 and short.json()["error"]["details"]["reason"] == "transactions_do_not_add_up"
+    lines = read.get("/v1/sales", params={"order_id": order["id"]}).json()["data"]
+    assert [x["kind"] for x in lines] == ["sale", "return"] and lines[1]["returns"] == -q["subtotal"]
+    summary = read.get("/v1/sales/summary", params={"from": "2020-01-01T00:00:00Z", "to": "2020-12-31T00:00:00Z"}).json()
+    assert summary["currencies"] == []
+    assert read.get("/v1/sales/summary", params={"from": "2020-01-01T00:00:00Z"}).status_code == 422
+
+
 def test_attachments_streamed_up_raw_and_multipart_and_down(api):
     write, read = api("acme:write"), api("acme:read")
     order = write.post("/v1/orders", json=ORDER).json()

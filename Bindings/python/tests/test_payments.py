@@ -79,3 +79,21 @@ def test_concurrent_refunds_never_exceed_captured(tenant):
         t.join()
     assert len(done) == 30 and set(refused) == {"exceeds_refundable"} and len(refused) == 50
     assert tenant.orders.get(order["id"])["payments"]["refunded"] == 510
+
+
+def test_refunds_and_the_sales_ledger(tenant):
+    order = tenant.orders.create(line_items=[dict(LINE, quantity=3, unit_cost=100)], discounts=[{"amount": 100}],
+                                 transactions=[{"kind": "sale", "amount": 665}])
+    assert order["financial_status"] == "paid" and order["margin_percent"] == "54.89"
+    line = order["line_items"][0]["id"]
+    quote = tenant.refunds.calculate(order["id"], line_items=[{"line_item_id": line, "quantity": 1}])
+    assert quote["subtotal"] == 255 and quote["discount"] == 33 and quote["total"] == 222
+    sale = tenant.transactions.list(order_id=order["id"])["data"][0]
+    made = tenant.refunds.create(order_id=order["id"], line_items=[{"line_item_id": line, "quantity": 1}],
+                                 transactions=[{"parent_id": sale["id"], "amount": 222}])
+    assert made["refund"]["status"] == "success" and made["order"]["net_sales"] == 665 - 222
+    kinds = [x["kind"] for x in tenant.sales.list(order_id=order["id"])["data"]]
+    assert kinds == ["sale", "return"]
+    with pytest.raises(orderbase.InvalidState) as e:
+        tenant.refunds.calculate(order["id"], line_items=[{"line_item_id": line, "quantity": 3}])
+    assert e.value.details["reason"] == "exceeds_refundable_quantity"

@@ -37,4 +37,18 @@ class TestPayments < Minitest::Test
     assert_raises(Orderbase::InvalidState) { @tenant.payments.refund(order[:id], amount: 1) }
     assert_equal true, @tenant.integrity.check[:ok]
   end
+
+  def test_refunds_and_sales
+    order = @tenant.orders.create(line_items: [LINE.merge(quantity: 3, unit_cost: 100)], discounts: [{ amount: 100 }],
+                                  transactions: [{ kind: "sale", amount: 665 }])
+    assert_equal ["paid", "54.89"], [order[:financial_status], order[:margin_percent]]
+    line = order[:line_items][0][:id]
+    quote = @tenant.refunds.calculate(order[:id], line_items: [{ line_item_id: line, quantity: 1 }])
+    assert_equal [255, 33, 222], [quote[:subtotal], quote[:discount], quote[:total]]
+    sale = @tenant.transactions.list(order_id: order[:id])[:data][0]
+    made = @tenant.refunds.create(order_id: order[:id], line_items: [{ line_item_id: line, quantity: 1 }],
+                                  transactions: [{ parent_id: sale[:id], amount: 222 }])
+    assert_equal "success", made[:refund][:status]
+    assert_equal %w[sale return], @tenant.sales.list(order_id: order[:id])[:data].map { |l| l[:kind] }
+  end
 end
