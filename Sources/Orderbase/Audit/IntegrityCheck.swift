@@ -18,6 +18,7 @@ extension AuditService {
         var expected: Set<KeyBytes> = []
         var numbers: [String: String] = [:]
         var orders = 0
+        var figures: [OrderFigures] = []
         var counters = Counters()
         do {
             guard let c = try database.get(Keyspace.metaKey(Keyspace.metaCounters), snapshot: snap) else {
@@ -29,8 +30,17 @@ extension AuditService {
                 try database.scan(from: [ik.recordPrefix], to: [ik.recordPrefix + 1], snapshot: snap) { k, v in
                     var r = KeyReader(Array(k))
                     let keyID = r.string() ?? "?"
-                    if ik.kind == .order { orders += 1 }
-                    guard let e = try? ik.entries(Array(v)) else { problem("\(ik.kind) \(keyID) does not decode"); return true }
+                    let e: (id: String, keys: [[UInt8]], number: String?)
+                    if ik.kind == .order {
+                        // Decoded once: its index entries here, its money figures for checkPayments.
+                        orders += 1
+                        guard let o = try? Order.decode(Array(v)) else { problem("order \(keyID) does not decode"); return true }
+                        e = (o.id, Keyspace.indexKeyList(of: o), o.number)
+                        figures.append(OrderFigures(o))
+                    } else {
+                        guard let x = try? ik.entries(Array(v)) else { problem("\(ik.kind) \(keyID) does not decode"); return true }
+                        e = x
+                    }
                     if e.id != keyID { problem("\(ik.kind) stored under \(keyID) has id \(e.id)") }
                     expected.formUnion(e.keys.map(KeyBytes.init))
                     if let n = e.number { numbers[n] = e.id }
@@ -72,7 +82,7 @@ extension AuditService {
             try checkStock(snap, problem)
             try checkTagCounts(snap, problem)
             try checkFiles(snap, hashes: verifyFiles, problem)
-            try checkPayments(snap, problem)
+            try checkPayments(snap, figures, problem)
         } catch let e as OrderbaseError { throw e } catch let e as StoreError { throw OrderbaseError(e) } catch {
             throw OrderbaseError(.internal, "\(error)")
         }
@@ -188,7 +198,7 @@ extension AuditService {
     /// The payments ledger (DESIGN §9, docs/payments.md): every order's `payments` equals the sums of its
     /// transactions, its `financial_status` is the one they give, refunded ≤ captured; every transaction's
     /// `settled_amount` equals what its children hold, and never exceeds its amount.
-    func checkPayments(_ snap: Snapshot, _ problem: (String) -> Void) throws {
+    func checkPayments(_ snap: Snapshot, _ figures: [OrderFigures], _ problem: (String) -> Void) throws {
         var sums: [String: PaymentSummary] = [:]
         var held: [String: Int64] = [:]
         var all: [String: Transaction] = [:]
@@ -239,11 +249,10 @@ extension AuditService {
             ledger[l.orderID] = x
             return true
         }
-        try database.scan(from: [Keyspace.order], to: [Keyspace.order + 1], snapshot: snap) { _, v in
-            guard let o = try? Order.decode(Array(v)) else { return true }
+        for o in figures {
             if let x = ledger.removeValue(forKey: o.id), x.sale {
                 let shipTax = refundedShippingTax[o.id] ?? 0
-                let cost = o.lineItems.reduce(Int64(0)) { $0 + ($1.unitCost ?? 0) * ($1.quantity - $1.refundedQuantity) }
+                let cost = o.lines.reduce(Int64(0)) { $0 + ($1.unitCost ?? 0) * ($1.quantity - $1.refunded) }
                 if x.net != o.netSales || x.shipping != o.totalShipping - ((refundedShipping[o.id] ?? 0) - shipTax)
                     || x.taxes != o.totalTax - (refundedTax[o.id] ?? 0) - shipTax || x.cost != cost {
                     problem("order \(o.number)'s sales ledger lines do not add up to the order (net sales \(x.net) vs \(o.netSales))")
@@ -251,10 +260,10 @@ extension AuditService {
             } else {
                 problem("order \(o.number) has no sale in the sales ledger")
             }
-            for l in o.lineItems {
+            for l in o.lines {
                 let want = l.id.flatMap { refundedUnits.removeValue(forKey: $0) } ?? 0
-                if l.refundedQuantity != want { problem("order \(o.number) line \(l.id ?? "?") says \(l.refundedQuantity) refunded; its refunds hold \(want)") }
-                if l.refundedQuantity > l.quantity { problem("order \(o.number) line \(l.id ?? "?") has more refunded than ordered") }
+                if l.refunded != want { problem("order \(o.number) line \(l.id ?? "?") says \(l.refunded) refunded; its refunds hold \(want)") }
+                if l.refunded > l.quantity { problem("order \(o.number) line \(l.id ?? "?") has more refunded than ordered") }
             }
             let shipping = refundedShipping.removeValue(forKey: o.id) ?? 0
             if o.refundedShipping != shipping { problem("order \(o.number) says \(o.refundedShipping) shipping refunded; its refunds hold \(shipping)") }
@@ -264,10 +273,25 @@ extension AuditService {
                 problem("order \(o.number) is \(o.financialStatus) but its transactions make it \(s.financialStatus(total: o.total))")
             }
             if s.refunded + s.refundPending > s.captured { problem("order \(o.number) refunded more than it captured") }
-            return true
         }
         for id in sums.keys { problem("transactions of order \(id), which does not exist") }
         for id in ledger.keys { problem("sales ledger lines of order \(id), which does not exist") }
+    }
+}
+
+/// What `checkPayments` needs of an order, kept from the one decode of the index check
+/// (a few numbers per order, not the order).
+struct OrderFigures {
+    let id, number, financialStatus: String
+    let total, netSales, totalShipping, totalTax, refundedShipping: Int64
+    let payments: PaymentSummary
+    let lines: [(id: String?, quantity: Int64, refunded: Int64, unitCost: Int64?)]
+
+    init(_ o: Order) {
+        id = o.id; number = o.number; financialStatus = o.financialStatus
+        total = o.total; netSales = o.netSales; totalShipping = o.totalShipping; totalTax = o.totalTax
+        refundedShipping = o.refundedShipping; payments = o.payments
+        lines = o.lineItems.map { ($0.id, $0.quantity, $0.refundedQuantity, $0.unitCost) }
     }
 }
 

@@ -110,10 +110,12 @@ struct RefundRequest {
             try g.finish()
             return line
         } ?? []
-        var seen = Set<String>()
-        for (n, l) in r.lines.enumerated() where !seen.insert(l.id).inserted {
-            throw OrderbaseError.invalid("line item \(l.id) appears twice", field: "line_items[\(n)].line_item_id")
+        // A line named twice counts once, with the quantities added (JSON Schema cannot say "each once").
+        var merged: [(id: String, quantity: Int64)] = []
+        for l in r.lines {
+            if let i = merged.firstIndex(where: { $0.id == l.id }) { merged[i].quantity += l.quantity } else { merged.append(l) }
         }
+        r.lines = merged
         if var s = try f.object("shipping") {
             let full = try s.bool("full")
             let amount = try s.int("amount", in: 1...Money.max)

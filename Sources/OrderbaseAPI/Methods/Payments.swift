@@ -40,7 +40,7 @@ extension Catalogue {
     static let refundRequest: [Property] = [
         req("order_id", .string(max: 64), "The order (ord_…)."),
         opt("line_items", .list(.object([req("line_item_id", .string(max: 64, min: 1)), req("quantity", .int(1...1_000_000))]), max: 500, min: 1),
-            "Units to refund, per line (each line once)."),
+            "Units to refund, per line (a line named twice counts once, its quantities added)."),
         opt("shipping", .objectWithRules([opt("full", .boolean, "true: all the shipping left to refund."),
                                           opt("amount", .int(1...1_000_000_000_000_000), "This much of it (with its tax).")],
                                          [.exactlyOne(["full", "amount"])]), "Shipping to give back."),
