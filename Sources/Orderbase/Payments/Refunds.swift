@@ -277,7 +277,8 @@ extension PaymentService {
         try f.finish()
         let handler = given == nil ? core.outboundConfig.paymentHandler : nil
         let fingerprint = idemKey.map { _ in OrderService.fingerprint(request) }
-        let candidates = try refundParents(wanted.orderID, nil)
+        // The handler path chooses parents among the order's captures and sales (each read again in the write).
+        let candidates = given == nil ? try refundParents(wanted.orderID, nil) : []
         var replayed: String?
         let (refundID, pending, orderBytes) = try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> (String, [Transaction], [UInt8]) in
             if let idemKey, let fingerprint, let id = try wc.replay("refund:" + idemKey, fingerprint) {
