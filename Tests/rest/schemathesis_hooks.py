@@ -9,8 +9,8 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
 - a workflow definition is a graph: unique state keys, exactly one initial
   state, a final one, transitions between its own states, every state
   reachable and able to finish;
-- an order's money adds up: every line (quantity x unit price) and every total
-  stays within +-10^15 minor units;
+- an order's money adds up: every line (quantity x unit price, and quantity x
+  unit cost) and every total stays within +-10^15 minor units;
 - `workflows.migrate` maps states of the versions it names;
 - routing rules name each type but `expression` at most once, and an
   expression rule's expression is the expression language; `commit_at` names
@@ -27,8 +27,8 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
   and names defined custom fields and an existing workflow.
 - an SLA policy's `at_risk_minutes` is less than its `within_minutes` (the
   stored one on an update), and an update keeps one target; business hours on
-  one day do not overlap, and holidays are real dates; an SLA summary's `to`
-  is after its `from`, at most 366 days on.
+  one day do not overlap, and holidays are real dates; an SLA summary's (and a
+  sales summary's) `to` is after its `from`, at most 366 days on.
 
 For the positive-data checks these hooks turn each generated request into one
 that keeps those rules, changing only what the rules need. Negative cases
@@ -92,6 +92,7 @@ def _money(body):
             continue
         q = _int(line.get("quantity")) or 1
         price = _cap(line, "unit_price", cap // q)
+        _cap(line, "unit_cost", cap // q)
         left += _cap_discounts(line.get("discounts"), q * price)
         for t in line.get("tax_lines") or []:
             _cap(t, "amount", cap // 10)
@@ -150,7 +151,7 @@ def map_case(context, case):
     # idempotency_mismatch, as the IETF Idempotency-Key draft says), so each case has its own.
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = uuid.uuid4().hex
-    if f"{case.operation.method.upper()} {case.operation.path}" == "GET /v1/sla/summary" and isinstance(case.query, dict):
+    if f"{case.operation.method.upper()} {case.operation.path}" in ("GET /v1/sla/summary", "GET /v1/sales/summary") and isinstance(case.query, dict):
         # A period is from before to, at most 366 days long.
         if "from" in case.query or "to" in case.query:
             case.query["from"], case.query["to"] = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"

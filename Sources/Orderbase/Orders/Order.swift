@@ -359,11 +359,15 @@ extension Order {
     /// Computes tax amounts and every total from the lines, with checked
     /// arithmetic. Totals are never taken from the caller.
     mutating func computeTotals() throws(OrderbaseError) {
-        var subtotal: Int64 = 0, discount: Int64 = 0, tax: Int64 = 0, shipping: Int64 = 0
+        var subtotal: Int64 = 0, discount: Int64 = 0, tax: Int64 = 0, shipping: Int64 = 0, cost_: Int64 = 0
         for n in lineItems.indices {
             let path = "line_items[\(n)]"
             let line = try Money.multiply(lineItems[n].quantity, lineItems[n].unitPrice, field: path)
             subtotal = try Money.add(subtotal, line, field: "subtotal")
+            if let cost = lineItems[n].unitCost {
+                // Bounded like the money it is: the sales ledger and the order's cost of goods add these up.
+                cost_ = try Money.add(cost_, try Money.multiply(lineItems[n].quantity, cost, field: "\(path).unit_cost"), field: "\(path).unit_cost")
+            }
             var lineDiscount: Int64 = 0
             for d in lineItems[n].discounts { lineDiscount = try Money.add(lineDiscount, d.amount, field: "\(path).discounts") }
             guard lineDiscount <= line else {

@@ -30,8 +30,9 @@ extension OrderService {
         let givenFinancial = try f.oneOf("financial_status", OrderStatus.financial)
         order.financialStatus = givenFinancial ?? "pending"
         // Payments made at checkout, recorded in the order's own batch (docs/payments.md).
+        let transactionsGiven = f.has("transactions") && !f.isNull("transactions")
         var transactions = try f.objects("transactions", maxCount: 10) { (g: inout Fields) throws(OrderbaseError) in try Transaction.readInline(&g) } ?? []
-        if givenFinancial != nil && !transactions.isEmpty {
+        if givenFinancial != nil && transactionsGiven {
             throw OrderbaseError.invalid("financial_status is derived from transactions: give one or the other", field: "financial_status")
         }
         order.fulfillmentStatus = try f.oneOf("fulfillment_status", OrderStatus.fulfillment) ?? "unfulfilled"

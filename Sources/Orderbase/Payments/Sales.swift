@@ -23,6 +23,8 @@ extension Order {
     /// gross_margin / net_sales × 100, two decimals, rounded half away from zero.
     var marginPercent: String? {
         guard let m = grossMargin, netSales > 0 else { return nil }
+        // |m| ≤ 2·10^15; the exact path needs |m|·10^4 / net to fit: past 10^14 % the hundredths are noise anyway.
+        guard abs(m) / netSales < 1_000_000_000_000 else { return (m < 0 ? "-" : "") + "\(abs(m) / netSales * 100).00" }
         let basisPoints = RefundMath.scaled(abs(m), 10_000, netSales) * (m < 0 ? -1 : 1)
         let whole = abs(basisPoints) / 100, cents = abs(basisPoints) % 100
         return (basisPoints < 0 ? "-" : "") + "\(whole)." + (cents < 10 ? "0" : "") + "\(cents)"

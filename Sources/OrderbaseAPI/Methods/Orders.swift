@@ -17,6 +17,7 @@ extension Catalogue {
                    opt("placed_at", .timestamp, "Default: now."),
                    opt("workflow", Schemas.key, "The workflow to follow (its latest version); default: the first whose applies_to matches, else the default workflow."),
                ] + Schemas.orderEditableOnCreate,
+               rules: [.when("transactions", .given, forbid: ["financial_status"])],
                response: .ref("Order"), status: 201,
                .tenant { t, r throws(OrderbaseError) in try t.orders.createOrder(r) }),
         Method("orders.get", .read, [Route("GET", "/v1/orders/{id}"), Route("GET", "/v1/orders/by-number/{number}")],
