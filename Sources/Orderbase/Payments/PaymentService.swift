@@ -137,9 +137,8 @@ extension PaymentService {
         var edits = Transaction.blank
         let given = try Transaction.read(&f, onto: &edits, isCreate: false)
         try f.finish()
-        if status != "failure", edits.errorCode != nil {
-            throw OrderbaseError.invalid("error_code is for a failed transaction (status: failure)", field: "error_code")
-        }
+        edits.status = status
+        try edits.checkErrorCode()
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try wc.load(Transaction.self, id)
             if let expected, expected != before.version {

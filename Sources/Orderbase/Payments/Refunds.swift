@@ -65,14 +65,11 @@ struct RefundLine: Sendable, Equatable {
     }
 
     static func decode(_ f: inout Fields) throws(OrderbaseError) -> RefundLine {
-        RefundLine(lineItemID: try f.string("line_item_id", required: true)!, quantity: try f.int("quantity", in: 0...Int64.max) ?? 0,
-                   subtotal: try f.int("subtotal", in: Int64.min...Int64.max) ?? 0, discount: try f.int("discount", in: Int64.min...Int64.max) ?? 0,
-                   tax: try f.int("tax", in: Int64.min...Int64.max) ?? 0, cost: try f.int("cost", in: Int64.min...Int64.max) ?? 0)
-            .read(total: try f.int("total", in: Int64.min...Int64.max))
+        _ = f.raw("total")  // derived from the others: stored for readers of the JSON, not read back
+        return RefundLine(lineItemID: try f.string("line_item_id", required: true)!, quantity: try f.int("quantity", in: 0...Int64.max) ?? 0,
+                          subtotal: try f.int("subtotal", in: Int64.min...Int64.max) ?? 0, discount: try f.int("discount", in: Int64.min...Int64.max) ?? 0,
+                          tax: try f.int("tax", in: Int64.min...Int64.max) ?? 0, cost: try f.int("cost", in: Int64.min...Int64.max) ?? 0)
     }
-
-    /// `total` is derived; reading it marks it read.
-    private func read(total: Int64?) -> RefundLine { self }
 }
 
 extension Refund: AuditedRecord {
@@ -219,7 +216,7 @@ extension PaymentService {
         try f.finish()
         let order = try Order.decode(try orders.loadRecord(wanted.orderID, snapshot: nil))
         let refund = try wanted.workOut(order)
-        let parents = try refundParents(order.id, nil).reversed()
+        let parents = try refundParents(order.id).reversed()
         var w = JSONWriter()
         refund.write(&w) { w in
             w.key("currency"); w.string(order.currency)
@@ -238,11 +235,11 @@ extension PaymentService {
 
     /// The order's captures and sales with money left to refund, oldest first (a durable scan to *choose*:
     /// each is read again in the write).
-    func refundParents(_ orderID: String, _ wc: WriteContext?) throws(OrderbaseError) -> [Transaction] {
+    func refundParents(_ orderID: String) throws(OrderbaseError) -> [Transaction] {
         var out: [Transaction] = []
         for id in try indexedIDs(.transaction, "order_id", orderID) {
-            let t = try wc?.loadIfPresent(Transaction.self, id) ?? (try? stored(Transaction.self, id))
-            if let t, t.kind == "capture" || t.kind == "sale", t.open > 0 { out.append(t) }
+            let t = try stored(Transaction.self, id)
+            if t.kind == "capture" || t.kind == "sale", t.open > 0 { out.append(t) }
         }
         return out.sorted { $0.id < $1.id }
     }
@@ -278,7 +275,7 @@ extension PaymentService {
         let handler = given == nil ? core.outboundConfig.paymentHandler : nil
         let fingerprint = idemKey.map { _ in OrderService.fingerprint(request) }
         // The handler path chooses parents among the order's captures and sales (each read again in the write).
-        let candidates = given == nil ? try refundParents(wanted.orderID, nil) : []
+        let candidates = given == nil ? try refundParents(wanted.orderID) : []
         var replayed: String?
         let (refundID, pending, orderBytes) = try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> (String, [Transaction], [UInt8]) in
             if let idemKey, let fingerprint, let id = try wc.replay("refund:" + idemKey, fingerprint) {
