@@ -171,7 +171,7 @@ public enum OpenAPI {
                 // required when another is absent (routing_rules.update: rules or commit_at).
                 "required": .bool(bodyProps.contains(where: \.required) || rules.contains {
                     switch $0 {
-                    case .exactlyOne: true
+                    case .exactlyOne, .atLeastOne: true
                     case .when(_, .absent, let require, _, _): !require.isEmpty
                     default: false
                     }

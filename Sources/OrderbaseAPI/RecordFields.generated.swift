@@ -388,6 +388,7 @@ extension Schemas {
     static let refund: [Property] = [
         req("id", .string()),
         req("order_id", .string()),
+        req("return_id", .nullable(.string())),
         req("status", .oneOf(ValueLists.refundStatuses)),
         req("line_items", .list(.ref("RefundLine"))),
         req("subtotal", .int(Int64.min...Int64.max)),
@@ -404,6 +405,58 @@ extension Schemas {
         req("created_by", .ref("Actor")),
         req("created_at", .timestamp),
         req("updated_at", .timestamp),
+    ]
+
+    /// The return as every method answers it.
+    static let orderReturn: [Property] = [
+        req("id", .string()),
+        req("order_id", .string()),
+        req("status", .oneOf(ValueLists.returnStatuses)),
+        req("requested_via", .oneOf(ValueLists.returnChannels)),
+        req("line_items", .list(.ref("ReturnLine"))),
+        req("currency", .string()),
+        req("value", .int(Int64.min...Int64.max)),
+        req("window_ends_at", .nullable(.timestamp)),
+        req("policy_overridden", .boolean),
+        req("approval", .list(Schemas.approvalTierState)),
+        req("allow_requester", .boolean),
+        req("decided_by", .nullable(.ref("Actor"))),
+        req("decided_at", .nullable(.timestamp)),
+        req("decline_reason", .nullable(.oneOf(ValueLists.returnDeclineReasons))),
+        req("receipts", .list(.ref("ReturnReceipt"))),
+        req("refund_ids", .list(.string())),
+        req("note", .nullable(.string())),
+        req("requested_by", .ref("Actor")),
+        req("version", .int(Int64.min...Int64.max)),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+        req("closed_at", .nullable(.timestamp)),
+    ]
+
+    /// The return policy as every method answers it.
+    static let returnPolicy: [Property] = [
+        req("window_days", .nullable(.int(0...3650))),
+        req("condition", .anyValue),
+        req("condition_text", .nullable(.string())),
+        req("approval_tiers", .list(Schemas.approvalTierDefinition)),
+        req("allow_requester", .boolean),
+        req("updated_at", .timestamp),
+    ]
+
+    /// What a create of a return policy takes.
+    static let returnPolicyCreate: [Property] = [
+        opt("window_days", .nullable(.int(0...3650)), "Days after delivery a return may be requested (0–3,650); null: no window."),
+        opt("condition", .nullable(Schemas.expression), "An expression over `order`, `actor` and `return`; null: none."),
+        opt("approval_tiers", .list(Schemas.approvalTierInput, max: 5), "At most 5, as a workflow transition's (`name`, `approvers`, `roles`, `when`); [] : none."),
+        opt("allow_requester", .boolean),
+    ]
+
+    /// What an update of a return policy may change (`null` clears an optional field).
+    static let returnPolicyUpdate: [Property] = [
+        opt("window_days", .nullable(.int(0...3650))),
+        opt("condition", .nullable(Schemas.expression)),
+        opt("approval_tiers", .list(Schemas.approvalTierInput, max: 5)),
+        opt("allow_requester", .boolean),
     ]
 
     /// The sales line as every method answers it.
@@ -630,11 +683,7 @@ extension Schemas {
         req("requested_at", .timestamp),
         req("expires_at", .nullable(.timestamp)),
         req("allow_requester", .boolean),
-        req("tiers", .list(.object([
-            req("name", .nullable(.string())), req("approvers", .int(1...20)), req("roles", .list(.string())),
-            req("approvals", .list(.object([req("actor", .ref("Actor")), req("at", .timestamp), req("note", .nullable(.string()))]))),
-            req("satisfied", .boolean),
-        ]))),
+        req("tiers", .list(Schemas.approvalTierState)),
         req("decided_at", .nullable(.timestamp)),
         req("decided_by", .nullable(.ref("Actor"))),
         req("note", .nullable(.string())),

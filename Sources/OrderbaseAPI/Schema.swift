@@ -191,6 +191,8 @@ public indirect enum Schema: Sendable {
 public enum Rule: Sendable {
     /// Exactly one of these properties is given.
     case exactlyOne([String])
+    /// At least one of these properties is given.
+    case atLeastOne([String])
     /// When `field` meets `condition`, `require` must be given, `forbid` must not
     /// be (or be null), and the properties in `restrict` follow their schemas.
     case when(String, Condition, require: [String] = [], forbid: [String] = [], restrict: [Property] = [])
@@ -211,6 +213,8 @@ public enum Rule: Sendable {
         switch self {
         case .exactlyOne(let names):
             return .object(["oneOf": .array(names.map(given))])
+        case .atLeastOne(let names):
+            return .object(["anyOf": .array(names.map(given))])
         case .when(let field, let value, let require, let forbid, let restrict):
             let condition: JSON = switch value {
             case .equals(let v): .object(["required": .array([.string(field)]), "properties": .object([field: .object(["const": .string(v)])])])
@@ -232,6 +236,7 @@ public enum Rule: Sendable {
     public var text: String {
         switch self {
         case .exactlyOne(let names): return "exactly one of " + names.joined(separator: ", ")
+        case .atLeastOne(let names): return "at least one of " + names.joined(separator: ", ")
         case .when(let field, let value, let require, let forbid, let restrict):
             var parts: [String] = []
             if !require.isEmpty { parts.append("requires " + require.joined(separator: ", ")) }

@@ -83,10 +83,7 @@ enum Schemas {
             req("to", key), opt("guard", expression), opt("requires_reason", .boolean),
             opt("required_fields", .list(.string(max: 255, min: 1), max: 50)),
             opt("approval", .object([
-                req("tiers", .list(.object([
-                    opt("name", .string(max: 64)), opt("approvers", .int(1...20)), opt("roles", .list(.string(max: 64, min: 1), max: 20)),
-                    opt("when", expression),
-                ]), max: 5, min: 1)),
+                req("tiers", .list(approvalTierInput, max: 5, min: 1)),
                 opt("allow_requester", .boolean), opt("expires_after_seconds", .int(60...31_536_000)),
             ])),
         ]), max: 500)),
@@ -101,8 +98,7 @@ enum Schemas {
             req("name", key), req("from", .anyValue), req("to", key), req("guard", .anyValue), req("guard_text", .nullable(.string())),
             req("requires_reason", .boolean), req("required_fields", .list(.string())),
             req("approval", .nullable(.object([
-                req("tiers", .list(.object([req("name", .nullable(.string())), req("approvers", .int(1...20)), req("roles", .list(.string())),
-                                            req("when", .anyValue), req("when_text", .nullable(.string()))]))),
+                req("tiers", .list(approvalTierDefinition)),
                 req("allow_requester", .boolean), req("expires_after_seconds", .nullable(.int(60...31_536_000))),
             ]))),
         ]))),
@@ -230,6 +226,20 @@ enum Schemas {
         [.when("type", .equals("expression"), require: ["expression"])]
             + ValueLists.routingRuleTypes.filter { $0 != "expression" }.map { Rule.when("type", .equals($0), forbid: ["expression"]) })
 
+    /// An approval tier as a workflow transition or the return policy takes it, as they answer it,
+    /// and as a waiting approval shows it (with its approvals).
+    static let approvalTierInput = Schema.object([
+        opt("name", .string(max: 64)), opt("approvers", .int(1...20)), opt("roles", .list(.string(max: 64, min: 1), max: 20)),
+        opt("when", expression),
+    ])
+    static let approvalTierDefinition = Schema.object([req("name", .nullable(.string())), req("approvers", .int(1...20)), req("roles", .list(.string())),
+                                                       req("when", .anyValue), req("when_text", .nullable(.string()))])
+    static let approvalTierState = Schema.object([
+        req("name", .nullable(.string())), req("approvers", .int(1...20)), req("roles", .list(.string())),
+        req("approvals", .list(.object([req("actor", .ref("Actor")), req("at", .timestamp), req("note", .nullable(.string()))]))),
+        req("satisfied", .boolean),
+    ])
+
     /// An auto-archive rule as answered, and as given.
     static let archiveRule = Schema.object([req("name", .string()), req("age_from", .oneOf(ValueLists.archiveAgeFields)),
                                             req("after_days", .int(0...3650)), req("condition", .anyValue),
@@ -292,6 +302,10 @@ enum Schemas {
         ("Refund", .object(refund)),
         ("RefundLine", Catalogue.refundLine),
         ("RefundCalculation", Catalogue.refundCalculation),
+        ("Return", .object(orderReturn)),
+        ("ReturnLine", Catalogue.returnLine),
+        ("ReturnReceipt", Catalogue.returnReceipt),
+        ("ReturnPolicy", .object(returnPolicy)),
         ("SalesLine", .object(salesLine + [req("net_sales", .int(Int64.min...Int64.max)), req("total_sales", .int(Int64.min...Int64.max)),
                                            req("gross_margin", .int(Int64.min...Int64.max))])),
         ("CustomFieldValidations", .object(customFieldValidations)),

@@ -75,6 +75,13 @@ final class APIFixture: @unchecked Sendable {
             "refunds.calculate": #""order_id":"\#(payable("calc", "sale"))","shipping":{"full":true}"#,
             "refunds.create": #""order_id":"\#(payable("refund-create", "sale"))","line_items":[{"line_item_id":"\#(lineOf(payable("refund-create", "sale")))","quantity":1}],"transactions":[{"parent_id":"\#(transaction("refund-create", "sale"))","amount":5}]"#,
             "refunds.get": #""id":"\#(refund("get"))""#, "refunds.list": #""order_id":"\#(orderID)""#,
+            "return_policy.get": "", "return_policy.update": #""window_days":30"#,
+            "returns.create": #""order_id":"\#(fulfilled("create"))","line_items":[{"line_item_id":"\#(lineOf(fulfilled("create")))","quantity":1}]"#,
+            "returns.get": #""id":"\#(orderReturn("get"))""#, "returns.list": #""order_id":"\#(orderID)""#,
+            "returns.approve": #""id":"\#(orderReturn("approve", via: "customer"))""#,
+            "returns.decline": #""id":"\#(orderReturn("decline", via: "customer"))","reason":"final_sale""#,
+            "returns.receive": #""id":"\#(orderReturn("receive"))","line_items":[{"line_item_id":"\#(lineOf(fulfilled("rreceive")))","quantity":1,"disposition":"not_restocked"}]"#,
+            "returns.close": #""id":"\#(orderReturn("close"))""#, "returns.cancel": #""id":"\#(orderReturn("cancel"))""#,
             "sales.list": #""order_id":"\#(orderID)""#, "sales.summary": #""from":"2020-01-01T00:00:00Z","to":"2020-12-01T00:00:00Z""#,
             "orders.sla": #""id":"\#(orderID)""#, "sla.summary": #""from":"2026-01-01T00:00:00Z","to":"2026-12-01T00:00:00Z""#,
             "custom_fields.create": #""key":"\#(fresh.replacingOccurrences(of: "-", with: "_"))","name":"Fresh","type":"text""#,
@@ -221,6 +228,25 @@ final class APIFixture: @unchecked Sendable {
             #"{"order_id":"\#(order)","line_items":[{"line_item_id":"\#(lineOf(order))","quantity":1}],"transactions":[{"parent_id":"\#(transaction("r" + purpose, "sale"))","amount":5}]}"#)))
         made["rfd" + purpose] = r["refund"]!["id"]!.stringValue!
         return made["rfd" + purpose]!
+    }
+
+    /// An order fulfilled by hand (one line of 3 units, SKU R-1), per purpose, made on first use.
+    func fulfilled(_ purpose: String) -> String {
+        if let id = made["ful" + purpose] { return id }
+        let o = try! JSON.parse(try! tenant.core().orders.createOrder(try! JSON.parse(
+            #"{"fulfillment_status":"fulfilled","line_items":[{"title":"x","sku":"R-1","quantity":3,"unit_price":5}]}"#)))
+        made["ful" + purpose] = o["id"]!.stringValue!
+        return made["ful" + purpose]!
+    }
+
+    /// A return of one unit of its own fulfilled order (staff: approved at once; customer: requested), per purpose.
+    func orderReturn(_ purpose: String, via: String = "staff") -> String {
+        if let id = made["ret" + purpose] { return id }
+        let order = fulfilled("r" + purpose)
+        let r = try! JSON.parse(try! tenant.core().returns.createReturn(try! JSON.parse(
+            #"{"order_id":"\#(order)","requested_via":"\#(via)","line_items":[{"line_item_id":"\#(lineOf(order))","quantity":1}]}"#)))
+        made["ret" + purpose] = r["id"]!.stringValue!
+        return made["ret" + purpose]!
     }
 
     /// A transaction (`sale` or a `pending` sale) on its own order, per purpose.
@@ -469,6 +495,8 @@ func conformance(_ v: JSON, _ s: Schema, path: String = "$") -> String? {
             switch rule {
             case .exactlyOne(let names):
                 if names.filter(given).count != 1 { return "\(path): \(rule.text)" }
+            case .atLeastOne(let names):
+                if !names.contains(where: given) { return "\(path): \(rule.text)" }
             case .when(let field, let condition, let require, let forbid, let restrict):
                 let holds = switch condition {
                 case .equals(let value): o[field] == .string(value)

@@ -83,6 +83,7 @@ extension AuditService {
             try checkTagCounts(snap, problem)
             try checkFiles(snap, hashes: verifyFiles, problem)
             try checkPayments(snap, figures, problem)
+            try checkReturns(snap, figures, problem)
         } catch let e as OrderbaseError { throw e } catch let e as StoreError { throw OrderbaseError(e) } catch {
             throw OrderbaseError(.internal, "\(error)")
         }
@@ -279,16 +280,83 @@ extension AuditService {
     }
 }
 
+extension AuditService {
+    /// Returns (docs/returns.md): each is in its order's list and the list names only its returns; its lines' counts
+    /// add up (what came back went somewhere, never more than asked for); what refunds naming it hold is its lines'
+    /// `refunded_quantity`; and no line of an order has more units held by returns than were fulfilled.
+    func checkReturns(_ snap: Snapshot, _ figures: [OrderFigures], _ problem: (String) -> Void) throws {
+        var byOrder: [String: [OrderReturn]] = [:]
+        var listed: [String: String] = [:]  // return id -> the order whose list names it
+        try database.scan(from: [Keyspace.orderReturns], to: [Keyspace.orderReturns + 1], snapshot: snap) { k, v in
+            var r = KeyReader(Array(k))
+            let order = r.string() ?? "?"
+            guard let ids = try? InventoryService.decodeIDs(Array(v)) else { problem("order \(order)'s return list does not decode"); return true }
+            for id in ids { listed[id] = order }
+            return true
+        }
+        try database.scan(from: [Keyspace.orderReturn], to: [Keyspace.orderReturn + 1], snapshot: snap) { _, v in
+            guard let r = try? OrderReturn.decode(Array(v)) else { return true }  // the index check reports it
+            if listed.removeValue(forKey: r.id) != r.orderID { problem("return \(r.id) is not in order \(r.orderID)'s list") }
+            byOrder[r.orderID, default: []].append(r)
+            for l in r.lineItems {
+                if l.accounted > l.quantity { problem("return \(r.id) accounts for more of \(l.lineItemID) than it asks for") }
+                if l.restocked + l.processing + l.notRestocked != l.received + l.damaged {
+                    problem("return \(r.id) line \(l.lineItemID): what came back (\(l.received + l.damaged)) is not what went somewhere")
+                }
+                if l.refunded > l.quantity { problem("return \(r.id) refunded more of \(l.lineItemID) than it asks for") }
+            }
+            let receipts = r.receipts.reduce(Int64(0)) { $0 + $1.quantity }
+            if receipts != r.lineItems.reduce(Int64(0)) { $0 + $1.accounted } { problem("return \(r.id)'s receipts do not add up to its lines") }
+            if r.status == "received" && r.receivingStatus != "received" { problem("return \(r.id) is received with units still expected") }
+            return true
+        }
+        for (id, order) in listed { problem("order \(order)'s return list names \(id), which is missing") }
+        // What refunds naming a return hold, per return and line (failed refunds hold nothing).
+        var refunded: [String: [String: Int64]] = [:]
+        try database.scan(from: [Keyspace.refund], to: [Keyspace.refund + 1], snapshot: snap) { _, v in
+            guard let f = try? Refund.decode(Array(v)), let rid = f.returnID, f.status != "failed" else { return true }
+            for l in f.lineItems { refunded[rid, default: [:]][l.lineItemID, default: 0] += l.quantity }
+            if !(byOrder[f.orderID]?.first { $0.id == rid }?.refundIDs.contains(f.id) ?? false) { problem("refund \(f.id) names return \(rid), which does not list it") }
+            return true
+        }
+        let orders = Dictionary(figures.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for (orderID, returns) in byOrder {
+            for r in returns {
+                for l in r.lineItems where l.refunded != (refunded[r.id]?[l.lineItemID] ?? 0) {
+                    problem("return \(r.id) says \(l.refunded) of \(l.lineItemID) refunded; refunds naming it hold \(refunded[r.id]?[l.lineItemID] ?? 0)")
+                }
+            }
+            guard let o = orders[orderID] else { problem("returns name order \(orderID), which is missing"); continue }
+            var fulfilled: [String: Int64] = [:]
+            let fos = try store({ () throws(StoreError) in try database.get(Keyspace.orderFulfillmentKey(orderID), snapshot: snap) })
+            if let fos {
+                for id in try InventoryService.decodeIDs(fos) {
+                    guard let b = try store({ () throws(StoreError) in try database.get(Keyspace.fulfillmentOrderKey(id), snapshot: snap) }),
+                          let fo = try? FulfillmentOrder.decode(b) else { continue }  // checkStock reports it
+                    for l in fo.lines { fulfilled[l.lineItemID, default: 0] += l.shipped }
+                }
+            } else if o.fulfillmentStatus == "fulfilled" {
+                for l in o.lines { if let id = l.id { fulfilled[id, default: 0] += l.quantity } }
+            }
+            for l in o.lines {
+                guard let id = l.id else { continue }
+                let held = returns.reduce(Int64(0)) { $0 + $1.holds(id) }
+                if held > (fulfilled[id] ?? 0) { problem("order \(o.number) line \(id): returns hold \(held) units of \(fulfilled[id] ?? 0) fulfilled") }
+            }
+        }
+    }
+}
+
 /// What `checkPayments` needs of an order, kept from the one decode of the index check
 /// (a few numbers per order, not the order).
 struct OrderFigures {
-    let id, number, financialStatus: String
+    let id, number, financialStatus, fulfillmentStatus: String
     let total, netSales, totalShipping, totalTax, refundedShipping: Int64
     let payments: PaymentSummary
     let lines: [(id: String?, quantity: Int64, refunded: Int64, unitCost: Int64?)]
 
     init(_ o: Order) {
-        id = o.id; number = o.number; financialStatus = o.financialStatus
+        id = o.id; number = o.number; financialStatus = o.financialStatus; fulfillmentStatus = o.fulfillmentStatus
         total = o.total; netSales = o.netSales; totalShipping = o.totalShipping; totalTax = o.totalTax
         refundedShipping = o.refundedShipping; payments = o.payments
         lines = o.lineItems.map { ($0.id, $0.quantity, $0.refundedQuantity, $0.unitCost) }
@@ -342,6 +410,10 @@ struct IndexedKind: Sendable {
         },
         IndexedKind(kind: .refund, recordPrefix: Keyspace.refund, ownPrefixes: []) { (b) throws(OrderbaseError) in
             let r = try Refund.decode(b)
+            return (r.id, r.indexKeys, nil)
+        },
+        IndexedKind(kind: .orderReturn, recordPrefix: Keyspace.orderReturn, ownPrefixes: []) { (b) throws(OrderbaseError) in
+            let r = try OrderReturn.decode(b)
             return (r.id, r.indexKeys, nil)
         },
         IndexedKind(kind: .salesLine, recordPrefix: Keyspace.salesLine, ownPrefixes: []) { (b) throws(OrderbaseError) in

@@ -126,8 +126,9 @@ extension InventoryMovement {
     /// The engine's own: `transfer` (sent or received), and those of orders.
     /// Every reason: the caller's and the engine's own (`order_committed`: an
     /// order or a fulfillment order moved here took units; `order_released`: a
-    /// cancellation or a move gave them back; `order_fulfilled`: a shipment took them away).
-    static let reasons = callerReasons + ["transfer", "order_committed", "order_released", "order_fulfilled"]
+    /// cancellation or a move gave them back; `order_fulfilled`: a shipment took them away;
+    /// `return_restocked`: a return's units came back on hand, `returns.receive`).
+    static let reasons = callerReasons + ["transfer", "order_committed", "order_released", "order_fulfilled", "return_restocked"]
 }
 
 extension FulfillmentOrder {

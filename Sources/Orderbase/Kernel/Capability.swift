@@ -46,6 +46,7 @@ extension Capability {
     var jobs: JobService { core.jobs }
     var customFields: CustomFieldService { core.customFields }
     var payments: PaymentService { core.payments }
+    var returns: ReturnService { core.returns }
 }
 
 /// `tenant.orders`: orders, their transitions and holds (Orders/, Workflow/OrderService+Transitions.swift).
@@ -78,6 +79,8 @@ public struct SLAService: Capability { let core: TenantCore }
 public struct AttachmentService: Capability { let core: TenantCore }
 /// `tenant.payments`: the payments ledger of orders, and the payment handler (Payments/).
 public struct PaymentService: Capability { let core: TenantCore }
+/// `tenant.returns`: returns (RMA) and the return policy (Returns/).
+public struct ReturnService: Capability { let core: TenantCore }
 /// `tenant.jobs`: bulk jobs the scheduler runs in steps (Jobs/).
 public struct JobService: Capability { let core: TenantCore }
 
@@ -98,4 +101,5 @@ extension TenantCore {
     public var attachments: AttachmentService { AttachmentService(core: self) }
     public var sla: SLAService { SLAService(core: self) }
     public var payments: PaymentService { PaymentService(core: self) }
+    public var returns: ReturnService { ReturnService(core: self) }
 }

@@ -41,16 +41,18 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let businessHours = RecordKind("business_hours")
     public static let transaction = RecordKind("transaction")
     public static let refund = RecordKind("refund")
+    public static let orderReturn = RecordKind("return")
+    public static let returnPolicy = RecordKind("return_policy")
     public static let salesLine = RecordKind("sales_line")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction, .refund, .salesLine]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction, .refund, .salesLine, .orderReturn, .returnPolicy]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction, .refund]
+                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction, .refund, .orderReturn, .returnPolicy]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 
@@ -79,6 +81,8 @@ struct AuditPolicy {
         case .orderNote: AuditPolicy(unaudited: ["updated_at", "version"])
         case .transaction: AuditPolicy(unaudited: ["updated_at", "version", "settled_amount"])
         case .refund: AuditPolicy(unaudited: ["updated_at"])
+        case .orderReturn: AuditPolicy(unaudited: ["updated_at", "version"])
+        case .returnPolicy: AuditPolicy(unaudited: ["updated_at"])
         case .customField: AuditPolicy(unaudited: ["updated_at", "validation_status", "invalid_count", "validation_job"])
         default: AuditPolicy()
         }

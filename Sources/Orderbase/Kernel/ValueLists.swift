@@ -42,6 +42,12 @@ public enum ValueLists {
     public static let transactionStatuses = Transaction.statuses
     public static let transactionSources = Transaction.sources
     public static let refundStatuses = Refund.statuses
+    public static let returnStatuses = OrderReturn.statuses
+    public static let returnChannels = OrderReturn.channels
+    public static let returnReasons = OrderReturn.reasons
+    public static let returnDeclineReasons = OrderReturn.declineReasons
+    public static let returnConditions = ReturnReceipt.conditions
+    public static let returnDispositions = ReturnReceipt.dispositions
     public static let salesLineKinds = SalesLine.kinds
     /// A payment gateway's name (`Transaction.readGateway` checks the same).
     public static let gatewayPattern = Transaction.gatewayPattern

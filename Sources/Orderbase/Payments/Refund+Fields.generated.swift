@@ -7,6 +7,7 @@ import OrderbaseStore
 struct Refund: Sendable {
     var id: String = ""
     var orderID: String = ""
+    var returnID: String?
     var status: String = "pending"
     var lineItems: [RefundLine] = []
     var subtotal: Int64 = 0
@@ -55,6 +56,7 @@ extension Refund {
         w.beginObject()
         w.key("id"); w.string(o.id)
         w.key("order_id"); w.string(o.orderID)
+        w.key("return_id"); w.optionalString(o.returnID)
         w.key("status"); w.string(o.status)
         w.key("line_items"); w.beginArray(); for l in o.lineItems { l.write(&w) }; w.endArray()
         w.key("subtotal"); w.int(o.subtotal)
@@ -82,6 +84,7 @@ extension Refund {
             var o = blank
             o.id = try f.string("id", maxLength: Int.max) ?? ""
             o.orderID = try f.string("order_id", maxLength: Int.max) ?? ""
+            o.returnID = try f.string("return_id", maxLength: Int.max)
             o.status = try f.string("status") ?? "pending"
             o.lineItems = try f.objects("line_items", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try RefundLine.decode(&g) } ?? []
             o.subtotal = try f.int("subtotal", in: Int64.min...Int64.max) ?? 0

@@ -90,6 +90,8 @@ extension Refund: AuditedRecord {
 /// What a refund request asks for, read before the lock: units per line, shipping, fees.
 struct RefundRequest {
     var orderID: String
+    /// The return whose units it refunds (its lines default to the return's units that came back, unrefunded).
+    var returnID: String?
     var lines: [(id: String, quantity: Int64)] = []
     /// nil: none; `Int64.max`: all that is left.
     var shipping: Int64?
@@ -98,6 +100,7 @@ struct RefundRequest {
 
     static func read(_ f: inout Fields) throws(OrderbaseError) -> RefundRequest {
         var r = RefundRequest(orderID: try f.string("order_id", maxLength: 64, required: true, allowEmpty: false)!)
+        r.returnID = try f.string("return_id", maxLength: 64, allowEmpty: false)
         if case .array(let a)? = f.object["line_items"], a.isEmpty {
             throw OrderbaseError.invalid("line_items needs at least one line (leave it out to refund shipping alone)", field: "line_items")
         }
@@ -140,6 +143,14 @@ struct RefundRequest {
         }
         r.returnShippingFee = try f.int("return_shipping_fee", in: 0...Money.max) ?? 0
         return r
+    }
+
+    /// With a `return_id`: the request's lines checked against the return `r` (or, when it names none, the
+    /// return's units that came back and are not refunded yet).
+    mutating func resolve(with r: OrderReturn?) throws(OrderbaseError) {
+        guard let r else { return }
+        if lines.isEmpty { lines = ReturnService.unrefundedUnits(r) }
+        try ReturnService.checkRefund(of: r, orderID: orderID, lines: lines)
     }
 
     /// The refund these ask for on `order` as it is: line shares, shipping, fees. Refusals change nothing.
@@ -192,12 +203,17 @@ struct RefundRequest {
             refund.restockingFee = RefundMath.scaled(base, restockingPercent.units, restockingPercent.scale * 100)
         }
         refund.returnShippingFee = returnShippingFee
+        refund.returnID = returnID
         refund.total = refund.subtotal - refund.discount + refund.tax + refund.shipping - refund.restockingFee - refund.returnShippingFee
         guard refund.total >= 0 else {
             throw PaymentLedger.refuse("the fees (\(refund.restockingFee + refund.returnShippingFee)) exceed what is refunded (\(refund.total + refund.restockingFee + refund.returnShippingFee))",
                                        reason: "fees_exceed_refund", field: "return_shipping_fee")
         }
         guard !lines.isEmpty || shipping != nil else {
+            if let returnID {
+                throw OrderbaseError(.invalidState, "return \(returnID) has no units that came back unrefunded: name line_items, or shipping",
+                                     field: "return_id", details: .object(["reason": .string("nothing_to_refund")]))
+            }
             throw OrderbaseError.invalid("a refund needs line_items or shipping (for money alone, payments.refund or transactions.create)", field: "line_items")
         }
         return refund
@@ -212,9 +228,10 @@ extension PaymentService {
     /// `maximum_refundable` and the refund `transactions` it would make (captures and sales newest first).
     public func calculateRefund(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, _) = try Fields.request(request)
-        let wanted = try RefundRequest.read(&f)
+        var wanted = try RefundRequest.read(&f)
         try f.finish()
         let order = try Order.decode(try orders.loadRecord(wanted.orderID, snapshot: nil))
+        try wanted.resolve(with: try wanted.returnID.map { (id) throws(OrderbaseError) in try stored(OrderReturn.self, id, field: "return_id") })
         let refund = try wanted.workOut(order)
         let parents = try refundParents(order.id).reversed()
         var w = JSONWriter()
@@ -284,6 +301,8 @@ extension PaymentService {
             }
             var order = try loadOrder(wanted.orderID, &wc)
             let old = order
+            var wanted = wanted
+            try wanted.resolve(with: try wanted.returnID.map { (id) throws(OrderbaseError) in try wc.load(OrderReturn.self, id, field: "return_id") })
             var refund = try wanted.workOut(order)
             refund.id = ids.make("rfd_", at: wc.now)
             refund.note = note
@@ -337,6 +356,7 @@ extension PaymentService {
             refund.refunded = txns.filter { $0.status == "success" }.reduce(0) { $0 + $1.amount }
             if refund.status != "failed" { Self.count(refund, on: &order, sign: 1) }
             wc.commit("refund.created", before: nil, after: refund)
+            if refund.status != "failed" { try returns.countRefund(refund, sign: 1, &wc) }
             if refund.status != "failed" { wc.save(before: nil, after: SalesLine.refund(refund, order: order, id: ids.make("sl_", at: wc.now), at: wc.now)) }
             _ = try orders.commitChange(old: old, new: order, type: "order.refunded", reason: "refund \(refund.id)" + (note.map { ": " + $0 } ?? ""), &wc)
             if let idemKey, let fingerprint { wc.remember("refund:" + idemKey, fingerprint, Array(refund.id.utf8)) }
@@ -377,6 +397,7 @@ extension PaymentService {
         guard after.status != before.status || after.refunded != before.refunded else { return }
         if after.status == "failed" && before.status != "failed" {
             Self.count(before, on: &order, sign: -1)
+            try returns.countRefund(before, sign: -1, &wc)
             wc.save(before: nil, after: SalesLine.refund(before, order: order, id: ids.make("sl_", at: wc.now), at: wc.now, reversal: true))
         }
         after.updatedAt = wc.now

@@ -68,21 +68,29 @@ extension ApprovalService {
     /// twice, holding a role of the first unsatisfied tier. Actors are told
     /// apart by type and id (an actor without an id is one anonymous actor of its type).
     private static func checkApprover(_ r: ApprovalRequest, _ actor: Actor) throws(OrderbaseError) -> Int {
+        try approverTier(r.tiers, of: "approval \(r.id)", requestedBy: r.requestedBy, allowRequester: r.allowRequester, actor)
+    }
+
+    /// The tier of `tiers` whose approval `actor` gives now (the first unsatisfied one), or why they may
+    /// not decide `what`: its requester (unless allowed), an actor who already approved, a missing role.
+    /// Workflow approval requests and returns (docs/returns.md) share it.
+    static func approverTier(_ tiers: [ApprovalRequest.Tier], of what: String, requestedBy: Actor, allowRequester: Bool,
+                             _ actor: Actor) throws(OrderbaseError) -> Int {
         let who = "\(actor.type) \(actor.id ?? "(no id)")"
         func same(_ a: Actor) -> Bool { a.type == actor.type && a.id == actor.id }
-        if !r.allowRequester && same(r.requestedBy) {
-            throw OrderbaseError(.notPermitted, "\(who) requested approval \(r.id) and may not decide it", field: "actor")
+        if !allowRequester && same(requestedBy) {
+            throw OrderbaseError(.notPermitted, "\(who) requested \(what) and may not decide it", field: "actor")
         }
-        if r.tiers.contains(where: { $0.votes.contains { same($0.actor) } }) {
-            throw OrderbaseError(.notPermitted, "\(who) has already approved \(r.id)", field: "actor")
+        if tiers.contains(where: { $0.votes.contains { same($0.actor) } }) {
+            throw OrderbaseError(.notPermitted, "\(who) has already approved \(what)", field: "actor")
         }
-        guard let n = r.tiers.firstIndex(where: { !$0.satisfied }) else {
-            throw OrderbaseError(.internal, "approval \(r.id) is pending with every tier satisfied")
+        guard let n = tiers.firstIndex(where: { !$0.satisfied }) else {
+            throw OrderbaseError(.internal, "\(what) is pending with every tier satisfied")
         }
-        let roles = r.tiers[n].roles
+        let roles = tiers[n].roles
         if !roles.isEmpty && !actor.roles.contains(where: roles.contains) {
-            throw OrderbaseError(.notPermitted, "approval \(r.id) needs one of the roles \(roles.joined(separator: ", "))"
-                                 + (r.tiers[n].name.map { " (tier \($0))" } ?? ""), field: "actor.roles",
+            throw OrderbaseError(.notPermitted, "\(what) needs one of the roles \(roles.joined(separator: ", "))"
+                                 + (tiers[n].name.map { " (tier \($0))" } ?? ""), field: "actor.roles",
                                  details: .object(["roles": .array(roles.map { .string($0) })]))
         }
         return n

@@ -222,19 +222,7 @@ extension Workflow {
             ap.allowRequester = try a.bool("allow_requester") ?? false
             ap.expiresAfterSeconds = try a.int("expires_after_seconds", in: 60...31_536_000)
             ap.tiers = try a.objects("tiers", maxCount: 5, required: true) { (g: inout Fields) throws(OrderbaseError) -> ApprovalTier in
-                var tier = ApprovalTier()
-                tier.name = try g.string("name", maxLength: 64)
-                tier.approvers = try g.int("approvers", in: 1...20) ?? 1
-                if let roles = try g.array("roles", maxCount: 20) {
-                    for (n, r) in roles.enumerated() {
-                        guard case .string(let s) = r, !s.isEmpty, !s.isLonger(than: 64) else {
-                            throw OrderbaseError.invalid("\(g.fieldPath("roles"))[\(n)] must be a role name of 1 to 64 characters", field: "\(g.fieldPath("roles"))[\(n)]")
-                        }
-                        tier.roles.append(s)
-                    }
-                }
-                tier.when = try readExpression(&g, "when", stored: stored, &problems)
-                return tier
+                try ApprovalTier.read(&g, when: { (g: inout Fields) throws(OrderbaseError) in try readExpression(&g, "when", stored: stored, &problems) })
             }!
             if ap.tiers.isEmpty { throw OrderbaseError.invalid("\(a.fieldPath("tiers")) needs at least one tier", field: a.fieldPath("tiers")) }
             try a.finish()
@@ -376,14 +364,7 @@ extension Workflow {
             if let a = t.approval {
                 w.beginObject()
                 w.key("tiers"); w.beginArray()
-                for tier in a.tiers {
-                    w.beginObject()
-                    w.key("name"); w.optionalString(tier.name)
-                    w.key("approvers"); w.int(tier.approvers)
-                    w.key("roles"); w.beginArray(); for r in tier.roles { w.string(r) }; w.endArray()
-                    Self.writeExpression(tier.when, "when", &w)
-                    w.endObject()
-                }
+                for tier in a.tiers { tier.write(&w) }
                 w.endArray()
                 w.key("allow_requester"); w.bool(a.allowRequester)
                 w.key("expires_after_seconds"); if let e = a.expiresAfterSeconds { w.int(e) } else { w.null() }
@@ -442,4 +423,45 @@ extension Workflow: AuditedRecord {
     var subjectID: String { key }
     var storedJSON: [UInt8] { json }
     var apiJSON: [UInt8] { json }
+}
+
+extension Workflow.ApprovalTier {
+    /// `{"name"?, "approvers"? (1–20, default 1), "roles"? (≤ 20), "when"?}`, its `when` read by `readWhen`.
+    static func read(_ g: inout Fields, when readWhen: (inout Fields) throws(OrderbaseError) -> Expression?) throws(OrderbaseError) -> Self {
+        var tier = Self()
+        tier.name = try g.string("name", maxLength: 64)
+        tier.approvers = try g.int("approvers", in: 1...20) ?? 1
+        if let roles = try g.array("roles", maxCount: 20) {
+            for (n, r) in roles.enumerated() {
+                guard case .string(let s) = r, !s.isEmpty, !s.isLonger(than: 64) else {
+                    throw OrderbaseError.invalid("\(g.fieldPath("roles"))[\(n)] must be a role name of 1 to 64 characters", field: "\(g.fieldPath("roles"))[\(n)]")
+                }
+                tier.roles.append(s)
+            }
+        }
+        tier.when = try readWhen(&g)
+        return tier
+    }
+
+    /// A tier outside a workflow (the return policy's): as given, `when` is compiled and a bad one refused
+    /// (checking it against the data it will see is the caller's); as stored, read back as it is.
+    static func read(_ g: inout Fields, stored: Bool) throws(OrderbaseError) -> Self {
+        try read(&g, when: { (g: inout Fields) throws(OrderbaseError) -> Expression? in
+            if stored { _ = g.raw("when_text") }
+            guard let raw = g.raw("when"), raw != .null else { return nil }
+            if stored { return try Expression(raw) }
+            do throws(OrderbaseError) { return try ExpressionService.compile(raw, check: false).0 } catch {
+                throw OrderbaseError(error.code, "\(g.fieldPath("when")): \(error.message)", field: g.fieldPath("when"), details: error.details)
+            }
+        })
+    }
+
+    func write(_ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("name"); w.optionalString(name)
+        w.key("approvers"); w.int(approvers)
+        w.key("roles"); w.beginArray(); for r in roles { w.string(r) }; w.endArray()
+        Workflow.writeExpression(when, "when", &w)
+        w.endObject()
+    }
 }

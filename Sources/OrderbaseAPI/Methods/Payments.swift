@@ -39,6 +39,8 @@ extension Catalogue {
     /// What refunds.calculate and refunds.create read of a refund.
     static let refundRequest: [Property] = [
         req("order_id", .string(max: 64), "The order (ord_…)."),
+        opt("return_id", .string(max: 64, min: 1),
+            "The return (ret_…) whose units it refunds: line_items must be its lines (default: its units that came back, not yet refunded)."),
         opt("line_items", .list(.object([req("line_item_id", .string(max: 64, min: 1)), req("quantity", .int(1...1_000_000))]), max: 500, min: 1),
             "Units to refund, per line (a line named twice counts once, its quantities added)."),
         opt("shipping", .objectWithRules([opt("full", .boolean, "true: all the shipping left to refund."),
@@ -48,7 +50,7 @@ extension Catalogue {
             "Kept: this percent of the lines after discounts (a decimal string, \"0\" to \"100\")."),
         opt("return_shipping_fee", .int(0...1_000_000_000_000_000), "Kept: the return's shipping."),
     ]
-    static let refundRules: [Rule] = [.when("line_items", .absent, require: ["shipping"])]
+    static let refundRules: [Rule] = [.atLeastOne(["line_items", "shipping", "return_id"])]
     static let refundLine = Schema.object([req("line_item_id", .string()), req("quantity", .int(0...Int64.max)), req("subtotal", .int(Int64.min...Int64.max)),
                                            req("discount", .int(Int64.min...Int64.max)), req("tax", .int(Int64.min...Int64.max)), req("total", .int(Int64.min...Int64.max)),
                                            req("cost", .int(Int64.min...Int64.max))])

@@ -1,0 +1,90 @@
+import Orderbase
+
+extension Catalogue {
+    static let returnID = req("id", .string(max: 64), "The return (ret_…).")
+    static let returnDecision: [Property] = [returnID, opt("note", .string(max: 1000, min: 1), "Why, for people (the audit and the event carry it)."),
+                                             expectedVersionOf("return")]
+    static let returnReceipt = Schema.object([
+        req("line_item_id", .string()), req("quantity", .int(1...Int64.max)), req("condition", .oneOf(ValueLists.returnConditions)),
+        req("disposition", .nullable(.oneOf(ValueLists.returnDispositions))), req("location_id", .nullable(.string())),
+        req("at", .timestamp), req("by", .ref("Actor")),
+    ])
+    static let returnLine = Schema.object([
+        req("line_item_id", .string()), req("sku", .nullable(.string())), req("quantity", .int(1...Int64.max)),
+        req("reason", .oneOf(ValueLists.returnReasons)), req("note", .nullable(.string())),
+        req("received_quantity", .int(0...Int64.max)), req("damaged_quantity", .int(0...Int64.max)), req("missing_quantity", .int(0...Int64.max)),
+        req("restocked_quantity", .int(0...Int64.max)), req("processing_quantity", .int(0...Int64.max)),
+        req("not_restocked_quantity", .int(0...Int64.max)), req("refunded_quantity", .int(0...Int64.max)),
+    ])
+
+    /// Returns (RMA) and the return policy (docs/returns.md).
+    static let returnMethods: [Method] = [
+        Method("return_policy.get", .read, [Route("GET", "/v1/return_policy")], "The tenant's return policy (no window, condition or approval tiers until set).",
+               response: .ref("ReturnPolicy"),
+               .tenant { t, r throws(OrderbaseError) in try t.returns.getPolicy(r) }),
+        Method("return_policy.update", .admin, [Route("PATCH", "/v1/return_policy")],
+               "Set the return window after delivery, a condition returns must meet, and the approval tiers high-value returns need.",
+               request: Schemas.returnPolicyUpdate, response: .ref("ReturnPolicy"),
+               .tenant { t, r throws(OrderbaseError) in try t.returns.updatePolicy(r) }),
+        Method("returns.create", .write, [Route("POST", "/v1/returns")],
+               "Request a return of fulfilled units: checked against the return policy; approved at once when staff ask and no approval tier applies.",
+               request: [
+                   req("order_id", .string(max: 64), "The order (ord_…)."),
+                   req("line_items", .list(.object([
+                       req("line_item_id", .string(max: 64, min: 1)), req("quantity", .int(1...1_000_000)),
+                       opt("reason", .oneOf(ValueLists.returnReasons), "Default unknown."), opt("note", .string(max: 1000, min: 1)),
+                   ]), max: 500, min: 1), "Units per line, each at most its fulfilled units that no other return holds (a line named twice counts once, its quantities added)."),
+                   opt("requested_via", .oneOf(ValueLists.returnChannels), "staff (default) or customer (always waits for returns.approve)."),
+                   opt("override_policy", .boolean, "Staff only: request it even outside the window or the policy's condition (recorded as policy_overridden)."),
+                   opt("note", .string(max: 1000, min: 1)),
+                   opt("idempotency_key", .string(max: 255, min: 1), "A repeat with the same request answers the first return (REST: Idempotency-Key)."),
+               ], rules: [.when("requested_via", .equals("customer"), forbid: ["override_policy"])],
+               response: .ref("Return"), status: 201,
+               .tenant { t, r throws(OrderbaseError) in try t.returns.createReturn(r) }),
+        Method("returns.get", .read, [Route("GET", "/v1/returns/{id}")], "A return.", request: [returnID], response: .ref("Return"),
+               .tenant { t, r throws(OrderbaseError) in try t.returns.getReturn(r) }),
+        Method("returns.list", .read, [Route("GET", "/v1/returns")], "Returns, newest first: an order's, or all.",
+               request: [opt("order_id", .string(max: 64, min: 1), "Only the order's returns."),
+                         opt("status", .oneOf(ValueLists.returnStatuses), "Only this status."),
+                         opt("limit", .int(1...250), "Page size (default 50)."),
+                         opt("starting_after", .string(max: 64, min: 1), "The last id of the previous page.")],
+               response: Schemas.page(.ref("Return")),
+               .tenant { t, r throws(OrderbaseError) in try t.returns.listReturns(r) }),
+        Method("returns.approve", .write, [Route("POST", "/v1/returns/{id}/approve")],
+               "Approve a requested return: at once without approval tiers; else one approval toward its tiers, in order (the last one approves it).",
+               request: returnDecision, response: .ref("Return"),
+               .tenant { t, r throws(OrderbaseError) in try t.returns.approveReturn(r) }),
+        Method("returns.decline", .write, [Route("POST", "/v1/returns/{id}/decline")],
+               "Decline a requested return (by an actor who could approve it when it has tiers): its units can be asked for again.",
+               request: [returnID, req("reason", .oneOf(ValueLists.returnDeclineReasons)), opt("note", .string(max: 1000, min: 1)), expectedVersionOf("return")],
+               response: .ref("Return"),
+               .tenant { t, r throws(OrderbaseError) in try t.returns.declineReturn(r) }),
+        Method("returns.receive", .write, [Route("POST", "/v1/returns/{id}/receive")],
+               "Receive units of an approved return: per line, how they came back (received, damaged, missing) and where they go (restock at a location, processing_required, not_restocked). Refunds nothing.",
+               request: [returnID,
+                         req("line_items", .list(.objectWithRules([
+                             req("line_item_id", .string(max: 64, min: 1)), req("quantity", .int(1...1_000_000)),
+                             opt("condition", .oneOf(ValueLists.returnConditions), "Default received."),
+                             opt("disposition", .oneOf(ValueLists.returnDispositions), "Required unless missing."),
+                             opt("location_id", .string(max: 64, min: 1), "Where restock and processing_required put the units."),
+                         ], [.when("condition", .equals("missing"), forbid: ["disposition", "location_id"]),
+                             .when("condition", .absent, require: ["disposition"]),
+                             .when("condition", .equals("received"), require: ["disposition"]),
+                             .when("condition", .equals("damaged"), require: ["disposition"]),
+                             .when("disposition", .equals("restock"), require: ["location_id"]),
+                             .when("disposition", .equals("processing_required"), require: ["location_id"]),
+                             .when("disposition", .equals("not_restocked"), forbid: ["location_id"])]), max: 500, min: 1)),
+                         expectedVersionOf("return"),
+                         opt("idempotency_key", .string(max: 255, min: 1), "A repeat with the same request answers the first receiving (REST: Idempotency-Key).")],
+               response: .ref("Return"),
+               .tenant { t, r throws(OrderbaseError) in try t.returns.receiveReturn(r) }),
+        Method("returns.close", .write, [Route("POST", "/v1/returns/{id}/close")],
+               "Close a return: units still expected, and missing ones, are let go (the order's lines can be returned again for them).",
+               request: returnDecision, response: .ref("Return"),
+               .tenant { t, r throws(OrderbaseError) in try t.returns.closeReturn(r) }),
+        Method("returns.cancel", .write, [Route("POST", "/v1/returns/{id}/cancel")],
+               "Cancel a return still requested or approved, with nothing received and nothing refunded.",
+               request: returnDecision, response: .ref("Return"),
+               .tenant { t, r throws(OrderbaseError) in try t.returns.cancelReturn(r) }),
+    ]
+}
