@@ -328,6 +328,58 @@ def test_payments_refunds_and_sales_over_http(api):
     assert read.get("/v1/sales/summary", params={"from": "2020-01-01T00:00:00Z"}).status_code == 422
 
 
+def test_returns_over_http(api):
+    write, read, admin = api("acme:write"), api("acme:read"), api("acme:admin")
+    # The policy is admin's: a window, and a manager tier for returns worth 1000 or more.
+    assert write.patch("/v1/return_policy", json={"window_days": 30}).status_code == 403
+    policy = admin.patch("/v1/return_policy", json={"window_days": 30, "approval_tiers": [{"name": "manager", "roles": ["manager"], "when": "return.value >= 1000"}]})
+    assert policy.status_code == 200, policy.text
+    assert read.get("/v1/return_policy").json()["approval_tiers"][0]["when_text"] == "return.value >= 1000"
+    bad = admin.patch("/v1/return_policy", json={"condition": "return.valeu > 1"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "condition"
+    order = write.post("/v1/orders", json={"fulfillment_status": "fulfilled", "line_items": [
+        {"sku": "MUG", "title": "Mug", "quantity": 3, "unit_price": 800}, {"sku": "PIN", "title": "Pin", "quantity": 2, "unit_price": 150}]}).json()
+    mug, pin = (l["id"] for l in order["line_items"])
+    body = {"order_id": order["id"], "line_items": [{"line_item_id": pin, "quantity": 2, "reason": "unwanted"}]}
+    assert read.post("/v1/returns", json=body).status_code == 403
+    r = write.post("/v1/returns", json=body, headers={"Idempotency-Key": "ret-1"})
+    assert r.status_code == 201, r.text
+    small = r.json()
+    assert small["status"] == "approved" and small["value"] == 300 and small["window_ends_at"]
+    assert write.post("/v1/returns", json=body, headers={"Idempotency-Key": "ret-1"}).json()["id"] == small["id"]
+    over = write.post("/v1/returns", json={**body, "line_items": [{"line_item_id": pin, "quantity": 1}]})
+    assert over.status_code == 409 and over.json()["error"]["details"] == {"reason": "exceeds_returnable_quantity", "returnable_quantity": 0}
+    # Worth 1600: waits for a manager (the actor's roles come from the key's host; here none, so it cannot approve).
+    big = write.post("/v1/returns", json={"order_id": order["id"], "line_items": [{"line_item_id": mug, "quantity": 2}]}).json()
+    assert big["status"] == "requested" and len(big["approval"]) == 1
+    refused = write.post(f"/v1/returns/{big['id']}/approve", json={})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_permitted"
+    declined = write.post(f"/v1/returns/{big['id']}/decline", json={"reason": "other"})
+    assert declined.status_code == 403
+    assert write.post(f"/v1/returns/{big['id']}/cancel", json={"note": "asked by mistake"}).json()["status"] == "cancelled"
+    # Receive the pins: one back on no shelf, one missing; the shapes are checked first (422), the state after (409).
+    shape = write.post(f"/v1/returns/{small['id']}/receive", json={"line_items": [{"line_item_id": pin, "quantity": 1}]})
+    assert shape.status_code == 422 and shape.json()["error"]["field"] == "line_items[0].disposition"
+    got = write.post(f"/v1/returns/{small['id']}/receive", json={"line_items": [
+        {"line_item_id": pin, "quantity": 1, "disposition": "not_restocked"}, {"line_item_id": pin, "quantity": 1, "condition": "missing"}]},
+        headers={"If-Match": '"1"'})
+    assert got.status_code == 200, got.text
+    assert got.json()["status"] == "received" and got.json()["line_items"][0]["missing_quantity"] == 1
+    more = write.post(f"/v1/returns/{small['id']}/receive", json={"line_items": [{"line_item_id": pin, "quantity": 1, "condition": "missing"}]})
+    assert more.status_code == 409 and more.json()["error"]["details"]["reason"] == "invalid_return_status"
+    quote = read.post(f"/v1/orders/{order['id']}/refunds/calculate", json={"return_id": small["id"]}).json()
+    assert [(l["line_item_id"], l["quantity"]) for l in quote["line_items"]] == [(pin, 1)]
+    closed = write.post(f"/v1/returns/{small['id']}/close", json={})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    # The missing pin is let go: it can be asked for again.
+    assert write.post("/v1/returns", json={**body, "line_items": [{"line_item_id": pin, "quantity": 1}]}).status_code == 201
+    listed = read.get("/v1/returns", params={"order_id": order["id"], "status": "closed"}).json()["data"]
+    assert [x["id"] for x in listed] == [small["id"]]
+    assert read.get(f"/v1/returns/{small['id']}").json()["receipts"][0]["disposition"] == "not_restocked"
+    assert read.get("/v1/returns/ret_nope").status_code == 404
+    assert admin.get("/v1/integrity").json()["ok"] is True
+
+
 def test_attachments_streamed_up_raw_and_multipart_and_down(api):
     write, read = api("acme:write"), api("acme:read")
     order = write.post("/v1/orders", json=ORDER).json()

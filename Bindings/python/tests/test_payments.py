@@ -97,3 +97,32 @@ def test_refunds_and_the_sales_ledger(tenant):
     with pytest.raises(orderbase.InvalidState) as e:
         tenant.refunds.calculate(order["id"], line_items=[{"line_item_id": line, "quantity": 3}])
     assert e.value.details["reason"] == "exceeds_refundable_quantity"
+
+
+def test_return_received_then_refunded_through_the_handler(engine, tenant):
+    """docs/returns.md: a return of fulfilled units, received (one damaged), refunded by the handler."""
+    engine.on_payment(lambda tenant_id, request: {"gateway_id": "re_" + request["transaction"]["id"][-4:]})
+    try:
+        order = tenant.orders.create(line_items=[LINE], fulfillment_status="fulfilled",
+                                     transactions=[{"kind": "sale", "amount": 510, "gateway": "stripe"}])
+        line = order["line_items"][0]["id"]
+        with pytest.raises(orderbase.InvalidState) as e:
+            tenant.returns.create(order_id=order["id"], line_items=[{"line_item_id": line, "quantity": 3}])
+        assert e.value.details == {"reason": "exceeds_returnable_quantity", "returnable_quantity": 2}
+        ret = tenant.returns.create(order_id=order["id"], requested_via="customer", line_items=[{"line_item_id": line, "quantity": 2, "reason": "defective"}])
+        assert ret["status"] == "requested" and ret["value"] == 510
+        assert tenant.returns.approve(ret["id"], note="ok")["status"] == "approved"
+        got = tenant.returns.receive(ret["id"], line_items=[{"line_item_id": line, "quantity": 1, "disposition": "not_restocked"},
+                                                            {"line_item_id": line, "quantity": 1, "condition": "damaged", "disposition": "not_restocked"}])
+        assert got["status"] == "received" and got["line_items"][0]["damaged_quantity"] == 1
+        with pytest.raises(orderbase.InvalidState) as e:
+            tenant.returns.receive(ret["id"], line_items=[{"line_item_id": line, "quantity": 1, "condition": "missing"}])
+        assert e.value.details["reason"] == "invalid_return_status"
+        refund = tenant.refunds.create(order_id=order["id"], return_id=ret["id"])
+        assert refund["refund"]["total"] == 510 and refund["transactions"][0]["gateway_id"].startswith("re_")
+        assert refund["order"]["financial_status"] == "refunded"
+        assert tenant.returns.get(ret["id"])["line_items"][0]["refunded_quantity"] == 2
+        assert tenant.returns.close(ret["id"])["status"] == "closed"
+        assert tenant.integrity.check()["ok"] is True
+    finally:
+        engine.on_payment(None)

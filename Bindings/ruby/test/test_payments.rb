@@ -51,4 +51,22 @@ class TestPayments < Minitest::Test
     assert_equal "success", made[:refund][:status]
     assert_equal %w[sale return], @tenant.sales.list(order_id: order[:id])[:data].map { |l| l[:kind] }
   end
+
+  # docs/returns.md: fulfilled units come back; receiving refunds nothing; a refund names the return.
+  def test_returns
+    order = @tenant.orders.create(line_items: [LINE.merge(quantity: 2)], fulfillment_status: "fulfilled",
+                                  transactions: [{ kind: "sale", amount: 510 }])
+    line = order[:line_items][0][:id]
+    error = assert_raises(Orderbase::InvalidState) { @tenant.returns.create(order_id: order[:id], line_items: [{ line_item_id: line, quantity: 3 }]) }
+    assert_equal ["exceeds_returnable_quantity", 2], [error.details[:reason], error.details[:returnable_quantity]]
+    ret = @tenant.returns.create(order_id: order[:id], line_items: [{ line_item_id: line, quantity: 1, reason: "wrong_item" }])
+    assert_equal ["approved", 255], [ret[:status], ret[:value]]
+    got = @tenant.returns.receive(ret[:id], line_items: [{ line_item_id: line, quantity: 1, disposition: "not_restocked" }])
+    assert_equal ["received", 0], [got[:status], got[:line_items][0][:refunded_quantity]]
+    sale = @tenant.transactions.list(order_id: order[:id])[:data][0]
+    made = @tenant.refunds.create(order_id: order[:id], return_id: ret[:id], transactions: [{ parent_id: sale[:id], amount: 255 }])
+    assert_equal [ret[:id], "partially_refunded"], [made[:refund][:return_id], made[:order][:financial_status]]
+    assert_equal "closed", @tenant.returns.close(ret[:id])[:status]
+    assert_equal true, @tenant.integrity.check[:ok]
+  end
 end
