@@ -128,7 +128,7 @@ public enum Catalogue {
 
     /// Every method: each capability declares its own in `Methods/<Capability>.swift`; this assembles them.
     public static let methods: [Method] = engineMethods + orderMethods + auditMethods + expressionMethods + workflowMethods
-        + webhookMethods + notificationMethods + inventoryMethods + tagMethods + customFieldMethods + timelineMethods + draftMethods + slaMethods + attachmentMethods + paymentMethods + returnMethods
+        + webhookMethods + notificationMethods + inventoryMethods + tagMethods + customFieldMethods + timelineMethods + draftMethods + slaMethods + attachmentMethods + paymentMethods + returnMethods + orderEditMethods
 
     private static let byName: [String: Method] = Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0) })
 

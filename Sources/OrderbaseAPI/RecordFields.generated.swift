@@ -407,6 +407,23 @@ extension Schemas {
         req("updated_at", .timestamp),
     ]
 
+    /// The order edit as every method answers it.
+    static let orderEdit: [Property] = [
+        req("id", .string()),
+        req("order_id", .string()),
+        req("status", .oneOf(ValueLists.orderEditStatuses)),
+        req("base_version", .int(Int64.min...Int64.max)),
+        req("actions", .list(Schemas.editAction)),
+        req("note", .nullable(.string())),
+        req("total_before", .nullable(.int(0...Int64.max))),
+        req("total_after", .nullable(.int(0...Int64.max))),
+        req("notify_customer", .boolean),
+        req("created_by", .ref("Actor")),
+        req("created_at", .timestamp),
+        req("updated_at", .timestamp),
+        req("closed_at", .nullable(.timestamp)),
+    ]
+
     /// The return as every method answers it.
     static let orderReturn: [Property] = [
         req("id", .string()),

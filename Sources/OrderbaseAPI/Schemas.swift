@@ -240,6 +240,37 @@ enum Schemas {
         req("satisfied", .boolean),
     ])
 
+    /// What each order edit action takes besides its type (docs/order-edits.md, "Actions").
+    static let editActionMembers: [(type: String, members: [String])] = [
+        ("add_line", ["line_item"]), ("set_quantity", ["line_item_id", "quantity"]), ("set_price", ["line_item_id", "unit_price"]),
+        ("set_line_discount", ["line_item_id", "amount"]), ("add_shipping_line", ["shipping_line"]), ("remove_shipping_line", ["index"]),
+        ("set_shipping_address", ["address"]), ("set_billing_address", ["address"]),
+    ]
+    /// An order edit action as staged and as answered.
+    static let editActionInput: Schema = {
+        let props: [Property] = [
+            req("type", .oneOf(ValueLists.editActionTypes)),
+            opt("line_item", .object(lineItemInput.filter { $0.name != "id" }), "add_line: the new line (its id is given at commit)."),
+            opt("line_item_id", .string(max: 64, min: 1), "The line changed."),
+            opt("quantity", .int(0...1_000_000), "set_quantity: the new quantity (0 removes the line); at least its fulfilled units."),
+            opt("unit_price", .money, "set_price: the new unit price."),
+            opt("amount", .money, "set_line_discount: the line's one discount from now on (0 removes its discounts)."),
+            opt("shipping_line", .ref("ShippingLineInput"), "add_shipping_line: the line added."),
+            opt("index", .int(0...999), "remove_shipping_line: its place in shipping_lines (0 first)."),
+            opt("address", .nullable(.ref("Address")), "set_shipping_address, set_billing_address: the address (null clears it)."),
+        ]
+        let all = Set(editActionMembers.flatMap(\.members))
+        let rules = editActionMembers.map { t in
+            Rule.when("type", .equals(t.type), require: t.members, forbid: all.subtracting(t.members).sorted())
+        }
+        return .objectWithRules(props, rules)
+    }()
+    static let editAction = Schema.object([
+        req("type", .oneOf(ValueLists.editActionTypes)), opt("line_item", .object(lineItem.filter { $0.name != "id" })),
+        opt("line_item_id", .string()), opt("quantity", .int(0...1_000_000)), opt("unit_price", .money), opt("amount", .money),
+        opt("shipping_line", .ref("ShippingLine")), opt("index", .int(0...999)), opt("address", .nullable(.ref("Address"))),
+    ])
+
     /// An auto-archive rule as answered, and as given.
     static let archiveRule = Schema.object([req("name", .string()), req("age_from", .oneOf(ValueLists.archiveAgeFields)),
                                             req("after_days", .int(0...3650)), req("condition", .anyValue),
@@ -303,6 +334,8 @@ enum Schemas {
         ("RefundLine", Catalogue.refundLine),
         ("RefundCalculation", Catalogue.refundCalculation),
         ("Return", .object(orderReturn)),
+        ("OrderEdit", .object(orderEdit)),
+        ("OrderEditPreview", Catalogue.orderEditPreview),
         ("ReturnLine", Catalogue.returnLine),
         ("ReturnReceipt", Catalogue.returnReceipt),
         ("ReturnPolicy", .object(returnPolicy)),

@@ -75,6 +75,12 @@ final class APIFixture: @unchecked Sendable {
             "refunds.calculate": #""order_id":"\#(payable("calc", "sale"))","shipping":{"full":true}"#,
             "refunds.create": #""order_id":"\#(payable("refund-create", "sale"))","line_items":[{"line_item_id":"\#(lineOf(payable("refund-create", "sale")))","quantity":1}],"transactions":[{"parent_id":"\#(transaction("refund-create", "sale"))","amount":5}]"#,
             "refunds.get": #""id":"\#(refund("get"))""#, "refunds.list": #""order_id":"\#(orderID)""#,
+            "order_edits.begin": #""order_id":"\#(payable("ebegin", "none"))""#, "order_edits.get": #""id":"\#(orderEdit("get"))""#,
+            "order_edits.list": #""order_id":"\#(orderID)""#,
+            "order_edits.stage": #""id":"\#(orderEdit("stage"))","actions":[{"type":"set_quantity","line_item_id":"\#(lineOf(payable("e" + "stage", "none")))","quantity":2}]"#,
+            "order_edits.preview": #""id":"\#(orderEdit("preview", staged: true))""#,
+            "order_edits.commit": #""id":"\#(orderEdit("commit", staged: true))""#,
+            "order_edits.discard": #""id":"\#(orderEdit("discard"))""#,
             "return_policy.get": "", "return_policy.update": #""window_days":30"#,
             "returns.create": #""order_id":"\#(fulfilled("create"))","line_items":[{"line_item_id":"\#(lineOf(fulfilled("create")))","quantity":1}]"#,
             "returns.get": #""id":"\#(orderReturn("get"))""#, "returns.list": #""order_id":"\#(orderID)""#,
@@ -228,6 +234,20 @@ final class APIFixture: @unchecked Sendable {
             #"{"order_id":"\#(order)","line_items":[{"line_item_id":"\#(lineOf(order))","quantity":1}],"transactions":[{"parent_id":"\#(transaction("r" + purpose, "sale"))","amount":5}]}"#)))
         made["rfd" + purpose] = r["refund"]!["id"]!.stringValue!
         return made["rfd" + purpose]!
+    }
+
+    /// An order edit of its own order (`staged`: with one quantity change), per purpose.
+    func orderEdit(_ purpose: String, staged: Bool = false) -> String {
+        if let id = made["oe" + purpose] { return id }
+        let order = payable("e" + purpose, "none")
+        let core = try! tenant.core()
+        let e = try! JSON.parse(try! core.orderEdits.begin(try! JSON.parse(#"{"order_id":"\#(order)"}"#)))
+        let id = e["id"]!.stringValue!
+        if staged {
+            _ = try! core.orderEdits.stage(try! JSON.parse(#"{"id":"\#(id)","actions":[{"type":"set_quantity","line_item_id":"\#(lineOf(order))","quantity":3}]}"#))
+        }
+        made["oe" + purpose] = id
+        return id
     }
 
     /// An order fulfilled by hand (one line of 3 units, SKU R-1), per purpose, made on first use.

@@ -620,6 +620,35 @@ o.createdBy = try Actor.read(&a)""", schema='.ref("Actor")', doc="who made it (t
         F("created_at", "timestamp", default="0", doc="when it was made"),
         F("updated_at", "timestamp", default="0", doc="when its status last changed"),
     ]),
+    # Order edits: a change set over an order's lines, shipping and addresses, previewed, then committed or discarded (docs/order-edits.md).
+    Record("OrderEdit", "order edit", "orderEdit", "Sources/Orderbase/OrderEdits/OrderEdit+Fields.generated.swift",
+           "A change set over an order: staged actions (add a line, change a quantity, price or line discount, add or remove shipping, "
+           "change addresses), previewed with new totals, the balance and stock effects, then committed in one write (stock and "
+           "fulfillment orders adjusted in the same batch) or discarded.",
+           docs="docs/order-edits.md", kind="orderEdit", key="orderEditKey", audited=True, fields=[
+        F("id", "string", default='""', doc="`oe_` + a ULID"),
+        F("order_id", "string", prop="orderID", default='""', doc="the order"),
+        F("status", "enum", default='"open"', values="OrderEdit.statuses", api_values="ValueLists.orderEditStatuses",
+          doc="`open` (actions may be staged), `committed` or `discarded`"),
+        F("base_version", "int", default="1", doc="the order's version when the edit began: `commit` expects it unless given another"),
+        F("actions", swift="[EditAction]", default="[]", render="w.beginArray(); for a in o.actions { a.write(&w) }; w.endArray()",
+          decode='o.actions = try f.objects("actions", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try EditAction.read(&g, limits: .unbounded) } ?? []',
+          schema='.list(Schemas.editAction)', doc="the staged actions, in order (docs/order-edits.md, \"Actions\")"),
+        F("note", "opt_string", doc="why, for people (the order's audit entry carries it)"),
+        F("total_before", swift="Int64?", render="if let v = o.totalBefore { w.int(v) } else { w.null() }",
+          decode='o.totalBefore = try f.int("total_before", in: Int64.min...Int64.max)', schema=".nullable(.int(0...Int64.max))",
+          doc="the order's total when committed (null until then)"),
+        F("total_after", swift="Int64?", render="if let v = o.totalAfter { w.int(v) } else { w.null() }",
+          decode='o.totalAfter = try f.int("total_after", in: Int64.min...Int64.max)', schema=".nullable(.int(0...Int64.max))",
+          doc="its total after the commit (null until then)"),
+        F("notify_customer", "bool", default="false", doc="whether the commit asked for the customer to be told (templates on `order_edit.committed` read `event.data.notify_customer`)"),
+        F("created_by", swift="Actor", default='Actor(type: "system", id: nil)', render="o.createdBy.write(&w)",
+          decode="""guard var a = try f.object("created_by") else { throw OrderbaseError.invalid("created_by is required") }
+o.createdBy = try Actor.read(&a)""", schema='.ref("Actor")', doc="who began it"),
+        F("created_at", "timestamp", default="0", doc="when it began"),
+        F("updated_at", "timestamp", default="0", doc="when it last changed"),
+        F("closed_at", "opt_timestamp", doc="when it was committed or discarded"),
+    ]),
     # Returns (RMA): units coming back, approved, received with dispositions, closed (docs/returns.md).
     Record("OrderReturn", "return", "orderReturn", "Sources/Orderbase/Returns/OrderReturn+Fields.generated.swift",
            "Units of an order's fulfilled lines coming back: requested, approved (by approval tiers for high values) or declined, "

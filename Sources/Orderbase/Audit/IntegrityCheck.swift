@@ -412,6 +412,10 @@ struct IndexedKind: Sendable {
             let r = try Refund.decode(b)
             return (r.id, r.indexKeys, nil)
         },
+        IndexedKind(kind: .orderEdit, recordPrefix: Keyspace.orderEdit, ownPrefixes: []) { (b) throws(OrderbaseError) in
+            let e = try OrderEdit.decode(b)
+            return (e.id, e.indexKeys, nil)
+        },
         IndexedKind(kind: .orderReturn, recordPrefix: Keyspace.orderReturn, ownPrefixes: []) { (b) throws(OrderbaseError) in
             let r = try OrderReturn.decode(b)
             return (r.id, r.indexKeys, nil)

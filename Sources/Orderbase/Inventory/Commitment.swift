@@ -45,7 +45,13 @@ extension InventoryService {
         if let given { rules = given } else { rules = try routingRules(&wc) }
         guard rules.commitAt == "create" || order.status == rules.commitAt
                 || (wf.state(rules.commitAt)?.category ?? "cancelled") == "cancelled" else { return nil }
-        var batch = StockBatch(reason: "order_committed", reference: "order:" + order.id, actor: wc.request.actor)
+        return try plan(order, rules: rules, reference: "order:" + order.id, &wc)
+    }
+
+    /// Routes `order`'s lines under `rules` and refuses a short one, writing nothing: the commitment of a new
+    /// order, or of the units an order edit adds (`reference` names which).
+    func plan(_ order: Order, rules: RoutingRules, reference: String, _ wc: inout WriteContext) throws(OrderbaseError) -> PendingCommitment? {
+        var batch = StockBatch(reason: "order_committed", reference: reference, actor: wc.request.actor)
         var trace = RoutingTrace()
         let plan = try route(order, &batch, &wc, rules: rules, trace: &trace)
         if let firstShort = plan.firstShort {
@@ -85,7 +91,7 @@ extension InventoryService {
     /// location, and one more per location for its backorders, on hold with
     /// reason `out_of_stock`), in the order's batch, after its own event
     /// (`order.created`, or the change that reached the commit point).
-    func applyCommitment(_ pending: PendingCommitment, to order: Order, _ wc: inout WriteContext) throws(OrderbaseError) {
+    func applyCommitment(_ pending: PendingCommitment, to order: Order, adding: Bool = false, _ wc: inout WriteContext) throws(OrderbaseError) {
         var batch = pending.batch
         var groups: [(location: String, backorder: Bool, lines: [FulfillmentOrder.Line])] = []
         for a in pending.plan.assignments {
@@ -116,8 +122,8 @@ extension InventoryService {
             made.append(fo.id)
         }
         batch.finish(&wc)
-        // A reopened order keeps its earlier (cancelled) fulfillment orders in the list.
-        let earlier = order.version == 1 ? [] : try wc.read(Keyspace.orderFulfillmentKey(order.id)).map(Self.decodeIDs) ?? []
+        // A reopened order keeps its earlier (cancelled) fulfillment orders in the list; an edit (`adding`) its current ones.
+        let earlier = order.version == 1 && !adding ? [] : try wc.read(Keyspace.orderFulfillmentKey(order.id)).map(Self.decodeIDs) ?? []
         wc.put(Keyspace.orderFulfillmentKey(order.id), JSON.array((earlier + made).map { .string($0) }).bytes)
     }
 
@@ -313,6 +319,69 @@ extension InventoryService {
         var out: [FulfillmentOrder] = []
         for id in try Self.decodeIDs(b) { out.append(try wc.load(FulfillmentOrder.self, id)) }
         return out
+    }
+
+    // MARK: order edits
+
+    /// The stock of an order edit (docs/order-edits.md, "Stock"), in the edit's batch: each line whose quantity fell
+    /// (or that was removed) gives back units from its fulfillment orders' unshipped quantities, newest fulfillment
+    /// order first (backorders before committed stock), releasing committed tracked units; a fulfillment order left
+    /// with nothing to ship ends as a cancellation would end it. Added units are then routed as a new order's and
+    /// committed in new fulfillment orders (refused `insufficient_stock` as a create would be). Nothing when the order
+    /// has no fulfillment orders: its stock is committed later, from its lines as they are then. Answers whether any
+    /// fulfillment order changed.
+    func adjustCommitment(old: Order, new: Order, reference: String, _ wc: inout WriteContext) throws(OrderbaseError) -> Bool {
+        guard try hasFulfillmentOrders(old.id, &wc) else { return false }
+        var changed = false
+        var batch = StockBatch(reason: "order_released", reference: reference, actor: wc.request.actor)
+        let fos = try fulfillmentOrders(of: old.id, &wc)
+        var edited: [String: FulfillmentOrder] = [:]
+        for line in old.lineItems {
+            guard let id = line.id else { continue }
+            var left = line.quantity - (new.lineItems.first { $0.id == id }?.quantity ?? 0)
+            for fo in fos.reversed() where left > 0 && fo.holdsCommitment {
+                var after = edited[fo.id] ?? fo
+                guard let k = after.lines.firstIndex(where: { $0.lineItemID == id }), after.lines[k].remaining > 0 else { continue }
+                let take = min(left, after.lines[k].remaining)
+                after.lines[k].quantity -= take
+                left -= take
+                edited[fo.id] = after
+            }
+        }
+        for before in fos {
+            guard var after = edited[before.id] else { continue }
+            changed = true
+            if !after.unshipped {
+                // Nothing left to ship: ended as a cancellation ends it (its remaining units released).
+                try cancelRemainder(before, &batch, &wc, event: "fulfillment_order.cancelled", reason: "order edit")
+                continue
+            }
+            for (k, line) in before.lines.enumerated() where line.tracked {
+                let given = line.quantity - after.lines[k].quantity
+                guard given > 0, let sku = line.sku else { continue }
+                var level = try batch.level(sku, at: before.locationID, field: "actions", &wc, createItem: false)
+                try batch.move(&level, "committed", by: -given, field: "actions", &wc)
+            }
+            after.lines.removeAll { $0.quantity == 0 && $0.shipped == 0 }
+            after.updatedAt = wc.now
+            wc.commit("fulfillment_order.edited", before: before, after: after, reason: "order edit")
+        }
+        try releaseBackorders(&batch, &wc)
+        batch.finish(&wc)
+        // Added units: each line's growth, routed as a new order's lines are.
+        var extra = new
+        extra.lineItems = new.lineItems.compactMap { l in
+            let before = old.lineItems.first { $0.id == l.id }?.quantity ?? 0
+            guard l.quantity > before else { return nil }
+            var more = l
+            more.quantity = l.quantity - before
+            return more
+        }
+        if !extra.lineItems.isEmpty, let pending = try plan(extra, rules: try routingRules(&wc), reference: reference, &wc) {
+            try applyCommitment(pending, to: extra, adding: true, &wc)
+            changed = true
+        }
+        return changed
     }
 
     // MARK: the pieces fulfillment order actions share

@@ -47,6 +47,7 @@ extension Capability {
     var customFields: CustomFieldService { core.customFields }
     var payments: PaymentService { core.payments }
     var returns: ReturnService { core.returns }
+    var orderEdits: OrderEditService { core.orderEdits }
 }
 
 /// `tenant.orders`: orders, their transitions and holds (Orders/, Workflow/OrderService+Transitions.swift).
@@ -79,6 +80,8 @@ public struct SLAService: Capability { let core: TenantCore }
 public struct AttachmentService: Capability { let core: TenantCore }
 /// `tenant.payments`: the payments ledger of orders, and the payment handler (Payments/).
 public struct PaymentService: Capability { let core: TenantCore }
+/// `tenant.orderEdits`: change sets over orders, previewed and committed with their stock (OrderEdits/).
+public struct OrderEditService: Capability { let core: TenantCore }
 /// `tenant.returns`: returns (RMA) and the return policy (Returns/).
 public struct ReturnService: Capability { let core: TenantCore }
 /// `tenant.jobs`: bulk jobs the scheduler runs in steps (Jobs/).
@@ -102,4 +105,5 @@ extension TenantCore {
     public var sla: SLAService { SLAService(core: self) }
     public var payments: PaymentService { PaymentService(core: self) }
     public var returns: ReturnService { ReturnService(core: self) }
+    public var orderEdits: OrderEditService { OrderEditService(core: self) }
 }

@@ -45,6 +45,7 @@ enum Keyspace {
     static let transaction: UInt8 = UInt8(ascii: "m")           // m transaction_id              -> payment transaction JSON (the payments ledger)
     static let refund: UInt8 = UInt8(ascii: "r")                // r refund_id                   -> refund JSON
     static let orderReturn: UInt8 = UInt8(ascii: "e")           // e return_id                   -> return (RMA) JSON
+    static let orderEdit: UInt8 = UInt8(ascii: "o")             // o order_edit_id               -> order edit JSON (a change set)
     static let orderReturns: UInt8 = UInt8(ascii: "h")          // h order_id                    -> JSON list of its return ids (read in writes)
     static let salesLine: UInt8 = UInt8(ascii: "g")             // g sales_line_id (time-ordered) -> sales ledger line JSON
 
@@ -62,7 +63,7 @@ enum Keyspace {
         (fulfillmentOrder, "fulfillment orders"), (orderFulfillment, "fulfillment orders by order"), (shipment, "shipments"),
         (transfer, "transfers"), (tag, "tags in use, with counts"), (job, "bulk jobs"),
         (orderNote, "notes and messages on orders"), (orderTemplate, "order templates"), (draftOrder, "draft orders"), (customField, "custom field definitions"), (customFieldInvalid, "orders whose custom field values broke the rules"), (attachment, "attachments"),
-        (slaPolicy, "SLA policies"), (transaction, "payment transactions"), (refund, "refunds"), (orderReturn, "returns"), (orderReturns, "returns by order"), (salesLine, "the sales ledger"),
+        (slaPolicy, "SLA policies"), (transaction, "payment transactions"), (refund, "refunds"), (orderReturn, "returns"), (orderReturns, "returns by order"), (orderEdit, "order edits"), (salesLine, "the sales ledger"),
     ]
 
     static func metaKey(_ name: String) -> [UInt8] { var k = KeyBuilder(meta); k.string(name); return k.bytes }
@@ -153,6 +154,7 @@ enum Keyspace {
     static func refundKey(_ id: String) -> [UInt8] { var k = KeyBuilder(refund); k.string(id); return k.bytes }
     static func returnKey(_ id: String) -> [UInt8] { var k = KeyBuilder(orderReturn); k.string(id); return k.bytes }
     static func returnPolicyKey(_ id: String) -> [UInt8] { metaKey("return_policy") }
+    static func orderEditKey(_ id: String) -> [UInt8] { var k = KeyBuilder(orderEdit); k.string(id); return k.bytes }
     static func orderReturnsKey(_ orderID: String) -> [UInt8] { var k = KeyBuilder(orderReturns); k.string(orderID); return k.bytes }
     static func salesLineKey(_ id: String) -> [UInt8] { var k = KeyBuilder(salesLine); k.string(id); return k.bytes }
     /// Where the sales ledger's lines of `ms` and later begin (ids start with their time, `sl_` + 10 base32 digits).

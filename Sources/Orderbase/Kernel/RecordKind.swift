@@ -43,16 +43,17 @@ public struct RecordKind: Hashable, Sendable, CustomStringConvertible {
     public static let refund = RecordKind("refund")
     public static let orderReturn = RecordKind("return")
     public static let returnPolicy = RecordKind("return_policy")
+    public static let orderEdit = RecordKind("order_edit")
     public static let salesLine = RecordKind("sales_line")
 
     /// Every kind, for `audit.list` and `integrity.check`.
     public static let all: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
                                            .notification, .webhookDelivery, .approval, .location, .inventoryItem, .inventoryLevel,
-                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction, .refund, .salesLine, .orderReturn, .returnPolicy]
+                                           .inventoryMovement, .fulfillmentOrder, .shipment, .routingRules, .transfer, .tag, .job, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction, .refund, .salesLine, .orderReturn, .returnPolicy, .orderEdit]
     /// The kinds whose changes are audited (the others are logs and queues
     /// whose changes the audited records' events already tell).
     public static let audited: [RecordKind] = [.order, .workflow, .webhookEndpoint, .notificationChannel, .notificationTemplate,
-                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction, .refund, .orderReturn, .returnPolicy]
+                                               .location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .customField, .orderNote, .archiveRules, .orderTemplate, .draftOrder, .slaPolicy, .businessHours, .attachment, .transaction, .refund, .orderReturn, .returnPolicy, .orderEdit]
     static func named(_ name: String) -> RecordKind? { all.first { $0.name == name } }
 }
 
@@ -83,6 +84,7 @@ struct AuditPolicy {
         case .refund: AuditPolicy(unaudited: ["updated_at"])
         case .orderReturn: AuditPolicy(unaudited: ["updated_at", "version"])
         case .returnPolicy: AuditPolicy(unaudited: ["updated_at"])
+        case .orderEdit: AuditPolicy(unaudited: ["updated_at"])
         case .customField: AuditPolicy(unaudited: ["updated_at", "validation_status", "invalid_count", "validation_job"])
         default: AuditPolicy()
         }

@@ -43,6 +43,8 @@ public enum ValueLists {
     public static let transactionSources = Transaction.sources
     public static let refundStatuses = Refund.statuses
     public static let returnStatuses = OrderReturn.statuses
+    public static let orderEditStatuses = OrderEdit.statuses
+    public static let editActionTypes = EditAction.types
     public static let returnChannels = OrderReturn.channels
     public static let returnReasons = OrderReturn.reasons
     public static let returnDeclineReasons = OrderReturn.declineReasons

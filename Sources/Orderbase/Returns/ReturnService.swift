@@ -49,7 +49,11 @@ extension ReturnService {
     /// Units of each line of `order` fulfilled, as this write sees them: what its fulfillment orders shipped;
     /// for an order without fulfillment orders, all of every line once its `fulfillment_status` is `fulfilled`.
     func fulfilledQuantities(_ order: Order, _ wc: inout WriteContext) throws(OrderbaseError) -> [String: Int64] {
-        let fos = try inventory.fulfillmentOrders(of: order.id, &wc)
+        Self.fulfilled(order, try inventory.fulfillmentOrders(of: order.id, &wc))
+    }
+
+    /// The same from the order and its fulfillment orders as the caller read them (returns, order edits).
+    static func fulfilled(_ order: Order, _ fos: [FulfillmentOrder]) -> [String: Int64] {
         var out: [String: Int64] = [:]
         if fos.isEmpty {
             if order.fulfillmentStatus == "fulfilled" { for l in order.lineItems { if let id = l.id { out[id, default: 0] += l.quantity } } }
