@@ -11,6 +11,8 @@
  *   F <id>    attachment (96 KiB, uploaded in 8 KiB chunks) acknowledged
  *   P <id> <n> order paid in full (a sale) and then one unit of its first line refunded (refunds.create,
  *              a recorded refund transaction of n), both acknowledged
+ *   E <id> <q> order edited (order_edits.begin, stage, commit: its first line's quantity raised to q, the
+ *              added units routed and committed in the commit's write), acknowledged
  */
 #include <orderbase.h>
 #include <stdio.h>
@@ -134,6 +136,28 @@ int main(int argc, char **argv) {
             char paid[96];
             snprintf(paid, sizeof paid, "%s %ld", id, back);
             say("P", paid);
+            continue;
+        }
+        if (fate == 4) {  /* edit it: two more units of its first line, committed with their stock in one write */
+            long q = atol(strstr(strstr(req, "\"title\":\"Item 0\""), "\"quantity\":") + 11) + 2;
+            snprintf(req, sizeof req, "{\"order_id\":\"%s\"}", id);
+            resp = NULL;
+            if (orderbase_call(t, "order_edits.begin", req, &resp) != 0) { fprintf(stderr, "order_edits.begin: %s\n", resp); return 5; }
+            char edit[64];
+            const char *q0 = strstr(resp, "\"id\":\"") + 6;
+            size_t z = 0;
+            while (q0[z] != '"' && z < 63) { edit[z] = q0[z]; z++; }
+            edit[z] = 0;
+            orderbase_free(resp);
+            snprintf(req, sizeof req, "{\"id\":\"%s\",\"actions\":[{\"type\":\"set_quantity\",\"line_item_id\":\"%s\",\"quantity\":%ld}]}", edit, line, q);
+            if (orderbase_call(t, "order_edits.stage", req, NULL) != 0) { fprintf(stderr, "order_edits.stage failed\n"); return 5; }
+            snprintf(req, sizeof req, "{\"id\":\"%s\"}", edit);
+            resp = NULL;
+            if (orderbase_call(t, "order_edits.commit", req, &resp) != 0) { fprintf(stderr, "order_edits.commit: %s\n", resp); return 5; }
+            orderbase_free(resp);
+            char edited[96];
+            snprintf(edited, sizeof edited, "%s %ld", id, q);
+            say("E", edited);
             continue;
         }
         if (fate == 1) {  /* ship all of it: one location holds everything, so one fulfillment order */

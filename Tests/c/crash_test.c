@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct { char id[40]; int confirmed, cancelled, shipped; long refunded; } acked;
+typedef struct { char id[40]; int confirmed, cancelled, shipped; long refunded, edited; } acked;
 static acked *orders;
 static size_t count, cap;
 
@@ -30,7 +30,7 @@ static size_t count, cap;
 static char (*files)[40];
 static size_t nfiles, capfiles;
 /* Acknowledged payments (a sale, then a refund of one unit). */
-static size_t npaid;
+static size_t npaid, nedited;
 
 static acked *find(const char *id) {
     for (size_t i = count; i > 0; i--) if (strcmp(orders[i - 1].id, id) == 0) return &orders[i - 1];
@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
                 if (count == cap) { cap = cap ? cap * 2 : 1024; orders = realloc(orders, cap * sizeof *orders); }
                 snprintf(orders[count].id, sizeof orders[count].id, "%.39s", line + 2); /* ids are 30 chars */
                 orders[count].confirmed = orders[count].cancelled = orders[count].shipped = 0;
-                orders[count].refunded = -1;
+                orders[count].refunded = orders[count].edited = -1;
                 count++;
             } else if (line[0] == 'F') {
                 if (nfiles == capfiles) { capfiles = capfiles ? capfiles * 2 : 256; files = realloc(files, capfiles * sizeof *files); }
@@ -90,6 +90,12 @@ int main(int argc, char **argv) {
                 if (space) *space = 0;
                 acked *a = find(line + 2);
                 if (a && space) a->refunded = atol(space + 1);
+            } else if (line[0] == 'E') {
+                nedited++;
+                char *space = strchr(line + 2, ' ');
+                if (space) *space = 0;
+                acked *a = find(line + 2);
+                if (a && space) a->edited = atol(space + 1);
             } else if (line[0] == 'T' || line[0] == 'X' || line[0] == 'S') {
                 acked *a = find(line + 2);
                 if (a && line[0] == 'T') a->confirmed = 1;
@@ -129,6 +135,13 @@ int main(int argc, char **argv) {
             } else if (orders[i].shipped && !strstr(resp, "\"fulfillment_status\":\"fulfilled\"")) {
                 fprintf(stderr, "iteration %d: acknowledged shipment of %s was lost\n", it, orders[i].id);
                 failures++;
+            } else if (orders[i].edited >= 0) {
+                char want[64];
+                snprintf(want, sizeof want, "\"title\":\"Item 0\",\"quantity\":%ld,", orders[i].edited);
+                if (!strstr(resp, want)) {
+                    fprintf(stderr, "iteration %d: acknowledged edit of %s was lost: %s\n", it, orders[i].id, resp);
+                    failures++;
+                }
             } else if (orders[i].refunded >= 0) {
                 char want[64];
                 snprintf(want, sizeof want, "\"refunded\":%ld,", orders[i].refunded);
@@ -224,9 +237,9 @@ int main(int argc, char **argv) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
-    printf("crash_test (%s): %d kills (%zu mid-write), %zu acknowledged orders, %zu acknowledged attachments, %zu acknowledged payments, %d order checks; "
+    printf("crash_test (%s): %d kills (%zu mid-write), %zu acknowledged orders, %zu acknowledged attachments, %zu acknowledged payments, %zu acknowledged edits, %d order checks; "
            "%d kills around tenant creation (%d tenants absent, %d whole)\n",
-           mode, iterations, killed_mid, count, nfiles, npaid, verified, births, absent, whole);
+           mode, iterations, killed_mid, count, nfiles, npaid, nedited, verified, births, absent, whole);
     printf("crash_test: %d passed, %d failed\n", failures ? 0 : 1, failures ? 1 : 0);
     return failures ? 1 : 0;
 }

@@ -22,7 +22,8 @@ beyond it, and docs/rest.md ("Rules beyond the schema") lists them:
   defined fields with values of their types;
 - `tags.rename` changes the tag's spelling (`to` is not `from` as it is);
 - an auto-archive rule's condition is the expression language, and rule names
-  are unique;
+  are unique; so are a return policy's condition and its tiers' `when`;
+- an order edit's added lines and shipping lines keep an order's money rules;
 - a partial order (templates, drafts, overrides) keeps an order's money rules
   and names defined custom fields and an existing workflow.
 - an SLA policy's `at_risk_minutes` is less than its `within_minutes` (the
@@ -252,6 +253,18 @@ def _positive_body(case):
                 if isinstance(line, dict):
                     line.pop("id", None)
                     line.pop("custom_fields", None)
+    elif label == "PATCH /v1/return_policy":
+        if body.get("condition") is not None:
+            body["condition"] = _expression(body["condition"])
+        for tier in body.get("approval_tiers") or []:
+            if isinstance(tier, dict) and tier.get("when") is not None:
+                tier["when"] = _expression(tier["when"])
+    elif label == "POST /v1/order_edits/{id}/actions":
+        for a in body.get("actions") or []:
+            if isinstance(a, dict) and isinstance(a.get("line_item"), dict):
+                _money({"line_items": [a["line_item"]]})
+            if isinstance(a, dict) and isinstance(a.get("shipping_line"), dict):
+                _money({"shipping_lines": [a["shipping_line"]]})
     elif label == "POST /v1/tags/rename":
         if isinstance(body.get("from"), str) and body.get("to") == body.get("from"):
             body["to"] = body["from"][:99] + ("y" if body["from"][-1:] != "y" else "z")

@@ -27,7 +27,7 @@ from conftest import CLI
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LIB_DIR = os.environ.get("ORDERBASE_LIB_DIR", str(ROOT / "build" / "lib"))
-PAGES = ["docs/workflows.md", "docs/notifications.md", "docs/fulfillment.md", "docs/attachments.md", "docs/sla.md", "docs/custom-fields.md", "docs/payments.md", "docs/refunds.md", "docs/returns.md"]
+PAGES = ["docs/workflows.md", "docs/notifications.md", "docs/fulfillment.md", "docs/attachments.md", "docs/sla.md", "docs/custom-fields.md", "docs/payments.md", "docs/refunds.md", "docs/returns.md", "docs/order-edits.md"]
 
 
 def blocks(page):

@@ -328,6 +328,50 @@ def test_payments_refunds_and_sales_over_http(api):
     assert read.get("/v1/sales/summary", params={"from": "2020-01-01T00:00:00Z"}).status_code == 422
 
 
+def test_order_edits_over_http(api):
+    write, read = api("acme:write"), api("acme:read")
+    order = write.post("/v1/orders", json={"line_items": [{"sku": "MUG", "title": "Mug", "quantity": 2, "unit_price": 800},
+                                                          {"sku": "PIN", "title": "Pin", "quantity": 1, "unit_price": 150}],
+                                           "transactions": [{"kind": "sale", "amount": 1750}]}).json()
+    mug, pin = (l["id"] for l in order["line_items"])
+    assert read.post("/v1/order_edits", json={"order_id": order["id"]}).status_code == 403
+    begun = write.post("/v1/order_edits", json={"order_id": order["id"], "note": "phone call"})
+    assert begun.status_code == 201, begun.text
+    edit = begun.json()
+    assert edit["status"] == "open" and edit["base_version"] == order["version"]
+    # A bad action is named by its index; nothing is staged.
+    bad = write.post(f"/v1/order_edits/{edit['id']}/actions", json={"actions": [
+        {"type": "set_price", "line_item_id": pin, "unit_price": 100}, {"type": "set_quantity", "line_item_id": "li_nope", "quantity": 1}]})
+    assert bad.status_code == 404 and bad.json()["error"]["field"] == "actions[1].line_item_id"
+    shape = write.post(f"/v1/order_edits/{edit['id']}/actions", json={"actions": [{"type": "set_quantity", "line_item_id": pin}]})
+    assert shape.status_code == 422 and shape.json()["error"]["field"] == "actions[0].quantity"
+    staged = write.post(f"/v1/order_edits/{edit['id']}/actions", json={"actions": [
+        {"type": "set_quantity", "line_item_id": pin, "quantity": 0},
+        {"type": "add_line", "line_item": {"sku": "CUP", "title": "Cup", "quantity": 1, "unit_price": 450}},
+        {"type": "set_line_discount", "line_item_id": mug, "amount": 100}]})
+    assert staged.status_code == 200 and len(staged.json()["actions"]) == 3
+    preview = read.get(f"/v1/order_edits/{edit['id']}/preview").json()
+    # 1600 − 100 + 450 = 1950; 1750 paid: 200 due.
+    assert preview["total_after"] == 1950 and preview["balance_due"] == 200 and [s["delta"] for s in preview["stock"]] == [-1, 1]
+    assert read.get(f"/v1/orders/{order['id']}").json()["total"] == 1750
+    done = write.post(f"/v1/order_edits/{edit['id']}/commit", json={"notify_customer": True})
+    assert done.status_code == 200, done.text
+    o = done.json()["order"]
+    assert o["total"] == 1950 and o["financial_status"] == "partially_paid" and [l["title"] for l in o["line_items"]] == ["Mug", "Cup"]
+    again = write.post(f"/v1/order_edits/{edit['id']}/commit", json={})
+    assert again.status_code == 409 and again.json()["error"]["details"]["reason"] == "invalid_edit_status"
+    assert [e["id"] for e in read.get("/v1/order_edits", params={"order_id": order["id"]}).json()["data"]] == [edit["id"]]
+    assert read.get(f"/v1/order_edits/{edit['id']}").json()["total_after"] == 1950
+    # The order changed since this edit began: 409 (412 when If-Match named the version).
+    late = write.post("/v1/order_edits", json={"order_id": order["id"]}).json()
+    write.post(f"/v1/order_edits/{late['id']}/actions", json={"actions": [{"type": "set_quantity", "line_item_id": mug, "quantity": 3}]})
+    write.patch(f"/v1/orders/{order['id']}", json={"note": "gift wrap"})
+    conflict = write.post(f"/v1/order_edits/{late['id']}/commit", json={})
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "version_conflict"
+    assert write.post(f"/v1/order_edits/{late['id']}/commit", json={}, headers={"If-Match": '"1"'}).status_code == 412
+    assert write.post(f"/v1/order_edits/{late['id']}/discard", json={"note": "stale"}).json()["status"] == "discarded"
+
+
 def test_returns_over_http(api):
     write, read, admin = api("acme:write"), api("acme:read"), api("acme:admin")
     # The policy is admin's: a window, and a manager tier for returns worth 1000 or more.

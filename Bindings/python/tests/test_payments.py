@@ -126,3 +126,19 @@ def test_return_received_then_refunded_through_the_handler(engine, tenant):
         assert tenant.integrity.check()["ok"] is True
     finally:
         engine.on_payment(None)
+
+
+def test_order_edit_of_a_paid_order(tenant):
+    """docs/order-edits.md: a paid order edited; the preview's balance; the commit's order."""
+    order = tenant.orders.create(line_items=[LINE], transactions=[{"kind": "sale", "amount": 510}])
+    line = order["line_items"][0]["id"]
+    edit = tenant.order_edits.begin(order_id=order["id"], note="one more")
+    tenant.order_edits.stage(edit["id"], actions=[{"type": "set_quantity", "line_item_id": line, "quantity": 3}])
+    preview = tenant.order_edits.preview(edit["id"])
+    assert preview["total_after"] == 765 and preview["balance_due"] == 255 and preview["stock"][0]["delta"] == 1
+    done = tenant.order_edits.commit(edit["id"], notify_customer=True)
+    assert done["edit"]["status"] == "committed" and done["order"]["financial_status"] == "partially_paid"
+    with pytest.raises(orderbase.InvalidState) as e:
+        tenant.order_edits.discard(edit["id"])
+    assert e.value.details["reason"] == "invalid_edit_status"
+    assert tenant.integrity.check()["ok"] is True

@@ -52,6 +52,19 @@ class TestPayments < Minitest::Test
     assert_equal %w[sale return], @tenant.sales.list(order_id: order[:id])[:data].map { |l| l[:kind] }
   end
 
+  # docs/order-edits.md: a paid order edited; the balance; the commit.
+  def test_order_edit
+    order = @tenant.orders.create(line_items: [LINE.merge(quantity: 2)], transactions: [{ kind: "sale", amount: 510 }])
+    line = order[:line_items][0][:id]
+    edit = @tenant.order_edits.begin(order_id: order[:id])
+    @tenant.order_edits.stage(edit[:id], actions: [{ type: "set_quantity", line_item_id: line, quantity: 1 }])
+    preview = @tenant.order_edits.preview(edit[:id])
+    assert_equal [255, 255, -1], [preview[:total_after], preview[:refund_owed], preview[:stock][0][:delta]]
+    done = @tenant.order_edits.commit(edit[:id])
+    assert_equal ["committed", 255], [done[:edit][:status], done[:order][:total]]
+    assert_equal true, @tenant.integrity.check[:ok]
+  end
+
   # docs/returns.md: fulfilled units come back; receiving refunds nothing; a refund names the return.
   def test_returns
     order = @tenant.orders.create(line_items: [LINE.merge(quantity: 2)], fulfillment_status: "fulfilled",

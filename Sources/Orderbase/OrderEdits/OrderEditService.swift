@@ -87,7 +87,7 @@ extension OrderEditService {
 
     // MARK: order_edits.preview
 
-    /// `{"id"}` → `{"edit", "order", "total_before", "total_after", "balance", "balance_due", "refund_owed", "stock"}`:
+    /// `{"id"}` → `{"total_before", "total_after", "balance", "balance_due", "refund_owed", "stock", "order", "edit"}`:
     /// the order as the staged actions would leave it (new lines show placeholder ids), what the customer would owe
     /// (`balance` = total after − captured: positive is due, negative is owed back), and each line's unit change
     /// (`stock`: committed stock follows it when the order has fulfillment orders). Writes nothing.
@@ -114,8 +114,6 @@ extension OrderEditService {
         let balance = new.total - new.payments.captured
         var w = JSONWriter()
         w.beginObject()
-        w.key("edit"); w.raw(e.apiJSON)
-        w.key("order"); w.raw(new.render().bytes)
         w.key("total_before"); w.int(order.total)
         w.key("total_after"); w.int(new.total)
         w.key("balance"); w.int(balance)
@@ -132,6 +130,8 @@ extension OrderEditService {
             w.endObject()
         }
         w.endArray()
+        w.key("order"); w.raw(new.render().bytes)
+        w.key("edit"); w.raw(e.apiJSON)
         w.endObject()
         return w.bytes
     }

@@ -143,9 +143,9 @@ extension OrderService {
         }
     }
 
-    func loadRecord(_ id: String, snapshot: Snapshot?) throws(OrderbaseError) -> [UInt8] {
+    func loadRecord(_ id: String, snapshot: Snapshot?, field: String = "id") throws(OrderbaseError) -> [UInt8] {
         guard let v = try store({ () throws(StoreError) in try database.get(Keyspace.orderKey(id), snapshot: snapshot) }) else {
-            throw OrderbaseError(.notFound, "no order with id \(id)", field: "id")
+            throw OrderbaseError(.notFound, "no order with id \(id)", field: field)
         }
         return v
     }
@@ -172,16 +172,17 @@ extension OrderService {
                 throw OrderbaseError(.invalidState, "order \(old.number) is \(old.status); only note and metadata can change", field: "status")
             }
             if editsLines && old.fulfillmentStatus != "unfulfilled" {
-                throw OrderbaseError(.invalidState, "line items cannot change once fulfillment has started (\(old.fulfillmentStatus))", field: "line_items")
+                throw OrderbaseError(.invalidState, "line items cannot be replaced once fulfillment has started (\(old.fulfillmentStatus)): edit them with order_edits",
+                                     field: "line_items")
             }
             if old.lineItems.contains(where: { $0.refundedQuantity > 0 }) || old.refundedShipping > 0,
                let money = ["line_items", "discounts", "shipping_lines"].first(where: named.contains) {
-                // Refunds were worked out from these (each unit's share of discounts and tax): order edits will adjust them.
-                throw OrderbaseError(.invalidState, "order \(old.number) has refunds: its \(money) cannot be replaced",
+                // Refunds were worked out from these (each unit's share of discounts and tax): order edits keep them exact.
+                throw OrderbaseError(.invalidState, "order \(old.number) has refunds: its \(money) cannot be replaced (edit them with order_edits)",
                                      field: money, details: .object(["reason": .string("refunded")]))
             }
             if editsLines, try inventory.holdsCommitment(id, &wc) {
-                throw OrderbaseError(.invalidState, "line items cannot change while stock is committed to them (order edits will adjust it; cancel and re-create until then)",
+                throw OrderbaseError(.invalidState, "line items cannot be replaced while stock is committed to them: edit them with order_edits, which moves the stock",
                                      field: "line_items", details: .object(["reason": .string("stock_committed")]))
             }
             var new = old

@@ -230,7 +230,7 @@ extension PaymentService {
         var (f, _) = try Fields.request(request)
         var wanted = try RefundRequest.read(&f)
         try f.finish()
-        let order = try Order.decode(try orders.loadRecord(wanted.orderID, snapshot: nil))
+        let order = try Order.decode(try orders.loadRecord(wanted.orderID, snapshot: nil, field: "order_id"))
         try wanted.resolve(with: try wanted.returnID.map { (id) throws(OrderbaseError) in try stored(OrderReturn.self, id, field: "return_id") })
         let refund = try wanted.workOut(order)
         let parents = try refundParents(order.id).reversed()

@@ -116,7 +116,7 @@ extension ReturnService {
         let idem = try f.string("idempotency_key", maxLength: 255, allowEmpty: false)
         try f.finish()
         // The window counts from delivery: the order's shipments as stored (a delivery reported this instant may not count yet).
-        let stored = try Order.decode(try orders.loadRecord(orderID, snapshot: nil))
+        let stored = try Order.decode(try orders.loadRecord(orderID, snapshot: nil, field: "order_id"))
         let delivered = try deliveredAt(stored)
         let context = try expressions.evaluationContext(currency: stored.currency)
         return try inventory.idempotent("returns.create", request, key: idem, ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in

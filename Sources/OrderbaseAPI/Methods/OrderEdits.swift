@@ -16,7 +16,7 @@ extension Catalogue {
     static let orderEditMethods: [Method] = [
         Method("order_edits.begin", .write, [Route("POST", "/v1/order_edits")],
                "Begin a change set over an open order: stage actions, preview, then commit or discard.",
-               request: [req("order_id", .string(max: 64), "The order (ord_…)."), opt("note", .string(max: 1000, min: 1), "Why (the order's audit entry carries it).")],
+               request: [req("order_id", .string(max: 64, min: 1), "The order (ord_…)."), opt("note", .string(max: 1000, min: 1), "Why (the order's audit entry carries it).")],
                response: .ref("OrderEdit"), status: 201,
                .tenant { t, r throws(OrderbaseError) in try t.orderEdits.begin(r) }),
         Method("order_edits.stage", .write, [Route("POST", "/v1/order_edits/{id}/actions")],

@@ -29,7 +29,7 @@ extension Catalogue {
         Method("returns.create", .write, [Route("POST", "/v1/returns")],
                "Request a return of fulfilled units: checked against the return policy; approved at once when staff ask and no approval tier applies.",
                request: [
-                   req("order_id", .string(max: 64), "The order (ord_…)."),
+                   req("order_id", .string(max: 64, min: 1), "The order (ord_…)."),
                    req("line_items", .list(.object([
                        req("line_item_id", .string(max: 64, min: 1)), req("quantity", .int(1...1_000_000)),
                        opt("reason", .oneOf(ValueLists.returnReasons), "Default unknown."), opt("note", .string(max: 1000, min: 1)),
