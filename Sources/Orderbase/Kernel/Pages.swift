@@ -12,6 +12,18 @@ extension Capability {
         return try stored(R.self, id).apiJSON
     }
 
+    /// `{"order_id"?, "status"?, "limit"? (1–250, default 50), "starting_after"?}` → records of a kind indexed by
+    /// `order_id`, newest first: one order's or all, of one of `statuses` or any (refunds, returns, order edits).
+    func listByOrder<R: KeyedRecord>(_: R.Type, _ request: JSON, statuses: [String], status: (R) -> String) throws(OrderbaseError) -> [UInt8] {
+        var (f, _) = try Fields.request(request)
+        let order = try f.string("order_id", maxLength: 64, allowEmpty: false)
+        let wanted = try f.oneOf("status", statuses)
+        let limit = Int(try f.int("limit", in: 1...250) ?? 50)
+        let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
+        try f.finish()
+        return try newestFirst(R.self, index: order.map { ("order_id", $0) }, after: after, limit: limit, keep: { r in wanted == nil || status(r) == wanted })
+    }
+
     /// The ids an index names for one value (`I kind field value id`), oldest first.
     func indexedIDs(_ kind: RecordKind, _ field: String, _ value: String, snapshot: Snapshot? = nil) throws(OrderbaseError) -> [String] {
         var ids: [String] = []

@@ -229,12 +229,6 @@ extension OrderEditService {
 
     /// `{"order_id"?, "status"?, "limit"?, "starting_after"?}` → edits, newest first.
     public func list(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var (f, _) = try Fields.request(request)
-        let order = try f.string("order_id", maxLength: 64, allowEmpty: false)
-        let status = try f.oneOf("status", OrderEdit.statuses)
-        let limit = Int(try f.int("limit", in: 1...250) ?? 50)
-        let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
-        try f.finish()
-        return try newestFirst(OrderEdit.self, index: order.map { ("order_id", $0) }, after: after, limit: limit, keep: { e in status == nil || e.status == status })
+        try listByOrder(OrderEdit.self, request, statuses: OrderEdit.statuses) { $0.status }
     }
 }

@@ -381,13 +381,7 @@ extension ReturnService {
 
     /// `{"order_id"?, "status"?, "limit"?, "starting_after"?}` → returns, newest first.
     public func listReturns(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
-        var (f, _) = try Fields.request(request)
-        let order = try f.string("order_id", maxLength: 64, allowEmpty: false)
-        let status = try f.oneOf("status", OrderReturn.statuses)
-        let limit = Int(try f.int("limit", in: 1...250) ?? 50)
-        let after = try f.string("starting_after", maxLength: 64, allowEmpty: false)
-        try f.finish()
-        return try newestFirst(OrderReturn.self, index: order.map { ("order_id", $0) }, after: after, limit: limit, keep: { r in status == nil || r.status == status })
+        try listByOrder(OrderReturn.self, request, statuses: OrderReturn.statuses) { $0.status }
     }
 
     // MARK: refunds of a return
