@@ -87,6 +87,7 @@ final class APIFixture: @unchecked Sendable {
             "returns.approve": #""id":"\#(orderReturn("approve", via: "customer"))""#,
             "returns.decline": #""id":"\#(orderReturn("decline", via: "customer"))","reason":"final_sale""#,
             "returns.receive": #""id":"\#(orderReturn("receive"))","line_items":[{"line_item_id":"\#(lineOf(fulfilled("rreceive")))","quantity":1,"disposition":"not_restocked"}]"#,
+            "returns.exchange": #""id":"\#(orderReturn("exchange"))","line_items":[{"title":"y","quantity":1,"unit_price":5}]"#,
             "returns.close": #""id":"\#(orderReturn("close"))""#, "returns.cancel": #""id":"\#(orderReturn("cancel"))""#,
             "sales.list": #""order_id":"\#(orderID)""#, "sales.summary": #""from":"2020-01-01T00:00:00Z","to":"2020-12-01T00:00:00Z""#,
             "orders.sla": #""id":"\#(orderID)""#, "sla.summary": #""from":"2026-01-01T00:00:00Z","to":"2026-12-01T00:00:00Z""#,
@@ -250,11 +251,11 @@ final class APIFixture: @unchecked Sendable {
         return id
     }
 
-    /// An order fulfilled by hand (one line of 3 units, SKU R-1), per purpose, made on first use.
+    /// An order fulfilled by hand (one line of 3 units, SKU R-1) and paid, per purpose, made on first use.
     func fulfilled(_ purpose: String) -> String {
         if let id = made["ful" + purpose] { return id }
         let o = try! JSON.parse(try! tenant.core().orders.createOrder(try! JSON.parse(
-            #"{"fulfillment_status":"fulfilled","line_items":[{"title":"x","sku":"R-1","quantity":3,"unit_price":5}]}"#)))
+            #"{"fulfillment_status":"fulfilled","line_items":[{"title":"x","sku":"R-1","quantity":3,"unit_price":5}],"transactions":[{"kind":"sale","amount":15}]}"#)))
         made["ful" + purpose] = o["id"]!.stringValue!
         return made["ful" + purpose]!
     }

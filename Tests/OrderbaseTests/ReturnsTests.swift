@@ -161,6 +161,32 @@ struct ReturnsTests {
         #expect(try fx.integrityProblems() == [])
     }
 
+    @Test("an exchange refunds the returned units as a credit, adds the new lines with their stock, and holds their fulfillment while a difference is owed")
+    func exchange() throws {
+        let (fx, a, _, order, mug, _, _, _) = try shop()
+        let r1 = try fx.call({ $0.returns.createReturn }, #"{"order_id":"\#(order)","line_items":[{"line_item_id":"\#(mug)","quantity":1,"reason":"size_too_small"}]}"#)["id"]!.stringValue!
+        // A mug (500 + 100 VAT) for a larger tee (900): 300 owed.
+        let x = try fx.call({ $0.returns.exchangeReturn }, #"{"id":"\#(r1)","line_items":[{"sku":"TEE","title":"Tee L","quantity":1,"unit_price":900}],"note":"size swap"}"#)
+        let ret = x["return"]!, o = x["order"]!
+        #expect(ret["exchange_value"] == .int(900) && ret["exchange_difference"] == .int(300) && ret["exchange_line_item_ids"]!.array.count == 1)
+        #expect(ret["line_items"]!.array[0]["refunded_quantity"] == .int(1) && x["refund"]?["return_id"] == .string(r1) && x["refund"]?["total"] == .int(600))
+        #expect(x["transactions"]!.array.map { [$0["kind"]!, $0["gateway"]!, $0["amount"]!] } == [[.string("refund"), .string("exchange"), .int(600)], [.string("sale"), .string("exchange"), .int(600)]])
+        #expect(o["total"] == .int(3600) && o["payments"]?["captured"] == .int(3300) && o["payments"]?["refunded"] == .int(600) && o["payments"]?["outstanding"] == .int(300))
+        let newLine = ret["exchange_line_item_ids"]!.array[0]
+        let held = try fx.fulfillmentOrders(of: order).filter { fo in fo["lines"]!.array.contains { $0["line_item_id"] == newLine } }
+        #expect(held.count == 1 && held[0]["status"] == .string("on_hold") && held[0]["hold_reason"] == .string("awaiting_payment"))
+        #expect(try fx.level("TEE", at: a)["committed"] == .int(1))
+        #expect(fx.error({ $0.returns.exchangeReturn }, #"{"id":"\#(r1)","line_items":[{"title":"x","quantity":1,"unit_price":1}]}"#)?.details?["reason"] == .string("already_exchanged"))
+        // The other shipped mug for a coaster (100): 500 owed back; nothing held.
+        let r2 = try fx.call({ $0.returns.createReturn }, #"{"order_id":"\#(order)","line_items":[{"line_item_id":"\#(mug)","quantity":1}]}"#)["id"]!.stringValue!
+        let y = try fx.call({ $0.returns.exchangeReturn }, #"{"id":"\#(r2)","line_items":[{"title":"Coaster","quantity":1,"unit_price":100}]}"#)
+        #expect(y["return"]?["exchange_difference"] == .int(-500) && y["order"]?["payments"]?["outstanding"] == .int(0))
+        #expect(try fx.fulfillmentOrders(of: order).allSatisfy { $0["hold_reason"] != .string("awaiting_payment") || $0["lines"]!.array.contains { $0["line_item_id"] == newLine } })
+        let kinds = try fx.call({ $0.payments.listSales }, #"{"order_id":"\#(order)"}"#)["data"]!.array.map { $0["kind"]!.stringValue! }
+        #expect(kinds == ["sale", "return", "edit", "return", "edit"])
+        #expect(try fx.integrityProblems() == [])
+    }
+
     @Test("integrity.check finds a return holding more than was fulfilled, counts that do not add up, and refunds it does not list")
     func integrity() throws {
         let (fx, a, _, order, mug, _, _, sale) = try shop()

@@ -104,8 +104,9 @@ extension OrderEdit: AuditedRecord {
                 throw refuse("order \(order.number) has refunds and order discounts: its refunds' shares of those discounts would move, so its lines' amounts cannot change",
                              "refunded", "\(path).type")
             }
+            /// A line the order had (not one this edit adds: its id is given at commit), still there.
             func line(_ id: String) throws(OrderbaseError) -> Int {
-                guard let i = new.lineItems.firstIndex(where: { $0.id == id }) else {
+                guard order.lineItems.contains(where: { $0.id == id }), let i = new.lineItems.firstIndex(where: { $0.id == id }) else {
                     throw OrderbaseError(.notFound, "line item \(id) is not a line of order \(order.number)", field: "\(path).line_item_id")
                 }
                 if new.lineItems[i].refundedQuantity > 0 {

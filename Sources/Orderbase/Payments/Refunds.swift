@@ -326,38 +326,9 @@ extension PaymentService {
                     throw PaymentLedger.refuse("no payment handler is registered: give the refund's transactions as your gateway made them",
                                                reason: "no_payment_handler", field: "transactions")
                 }
-                var left = refund.total
-                for c in candidates.reversed() where left > 0 {
-                    let p = try wc.load(Transaction.self, c.id)
-                    guard p.open > 0 else { continue }
-                    var t = Transaction.blank
-                    t.kind = "refund"
-                    t.status = "pending"
-                    t.parentID = p.id
-                    t.gateway = p.gateway
-                    t.amount = min(left, p.open)
-                    t.message = note
-                    left -= t.amount
-                    txns.append(t)
-                }
-                guard left == 0 else {
-                    throw PaymentLedger.refuse("the refund of \(refund.total) exceeds what is refundable", reason: "exceeds_refundable",
-                                               ["refundable": .int(refund.total - left)])
-                }
+                txns = try refundsFrom(candidates, total: refund.total, status: "pending", gateway: nil, message: note, &wc)
             }
-            for n in txns.indices {
-                txns[n].refundID = refund.id
-                do throws(OrderbaseError) { try record(&txns[n], source: given == nil ? "handler" : "recorded", order: &order, &wc) } catch {
-                    throw OrderbaseError(error.code, error.message, field: error.field.map { given == nil ? $0 : "transactions[\(n)].\($0)" }, details: error.details)
-                }
-            }
-            refund.transactionIDs = txns.map(\.id)
-            refund.status = Refund.status(of: txns)
-            refund.refunded = txns.filter { $0.status == "success" }.reduce(0) { $0 + $1.amount }
-            if refund.status != "failed" { Self.count(refund, on: &order, sign: 1) }
-            wc.commit("refund.created", before: nil, after: refund)
-            if refund.status != "failed" { try returns.countRefund(refund, sign: 1, &wc) }
-            if refund.status != "failed" { wc.save(before: nil, after: SalesLine.refund(refund, order: order, id: ids.make("sl_", at: wc.now), at: wc.now)) }
+            try book(&refund, &txns, source: given == nil ? "handler" : "recorded", given: given != nil, order: &order, &wc)
             _ = try orders.commitChange(old: old, new: order, type: "order.refunded", reason: "refund \(refund.id)" + (note.map { ": " + $0 } ?? ""), &wc)
             if let idemKey, let fingerprint { wc.remember("refund:" + idemKey, fingerprint, Array(refund.id.utf8)) }
             return (refund.id, txns.filter { $0.status == "pending" && $0.source == "handler" }, try wc.read(Keyspace.orderKey(order.id)) ?? [])
@@ -374,6 +345,51 @@ extension PaymentService {
         w.key("order"); w.raw(try orders.loadRecord(refund.orderID, snapshot: nil))
         w.endObject()
         return w.bytes
+    }
+
+    /// Refund transactions of `total` from `candidates` (captures and sales, oldest first, as read before the write:
+    /// each is read again here), newest first, each taking what is left of it; `gateway` nil: each parent's.
+    func refundsFrom(_ candidates: [Transaction], total: Int64, status: String, gateway: String?, message: String?,
+                     _ wc: inout WriteContext) throws(OrderbaseError) -> [Transaction] {
+        var txns: [Transaction] = []
+        var left = total
+        for c in candidates.reversed() where left > 0 {
+            let p = try wc.load(Transaction.self, c.id)
+            guard p.open > 0 else { continue }
+            var t = Transaction.blank
+            t.kind = "refund"
+            t.status = status
+            t.parentID = p.id
+            t.gateway = gateway ?? p.gateway
+            t.amount = min(left, p.open)
+            t.message = message
+            left -= t.amount
+            txns.append(t)
+        }
+        guard left == 0 else {
+            throw PaymentLedger.refuse("the refund of \(total) exceeds what is refundable", reason: "exceeds_refundable", ["refundable": .int(total - left)])
+        }
+        return txns
+    }
+
+    /// Books `refund` with `txns` on `order` in this write: each transaction recorded (`given`: the caller's, whose
+    /// errors name `transactions[n]`), the refund's status and amount from them, its units and shipping counted on
+    /// the order and on the return it names, its sales ledger line.
+    func book(_ refund: inout Refund, _ txns: inout [Transaction], source: String, given: Bool, order: inout Order,
+              _ wc: inout WriteContext) throws(OrderbaseError) {
+        for n in txns.indices {
+            txns[n].refundID = refund.id
+            do throws(OrderbaseError) { try record(&txns[n], source: source, order: &order, &wc) } catch {
+                throw OrderbaseError(error.code, error.message, field: error.field.map { given ? "transactions[\(n)].\($0)" : $0 }, details: error.details)
+            }
+        }
+        refund.transactionIDs = txns.map(\.id)
+        refund.status = Refund.status(of: txns)
+        refund.refunded = txns.filter { $0.status == "success" }.reduce(0) { $0 + $1.amount }
+        if refund.status != "failed" { Self.count(refund, on: &order, sign: 1) }
+        wc.commit("refund.created", before: nil, after: refund)
+        if refund.status != "failed" { try returns.countRefund(refund, sign: 1, &wc) }
+        if refund.status != "failed" { wc.save(before: nil, after: SalesLine.refund(refund, order: order, id: ids.make("sl_", at: wc.now), at: wc.now)) }
     }
 
     /// Counts (`sign` 1) or gives back (-1) a refund's units and shipping on its order.

@@ -21,6 +21,9 @@ struct OrderReturn: Sendable {
     var declineReason: String?
     var receipts: [ReturnReceipt] = []
     var refundIDs: [String] = []
+    var exchangeLineItemIDs: [String] = []
+    var exchangeValue: Int64?
+    var exchangeDifference: Int64?
     var note: String?
     var requestedBy: Actor = Actor(type: "system", id: nil)
     var version: Int64 = 1
@@ -73,6 +76,9 @@ extension OrderReturn {
         w.key("decline_reason"); w.optionalString(o.declineReason)
         w.key("receipts"); w.beginArray(); for r in o.receipts { r.write(&w) }; w.endArray()
         w.key("refund_ids"); w.beginArray(); for s in o.refundIDs { w.string(s) }; w.endArray()
+        w.key("exchange_line_item_ids"); w.beginArray(); for s in o.exchangeLineItemIDs { w.string(s) }; w.endArray()
+        w.key("exchange_value"); if let v = o.exchangeValue { w.int(v) } else { w.null() }
+        w.key("exchange_difference"); if let v = o.exchangeDifference { w.int(v) } else { w.null() }
         w.key("note"); w.optionalString(o.note)
         w.key("requested_by"); o.requestedBy.write(&w)
         w.key("version"); w.int(o.version)
@@ -104,6 +110,9 @@ extension OrderReturn {
             o.declineReason = try f.string("decline_reason", maxLength: Int.max)
             o.receipts = try f.objects("receipts", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try ReturnReceipt.decode(&g) } ?? []
             o.refundIDs = (try f.array("refund_ids", maxCount: Int.max) ?? []).compactMap(\.stringValue)
+            o.exchangeLineItemIDs = (try f.array("exchange_line_item_ids", maxCount: Int.max) ?? []).compactMap(\.stringValue)
+            o.exchangeValue = try f.int("exchange_value", in: Int64.min...Int64.max)
+            o.exchangeDifference = try f.int("exchange_difference", in: Int64.min...Int64.max)
             o.note = try f.string("note", maxLength: Int.max)
             guard var a = try f.object("requested_by") else { throw OrderbaseError.invalid("requested_by is required") }
             o.requestedBy = try Actor.read(&a)

@@ -375,6 +375,123 @@ extension ReturnService {
         }
     }
 
+    // MARK: returns.exchange
+
+    /// `{"id", "line_items": [...], "note"?, "idempotency_key"?}` → `{"return", "refund", "transactions", "order"}`: the
+    /// returned units are exchanged for new lines, in one write (docs/returns.md, "Exchanges"). The return's units not yet
+    /// refunded are refunded as a **credit** — a refund (naming the return) whose transactions, gateway `exchange`, go to
+    /// the order's captures and sales newest first, and one `sale` of the same amount, gateway `exchange`, that applies the
+    /// credit to the order (no money moves; the ledger books the swap). The new lines are added as an order edit adds
+    /// lines (committed stock, new fulfillment orders). `exchange_difference` = the new lines' worth − the credit: when
+    /// positive the customer owes it and the new fulfillment orders wait on hold, reason `awaiting_payment` (record the
+    /// payment, then `fulfillment_orders.release_hold`); when negative it is owed back (`payments.refund` or a recorded
+    /// refund). Events `refund.created`, `return.exchanged`, `order.exchanged`.
+    public func exchangeReturn(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
+        var (f, ctx) = try Fields.request(request)
+        let id = try f.string("id", maxLength: 64, required: true, allowEmpty: false)!
+        let lines = try f.objects("line_items", maxCount: 50, required: true) { (g: inout Fields) throws(OrderbaseError) -> EditAction in
+            let l = try LineItem.read(&g, limits: limits)
+            try g.finish()
+            if l.id != nil { throw OrderbaseError.invalid("\(g.fieldPath("id")): a new line gets its id from the exchange", field: g.fieldPath("id")) }
+            return .addLine(l)
+        }!
+        guard !lines.isEmpty else { throw OrderbaseError.invalid("line_items needs at least one line", field: "line_items") }
+        let note = try f.string("note", maxLength: 1000, allowEmpty: false)
+        let idem = try f.string("idempotency_key", maxLength: 255, allowEmpty: false)
+        try f.finish()
+        let stored = try stored(OrderReturn.self, id)
+        let candidates = try payments.refundParents(stored.orderID)
+        return try inventory.idempotent("returns.exchange", request, key: idem, ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
+            let r = try load(id, expected: nil, in: ["approved", "in_progress", "received"], to: "exchanged (approve it first)", &wc)
+            guard r.exchangeLineItemIDs.isEmpty else {
+                throw OrderbaseError(.invalidState, "return \(id) was exchanged already", field: "id", details: .object(["reason": .string("already_exchanged")]))
+            }
+            let base = try orders.loadForWrite(r.orderID, &wc, expected: nil)
+            if base.isFinal {
+                throw OrderbaseError(.invalidState, "order \(base.number) is \(base.status): it takes no new lines", field: "id",
+                                     details: .object(["reason": .string("order_closed")]))
+            }
+            var order = base
+            // The credit: the return's units not refunded yet, refunded through the return, and applied as a sale.
+            var credit = RefundRequest(orderID: r.orderID, returnID: r.id)
+            credit.lines = r.lineItems.compactMap { l in l.quantity > l.refunded ? (l.lineItemID, l.quantity - l.refunded) : nil }
+            var refund: Refund?
+            var txns: [Transaction] = []
+            if !credit.lines.isEmpty {
+                try credit.resolve(with: r)
+                var made = try credit.workOut(order)
+                made.id = ids.make("rfd_", at: wc.now)
+                made.note = "exchange" + (note.map { ": " + $0 } ?? "")
+                made.createdBy = ctx.actor
+                made.createdAt = wc.now
+                made.updatedAt = wc.now
+                if made.total > 0 {
+                    guard made.total <= order.payments.refundable else {
+                        throw PaymentLedger.refuse("the returned units' credit of \(made.total) exceeds what the order paid and can give back (\(max(0, order.payments.refundable)))",
+                                                   reason: "exceeds_refundable", field: "id", ["refundable": .int(max(0, order.payments.refundable))])
+                    }
+                    txns = try payments.refundsFrom(candidates, total: made.total, status: "success", gateway: "exchange", message: "exchange credit", &wc)
+                }
+                try payments.book(&made, &txns, source: "recorded", given: false, order: &order, &wc)
+                if made.total > 0 {
+                    var sale = Transaction.blank
+                    sale.kind = "sale"
+                    sale.gateway = "exchange"
+                    sale.amount = made.total
+                    sale.message = "exchange credit for return \(r.id)"
+                    try payments.record(&sale, source: "recorded", order: &order, &wc)
+                    txns.append(sale)
+                }
+                refund = made
+            }
+            let creditTotal = refund?.total ?? 0
+            // The new lines, as an order edit adds them: their stock committed in new fulfillment orders.
+            let before = Set(try inventory.fulfillmentOrders(of: r.orderID, &wc).map(\.id))
+            var new = try OrderEdit.apply(lines, to: order, fulfilled: try fulfilledQuantities(order, &wc), limits: limits) { ids.make("li_", at: wc.now) }
+            try customFields.check(&new, given: [], linesGiven: true)
+            let value = new.total - order.total
+            let difference = value - creditTotal
+            let moved: Bool
+            do throws(OrderbaseError) { moved = try inventory.adjustCommitment(old: order, new: new, reference: "return:" + r.id, &wc) } catch {
+                throw error.details?["reason"] == .string("insufficient_stock") ? OrderbaseError(error.code, error.message, field: "line_items", details: error.details) : error
+            }
+            if moved && difference > 0 {
+                for fo in try inventory.fulfillmentOrders(of: r.orderID, &wc) where !before.contains(fo.id) && (fo.status == "open" || fo.status == "scheduled") {
+                    var held = fo
+                    held.status = "on_hold"
+                    held.holdReason = "awaiting_payment"
+                    held.holdNote = "exchange for return \(r.id): \(difference) due"
+                    held.updatedAt = wc.now
+                    wc.commit("fulfillment_order.held", before: fo, after: held, reason: held.holdNote)
+                }
+            }
+            // Released stock may have changed the order (a backorder of its own): the exchange applies to it as it is now.
+            let current = try orders.loadForWrite(r.orderID, &wc, expected: nil)
+            var edited = current
+            edited.lineItems = new.lineItems
+            edited.payments = new.payments
+            edited.refundedShipping = new.refundedShipping
+            edited.refundedSubtotal = new.refundedSubtotal
+            try edited.computeTotals()
+            if moved, let s = InventoryService.derivedStatus(try inventory.fulfillmentOrders(of: r.orderID, &wc)) { edited.fulfillmentStatus = s }
+            let orderBytes = try orders.commitChange(old: current, new: edited, type: "order.exchanged", reason: "exchange for return \(r.id)" + (note.map { ": " + $0 } ?? ""), &wc)
+            let counted = try wc.load(OrderReturn.self, id)
+            var after = counted
+            after.exchangeLineItemIDs = new.lineItems.compactMap(\.id).filter { lid in !base.lineItems.contains { $0.id == lid } }
+            after.exchangeValue = value
+            after.exchangeDifference = difference
+            _ = try commit(counted, &after, "return.exchanged", reason: note, &wc)
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("return"); w.raw(after.apiJSON)
+            w.key("refund"); if let refund { w.raw(try wc.load(Refund.self, refund.id).apiJSON) } else { w.null() }
+            w.key("transactions"); w.beginArray(); for t in txns { w.raw(try wc.load(Transaction.self, t.id).answerJSON) }; w.endArray()
+            w.key("order"); w.raw(orderBytes)
+            w.endObject()
+            return w.bytes
+        }
+    }
+
     // MARK: returns.get, returns.list
 
     public func getReturn(_ request: JSON) throws(OrderbaseError) -> [UInt8] { try getRecord(OrderReturn.self, request) }
