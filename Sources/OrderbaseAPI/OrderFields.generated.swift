@@ -42,6 +42,7 @@ extension Schemas {
         req("holds", .described("Standing holds; while any stands, the status does not change.", .list(.ref("Hold")))),
         req("workflow", .described("The workflow version the order follows.", .object([req("key", key), req("version", .int(1...Int64.max))]))),
         req("pending_approval", .nullable(.ref("PendingApproval"))),
+        req("related_orders", .described("Orders it was split from or into, or merged from or into (orders.split, orders.merge).", .list(.ref("OrderLink")))),
         req("sla", .described("One entry per SLA policy it is measured against (docs/sla.md).", .list(.ref("SLAEntry")))),
         req("sla_status", .nullable(.oneOf(ValueLists.slaStatuses))),
         req("created_at", .timestamp),

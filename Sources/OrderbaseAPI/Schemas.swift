@@ -64,6 +64,9 @@ enum Schemas {
         req("id", .string(max: 64)), req("reason", .oneOf(Hold.reasons)), req("note", .nullable(.string(max: 1000))),
         req("placed_at", .timestamp), req("placed_by", .ref("Actor")),
     ]
+    static let orderLink: [Property] = [
+        req("relation", .oneOf(OrderLink.relations)), req("order_id", .string(max: 64)), req("number", .string(max: 64)), req("at", .timestamp),
+    ]
     static let pendingApproval: [Property] = [
         req("id", .string(max: 64)), req("transition", key), req("to", key), req("requested_at", .timestamp),
         req("expires_at", .nullable(.timestamp)), req("approvals", .int(0...Int64.max)), req("required", .int(0...Int64.max)),
@@ -301,6 +304,7 @@ enum Schemas {
         ("Actor", .object(actor)),
         ("Hold", .object(hold)),
         ("PendingApproval", .object(pendingApproval)),
+        ("OrderLink", .object(orderLink)),
         ("Workflow", .object(workflow)),
         ("ApprovalRequest", .object(approvalRequest)),
         ("WebhookEndpoint", .object(webhookEndpoint)),

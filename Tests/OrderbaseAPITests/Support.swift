@@ -88,6 +88,8 @@ final class APIFixture: @unchecked Sendable {
             "returns.decline": #""id":"\#(orderReturn("decline", via: "customer"))","reason":"final_sale""#,
             "returns.receive": #""id":"\#(orderReturn("receive"))","line_items":[{"line_item_id":"\#(lineOf(fulfilled("rreceive")))","quantity":1,"disposition":"not_restocked"}]"#,
             "returns.exchange": #""id":"\#(orderReturn("exchange"))","line_items":[{"title":"y","quantity":1,"unit_price":5}]"#,
+            "orders.split": #""id":"\#(customerOrder("split"))","line_items":[{"line_item_id":"\#(lineOf(customerOrder("split")))","quantity":1}]"#,
+            "orders.merge": #""id":"\#(customerOrder("merge1"))","order_ids":["\#(customerOrder("merge2"))"]"#,
             "returns.close": #""id":"\#(orderReturn("close"))""#, "returns.cancel": #""id":"\#(orderReturn("cancel"))""#,
             "sales.list": #""order_id":"\#(orderID)""#, "sales.summary": #""from":"2020-01-01T00:00:00Z","to":"2020-12-01T00:00:00Z""#,
             "orders.sla": #""id":"\#(orderID)""#, "sla.summary": #""from":"2026-01-01T00:00:00Z","to":"2026-12-01T00:00:00Z""#,
@@ -258,6 +260,15 @@ final class APIFixture: @unchecked Sendable {
             #"{"fulfillment_status":"fulfilled","line_items":[{"title":"x","sku":"R-1","quantity":3,"unit_price":5}],"transactions":[{"kind":"sale","amount":15}]}"#)))
         made["ful" + purpose] = o["id"]!.stringValue!
         return made["ful" + purpose]!
+    }
+
+    /// An order of customer cus_1 (one line of 2 units), per purpose, made on first use.
+    func customerOrder(_ purpose: String) -> String {
+        if let id = made["cus" + purpose] { return id }
+        let o = try! JSON.parse(try! tenant.core().orders.createOrder(try! JSON.parse(
+            #"{"customer":{"id":"cus_1"},"line_items":[{"title":"x","quantity":2,"unit_price":5}]}"#)))
+        made["cus" + purpose] = o["id"]!.stringValue!
+        return made["cus" + purpose]!
     }
 
     /// A return of one unit of its own fulfilled order (staff: approved at once; customer: requested), per purpose.

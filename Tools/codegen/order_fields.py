@@ -283,6 +283,13 @@ if var wf = try f.object("workflow") {
           schema='.nullable(.ref("PendingApproval"))',
           sample='o.pendingApproval = PendingApproval(id: "apr_0", transition: "t", to: "s", requestedAt: 0, expiresAt: 0)',
           doc="the transition waiting for approval"),
+    Field("related_orders", props=["/// Orders this one was split from or into, or merged from or into (docs/order-edits.md); kept by the engine.\nvar relatedOrders: [OrderLink] = []"],
+          render="w.beginArray(); for l in relatedOrders { l.write(&w) }; w.endArray()",
+          decode="""// Orders stored before split and merge have none.
+o.relatedOrders = try f.objects("related_orders", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try OrderLink.decode(&g) } ?? []""",
+          schema='.described("Orders it was split from or into, or merged from or into (orders.split, orders.merge).", .list(.ref("OrderLink")))',
+          sample='o.relatedOrders = [OrderLink(relation: "split_from", orderID: "ord_0", number: "#1", at: 0)]',
+          doc="`{relation, order_id, number, at}`: `split_from`, `split_into` (`orders.split`), `merged_from`, `merged_into` (`orders.merge`); kept by the engine"),
     Field("sla", props=["/// The SLA policies it is measured against, one entry each (docs/sla.md); kept by the engine.\nvar sla: [SLAEntry] = []"],
           render="w.beginArray(); for e in sla { e.write(&w) }; w.endArray()",
           decode='o.sla = try f.objects("sla", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try SLAEntry.decode(&g) } ?? []',

@@ -250,12 +250,21 @@ extension AuditService {
             ledger[l.orderID] = x
             return true
         }
+        // Split and merge link both orders, each to the other.
+        let inverse = ["split_from": "split_into", "split_into": "split_from", "merged_from": "merged_into", "merged_into": "merged_from"]
+        let byID = Dictionary(figures.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for o in figures {
+            for l in o.links where !(byID[l.orderID]?.links.contains { $0.orderID == o.id && $0.relation == inverse[l.relation] } ?? false) {
+                problem("order \(o.number) is \(l.relation) order \(l.orderID), which has no link back")
+            }
+        }
         for o in figures {
             if let x = ledger.removeValue(forKey: o.id), x.sale {
                 let shipTax = refundedShippingTax[o.id] ?? 0
                 let cost = o.lines.reduce(Int64(0)) { $0 + ($1.unitCost ?? 0) * ($1.quantity - $1.refunded) }
-                if x.net != o.netSales || x.shipping != o.totalShipping - ((refundedShipping[o.id] ?? 0) - shipTax)
-                    || x.taxes != o.totalTax - (refundedTax[o.id] ?? 0) - shipTax || x.cost != cost {
+                if o.mergedAway ? (x.net != 0 || x.shipping != 0 || x.taxes != 0 || x.cost != 0)
+                    : (x.net != o.netSales || x.shipping != o.totalShipping - ((refundedShipping[o.id] ?? 0) - shipTax)
+                       || x.taxes != o.totalTax - (refundedTax[o.id] ?? 0) - shipTax || x.cost != cost) {
                     problem("order \(o.number)'s sales ledger lines do not add up to the order (net sales \(x.net) vs \(o.netSales))")
                 }
             } else {
@@ -354,8 +363,12 @@ struct OrderFigures {
     let total, netSales, totalShipping, totalTax, refundedShipping: Int64
     let payments: PaymentSummary
     let lines: [(id: String?, quantity: Int64, refunded: Int64, unitCost: Int64?)]
+    /// Its `related_orders`; merged into another, its sale moved there with its lines (the ledger nets it to zero).
+    let links: [OrderLink]
+    var mergedAway: Bool { links.contains { $0.relation == "merged_into" } }
 
     init(_ o: Order) {
+        links = o.relatedOrders
         id = o.id; number = o.number; financialStatus = o.financialStatus; fulfillmentStatus = o.fulfillmentStatus
         total = o.total; netSales = o.netSales; totalShipping = o.totalShipping; totalTax = o.totalTax
         refundedShipping = o.refundedShipping; payments = o.payments

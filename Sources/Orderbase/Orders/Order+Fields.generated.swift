@@ -46,6 +46,8 @@ public struct Order: Equatable, Sendable {
     public var workflowVersion: Int64 = 1
     /// A transition waiting for approval (`approvals.*`).
     var pendingApproval: PendingApproval?
+    /// Orders this one was split from or into, or merged from or into (docs/order-edits.md); kept by the engine.
+    var relatedOrders: [OrderLink] = []
     /// The SLA policies it is measured against, one entry each (docs/sla.md); kept by the engine.
     var sla: [SLAEntry] = []
     /// The most pressing of its SLA entries' statuses (nil: none).
@@ -64,7 +66,7 @@ extension Order {
     func render() -> RenderedOrder {
         var w = JSONWriter(capacity: 768 + lineItems.count * 256)
         var spans: [(field: StaticString, volatile: Bool, range: Range<Int>)] = []
-        spans.reserveCapacity(45)
+        spans.reserveCapacity(46)
         var start = 0
         w.beginObject()
         w.key("id"); start = w.bytes.count
@@ -183,6 +185,9 @@ extension Order {
         w.key("pending_approval"); start = w.bytes.count
         if let pendingApproval { pendingApproval.write(&w) } else { w.null() }
         spans.append(("pending_approval", false, start..<w.bytes.count))
+        w.key("related_orders"); start = w.bytes.count
+        w.beginArray(); for l in relatedOrders { l.write(&w) }; w.endArray()
+        spans.append(("related_orders", false, start..<w.bytes.count))
         w.key("sla"); start = w.bytes.count
         w.beginArray(); for e in sla { e.write(&w) }; w.endArray()
         spans.append(("sla", false, start..<w.bytes.count))
@@ -266,6 +271,8 @@ extension Order {
                 o.workflowVersion = try wf.int("version", in: 1...Int64.max, required: true)!
             }
             if var p = try f.object("pending_approval") { o.pendingApproval = try PendingApproval.decode(&p) }
+            // Orders stored before split and merge have none.
+            o.relatedOrders = try f.objects("related_orders", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try OrderLink.decode(&g) } ?? []
             o.sla = try f.objects("sla", maxCount: Int.max) { (g: inout Fields) throws(OrderbaseError) in try SLAEntry.decode(&g) } ?? []
             o.slaStatus = try f.string("sla_status")
             o.createdAt = try ts("created_at")
@@ -408,6 +415,7 @@ extension Order {
         o.cancelReason = "r"
         o.holds = [Hold(id: "hold_0", reason: "other", note: "n", placedAt: 0, placedBy: Actor(type: "user", id: "u", roles: ["r"]))]
         o.pendingApproval = PendingApproval(id: "apr_0", transition: "t", to: "s", requestedAt: 0, expiresAt: 0)
+        o.relatedOrders = [OrderLink(relation: "split_from", orderID: "ord_0", number: "#1", at: 0)]
         o.sla = [SLAEntry.sample]
         o.slaStatus = "met"
         o.cancelledAt = 0

@@ -55,9 +55,7 @@ extension OrderService {
                 return answer
             }
             let now = wc.now
-            order.id = ids.make("ord_", at: now)
-            order.number = settings.orderNumberPrefix + String(wc.counters.nextNumber)
-            wc.counters.nextNumber += 1
+            identify(&order, &wc)
             for n in order.lineItems.indices { order.lineItems[n].id = ids.make("li_", at: now) }
             order.createdAt = now
             order.updatedAt = now
@@ -72,18 +70,32 @@ extension OrderService {
             if let commitment { order.fulfillmentStatus = commitment.status }
             try SLATracker.track(old: nil, new: &order, &wc)
             if !transactions.isEmpty { try payments.admitInline(&transactions, order: &order, &wc) }
-            let rendered = order.render()
-            wc.put(Keyspace.orderKey(order.id), rendered.bytes)
-            wc.putUnread(Keyspace.numberKey(order.number), Array(order.id.utf8))
-            for k in Keyspace.indexKeyList(of: order) { wc.putUnread(k, []) }
-            try TagCount.track(old: [], new: order.tags, &wc)
-            wc.record(type: "order.created", orderID: order.id, changes: FieldChange.diff(nil, rendered), reason: nil, order: rendered)
-            if let commitment { try inventory.applyCommitment(commitment, to: order, &wc) }
-            wc.save(before: nil, after: SalesLine.sale(of: order))  // the sales ledger (docs/sales.md)
+            let rendered = try insert(order, commitment: commitment, reason: nil, &wc)
             payments.stageInline(transactions, &wc)
             if let idemKey, let fingerprint { wc.remember(idemKey, fingerprint, rendered.bytes) }
             return rendered.bytes
         }
+    }
+
+    /// Gives a new order its id and the tenant's next number.
+    func identify(_ order: inout Order, _ wc: inout WriteContext) {
+        order.id = ids.make("ord_", at: wc.now)
+        order.number = settings.orderNumberPrefix + String(wc.counters.nextNumber)
+        wc.counters.nextNumber += 1
+    }
+
+    /// Writes a new order in this batch: its record, number, index entries and tag counts, its event and audit
+    /// entry (`order.created`), the stock `commitment` prepared for it, and its sale in the sales ledger (docs/sales.md).
+    func insert(_ order: Order, commitment: InventoryService.PendingCommitment?, reason: String?, _ wc: inout WriteContext) throws(OrderbaseError) -> RenderedOrder {
+        let rendered = order.render()
+        wc.put(Keyspace.orderKey(order.id), rendered.bytes)
+        wc.putUnread(Keyspace.numberKey(order.number), Array(order.id.utf8))
+        for k in Keyspace.indexKeyList(of: order) { wc.putUnread(k, []) }
+        try TagCount.track(old: [], new: order.tags, &wc)
+        wc.record(type: "order.created", orderID: order.id, changes: FieldChange.diff(nil, rendered), reason: reason, order: rendered)
+        if let commitment { try inventory.applyCommitment(commitment, to: order, &wc) }
+        wc.save(before: nil, after: SalesLine.sale(of: order))
+        return rendered
     }
 
     /// The workflow a new order follows: the one named, else the first whose

@@ -6,6 +6,12 @@ import OrderbaseStore
 /// the line exactly, to the minor unit, however the units are split across refunds.
 enum RefundMath {
     /// `amount × k / n`, rounded half up, without overflow (amount ≤ 10^15, k ≤ n ≤ 10^6).
+    /// amount × k / n rounded down (0 ≤ amount, 0 ≤ k, 0 < n), without overflowing the product.
+    static func scaledDown(_ amount: Int64, _ k: Int64, _ n: Int64) -> Int64 {
+        guard n > 0, amount != 0 else { return 0 }
+        return n.dividingFullWidth(amount.multipliedFullWidth(by: k)).quotient
+    }
+
     static func scaled(_ amount: Int64, _ k: Int64, _ n: Int64) -> Int64 {
         guard n > 0, amount != 0 else { return 0 }
         let p = amount.multipliedFullWidth(by: k)
