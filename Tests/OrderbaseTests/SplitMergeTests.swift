@@ -44,9 +44,9 @@ struct SplitMergeTests {
         #expect(new["line_items"]!.array.map { [$0["quantity"]!, $0["discounts"]!.array[0]["amount"]!, $0["tax_lines"]!.array[0]["amount"]!] } == [[.int(2), .int(200), .int(280)]])
         // Kept: 1 mug (800 less 100, VAT 140), the tee, 306 off, the shipping: 2434; the two add up to 3920.
         #expect(kept["total"] == .int(2434) && kept["discounts"]!.array[0]["amount"] == .int(306) && kept["line_items"]!.array[0]["quantity"] == .int(1))
-        // What was paid, apportioned by total: 1486 moved as a refund on the order and a sale on the new one (gateway split).
+        // Paid in full, apportioned by total: 1486 moved as a refund on the order and a sale on the new one (gateway split).
         #expect(new["payments"]?["captured"] == .int(1486) && new["payments"]?["outstanding"] == .int(0) && new["financial_status"] == .string("paid"))
-        #expect(kept["payments"]?["net"] == .int(2434) && kept["payments"]?["outstanding"] == .int(0))
+        #expect(kept["payments"]?["net"] == .int(2434) && kept["payments"]?["captured"] == .int(2434) && kept["payments"]?["outstanding"] == .int(0) && kept["financial_status"] == .string("paid"))
         #expect(r["transactions"]!.array.map { [$0["kind"]!, $0["gateway"]!, $0["amount"]!] } == [[.string("refund"), .string("split"), .int(1486)], [.string("sale"), .string("split"), .int(1486)]])
         // Linked both ways; the new order keeps the customer and the placing time.
         #expect(kept["related_orders"]!.array.map { [$0["relation"]!, $0["order_id"]!] } == [[.string("split_into"), new["id"]!]])
@@ -65,10 +65,19 @@ struct SplitMergeTests {
         let after = fx.counters
         #expect(try fx.call({ $0.orderEdits.split }, body)["new_order"]?["id"] == new["id"])
         #expect(fx.counters == after)
+        // The transfer gateways are the engine's own.
+        #expect(fx.error({ $0.payments.createTransaction }, #"{"order_id":"\#(id)","kind":"sale","amount":1,"gateway":"split"}"#)?.field == "gateway")
         // Shipped units do not move.
         let fo = try fx.fulfillmentOrders(of: id)[0]["id"]!.stringValue!
         _ = try fx.call({ $0.inventory.createShipment }, #"{"fulfillment_order_id":"\#(fo)","lines":[{"line_item_id":"\#(tee)","quantity":1}]}"#)
         #expect(fx.error({ $0.orderEdits.split }, #"{"id":"\#(id)","line_items":[{"line_item_id":"\#(tee)","quantity":1}]}"#)?.details?["movable"] == .int(0))
+        // Part paid (half): each keeps half of its total paid; merged back, the order owes what it owed.
+        let part = try fx.call({ $0.orders.createOrder }, #"{"customer":{"id":"cus_1"},"line_items":[{"title":"Cup","quantity":4,"unit_price":800}],"transactions":[{"kind":"sale","amount":1600}]}"#)
+        let s = try fx.call({ $0.orderEdits.split }, #"{"id":"\#(part["id"]!.stringValue!)","line_items":[{"line_item_id":"\#(ids(part)[0])","quantity":3}]}"#)
+        #expect(s["order"]?["payments"]?["outstanding"] == .int(400) && s["new_order"]?["payments"]?["outstanding"] == .int(1200) && s["transactions"]!.array.map { $0["amount"]! } == [.int(1200), .int(1200)])
+        #expect(s["order"]?["payments"]?["captured"] == .int(400) && s["order"]?["payments"]?["refunded"] == .int(0) && s["order"]?["financial_status"] == .string("partially_paid"))
+        let back = try fx.call({ $0.orderEdits.merge }, #"{"id":"\#(part["id"]!.stringValue!)","order_ids":["\#(s["new_order"]!["id"]!.stringValue!)"]}"#)
+        #expect(back["order"]?["total"] == .int(3200) && back["order"]?["payments"]?["net"] == .int(1600) && back["order"]?["payments"]?["outstanding"] == .int(1600))
         #expect(try fx.integrityProblems() == [])
     }
 

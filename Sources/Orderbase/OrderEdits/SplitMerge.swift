@@ -126,8 +126,8 @@ extension OrderEditService {
 
     /// `{"id", "line_items": [{"line_item_id", "quantity"}], "expected_version"?, "note"?, "idempotency_key"?}` →
     /// `{"order", "new_order", "transactions"}`. Moves unfulfilled, unrefunded units to a new order in one write:
-    /// money divided exactly (`OrderSplit`), what was paid apportioned by total (refunds on the order and a sale on
-    /// the new one, gateway `split`), committed stock released and committed again for the new order, both orders
+    /// money divided exactly (`OrderSplit`), what was paid apportioned by total (a refund on the order that
+    /// leaves its `captured`, and a sale on the new one, gateway `split`), committed stock released and committed again for the new order, both orders
     /// linked (`related_orders`). Events `order.split` and `order.created`.
     public func split(_ request: JSON) throws(OrderbaseError) -> [UInt8] {
         var (f, ctx) = try Fields.request(request)
@@ -187,9 +187,8 @@ extension OrderEditService {
             new.updatedAt = wc.now
             new.relatedOrders = [OrderLink(relation: "split_from", orderID: old.id, number: old.number, at: wc.now)]
             try new.computeTotals()
-            // What was paid, less refunds, apportioned by total (never more than the new order's total).
-            let paid = max(0, old.payments.net)
-            let share = old.total > 0 ? min(new.total, RefundMath.scaledDown(paid, new.total, old.total)) : 0
+            // What was paid, less refunds, apportioned by total (rounded down; never more than the new order's total).
+            let share = old.total > 0 ? min(new.total, RefundMath.scaledDown(max(0, old.payments.net), new.total, old.total)) : 0
             let (refunds, sale) = try transfer(share, from: &kept, candidates: candidates, to: &new, gateway: "split", &wc)
             if sale.isEmpty && old.payments.transactions > 0 { new.financialStatus = new.payments.financialStatus(total: new.total) }
             // Stock: the moved units' commitment released from the order, then the new order's committed as a new order's is.
@@ -261,7 +260,7 @@ extension OrderEditService {
                                    details: .object(["reason": .string(reason), "order_id": .string(order.id)]))
                 }
                 if try returns.fulfilledQuantities(order, &wc).values.contains(where: { $0 > 0 }) { throw refuse("fulfilled_lines", "has fulfilled units: only unfulfilled orders merge") }
-                if order.refundedSubtotal != 0 || order.refundedShipping != 0 || order.payments.refunded > 0 { throw refuse("refunded", "has refunds") }
+                if order.refundedSubtotal != 0 || order.refundedShipping != 0 { throw refuse("refunded", "has refunded units or shipping") }
                 guard customer(order) != nil else { throw refuse("no_customer", "has no customer id or email to merge by") }
                 if n > 0 {
                     if order.currency != target.currency { throw refuse("currency_mismatch", "is in \(order.currency), order \(target.number) in \(target.currency)") }

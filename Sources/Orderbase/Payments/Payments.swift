@@ -75,7 +75,8 @@ public struct PaymentSummary: Equatable, Sendable {
         case ("void", "pending"): authorized -= a
         case ("void", "success"): authorized -= a; voided += a
         case ("refund", "pending"): refundPending += a
-        case ("refund", "success"): refunded += a
+        // Money moved to another order by orders.split or orders.merge was never given back: it leaves `captured`.
+        case ("refund", "success"): if Transaction.transferGateways.contains(t.gateway) { captured -= a } else { refunded += a }
         default: break  // failures, and pending authorizations, move nothing
         }
     }
@@ -85,6 +86,8 @@ extension Transaction: AuditedRecord {
     static let kinds = ["authorization", "capture", "sale", "void", "refund"]
     static let statuses = ["pending", "success", "failure"]
     static let sources = ["recorded", "handler"]
+    /// The gateways of money orders.split and orders.merge move between orders (a refund and a sale): theirs alone.
+    static let transferGateways: Set<String> = ["split", "merge"]
     static let gatewayPattern = "^[a-z0-9][a-z0-9_.-]{0,63}$"
     /// Transactions one order may have.
     static let maxPerOrder: Int64 = 1000
@@ -132,6 +135,9 @@ extension Transaction: AuditedRecord {
         guard let first = g.utf8.first, first != UInt8(ascii: "_"), first != UInt8(ascii: "-"), first != UInt8(ascii: "."),
               g.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E }) else {
             throw OrderbaseError.invalid("gateway must be 1 to 64 of a-z, 0-9, _, - and . (starting with a letter or digit), like \"stripe\"", field: f.fieldPath("gateway"))
+        }
+        guard !transferGateways.contains(g) else {
+            throw OrderbaseError.invalid("gateway \(g) is the engine's own (orders.split and orders.merge move money under it)", field: f.fieldPath("gateway"))
         }
         return g
     }
