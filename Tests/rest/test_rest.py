@@ -328,6 +328,33 @@ def test_payments_refunds_and_sales_over_http(api):
     assert read.get("/v1/sales/summary", params={"from": "2020-01-01T00:00:00Z"}).status_code == 422
 
 
+def test_split_and_merge_over_http(api):
+    write, read = api("acme:write"), api("acme:read")
+    def order(lines, paid):
+        return write.post("/v1/orders", json={"customer": {"id": "cus_3"}, "line_items": lines,
+                                              "transactions": [{"kind": "sale", "amount": paid}]}).json()
+    a = order([{"title": "Mug", "quantity": 3, "unit_price": 800}], 2400)
+    line = a["line_items"][0]["id"]
+    assert read.post(f"/v1/orders/{a['id']}/split", json={"line_items": [{"line_item_id": line, "quantity": 1}]}).status_code == 403
+    bad = write.post(f"/v1/orders/{a['id']}/split", json={"line_items": [{"line_item_id": line, "quantity": 0}]})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "line_items[0].quantity"
+    stale = write.post(f"/v1/orders/{a['id']}/split", json={"line_items": [{"line_item_id": line, "quantity": 1}], "expected_version": 7})
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
+    split = write.post(f"/v1/orders/{a['id']}/split", json={"line_items": [{"line_item_id": line, "quantity": 1}], "note": "later"})
+    assert split.status_code == 201, split.text
+    body = split.json()
+    assert body["order"]["total"] == 1600 and body["new_order"]["total"] == 800 and body["new_order"]["financial_status"] == "paid"
+    b = order([{"title": "Cap", "quantity": 1, "unit_price": 500}], 500)
+    other = write.post("/v1/orders", json={"customer": {"id": "cus_4"}, "line_items": [{"title": "x", "quantity": 1, "unit_price": 5}]}).json()
+    refused = write.post(f"/v1/orders/{a['id']}/merge", json={"order_ids": [b["id"], other["id"]]})
+    assert refused.status_code == 409 and refused.json()["error"]["details"]["reason"] == "customer_mismatch", refused.text
+    merged = write.post(f"/v1/orders/{a['id']}/merge", json={"order_ids": [body["new_order"]["id"], b["id"]]})
+    assert merged.status_code == 200, merged.text
+    m = merged.json()
+    assert m["order"]["total"] == 2900 and m["order"]["payments"]["outstanding"] == 0 and [o["status"] for o in m["merged"]] == ["cancelled", "cancelled"]
+    assert read.get(f"/v1/orders/{b['id']}").json()["related_orders"][0]["relation"] == "merged_into"
+
+
 def test_order_edits_over_http(api):
     write, read = api("acme:write"), api("acme:read")
     order = write.post("/v1/orders", json={"line_items": [{"sku": "MUG", "title": "Mug", "quantity": 2, "unit_price": 800},

@@ -128,6 +128,23 @@ def test_return_received_then_refunded_through_the_handler(engine, tenant):
         engine.on_payment(None)
 
 
+def test_split_and_merge(tenant):
+    """docs/order-edits.md "Split and merge": a paid order split, then merged back; refusals are InvalidState."""
+    order = tenant.orders.create(customer={"id": "cus_9"}, line_items=[dict(LINE, quantity=4)], transactions=[{"kind": "sale", "amount": 1020}])
+    line = order["line_items"][0]["id"]
+    split = tenant.orders.split(order["id"], [{"line_item_id": line, "quantity": 1}], note="later")
+    assert split["order"]["total"] + split["new_order"]["total"] == 1020
+    assert [t["gateway"] for t in split["transactions"]] == ["split", "split"]
+    assert split["new_order"]["payments"]["outstanding"] == 0 and split["order"]["payments"]["outstanding"] == 0
+    with pytest.raises(orderbase.InvalidState) as e:
+        tenant.orders.split(order["id"], [{"line_item_id": line, "quantity": 3}])
+    assert e.value.details["reason"] == "nothing_left"
+    merged = tenant.orders.merge(order["id"], [split["new_order"]["id"]])
+    assert merged["order"]["total"] == 1020 and merged["merged"][0]["status"] == "cancelled"
+    assert [l["relation"] for l in merged["order"]["related_orders"]] == ["split_into", "merged_from"]
+    assert tenant.integrity.check()["ok"] is True
+
+
 def test_order_edit_of_a_paid_order(tenant):
     """docs/order-edits.md: a paid order edited; the preview's balance; the commit's order."""
     order = tenant.orders.create(line_items=[LINE], transactions=[{"kind": "sale", "amount": 510}])

@@ -52,6 +52,20 @@ class TestPayments < Minitest::Test
     assert_equal %w[sale return], @tenant.sales.list(order_id: order[:id])[:data].map { |l| l[:kind] }
   end
 
+  # docs/order-edits.md "Split and merge": a paid order split, then merged back.
+  def test_split_and_merge
+    order = @tenant.orders.create(customer: { id: "cus_9" }, line_items: [LINE.merge(quantity: 4)], transactions: [{ kind: "sale", amount: 1020 }])
+    line = order[:line_items][0][:id]
+    split = @tenant.orders.split(order[:id], [{ line_item_id: line, quantity: 1 }])
+    assert_equal 1020, split[:order][:total] + split[:new_order][:total]
+    assert_equal %w[split split], split[:transactions].map { |t| t[:gateway] }
+    error = assert_raises(Orderbase::InvalidState) { @tenant.orders.split(order[:id], [{ line_item_id: line, quantity: 9 }]) }
+    assert_equal "not_movable", error.details[:reason]
+    merged = @tenant.orders.merge_orders(order[:id], [split[:new_order][:id]])
+    assert_equal [1020, "cancelled"], [merged[:order][:total], merged[:merged][0][:status]]
+    assert_equal true, @tenant.integrity.check[:ok]
+  end
+
   # docs/order-edits.md: a paid order edited; the balance; the commit.
   def test_order_edit
     order = @tenant.orders.create(line_items: [LINE.merge(quantity: 2)], transactions: [{ kind: "sale", amount: 510 }])

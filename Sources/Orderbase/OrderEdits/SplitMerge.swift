@@ -139,9 +139,6 @@ extension OrderEditService {
             return l
         }!
         guard !wanted.isEmpty else { throw OrderbaseError.invalid("line_items needs at least one line", field: "line_items") }
-        for n in wanted.indices where wanted[..<n].contains(where: { $0.id == wanted[n].id }) {
-            throw OrderbaseError.invalid("line item \(wanted[n].id) is named twice", field: "line_items[\(n)].line_item_id")
-        }
         let expected = try f.int("expected_version", in: 1...Int64.max)
         let note = try f.string("note", maxLength: 1000, allowEmpty: false)
         let idem = try f.string("idempotency_key", maxLength: 255, allowEmpty: false)
@@ -149,6 +146,10 @@ extension OrderEditService {
         let candidates = try payments.refundParents(id)
         return try inventory.idempotent("orders.split", request, key: idem, ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let old = try loadOrder(id, expected: expected, field: "id", &wc)
+            // Checked once the order is found (a request naming no order is a 404 whatever its lines).
+            for n in wanted.indices where wanted[..<n].contains(where: { $0.id == wanted[n].id }) {
+                throw OrderbaseError.invalid("line item \(wanted[n].id) is named twice", field: "line_items[\(n)].line_item_id")
+            }
             if let e = unmovable(old, field: "id") { throw e }
             let fulfilled = try returns.fulfilledQuantities(old, &wc)
             for (n, w) in wanted.enumerated() {
@@ -238,9 +239,6 @@ extension OrderEditService {
             return s
         }
         guard !others.isEmpty else { throw OrderbaseError.invalid("order_ids needs at least one order", field: "order_ids") }
-        for (n, o) in others.enumerated() where o == id || others[..<n].contains(o) {
-            throw OrderbaseError.invalid(o == id ? "order_ids names the order merged into" : "order \(o) is named twice", field: "order_ids[\(n)]")
-        }
         let expected = try f.int("expected_version", in: 1...Int64.max)
         let note = try f.string("note", maxLength: 1000, allowEmpty: false)
         let idem = try f.string("idempotency_key", maxLength: 255, allowEmpty: false)
@@ -249,6 +247,9 @@ extension OrderEditService {
         for o in others { candidates.append(try payments.refundParents(o)) }
         return try inventory.idempotent("orders.merge", request, key: idem, ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let target = try loadOrder(id, expected: expected, field: "id", &wc)
+            for (n, o) in others.enumerated() where o == id || others[..<n].contains(o) {
+                throw OrderbaseError.invalid(o == id ? "order_ids names the order merged into" : "order \(o) is named twice", field: "order_ids[\(n)]")
+            }
             var sources: [Order] = []
             func customer(_ o: Order) -> String? { o.customer?.id ?? o.customer?.email?.lowercased() }
             for (n, o) in ([id] + others).enumerated() {

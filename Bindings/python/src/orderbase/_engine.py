@@ -499,6 +499,14 @@ class _Orders(_Namespace):
         """orders.release_hold"""
         return self._t.call("orders.release_hold", _merge({"id": id, "hold_id": hold_id}, fields))
 
+    def split(self, id: str, line_items: List[Json], **fields: Any) -> Json:
+        """orders.split: split(id, [{"line_item_id": ..., "quantity": 1}], note="...") -> {order, new_order, transactions}"""
+        return self._t.call("orders.split", _merge({"id": id, "line_items": line_items}, fields))
+
+    def merge(self, id: str, order_ids: List[str], **fields: Any) -> Json:
+        """orders.merge: merge(id, [other_id, ...]) -> {order, merged, transactions}"""
+        return self._t.call("orders.merge", _merge({"id": id, "order_ids": order_ids}, fields))
+
     def audit(self, id: str, **fields: Any) -> Iterator[Json]:
         """orders.audit, oldest first, following cursors."""
         return _pages(self._t.call, "orders.audit", _merge({"id": id}, fields), "starting_after", lambda p, d: d[-1]["seq"])

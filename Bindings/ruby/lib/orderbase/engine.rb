@@ -411,6 +411,9 @@ module Orderbase
     def transitions(id, **fields) = yield_call("orders.transitions", merge({ id: id }, fields))
     def hold(id, reason, **fields) = yield_call("orders.hold", merge({ id: id, reason: reason }, fields))
     def release_hold(id, hold_id, **fields) = yield_call("orders.release_hold", merge({ id: id, hold_id: hold_id }, fields))
+    # orders.split / orders.merge (docs/order-edits.md): split(id, [{ line_item_id:, quantity: }]), merge(id, [other_id]).
+    def split(id, line_items, **fields) = yield_call("orders.split", merge({ id: id, line_items: line_items }, fields))
+    def merge_orders(id, order_ids, **fields) = yield_call("orders.merge", merge({ id: id, order_ids: order_ids }, fields))
     def audit(id, **fields) = pages("orders.audit", merge({ id: id }, fields), :starting_after) { |_p, d| d.last[:seq] }
   end
 
