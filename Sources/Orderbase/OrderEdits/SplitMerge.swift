@@ -146,16 +146,16 @@ extension OrderEditService {
         let candidates = try payments.refundParents(id)
         return try inventory.idempotent("orders.split", request, key: idem, ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let old = try loadOrder(id, expected: expected, field: "id", &wc)
-            // Checked once the order is found (a request naming no order is a 404 whatever its lines).
-            for n in wanted.indices where wanted[..<n].contains(where: { $0.id == wanted[n].id }) {
-                throw OrderbaseError.invalid("line item \(wanted[n].id) is named twice", field: "line_items[\(n)].line_item_id")
-            }
             if let e = unmovable(old, field: "id") { throw e }
             let fulfilled = try returns.fulfilledQuantities(old, &wc)
             for (n, w) in wanted.enumerated() {
                 let path = "line_items[\(n)]"
                 guard let l = old.lineItems.first(where: { $0.id == w.id }) else {
                     throw OrderbaseError(.notFound, "order \(old.number) has no line item \(w.id)", field: path + ".line_item_id")
+                }
+                // Checked once the line is found (a line the order does not have is a 404 however often it is named).
+                if wanted[..<n].contains(where: { $0.id == w.id }) {
+                    throw OrderbaseError.invalid("line item \(w.id) is named twice", field: path + ".line_item_id")
                 }
                 let movable = l.quantity - (fulfilled[w.id] ?? 0) - l.refundedQuantity
                 guard w.quantity <= movable else {
@@ -233,8 +233,8 @@ extension OrderEditService {
         var (f, ctx) = try Fields.request(request)
         let id = try f.string("id", maxLength: 64, required: true, allowEmpty: false)!
         let others = try f.array("order_ids", maxCount: 20, required: true)!.enumerated().map { (n, v) throws(OrderbaseError) -> String in
-            guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= 64 else {
-                throw OrderbaseError.invalid("order_ids[\(n)] must be an order id (a string of 1 to 64 bytes)", field: "order_ids[\(n)]")
+            guard case .string(let s) = v, !s.isEmpty, !s.isLonger(than: 64) else {
+                throw OrderbaseError.invalid("order_ids[\(n)] must be an order id (a string of 1 to 64 characters)", field: "order_ids[\(n)]")
             }
             return s
         }
@@ -247,14 +247,15 @@ extension OrderEditService {
         for o in others { candidates.append(try payments.refundParents(o)) }
         return try inventory.idempotent("orders.merge", request, key: idem, ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let target = try loadOrder(id, expected: expected, field: "id", &wc)
-            for (n, o) in others.enumerated() where o == id || others[..<n].contains(o) {
-                throw OrderbaseError.invalid(o == id ? "order_ids names the order merged into" : "order \(o) is named twice", field: "order_ids[\(n)]")
-            }
             var sources: [Order] = []
             func customer(_ o: Order) -> String? { o.customer?.id ?? o.customer?.email?.lowercased() }
             for (n, o) in ([id] + others).enumerated() {
                 let field = n == 0 ? "id" : "order_ids[\(n - 1)]"
                 let order = n == 0 ? target : try loadOrder(o, expected: nil, field: field, &wc)
+                // Checked once the order is found (an order that is not there is a 404 however often it is named).
+                if n > 0 && (o == id || others[..<(n - 1)].contains(o)) {
+                    throw OrderbaseError.invalid(o == id ? "order_ids names the order merged into" : "order \(o) is named twice", field: field)
+                }
                 if let e = unmovable(order, field: field) { throw e }
                 func refuse(_ reason: String, _ why: String) -> OrderbaseError {
                     OrderbaseError(.invalidState, "order \(order.number) \(why)", field: field,
