@@ -176,17 +176,13 @@ extension OrderEditService {
                 // Routing names the added units' lines by their place among the additions: the edit's actions are what to fix.
                 throw error.details?["reason"] == .string("insufficient_stock") ? OrderbaseError(error.code, error.message, field: "actions", details: error.details) : error
             }
-            // Released stock may have released one of this order's backorders (a change of its own): edit the order as it is now.
-            let current = try orders.loadForWrite(old.id, &wc, expected: nil)
-            var edited = current
-            edited.lineItems = new.lineItems
-            edited.shippingLines = new.shippingLines
-            edited.shippingAddress = new.shippingAddress
-            edited.billingAddress = new.billingAddress
-            try edited.computeTotals()
-            if moved, let s = InventoryService.derivedStatus(try inventory.fulfillmentOrders(of: old.id, &wc)) { edited.fulfillmentStatus = s }
             let reason = "order edit \(id)" + (before.note.map { ": " + $0 } ?? "")
-            let orderBytes = try orders.commitChange(old: current, new: edited, type: "order.edited", reason: reason, &wc)
+            let (edited, orderBytes) = try orders.commitRestocked(old.id, moved: moved, type: "order.edited", reason: reason, &wc) { o in
+                o.lineItems = new.lineItems
+                o.shippingLines = new.shippingLines
+                o.shippingAddress = new.shippingAddress
+                o.billingAddress = new.billingAddress
+            }
             var after = before
             after.status = "committed"
             after.totalBefore = old.total

@@ -198,17 +198,14 @@ extension OrderEditService {
             let commitment = released || old.fulfillmentStatus == "unfulfilled" ? try inventory.prepareCommitment(new, wf, &wc) : nil
             if let commitment { new.fulfillmentStatus = commitment.status }
             try SLATracker.track(old: nil, new: &new, &wc)
-            // Released stock may have released one of the order's backorders (a change of its own): split the order as it is now.
-            let current = try orders.loadForWrite(old.id, &wc, expected: nil)
-            var edited = current
-            edited.lineItems = kept.lineItems
-            edited.discounts = kept.discounts
-            edited.payments = kept.payments
-            edited.relatedOrders.append(OrderLink(relation: "split_into", orderID: new.id, number: new.number, at: wc.now))
-            try edited.computeTotals()
-            if released, let s = InventoryService.derivedStatus(try inventory.fulfillmentOrders(of: old.id, &wc)) { edited.fulfillmentStatus = s }
-            let reason = "split into order \(new.number)" + (note.map { ": " + $0 } ?? "")
-            let orderBytes = try orders.commitChange(old: current, new: edited, type: "order.split", reason: reason, &wc)
+            let link = OrderLink(relation: "split_into", orderID: new.id, number: new.number, at: wc.now)
+            let orderBytes = try orders.commitRestocked(old.id, moved: released, type: "order.split",
+                                                        reason: "split into order \(new.number)" + (note.map { ": " + $0 } ?? ""), &wc) { o in
+                o.lineItems = kept.lineItems
+                o.discounts = kept.discounts
+                o.payments = kept.payments
+                o.relatedOrders.append(link)
+            }.bytes
             let newBytes = try orders.insert(new, commitment: commitment, reason: "split from order \(old.number)" + (note.map { ": " + $0 } ?? ""), &wc).bytes
             payments.stageInline(sale, &wc)
             var w = JSONWriter()
@@ -310,17 +307,14 @@ extension OrderEditService {
             }
             // The target commits stock for the lines it takes (released by the cancellations above, in this batch).
             let moved = try inventory.adjustCommitment(old: target, new: merged, reference: "merge:" + target.id, &wc)
-            let current = try orders.loadForWrite(target.id, &wc, expected: nil)
-            var edited = current
-            edited.lineItems = merged.lineItems
-            edited.shippingLines = merged.shippingLines
-            edited.discounts = merged.discounts
-            edited.relatedOrders = merged.relatedOrders
-            edited.payments = merged.payments
-            try edited.computeTotals()
-            if moved, let s = InventoryService.derivedStatus(try inventory.fulfillmentOrders(of: target.id, &wc)) { edited.fulfillmentStatus = s }
-            let orderBytes = try orders.commitChange(old: current, new: edited, type: "order.merged",
-                                                     reason: "merged orders " + sources.map(\.number).joined(separator: ", ") + reason, &wc)
+            let orderBytes = try orders.commitRestocked(target.id, moved: moved, type: "order.merged",
+                                                        reason: "merged orders " + sources.map(\.number).joined(separator: ", ") + reason, &wc) { o in
+                o.lineItems = merged.lineItems
+                o.shippingLines = merged.shippingLines
+                o.discounts = merged.discounts
+                o.relatedOrders = merged.relatedOrders
+                o.payments = merged.payments
+            }.bytes
             payments.stageInline(sales, &wc)
             var w = JSONWriter()
             w.beginObject()

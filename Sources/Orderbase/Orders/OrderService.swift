@@ -268,6 +268,20 @@ extension OrderService {
         return after.bytes
     }
 
+    /// Commits `change` applied to order `id` as it is now in this write (released stock may have filled one of its
+    /// own backorders since the caller read it: a change of its own), its totals computed and, when its stock
+    /// `moved`, its fulfillment status derived from its fulfillment orders. Order edits, exchanges, split and merge.
+    func commitRestocked(_ id: String, moved: Bool, type: String, reason: String?, _ wc: inout WriteContext,
+                         _ change: (inout Order) -> Void) throws(OrderbaseError) -> (order: Order, bytes: [UInt8]) {
+        let current = try loadForWrite(id, &wc, expected: nil)
+        var edited = current
+        change(&edited)
+        try edited.computeTotals()
+        if moved, let s = InventoryService.derivedStatus(try inventory.fulfillmentOrders(of: id, &wc)) { edited.fulfillmentStatus = s }
+        let bytes = try commitChange(old: current, new: &edited, type: type, reason: reason, &wc)
+        return (edited, bytes)
+    }
+
     // MARK: orders.list
 
     public func listOrders(_ request: JSON) throws(OrderbaseError) -> [UInt8] {

@@ -465,16 +465,13 @@ extension ReturnService {
                     wc.commit("fulfillment_order.held", before: fo, after: held, reason: held.holdNote)
                 }
             }
-            // Released stock may have changed the order (a backorder of its own): the exchange applies to it as it is now.
-            let current = try orders.loadForWrite(r.orderID, &wc, expected: nil)
-            var edited = current
-            edited.lineItems = new.lineItems
-            edited.payments = new.payments
-            edited.refundedShipping = new.refundedShipping
-            edited.refundedSubtotal = new.refundedSubtotal
-            try edited.computeTotals()
-            if moved, let s = InventoryService.derivedStatus(try inventory.fulfillmentOrders(of: r.orderID, &wc)) { edited.fulfillmentStatus = s }
-            let orderBytes = try orders.commitChange(old: current, new: edited, type: "order.exchanged", reason: "exchange for return \(r.id)" + (note.map { ": " + $0 } ?? ""), &wc)
+            let orderBytes = try orders.commitRestocked(r.orderID, moved: moved, type: "order.exchanged",
+                                                        reason: "exchange for return \(r.id)" + (note.map { ": " + $0 } ?? ""), &wc) { o in
+                o.lineItems = new.lineItems
+                o.payments = new.payments
+                o.refundedShipping = new.refundedShipping
+                o.refundedSubtotal = new.refundedSubtotal
+            }.bytes
             let counted = try wc.load(OrderReturn.self, id)
             var after = counted
             after.exchangeLineItemIDs = new.lineItems.compactMap(\.id).filter { lid in !base.lineItems.contains { $0.id == lid } }
