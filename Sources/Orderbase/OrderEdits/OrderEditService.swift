@@ -60,7 +60,8 @@ extension OrderEditService {
         return try write(ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let before = try open(id, &wc, to: "staged to")
             guard before.actions.count + actions.count <= OrderEdit.maxActions else {
-                throw OrderbaseError(.limitExceeded, "an order edit stages at most \(OrderEdit.maxActions) actions; \(id) has \(before.actions.count)", field: "actions")
+                throw OrderbaseError.quota("order_edit_actions", limit: OrderEdit.maxActions,
+                                           "an order edit stages at most \(OrderEdit.maxActions) actions; \(id) has \(before.actions.count)", field: "actions")
             }
             let order = try payments.loadOrder(before.orderID, &wc)
             try notFinal(order)

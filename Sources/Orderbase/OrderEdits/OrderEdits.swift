@@ -119,7 +119,7 @@ extension OrderEdit: AuditedRecord {
             switch action {
             case .addLine(var l):
                 guard new.lineItems.count < limits.maxLineItems else {
-                    throw OrderbaseError(.limitExceeded, "an order has at most \(limits.maxLineItems) line items", field: "\(path).line_item")
+                    throw OrderbaseError.quota("line_items", limit: limits.maxLineItems, "an order has at most \(limits.maxLineItems) line items", field: "\(path).line_item")
                 }
                 l.id = newID()
                 new.lineItems.append(l)
@@ -141,7 +141,7 @@ extension OrderEdit: AuditedRecord {
                 retax(i)
             case .addShippingLine(let s):
                 guard new.shippingLines.count < limits.maxShippingLines else {
-                    throw OrderbaseError(.limitExceeded, "an order has at most \(limits.maxShippingLines) shipping lines", field: "\(path).shipping_line")
+                    throw OrderbaseError.quota("shipping_lines", limit: limits.maxShippingLines, "an order has at most \(limits.maxShippingLines) shipping lines", field: "\(path).shipping_line")
                 }
                 new.shippingLines.append(s)
             case .removeShippingLine(let k):
@@ -158,7 +158,8 @@ extension OrderEdit: AuditedRecord {
             }
         }
         guard !new.lineItems.isEmpty else {
-            throw OrderbaseError.invalid("an order needs at least one line item (cancel it instead)", field: "actions")
+            throw OrderbaseError(.invalidState, "an order needs at least one line item (cancel it instead)", field: "actions",
+                                 details: .object(["reason": .string("nothing_left")]))
         }
         do { try new.computeTotals() } catch {
             throw OrderbaseError(error.code, "after the edit: \(error.message)", field: "actions", details: error.details)

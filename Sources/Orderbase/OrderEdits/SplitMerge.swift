@@ -92,7 +92,7 @@ extension OrderEditService {
         if o.payments.authorized > 0 { return refuse("open_authorization", "has an open authorization of \(o.payments.authorized): capture or void it first") }
         if o.payments.pending > 0 || o.payments.refundPending > 0 { return refuse("pending_transactions", "has pending transactions: settle them first") }
         if o.relatedOrders.count >= OrderLink.maxPerOrder {
-            return OrderbaseError(.limitExceeded, "order \(o.number) already links \(OrderLink.maxPerOrder) orders", field: field)
+            return OrderbaseError.quota("related_orders", limit: OrderLink.maxPerOrder, "order \(o.number) already links \(OrderLink.maxPerOrder) orders", field: field)
         }
         return nil
     }
@@ -276,7 +276,7 @@ extension OrderEditService {
             }
             if merged.lineItems.count > limits.maxLineItems || merged.shippingLines.count > limits.maxShippingLines || merged.discounts.count > limits.maxDiscounts
                 || merged.relatedOrders.count > OrderLink.maxPerOrder {
-                throw OrderbaseError(.limitExceeded, "the merged order would pass a limit: \(merged.lineItems.count) line items (≤ \(limits.maxLineItems)), "
+                throw OrderbaseError.quota("line_items", limit: limits.maxLineItems, "the merged order would pass a limit: \(merged.lineItems.count) line items (≤ \(limits.maxLineItems)), "
                                      + "\(merged.shippingLines.count) shipping lines (≤ \(limits.maxShippingLines)), \(merged.discounts.count) discounts (≤ \(limits.maxDiscounts)), "
                                      + "\(merged.relatedOrders.count) related orders (≤ \(OrderLink.maxPerOrder))", field: "order_ids")
             }
