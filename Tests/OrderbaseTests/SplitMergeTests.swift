@@ -84,9 +84,11 @@ struct SplitMergeTests {
     @Test("a merge moves lines, shipping, discounts, payments and committed stock into one order and cancels the others; refusals change nothing")
     func merge() throws {
         let fx = try Fixture()
+        func order(_ body: String) throws -> String { try fx.call({ $0.orders.createOrder }, body)["id"]!.stringValue! }
+        // Placed before the tenant had any stock: it holds none.
+        let plain = try order(#"{"customer":{"id":"cus_1"},"line_items":[{"title":"Gift card","quantity":1,"unit_price":2000}]}"#)
         let a = try fx.location(#"{"name":"A"}"#)
         try fx.stock("MUG", at: a, 10); try fx.stock("TEE", at: a, 10); try fx.stock("CAP", at: a, 10)
-        func order(_ body: String) throws -> String { try fx.call({ $0.orders.createOrder }, body)["id"]!.stringValue! }
         let target = try order(#"{"customer":{"id":"cus_1"},"line_items":[{"sku":"TEE","title":"Tee","quantity":1,"unit_price":1500}],"transactions":[{"kind":"sale","amount":1500}]}"#)
         let paid = try order(#"""
             {"customer":{"id":"cus_1"},"line_items":[{"sku":"MUG","title":"Mug","quantity":2,"unit_price":800,"tax_lines":[{"name":"VAT","rate":"0.2"}]}],
@@ -131,6 +133,13 @@ struct SplitMergeTests {
         #expect(try fx.level("MUG", at: a)["committed"] == .int(2) && fx.level("CAP", at: a)["committed"] == .int(1))
         let skus = try fx.fulfillmentOrders(of: target).filter { $0["status"] != .string("cancelled") }.flatMap { $0["lines"]!.array }.map { $0["sku"]!.stringValue! }
         #expect(skus.sorted() == ["CAP", "MUG", "TEE"])
+        // A target holding no stock (no fulfillment orders) commits the tracked lines it takes as a new order would.
+        let mugs = try order(#"{"customer":{"id":"cus_1"},"line_items":[{"sku":"MUG","title":"Mug","quantity":3,"unit_price":800}]}"#)
+        let lv = try fx.level("MUG", at: a), pf = try fx.fulfillmentOrders(of: plain)
+        #expect(lv["committed"] == .int(5) && pf.isEmpty, "\(lv) \(pf)")
+        _ = try fx.call({ $0.orderEdits.merge }, #"{"id":"\#(plain)","order_ids":["\#(mugs)"]}"#)
+        #expect(try fx.level("MUG", at: a)["committed"] == .int(5))
+        #expect(try fx.fulfillmentOrders(of: plain).flatMap { $0["lines"]!.array }.filter { $0["sku"] == .string("MUG") }.map { $0["quantity"]! } == [.int(3)])
         // Every order is audited; the sales ledger moves the merged sales to the target.
         for o in [target, paid, unpaid] {
             let trail = try fx.call({ $0.audit.listAudit }, #"{"subject_type":"order","subject_id":"\#(o)"}"#)["data"]!.array

@@ -307,14 +307,18 @@ extension OrderEditService {
             }
             // The target commits stock for the lines it takes (released by the cancellations above, in this batch).
             let moved = try inventory.adjustCommitment(old: target, new: merged, reference: "merge:" + target.id, &wc)
-            let orderBytes = try orders.commitRestocked(target.id, moved: moved, type: "order.merged",
-                                                        reason: "merged orders " + sources.map(\.number).joined(separator: ", ") + reason, &wc) { o in
+            // A target holding no stock yet (no tracked lines of its own) commits the lines it takes as a new order would.
+            let commitment = moved ? nil : try inventory.prepareCommitment(merged, try orders.workflow(of: target), &wc)
+            let (edited, orderBytes) = try orders.commitRestocked(target.id, moved: moved, type: "order.merged",
+                                                                  reason: "merged orders " + sources.map(\.number).joined(separator: ", ") + reason, &wc) { o in
                 o.lineItems = merged.lineItems
                 o.shippingLines = merged.shippingLines
                 o.discounts = merged.discounts
                 o.relatedOrders = merged.relatedOrders
                 o.payments = merged.payments
-            }.bytes
+                if let commitment { o.fulfillmentStatus = commitment.status }
+            }
+            if let commitment { try inventory.applyCommitment(commitment, to: edited, &wc) }
             payments.stageInline(sales, &wc)
             var w = JSONWriter()
             w.beginObject()
