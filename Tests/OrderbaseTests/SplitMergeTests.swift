@@ -71,6 +71,11 @@ struct SplitMergeTests {
         let fo = try fx.fulfillmentOrders(of: id)[0]["id"]!.stringValue!
         _ = try fx.call({ $0.inventory.createShipment }, #"{"fulfillment_order_id":"\#(fo)","lines":[{"line_item_id":"\#(tee)","quantity":1}]}"#)
         #expect(fx.error({ $0.orderEdits.split }, #"{"id":"\#(id)","line_items":[{"line_item_id":"\#(tee)","quantity":1}]}"#)?.details?["movable"] == .int(0))
+        // Refunded units keep the order whole.
+        let sale = try fx.call({ $0.payments.listTransactions }, #"{"order_id":"\#(id)"}"#)["data"]!.array.first { $0["kind"] == .string("sale") && $0["gateway"] != .string("split") }!["id"]!.stringValue!
+        let owed = try fx.call({ $0.payments.calculateRefund }, #"{"order_id":"\#(id)","line_items":[{"line_item_id":"\#(mug)","quantity":1}]}"#)["total"]!.intValue!
+        _ = try fx.call({ $0.payments.createRefund }, #"{"order_id":"\#(id)","line_items":[{"line_item_id":"\#(mug)","quantity":1}],"transactions":[{"parent_id":"\#(sale)","amount":\#(owed)}]}"#)
+        #expect(fx.error({ $0.orderEdits.split }, #"{"id":"\#(id)","line_items":[{"line_item_id":"\#(mug)","quantity":1}]}"#)?.details?["reason"] == .string("refunded"))
         // Part paid (half): each keeps half of its total paid; merged back, the order owes what it owed.
         let part = try fx.call({ $0.orders.createOrder }, #"{"customer":{"id":"cus_1"},"line_items":[{"title":"Cup","quantity":4,"unit_price":800}],"transactions":[{"kind":"sale","amount":1600}]}"#)
         let s = try fx.call({ $0.orderEdits.split }, #"{"id":"\#(part["id"]!.stringValue!)","line_items":[{"line_item_id":"\#(ids(part)[0])","quantity":3}]}"#)

@@ -125,7 +125,7 @@ extension OrderEditService {
     // MARK: orders.split
 
     /// `{"id", "line_items": [{"line_item_id", "quantity"}], "expected_version"?, "note"?, "idempotency_key"?}` →
-    /// `{"order", "new_order", "transactions"}`. Moves unfulfilled, unrefunded units to a new order in one write:
+    /// `{"order", "new_order", "transactions"}`. Moves unfulfilled units of an order without refunds to a new order in one write:
     /// money divided exactly (`OrderSplit`), what was paid apportioned by total (a refund on the order that
     /// leaves its `captured`, and a sale on the new one, gateway `split`), committed stock released and committed again for the new order, both orders
     /// linked (`related_orders`). Events `order.split` and `order.created`.
@@ -147,6 +147,11 @@ extension OrderEditService {
         return try inventory.idempotent("orders.split", request, key: idem, ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let old = try loadOrder(id, expected: expected, field: "id", &wc)
             if let e = unmovable(old, field: "id") { throw e }
+            // Each refund's shares were worked out from the lines as they were (docs/refunds.md): they stay whole.
+            if old.refundedSubtotal != 0 || old.refundedShipping != 0 {
+                throw OrderbaseError(.invalidState, "order \(old.number) has refunded units or shipping: its lines stay as they were refunded", field: "id",
+                                     details: .object(["reason": .string("refunded"), "order_id": .string(old.id)]))
+            }
             let fulfilled = try returns.fulfilledQuantities(old, &wc)
             for (n, w) in wanted.enumerated() {
                 let path = "line_items[\(n)]"
@@ -157,9 +162,9 @@ extension OrderEditService {
                 if wanted[..<n].contains(where: { $0.id == w.id }) {
                     throw OrderbaseError.invalid("line item \(w.id) is named twice", field: path + ".line_item_id")
                 }
-                let movable = l.quantity - (fulfilled[w.id] ?? 0) - l.refundedQuantity
+                let movable = l.quantity - (fulfilled[w.id] ?? 0)
                 guard w.quantity <= movable else {
-                    throw OrderbaseError(.invalidState, "line item \(w.id) has \(max(0, movable)) unfulfilled, unrefunded units; \(w.quantity) cannot move",
+                    throw OrderbaseError(.invalidState, "line item \(w.id) has \(max(0, movable)) unfulfilled units; \(w.quantity) cannot move",
                                          field: path + ".quantity", details: .object(["reason": .string("not_movable"), "movable": .int(max(0, movable))]))
                 }
             }

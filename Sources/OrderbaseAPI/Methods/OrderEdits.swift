@@ -42,7 +42,7 @@ extension Catalogue {
                "Move unfulfilled units to a new order in one write: line and order discounts and taxes divided exactly, what was paid apportioned by total (gateway split), stock committed again, both orders linked.",
                request: [req("id", .string(max: 64, min: 1), "The order (ord_…)."),
                          req("line_items", .list(.object([req("line_item_id", .string(max: 64, min: 1)), req("quantity", .int(1...1_000_000))]), max: 500, min: 1),
-                             "The units to move: each line once, at most its unfulfilled, unrefunded units; some must stay."),
+                             "The units to move: each line once, at most its unfulfilled units; some must stay."),
                          opt("expected_version", .int(1...Int64.max), "The order's version; else version_conflict."),
                          opt("note", .string(max: 1000, min: 1), "Why (both orders' audit entries carry it)."),
                          opt("idempotency_key", .string(max: 255, min: 1))],
