@@ -244,11 +244,7 @@ enum Schemas {
     ])
 
     /// What each order edit action takes besides its type (docs/order-edits.md, "Actions").
-    static let editActionMembers: [(type: String, members: [String])] = [
-        ("add_line", ["line_item"]), ("set_quantity", ["line_item_id", "quantity"]), ("set_price", ["line_item_id", "unit_price"]),
-        ("set_line_discount", ["line_item_id", "amount"]), ("add_shipping_line", ["shipping_line"]), ("remove_shipping_line", ["index"]),
-        ("set_shipping_address", ["address"]), ("set_billing_address", ["address"]),
-    ]
+    static let editActionMembers = ValueLists.editActionMembers
     /// An order edit action as staged and as answered.
     static let editActionInput: Schema = {
         let props: [Property] = [

@@ -117,6 +117,7 @@ struct OrderEditsTests {
             (#"{"type":"add_line","line_item":{"id":"li_x","title":"x","quantity":1,"unit_price":1}}"#, "actions[1].line_item.id"),
             (#"{"type":"set_price","line_item_id":"\#(tee)"}"#, "actions[1].unit_price"),
             (#"{"type":"set_quantity","line_item_id":"\#(tee)","quantity":1,"colour":"red"}"#, "actions[1].colour"),
+            (#"{"type":"set_quantity","line_item_id":"\#(tee)","quantity":1,"index":2}"#, "actions[1].index"),
         ] {
             let e = fx.error({ $0.orderEdits.stage }, #"{"id":"\#(id)","actions":[{"type":"set_shipping_address","address":null},\#(body)]}"#)
             #expect(e?.field == field, "\(body): \(String(describing: e))")

@@ -45,6 +45,7 @@ public enum ValueLists {
     public static let returnStatuses = OrderReturn.statuses
     public static let orderEditStatuses = OrderEdit.statuses
     public static let editActionTypes = EditAction.types
+    public static let editActionMembers = EditAction.members
     public static let returnChannels = OrderReturn.channels
     public static let returnReasons = OrderReturn.reasons
     public static let returnDeclineReasons = OrderReturn.declineReasons

@@ -14,6 +14,13 @@ enum EditAction: Sendable {
     static let types = ["add_line", "set_quantity", "set_price", "set_line_discount", "add_shipping_line", "remove_shipping_line",
                         "set_shipping_address", "set_billing_address"]
 
+    /// The members each type takes (the others are unknown fields; the catalogue's schema states it).
+    static let members: [(type: String, members: [String])] = [
+        ("add_line", ["line_item"]), ("set_quantity", ["line_item_id", "quantity"]), ("set_price", ["line_item_id", "unit_price"]),
+        ("set_line_discount", ["line_item_id", "amount"]), ("add_shipping_line", ["shipping_line"]), ("remove_shipping_line", ["index"]),
+        ("set_shipping_address", ["address"]), ("set_billing_address", ["address"]),
+    ]
+
     /// `{"type", …}` as a request gives it (strict) or as stored.
     static func read(_ g: inout Fields, limits: OrderLimits) throws(OrderbaseError) -> EditAction {
         let type = try g.oneOf("type", types, required: true)!
