@@ -79,18 +79,22 @@ enum OrderSplit {
 }
 
 extension OrderEditService {
-    /// Why an order cannot be split or merged now (nil: it can): closed, waiting for approval, held, or with
-    /// payments in flight (an open authorization cannot be divided at the gateway; a pending transaction is unsettled).
+    /// `invalid_state` naming order `o` and why it cannot be split or merged.
+    private static func refusal(_ o: Order, _ reason: String, _ why: String, field: String) -> OrderbaseError {
+        OrderbaseError(.invalidState, "order \(o.number) \(why)", field: field, details: .object(["reason": .string(reason), "order_id": .string(o.id)]))
+    }
+
+    /// Why an order cannot be split or merged now (nil: it can): closed, waiting for approval, held, with payments
+    /// in flight (an open authorization cannot be divided at the gateway; a pending transaction is unsettled), or
+    /// with refunded units or shipping (each refund's shares were worked out from the lines as they were).
     private func unmovable(_ o: Order, field: String) -> OrderbaseError? {
-        func refuse(_ reason: String, _ why: String) -> OrderbaseError {
-            OrderbaseError(.invalidState, "order \(o.number) \(why)", field: field,
-                           details: .object(["reason": .string(reason), "order_id": .string(o.id)]))
-        }
+        func refuse(_ reason: String, _ why: String) -> OrderbaseError { Self.refusal(o, reason, why, field: field) }
         if o.isFinal { return refuse("order_closed", "is \(o.status)") }
         if o.pendingApproval != nil { return refuse("pending_approval", "has a transition waiting for approval: decide it first") }
         if !o.holds.isEmpty { return refuse("on_hold", "is on hold: release its holds first") }
         if o.payments.authorized > 0 { return refuse("open_authorization", "has an open authorization of \(o.payments.authorized): capture or void it first") }
         if o.payments.pending > 0 || o.payments.refundPending > 0 { return refuse("pending_transactions", "has pending transactions: settle them first") }
+        if o.refundedSubtotal != 0 || o.refundedShipping != 0 { return refuse("refunded", "has refunded units or shipping: its lines stay as they were refunded") }
         if o.relatedOrders.count >= OrderLink.maxPerOrder {
             return OrderbaseError.quota("related_orders", limit: OrderLink.maxPerOrder, "order \(o.number) already links \(OrderLink.maxPerOrder) orders", field: field)
         }
@@ -147,11 +151,6 @@ extension OrderEditService {
         return try inventory.idempotent("orders.split", request, key: idem, ctx) { (wc: inout WriteContext) throws(OrderbaseError) -> [UInt8] in
             let old = try loadOrder(id, expected: expected, field: "id", &wc)
             if let e = unmovable(old, field: "id") { throw e }
-            // Each refund's shares were worked out from the lines as they were (docs/refunds.md): they stay whole.
-            if old.refundedSubtotal != 0 || old.refundedShipping != 0 {
-                throw OrderbaseError(.invalidState, "order \(old.number) has refunded units or shipping: its lines stay as they were refunded", field: "id",
-                                     details: .object(["reason": .string("refunded"), "order_id": .string(old.id)]))
-            }
             let fulfilled = try returns.fulfilledQuantities(old, &wc)
             for (n, w) in wanted.enumerated() {
                 let path = "line_items[\(n)]"
@@ -259,12 +258,8 @@ extension OrderEditService {
                     throw OrderbaseError.invalid(o == id ? "order_ids names the order merged into" : "order \(o) is named twice", field: field)
                 }
                 if let e = unmovable(order, field: field) { throw e }
-                func refuse(_ reason: String, _ why: String) -> OrderbaseError {
-                    OrderbaseError(.invalidState, "order \(order.number) \(why)", field: field,
-                                   details: .object(["reason": .string(reason), "order_id": .string(order.id)]))
-                }
+                func refuse(_ reason: String, _ why: String) -> OrderbaseError { Self.refusal(order, reason, why, field: field) }
                 if try returns.fulfilledQuantities(order, &wc).values.contains(where: { $0 > 0 }) { throw refuse("fulfilled_lines", "has fulfilled units: only unfulfilled orders merge") }
-                if order.refundedSubtotal != 0 || order.refundedShipping != 0 { throw refuse("refunded", "has refunded units or shipping") }
                 guard customer(order) != nil else { throw refuse("no_customer", "has no customer id or email to merge by") }
                 if n > 0 {
                     if order.currency != target.currency { throw refuse("currency_mismatch", "is in \(order.currency), order \(target.number) in \(target.currency)") }
@@ -299,8 +294,7 @@ extension OrderEditService {
                 let wf = try orders.workflow(of: s)
                 let to = try OrderService.cancelTarget(s, wf)
                 guard case .apply(let t) = try orders.decide(s, wf, to: to, reason: "merged into order \(target.number)", actor: ctx.actor, now: wc.now) else {
-                    throw OrderbaseError(.invalidState, "cancelling order \(s.number) needs approval in workflow \(wf.key): it cannot be merged away",
-                                         field: "order_ids[\(n)]", details: .object(["reason": .string("cancel_needs_approval"), "order_id": .string(s.id)]))
+                    throw Self.refusal(s, "cancel_needs_approval", "needs approval to be cancelled in workflow \(wf.key): it cannot be merged away", field: "order_ids[\(n)]")
                 }
                 var (cancelled, _) = OrderService.applied(gone, wf, t, reason: "merged into order \(target.number)", now: wc.now)
                 cancelled.relatedOrders.append(OrderLink(relation: "merged_into", orderID: target.id, number: target.number, at: wc.now))
