@@ -429,3 +429,48 @@ struct GenericCommitTests {
         #expect(try fx.call({ $0.audit.verifyAudit }, "{}")["ok"] == .bool(true))
     }
 }
+
+@Suite("Decode memo")
+struct DecodeMemoTests {
+    @Test("a memo answers only the decoding of the bytes read now: a kept write that never landed, corrupt bytes and a full memo change nothing")
+    func neverStale() throws {
+        let memo = DecodeMemo<InventoryLevel>(capacity: 2)
+        var a = InventoryLevel(sku: "MUG", locationID: "loc_1")
+        a.onHand = 5
+        var b = a
+        b.onHand = 7
+        #expect(try memo.decode("loc_1:MUG", a.storedJSON).onHand == 5)
+        // A write staged (and kept) whose batch then failed: the database still has a's bytes.
+        memo.keep("loc_1:MUG", b.storedJSON, b)
+        #expect(try memo.decode("loc_1:MUG", a.storedJSON).onHand == 5)
+        #expect(try memo.decode("loc_1:MUG", b.storedJSON).onHand == 7)
+        #expect(throws: OrderbaseError.self) { try memo.decode("loc_1:MUG", Array("{\"on_hand\":".utf8)) }
+        // Past capacity it starts again; every answer is still the bytes' own.
+        for (n, id) in ["x", "y", "z", "loc_1:MUG"].enumerated() {
+            var l = a
+            l.onHand = Int64(n)
+            #expect(try memo.decode(id, l.storedJSON).onHand == Int64(n))
+        }
+    }
+
+    @Test("a write that saves a level and then fails leaves the next order routing on the stored level")
+    func failedWrite() throws {
+        let fx = try Fixture()
+        let loc = try fx.location(#"{"name":"Main"}"#)
+        try fx.stock("MUG", at: loc, 2)
+        struct Refused: Error {}
+        let failed = try? fx.core.write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
+            var level = try wc.load(InventoryLevel.self, loc + ":MUG")
+            let before = level
+            level.onHand = 50
+            wc.save(before: before, after: level)  // kept by the memo, then the command fails
+            throw OrderbaseError(.invalidState, "refused after the save")
+        }
+        #expect(failed == nil)
+        #expect(try fx.level("MUG", at: loc)["on_hand"] == .int(2))
+        let e = fx.error({ $0.orders.createOrder }, #"{"line_items":[{"sku":"MUG","title":"Mug","quantity":3,"unit_price":5}]}"#)
+        #expect(e?.details?["reason"] == .string("insufficient_stock"))
+        _ = try fx.createOrder(lines: #"[{"sku":"MUG","title":"Mug","quantity":2,"unit_price":5}]"#)
+        #expect(try fx.level("MUG", at: loc)["committed"] == .int(2) && fx.integrityProblems().isEmpty)
+    }
+}

@@ -28,6 +28,8 @@ extension Location {
 
 extension InventoryItem {
     static let backorderPolicies = ["deny", "allow"]
+    /// Read by every order with the SKU (routing): decoded once per stored form.
+    static func memo(_ core: TenantCore) -> DecodeMemo<InventoryItem>? { core.inventoryCache.items }
 
     /// Whether an order may commit more of it than is available at `location`:
     /// that location's own policy (`backorder_locations`), else `backorder`.
@@ -63,6 +65,8 @@ extension InventoryItem {
 }
 
 extension InventoryLevel {
+    /// Read by every order that commits the SKU there: decoded once per stored form.
+    static func memo(_ core: TenantCore) -> DecodeMemo<InventoryLevel>? { core.inventoryCache.levels }
     /// Every named quantity a level stores (`available` is derived).
     static let quantities = ["on_hand", "committed", "reserved", "incoming", "damaged", "quality_control", "safety_stock"]
     /// The ones a caller adjusts or sets; `committed` moves only with orders.
@@ -274,6 +278,9 @@ final class InventoryCache: @unchecked Sendable {
     private var anyItem: Bool?
     /// Every location staged since the engine opened the tenant (newest wins over the database).
     private var staged: [String: Location] = [:]
+    /// Decoded items and levels (`DecodeMemo`: a hit needs the bytes read now, so never stale).
+    let items = DecodeMemo<InventoryItem>()
+    let levels = DecodeMemo<InventoryLevel>()
 
     func all(_ core: TenantCore) throws(OrderbaseError) -> [Location] {
         if let l = lock.withLock({ loaded }) { return Self.sorted(l) }

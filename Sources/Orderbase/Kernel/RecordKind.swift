@@ -154,10 +154,14 @@ protocol KeyedRecord {
     /// False for an append-only log no command reads back while writing (the
     /// stock ledger): `save` writes it without the read-your-writes overlay. Default true.
     static var readInWrites: Bool { get }
+    /// The tenant's memo of decoded records of this kind, for a kind read on
+    /// every order (`DecodeMemo`); nil (the default) decodes each read.
+    static func memo(_ core: TenantCore) -> DecodeMemo<Self>?
 }
 
 extension KeyedRecord {
     static var readInWrites: Bool { true }
+    static func memo(_ core: TenantCore) -> DecodeMemo<Self>? { nil }
     var indexKeys: [[UInt8]] { [] }
     func failureEvent(before: Self?) -> (type: String, data: [UInt8])? { nil }
 }
@@ -185,12 +189,14 @@ extension WriteContext {
     /// A record as the write path sees it (staged writes included), or `not_found` on `field`.
     func load<R: KeyedRecord>(_: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
         guard let b = try read(R.key(id)) else { throw OrderbaseError(.notFound, "no \(R.noun) \(id)", field: field) }
+        if let memo = R.memo(core) { return try memo.decode(id, b) }
         return try R.decode(b)
     }
 
     /// A record as the write path sees it, or nil.
     func loadIfPresent<R: KeyedRecord>(_: R.Type, _ id: String) throws(OrderbaseError) -> R? {
         guard let b = try read(R.key(id)) else { return nil }
+        if let memo = R.memo(core) { return try memo.decode(id, b) }
         return try R.decode(b)
     }
 
@@ -199,7 +205,9 @@ extension WriteContext {
     /// logged kind, and the first half of `commit`.
     mutating func save<R: KeyedRecord>(before: R?, after: R?) {
         if let after {
-            if R.readInWrites { put(R.key(after.subjectID), after.storedJSON) } else { putUnread(R.key(after.subjectID), after.storedJSON) }
+            let bytes = after.storedJSON
+            if R.readInWrites { put(R.key(after.subjectID), bytes) } else { putUnread(R.key(after.subjectID), bytes) }
+            R.memo(core)?.keep(after.subjectID, bytes, after)
         } else if let before { delete(R.key(before.subjectID)) }
         replaceIndexEntries(before?.indexKeys ?? [], with: after?.indexKeys ?? [])
         if let after, let event = after.failureEvent(before: before) {
