@@ -4,8 +4,12 @@
  *   create with commitment   orders.create of 3 tracked lines (routing over 3 locations,
  *                            committed in the order's batch, a fulfillment order)
  *                            vs the same create whose SKUs inventory does not track
- *                            (the baseline: same tenant, same locations), 1 thread, relaxed
- *                            durability, alternating rounds; goal: ratio >= 0.80
+ *                            (the baseline: same tenant, same locations), 1 thread,
+ *                            alternating rounds, under the engine's default durability
+ *                            (sync: each create on disk) and under relaxed (no fsync: the
+ *                            CPU-bound case). Each round's ratio is taken against the
+ *                            untracked round beside it and the median reported (machine
+ *                            speed drifts between rounds here); goal: ratio >= 0.80
  *   hot SKU, 8 threads       8 threads ordering 1 unit of one SKU (sync durability) until
  *                            the stock runs out: creates/s, then the count: committed must
  *                            equal the units sold and never exceed on hand (oversold: 0)
@@ -15,7 +19,7 @@
  *   inventory_bench ROOT [--quick]
  *
  * Lines use real stock codes of ../shared/data/online-retail (85123A, 71053, 84406B, …).
- * Exits 2 if the create ratio misses 0.80 or anything oversold.
+ * Exits 2 if either create ratio misses 0.80 or anything oversold.
  */
 #include <orderbase.h>
 #include <pthread.h>
@@ -80,6 +84,11 @@ static void stock(orderbase_tenant *t, int locations, long units, char ids[][64]
     }
 }
 
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static double creates(orderbase_tenant *t, const char *prefix, int n) {
     char req[1024];
     double t0 = now_s();
@@ -123,21 +132,31 @@ int main(int argc, char **argv) {
     if (orderbase_engine_open(&sync, root, "{\"durability\":\"sync\"}") != ORDERBASE_OK) die("open", NULL);
     int failed = 0;
 
-    /* 1. Create with commitment vs without tracked lines, alternating rounds, best of each. */
-    orderbase_tenant *shop = tenant(relaxed, "shop");
+    /* 1. Create with commitment vs without tracked lines, alternating rounds: relaxed, then sync. */
+    orderbase_tenant *shop = tenant(relaxed, "shop"), *durable = tenant(sync, "shop");
     char ids[50][64];
     stock(shop, 3, 100000000L, ids);
-    double best_tracked = 0, best_plain = 0;
-    creates(shop, "T", 200); creates(shop, "U", 200);  /* warm up */
-    for (int r = 0; r < rounds; r++) {
-        double a = creates(shop, "T", per_round), b = creates(shop, "U", per_round);
-        if (a > best_tracked) best_tracked = a;
-        if (b > best_plain) best_plain = b;
+    stock(durable, 3, 100000000L, ids);
+    struct { orderbase_tenant *t; const char *name; int rounds, per_round; double ratio; } modes[2] = {
+        {shop, "relaxed", rounds * 2, per_round / 2, 0}, {durable, "sync", rounds * 2, quick ? 100 : 300, 0}};
+    for (int m = 0; m < 2; m++) {
+        orderbase_tenant *t = modes[m].t;
+        double ratios[64], best_tracked = 0, best_plain = 0;
+        int n = modes[m].rounds;
+        creates(t, "T", 100); creates(t, "U", 100);  /* warm up */
+        for (int r = 0; r < n; r++) {
+            double a = creates(t, "T", modes[m].per_round), b = creates(t, "U", modes[m].per_round);
+            ratios[r] = a / b;
+            if (a > best_tracked) best_tracked = a;
+            if (b > best_plain) best_plain = b;
+        }
+        qsort(ratios, (size_t)n, sizeof ratios[0], by_value);
+        modes[m].ratio = n % 2 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+        printf("create, 3 tracked lines committed, %-7s %8.0f orders/s (best round)\n", modes[m].name, best_tracked);
+        printf("create, the same lines untracked,  %-7s %8.0f orders/s (best round)   ratio %.2f (median of %d paired rounds, %.2f-%.2f; goal >= 0.80)\n",
+               modes[m].name, best_plain, modes[m].ratio, n, ratios[0], ratios[n - 1]);
+        if (modes[m].ratio < 0.80) failed = 1;
     }
-    double ratio = best_tracked / best_plain;
-    printf("create, 3 tracked lines committed:   %8.0f orders/s\n", best_tracked);
-    printf("create, the same lines untracked:    %8.0f orders/s   ratio %.2f (goal >= 0.80)\n", best_plain, ratio);
-    if (ratio < 0.80) failed = 1;
 
     /* 2. Eight threads on one hot SKU until it runs out (sync durability). */
     orderbase_tenant *hot = tenant(sync, "hot");
@@ -191,6 +210,7 @@ int main(int argc, char **argv) {
     free(draft);
 
     orderbase_tenant_close(shop);
+    orderbase_tenant_close(durable);
     orderbase_tenant_close(hot);
     orderbase_tenant_close(many);
     orderbase_tenant_close(one);
