@@ -75,7 +75,7 @@ extension Schemas {
         opt("customer", .nullable(.ref("CustomerInput"))),
         opt("billing_address", .nullable(.ref("AddressInput"))),
         opt("shipping_address", .nullable(.ref("AddressInput"))),
-        opt("line_items", .list(.ref("LineItemInput"), max: 500, min: 1), "Replaces the list; items with an id keep it."),
+        optNotNull("line_items", .list(.ref("LineItemInput"), max: 500, min: 1), "Replaces the list; items with an id keep it."),
         opt("shipping_lines", .list(.ref("ShippingLineInput"), max: 50)),
         opt("discounts", .list(.ref("DiscountInput"), max: 50)),
         opt("note", .nullable(.string(max: 5000))),

@@ -261,19 +261,24 @@ public struct Property: Sendable {
     public let schema: Schema
     public let required: Bool
     public let doc: String?
+    /// An optional request property accepts `null` (read as absent, or in an
+    /// update as "clear it") unless this is false: a field that can be left out
+    /// but never cleared (`orders.update`'s `line_items`).
+    public let nullable: Bool
 
-    public init(_ name: String, _ schema: Schema, required: Bool = false, doc: String? = nil) {
+    public init(_ name: String, _ schema: Schema, required: Bool = false, doc: String? = nil, nullable: Bool = true) {
         self.name = name
         self.schema = schema
         self.required = required
         self.doc = doc
+        self.nullable = nullable
     }
 
     var schemaJSON: JSON { schemaJSON(request: false) }
 
     func schemaJSON(request: Bool) -> JSON {
         var s = schema
-        if request && !required, !s.isNullable { s = .nullable(s) }
+        if request && !required && nullable, !s.isNullable { s = .nullable(s) }
         return (doc.map { Schema.described($0, s) } ?? s).json(request: request)
     }
 }
@@ -281,3 +286,5 @@ public struct Property: Sendable {
 /// Shorthands for catalogue declarations.
 func req(_ name: String, _ schema: Schema, _ doc: String? = nil) -> Property { Property(name, schema, required: true, doc: doc) }
 func opt(_ name: String, _ schema: Schema, _ doc: String? = nil) -> Property { Property(name, schema, required: false, doc: doc) }
+/// An optional property that may be left out but not given as `null`.
+func optNotNull(_ name: String, _ schema: Schema, _ doc: String? = nil) -> Property { Property(name, schema, required: false, doc: doc, nullable: false) }

@@ -67,6 +67,9 @@ struct BadInputTests {
             (#"{"id":"\#(id)","expected_version":2,"note":"x"}"#, .versionConflict),
             (#"{"id":"ord_missing","note":"x"}"#, .notFound),
             (#"{"note":"x"}"#, .invalidArgument),
+            // An order keeps its lines: null would have emptied the list (schemathesis, seed 777).
+            (#"{"id":"\#(id)","line_items":null,"po_number":"x"}"#, .invalidArgument),
+            (#"{"id":"\#(id)","line_items":[]}"#, .invalidArgument),
         ] {
             #expect(f.error({ $0.orders.updateOrder }, req)?.code == code, "\(req)")
         }

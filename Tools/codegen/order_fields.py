@@ -451,7 +451,9 @@ def api_swift():
     for f in editable:
         schema = f".nullable({f.input})" if f.clear else f.input
         doc = f', "{f.update_doc}"' if f.update_doc else ""
-        out.append(f'        opt("{f.name}", {schema}{doc}),')
+        # An order always has lines: orders.update may leave them out, never clear them.
+        fn = "optNotNull" if f.name == "line_items" else "opt"
+        out.append(f'        {fn}("{f.name}", {schema}{doc}),')
     out.append("    ]\n")
     out.append("    /// `orders.list` filters on indexed fields.")
     out.append("    static let orderFilters: [Property] = [")

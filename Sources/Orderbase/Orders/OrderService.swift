@@ -173,6 +173,9 @@ extension OrderService {
         // are copied onto the current order.
         var edits = Order(id: id, number: "", version: 1, currency: "USD", createdAt: 0, updatedAt: 0, placedAt: 0)
         let named = Set(Order.editableFields.filter { f.has($0) })
+        if f.isNull("line_items") {
+            throw OrderbaseError.invalid("line_items cannot be null: an order keeps at least one line item (give the list that replaces them)", field: "line_items")
+        }
         let editsLines = named.contains("line_items")
         let editsStructure = !named.isSubset(of: Order.editableWhenClosed)
         try Order.readEditable(&f, into: &edits, isCreate: false, limits: limits)
