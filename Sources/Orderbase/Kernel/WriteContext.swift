@@ -131,6 +131,12 @@ struct WriteContext {
     /// Moves a record's index entries from `old` to `new`: deletes those that
     /// went, adds those that came, leaves the rest (any kind, orders included).
     mutating func replaceIndexEntries(_ old: [[UInt8]], with new: [[UInt8]]) {
+        // A new record's few entries (a ledger line) and an unchanged set need no sets.
+        if old.isEmpty && new.count <= 8 {
+            for (n, k) in new.enumerated() where !new[..<n].contains(k) { putUnread(k, []) }
+            return
+        }
+        if old == new { return }
         let before = Set(old.map(KeyBytes.init)), after = Set(new.map(KeyBytes.init))
         for k in before.subtracting(after) { deleteUnread(k.bytes) }
         for k in after.subtracting(before) { putUnread(k.bytes, []) }
