@@ -279,8 +279,10 @@ final class InventoryCache: @unchecked Sendable {
     /// Every location staged since the engine opened the tenant (newest wins over the database).
     private var staged: [String: Location] = [:]
     /// Decoded items and levels (`DecodeMemo`: a hit needs the bytes read now, so never stale).
-    let items = DecodeMemo<InventoryItem>()
-    let levels = DecodeMemo<InventoryLevel>()
+    /// Bounded per tenant (a level entry is its key, stored bytes and record: well under 1 KB), enough for a
+    /// route preview of 25 lines over 50 locations.
+    let items = DecodeMemo<InventoryItem>(capacity: 1024)
+    let levels = DecodeMemo<InventoryLevel>(capacity: 2048)
 
     func all(_ core: TenantCore) throws(OrderbaseError) -> [Location] {
         if let l = lock.withLock({ loaded }) { return Self.sorted(l) }

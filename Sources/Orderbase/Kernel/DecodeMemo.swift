@@ -12,7 +12,7 @@ final class DecodeMemo<R: KeyedRecord>: @unchecked Sendable {
     private var entries: [String: (bytes: [UInt8], record: R)] = [:]
     let capacity: Int
 
-    init(capacity: Int = 4096) { self.capacity = capacity }
+    init(capacity: Int) { self.capacity = capacity }
 
     /// `bytes` (the record stored under `id`) decoded, from the memo when it has those bytes.
     func decode(_ id: String, _ bytes: [UInt8]) throws(OrderbaseError) -> R {
