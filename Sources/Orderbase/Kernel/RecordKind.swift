@@ -155,7 +155,9 @@ protocol KeyedRecord {
     /// stock ledger): `save` writes it without the read-your-writes overlay. Default true.
     static var readInWrites: Bool { get }
     /// The tenant's memo of decoded records of this kind, for a kind read on
-    /// every order (`DecodeMemo`); nil (the default) decodes each read.
+    /// every order (`DecodeMemo`, keyed by the id it is stored under, its
+    /// `subjectID`; its stored form must decode back to the same record); nil
+    /// (the default) decodes each read.
     static func memo(_ core: TenantCore) -> DecodeMemo<Self>?
 }
 
