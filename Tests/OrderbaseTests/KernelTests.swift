@@ -474,7 +474,6 @@ struct DecodeMemoTests {
         let fx = try Fixture()
         let loc = try fx.location(#"{"name":"Main"}"#)
         try fx.stock("MUG", at: loc, 2)
-        struct Refused: Error {}
         let failed = try? fx.core.write(RequestContext()) { (wc: inout WriteContext) throws(OrderbaseError) in
             var level = try wc.load(InventoryLevel.self, loc + ":MUG")
             let before = level

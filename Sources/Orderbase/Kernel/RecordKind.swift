@@ -190,9 +190,8 @@ protocol StoredRecord: KeyedRecord, AuditedRecord {}
 extension WriteContext {
     /// A record as the write path sees it (staged writes included), or `not_found` on `field`.
     func load<R: KeyedRecord>(_: R.Type, _ id: String, field: String = "id") throws(OrderbaseError) -> R {
-        guard let b = try read(R.key(id)) else { throw OrderbaseError(.notFound, "no \(R.noun) \(id)", field: field) }
-        if let memo = R.memo(core) { return try memo.decode(id, b) }
-        return try R.decode(b)
+        guard let r = try loadIfPresent(R.self, id) else { throw OrderbaseError(.notFound, "no \(R.noun) \(id)", field: field) }
+        return r
     }
 
     /// A record as the write path sees it, or nil.
