@@ -90,6 +90,9 @@ struct TimeTests {
         #expect(IDGenerator.encode(time: (1 << 48) - 1, hi: 0xFFFF, lo: UInt64.max) == "7" + String(repeating: "Z", count: 25))
         // The bit just above the low 64 (digit 13 straddles the boundary).
         #expect(IDGenerator.encode(time: 0, hi: 1, lo: 0) == String(repeating: "0", count: 13) + "G" + String(repeating: "0", count: 12))
+        // With a prefix (ASCII or not), the digits follow it unchanged.
+        #expect(IDGenerator.encode("mov_", time: 0, hi: 0, lo: 1) == "mov_" + String(repeating: "0", count: 25) + "1")
+        #expect(IDGenerator.encode("é_", time: (1 << 48) - 1, hi: 0xFFFF, lo: UInt64.max) == "é_7" + String(repeating: "Z", count: 25))
     }
 
     @Test("ids are prefixed, 26 base32 characters, and strictly increasing within a millisecond")

@@ -40,33 +40,38 @@ public final class IDGenerator: @unchecked Sendable {
             }
             return (lastRandom.hi, lastRandom.lo, lastMs)
         }
-        return prefix + Self.encode(time: UInt64(max(0, t)), hi: hi, lo: lo)
+        return Self.encode(prefix, time: UInt64(max(0, t)), hi: hi, lo: lo)
     }
 
-    static func encode(time: UInt64, hi: UInt16, lo: UInt64) -> String {
-        // 128 bits (48 time | 16 hi | 64 lo) as 26 base32 digits, most significant
-        // first; the first digit carries only the top 3 bits (130 - 128 = 2 spare).
+    /// `prefix`, then the 128 bits (48 time | 16 hi | 64 lo) as 26 base32 digits, most
+    /// significant first; the first digit carries only the top 3 bits (130 - 128 = 2 spare).
+    /// One string is made (an id is made for every record and event a command writes).
+    static func encode(_ prefix: String = "", time: UInt64, hi: UInt16, lo: UInt64) -> String {
         let high: UInt64 = (time << 16) | UInt64(hi)
-        return String(unsafeUninitializedCapacity: 26) { out in
-            for k in 0..<26 {
-                let shift = 125 - 5 * k  // position of this digit's lowest bit
-                let v: UInt64
-                if shift >= 64 {
-                    v = high >> UInt64(shift - 64)
-                } else if shift > 59 {
-                    v = (lo >> UInt64(shift)) | (high << UInt64(64 - shift))
-                } else {
-                    v = lo >> UInt64(shift)
+        var prefix = prefix
+        return prefix.withUTF8 { p in
+            String(unsafeUninitializedCapacity: p.count + 26) { out in
+                for (k, b) in p.enumerated() { out[k] = b }
+                for k in 0..<26 {
+                    let shift = 125 - 5 * k  // position of this digit's lowest bit
+                    let v: UInt64
+                    if shift >= 64 {
+                        v = high >> UInt64(shift - 64)
+                    } else if shift > 59 {
+                        v = (lo >> UInt64(shift)) | (high << UInt64(64 - shift))
+                    } else {
+                        v = lo >> UInt64(shift)
+                    }
+                    out[p.count + k] = alphabet[Int(v & 31)]
                 }
-                out[k] = alphabet[Int(v & 31)]
+                return p.count + 26
             }
-            return 26
         }
     }
 
     /// The smallest id a generator could make at `ms` (for created_at range scans).
     public static func lowerBound(_ prefix: String, ms: Int64) -> String {
-        prefix + encode(time: UInt64(max(0, ms)), hi: 0, lo: 0)
+        encode(prefix, time: UInt64(max(0, ms)), hi: 0, lo: 0)
     }
 }
 

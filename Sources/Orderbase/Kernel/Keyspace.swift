@@ -73,7 +73,10 @@ enum Keyspace {
         var k = KeyBuilder(index); k.string(kind.name); k.string(field); k.string(value); return k.bytes
     }
     static func indexKey(_ kind: RecordKind, _ field: String, _ value: String, _ id: String) -> [UInt8] {
-        var k = KeyBuilder(index); k.string(kind.name); k.string(field); k.string(value); k.string(id); return k.bytes
+        let name = kind.name
+        // Sized to fit (1 + each part and its 2-byte terminator): most entries outgrow KeyBuilder's default.
+        var k = KeyBuilder(index, capacity: 9 + name.utf8.count + field.utf8.count + value.utf8.count + id.utf8.count)
+        k.string(name); k.string(field); k.string(value); k.string(id); return k.bytes
     }
     /// The record id an index entry's key (`indexKey`) ends with.
     static func indexEntryID(_ key: [UInt8]) throws(OrderbaseError) -> String {
