@@ -453,7 +453,7 @@ struct DecodeMemoTests {
         }
     }
 
-    @Test("the memoized kinds' stored forms decode back to the same record (what `save` keeps must be what a read decodes)")
+    @Test("the memoized kinds' stored forms decode back to the same record (what `save` keeps must be what a read decodes); a movement's stored form is its API form")
     func roundTrip() throws {
         var level = InventoryLevel(sku: "MUG", locationID: "loc_1")
         (level.onHand, level.committed, level.reserved, level.incoming) = (9, 4, 1, 7)
@@ -467,6 +467,12 @@ struct DecodeMemoTests {
         item.backorderLocations = ["loc_2": "deny", "loc_1": "allow"]
         (item.createdAt, item.updatedAt) = (1_764_000_000_001, 1_764_000_000_999)
         #expect(try InventoryItem.decode(item.storedJSON).storedJSON == item.storedJSON)
+        // `StockBatch` renders a movement once, for the ledger and for the level's
+        // event and the answer: that needs its stored form to be its API form.
+        var m = InventoryMovement.blank
+        (m.id, m.sku, m.locationID, m.quantity, m.delta, m.after) = ("mov_1", "MUG", "loc_1", "committed", 3, 7)
+        (m.reason, m.reference, m.at) = ("order_committed", "order:ord_1", 1_764_000_000_123)
+        #expect(m.storedJSON == m.apiJSON)
     }
 
     @Test("a write that saves a level and then fails leaves the next order routing on the stored level")
@@ -487,5 +493,64 @@ struct DecodeMemoTests {
         #expect(e?.details?["reason"] == .string("insufficient_stock"))
         _ = try fx.createOrder(lines: #"[{"sku":"MUG","title":"Mug","quantity":2,"unit_price":5}]"#)
         #expect(try fx.level("MUG", at: loc)["committed"] == .int(2) && fx.integrityProblems().isEmpty)
+    }
+}
+
+/// A record whose stored form is given as text, to show how the audit reads
+/// one. It takes the webhook endpoint's policy: `secrets` redacted,
+/// `updated_at` not compared.
+struct StoredText: AuditedRecord {
+    static let kind = RecordKind.webhookEndpoint
+    var text: String
+    var subjectID: String { "we_1" }
+    var storedJSON: [UInt8] { Array(text.utf8) }
+    var apiJSON: [UInt8] { Array(text.utf8) }
+}
+
+@Suite("Audit form")
+struct AuditFormTests {
+    func changes(_ before: String?, _ after: String?) -> [String: (before: String?, after: String?)] {
+        var out: [String: (before: String?, after: String?)] = [:]
+        let text = { (b: ArraySlice<UInt8>?) in b.map { String(decoding: $0, as: UTF8.self) } }
+        for c in AuditForm.diff(before.map { AuditForm(StoredText(text: $0)) }, after.map { AuditForm(StoredText(text: $0)) }) {
+            guard case .named(let name) = c.field else { continue }
+            out[name] = (text(c.before), text(c.after))
+        }
+        return out
+    }
+
+    @Test("a stored form's members are delimited without parsing their values; anything else is left to the parser")
+    func members() {
+        let text = #"{ "a" : 1 , "b" : [1, {"c": "}],\"{"}] ,"d":"x\"y","e":{"f":null}}"#
+        let bytes = Array(text.utf8)
+        let found = JSON.members(bytes)
+        #expect(found?.map(\.key) == ["a", "b", "d", "e"])
+        #expect(found?.map { String(decoding: bytes[$0.value], as: UTF8.self) } == ["1", #"[1, {"c": "}],\"{"}]"#, #""x\"y""#, #"{"f":null}"#])
+        #expect(JSON.members(Array("{}".utf8))?.isEmpty == true)
+        for bad in ["[1]", #"{"a":1"#, #"{"a\"b":1}"#, #"{"a":1}x"#, #"{"a":}"#, #"{"a" 1}"#, "", #""s""#] {
+            #expect(JSON.members(Array(bad.utf8)) == nil, "\(bad)")
+        }
+    }
+
+    @Test("a creation shows every audited field as stored, secrets redacted, nulls and bookkeeping left out")
+    func creation() {
+        let c = changes(nil, #"{"id":"we_1","url":"https://a.example/h","secrets":["whsec_1"],"meta":{"b":1,"a":"x"},"note":null,"updated_at":"2026-12-03T10:00:00.000Z"}"#)
+        #expect(Set(c.keys) == ["id", "url", "secrets", "meta"])
+        #expect(c["secrets"]?.after == #""[redacted]""#)
+        #expect(c["meta"]?.after == #"{"b":1,"a":"x"}"#)
+        #expect(c["url"]?.before == nil)
+    }
+
+    @Test("a change counts only fields whose JSON differs: members reordered or bookkeeping changed are no change")
+    func changesOnly() {
+        let old = #"{"id":"we_1","url":"https://a.example/h","secrets":["whsec_1"],"meta":{"b":1,"a":"x},\"y"},"updated_at":"2026-12-03T10:00:00.000Z"}"#
+        #expect(changes(old, #"{"id":"we_1","url":"https://a.example/h","secrets":["whsec_1"],"meta":{"a":"x},\"y","b":1},"updated_at":"2026-12-03T11:00:00.000Z"}"#).isEmpty)
+        let c = changes(old, #"{"id":"we_1","url":"https://b.example/h","secrets":["whsec_2"],"meta":{"a":"x},\"y","b":1.0}}"#)
+        #expect(Set(c.keys) == ["url", "secrets"])
+        #expect(c["url"]?.before == #""https://a.example/h""# && c["url"]?.after == #""https://b.example/h""#)
+        #expect(c["secrets"]?.before == #""[redacted]""# && c["secrets"]?.after == #""[redacted]""#)
+        // A field that goes away is a change to nothing; one that was null and goes away is none.
+        let gone = changes(#"{"id":"we_1","note":"n","x":null}"#, #"{"id":"we_1"}"#)
+        #expect(Set(gone.keys) == ["note"] && gone["note"]?.after == nil)
     }
 }

@@ -386,6 +386,83 @@ struct JSONParser {
     }
 }
 
+extension JSON {
+    /// The members of the one object `bytes` holds, each with the range of its
+    /// value's text, without parsing the values (`AuditForm` reads a stored
+    /// form field by field). It assumes JSON as `JSONWriter` writes it and only
+    /// delimits values; nil when `bytes` is not one object or a key holds an
+    /// escape: read those with `parse`.
+    static func members(_ bytes: [UInt8]) -> [(key: String, value: Range<Int>)]? {
+        bytes.withUnsafeBufferPointer { b -> [(key: String, value: Range<Int>)]? in
+            let n = b.count
+            var i = 0
+            func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
+            func space() { while i < n, isSpace(b[i]) { i += 1 } }
+            // Moves past the string that starts at i; false if it does not end.
+            func string() -> Bool {
+                i += 1
+                while i < n {
+                    if b[i] == 0x22 { i += 1; return true }
+                    i += b[i] == 0x5C ? 2 : 1
+                }
+                return false
+            }
+            // Moves past the value that starts at i (to the `,` or `}` after it).
+            func value() -> Bool {
+                var depth = 0
+                while i < n {
+                    switch b[i] {
+                    case 0x22:
+                        guard string() else { return false }
+                        if depth == 0 { return true }
+                        continue
+                    case 0x7B, 0x5B: depth += 1
+                    case 0x7D, 0x5D:
+                        if depth == 0 { return true }
+                        depth -= 1
+                        if depth == 0 { i += 1; return true }
+                    case 0x2C: if depth == 0 { return true }
+                    default: break
+                    }
+                    i += 1
+                }
+                return false
+            }
+            var out: [(key: String, value: Range<Int>)] = []
+            space()
+            guard i < n, b[i] == 0x7B else { return nil }
+            i += 1
+            space()
+            if i < n, b[i] == 0x7D { i += 1; space(); return i == n ? out : nil }
+            while true {
+                space()
+                guard i < n, b[i] == 0x22 else { return nil }
+                let keyStart = i + 1
+                guard string() else { return nil }
+                let key = UnsafeBufferPointer(rebasing: b[keyStart..<(i - 1)])
+                if key.contains(0x5C) { return nil }
+                space()
+                guard i < n, b[i] == 0x3A else { return nil }
+                i += 1
+                space()
+                let start = i
+                guard value() else { return nil }
+                var end = i
+                while end > start, isSpace(b[end - 1]) { end -= 1 }
+                guard end > start else { return nil }
+                out.append((String(decoding: key, as: UTF8.self), start..<end))
+                space()
+                guard i < n else { return nil }
+                if b[i] == 0x2C { i += 1; continue }
+                guard b[i] == 0x7D else { return nil }
+                i += 1
+                space()
+                return i == n ? out : nil
+            }
+        }
+    }
+}
+
 /// Writes JSON text straight into a byte buffer (no intermediate values).
 public struct JSONWriter {
     public var bytes: [UInt8]

@@ -394,7 +394,9 @@ struct StockBatch {
     let actor: Actor
     private(set) var levels: [String: (before: InventoryLevel?, after: InventoryLevel)] = [:]
     private(set) var order: [String] = []
-    private(set) var movements: [String: [InventoryMovement]] = [:]
+    /// By level id: each movement with its stored form, which is also its API
+    /// form (rendered once for the ledger, the level's event and the answer).
+    private(set) var movements: [String: [(movement: InventoryMovement, json: [UInt8])]] = [:]
     /// Locations known to exist (loaded once per command).
     var locations: Set<String> = []
 
@@ -453,8 +455,9 @@ struct StockBatch {
         m.reference = reference ?? self.reference
         m.actor = actor
         m.at = wc.now
-        wc.save(before: nil, after: m)
-        movements[level.levelID, default: []].append(m)
+        let json = m.storedJSON
+        wc.save(before: nil, after: m, stored: json)
+        movements[level.levelID, default: []].append((m, json))
         levels[level.levelID]!.after = level
     }
 
@@ -481,9 +484,9 @@ struct StockBatch {
             var data = JSONWriter()
             data.beginObject()
             data.key("level"); after.write(&data)
-            data.key("movements"); data.beginArray(); for m in moved { m.write(&data) }; data.endArray()
+            data.key("movements"); data.beginArray(); for m in moved { data.raw(m.json) }; data.endArray()
             data.endObject()
-            wc.appendEvent(type: "inventory_level.updated", subject: Subject(kind: .inventoryLevel, id: id), reason: moved.first?.reason,
+            wc.appendEvent(type: "inventory_level.updated", subject: Subject(kind: .inventoryLevel, id: id), reason: moved.first?.movement.reason,
                            changes: nil, order: nil, data: data.bytes)
         }
     }
@@ -496,7 +499,7 @@ struct StockBatch {
         for id in order where !(movements[id] ?? []).isEmpty { levels[id]?.after.write(&w) }
         w.endArray()
         w.key("movements"); w.beginArray()
-        for id in order { for m in movements[id] ?? [] { m.write(&w) } }
+        for id in order { for m in movements[id] ?? [] { w.raw(m.json) } }
         w.endArray()
         w.endObject()
         return w.bytes

@@ -67,28 +67,29 @@ struct AuditPolicy {
     /// changes on every write (`updated_at`) or internal cursors.
     var unaudited: Set<String> = []
 
-    static func of(_ kind: RecordKind) -> AuditPolicy {
-        switch kind {
-        case .workflow: AuditPolicy(unaudited: ["created_at", "created_by"])
-        case .webhookEndpoint: AuditPolicy(secretPaths: [["secrets"]], unaudited: ["updated_at", "failing_since", "from_sequence"])
-        case .notificationChannel: AuditPolicy(secretPaths: [["email", "password"], ["sms", "auth_header"]], unaudited: ["updated_at"])
-        case .notificationTemplate: AuditPolicy(unaudited: ["updated_at", "from_sequence", "condition_text"])
-        case .location, .inventoryItem, .fulfillmentOrder, .shipment: AuditPolicy(unaudited: ["updated_at"])
-        case .routingRules, .transfer: AuditPolicy(unaudited: ["updated_at"])
-        case .archiveRules: AuditPolicy(unaudited: ["updated_at", "next_sweep_at", "last_sweep_job"])
-        case .orderTemplate: AuditPolicy(unaudited: ["updated_at"])
-        case .slaPolicy, .businessHours: AuditPolicy(unaudited: ["updated_at"])
-        case .draftOrder: AuditPolicy(unaudited: ["updated_at", "version"])
-        case .orderNote: AuditPolicy(unaudited: ["updated_at", "version"])
-        case .transaction: AuditPolicy(unaudited: ["updated_at", "version", "settled_amount"])
-        case .refund: AuditPolicy(unaudited: ["updated_at"])
-        case .orderReturn: AuditPolicy(unaudited: ["updated_at", "version"])
-        case .returnPolicy: AuditPolicy(unaudited: ["updated_at"])
-        case .orderEdit: AuditPolicy(unaudited: ["updated_at"])
-        case .customField: AuditPolicy(unaudited: ["updated_at", "validation_status", "invalid_count", "validation_job"])
-        default: AuditPolicy()
+    static func of(_ kind: RecordKind) -> AuditPolicy { policies[kind] ?? AuditPolicy() }
+
+    /// Built once: every audited change reads its kind's.
+    private static let policies: [RecordKind: AuditPolicy] = {
+        let updatedAt = AuditPolicy(unaudited: ["updated_at"])
+        var p: [RecordKind: AuditPolicy] = [
+            .workflow: AuditPolicy(unaudited: ["created_at", "created_by"]),
+            .webhookEndpoint: AuditPolicy(secretPaths: [["secrets"]], unaudited: ["updated_at", "failing_since", "from_sequence"]),
+            .notificationChannel: AuditPolicy(secretPaths: [["email", "password"], ["sms", "auth_header"]], unaudited: ["updated_at"]),
+            .notificationTemplate: AuditPolicy(unaudited: ["updated_at", "from_sequence", "condition_text"]),
+            .archiveRules: AuditPolicy(unaudited: ["updated_at", "next_sweep_at", "last_sweep_job"]),
+            .draftOrder: AuditPolicy(unaudited: ["updated_at", "version"]),
+            .orderNote: AuditPolicy(unaudited: ["updated_at", "version"]),
+            .transaction: AuditPolicy(unaudited: ["updated_at", "version", "settled_amount"]),
+            .orderReturn: AuditPolicy(unaudited: ["updated_at", "version"]),
+            .customField: AuditPolicy(unaudited: ["updated_at", "validation_status", "invalid_count", "validation_job"]),
+        ]
+        for kind: RecordKind in [.location, .inventoryItem, .fulfillmentOrder, .shipment, .routingRules, .transfer, .orderTemplate,
+                                 .slaPolicy, .businessHours, .refund, .returnPolicy, .orderEdit] {
+            p[kind] = updatedAt
         }
-    }
+        return p
+    }()
 }
 
 /// What an event or audit entry is about: `{"type": "order", "id": "ord_…"}`.
@@ -203,10 +204,15 @@ extension WriteContext {
 
     /// Writes a record (or its deletion) and the index entries that changed,
     /// in the command's batch, with no event or audit entry: the write of a
-    /// logged kind, and the first half of `commit`.
-    mutating func save<R: KeyedRecord>(before: R?, after: R?) {
+    /// logged kind, and the first half of `commit`. `stored`: `after`'s stored
+    /// form, when the caller has rendered it already. Returns `after`'s stored
+    /// form (nil for a deletion).
+    @discardableResult
+    mutating func save<R: KeyedRecord>(before: R?, after: R?, stored: [UInt8]? = nil) -> [UInt8]? {
+        var written: [UInt8]?
         if let after {
-            let bytes = after.storedJSON
+            let bytes = stored ?? after.storedJSON
+            written = bytes
             if R.readInWrites { put(R.key(after.subjectID), bytes) } else { putUnread(R.key(after.subjectID), bytes) }
             R.memo(core)?.keep(after.subjectID, bytes, after)
         } else if let before { delete(R.key(before.subjectID)) }
@@ -215,6 +221,7 @@ extension WriteContext {
             appendEvent(type: event.type, subject: Subject(kind: R.kind, id: after.subjectID), reason: nil, changes: nil,
                         order: nil, data: event.data)
         }
+        return written
     }
 
     /// The one write of an audited record's change, in the command's batch: the
@@ -222,8 +229,8 @@ extension WriteContext {
     /// audited field changed, its event and audit entry (`recordChange`).
     mutating func commit<R: StoredRecord>(_ type: String, before: R?, after: R?, reason: String? = nil, data: [UInt8]? = nil,
                                           order: [UInt8]? = nil) {
-        save(before: before, after: after)
-        recordChange(type, before: before, after: after, reason: reason, data: data, order: order)
+        let stored = save(before: before, after: after)
+        recordChange(type, before: before, after: after, stored: stored, reason: reason, data: data, order: order)
     }
 }
 
@@ -239,18 +246,35 @@ extension TenantCore {
 
 /// A record's audited fields, in stored order: the stored form less the
 /// kind's unaudited fields, compared as stored and shown with secrets redacted.
+/// Values stay the stored form's text (no parse, no re-rendering): two that
+/// differ byte for byte are compared as JSON before they count as a change.
 struct AuditForm {
-    var fields: [(name: String, compared: JSON, shown: [UInt8])] = []
+    var fields: [(name: String, stored: ArraySlice<UInt8>, shown: ArraySlice<UInt8>)] = []
 
-    init<R: AuditedRecord>(_ record: R) {
-        guard case .object(let o)? = try? JSON.parse(record.storedJSON) else { return }
+    /// `stored`: the record's stored form, when the caller has rendered it already.
+    init<R: AuditedRecord>(_ record: R, stored: [UInt8]? = nil) {
+        let bytes = stored ?? record.storedJSON
         let policy = AuditPolicy.of(R.kind)
-        for (name, value) in o where !policy.unaudited.contains(name) {
+        let members: [(key: String, value: ArraySlice<UInt8>)]
+        if let found = JSON.members(bytes) {
+            members = found.map { ($0.key, bytes[$0.value]) }
+        } else if case .object(let o)? = try? JSON.parse(bytes) {  // not as JSONWriter writes (never, for a stored form)
+            members = o.members.map { ($0.key, ArraySlice($0.value.bytes)) }
+        } else {
+            return
+        }
+        for (name, value) in members where !policy.unaudited.contains(name) {
             var shown = value
-            for path in policy.secretPaths where path.first == name {
-                shown = Self.redact(shown, Array(path.dropFirst()))
+            let secrets = policy.secretPaths.filter { $0.first == name }
+            if !secrets.isEmpty {
+                if var v = try? JSON.parse(Array(value)) {
+                    for path in secrets { v = Self.redact(v, Array(path.dropFirst())) }
+                    shown = ArraySlice(v.bytes)
+                } else {
+                    shown = ArraySlice(Self.redacted.bytes)
+                }
             }
-            fields.append((name, value, shown.bytes))
+            fields.append((name, value, shown))
         }
     }
 
@@ -272,10 +296,18 @@ struct AuditForm {
         for name in names {
             let b = before?.fields.first { $0.name == name }
             let a = after?.fields.first { $0.name == name }
-            if b?.compared == a?.compared { continue }
-            if b == nil && a?.compared == .null || a == nil && b?.compared == .null { continue }
-            out.append(FieldChange(field: .named(name), before: b.map { ArraySlice($0.shown) }, after: a.map { ArraySlice($0.shown) }))
+            if let b, let a, b.stored == a.stored || same(b.stored, a.stored) { continue }
+            if b == nil && isNull(a?.stored) || a == nil && isNull(b?.stored) { continue }
+            out.append(FieldChange(field: .named(name), before: b?.shown, after: a?.shown))
         }
         return out
     }
+
+    /// Two values written differently (members in another order) that are the same JSON.
+    private static func same(_ x: ArraySlice<UInt8>, _ y: ArraySlice<UInt8>) -> Bool {
+        guard let p = try? JSON.parse(Array(x)), let q = try? JSON.parse(Array(y)) else { return false }
+        return p == q
+    }
+
+    private static func isNull(_ v: ArraySlice<UInt8>?) -> Bool { v.map { $0.elementsEqual("null".utf8) } ?? false }
 }

@@ -163,11 +163,12 @@ struct WriteContext {
     /// when deleted, unless `data` is given), and one audit entry with the
     /// before/after of every changed field, secrets as `"[redacted]"`.
     /// Returns false, recording nothing, when no audited field changed.
+    /// `stored`: `after`'s stored form, when the caller has rendered it (`commit`).
     @discardableResult
-    mutating func recordChange<R: AuditedRecord>(_ type: String, before: R?, after: R?, reason: String? = nil,
+    mutating func recordChange<R: AuditedRecord>(_ type: String, before: R?, after: R?, stored: [UInt8]? = nil, reason: String? = nil,
                                                  data: [UInt8]? = nil, order: [UInt8]? = nil) -> Bool {
         guard let current = after ?? before else { return false }
-        let changes = AuditForm.diff(before.map(AuditForm.init), after.map(AuditForm.init))
+        let changes = AuditForm.diff(before.map { AuditForm($0) }, after.map { AuditForm($0, stored: stored) })
         if before != nil && after != nil && changes.isEmpty { return false }
         let subject = Subject(kind: R.kind, id: current.subjectID, orderID: current.belongsToOrder)
         let seq = appendEvent(type: type, subject: subject, reason: reason, changes: changes, order: order, data: data ?? current.apiJSON)
