@@ -532,6 +532,42 @@ struct AuditFormTests {
         }
     }
 
+    @Test("on any object the writer writes, each member's text parses back to that member's value")
+    func membersOfWrittenObjects() throws {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {  // SplitMix64: the same objects every run
+            seed &+= 0x9E37_79B9_7F4A_7C15
+            var z = seed
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+        let pieces = ["a", "\"", "\\", "}", "]", ",", ":", "{", "[", " ", "é", "\u{1}", "\n", "x"]
+        func text() -> String { (0..<next(6)).map { _ in pieces[next(pieces.count)] }.joined() }
+        func value(_ depth: Int) -> JSON {
+            switch next(depth > 2 ? 5 : 7) {
+            case 0: return .null
+            case 1: return .bool(next(2) == 0)
+            case 2: return .int(Int64(next(2_000_001)) - 1_000_000)
+            case 3: return .double(Double(next(100_000)) + 0.25)  // never whole: a whole one reads back as .int
+            case 4: return .string(text())
+            case 5: return .array((0..<next(4)).map { _ in value(depth + 1) })
+            default:
+                var o = JSONObject()
+                for k in 0..<next(4) { o["k\(k)" + text()] = value(depth + 1) }  // nested keys need no escape-free names
+                return .object(o)
+            }
+        }
+        for _ in 0..<500 {
+            var o = JSONObject()
+            for k in 0..<(1 + next(6)) { o["f\(k)"] = value(0) }
+            let bytes = JSON.object(o).bytes
+            let found = try #require(JSON.members(bytes))
+            #expect(found.count == o.count)
+            for (key, range) in found { #expect(try JSON.parse(Array(bytes[range])) == o[key], "\(key) in \(String(decoding: bytes, as: UTF8.self))") }
+        }
+    }
+
     @Test("a creation shows every audited field as stored, secrets redacted, nulls and bookkeeping left out")
     func creation() {
         let c = changes(nil, #"{"id":"we_1","url":"https://a.example/h","secrets":["whsec_1"],"meta":{"b":1,"a":"x"},"note":null,"updated_at":"2026-12-03T10:00:00.000Z"}"#)
