@@ -68,7 +68,13 @@ public final class BackgroundThread: @unchecked Sendable {
         }, box)
     }
 
-    public func join() { pthread_join(thread, nil) }
+    /// Waits for the thread to end and frees it. Called on the thread itself
+    /// (an owner whose last reference went away on it, as an engine dropped
+    /// while its delivery thread held it), it cannot wait for itself: it
+    /// detaches instead, so the thread is freed when it returns. Call once.
+    public func join() {
+        if isCurrent { pthread_detach(thread) } else { pthread_join(thread, nil) }
+    }
 
     /// Whether the caller is this thread.
     public var isCurrent: Bool { pthread_equal(pthread_self(), thread) != 0 }

@@ -144,3 +144,49 @@ extension TenantDirectory {
         return StagedTenant(id: id, path: path)
     }
 }
+
+@Suite("Background threads")
+struct BackgroundThreadTests {
+    /// An owner that joins its thread when it goes, as the engine does with its
+    /// delivery thread; it records whether it went on that thread.
+    final class Owner: @unchecked Sendable {
+        var thread: BackgroundThread?
+        let state: State
+        init(_ state: State) { self.state = state }
+        deinit {
+            let current = thread?.isCurrent ?? false
+            thread?.join()
+            state.lock.withLock { state.goneOnItsThread = current; state.changed.broadcast() }
+        }
+    }
+
+    final class State: @unchecked Sendable {
+        let lock = Mutex(), changed = Condition()
+        var released = false, ran = false
+        var goneOnItsThread: Bool?
+    }
+
+    @Test("an owner freed on its own thread ends it without waiting for itself (detached, so ThreadSanitizer sees no leak)")
+    func ownerFreedOnItsThread() {
+        let state = State()
+        var owner: Owner? = Owner(state)
+        owner!.thread = BackgroundThread { [held = owner!] in
+            state.lock.withLock { while !state.released { state.changed.wait(state.lock) } }
+            _ = held  // the last reference: it goes when the thread's work is freed, on the thread
+        }
+        owner = nil
+        state.lock.withLock { state.released = true; state.changed.broadcast() }
+        state.lock.withLock { while state.goneOnItsThread == nil { state.changed.wait(state.lock) } }
+        #expect(state.goneOnItsThread == true)
+    }
+
+    @Test("an owner freed elsewhere joins its thread, after its work ends")
+    func ownerFreedElsewhere() {
+        let state = State()
+        var owner: Owner? = Owner(state)
+        owner!.thread = BackgroundThread { state.lock.withLock { state.ran = true } }
+        owner = nil
+        #expect(state.lock.withLock { state.ran })
+        #expect(state.goneOnItsThread == false)
+    }
+}

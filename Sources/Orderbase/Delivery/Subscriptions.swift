@@ -245,7 +245,7 @@ final class DeliveryLoop: @unchecked Sendable {
             return thread
         }
         CommitSignal.interrupt()
-        if let t, !t.isCurrent { t.join() }
+        t?.join()  // on the delivery thread itself (the engine's last reference went there) it detaches
         return all
     }
 }
