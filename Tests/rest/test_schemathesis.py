@@ -28,7 +28,7 @@ def st(server, key, *args, tmp_path):
            # would override the per-operation setting, so it is passed only when asked for.
            *(["-n", os.environ["SCHEMATHESIS_EXAMPLES"]] if "SCHEMATHESIS_EXAMPLES" in os.environ else []),
            "--seed", os.environ.get("SCHEMATHESIS_SEED", "20261126"),
-           # A debug build on two cores, with the deliveries of every endpoint the run made behind each event:
+           # Two cores, with the deliveries of every endpoint the run made behind each event:
            # a slow answer is for the benchmarks to find, not a conformance failure (schemathesis waits 10 s by default).
            "--request-timeout", "60",
            "--no-color", "--report", "junit", "--report-dir", str(tmp_path), *args]
