@@ -55,20 +55,27 @@ apt-install:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The library and the command are built with the Swift runtime linked in statically
+# (-static-stdlib), in one scratch path of their own so they share every object: the
+# library then needs only libleveldb, libcurl, libcrypto and libstdc++ where it is loaded
+# (no Swift toolchain), the Python wheel bundles this same file, and a fresh clone compiles
+# the release build once instead of twice (docs/decisions.md §36).
+swift-build = swift build -c $(1) --scratch-path .build-static -Xswiftc -static-stdlib
+
 # liborderbase.so with its SONAME links: liborderbase.so -> .so.0 -> .so.0.1.0
 lib: deps
-	swift build -c $(CONFIG) --product orderbase
+	$(call swift-build,$(CONFIG)) --product orderbase
 	@mkdir -p $(LIBDIR)
-	@cp -f "$$(swift build -c $(CONFIG) --show-bin-path)/liborderbase.so" $(LIB).0.1.0
+	@cp -f "$$($(call swift-build,$(CONFIG)) --show-bin-path)/liborderbase.so" $(LIB).0.1.0
 	@ln -sf liborderbase.so.0.1.0 $(LIB).0
 	@ln -sf liborderbase.so.0 $(LIB)
 
 # The `orderbase` command (SwiftPM names the product orderbase-cli: the library is `orderbase`).
 CLI := $(BINDIR)/orderbase
 cli: deps
-	swift build -c $(CONFIG) --product orderbase-cli
+	$(call swift-build,$(CONFIG)) --product orderbase-cli
 	@mkdir -p $(BINDIR)
-	@cp -f "$$(swift build -c $(CONFIG) --show-bin-path)/orderbase-cli" $(CLI)
+	@cp -f "$$($(call swift-build,$(CONFIG)) --show-bin-path)/orderbase-cli" $(CLI)
 
 DATA_DIR ?= $(DATA)/server
 serve: cli
@@ -122,12 +129,12 @@ test-python: lib $(VENV)/.installed
 	ORDERBASE_LIBRARY=$(abspath $(LIB)) $(VENV)/bin/python Examples/python/quickstart.py $(BUILD)/quickstart-python > $(BUILD)/quickstart-python.out
 	@grep -q '"ok": true' $(BUILD)/quickstart-python.out && echo "python quickstart: ok"
 
-# A wheel that bundles a self-contained liborderbase.so (Swift runtime linked in
-# statically; needs only libleveldb, libcrypto and libstdc++ on the target).
+# A wheel that bundles the release liborderbase.so (self-contained: see swift-build;
+# after make lib, nothing to compile).
 python-wheel: deps
-	swift build -c release --product orderbase --scratch-path .build-static -Xswiftc -static-stdlib
+	$(call swift-build,release) --product orderbase
 	@rm -rf Bindings/python/src/orderbase/lib $(BUILD)/wheels && mkdir -p Bindings/python/src/orderbase/lib
-	cp .build-static/release/liborderbase.so Bindings/python/src/orderbase/lib/liborderbase.so
+	cp "$$($(call swift-build,release) --show-bin-path)/liborderbase.so" Bindings/python/src/orderbase/lib/liborderbase.so
 	$(PYTHON) -m pip wheel -q --no-deps -w $(BUILD)/wheels ./Bindings/python; rc=$$?; \
 	  rm -rf Bindings/python/src/orderbase/lib Bindings/python/build; exit $$rc
 	@ls $(BUILD)/wheels/*.whl
@@ -154,8 +161,7 @@ test-ruby: lib
 	               puts "gem: builds, installs and loads (library #{Orderbase.library_version})"'); rc=$$?; rm -rf $$d; exit $$rc
 
 # The REST server over real HTTP (pytest + requests) and the schemathesis
-# conformance run against its own /v1/openapi.json. The command is the debug
-# build `swift test` already made.
+# conformance run against its own /v1/openapi.json.
 $(VENV)/.rest-tools: Tests/rest/requirements.txt
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv --system-site-packages $(VENV)
 	$(VENV)/bin/pip install -q -r Tests/rest/requirements.txt

@@ -5,8 +5,8 @@
  * one through its lifecycle, then prints the order list and one audit trail.
  *
  *   make run                       # builds liborderbase.so and runs this
- *   cc -Iinclude Examples/c/quickstart.c -L.build/release -lorderbase \
- *      -Wl,-rpath,$PWD/.build/release -o quickstart && ./quickstart data/quickstart
+ *   make lib && cc -Iinclude Examples/c/quickstart.c -Lbuild/lib -lorderbase \
+ *      -Wl,-rpath,$PWD/build/lib -o quickstart && ./quickstart data/quickstart
  */
 #include <orderbase.h>
 #include <stdio.h>
