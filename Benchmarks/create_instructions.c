@@ -20,9 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *CODES[] = {"85123A", "71053", "84406B", "84029G", "84029E", "22752", "21730", "22633", "22632", "84879",
-                              "22745", "22748", "22749", "22310", "84969", "22623", "22622", "21754", "21755", "21777",
-                              "48187", "22960", "22913", "22912", "22914"};
+#include "inventory_orders.h"
 
 static char *call(orderbase_tenant *t, const char *method, const char *request) {
     char *out = NULL;
@@ -37,12 +35,7 @@ static char *call(orderbase_tenant *t, const char *method, const char *request) 
 __attribute__((noinline)) void create_orders(orderbase_tenant *t, const char *prefix, int n) {
     char req[1024];
     for (int i = 0; i < n; i++) {
-        snprintf(req, sizeof req,
-                 "{\"line_items\":[{\"sku\":\"%s%s\",\"title\":\"White hanging heart t-light holder\",\"quantity\":6,\"unit_price\":255},"
-                 "{\"sku\":\"%s%s\",\"title\":\"White metal lantern\",\"quantity\":6,\"unit_price\":339},"
-                 "{\"sku\":\"%s%s\",\"title\":\"Cream cupid hearts coat hanger\",\"quantity\":8,\"unit_price\":275}],"
-                 "\"shipping_address\":{\"country\":\"GB\"}}",
-                 prefix, CODES[i % 25], prefix, CODES[(i + 1) % 25], prefix, CODES[(i + 2) % 25]);
+        three_line_order(req, sizeof req, prefix, i);
         orderbase_free(call(t, "orders.create", req));
     }
 }
