@@ -237,6 +237,7 @@ bench-inventory: lib
 # The same create counted in instructions (Benchmarks/create_instructions.c under callgrind,
 # only inside its create loop): deterministic where timed rounds swing. CREATES each (default 300).
 bench-inventory-instructions: lib
+	@$(MAKE) --no-print-directory apt-install PACKAGES=valgrind
 	@mkdir -p $(BINDIR) $(BUILD)/callgrind
 	$(CC) -O2 -g -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude Benchmarks/create_instructions.c $(LINK) -o $(BINDIR)/create_instructions
 	@# valgrind 3.19 cannot read the library's DWARF 5: count a copy without it (as test-c does).
