@@ -22,15 +22,6 @@
 
 #include "inventory_orders.h"
 
-static char *call(orderbase_tenant *t, const char *method, const char *request) {
-    char *out = NULL;
-    if (orderbase_call(t, method, request, &out) != ORDERBASE_OK) {
-        fprintf(stderr, "%s failed: %s\n", method, out ? out : orderbase_error_last()->message);
-        exit(1);
-    }
-    return out;
-}
-
 /* N creates of the bench's 3-line order, SKUs prefixed T (tracked) or U (unknown to inventory). */
 __attribute__((noinline)) void create_orders(orderbase_tenant *t, const char *prefix, int n) {
     char req[1024];
@@ -46,27 +37,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     orderbase_engine *e;
-    orderbase_tenant *t;
-    if (orderbase_engine_open(&e, argv[1], "{\"durability\":\"relaxed\"}") != ORDERBASE_OK
-        || orderbase_tenant_create(e, "shop", "{\"default_currency\":\"GBP\"}") != ORDERBASE_OK
-        || orderbase_tenant_open(&t, e, "shop") != ORDERBASE_OK) {
-        fprintf(stderr, "open: %s\n", orderbase_error_last()->message);
-        return 1;
-    }
-    char req[512], body[8192];
-    for (int l = 0; l < 3; l++) {
-        snprintf(req, sizeof req, "{\"name\":\"L%d\",\"rank\":%d}", l, l);
-        char *r = call(t, "locations.create", req);
-        char id[64] = {0};
-        const char *p = strstr(r, "\"id\":\"");
-        if (p) sscanf(p + 6, "%63[^\"]", id);
-        orderbase_free(r);
-        size_t n = (size_t)snprintf(body, sizeof body, "{\"reason\":\"cycle_count\",\"quantities\":[");
-        for (int c = 0; c < 25; c++)
-            n += (size_t)snprintf(body + n, sizeof body - n, "%s{\"sku\":\"T%s\",\"location_id\":\"%s\",\"quantity\":100000000}", c ? "," : "", CODES[c], id);
-        snprintf(body + n, sizeof body - n, "]}");
-        orderbase_free(call(t, "inventory.set_many", body));
-    }
+    if (orderbase_engine_open(&e, argv[1], "{\"durability\":\"relaxed\"}") != ORDERBASE_OK) die("open", NULL);
+    orderbase_tenant *t = tenant(e, "shop");
+    char ids[3][64], req[512];
+    stock(t, 3, 100000000L, ids);
     const char *prefix = strcmp(argv[2], "tracked") ? "U" : "T";
     /* Warm up outside the counted function: caches, memos, lazily built tables. */
     for (int i = 0; i < 50; i++) {

@@ -30,60 +30,11 @@
 #include "inventory_orders.h"
 #include "timing.h"
 
-static void die(const char *what, const char *json) {
-    fprintf(stderr, "%s failed: %s\n", what, json ? json : orderbase_error_last()->message);
-    exit(1);
-}
-
-static char *call(orderbase_tenant *t, const char *method, const char *request) {
-    char *out = NULL;
-    if (orderbase_call(t, method, request, &out) != ORDERBASE_OK) die(method, out);
-    return out;
-}
-
-static void id_of(const char *json, char *out) {
-    const char *p = strstr(json, "\"id\":\"");
-    size_t n = 0;
-    if (p) { p += 6; while (p[n] && p[n] != '"' && n < 63) { out[n] = p[n]; n++; } }
-    out[n] = 0;
-}
-
 static long number(const char *json, const char *key) {
     char pattern[64];
     snprintf(pattern, sizeof pattern, "\"%s\":", key);
     const char *p = strstr(json, pattern);
     return p ? atol(p + strlen(pattern)) : -1;
-}
-
-static orderbase_tenant *tenant(orderbase_engine *e, const char *id) {
-    orderbase_tenant *t;
-    if (orderbase_tenant_create(e, id, "{\"default_currency\":\"GBP\"}") != ORDERBASE_OK || orderbase_tenant_open(&t, e, id) != ORDERBASE_OK)
-        die("tenant", NULL);
-    return t;
-}
-
-/* n locations; each holds `stock` of every code (prefix T) */
-static void stock(orderbase_tenant *t, int locations, long units, char ids[][64]) {
-    char req[512];
-    for (int l = 0; l < locations; l++) {
-        snprintf(req, sizeof req, "{\"name\":\"L%d\",\"rank\":%d}", l, l);
-        char *r = call(t, "locations.create", req);
-        id_of(r, ids[l]);
-        orderbase_free(r);
-        size_t cap = 64 + 25 * 160;
-        char *body = malloc(cap);
-        size_t n = (size_t)snprintf(body, cap, "{\"reason\":\"cycle_count\",\"quantities\":[");
-        for (int c = 0; c < 25; c++)
-            n += (size_t)snprintf(body + n, cap - n, "%s{\"sku\":\"T%s\",\"location_id\":\"%s\",\"quantity\":%ld}", c ? "," : "", CODES[c], ids[l], units);
-        snprintf(body + n, cap - n, "]}");
-        orderbase_free(call(t, "inventory.set_many", body));
-        free(body);
-    }
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static double creates(orderbase_tenant *t, const char *prefix, int n) {
@@ -142,7 +93,7 @@ int main(int argc, char **argv) {
             if (a > best_tracked) best_tracked = a;
             if (b > best_plain) best_plain = b;
         }
-        qsort(ratios, (size_t)n, sizeof ratios[0], by_value);
+        qsort(ratios, (size_t)n, sizeof ratios[0], cmp_double);
         modes[m].ratio = n % 2 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
         printf("create, 3 tracked lines committed, %-7s %8.0f orders/s (best round)\n", modes[m].name, best_tracked);
         printf("create, the same lines untracked,  %-7s %8.0f orders/s (best round)   ratio %.2f (median of %d paired rounds, %.2f-%.2f; goal >= 0.80)\n",
